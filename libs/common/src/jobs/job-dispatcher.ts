@@ -1,0 +1,177 @@
+import { PRIORITIES, type Priority } from '../messaging/subjects.js';
+
+/** Share of dispatches each priority gets while all are backlogged (stride scheduling): critical first, low never starves. */
+export const PRIORITY_WEIGHTS: Record<Priority, number> = { critical: 8, high: 4, normal: 2, low: 1 };
+
+/** A message waiting in the process for a slot. */
+export interface Waiting<T> {
+  item: T;
+  job: string;
+  tenant: string;
+  priority: Priority;
+}
+
+export interface DispatchPolicy {
+  /** Handlers running at once in this process. */
+  slots: number;
+  /** Messages held per tenant and priority; more are deferred. */
+  tenantBuffer: number;
+  /** Messages held per priority in all; more are deferred. */
+  laneCapacity: number;
+  /** 0: no cap. */
+  tenantConcurrency(job: string): number;
+  /** 0: no cap. */
+  jobConcurrency(job: string): number;
+  /** A paused job, or a paused queue (priority lane). */
+  isPaused(job: string, priority: Priority): boolean;
+}
+
+class Lane<T> {
+  readonly tenants = new Map<string, Waiting<T>[]>();
+  /** Round-robin ring of tenants with waiting work. */
+  ring: string[] = [];
+  cursor = 0;
+  size = 0;
+  pass = 0;
+}
+
+/**
+ * In-process scheduling of job messages already pulled: which waiting message
+ * gets the next free slot. Priorities by stride scheduling (weights 8:4:2:1, an
+ * idle priority earns no credit, so waiting critical work is taken next);
+ * inside a priority, tenants round-robin, so a tenant with a huge backlog holds
+ * at most `tenantBuffer` messages here and gets one turn per round like any
+ * other; per-tenant and per-job concurrency caps; paused jobs are skipped.
+ */
+export class JobDispatcher<T> {
+  private readonly lanes = new Map<Priority, Lane<T>>(PRIORITIES.map((p) => [p, new Lane<T>()]));
+  private readonly runningByTenant = new Map<string, number>();
+  private readonly runningByJob = new Map<string, number>();
+  private running = 0;
+
+  constructor(private readonly policy: DispatchPolicy) {}
+
+  get inFlight(): number {
+    return this.running;
+  }
+
+  get waiting(): number {
+    let n = 0;
+    for (const lane of this.lanes.values()) n += lane.size;
+    return n;
+  }
+
+  /** False while a priority holds `laneCapacity` messages: its reader should wait rather than read more. */
+  hasRoom(priority: Priority): boolean {
+    return this.lanes.get(priority)!.size < this.policy.laneCapacity;
+  }
+
+  /** Holds the message, or returns false when its tenant or priority is full (the caller defers it). */
+  offer(w: Waiting<T>): boolean {
+    const lane = this.lanes.get(w.priority)!;
+    const queue = lane.tenants.get(w.tenant);
+    if ((queue?.length ?? 0) >= this.policy.tenantBuffer || lane.size >= this.policy.laneCapacity) return false;
+    if (queue) queue.push(w);
+    else {
+      lane.tenants.set(w.tenant, [w]);
+      lane.ring.push(w.tenant);
+    }
+    lane.size++;
+    return true;
+  }
+
+  /** Removes every waiting message matching the predicate (a paused job's), returning them. */
+  remove(predicate: (w: Waiting<T>) => boolean): Waiting<T>[] {
+    const out: Waiting<T>[] = [];
+    for (const lane of this.lanes.values()) {
+      for (const [tenant, queue] of lane.tenants) {
+        const keep = queue.filter((w) => !predicate(w));
+        if (keep.length === queue.length) continue;
+        out.push(...queue.filter(predicate));
+        lane.size -= queue.length - keep.length;
+        if (keep.length) lane.tenants.set(tenant, keep);
+        else this.dropTenant(lane, tenant);
+      }
+    }
+    return out;
+  }
+
+  all(): Waiting<T>[] {
+    const out: Waiting<T>[] = [];
+    for (const lane of this.lanes.values()) for (const q of lane.tenants.values()) out.push(...q);
+    return out;
+  }
+
+  /** The next message to run, with its slot taken; undefined when no slot is free or nothing is eligible. */
+  next(): Waiting<T> | undefined {
+    if (this.running >= this.policy.slots) return undefined;
+    let chosen: { lane: Lane<T>; priority: Priority; pick: { tenant: string; index: number } } | undefined;
+    const idle: Lane<T>[] = [];
+    for (const priority of PRIORITIES) {
+      const lane = this.lanes.get(priority)!;
+      const pick = lane.size ? this.eligible(lane) : undefined;
+      if (!pick) {
+        idle.push(lane);
+        continue;
+      }
+      if (!chosen || lane.pass < chosen.lane.pass) chosen = { lane, priority, pick };
+    }
+    if (!chosen) return undefined;
+    const { lane, priority, pick } = chosen;
+    for (const l of idle) l.pass = Math.max(l.pass, lane.pass);
+    lane.pass += 1 / PRIORITY_WEIGHTS[priority];
+    const queue = lane.tenants.get(pick.tenant)!;
+    const [w] = queue.splice(pick.index, 1);
+    lane.size--;
+    const at = lane.ring.indexOf(pick.tenant);
+    if (queue.length === 0) {
+      lane.cursor = at;
+      this.dropTenant(lane, pick.tenant);
+    } else lane.cursor = (at + 1) % lane.ring.length;
+    this.running++;
+    this.runningByTenant.set(w.tenant, (this.runningByTenant.get(w.tenant) ?? 0) + 1);
+    this.runningByJob.set(w.job, (this.runningByJob.get(w.job) ?? 0) + 1);
+    return w;
+  }
+
+  /** Gives the slot of a finished message back. */
+  done(w: Waiting<T>): void {
+    this.running--;
+    const t = (this.runningByTenant.get(w.tenant) ?? 1) - 1;
+    if (t) this.runningByTenant.set(w.tenant, t);
+    else this.runningByTenant.delete(w.tenant);
+    const j = (this.runningByJob.get(w.job) ?? 1) - 1;
+    if (j) this.runningByJob.set(w.job, j);
+    else this.runningByJob.delete(w.job);
+  }
+
+  private dropTenant(lane: Lane<T>, tenant: string): void {
+    lane.tenants.delete(tenant);
+    const at = lane.ring.indexOf(tenant);
+    if (at >= 0) {
+      lane.ring.splice(at, 1);
+      if (lane.cursor > at) lane.cursor--;
+    }
+    if (lane.cursor >= lane.ring.length) lane.cursor = 0;
+  }
+
+  /** The first tenant from the cursor, in ring order, with a message allowed to run now. */
+  private eligible(lane: Lane<T>): { tenant: string; index: number } | undefined {
+    const n = lane.ring.length;
+    for (let k = 0; k < n; k++) {
+      const tenant = lane.ring[(lane.cursor + k) % n];
+      const queue = lane.tenants.get(tenant)!;
+      const runningTenant = this.runningByTenant.get(tenant) ?? 0;
+      for (let i = 0; i < queue.length; i++) {
+        const w = queue[i];
+        if (this.policy.isPaused(w.job, w.priority)) continue;
+        const tenantCap = this.policy.tenantConcurrency(w.job);
+        if (tenantCap > 0 && runningTenant >= tenantCap) continue;
+        const jobCap = this.policy.jobConcurrency(w.job);
+        if (jobCap > 0 && (this.runningByJob.get(w.job) ?? 0) >= jobCap) continue;
+        return { tenant, index: i };
+      }
+    }
+    return undefined;
+  }
+}

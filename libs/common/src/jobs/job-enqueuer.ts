@@ -1,0 +1,261 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { Global, Injectable, Module, Optional } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import { createCloudEvent } from '../messaging/cloud-event.js';
+import { EventPublisher } from '../messaging/event-publisher.js';
+import { assertSubjectToken, HEADERS, PRIORITIES, subjects, type Priority } from '../messaging/subjects.js';
+import { EncryptionNotConfiguredError, FieldEncryption, sensitiveFieldsOf } from '../crypto/field-cipher.js';
+import { Clock, SystemClock } from './clock.js';
+import type { JobMessage, JobOptions } from './job.types.js';
+import { OutboxRelay, outboxRowOf } from './outbox-relay.js';
+import { OutboxRepository, type PlannedRun } from './outbox.repository.js';
+
+export const DEFAULT_MAX_ATTEMPTS = 5;
+/** Enqueue transactions of single `enqueue()` calls in flight at once before later calls are grouped. */
+const COALESCE_TRANSACTIONS = 4;
+const COALESCE_MAX_RUNS = 500;
+/** How long an idempotency key returns the same run by default. */
+export const DEFAULT_IDEMPOTENCY_WINDOW_MS = 24 * 3600_000;
+/** Delayed runs due within this are published by a timer in the enqueuing process; later ones by a relay. */
+export const MAX_IN_PROCESS_DELAY_MS = 60_000;
+
+export interface EnqueueOptions extends Partial<JobOptions> {
+  companyId?: string;
+  /** Publish no earlier than this many milliseconds from now. */
+  delayMs?: number;
+  /** Publish no earlier than this time (wins over delayMs). */
+  runAt?: Date;
+  /** The same (job, key) within the window returns the run already planned. */
+  idempotencyKey?: string;
+  idempotencyWindowMs?: number;
+  /** Set by the scheduler. */
+  scheduleId?: string;
+  occurrenceAt?: Date;
+  runId?: string;
+  /** Payload fields to encrypt besides those the job declares (@JobHandler `sensitive`, registerSensitiveFields). */
+  sensitive?: string[];
+}
+
+export interface EnqueueRequest<P = unknown> {
+  job: string;
+  payload: P;
+  options?: EnqueueOptions;
+}
+
+export interface EnqueuedRun {
+  runId: string;
+  job: string;
+  scheduledFor: Date;
+  /** False when an idempotency key matched an existing run, which is returned instead. */
+  created: boolean;
+  state: string;
+}
+
+/** A deterministic run id (UUID-shaped) for a schedule occurrence, so every replica derives the same Nats-Msg-Id. */
+export function occurrenceRunId(scheduleId: string, occurrenceAt: Date | string, companyId: string | null | undefined, discriminator = ''): string {
+  const at = typeof occurrenceAt === 'string' ? occurrenceAt : occurrenceAt.toISOString();
+  const h = createHash('sha256').update(`${scheduleId}|${at}|${companyId ?? ''}|${discriminator}`).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${((parseInt(h[16], 16) & 0x3) | 0x8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
+/**
+ * Builds the job_runs row and its outbox row (a CloudEvent whose id is the run
+ * id, type the job name and data a JobMessage) for one run.
+ */
+export function planRun(input: {
+  source: string;
+  job: string;
+  payload: unknown;
+  now: Date;
+  runId?: string;
+  companyId?: string | null;
+  scheduleId?: string | null;
+  occurrenceAt?: Date | null;
+  scheduledFor?: Date;
+  notBefore?: Date | null;
+  idempotencyKey?: string | null;
+  options?: Partial<JobOptions> | null;
+}): PlannedRun {
+  const o = input.options ?? {};
+  const priority: Priority = o.priority ?? 'normal';
+  if (!PRIORITIES.includes(priority)) throw new Error(`unknown priority "${priority}" (expected ${PRIORITIES.join(', ')})`);
+  const id = input.runId ?? randomUUID();
+  const scheduledFor = input.scheduledFor ?? input.now;
+  const companyId = input.companyId ?? null;
+  const data: JobMessage = { runId: id, payload: input.payload ?? {}, scheduledFor: scheduledFor.toISOString() };
+  if (companyId) data.companyId = companyId;
+  if (input.scheduleId) data.scheduleId = input.scheduleId;
+  const body = createCloudEvent({ type: input.job, source: input.source, data, companyId: companyId ?? undefined, id, time: input.now });
+  const extra: Partial<JobOptions> = {};
+  if (o.backoff) extra.backoff = o.backoff;
+  if (o.timeoutMs) extra.timeoutMs = o.timeoutMs;
+  if (o.concurrency) extra.concurrency = o.concurrency;
+  return {
+    id,
+    job: input.job,
+    queue: priority,
+    companyId,
+    scheduleId: input.scheduleId ?? null,
+    occurrenceAt: input.occurrenceAt ?? null,
+    priority,
+    maxAttempts: o.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
+    payload: input.payload ?? {},
+    idempotencyKey: input.idempotencyKey ?? null,
+    scheduledFor,
+    options: Object.keys(extra).length ? extra : null,
+    subject: subjects.job(priority, input.job),
+    body,
+    headers: { [HEADERS.runId]: id, [HEADERS.scheduledFor]: scheduledFor.toISOString() },
+    notBefore: input.notBefore ?? null,
+    createdAt: input.now,
+  };
+}
+
+/**
+ * Enqueues jobs transactionally from any service: job_runs and outbox rows are
+ * written in one transaction, then published right after the commit. If the
+ * process dies in between, an outbox relay publishes them later with the same
+ * Nats-Msg-Id, so nothing is lost or doubled.
+ */
+@Injectable()
+export class JobEnqueuer {
+  constructor(
+    private readonly outbox: OutboxRepository,
+    private readonly relay: OutboxRelay,
+    private readonly publisher: EventPublisher,
+    private readonly clock: Clock,
+    @Optional() private readonly cipher?: FieldEncryption,
+  ) {}
+
+  /** The payload with the job's sensitive fields encrypted (docs/durability.md): they never leave this process in clear. */
+  private protect(job: string, payload: unknown, extra: string[] | undefined): unknown {
+    const paths = extra?.length ? [...sensitiveFieldsOf(job), ...extra] : sensitiveFieldsOf(job);
+    if (paths.length === 0) return payload;
+    if (!this.cipher?.enabled) throw new EncryptionNotConfiguredError(`job "${job}" has sensitive fields`);
+    return this.cipher.encryptPaths(payload, paths);
+  }
+
+  private coalesced: { request: EnqueueRequest; resolve: (r: EnqueuedRun) => void; reject: (e: unknown) => void }[] = [];
+  private coalescing = 0;
+
+  /**
+   * One run. Concurrent calls are group-committed: while COALESCE_TRANSACTIONS
+   * enqueue transactions are in flight, later calls wait and go together in the
+   * next one (one INSERT, one commit, pipelined publishes), so a busy caller is
+   * not held to one commit per job. Alone, a call starts its transaction at
+   * once. Calls with an idempotency key or an explicit run id keep their own
+   * transaction (their window and conflicts stay their own); a batch that fails
+   * is retried call by call, so one bad request fails only itself.
+   */
+  async enqueue<P>(job: string, payload: P, options: EnqueueOptions = {}): Promise<EnqueuedRun> {
+    if (options.idempotencyKey || options.runId) return (await this.enqueueMany([{ job, payload, options }]))[0];
+    return new Promise<EnqueuedRun>((resolve, reject) => {
+      this.coalesced.push({ request: { job, payload, options }, resolve, reject });
+      this.drainCoalesced();
+    });
+  }
+
+  private drainCoalesced(): void {
+    while (this.coalescing < COALESCE_TRANSACTIONS && this.coalesced.length) {
+      const batch = this.coalesced.splice(0, COALESCE_MAX_RUNS);
+      this.coalescing++;
+      void this.enqueueMany(batch.map((p) => p.request))
+        .then(
+          (runs) => batch.forEach((p, i) => p.resolve(runs[i])),
+          async (e) => {
+            if (batch.length === 1) return batch[0].reject(e);
+            await Promise.all(batch.map((p) => this.enqueueMany([p.request]).then((r) => p.resolve(r[0]), p.reject)));
+          },
+        )
+        .finally(() => {
+          this.coalescing--;
+          this.drainCoalesced();
+        });
+    }
+  }
+
+  /** Many runs in one transaction and one multi-row INSERT; results in request order. */
+  async enqueueMany(requests: EnqueueRequest[]): Promise<EnqueuedRun[]> {
+    const { runs, publish } = await this.outbox.transaction((tx) => this.enqueueWithin(tx, requests));
+    await publish();
+    return runs;
+  }
+
+  /**
+   * Plans runs inside the caller's transaction (so a domain change and the jobs
+   * it causes commit together). Call `publish()` after the commit.
+   */
+  async enqueueWithin(tx: EntityManager, requests: EnqueueRequest[]): Promise<{ runs: EnqueuedRun[]; publish: () => Promise<void> }> {
+    const now = this.clock.now();
+    for (const r of requests) {
+      for (const token of r.job.split('.')) assertSubjectToken(token, 'job name segment');
+      if (r.options?.delayMs !== undefined && (!Number.isFinite(r.options.delayMs) || r.options.delayMs < 0)) {
+        throw new RangeError(`delayMs must be a non-negative number, got ${r.options.delayMs}`);
+      }
+    }
+    const keyed = requests.filter((r) => r.options?.idempotencyKey);
+    const existing = new Map<string, EnqueuedRun>();
+    if (keyed.length) {
+      await this.outbox.lockIdempotencyKeys(tx, keyed.map((r) => `${r.job}\u001f${r.options!.idempotencyKey!}`));
+      const window = Math.max(...keyed.map((r) => r.options?.idempotencyWindowMs ?? DEFAULT_IDEMPOTENCY_WINDOW_MS));
+      const found = await this.outbox.findByIdempotencyKeys(tx, keyed.map((r) => ({ job: r.job, key: r.options!.idempotencyKey! })), new Date(now.getTime() - window));
+      for (const f of found) existing.set(`${f.job}\u001f${f.idempotencyKey}`, { runId: f.id, job: f.job, scheduledFor: f.scheduledFor, created: false, state: f.state });
+    }
+
+    const results: EnqueuedRun[] = [];
+    const planned: PlannedRun[] = [];
+    const plannedByKey = new Map<string, EnqueuedRun>();
+    for (const r of requests) {
+      const o = r.options ?? {};
+      const key = o.idempotencyKey ? `${r.job}\u001f${o.idempotencyKey}` : undefined;
+      const hit = key ? existing.get(key) ?? plannedByKey.get(key) : undefined;
+      if (hit) {
+        results.push({ ...hit, created: false });
+        continue;
+      }
+      const scheduledFor = o.runAt ?? new Date(now.getTime() + (o.delayMs ?? 0));
+      const run = planRun({
+        source: this.publisher.source,
+        job: r.job,
+        payload: this.protect(r.job, r.payload, o.sensitive),
+        now,
+        runId: o.runId,
+        companyId: o.companyId ?? null,
+        scheduleId: o.scheduleId ?? null,
+        occurrenceAt: o.occurrenceAt ?? null,
+        scheduledFor,
+        notBefore: scheduledFor.getTime() > now.getTime() ? scheduledFor : null,
+        idempotencyKey: o.idempotencyKey ?? null,
+        options: o,
+      });
+      planned.push(run);
+      const result: EnqueuedRun = { runId: run.id, job: r.job, scheduledFor, created: true, state: 'scheduled' };
+      if (key) plannedByKey.set(key, result);
+      results.push(result);
+    }
+    const inserted = await this.outbox.insertRuns(tx, planned);
+    const insertedIds = new Set(inserted.map((r) => r.id));
+    for (const r of results) if (r.created && !insertedIds.has(r.runId)) r.created = false; // an explicit runId that already existed
+    const due = inserted.filter((r) => r.notBefore === null);
+    // Short delays are published on time by this process; longer ones by a relay once due.
+    const soon = inserted.filter((r) => r.notBefore !== null && r.notBefore.getTime() - now.getTime() <= MAX_IN_PROCESS_DELAY_MS);
+    return {
+      runs: results,
+      publish: async () => {
+        for (const r of soon) void this.relay.publishAt([outboxRowOf(r)], r.notBefore!);
+        await this.relay.publishNow(due.map(outboxRowOf));
+      },
+    };
+  }
+}
+
+/**
+ * The outbox, relay and enqueuer for any service. The relay loop runs where
+ * OUTBOX_RELAY is on, and always in the scheduler.
+ */
+@Global()
+@Module({
+  providers: [{ provide: Clock, useClass: SystemClock }, OutboxRepository, OutboxRelay, JobEnqueuer],
+  exports: [Clock, OutboxRepository, OutboxRelay, JobEnqueuer],
+})
+export class JobEnqueuerModule {}

@@ -1,0 +1,41 @@
+import type { BackoffPolicy } from '../messaging/backoff.js';
+import type { Priority } from '../messaging/subjects.js';
+
+/** Every state a run passes through; stored in job_runs.state. */
+export const RUN_STATES = ['scheduled', 'queued', 'running', 'succeeded', 'failed', 'retrying', 'dead', 'cancelled'] as const;
+export type RunState = (typeof RUN_STATES)[number];
+
+export const TERMINAL_STATES: readonly RunState[] = ['succeeded', 'failed', 'dead', 'cancelled'];
+
+/** Per-job options; a schedule or an enqueue may override them. */
+export interface JobOptions {
+  priority: Priority;
+  maxAttempts: number;
+  backoff: BackoffPolicy;
+  /** Handler timeout; its AbortSignal fires then and the attempt fails as retryable. */
+  timeoutMs: number;
+  /** Handlers of this job running at once in one process. */
+  concurrency: number;
+}
+
+export type RunResultStatus = 'success' | 'failure' | 'partial';
+
+/** What a handler returns; stored in job_runs.result. */
+export interface RunResult {
+  status: RunResultStatus;
+  recordsProcessed?: number;
+  message?: string;
+  data?: unknown;
+}
+
+/**
+ * The body of every job message (CloudEvent data). The CloudEvent id is the run
+ * id and its `type` the job name.
+ */
+export interface JobMessage<P = unknown> {
+  runId: string;
+  companyId?: string;
+  payload: P;
+  scheduledFor: string;
+  scheduleId?: string;
+}

@@ -1,0 +1,113 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { ROOT_LOGGER } from '../../logging/logging.module.js';
+import type { Logger } from '../../logging/logger.js';
+import type { JobRetention } from './retention.types.js';
+
+export interface PurgeCounts {
+  job: string;
+  runs: number;
+  steps: number;
+  deadLetters: number;
+  /** Of those, rows that held encrypted values. */
+  encrypted: number;
+}
+
+const TERMINAL = `('succeeded','failed','dead','cancelled')`;
+
+/**
+ * Per-job retention: each worker writes its handlers' `retention` to
+ * job_retention at start; `purge()` deletes what is older than that —
+ * finished runs (with their outbox rows and steps), step results of finished
+ * runs, dead letters — encrypted payloads included, and writes one audit_log
+ * entry per job purged (action `retention.purge`, actor `system`).
+ */
+@Injectable()
+export class RetentionPurger {
+  constructor(
+    private readonly dataSource: DataSource,
+    @Inject(ROOT_LOGGER) private readonly log: Logger,
+  ) {}
+
+  async declare(entries: { job: string; retention: JobRetention }[]): Promise<void> {
+    if (entries.length === 0) return;
+    await this.dataSource.query(
+      `INSERT INTO job_retention (job, runs_ms, steps_ms, dead_letters_ms)
+       SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[])
+       ON CONFLICT (job) DO UPDATE SET runs_ms = EXCLUDED.runs_ms, steps_ms = EXCLUDED.steps_ms,
+         dead_letters_ms = EXCLUDED.dead_letters_ms, updated_at = now()`,
+      [
+        entries.map((e) => e.job),
+        entries.map((e) => e.retention.runsMs ?? null),
+        entries.map((e) => e.retention.stepsMs ?? null),
+        entries.map((e) => e.retention.deadLettersMs ?? null),
+      ],
+    );
+  }
+
+  /** Purges every job with a retention; `now` is the reference time (tests move it). */
+  async purge(now = new Date(), actor = 'system'): Promise<PurgeCounts[]> {
+    const policies: { job: string; runs_ms: string | null; steps_ms: string | null; dead_letters_ms: string | null }[] =
+      await this.dataSource.query(`SELECT job, runs_ms, steps_ms, dead_letters_ms FROM job_retention ORDER BY job`);
+    const out: PurgeCounts[] = [];
+    for (const p of policies) {
+      const cutoff = (ms: string | null) => (ms === null ? null : new Date(now.getTime() - Number(ms)).toISOString());
+      const counts = await this.dataSource.transaction(async (tx) => {
+        const c: PurgeCounts = { job: p.job, runs: 0, steps: 0, deadLetters: 0, encrypted: 0 };
+        const runsBefore = cutoff(p.runs_ms);
+        if (runsBefore) {
+          const [r] = (await tx.query(
+            `WITH gone AS (
+               DELETE FROM job_runs WHERE job = $1 AND state IN ${TERMINAL} AND finished_at < $2 RETURNING id, payload
+             ), s AS (DELETE FROM job_steps WHERE run_id IN (SELECT id FROM gone) RETURNING result),
+             o AS (DELETE FROM outbox WHERE run_id IN (SELECT id FROM gone) RETURNING run_id)
+             SELECT (SELECT count(*) FROM gone)::int AS runs, (SELECT count(*) FROM s)::int AS steps,
+                    (SELECT count(*) FROM gone WHERE payload::text LIKE '%"$enc"%')::int + (SELECT count(*) FROM s WHERE result::text LIKE '%"$enc"%')::int AS encrypted`,
+            [p.job, runsBefore],
+          )) as { runs: number; steps: number; encrypted: number }[];
+          c.runs += r.runs;
+          c.steps += r.steps;
+          c.encrypted += r.encrypted;
+        }
+        const stepsBefore = cutoff(p.steps_ms);
+        if (stepsBefore) {
+          const [r] = (await tx.query(
+            `WITH s AS (
+               DELETE FROM job_steps st USING job_runs r
+                WHERE st.run_id = r.id AND r.job = $1 AND r.state IN ${TERMINAL} AND r.finished_at < $2 RETURNING st.result
+             ) SELECT count(*)::int AS steps, count(*) FILTER (WHERE result::text LIKE '%"$enc"%')::int AS encrypted FROM s`,
+            [p.job, stepsBefore],
+          )) as { steps: number; encrypted: number }[];
+          c.steps += r.steps;
+          c.encrypted += r.encrypted;
+        }
+        const dlqBefore = cutoff(p.dead_letters_ms);
+        if (dlqBefore) {
+          const [r] = (await tx.query(
+            `WITH d AS (DELETE FROM dead_letters WHERE message_type = $1 AND created_at < $2 RETURNING payload)
+             SELECT count(*)::int AS n, count(*) FILTER (WHERE payload LIKE '%"$enc"%')::int AS encrypted FROM d`,
+            [p.job, dlqBefore],
+          )) as { n: number; encrypted: number }[];
+          c.deadLetters += r.n;
+          c.encrypted += r.encrypted;
+        }
+        if (c.runs + c.steps + c.deadLetters > 0) {
+          await tx.query(
+            `INSERT INTO audit_log (actor, actor_role, actor_kind, action, target_type, target_id, company_id, before, after)
+             VALUES ($1, 'system', 'system', 'retention.purge', 'job', $2, NULL, $3::jsonb, $4::jsonb)`,
+            [
+              actor,
+              p.job,
+              JSON.stringify({ runsBefore, stepsBefore, deadLettersBefore: dlqBefore, policy: { runsMs: p.runs_ms, stepsMs: p.steps_ms, deadLettersMs: p.dead_letters_ms } }),
+              JSON.stringify({ runs: c.runs, steps: c.steps, deadLetters: c.deadLetters, encrypted: c.encrypted }),
+            ],
+          );
+        }
+        return c;
+      });
+      if (counts.runs + counts.steps + counts.deadLetters > 0) this.log.info({ ...counts }, 'retention purge');
+      out.push(counts);
+    }
+    return out;
+  }
+}

@@ -1,0 +1,48 @@
+import { plainToInstance } from 'class-transformer';
+import { validate, type ValidationError } from 'class-validator';
+import { InvalidPayloadError } from '../errors.js';
+
+export type ContractClass<T = object> = new (...args: never[]) => T;
+
+function flatten(errors: ValidationError[], prefix = ''): string[] {
+  return errors.flatMap((e) => {
+    const path = prefix ? `${prefix}.${e.property}` : e.property;
+    const own = Object.values(e.constraints ?? {}).map((m) => `${path}: ${m}`);
+    return [...own, ...flatten(e.children ?? [], path)];
+  });
+}
+
+/** Maps each message type to the one class its payload must satisfy. */
+export class ContractRegistry {
+  private readonly contracts = new Map<string, ContractClass>();
+
+  constructor(entries: Record<string, ContractClass> = {}) {
+    for (const [type, cls] of Object.entries(entries)) this.register(type, cls);
+  }
+
+  register(type: string, cls: ContractClass): void {
+    const existing = this.contracts.get(type);
+    if (existing && existing !== cls) throw new Error(`two contracts for message type "${type}": ${existing.name} and ${cls.name}`);
+    this.contracts.set(type, cls);
+  }
+
+  has(type: string): boolean {
+    return this.contracts.has(type);
+  }
+
+  /** Returns the payload as an instance of its contract, or throws InvalidPayloadError listing every problem. */
+  async validate<T extends object>(type: string, data: unknown): Promise<T> {
+    const cls = this.contracts.get(type);
+    if (!cls) throw new InvalidPayloadError(`no contract is registered for message type "${type}"`);
+    if (typeof data !== 'object' || data === null || Array.isArray(data)) {
+      throw new InvalidPayloadError(`payload of "${type}" must be a JSON object`);
+    }
+    const instance = plainToInstance(cls as new () => T, data);
+    const errors = await validate(instance, { forbidUnknownValues: true, whitelist: false });
+    if (errors.length) {
+      const problems = flatten(errors);
+      throw new InvalidPayloadError(`payload of "${type}" fails ${cls.name}: ${problems.join('; ')}`, problems);
+    }
+    return instance;
+  }
+}

@@ -1,0 +1,47 @@
+import { EVENT_TYPES } from '../subjects.js';
+import type { ContractClass } from './contract-registry.js';
+import { MemberRemovedEvent, MemberUpsertedEvent } from './member.contract.js';
+import { TaskGeneratedEvent } from './recurrence.contract.js';
+import { JobSlaBreachedEvent } from './job-sla.contract.js';
+import {
+  CalendarReminderDueEvent,
+  DocumentEscalatedEvent,
+  DocumentExpiredEvent,
+  DocumentExpiringEvent,
+  JobDeadEvent,
+  NotificationRequestedEvent,
+  TaskAssignedEvent,
+  TaskStatusChangedEvent,
+} from './notifier.contract.js';
+import { DocumentAcknowledgedEvent, DocumentDeletedEvent, DocumentUpsertedEvent } from './document.contract.js';
+
+export * from './contract-registry.js';
+export * from './tick.contract.js';
+export * from './member.contract.js';
+export * from './recurrence.contract.js';
+export * from './document.contract.js';
+export * from './job-sla.contract.js';
+export * from './notifier.contract.js';
+
+/**
+ * Every message type Metronome consumes, with its payload contract. Jobs run by
+ * the job runtime are not listed: their envelope is checked as a JobEnvelope and
+ * their payload against the @JobHandler's `payload` class.
+ */
+export const MESSAGE_CONTRACTS: Record<string, ContractClass> = {
+  [EVENT_TYPES.memberUpserted]: MemberUpsertedEvent,
+  [EVENT_TYPES.memberRemoved]: MemberRemovedEvent,
+  [EVENT_TYPES.documentUpserted]: DocumentUpsertedEvent,
+  [EVENT_TYPES.documentDeleted]: DocumentDeletedEvent,
+  [EVENT_TYPES.documentAcknowledged]: DocumentAcknowledgedEvent,
+  [EVENT_TYPES.jobSlaBreached]: JobSlaBreachedEvent,
+  [EVENT_TYPES.documentExpiring]: DocumentExpiringEvent,
+  [EVENT_TYPES.documentExpired]: DocumentExpiredEvent,
+  [EVENT_TYPES.documentEscalated]: DocumentEscalatedEvent,
+  [EVENT_TYPES.taskGenerated]: TaskGeneratedEvent,
+  [EVENT_TYPES.taskAssigned]: TaskAssignedEvent,
+  [EVENT_TYPES.taskStatusChanged]: TaskStatusChangedEvent,
+  [EVENT_TYPES.calendarReminderDue]: CalendarReminderDueEvent,
+  [EVENT_TYPES.notificationRequested]: NotificationRequestedEvent,
+  [EVENT_TYPES.jobDead]: JobDeadEvent,
+};

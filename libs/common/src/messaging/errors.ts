@@ -1,0 +1,59 @@
+/**
+ * Typed failures: the transport decides retry or dead-letter by type, never by
+ * matching error text.
+ */
+export class RetryableError extends Error {
+  /** When set, overrides the consumer's backoff for this attempt. */
+  constructor(message: string, readonly delayMs?: number, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'RetryableError';
+  }
+}
+
+export class PermanentError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'PermanentError';
+  }
+}
+
+/** The payload does not satisfy its contract: never retried. */
+export class InvalidPayloadError extends PermanentError {
+  constructor(message: string, readonly problems: string[] = []) {
+    super(message);
+    this.name = 'InvalidPayloadError';
+  }
+}
+
+/** Re-queue without counting as a failure (river's JobSnooze). */
+export class SnoozeError extends Error {
+  constructor(readonly delayMs: number) {
+    super(`snoozed for ${delayMs} ms`);
+    this.name = 'SnoozeError';
+  }
+}
+
+/** The run was cancelled by an operator: settle it, do not retry. */
+export class CancelledError extends Error {
+  constructor(message = 'cancelled') {
+    super(message);
+    this.name = 'CancelledError';
+  }
+}
+
+export class StreamMissingError extends Error {
+  constructor(subject: string) {
+    super(`no JetStream stream captures subject "${subject}": run "npm run provision" (or start with NATS_PROVISION_ON_START=true)`);
+    this.name = 'StreamMissingError';
+  }
+}
+
+export function errorText(error: unknown): string {
+  if (error instanceof Error) return error.message || error.name;
+  if (typeof error === 'string') return error;
+  try {
+    return JSON.stringify(error);
+  } catch {
+    return String(error);
+  }
+}

@@ -1,0 +1,114 @@
+/**
+ * Every stream, subject and durable consumer name in one place. Decorators and
+ * publishers use these constants, never string literals.
+ */
+export const STREAMS = {
+  EVENTS: 'EVENTS',
+  JOBS: 'JOBS',
+  DLQ: 'DLQ',
+} as const;
+export type StreamName = (typeof STREAMS)[keyof typeof STREAMS];
+
+export const PRIORITIES = ['critical', 'high', 'normal', 'low'] as const;
+export type Priority = (typeof PRIORITIES)[number];
+
+/** Domain event types (CloudEvents `type`). Subject: events.<companyId>.<type>. */
+export const EVENT_TYPES = {
+  documentUpserted: 'document.upserted',
+  documentDeleted: 'document.deleted',
+  documentAcknowledged: 'document.acknowledged',
+  documentExpiring: 'document.expiring',
+  documentExpired: 'document.expired',
+  documentEscalated: 'document.escalated',
+  memberUpserted: 'member.upserted',
+  memberRemoved: 'member.removed',
+  taskGenerated: 'task.generated',
+  taskAssigned: 'task.assigned',
+  taskStatusChanged: 'task.status_changed',
+  calendarReminderDue: 'calendar.reminder_due',
+  notificationRequested: 'notification.requested',
+  jobDead: 'job.dead',
+  jobSlaBreached: 'job.sla_breached',
+  tenantUpserted: 'tenant.upserted',
+} as const;
+export type EventType = (typeof EVENT_TYPES)[keyof typeof EVENT_TYPES];
+
+/** Job names (CloudEvents `type` of job messages). Subject: jobs.<priority>.<job>. */
+export const JOB_NAMES = {
+  documentsTick: 'documents.tick',
+  recurrenceGenerate: 'recurrence.generate',
+  recurrenceReminder: 'recurrence.reminder',
+  recurrenceCleanup: 'recurrence.cleanup',
+  documentsExpiryScan: 'documents.expiry-scan',
+  documentsExpiryScanAll: 'documents.expiry-scan-all',
+  schedulerRetention: 'scheduler.retention',
+  notifierDeliver: 'notifier.deliver',
+  notifierWeeklyDigest: 'notifier.weekly-digest',
+  notifierMonthlyReport: 'notifier.monthly-report',
+} as const;
+export type JobName = (typeof JOB_NAMES)[keyof typeof JOB_NAMES] | string;
+
+/** Tokens of a subject may not contain dots, spaces or wildcards. */
+const TOKEN = /^[A-Za-z0-9_-]+$/;
+
+export function assertSubjectToken(value: string, what: string): void {
+  if (!TOKEN.test(value)) throw new Error(`${what} "${value}" is not a valid subject token (letters, digits, _ and - only)`);
+}
+
+export const subjects = {
+  event(companyId: string, type: string): string {
+    assertSubjectToken(companyId, 'companyId');
+    return `events.${companyId}.${type}`;
+  },
+  /** Every tenant's events of one type (a consumer filter). */
+  eventsOfType(type: string): string {
+    return `events.*.${type}`;
+  },
+  job(priority: Priority, job: string): string {
+    return `jobs.${priority}.${job}`;
+  },
+  /** One job name at every priority (a consumer filter). */
+  jobsOfPrefix(prefix: string): string {
+    return `jobs.*.${prefix}.>`;
+  },
+  /** One priority of a service's jobs (a job runtime consumer filter). */
+  jobsOfPriority(priority: Priority, prefix: string): string {
+    return `jobs.${priority}.${prefix}.>`;
+  },
+  /** The job runtime's durable consumer for one priority of a service. */
+  jobConsumer(service: string, priority: Priority): string {
+    return `${service}-jobs-${priority}`;
+  },
+  dlq(stream: string, consumer: string): string {
+    return `dlq.${stream}.${consumer}`;
+  },
+} as const;
+
+export const STREAM_SUBJECTS: Record<StreamName, string[]> = {
+  EVENTS: ['events.>'],
+  JOBS: ['jobs.>'],
+  DLQ: ['dlq.>'],
+};
+
+/** Durable consumer names. */
+export const CONSUMERS = {
+  documentsEvents: 'documents-events',
+  recurrenceJobs: 'recurrence-jobs',
+  recurrenceEvents: 'recurrence-events',
+  notifierEvents: 'notifier-events',
+  notifierJobs: 'notifier-jobs',
+  schedulerEvents: 'scheduler-events',
+  schedulerJobs: 'scheduler-jobs',
+} as const;
+export type ConsumerName = (typeof CONSUMERS)[keyof typeof CONSUMERS];
+// The job runtime's per-priority consumers are named by subjects.jobConsumer(service, priority), e.g. documents-jobs-normal.
+
+/** The JetStream KV bucket the job runtime's workers watch: `paused.<job>`, `cancel.<runId>`. */
+export const CONTROL_BUCKET = 'control';
+
+export const HEADERS = {
+  companyId: 'Metronome-Company-Id',
+  runId: 'Metronome-Run-Id',
+  scheduledFor: 'Metronome-Scheduled-For',
+  attemptsOffset: 'Metronome-Attempts-Offset',
+} as const;

@@ -1,0 +1,146 @@
+import { DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.js';
+import { CONSUMERS, CONTROL_BUCKET, PRIORITIES, STREAMS, STREAM_SUBJECTS, subjects, type ConsumerName, type Priority, type StreamName } from './subjects.js';
+
+export interface StreamDeclaration {
+  name: StreamName;
+  subjects: string[];
+  /** Max age of a message in the stream. */
+  maxAgeMs: number;
+  /** Dedup window for Nats-Msg-Id. */
+  duplicateWindowMs: number;
+  maxMsgBytes: number;
+}
+
+export interface ConsumerDeclaration {
+  stream: StreamName;
+  durable: ConsumerName | string;
+  /** One subject filter: nats-server 2.9 has no multi-filter consumers. */
+  filterSubject: string;
+  /** Attempts before a failing message is dead-lettered. */
+  maxAttempts: number;
+  backoff: BackoffPolicy;
+  /** Handlers running at once in one process. */
+  concurrency: number;
+  /** Overrides the configured ack wait. */
+  ackWaitMs?: number;
+  /** Overrides max_deliver (default maxAttempts + 1); -1: unlimited (the job runtime counts attempts itself). */
+  maxDeliver?: number;
+  /** Overrides max_ack_pending (default max(1000, concurrency * 20)). */
+  maxAckPending?: number;
+}
+
+const DAY = 24 * 3600_000;
+
+export const STREAM_DECLARATIONS: StreamDeclaration[] = [
+  { name: STREAMS.EVENTS, subjects: STREAM_SUBJECTS.EVENTS, maxAgeMs: 7 * DAY, duplicateWindowMs: 2 * 60_000, maxMsgBytes: 1024 * 1024 },
+  { name: STREAMS.JOBS, subjects: STREAM_SUBJECTS.JOBS, maxAgeMs: 7 * DAY, duplicateWindowMs: 2 * 60_000, maxMsgBytes: 1024 * 1024 },
+  { name: STREAMS.DLQ, subjects: STREAM_SUBJECTS.DLQ, maxAgeMs: 30 * DAY, duplicateWindowMs: 2 * 60_000, maxMsgBytes: 2 * 1024 * 1024 },
+];
+
+/** A JetStream KV bucket (stream `KV_<bucket>`); its replicas follow STREAM_REPLICAS like the streams. */
+export interface KvDeclaration {
+  bucket: string;
+  /** Values kept per key. */
+  history: number;
+}
+
+/** `control`: pauses and cancellations the job runtime's workers watch (libs/common/src/jobs/job-control.ts). */
+export const KV_DECLARATIONS: KvDeclaration[] = [{ bucket: CONTROL_BUCKET, history: 1 }];
+
+export const CONSUMER_DECLARATIONS: ConsumerDeclaration[] = [
+  // documents' jobs (tick, expiry scans) run on the job runtime: documents-jobs-{critical,high,normal,low}.
+  ...jobConsumerDeclarations('documents'),
+  {
+    stream: STREAMS.EVENTS,
+    durable: CONSUMERS.documentsEvents,
+    filterSubject: subjects.eventsOfType('document.>'),
+    maxAttempts: 5,
+    backoff: DEFAULT_BACKOFF,
+    concurrency: 16,
+  },
+  {
+    stream: STREAMS.JOBS,
+    durable: CONSUMERS.recurrenceJobs,
+    filterSubject: subjects.jobsOfPrefix('recurrence'),
+    maxAttempts: 5,
+    backoff: DEFAULT_BACKOFF,
+    concurrency: 8,
+    // Run by the job runtime, which counts attempts in job_runs and defers by nak: no delivery limit.
+    maxDeliver: -1,
+    maxAckPending: 100_000,
+  },
+  {
+    stream: STREAMS.EVENTS,
+    durable: CONSUMERS.recurrenceEvents,
+    filterSubject: 'events.>',
+    maxAttempts: 5,
+    backoff: DEFAULT_BACKOFF,
+    concurrency: 16,
+  },
+  {
+    stream: STREAMS.EVENTS,
+    durable: CONSUMERS.notifierEvents,
+    filterSubject: 'events.>',
+    maxAttempts: 8,
+    backoff: DEFAULT_BACKOFF,
+    concurrency: 32,
+  },
+  {
+    stream: STREAMS.JOBS,
+    durable: CONSUMERS.notifierJobs,
+    filterSubject: subjects.jobsOfPrefix('notifier'),
+    maxAttempts: 8,
+    backoff: DEFAULT_BACKOFF,
+    concurrency: 16,
+  },
+  {
+    // Event-triggered schedules: any domain event type may start a job.
+    stream: STREAMS.EVENTS,
+    durable: CONSUMERS.schedulerEvents,
+    filterSubject: 'events.>',
+    maxAttempts: 8,
+    backoff: DEFAULT_BACKOFF,
+    concurrency: 32,
+  },
+  {
+    // The scheduler's own jobs (run history retention).
+    stream: STREAMS.JOBS,
+    durable: CONSUMERS.schedulerJobs,
+    filterSubject: subjects.jobsOfPrefix('scheduler'),
+    maxAttempts: 3,
+    backoff: DEFAULT_BACKOFF,
+    concurrency: 1,
+    ackWaitMs: 10 * 60_000,
+  },
+];
+
+export function consumerDeclaration(durable: ConsumerName | string): ConsumerDeclaration {
+  const found = CONSUMER_DECLARATIONS.find((c) => c.durable === durable);
+  if (!found) throw new Error(`no consumer is declared with the name "${durable}"`);
+  return found;
+}
+
+/**
+ * The job runtime's consumers for one service: one durable per priority
+ * (`<service>-jobs-<priority>` on `jobs.<priority>.<service>.>`), so waiting
+ * critical work is never behind a backlog of lower priorities. Attempts are
+ * counted in job_runs by the runtime, so deliveries are unlimited (a deferral
+ * for tenant fairness or a paused queue naks without failing), and the ack
+ * pending window is wide enough to read past one tenant's backlog.
+ */
+export function jobConsumerDeclarations(
+  service: string,
+  options: { concurrency?: number; ackWaitMs?: number; maxAckPending?: number; backoff?: BackoffPolicy } = {},
+): ConsumerDeclaration[] {
+  return PRIORITIES.map((priority: Priority) => ({
+    stream: STREAMS.JOBS,
+    durable: subjects.jobConsumer(service, priority),
+    filterSubject: subjects.jobsOfPriority(priority, service),
+    maxAttempts: 5,
+    backoff: options.backoff ?? DEFAULT_BACKOFF,
+    concurrency: options.concurrency ?? 16,
+    ackWaitMs: options.ackWaitMs,
+    maxDeliver: -1,
+    maxAckPending: options.maxAckPending ?? 1_000_000,
+  }));
+}

@@ -1,0 +1,54 @@
+import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { NatsConnectionService } from '../messaging/nats-connection.service.js';
+import { STREAMS } from '../messaging/subjects.js';
+import type { ConsumerDeclaration } from '../messaging/topology.js';
+import { MetronomeMetrics } from './metrics.registry.js';
+
+const INTERVAL_MS = 5_000;
+
+/** Every consumer whose backlog this process reports: its served consumers plus its job runtime's per-priority ones. */
+export const MONITORED_CONSUMERS = Symbol('MONITORED_CONSUMERS');
+
+/**
+ * Copies JetStream's own view of this service's consumers (pending,
+ * ack-pending, redelivered) and the DLQ depth into gauges, so Prometheus and
+ * KEDA-style alerts see backlog without scraping NATS.
+ */
+@Injectable()
+export class JetStreamStatsCollector implements OnApplicationBootstrap, OnApplicationShutdown {
+  private timer?: NodeJS.Timeout;
+
+  constructor(
+    @Inject(MONITORED_CONSUMERS) private readonly consumers: ConsumerDeclaration[],
+    private readonly nats: NatsConnectionService,
+    private readonly metrics: MetronomeMetrics,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    void this.collect();
+    this.timer = setInterval(() => void this.collect(), INTERVAL_MS);
+    this.timer.unref();
+  }
+
+  async collect(): Promise<void> {
+    if (!this.nats.isConnected()) return;
+    try {
+      const jsm = await this.nats.jsm();
+      for (const c of this.consumers) {
+        const info = await jsm.consumers.info(c.stream, c.durable);
+        const labels = { stream: c.stream, consumer: c.durable };
+        this.metrics.consumerPending.set(labels, info.num_pending);
+        this.metrics.consumerAckPending.set(labels, info.num_ack_pending);
+        this.metrics.consumerRedelivered.set(labels, info.num_redelivered);
+      }
+      const dlq = await jsm.streams.info(STREAMS.DLQ);
+      this.metrics.dlqDepth.set({ stream: STREAMS.DLQ }, dlq.state.messages);
+    } catch {
+      // A missing consumer or a NATS hiccup: keep the last values, try again next round.
+    }
+  }
+
+  onApplicationShutdown(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
+}

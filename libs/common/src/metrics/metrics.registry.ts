@@ -1,0 +1,156 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+const DURATION_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
+const LATENESS_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 15, 60, 300];
+
+/**
+ * One registry per process holding every Metronome series. Labels are bounded:
+ * job, queue, consumer, subject pattern, outcome, never a tenant id.
+ */
+export class MetronomeMetrics {
+  readonly registry = new Registry();
+
+  readonly handlerMessages = new Counter({
+    name: 'metronome_handler_messages_total',
+    help: 'Messages settled by a consumer handler, by outcome (acked, retried, dead, invalid)',
+    labelNames: ['consumer', 'subject', 'outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly handlerDuration = new Histogram({
+    name: 'metronome_handler_duration_seconds',
+    help: 'Handler duration by consumer, subject and outcome',
+    labelNames: ['consumer', 'subject', 'outcome'] as const,
+    buckets: DURATION_BUCKETS,
+    registers: [this.registry],
+  });
+  readonly handlersInFlight = new Gauge({
+    name: 'metronome_handlers_in_flight',
+    help: 'Handlers currently running',
+    labelNames: ['consumer'] as const,
+    registers: [this.registry],
+  });
+  readonly redeliveries = new Counter({
+    name: 'metronome_redeliveries_total',
+    help: 'Messages received with a delivery count above one',
+    labelNames: ['consumer'] as const,
+    registers: [this.registry],
+  });
+  readonly dlqMessages = new Counter({
+    name: 'metronome_dlq_messages_total',
+    help: 'Messages dead-lettered, by reason',
+    labelNames: ['consumer', 'reason'] as const,
+    registers: [this.registry],
+  });
+  readonly jobRuns = new Counter({
+    name: 'metronome_job_runs_total',
+    help: 'Job runs finished, by outcome',
+    labelNames: ['job', 'queue', 'outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly jobDuration = new Histogram({
+    name: 'metronome_job_duration_seconds',
+    help: 'Job run duration',
+    labelNames: ['job', 'queue', 'outcome'] as const,
+    buckets: DURATION_BUCKETS,
+    registers: [this.registry],
+  });
+  readonly jobLateness = new Histogram({
+    name: 'metronome_job_lateness_seconds',
+    help: 'Delay from scheduled time to publish (stage=published) and to handler start (stage=started)',
+    labelNames: ['job', 'stage'] as const,
+    buckets: LATENESS_BUCKETS,
+    registers: [this.registry],
+  });
+  readonly consumerPending = new Gauge({
+    name: 'metronome_consumer_pending',
+    help: 'Messages in the stream not yet delivered to the consumer',
+    labelNames: ['stream', 'consumer'] as const,
+    registers: [this.registry],
+  });
+  readonly consumerAckPending = new Gauge({
+    name: 'metronome_consumer_ack_pending',
+    help: 'Messages delivered and not yet acknowledged',
+    labelNames: ['stream', 'consumer'] as const,
+    registers: [this.registry],
+  });
+  readonly consumerRedelivered = new Gauge({
+    name: 'metronome_consumer_redelivered',
+    help: 'Messages currently redelivered and not yet acknowledged',
+    labelNames: ['stream', 'consumer'] as const,
+    registers: [this.registry],
+  });
+  readonly dlqDepth = new Gauge({
+    name: 'metronome_dlq_depth',
+    help: 'Messages held in the dead-letter stream',
+    labelNames: ['stream'] as const,
+    registers: [this.registry],
+  });
+  readonly outboxBacklog = new Gauge({
+    name: 'metronome_outbox_backlog',
+    help: 'Runs planned in the outbox and not yet published',
+    registers: [this.registry],
+  });
+  readonly queueDepth = new Gauge({
+    name: 'metronome_queue_depth',
+    help: 'Job messages waiting per queue',
+    labelNames: ['queue'] as const,
+    registers: [this.registry],
+  });
+  readonly queuePaused = new Gauge({
+    name: 'metronome_queue_paused',
+    help: '1 when the queue is paused',
+    labelNames: ['queue'] as const,
+    registers: [this.registry],
+  });
+  readonly queuePausedSince = new Gauge({
+    name: 'metronome_queue_paused_since_seconds',
+    help: 'Unix time the queue was paused at, 0 when running',
+    labelNames: ['queue'] as const,
+    registers: [this.registry],
+  });
+  readonly schedulerFires = new Counter({
+    name: 'metronome_scheduler_fires_total',
+    help: 'Occurrences claimed by the scheduler, by schedule kind',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
+  readonly schedulerActiveSchedules = new Gauge({
+    name: 'metronome_scheduler_active_schedules',
+    help: 'Enabled, unpaused schedules',
+    registers: [this.registry],
+  });
+  readonly schedulerLastFire = new Gauge({
+    name: 'metronome_scheduler_last_fire_timestamp_seconds',
+    help: 'Unix time of the last claimed occurrence',
+    registers: [this.registry],
+  });
+  readonly notificationDeliveries = new Counter({
+    name: 'metronome_notification_deliveries_total',
+    help: 'Notification deliveries by channel and outcome',
+    labelNames: ['channel', 'outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly dependencyUp = new Gauge({
+    name: 'metronome_dependency_up',
+    help: '1 when the dependency (nats, postgres) is reachable',
+    labelNames: ['dependency'] as const,
+    registers: [this.registry],
+  });
+  readonly slaBreaches = new Counter({
+    name: 'metronome_sla_breaches_total',
+    help: 'SLA breaches by job and kind (duration, lateness)',
+    labelNames: ['job', 'kind'] as const,
+    registers: [this.registry],
+  });
+  readonly circuitState = new Gauge({
+    name: 'metronome_circuit_state',
+    help: 'Outbound circuit state: 0 closed, 1 half-open, 2 open',
+    labelNames: ['dependency'] as const,
+    registers: [this.registry],
+  });
+
+  constructor(service: string) {
+    this.registry.setDefaultLabels({ service });
+    collectDefaultMetrics({ register: this.registry });
+  }
+}

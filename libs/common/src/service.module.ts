@@ -1,0 +1,113 @@
+import { Module, type DynamicModule, type Provider, type Type } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
+import { ConfigModule } from './config/config.module.js';
+import { DatabaseModule } from './database/database.module.js';
+import type { EntityList } from './database/typeorm-options.js';
+import { DeadLetterEntity } from './dead-letters/dead-letter.entity.js';
+import { DeadLetterRepository } from './dead-letters/dead-letter.repository.js';
+import { DeadLetterWriter } from './dead-letters/dead-letter.writer.js';
+import { HealthController } from './health/health.controller.js';
+import { LoggingModule, SERVICE_NAME } from './logging/logging.module.js';
+import { ContractRegistry, type ContractClass } from './messaging/contracts/contract-registry.js';
+import { MESSAGE_CONTRACTS } from './messaging/contracts/index.js';
+import { EventPublisher } from './messaging/event-publisher.js';
+import { JetStreamClient } from './messaging/jetstream.client.js';
+import { JetStreamServer, SERVED_CONSUMERS, SETTLEMENT_OBSERVERS } from './messaging/jetstream.server.js';
+import { DeadLetterTools } from './jobs/dead-letter-tools.js';
+import { DeadLetterToolsRepository } from './jobs/dead-letter-tools.repository.js';
+import { JobControl } from './jobs/job-control.js';
+import { JobRunsRepository } from './jobs/job-runs.repository.js';
+import { JOB_RUNTIME_OPTIONS, JobRuntime, RunBook, RunHistoryObserver, type JobRuntimeOptions } from './jobs/job-runtime.js';
+import { RunRecorder } from './jobs/run-recorder.js';
+import { NatsConnectionService } from './messaging/nats-connection.service.js';
+import { ProvisionOnStart } from './messaging/provision-on-start.js';
+import type { ConsumerDeclaration } from './messaging/topology.js';
+import { JetStreamStatsCollector, MONITORED_CONSUMERS } from './metrics/jetstream-stats.collector.js';
+import { MetricsModule } from './metrics/metrics.module.js';
+import { FieldEncryption } from './crypto/field-cipher.js';
+import { CircuitBreakers } from './outbound/circuit-breaker.js';
+import { FlowCoordinator } from './jobs/chains/flow-coordinator.js';
+import { DurabilityHooks } from './jobs/durability/durability.service.js';
+import { RetentionPurger } from './jobs/retention/retention-purger.js';
+import { SlaMonitor } from './jobs/sla/sla-monitor.js';
+import { JobStepsRepository } from './jobs/steps/job-steps.repository.js';
+
+export interface ServiceModuleOptions {
+  service: string;
+  /** Durable consumers this service pulls from. */
+  consumers: ConsumerDeclaration[];
+  /** The TypeORM entities this service reads and writes. */
+  entities: EntityList;
+  providers?: Provider[];
+  /** Extra message contracts beyond MESSAGE_CONTRACTS (tests, plug-ins). */
+  contracts?: Record<string, ContractClass>;
+  /** The job runtime (docs/jobs.md): the jobs this service handles with @JobHandler and its per-priority consumers. */
+  jobs?: JobRuntimeOptions;
+}
+
+@Module({})
+class ServiceIdentityModule {}
+
+/** Everything a Metronome service shares: config, logs, metrics, Postgres, NATS, transport, health. */
+@Module({})
+export class MetronomeServiceModule {
+  static forService(options: ServiceModuleOptions): DynamicModule {
+    const identity: DynamicModule = {
+      module: ServiceIdentityModule,
+      global: true,
+      providers: [
+        { provide: SERVICE_NAME, useValue: options.service },
+        { provide: SERVED_CONSUMERS, useValue: options.consumers },
+        { provide: MONITORED_CONSUMERS, useValue: [...options.consumers, ...(options.jobs?.consumers ?? [])] },
+      ],
+      exports: [SERVICE_NAME, SERVED_CONSUMERS, MONITORED_CONSUMERS],
+    };
+    const shared: Type[] = [
+      NatsConnectionService,
+      EventPublisher,
+      JetStreamClient,
+      DeadLetterRepository,
+      DeadLetterWriter,
+      JetStreamServer,
+      ProvisionOnStart,
+      JetStreamStatsCollector,
+      JobRunsRepository,
+      JobControl,
+      DeadLetterToolsRepository,
+      DeadLetterTools,
+      FieldEncryption,
+      CircuitBreakers,
+      JobStepsRepository,
+      RetentionPurger,
+    ];
+    const runtime: Provider[] = options.jobs
+      ? [
+          { provide: JOB_RUNTIME_OPTIONS, useValue: options.jobs },
+          RunBook,
+          RunRecorder,
+          RunHistoryObserver,
+          JobRuntime,
+          SlaMonitor,
+          FlowCoordinator,
+          DurabilityHooks,
+          // Flows after the run history: a child's state is committed before its parent is evaluated.
+          { provide: SETTLEMENT_OBSERVERS, inject: [RunHistoryObserver, FlowCoordinator], useFactory: (o: RunHistoryObserver, f: FlowCoordinator) => [o, f] },
+        ]
+      : [];
+    return {
+      module: MetronomeServiceModule,
+      global: true,
+      imports: [
+        identity,
+        ConfigModule,
+        LoggingModule,
+        MetricsModule,
+        DatabaseModule.forRoot([DeadLetterEntity, ...(options.entities as Type[])]),
+        ...(options.jobs ? [DiscoveryModule] : []),
+      ],
+      controllers: [HealthController],
+      providers: [...shared, { provide: ContractRegistry, useFactory: () => new ContractRegistry({ ...MESSAGE_CONTRACTS, ...(options.contracts ?? {}) }) }, ...runtime, ...(options.providers ?? [])],
+      exports: [...shared, ContractRegistry, DatabaseModule, ...(options.jobs ? [JobRuntime, RunRecorder] : [])],
+    };
+  }
+}

@@ -1,0 +1,20 @@
+import { Foundation1763800000000 } from './1763800000000-foundation.js';
+import { JobRuns1763810000000 } from './1763810000000-job-runs.js';
+import { Schedules1763820000000 } from './1763820000000-schedules.js';
+import { Audit1763840000000 } from './1763840000000-audit.js';
+import { Documents1763910000000 } from './1763910000000-documents.js';
+import { Recurrence1763920000000 } from './1763920000000-recurrence.js';
+import { Durability1763950000000 } from './1763950000000-durability.js';
+import { Notifier1763930000000 } from './1763930000000-notifier.js';
+
+/** Every migration, in order. New migrations are appended here. */
+export const MIGRATIONS = [
+  Foundation1763800000000,
+  JobRuns1763810000000,
+  Schedules1763820000000,
+  Documents1763910000000,
+  Recurrence1763920000000,
+  Audit1763840000000,
+  Durability1763950000000,
+  Notifier1763930000000,
+];
