@@ -1,0 +1,116 @@
+import { Injectable } from '@nestjs/common';
+import { headers as natsHeaders } from '@nats-io/transport-node';
+import { DeadLetterTools, NatsConnectionService, PermanentError } from '../../../../../libs/common/src/index.js';
+import { AuditService, type AuditContext } from '../../audit/audit.service.js';
+import { tenantScope } from '../../auth/principal.js';
+import { problems } from '../../http/problems.js';
+import { DlqRepository, type DeadLetterFilter, type DeadLetterView } from './dlq.repository.js';
+
+/** Headers JetStream sets or checks itself; a retry must not carry them over. */
+const DROPPED = /^nats-(msg-id|expected-|rollup|ttl)/i;
+
+export interface RetryOutcome {
+  retried: string[];
+  /** The new run of each retried job dead letter (retry_of = the dead run). */
+  runs: { deadLetterId: string; runId: string }[];
+  failed: { id: string; error: string }[];
+}
+
+/**
+ * The admin API's dead letters: list and inspect (tenant-scoped), retry and
+ * purge. A dead job is retried through the job runtime's DeadLetterTools: a
+ * fresh run with fresh attempts, linked to the dead run by job_runs.retry_of and
+ * planned with its outbox row, so the dead run stays dead in the history. A dead
+ * event (no run) is re-published to its subject. Every change is audited.
+ */
+@Injectable()
+export class DlqService {
+  constructor(
+    private readonly repository: DlqRepository,
+    private readonly tools: DeadLetterTools,
+    private readonly nats: NatsConnectionService,
+    private readonly audit: AuditService,
+  ) {}
+
+  list(filter: DeadLetterFilter): Promise<DeadLetterView[]> {
+    return this.repository.list(filter);
+  }
+
+  async get(id: string, scope: string | null): Promise<DeadLetterView> {
+    const d = id.length <= 200 ? await this.repository.get(id, scope) : null;
+    if (!d) throw problems.notFound(`Dead letter "${id.slice(0, 200)}"`);
+    return d;
+  }
+
+  async retryOne(ctx: AuditContext, id: string): Promise<DeadLetterView & { newRunId: string | null }> {
+    const d = await this.get(id, tenantScope(ctx.principal));
+    if (d.retriedAt) throw problems.conflict(`Dead letter "${id}" was already retried at ${d.retriedAt.toISOString()}`);
+    const outcome = await this.retry(ctx, [d]);
+    if (outcome.failed.length) throw problems.conflict(`Dead letter "${id}" could not be retried: ${outcome.failed[0].error}`);
+    return { ...d, retriedAt: new Date(), newRunId: outcome.runs[0]?.runId ?? null };
+  }
+
+  async retryMatching(ctx: AuditContext, filter: Omit<DeadLetterFilter, 'limit' | 'status' | 'cursor'>, max: number): Promise<RetryOutcome & { matched: number }> {
+    const items = await this.repository.list({ ...filter, status: 'pending', limit: max });
+    const outcome = await this.retry(ctx, items);
+    return { matched: items.length, ...outcome };
+  }
+
+  private async retry(ctx: AuditContext, items: DeadLetterView[]): Promise<RetryOutcome> {
+    const outcome: RetryOutcome = { retried: [], runs: [], failed: [] };
+    for (const d of items) {
+      try {
+        if (d.subject.startsWith('jobs.')) {
+          const run = await this.tools.retry(d.id);
+          if (!run) {
+            outcome.failed.push({ id: d.id, error: 'already retried' });
+            continue;
+          }
+          outcome.retried.push(d.id);
+          outcome.runs.push({ deadLetterId: d.id, runId: run.runId });
+          await this.audit.record(ctx, {
+            action: 'dlq.retry', targetType: 'dead-letter', targetId: d.id, companyId: d.companyId,
+            before: { retriedAt: null, attempts: d.attempts, reason: d.reason, runId: d.runId },
+            after: { retriedAt: new Date(), subject: d.subject, runId: run.runId, retryOf: d.runId, published: run.published },
+          });
+        } else {
+          await this.republish(d);
+          outcome.retried.push(d.id);
+          await this.audit.record(ctx, {
+            action: 'dlq.retry', targetType: 'dead-letter', targetId: d.id, companyId: d.companyId,
+            before: { retriedAt: null, attempts: d.attempts, reason: d.reason }, after: { retriedAt: new Date(), subject: d.subject },
+          });
+        }
+      } catch (e) {
+        outcome.failed.push({ id: d.id, error: e instanceof PermanentError ? e.message : 'retry failed' });
+      }
+    }
+    return outcome;
+  }
+
+  /** A dead event has no run: it goes back to its subject (fresh deliveries on its consumer). */
+  private async republish(d: DeadLetterView): Promise<void> {
+    const js = await this.nats.js();
+    const at = new Date();
+    const h = natsHeaders();
+    for (const [k, values] of Object.entries(d.headers ?? {})) if (!DROPPED.test(k)) for (const v of values) h.append(k, v);
+    await js.publish(d.subject, new TextEncoder().encode(d.payload), { headers: h, msgID: `retry-${d.id}-${at.getTime()}` });
+    await this.repository.markRetried([d.id], at);
+  }
+
+  /**
+   * Purges by ids through DeadLetterTools (tenant-scoped by companyId); by a
+   * filter with the API's wider criteria (time range, retried or not) here.
+   */
+  async purge(ctx: AuditContext, input: { ids?: string[]; filter?: Omit<DeadLetterFilter, 'limit' | 'cursor'> }): Promise<{ deleted: number }> {
+    const scope = tenantScope(ctx.principal);
+    let deleted: number;
+    if (input.ids) deleted = input.ids.length ? await this.tools.purge({ ids: input.ids, includeRetried: true, ...(scope !== null ? { companyId: scope } : {}) }) : 0;
+    else deleted = await this.repository.deleteMatching(input.filter!);
+    await this.audit.record(ctx, {
+      action: 'dlq.purge', targetType: 'dead-letter', targetId: input.ids?.length === 1 ? input.ids[0] : null,
+      companyId: scope ?? input.filter?.companyId ?? null, before: input.ids ? { ids: input.ids } : { filter: input.filter }, after: { deleted },
+    });
+    return { deleted };
+  }
+}

@@ -1,0 +1,81 @@
+import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { ApiNotFoundResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Actor, AdminApi, Authorize, CurrentPrincipal } from '../../auth/authorize.decorator.js';
+import type { Principal } from '../../auth/principal.js';
+import type { AuditContext } from '../../audit/audit.service.js';
+import { problems } from '../../http/problems.js';
+import { ListJobsQuery, PauseBody, TriggerJobBody } from '../dto/api.dto.js';
+import { JOB_NAME } from '../dto/pagination.js';
+import { writeTenant } from '../scope.js';
+import { JobsService } from './jobs.service.js';
+
+function jobName(job: string): string {
+  if (!JOB_NAME.test(job) || job.length > 200) throw problems.notFound(`Job "${job.slice(0, 200)}"`);
+  return job;
+}
+
+@ApiTags('jobs')
+@AdminApi()
+@Controller('api/v1')
+export class JobsController {
+  constructor(private readonly jobs: JobsService) {}
+
+  @Get('jobs')
+  @Authorize('read')
+  @ApiOperation({ summary: 'Jobs with status, last and next run, and run counts per state over the window' })
+  async list(@CurrentPrincipal() p: Principal, @Query() q: ListJobsQuery) {
+    return { items: await this.jobs.list(p, q.windowHours) };
+  }
+
+  @Get('jobs/:job')
+  @Authorize('read')
+  @ApiNotFoundResponse({ description: 'Unknown job, or not visible to the caller' })
+  get(@CurrentPrincipal() p: Principal, @Param('job') job: string, @Query() q: ListJobsQuery) {
+    return this.jobs.get(p, jobName(job), q.windowHours);
+  }
+
+  @Post('jobs/:job/trigger')
+  @HttpCode(202)
+  @Authorize('write')
+  @ApiOperation({ summary: 'Enqueue a run of the job now (or after delayMs) with a payload' })
+  trigger(@Actor() ctx: AuditContext, @Param('job') job: string, @Body() body: TriggerJobBody) {
+    const companyId = writeTenant(ctx.principal, body.companyId);
+    return this.jobs.trigger(ctx, jobName(job), { ...body, companyId });
+  }
+
+  @Post('jobs/:job/pause')
+  @HttpCode(200)
+  @Authorize('platform')
+  @ApiOperation({ summary: 'Pause a job on every worker (KV control bucket); queued work stays queued' })
+  pause(@Actor() ctx: AuditContext, @Param('job') job: string, @Body() body: PauseBody) {
+    return this.jobs.setPaused(ctx, 'job', jobName(job), true, body.reason);
+  }
+
+  @Post('jobs/:job/resume')
+  @HttpCode(200)
+  @Authorize('platform')
+  resume(@Actor() ctx: AuditContext, @Param('job') job: string, @Body() body: PauseBody) {
+    return this.jobs.setPaused(ctx, 'job', jobName(job), false, body.reason);
+  }
+
+  @Get('queues')
+  @Authorize('read')
+  @ApiOperation({ summary: 'Queues (priority lanes) and whether they are paused' })
+  async queues() {
+    return { items: await this.jobs.queues() };
+  }
+
+  @Post('queues/:queue/pause')
+  @HttpCode(200)
+  @Authorize('platform')
+  pauseQueue(@Actor() ctx: AuditContext, @Param('queue') queue: string, @Body() body: PauseBody) {
+    return this.jobs.setPaused(ctx, 'queue', queue, true, body.reason);
+  }
+
+  @Post('queues/:queue/resume')
+  @HttpCode(200)
+  @Authorize('platform')
+  resumeQueue(@Actor() ctx: AuditContext, @Param('queue') queue: string, @Body() body: PauseBody) {
+    return this.jobs.setPaused(ctx, 'queue', queue, false, body.reason);
+  }
+}

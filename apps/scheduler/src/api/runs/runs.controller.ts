@@ -1,0 +1,85 @@
+import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { ApiNotFoundResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Actor, AdminApi, Authorize, CurrentPrincipal } from '../../auth/authorize.decorator.js';
+import type { Principal } from '../../auth/principal.js';
+import { AuditService, type AuditContext } from '../../audit/audit.service.js';
+import { problems } from '../../http/problems.js';
+import { CleanupBody, ListRunsQuery } from '../dto/api.dto.js';
+import { dateOrUndefined, decodeCursor, page } from '../dto/pagination.js';
+import { effectiveTenant } from '../scope.js';
+import { RunsRepository } from './runs.repository.js';
+import { JobControl, JobStepsRepository, redactEncrypted } from '../../../../../libs/common/src/index.js';
+
+const DAY = 86_400_000;
+
+@ApiTags('runs')
+@AdminApi()
+@Controller('api/v1/runs')
+export class RunsController {
+  constructor(
+    private readonly runs: RunsRepository,
+    private readonly audit: AuditService,
+    private readonly steps: JobStepsRepository,
+    private readonly control: JobControl,
+  ) {}
+
+  @Get()
+  @Authorize('read')
+  @ApiOperation({ summary: 'Run history, newest first; filter by job, state, tenant, schedule and time; keyset (cursor) or offset pages' })
+  async list(@CurrentPrincipal() p: Principal, @Query() q: ListRunsQuery) {
+    const { scope, foreign } = effectiveTenant(p, q.companyId);
+    const limit = q.limit ?? 50;
+    if (foreign) return { items: [], nextCursor: null };
+    const cursor = decodeCursor(q.cursor);
+    const items = await this.runs.list({
+      scope, job: q.job, states: q.state?.split(','), scheduleId: q.scheduleId, from: dateOrUndefined(q.from), to: dateOrUndefined(q.to),
+      cursor, offset: cursor ? undefined : q.offset, limit,
+    });
+    // Sensitive (encrypted) payload fields show as "[redacted]" (docs/durability.md).
+    return page(redactEncrypted(items), limit);
+  }
+
+  @Get(':id')
+  @Authorize('read')
+  @ApiOperation({ summary: 'One run with its progress, error and result' })
+  @ApiNotFoundResponse({ description: 'No such run for the caller' })
+  async get(@CurrentPrincipal() p: Principal, @Param('id') id: string) {
+    const run = id.length <= 200 ? await this.runs.get(id, effectiveTenant(p).scope) : null;
+    if (!run) throw problems.notFound(`Run "${id.slice(0, 200)}"`);
+    // Durable steps completed so far, and sensitive (encrypted) values as "[redacted]" (docs/durability.md).
+    return redactEncrypted({ ...run, steps: await this.steps.forRun(id, effectiveTenant(p).scope) });
+  }
+
+  @Post(':id/cancel')
+  @HttpCode(200)
+  @Authorize('write')
+  @ApiOperation({ summary: 'Cancel a scheduled, queued, running or retrying run: a waiting run is settled cancelled without running, a running one has its signal aborted' })
+  @ApiNotFoundResponse({ description: 'No such run for the caller' })
+  async cancel(@Actor() ctx: AuditContext, @Param('id') id: string) {
+    const { scope } = effectiveTenant(ctx.principal);
+    const run = id.length <= 200 ? await this.runs.get(id, scope) : null;
+    if (!run) throw problems.notFound(`Run "${id.slice(0, 200)}"`);
+    // JobControl flags the run in job_runs (tenant-scoped) and tells every worker through the control bucket.
+    const previous = await this.control.cancel(id, scope === null ? {} : { companyId: scope });
+    if (previous === null) throw problems.conflict(`Run "${id}" is already finished (${run.state})`);
+    await this.audit.record(ctx, {
+      action: 'run.cancel', targetType: 'run', targetId: id, companyId: run.companyId ?? null,
+      before: { state: previous }, after: { state: 'cancelled' },
+    });
+    return { id, previousState: previous, state: 'cancelled' };
+  }
+
+  @Post('cleanup')
+  @HttpCode(200)
+  @Authorize('platform')
+  @ApiOperation({ summary: 'Delete finished runs older than N days (failed and dead ones only with includeFailed)' })
+  async cleanup(@Actor() ctx: AuditContext, @Body() body: CleanupBody) {
+    const before = new Date(Date.now() - body.olderThanDays * DAY);
+    const deleted = await this.runs.deleteFinished(before, body.includeFailed ?? false, body.companyId ?? null);
+    await this.audit.record(ctx, {
+      action: 'runs.cleanup', targetType: 'runs', companyId: body.companyId ?? null,
+      before: { olderThanDays: body.olderThanDays, includeFailed: body.includeFailed ?? false, before }, after: { deleted },
+    });
+    return { deleted, before };
+  }
+}

@@ -1,0 +1,144 @@
+import { Injectable } from '@nestjs/common';
+import { InvalidCronError, InvalidTimezoneError } from '../../../../../libs/common/src/time/index.js';
+import { AuditService, type AuditContext } from '../../audit/audit.service.js';
+import { tenantScope, type Principal } from '../../auth/principal.js';
+import { problems } from '../../http/problems.js';
+import { draftSchedule, preview } from '../../schedules/schedule-timing.js';
+import { ScheduleNotFoundError, ScheduleValidationError, type Schedule, type ScheduleInput, type SchedulePatch } from '../../schedules/schedule.types.js';
+import { SchedulesService } from '../../schedules/schedules.service.js';
+import type { PreviewBody, ScheduleCreateBody, SchedulePatchBody } from '../dto/api.dto.js';
+
+/** Turns the schedule service's typed errors into problems; anything else propagates (500 without internals). */
+async function mapped<T>(work: () => Promise<T>, ref?: string): Promise<T> {
+  try {
+    return await work();
+  } catch (e) {
+    if (e instanceof ScheduleValidationError) throw problems.unprocessable('The schedule is invalid', e.problems);
+    if (e instanceof ScheduleNotFoundError) throw problems.notFound(`Schedule "${ref ?? e.ref}"`);
+    if (e instanceof InvalidCronError || e instanceof InvalidTimezoneError) throw problems.unprocessable(e.message, [e.message]);
+    if ((e as { code?: string }).code === '23505') throw problems.conflict('A schedule with that name already exists');
+    throw e;
+  }
+}
+
+function inputOf(body: SchedulePatchBody): SchedulePatch {
+  const { every, ...rest } = body;
+  const out: SchedulePatch = { ...rest, backoff: body.backoff ? { jitter: 0, ...body.backoff } as SchedulePatch['backoff'] : undefined };
+  if (every !== undefined) out.every = /^\d+$/.test(every) ? Number(every) : every;
+  for (const k of Object.keys(out) as (keyof SchedulePatch)[]) if (out[k] === undefined) delete out[k];
+  return out;
+}
+
+/** The admin API over SchedulesService: tenant scoping, problems, audit. */
+@Injectable()
+export class SchedulesApiService {
+  constructor(
+    private readonly schedules: SchedulesService,
+    private readonly audit: AuditService,
+  ) {}
+
+  /** Tenant callers see their tenant's schedules and the per-tenant ones that run for them. */
+  private visible(p: Principal, s: Schedule): boolean {
+    const own = tenantScope(p);
+    return own === null || s.scope === 'per_tenant' || (s.scope === 'tenant' && s.companyId === own);
+  }
+
+  private writable(p: Principal, s: Schedule): boolean {
+    const own = tenantScope(p);
+    return own === null || (s.scope === 'tenant' && s.companyId === own);
+  }
+
+  async list(p: Principal, companyId?: string): Promise<Schedule[]> {
+    const own = tenantScope(p);
+    if (own === null) return this.schedules.list({ companyId, limit: 1000 });
+    if (companyId && companyId !== own) return [];
+    const [mine, all] = await Promise.all([this.schedules.list({ companyId: own, limit: 1000 }), this.schedules.list({ limit: 1000 })]);
+    return [...mine, ...all.filter((s) => s.scope === 'per_tenant')].sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  async get(p: Principal, ref: string): Promise<Schedule> {
+    const s = await mapped(() => this.schedules.get(ref), ref);
+    if (!this.visible(p, s)) throw problems.notFound(`Schedule "${ref}"`);
+    return s;
+  }
+
+  private async getWritable(p: Principal, ref: string): Promise<Schedule> {
+    const s = await this.get(p, ref);
+    if (!this.writable(p, s)) throw problems.forbidden('Only platform administrators change schedules shared by every tenant');
+    return s;
+  }
+
+  async create(ctx: AuditContext, body: ScheduleCreateBody): Promise<Schedule> {
+    const own = tenantScope(ctx.principal);
+    const input = { ...inputOf(body), name: body.name, kind: body.kind, job: body.job } as ScheduleInput;
+    if (own !== null) {
+      if (input.scope && input.scope !== 'tenant') throw problems.forbidden('Tenant administrators create schedules of scope "tenant" only');
+      if (input.companyId && input.companyId !== own) throw problems.notFound('Tenant');
+      input.scope = 'tenant';
+      input.companyId = own;
+    }
+    const created = await mapped(() => this.schedules.create(input, 'api'));
+    await this.audit.record(ctx, { action: 'schedule.create', targetType: 'schedule', targetId: created.id, companyId: created.companyId, after: created });
+    return created;
+  }
+
+  async change(ctx: AuditContext, ref: string, body: SchedulePatchBody): Promise<Schedule> {
+    const before = await this.getWritable(ctx.principal, ref);
+    const patch = inputOf(body);
+    const own = tenantScope(ctx.principal);
+    if (own !== null) {
+      if (patch.scope && patch.scope !== 'tenant') throw problems.forbidden('Tenant administrators keep schedules of scope "tenant"');
+      if (patch.companyId && patch.companyId !== own) throw problems.notFound('Tenant');
+    }
+    const after = await mapped(() => this.schedules.change(before.id, patch), ref);
+    await this.audit.record(ctx, { action: 'schedule.change', targetType: 'schedule', targetId: before.id, companyId: before.companyId, before, after });
+    return after;
+  }
+
+  async remove(ctx: AuditContext, ref: string): Promise<void> {
+    const before = await this.getWritable(ctx.principal, ref);
+    await mapped(() => this.schedules.remove(before.id), ref);
+    await this.audit.record(ctx, { action: 'schedule.delete', targetType: 'schedule', targetId: before.id, companyId: before.companyId, before });
+  }
+
+  async setPaused(ctx: AuditContext, ref: string, paused: boolean): Promise<Schedule> {
+    const before = await this.getWritable(ctx.principal, ref);
+    if (before.paused === paused) throw problems.conflict(`Schedule "${ref}" is already ${paused ? 'paused' : 'running'}`);
+    const after = await mapped(() => (paused ? this.schedules.pause(before.id) : this.schedules.resume(before.id)), ref);
+    await this.audit.record(ctx, { action: paused ? 'schedule.pause' : 'schedule.resume', targetType: 'schedule', targetId: before.id, companyId: before.companyId, before: { paused: before.paused }, after: { paused: after.paused } });
+    return after;
+  }
+
+  async trigger(ctx: AuditContext, ref: string, body: { payload?: Record<string, unknown>; companyId?: string }) {
+    const s = await this.get(ctx.principal, ref);
+    const own = tenantScope(ctx.principal);
+    if (own !== null && body.companyId && body.companyId !== own) throw problems.notFound('Tenant');
+    const companyId = own ?? body.companyId;
+    const runs = await mapped(() => this.schedules.trigger(s.id, { payload: body.payload, companyId }), ref);
+    await this.audit.record(ctx, { action: 'schedule.trigger', targetType: 'schedule', targetId: s.id, companyId: companyId ?? s.companyId, after: { runs, payload: body.payload ?? null } });
+    return { runs };
+  }
+
+  async previewOf(p: Principal, ref: string, count: number, timezone?: string): Promise<Date[]> {
+    const s = await this.get(p, ref);
+    const own = tenantScope(p);
+    return mapped(() => this.schedules.preview(s.id, count, { timezone, companyId: own ?? s.companyId ?? undefined }), ref);
+  }
+
+  /** Validates a cron expression or interval in a timezone and returns the next fire times (422 listing what is wrong). */
+  previewDraft(body: PreviewBody): { timezone: string; next: Date[] } {
+    const now = new Date();
+    const timezone = body.timezone ?? 'UTC';
+    const kind = body.kind ?? 'cron';
+    try {
+      const draft = draftSchedule({
+        name: 'preview', job: 'preview', kind, timezone,
+        ...(kind === 'cron' ? { cron: body.cron } : { every: body.every && /^\d+$/.test(body.every) ? Number(body.every) : body.every }),
+      }, now);
+      return { timezone, next: preview({ ...draft, createdAt: now }, timezone, now, body.count ?? 10) };
+    } catch (e) {
+      if (e instanceof ScheduleValidationError) throw problems.unprocessable('The schedule is invalid', e.problems);
+      throw e;
+    }
+  }
+}

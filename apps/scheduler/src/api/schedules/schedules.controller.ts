@@ -1,0 +1,85 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
+import { ApiOperation, ApiQuery, ApiTags, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
+import { Actor, AdminApi, Authorize, CurrentPrincipal } from '../../auth/authorize.decorator.js';
+import type { Principal } from '../../auth/principal.js';
+import type { AuditContext } from '../../audit/audit.service.js';
+import { PreviewBody, PreviewQuery, ScheduleCreateBody, SchedulePatchBody, TriggerScheduleBody } from '../dto/api.dto.js';
+import { SchedulesApiService } from './schedules-api.service.js';
+
+@ApiTags('schedules')
+@AdminApi()
+@Controller('api/v1/schedules')
+export class SchedulesController {
+  constructor(private readonly schedules: SchedulesApiService) {}
+
+  @Get()
+  @Authorize('read')
+  @ApiQuery({ name: 'companyId', required: false })
+  async list(@CurrentPrincipal() p: Principal, @Query('companyId') companyId?: string) {
+    return { items: await this.schedules.list(p, typeof companyId === 'string' ? companyId : undefined) };
+  }
+
+  @Post('preview')
+  @HttpCode(200)
+  @Authorize('read')
+  @ApiOperation({ summary: 'Validate a cron expression (or interval) in a timezone and preview its next fire times' })
+  @ApiUnprocessableEntityResponse({ description: 'Invalid cron expression, interval or timezone (problem+json with errors)' })
+  preview(@Body() body: PreviewBody) {
+    return this.schedules.previewDraft(body);
+  }
+
+  @Post()
+  @Authorize('write')
+  @ApiOperation({ summary: 'Create a schedule (tenant-admins: scope "tenant" for their company only)' })
+  @ApiUnprocessableEntityResponse({ description: 'Invalid cron expression, timezone or combination of fields' })
+  create(@Actor() ctx: AuditContext, @Body() body: ScheduleCreateBody) {
+    return this.schedules.create(ctx, body);
+  }
+
+  @Get(':ref')
+  @Authorize('read')
+  get(@CurrentPrincipal() p: Principal, @Param('ref') ref: string) {
+    return this.schedules.get(p, ref);
+  }
+
+  @Get(':ref/preview')
+  @Authorize('read')
+  async previewOf(@CurrentPrincipal() p: Principal, @Param('ref') ref: string, @Query() q: PreviewQuery) {
+    return { next: await this.schedules.previewOf(p, ref, q.count ?? 10, q.timezone) };
+  }
+
+  @Patch(':ref')
+  @Authorize('write')
+  @ApiUnprocessableEntityResponse({ description: 'Invalid cron expression, timezone or combination of fields' })
+  change(@Actor() ctx: AuditContext, @Param('ref') ref: string, @Body() body: SchedulePatchBody) {
+    return this.schedules.change(ctx, ref, body);
+  }
+
+  @Delete(':ref')
+  @HttpCode(204)
+  @Authorize('write')
+  async remove(@Actor() ctx: AuditContext, @Param('ref') ref: string): Promise<void> {
+    await this.schedules.remove(ctx, ref);
+  }
+
+  @Post(':ref/pause')
+  @HttpCode(200)
+  @Authorize('write')
+  pause(@Actor() ctx: AuditContext, @Param('ref') ref: string) {
+    return this.schedules.setPaused(ctx, ref, true);
+  }
+
+  @Post(':ref/resume')
+  @HttpCode(200)
+  @Authorize('write')
+  resume(@Actor() ctx: AuditContext, @Param('ref') ref: string) {
+    return this.schedules.setPaused(ctx, ref, false);
+  }
+
+  @Post(':ref/trigger')
+  @HttpCode(202)
+  @Authorize('write')
+  trigger(@Actor() ctx: AuditContext, @Param('ref') ref: string, @Body() body: TriggerScheduleBody) {
+    return this.schedules.trigger(ctx, ref, body);
+  }
+}

@@ -1,0 +1,523 @@
+/* Metronome dashboard: vanilla JS, no build step. Talks to /api/v1 with the pasted token. */
+(() => {
+  'use strict';
+  const REFRESH_MS = 4000;
+  const KEY = 'metronome.token';
+  const $ = (sel, root = document) => root.querySelector(sel);
+  const $$ = (sel, root = document) => [...root.querySelectorAll(sel)];
+
+  /** h('td', {class: 'x', dataset: {label: 'Job'}}, 'text', node) — text is always inserted as text. */
+  function h(tag, attrs = {}, ...children) {
+    const el = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) {
+      if (v === undefined || v === null || v === false) continue;
+      if (k === 'dataset') Object.assign(el.dataset, v);
+      else if (k.startsWith('on')) el.addEventListener(k.slice(2), v);
+      else if (k === 'class') el.className = v;
+      else el.setAttribute(k, v === true ? '' : v);
+    }
+    for (const c of children.flat()) if (c !== undefined && c !== null && c !== false) el.append(c instanceof Node ? c : String(c));
+    return el;
+  }
+
+  const state = { token: sessionStorage.getItem(KEY), principal: null, tab: 'jobs', runsCursor: null, editing: null, timer: null, metrics: null };
+
+  // ---------- auth ----------
+  function decodePrincipal(token) {
+    const parts = token.split('.');
+    if (parts.length === 3) {
+      try {
+        const json = JSON.parse(atob(parts[1].replace(/-/g, '+').replace(/_/g, '/')));
+        const roles = Array.isArray(json.roles) ? json.roles : [json.role];
+        const role = ['system-admin', 'tenant-admin', 'viewer'].find((r) => roles.includes(r)) || 'unknown';
+        return { kind: 'jwt', id: json.sub, role, companyId: json.companyId || json.company_id || null };
+      } catch { /* fall through */ }
+    }
+    return { kind: 'api-key', id: 'api key', role: 'service', companyId: null };
+  }
+  const canWrite = () => state.principal && ['system-admin', 'tenant-admin', 'service'].includes(state.principal.role);
+  const isPlatform = () => state.principal && state.principal.role === 'system-admin';
+
+  function authHeaders() {
+    if (!state.token) return {};
+    return state.principal && state.principal.kind === 'api-key' ? { 'X-Api-Key': state.token } : { Authorization: `Bearer ${state.token}` };
+  }
+
+  class ApiError extends Error {
+    constructor(problem) { super(problem.detail || problem.title || 'Request failed'); this.problem = problem; this.status = problem.status; }
+  }
+
+  async function api(method, path, body) {
+    const res = await fetch(`/api/v1${path}`, {
+      method,
+      headers: { ...authHeaders(), ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}), Accept: 'application/json' },
+      body: body !== undefined ? JSON.stringify(body) : undefined,
+    });
+    if (res.status === 204) return null;
+    const text = await res.text();
+    const data = text ? JSON.parse(text) : null;
+    if (!res.ok) {
+      if (res.status === 401) { signOut(data && data.detail); }
+      throw new ApiError(data || { status: res.status, title: res.statusText });
+    }
+    return data;
+  }
+
+  function toast(msg) {
+    const t = $('#toast');
+    t.textContent = msg;
+    t.classList.add('show');
+    clearTimeout(toast.timer);
+    toast.timer = setTimeout(() => t.classList.remove('show'), 3000);
+  }
+
+  async function signIn(token) {
+    state.token = token.trim();
+    state.principal = decodePrincipal(state.token);
+    try {
+      await api('GET', '/queues');
+    } catch (e) {
+      state.token = null;
+      state.principal = null;
+      $('#sign-in-error').textContent = e.message;
+      return;
+    }
+    sessionStorage.setItem(KEY, state.token);
+    showApp();
+  }
+
+  function signOut(reason) {
+    sessionStorage.removeItem(KEY);
+    state.token = null;
+    state.principal = null;
+    clearInterval(state.timer);
+    $('#app').hidden = true;
+    $('#who').hidden = true;
+    $('#sign-in').hidden = false;
+    $('#sign-in-error').textContent = reason || '';
+  }
+
+  function showApp() {
+    $('#sign-in').hidden = true;
+    $('#app').hidden = false;
+    $('#who').hidden = false;
+    const p = state.principal;
+    $('#who-text').textContent = `${p.id} · ${p.role}${p.companyId ? ` · ${p.companyId}` : ''}`;
+    document.body.dataset.role = p.role;
+    selectTab(state.tab);
+    clearInterval(state.timer);
+    state.timer = setInterval(refresh, REFRESH_MS);
+  }
+
+  // ---------- formatting ----------
+  const fmtTime = (iso) => (iso ? new Date(iso).toLocaleString(undefined, { dateStyle: 'short', timeStyle: 'medium' }) : '—');
+  const fmtMs = (ms) => (ms === null || ms === undefined ? '—' : ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`);
+  const badge = (s) => h('span', { class: `badge ${s}`, dataset: { state: s } }, s);
+  const td = (label, ...c) => h('td', { dataset: { label } }, ...c);
+  const short = (id) => (id ? String(id).slice(0, 8) : '—');
+  function fillBody(table, rows, cols) {
+    const tbody = $(`${table} tbody`);
+    tbody.replaceChildren(...(rows.length ? rows : [h('tr', {}, h('td', { colspan: cols, class: 'empty' }, 'Nothing here yet'))]));
+  }
+  function pct(v) { return v === null || v === undefined ? '—' : `${Math.round(v * 100)}%`; }
+
+  // ---------- summary ----------
+  async function loadSummary() {
+    const m = await api('GET', '/metrics/summary');
+    state.metrics = m;
+    const sum = (k) => m.jobs.reduce((a, j) => a + (j[k] || 0), 0);
+    const succ = sum('succeeded');
+    const fail = sum('failed');
+    const lag = m.consumers ? m.consumers.reduce((a, c) => a + c.pending, 0) : null;
+    const card = (k, v, id) => h('div', { class: 'metric', dataset: { metric: id } }, h('div', { class: 'v' }, v), h('div', { class: 'k' }, k));
+    $('#summary').replaceChildren(
+      card('waiting', sum('waiting'), 'waiting'),
+      card('running', sum('running'), 'running'),
+      card('per minute', sum('perMinute'), 'per-minute'),
+      card('per hour', sum('perHour'), 'per-hour'),
+      card('success (24 h)', succ + fail ? pct(succ / (succ + fail)) : '—', 'success'),
+      ...(lag === null ? [] : [card('consumer lag', lag, 'lag')]),
+    );
+    $('#live').classList.remove('stale');
+  }
+
+  // ---------- jobs ----------
+  async function loadJobs() {
+    const { items } = await api('GET', '/jobs');
+    const perJob = new Map(((state.metrics && state.metrics.jobs) || []).map((j) => [j.job, j]));
+    fillBody('#jobs-table', items.map((j) => {
+      const m = perJob.get(j.job) || {};
+      const counts = j.counts || {};
+      return h('tr', { dataset: { job: j.job } },
+        td('Job', h('strong', {}, j.job)),
+        td('Status', badge(j.status)),
+        td('Last run', j.lastRun ? h('span', {}, badge(j.lastRun.state), ' ', h('a', { href: '#', onclick: (e) => { e.preventDefault(); openRun(j.lastRun.id); } }, fmtTime(j.lastRun.createdAt))) : '—'),
+        td('Next run', fmtTime(j.nextRunAt)),
+        td('24 h', `${counts.succeeded || 0} ok · ${(counts.failed || 0) + (counts.dead || 0)} failed · ${(counts.queued || 0) + (counts.scheduled || 0) + (counts.retrying || 0)} waiting`),
+        td('p50 / p95', `${fmtMs(m.p50Ms)} / ${fmtMs(m.p95Ms)}`),
+        h('td', { class: 'actions' },
+          canWrite() ? h('button', { type: 'button', class: 'small', dataset: { action: 'trigger' }, onclick: () => openTrigger(j.job) }, 'Trigger') : null,
+          isPlatform() ? h('button', { type: 'button', class: 'small ghost', dataset: { action: j.status === 'paused' ? 'resume' : 'pause' }, onclick: () => togglePause('jobs', j.job, j.status !== 'paused') }, j.status === 'paused' ? 'Resume' : 'Pause') : null,
+        ));
+    }), 7);
+  }
+
+  function openTrigger(job) {
+    const dlg = $('#trigger-dialog');
+    dlg.dataset.job = job;
+    $('#trigger-job').textContent = job;
+    $('#trigger-error').textContent = '';
+    const tenant = $('#trigger-form [name=companyId]');
+    tenant.value = state.principal.companyId || '';
+    tenant.disabled = !!state.principal.companyId;
+    dlg.showModal();
+  }
+
+  async function submitTrigger(e) {
+    e.preventDefault();
+    const dlg = $('#trigger-dialog');
+    const form = e.target;
+    let payload;
+    try {
+      payload = JSON.parse(form.payload.value || '{}');
+      if (!payload || typeof payload !== 'object' || Array.isArray(payload)) throw new Error();
+    } catch {
+      $('#trigger-error').textContent = 'The payload must be a JSON object';
+      return;
+    }
+    const body = { payload };
+    if (form.companyId.value && !form.companyId.disabled) body.companyId = form.companyId.value;
+    try {
+      const run = await api('POST', `/jobs/${encodeURIComponent(dlg.dataset.job)}/trigger`, body);
+      dlg.close();
+      toast(`Run ${short(run.runId)} enqueued`);
+      state.tab = 'runs';
+      $('#runs-filter [name=job]').value = dlg.dataset.job;
+      selectTab('runs');
+    } catch (err) {
+      $('#trigger-error').textContent = err.message;
+    }
+  }
+
+  async function togglePause(kind, name, pause) {
+    try {
+      await api('POST', `/${kind}/${encodeURIComponent(name)}/${pause ? 'pause' : 'resume'}`, {});
+      toast(`${name} ${pause ? 'paused' : 'resumed'}`);
+    } catch (e) { toast(e.message); }
+    refresh();
+  }
+
+  // ---------- runs ----------
+  function runsQuery() {
+    const f = new FormData($('#runs-filter'));
+    const q = new URLSearchParams({ limit: '50' });
+    for (const k of ['job', 'state', 'companyId']) if (f.get(k)) q.set(k, f.get(k));
+    for (const k of ['from', 'to']) if (f.get(k)) q.set(k, new Date(f.get(k)).toISOString());
+    return q;
+  }
+
+  async function loadRuns(more = false) {
+    const q = runsQuery();
+    if (more && state.runsCursor) q.set('cursor', state.runsCursor);
+    const page = await api('GET', `/runs?${q}`);
+    const rows = page.items.map((r) => h('tr', { class: 'clickable', dataset: { run: r.id, state: r.state }, onclick: () => openRun(r.id) },
+      td('Run', h('span', { class: 'mono' }, short(r.id))),
+      td('Job', r.job),
+      td('Tenant', r.companyId || '—'),
+      td('State', badge(r.state), r.progress !== null && r.state === 'running' ? ` ${r.progress}%` : ''),
+      td('Attempts', `${r.attempts}/${r.maxAttempts}`),
+      td('Scheduled for', fmtTime(r.scheduledFor)),
+      td('Duration', fmtMs(r.durationMs)),
+    ));
+    if (more) $('#runs-table tbody').append(...rows);
+    else fillBody('#runs-table', rows, 7);
+    state.runsCursor = page.nextCursor;
+    $('#runs-more').hidden = !page.nextCursor;
+  }
+
+  async function openRun(id) {
+    const r = await api('GET', `/runs/${encodeURIComponent(id)}`);
+    const kv = (k, v) => [h('dt', {}, k), h('dd', {}, v)];
+    $('#run-detail').replaceChildren(
+      h('h2', {}, `Run of ${r.job}`),
+      h('dl', { class: 'kv' },
+        kv('Id', h('span', { class: 'mono' }, r.id)),
+        kv('State', badge(r.state)),
+        kv('Tenant', r.companyId || '—'),
+        kv('Queue', r.queue),
+        kv('Attempts', `${r.attempts} of ${r.maxAttempts}`),
+        kv('Progress', r.progress === null ? '—' : h('div', {}, h('div', { class: 'progress' }, h('span', { style: `width:${Math.max(0, Math.min(100, r.progress))}%` })), r.progressMessage || `${r.progress}%`)),
+        kv('Scheduled for', fmtTime(r.scheduledFor)),
+        kv('Published', fmtTime(r.publishedAt)),
+        kv('Started', fmtTime(r.startedAt)),
+        kv('Finished', fmtTime(r.finishedAt)),
+        kv('Duration', fmtMs(r.durationMs)),
+        ...(r.retryOf ? kv('Retry of', r.retryOf) : []),
+      ),
+      ...(r.error ? [h('h3', {}, 'Error'), h('pre', { class: 'error-text' }, r.error)] : []),
+      ...(r.result ? [h('h3', {}, 'Result'), h('pre', {}, JSON.stringify(r.result, null, 2))] : []),
+      h('h3', {}, 'Payload'), h('pre', {}, JSON.stringify(r.payload, null, 2)),
+      canWrite() && CANCELLABLE.includes(r.state)
+        ? h('p', { class: 'actions' }, h('button', { type: 'button', class: 'small danger', dataset: { action: 'cancel' }, onclick: () => cancelRun(r.id) }, 'Cancel run'))
+        : null,
+    );
+    const dlg = $('#run-dialog');
+    if (!dlg.open) dlg.showModal();
+  }
+
+  /** States a run can be cancelled in (POST /runs/{id}/cancel: waiting runs settle cancelled unrun, running ones are aborted). */
+  const CANCELLABLE = ['scheduled', 'queued', 'running', 'retrying'];
+
+  async function cancelRun(id) {
+    if (!confirm('Cancel this run?')) return;
+    try {
+      const r = await api('POST', `/runs/${encodeURIComponent(id)}/cancel`, {});
+      toast(`Run ${short(id)} cancelled (was ${r.previousState})`);
+    } catch (e) { toast(e.message); }
+    openRun(id);
+    loadRuns(false);
+  }
+
+  // ---------- dead letters ----------
+  function dlqFilter() {
+    const f = new FormData($('#dlq-filter'));
+    const out = {};
+    for (const k of ['job', 'companyId', 'error']) if (f.get(k)) out[k] = f.get(k);
+    return { filter: out, status: f.get('status') || 'pending' };
+  }
+
+  async function loadDlq() {
+    const { filter, status } = dlqFilter();
+    const q = new URLSearchParams({ ...filter, status, limit: '100' });
+    const page = await api('GET', `/dlq?${q}`);
+    fillBody('#dlq-table', page.items.map((d) => h('tr', { dataset: { dlq: d.id } },
+      td('Message', h('span', { class: 'mono' }, short(d.id))),
+      td('Type', d.messageType || d.subject),
+      td('Tenant', d.companyId || '—'),
+      td('Reason', d.reason),
+      td('Error', h('span', { class: 'trunc', title: d.error }, d.error)),
+      td('Attempts', d.attempts),
+      td('Failed', fmtTime(d.lastFailedAt)),
+      h('td', { class: 'actions' },
+        d.runId ? h('button', { type: 'button', class: 'small ghost', onclick: () => openRun(d.runId) }, 'Run') : null,
+        canWrite() && !d.retriedAt ? h('button', { type: 'button', class: 'small', dataset: { action: 'retry' }, onclick: () => retryDlq(d.id) }, 'Retry') : null,
+        canWrite() ? h('button', { type: 'button', class: 'small danger', dataset: { action: 'purge' }, onclick: () => purgeDlq([d.id]) }, 'Purge') : null,
+        d.retriedAt ? badge('retried') : null,
+      ))), 8);
+  }
+
+  async function retryDlq(id) {
+    try {
+      const r = await api('POST', `/dlq/${encodeURIComponent(id)}/retry`, {});
+      toast(r.newRunId ? `Retried as run ${short(r.newRunId)}` : 'Re-published');
+    } catch (e) { toast(e.message); }
+    loadDlq();
+  }
+
+  async function purgeDlq(ids) {
+    if (!confirm(ids ? 'Purge this dead letter?' : 'Purge every dead letter matching the filter?')) return;
+    try {
+      const { filter, status } = dlqFilter();
+      const r = await api('POST', '/dlq/purge', ids ? { ids } : { ...filter, status, confirm: true });
+      toast(`${r.deleted} purged`);
+    } catch (e) { toast(e.message); }
+    loadDlq();
+  }
+
+  async function retryAll() {
+    try {
+      const r = await api('POST', '/dlq/retry', { ...dlqFilter().filter, max: 1000 });
+      toast(`${r.retried.length} of ${r.matched} retried`);
+    } catch (e) { toast(e.message); }
+    loadDlq();
+  }
+
+  // ---------- schedules ----------
+  function describe(s) {
+    if (s.kind === 'cron') return `${s.cron} (${s.timezone})`;
+    if (s.kind === 'interval') return `every ${fmtMs(s.intervalMs)}`;
+    if (s.kind === 'once') return `once at ${fmtTime(s.runAt)}`;
+    if (s.kind === 'event') return `on ${s.eventType}`;
+    return 'manual';
+  }
+
+  async function loadSchedules() {
+    const { items } = await api('GET', '/schedules');
+    fillBody('#schedules-table', items.map((s) => h('tr', { class: 'clickable', dataset: { schedule: s.name }, onclick: (e) => { if (e.target.tagName !== 'BUTTON') editSchedule(s); } },
+      td('Name', h('strong', {}, s.name)),
+      td('Job', s.job),
+      td('When', describe(s)),
+      td('Scope', s.scope === 'tenant' ? `tenant ${s.companyId}` : s.scope),
+      td('Next', fmtTime(s.nextFireAt)),
+      td('State', badge(!s.enabled ? 'disabled' : s.paused ? 'paused' : 'active')),
+      h('td', { class: 'actions' }, canWrite() ? h('button', { type: 'button', class: 'small ghost', onclick: () => togglePause('schedules', s.id, !s.paused) }, s.paused ? 'Resume' : 'Pause') : null),
+    )), 7);
+  }
+
+  function editSchedule(s) {
+    const f = $('#schedule-form');
+    state.editing = s;
+    $('#schedule-form-title').textContent = s ? `Edit ${s.name}` : 'New schedule';
+    f.name.value = s ? s.name : '';
+    f.name.disabled = !!s;
+    f.job.value = s ? s.job : '';
+    f.kind.value = s ? s.kind : 'cron';
+    f.cron.value = s && s.cron ? s.cron : '';
+    f.every.value = s && s.intervalMs ? String(s.intervalMs) : '';
+    f.runAt.value = s && s.runAt ? new Date(s.runAt).toISOString().slice(0, 16) : '';
+    f.eventType.value = s && s.eventType ? s.eventType : '';
+    f.timezone.value = s ? s.timezone : 'UTC';
+    f.scope.value = s ? s.scope : state.principal.companyId ? 'tenant' : 'global';
+    f.companyId.value = s && s.companyId ? s.companyId : state.principal.companyId || '';
+    f.payload.value = JSON.stringify(s ? s.payload : {}, null, 2);
+    $('#schedule-delete').hidden = !s;
+    $('#schedule-error').textContent = '';
+    kindChanged();
+    previewSoon();
+  }
+
+  function kindChanged() {
+    const kind = $('#schedule-form').kind.value;
+    for (const el of $$('#schedule-form [data-kind]')) el.hidden = el.dataset.kind !== kind;
+  }
+
+  function previewSoon() {
+    clearTimeout(previewSoon.timer);
+    previewSoon.timer = setTimeout(renderPreview, 250);
+  }
+
+  async function renderPreview() {
+    const f = $('#schedule-form');
+    const box = $('#schedule-preview');
+    const kind = f.kind.value;
+    if (kind !== 'cron' && kind !== 'interval') { box.replaceChildren('No preview for this kind'); box.classList.remove('bad'); return; }
+    const body = { kind, timezone: f.timezone.value || 'UTC', count: 5 };
+    if (kind === 'cron') { if (!f.cron.value) { box.replaceChildren('Type a cron expression to preview it'); return; } body.cron = f.cron.value; }
+    else { if (!f.every.value) { box.replaceChildren('Type an interval to preview it'); return; } body.every = f.every.value; }
+    try {
+      const r = await api('POST', '/schedules/preview', body);
+      box.classList.remove('bad');
+      box.replaceChildren(h('div', {}, `Next fire times (${r.timezone}):`), h('ol', {}, ...r.next.map((t) => h('li', { dataset: { fire: t } }, `${fmtTime(t)} — ${new Date(t).toLocaleString('en-GB', { timeZone: r.timezone === 'tenant' ? 'UTC' : r.timezone, dateStyle: 'medium', timeStyle: 'short' })} local`))));
+    } catch (e) {
+      box.classList.add('bad');
+      const errors = (e.problem && e.problem.errors) || [];
+      box.replaceChildren(h('div', {}, e.message), ...errors.map((x) => h('div', {}, typeof x === 'string' ? x : `${x.field}: ${x.messages.join(', ')}`)));
+    }
+  }
+
+  async function saveSchedule(e) {
+    e.preventDefault();
+    const f = e.target;
+    const kind = f.kind.value;
+    let payload;
+    try { payload = JSON.parse(f.payload.value || '{}'); } catch { $('#schedule-error').textContent = 'Payload: not valid JSON'; return; }
+    const body = { job: f.job.value, kind, timezone: f.timezone.value || 'UTC', scope: f.scope.value, payload };
+    if (f.scope.value === 'tenant') body.companyId = f.companyId.value;
+    if (kind === 'cron') body.cron = f.cron.value;
+    if (kind === 'interval') body.every = f.every.value;
+    if (kind === 'once' && f.runAt.value) body.runAt = new Date(f.runAt.value).toISOString();
+    if (kind === 'event') body.eventType = f.eventType.value;
+    try {
+      if (state.editing) {
+        await api('PATCH', `/schedules/${encodeURIComponent(state.editing.id)}`, body);
+        toast('Schedule saved');
+      } else {
+        await api('POST', '/schedules', { name: f.name.value, ...body });
+        toast('Schedule created');
+      }
+      editSchedule(null);
+      loadSchedules();
+    } catch (err) {
+      const errors = (err.problem && err.problem.errors) || [];
+      $('#schedule-error').textContent = [err.message, ...errors.map((x) => (typeof x === 'string' ? x : `${x.field}: ${x.messages.join(', ')}`))].join(' — ');
+    }
+  }
+
+  async function deleteSchedule() {
+    if (!state.editing || !confirm(`Delete schedule ${state.editing.name}?`)) return;
+    try {
+      await api('DELETE', `/schedules/${encodeURIComponent(state.editing.id)}`);
+      toast('Schedule deleted');
+      editSchedule(null);
+      loadSchedules();
+    } catch (e) { $('#schedule-error').textContent = e.message; }
+  }
+
+  // ---------- queues ----------
+  async function loadQueues() {
+    const { items } = await api('GET', '/queues');
+    const depth = new Map(((state.metrics && state.metrics.queues) || []).map((q) => [q.queue, q]));
+    fillBody('#queues-table', items.map((q) => h('tr', { dataset: { queue: q.name } },
+      td('Queue', h('strong', { title: `Every service's ${q.name}-priority jobs` }, q.name)),
+      td('Status', badge(q.status)),
+      td('Waiting', (depth.get(q.name) || {}).waiting || 0),
+      td('Running', (depth.get(q.name) || {}).running || 0),
+      h('td', { class: 'actions' }, isPlatform() ? h('button', { type: 'button', class: 'small ghost', dataset: { action: q.status === 'paused' ? 'resume' : 'pause' }, onclick: () => togglePause('queues', q.name, q.status !== 'paused') }, q.status === 'paused' ? 'Resume' : 'Pause') : null),
+    )), 5);
+    const consumers = (state.metrics && state.metrics.consumers) || [];
+    fillBody('#consumers-table', consumers.map((c) => h('tr', {}, td('Consumer', c.consumer), td('Stream', c.stream), td('Lag (pending)', c.pending), td('Ack pending', c.ackPending), td('Redelivered', c.redelivered))), 5);
+  }
+
+  // ---------- audit ----------
+  async function loadAudit() {
+    const { items } = await api('GET', '/audit?limit=100');
+    fillBody('#audit-table', items.map((a) => h('tr', {},
+      td('When', fmtTime(a.at)),
+      td('Who', `${a.actor} (${a.actorRole})`),
+      td('Action', h('strong', {}, a.action)),
+      td('Target', `${a.targetType} ${a.targetId || ''}`),
+      td('Tenant', a.companyId || '—'),
+      td('Change', h('details', {}, h('summary', {}, 'before / after'), h('pre', {}, JSON.stringify({ before: a.before, after: a.after }, null, 2)))),
+    )), 6);
+  }
+
+  // ---------- tabs and refresh ----------
+  const LOADERS = { jobs: loadJobs, runs: () => loadRuns(false), dlq: loadDlq, schedules: loadSchedules, queues: loadQueues, audit: loadAudit };
+
+  function selectTab(tab) {
+    state.tab = tab;
+    for (const b of $$('.tabs button')) b.setAttribute('aria-selected', String(b.dataset.tab === tab));
+    for (const s of $$('.tab')) s.hidden = s.id !== `tab-${tab}`;
+    if (tab === 'schedules' && !$('#schedule-form').dataset.ready) { $('#schedule-form').dataset.ready = '1'; editSchedule(null); }
+    refresh();
+  }
+
+  let refreshing = false;
+  async function refresh() {
+    if (!state.token || refreshing) return;
+    // Do not reload a list while the user is typing in a form or reading a dialog.
+    refreshing = true;
+    try {
+      await loadSummary();
+      if (!(state.tab === 'runs' && state.runsCursor && $('#runs-table tbody').children.length > 50)) await LOADERS[state.tab]();
+    } catch (e) {
+      $('#live').classList.add('stale');
+      if (!(e instanceof ApiError)) console.error(e);
+    } finally {
+      refreshing = false;
+    }
+  }
+
+  // ---------- wiring ----------
+  $('#sign-in-form').addEventListener('submit', (e) => { e.preventDefault(); signIn($('#token').value); });
+  $('#sign-out').addEventListener('click', () => signOut());
+  for (const b of $$('.tabs button')) b.addEventListener('click', () => selectTab(b.dataset.tab));
+  $('#runs-filter').addEventListener('submit', (e) => { e.preventDefault(); state.runsCursor = null; loadRuns(false); });
+  $('#runs-more').addEventListener('click', () => loadRuns(true));
+  $('#dlq-filter').addEventListener('submit', (e) => { e.preventDefault(); loadDlq(); });
+  $('#dlq-retry-all').addEventListener('click', retryAll);
+  $('#dlq-purge-all').addEventListener('click', () => purgeDlq(null));
+  $('#trigger-form').addEventListener('submit', submitTrigger);
+  $('#trigger-cancel').addEventListener('click', () => $('#trigger-dialog').close());
+  const sf = $('#schedule-form');
+  sf.addEventListener('submit', saveSchedule);
+  sf.kind.addEventListener('change', () => { kindChanged(); previewSoon(); });
+  for (const n of ['cron', 'every', 'timezone']) sf[n].addEventListener('input', previewSoon);
+  $('#schedule-new').addEventListener('click', () => editSchedule(null));
+  $('#schedule-delete').addEventListener('click', deleteSchedule);
+  try {
+    $('#zones').replaceChildren(...Intl.supportedValuesOf('timeZone').map((z) => h('option', { value: z })));
+  } catch { /* old browsers: free text */ }
+
+  if (state.token) { state.principal = decodePrincipal(state.token); showApp(); } else signOut();
+})();

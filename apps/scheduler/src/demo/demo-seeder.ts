@@ -1,0 +1,111 @@
+import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
+import { APP_CONFIG, EVENT_TYPES, EventPublisher, JOB_NAMES, ROOT_LOGGER, errorText, type AppConfig, type Logger } from '../../../../libs/common/src/index.js';
+import { ScheduleRegistry } from '../schedules/schedule-registry.js';
+import { TenantsService } from '../tenants/tenants.service.js';
+
+const DAY = 24 * 3600_000;
+
+export const DEMO_TENANTS = [
+  { companyId: 'acme', timezone: 'Europe/Berlin' },
+  { companyId: 'globex', timezone: 'America/New_York' },
+] as const;
+
+const DOCUMENT_KINDS = [
+  { type: 'insurance', title: 'Liability insurance', role: 'office-manager' },
+  { type: 'safety-certificate', title: 'Fire safety certificate', role: 'safety-officer' },
+  { type: 'compliance', title: 'GDPR processing record', role: 'compliance-lead' },
+  { type: 'credential', title: 'Forklift licence', role: 'team-lead' },
+];
+
+/**
+ * With DEMO=true, gives a fresh install something to look at: two tenants in
+ * different time zones, documents expiring over the next weeks (and one
+ * already expired), a scan every minute so alerts appear, members, a
+ * round-robin recurring inspection, a briefing in ten minutes with reminders,
+ * and one malformed event so the dead-letter view is not empty. Idempotent: event ids are fixed,
+ * schedules upsert by name.
+ */
+@Injectable()
+export class DemoSeeder implements OnApplicationBootstrap {
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(ROOT_LOGGER) private readonly logger: Logger,
+    private readonly tenants: TenantsService,
+    private readonly registry: ScheduleRegistry,
+    private readonly publisher: EventPublisher,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    if (!this.config.demo) return;
+    try {
+      await this.seed();
+    } catch (e) {
+      this.logger.warn({ error: errorText(e) }, 'demo data could not be seeded');
+    }
+  }
+
+  async seed(): Promise<void> {
+    const now = Date.now();
+    for (const tenant of DEMO_TENANTS) {
+      await this.tenants.upsertTenant({ companyId: tenant.companyId, timezone: tenant.timezone });
+      const offsets = [-2, 1, 6, 13, 20, 29, 45, 90];
+      let n = 0;
+      for (const days of offsets) {
+        for (const kind of DOCUMENT_KINDS) {
+          n += 1;
+          const id = `${tenant.companyId}-doc-${n}`;
+          await this.publisher.publishEvent(
+            EVENT_TYPES.documentUpserted,
+            tenant.companyId,
+            {
+              id,
+              companyId: tenant.companyId,
+              type: kind.type,
+              title: `${kind.title} #${n}`,
+              owner: `${tenant.companyId}-owner`,
+              responsibleRole: kind.role,
+              expiresAt: new Date(now + days * DAY + n * 60_000).toISOString(),
+              version: 1,
+            },
+            { id: `demo-${id}-v1` },
+          );
+        }
+      }
+    }
+    await this.registry.registerInterval('demo.documents-expiry-scan', 60_000, JOB_NAMES.documentsExpiryScan, {}, {
+      scope: 'per_tenant',
+      description: 'Demo: scan every tenant for expiring documents each minute',
+    });
+    for (const tenant of DEMO_TENANTS) await this.seedRecurrence(tenant.companyId, tenant.timezone, now);
+    // One event that fails its contract, so the dead-letter view has something to retry or purge.
+    await this.publisher.publishEvent(EVENT_TYPES.documentUpserted, 'acme', { id: 'acme-broken', companyId: 'acme', expiresAt: 'next tuesday' }, { id: 'demo-acme-broken' });
+    this.logger.info({ tenants: DEMO_TENANTS.map((t) => t.companyId) }, 'demo tenants seeded');
+  }
+
+  /** Members, a round-robin weekly inspection and a briefing with reminders, through the recurrence service's API. */
+  private async seedRecurrence(companyId: string, timezone: string, now: number): Promise<void> {
+    const people = [
+      { userId: `${companyId}-ana`, roles: ['inspector', 'tenant-admin'] },
+      { userId: `${companyId}-ben`, roles: ['inspector', 'safety-officer'] },
+      { userId: `${companyId}-cem`, roles: ['inspector', 'office-manager'] },
+    ];
+    for (const p of people) {
+      await this.publisher.publishEvent(EVENT_TYPES.memberUpserted, companyId, { companyId, ...p, email: `${p.userId}@example.test`, locale: 'en', timezone, version: 1 }, { id: `demo-${p.userId}-v1` });
+    }
+    await new Promise((r) => setTimeout(r, 500)); // let the member projection catch up before assigning
+    const call = async (method: string, path: string, body: unknown) => {
+      const res = await fetch(`http://127.0.0.1:${this.config.ports.recurrence}/api/v1${path}`, {
+        method,
+        headers: { 'content-type': 'application/json', 'x-company-id': companyId, 'x-user-id': 'demo' },
+        body: JSON.stringify(body),
+      });
+      if (res.status >= 400) throw new Error(`recurrence ${method} ${path}: ${res.status} ${await res.text()}`);
+    };
+    await call('PUT', '/recurrence-settings', { timezone, horizonDays: 30 });
+    const today = new Date(now).toISOString().slice(0, 10);
+    await call('POST', '/task-templates', { title: 'Weekly site inspection', rule: 'FREQ=WEEKLY;BYDAY=MO,TH', startLocal: `${today}T09:00`, dueOffsetMinutes: 240, assignment: 'round_robin', assigneeRole: 'inspector' });
+    const soon = new Date(now + 10 * 60_000);
+    const local = new Intl.DateTimeFormat('sv-SE', { timeZone: timezone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit' }).format(soon).replace(' ', 'T');
+    await call('POST', '/calendar-events', { title: 'Safety briefing', startLocal: local, attendeeUserIds: people.map((p) => p.userId), reminderOffsetsMinutes: [8, 5, 2] });
+  }
+}

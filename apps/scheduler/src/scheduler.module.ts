@@ -1,0 +1,35 @@
+import { Module } from '@nestjs/common';
+import { CONSUMERS, consumerDeclaration, EVENT_TYPES, JOB_NAMES, JobEnqueuerModule, MetronomeServiceModule } from '../../../libs/common/src/index.js';
+import { RetentionModule } from './retention/retention.module.js';
+import { TenantUpsertedEvent } from './tenants/dto/tenant-upserted.contract.js';
+import { SCHEDULER_ENTITIES } from './scheduler.entities.js';
+import { RetentionJob } from './retention/dto/retention-job.contract.js';
+import { SchedulesModule } from './schedules/schedules.module.js';
+import { TickModule } from './tick/tick.module.js';
+import { PlatformModule } from './platform/platform.module.js';
+import { DemoModule } from './demo/demo.module.js';
+import { ApiModule } from './api/api.module.js';
+import { DashboardModule } from './dashboard/dashboard.module.js';
+import { ApiNotFoundModule } from './http/api-not-found.module.js';
+
+@Module({
+  imports: [
+    MetronomeServiceModule.forService({
+      service: 'scheduler',
+      consumers: [consumerDeclaration(CONSUMERS.schedulerEvents), consumerDeclaration(CONSUMERS.schedulerJobs)],
+      entities: SCHEDULER_ENTITIES,
+      contracts: { [EVENT_TYPES.tenantUpserted]: TenantUpsertedEvent, [JOB_NAMES.schedulerRetention]: RetentionJob },
+    }),
+    JobEnqueuerModule,
+    SchedulesModule,
+    RetentionModule,
+    TickModule,
+    PlatformModule,
+    DemoModule,
+    // Control plane (admin API, dashboard); the /api 404 catch-all stays last.
+    ApiModule,
+    DashboardModule,
+    ApiNotFoundModule,
+  ],
+})
+export class SchedulerModule {}

@@ -1,0 +1,16 @@
+import { Module } from '@nestjs/common';
+import { FiringService } from '../firing/firing.service.js';
+import { TenantsRepository } from '../tenants/tenants.repository.js';
+import { TenantsService } from '../tenants/tenants.service.js';
+import { ScheduleEventsConsumer } from './schedule-events.consumer.js';
+import { ScheduleRegistry } from './schedule-registry.js';
+import { SchedulesRepository } from './schedules.repository.js';
+import { SchedulesService } from './schedules.service.js';
+
+/** Schedules, tenants, the claim loop and event triggers. */
+@Module({
+  controllers: [ScheduleEventsConsumer],
+  providers: [SchedulesRepository, SchedulesService, ScheduleRegistry, FiringService, TenantsRepository, TenantsService],
+  exports: [SchedulesService, ScheduleRegistry, FiringService, TenantsService],
+})
+export class SchedulesModule {}
