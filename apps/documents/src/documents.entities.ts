@@ -1,0 +1,13 @@
+import { DocumentAlertEntity, DocumentEscalationEntity, DocumentScanEntity } from './expiry/expiry.entities.js';
+import { DocumentEntity } from './projection/document.entity.js';
+import { DocumentSettingsEntity } from './settings/document-settings.entity.js';
+import { TickRecordEntity } from './tick/tick-record.entity.js';
+
+export const DOCUMENTS_ENTITIES = [
+  TickRecordEntity,
+  DocumentEntity,
+  DocumentSettingsEntity,
+  DocumentAlertEntity,
+  DocumentEscalationEntity,
+  DocumentScanEntity,
+];

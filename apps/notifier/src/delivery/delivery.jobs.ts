@@ -1,0 +1,46 @@
+import { Injectable } from '@nestjs/common';
+import { Clock, DeliverJob, DigestJob, JOB_NAMES, JobHandler, PermanentError, type JobContext, type RunResult } from '../../../../libs/common/src/index.js';
+import { DeliveryService, type Attempt } from './delivery.service.js';
+
+function attemptOf(ctx: JobContext<unknown>): Attempt {
+  if (!ctx.companyId) throw new PermanentError(`${ctx.job} runs per tenant: the run carries no companyId`);
+  return { companyId: ctx.companyId, runId: ctx.runId, attempt: ctx.attempt, maxAttempts: ctx.maxAttempts };
+}
+
+const DAY = 86_400_000;
+const BACKOFF = { kind: 'exponential' as const, baseMs: 2_000, capMs: 600_000, jitter: 0.2 };
+
+/** The notifier's jobs: one delivery, and the tenant digests. */
+@Injectable()
+export class DeliveryJobs {
+  constructor(
+    private readonly delivery: DeliveryService,
+    private readonly clock: Clock,
+  ) {}
+
+  @JobHandler(JOB_NAMES.notifierDeliver, { payload: DeliverJob, maxAttempts: 8, backoff: BACKOFF, timeoutMs: 60_000 })
+  async deliver(ctx: JobContext<DeliverJob>): Promise<RunResult> {
+    const a = attemptOf(ctx);
+    const p = ctx.payload;
+    const outcome = p.channel === 'email' ? await this.delivery.email(a, p.notificationId!) : await this.delivery.webhook(a, p.webhookId!, p.event!);
+    return { status: 'success', recordsProcessed: outcome === 'sent' ? 1 : 0, message: outcome };
+  }
+
+  @JobHandler(JOB_NAMES.notifierWeeklyDigest, { payload: DigestJob, priority: 'low', maxAttempts: 5, backoff: BACKOFF, timeoutMs: 300_000 })
+  async weekly(ctx: JobContext<DigestJob>): Promise<RunResult> {
+    const to = ctx.payload?.period ? new Date(ctx.payload.period.to) : this.clock.now();
+    const from = ctx.payload?.period ? new Date(ctx.payload.period.from) : new Date(to.getTime() - 7 * DAY);
+    const sent = await this.delivery.digest(attemptOf(ctx), 'weekly', from, to);
+    return { status: 'success', recordsProcessed: sent, message: `${sent} digests sent` };
+  }
+
+  @JobHandler(JOB_NAMES.notifierMonthlyReport, { payload: DigestJob, priority: 'low', maxAttempts: 5, backoff: BACKOFF, timeoutMs: 300_000 })
+  async monthly(ctx: JobContext<DigestJob>): Promise<RunResult> {
+    const to = ctx.payload?.period ? new Date(ctx.payload.period.to) : this.clock.now();
+    const from = ctx.payload?.period
+      ? new Date(ctx.payload.period.from)
+      : new Date(Date.UTC(to.getUTCFullYear(), to.getUTCMonth() - 1, to.getUTCDate(), to.getUTCHours(), to.getUTCMinutes()));
+    const sent = await this.delivery.digest(attemptOf(ctx), 'monthly', from, to);
+    return { status: 'success', recordsProcessed: sent, message: `${sent} reports sent` };
+  }
+}

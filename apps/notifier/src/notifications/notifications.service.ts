@@ -1,0 +1,111 @@
+import { Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { JOB_NAMES, type EnqueueRequest } from '../../../../libs/common/src/index.js';
+import { render } from '../delivery/templates.js';
+import { optedOut } from '../members/preferences.js';
+import { MembersRepository } from '../members/members.repository.js';
+import type { Member } from '../members/members.types.js';
+import { WebhooksRepository } from '../webhooks/webhooks.repository.js';
+import { NotificationStream } from './notification-stream.js';
+import { NotificationsRepository } from './notifications.repository.js';
+import type { Notification, NotificationCursor } from './notifications.types.js';
+
+/** The role told about dead jobs. */
+export const SYSTEM_ADMIN_ROLE = 'system-admin';
+
+/** Who an incoming event is for: roles and/or explicit users, always inside its tenant. */
+export interface Audience {
+  roles?: string[];
+  userIds?: string[];
+}
+
+export interface IncomingEvent {
+  id: string;
+  type: string;
+  companyId: string;
+  time: Date;
+  data: Record<string, unknown>;
+  audience: Audience;
+  /** Critical notifications are delivered during quiet hours. */
+  critical: boolean;
+}
+
+/**
+ * Turns events into one in-app notification per recipient (idempotent on the
+ * event id) and plans their email and webhook deliveries in the same transaction.
+ */
+@Injectable()
+export class NotificationsService {
+  constructor(
+    private readonly members: MembersRepository,
+    private readonly notifications: NotificationsRepository,
+    private readonly webhooks: WebhooksRepository,
+    private readonly stream: NotificationStream,
+  ) {}
+
+  async recipients(companyId: string, audience: Audience): Promise<Member[]> {
+    const [byRole, byId] = await Promise.all([
+      this.members.withRoles(companyId, audience.roles ?? []),
+      this.members.byIds(companyId, audience.userIds ?? []),
+    ]);
+    const all = new Map<string, Member>();
+    for (const m of [...byRole, ...byId]) all.set(m.userId, m);
+    return [...all.values()];
+  }
+
+  /** Returns the notifications created now (none when the event was already handled). */
+  async notify(e: IncomingEvent): Promise<Notification[]> {
+    const recipients = await this.recipients(e.companyId, e.audience);
+    const items = recipients.map((m) => ({
+      id: randomUUID(),
+      companyId: e.companyId,
+      userId: m.userId,
+      sourceEventId: e.id,
+      type: e.type,
+      ...render(e.type, m.locale, e.data),
+      data: e.data,
+      critical: e.critical,
+      inApp: !optedOut(m, e.type, 'in_app'),
+    }));
+    const withEmail = new Set(recipients.filter((m) => m.email).map((m) => m.userId));
+    const webhook = await this.webhooks.ofTenant(e.companyId);
+    const webhookWanted = webhook && webhook.enabled && (webhook.types.length === 0 || webhook.types.includes(e.type));
+    const created = await this.notifications.insertWithDeliveries(items, (inserted) => {
+      const jobs: EnqueueRequest[] = inserted
+        .filter((n) => withEmail.has(n.userId))
+        .map((n) => ({
+          job: JOB_NAMES.notifierDeliver,
+          payload: { channel: 'email', notificationId: n.id },
+          options: { companyId: e.companyId, idempotencyKey: `${e.id}:${n.userId}:email`, priority: e.critical ? 'high' : 'normal' },
+        }));
+      if (webhookWanted) {
+        jobs.push({
+          job: JOB_NAMES.notifierDeliver,
+          payload: {
+            channel: 'webhook',
+            webhookId: webhook.id,
+            event: { id: e.id, type: e.type, time: e.time.toISOString(), data: e.data, recipients: recipients.map((m) => m.userId) },
+          },
+          // Keyed on the event: a redelivery (or a second replica) plans it once.
+          options: { companyId: e.companyId, idempotencyKey: `${e.id}:${webhook.id}:webhook`, priority: e.critical ? 'high' : 'normal' },
+        });
+      }
+      return jobs;
+    });
+    this.stream.publish(created.filter((n) => n.inApp));
+    return created;
+  }
+
+  list(companyId: string, userId: string, unreadOnly: boolean, after: NotificationCursor | null, limit: number) {
+    return this.notifications.list(companyId, userId, unreadOnly, after, limit);
+  }
+
+  unreadCount(companyId: string, userId: string) {
+    return this.notifications.unreadCount(companyId, userId);
+  }
+
+  markRead(companyId: string, userId: string, ids: string[] | null, at: Date) {
+    return this.notifications.markRead(companyId, userId, ids, at);
+  }
+}
+

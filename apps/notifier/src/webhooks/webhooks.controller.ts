@@ -1,0 +1,35 @@
+import { Body, Controller, Delete, Get, HttpCode, Put, UseFilters, UseGuards, UsePipes } from '@nestjs/common';
+import { ProblemException, ProblemJsonFilter, problemValidationPipe } from '../../../../libs/common/src/http/problem-json.filter.js';
+import { Tenant, TenantGuard, type TenantContext } from '../../../../libs/common/src/http/tenant.guard.js';
+import { PutWebhookBody } from './webhook.dto.js';
+import { WebhooksRepository, type Webhook } from './webhooks.repository.js';
+
+const view = (w: Webhook) => ({ id: w.id, url: w.url, types: w.types, enabled: w.enabled, updatedAt: w.updatedAt.toISOString() });
+const notFound = () => new ProblemException(404, 'https://metronome.dev/problems/webhook-not-found', 'Webhook not found', 'The tenant has no webhook configured');
+
+/** The tenant's webhook endpoint (the secret is write-only). */
+@Controller('api/v1/webhooks')
+@UseGuards(TenantGuard)
+@UseFilters(ProblemJsonFilter)
+@UsePipes(problemValidationPipe())
+export class WebhooksController {
+  constructor(private readonly webhooks: WebhooksRepository) {}
+
+  @Put()
+  async put(@Tenant() tenant: TenantContext, @Body() body: PutWebhookBody) {
+    return view(await this.webhooks.put(tenant.companyId, { url: body.url, secret: body.secret, types: body.types ?? [], enabled: body.enabled ?? true }));
+  }
+
+  @Get()
+  async get(@Tenant() tenant: TenantContext) {
+    const w = await this.webhooks.ofTenant(tenant.companyId);
+    if (!w) throw notFound();
+    return view(w);
+  }
+
+  @Delete()
+  @HttpCode(204)
+  async delete(@Tenant() tenant: TenantContext): Promise<void> {
+    if (!(await this.webhooks.delete(tenant.companyId))) throw notFound();
+  }
+}

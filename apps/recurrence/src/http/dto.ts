@@ -1,0 +1,42 @@
+import { Type } from 'class-transformer';
+import { ArrayMaxSize, IsArray, IsIn, IsInt, IsISO8601, IsOptional, IsString, Matches, Max, MaxLength, Min, ValidateIf } from 'class-validator';
+
+const LOCAL = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?$/;
+
+export class TemplateDto {
+  @IsString() @MaxLength(200) title: string;
+  @IsString() @MaxLength(1000) rule: string;
+  @IsOptional() @IsString() @MaxLength(64) timezone?: string;
+  @Matches(LOCAL, { message: 'startLocal must be a local date-time like 2026-01-05T09:00' }) startLocal: string;
+  @IsOptional() @IsArray() @ArrayMaxSize(500) @Matches(LOCAL, { each: true }) exdates?: string[];
+  @IsOptional() @IsInt() @Min(0) @Max(525_600) dueOffsetMinutes?: number;
+  @IsOptional() @IsIn(['none', 'fixed', 'round_robin']) assignment?: 'none' | 'fixed' | 'round_robin';
+  @ValidateIf((o: TemplateDto) => o.assignment === 'fixed') @IsString() @MaxLength(200) assigneeUserId?: string;
+  @ValidateIf((o: TemplateDto) => o.assignment === 'round_robin') @IsString() @MaxLength(100) assigneeRole?: string;
+}
+
+export class CalendarEventDto {
+  @IsString() @MaxLength(200) title: string;
+  @IsOptional() @IsString() @MaxLength(1000) rule?: string;
+  @IsOptional() @IsString() @MaxLength(64) timezone?: string;
+  @Matches(LOCAL, { message: 'startLocal must be a local date-time like 2026-01-05T09:00' }) startLocal: string;
+  @IsOptional() @IsInt() @Min(1) @Max(10_080) durationMinutes?: number;
+  @IsOptional() @IsArray() @ArrayMaxSize(500) @IsString({ each: true }) attendeeUserIds?: string[];
+  @IsOptional() @IsArray() @ArrayMaxSize(10) @IsInt({ each: true }) @Min(0, { each: true }) @Max(525_600, { each: true }) reminderOffsetsMinutes?: number[];
+}
+
+export class InstancesQuery {
+  @IsOptional() @IsISO8601({ strict: true }) from?: string;
+  @IsOptional() @IsISO8601({ strict: true }) to?: string;
+  @IsOptional() @IsString() templateId?: string;
+}
+
+export class InstanceStatusDto {
+  @IsIn(['open', 'started', 'done', 'cancelled']) status: 'open' | 'started' | 'done' | 'cancelled';
+}
+
+export class SettingsDto {
+  @IsString() @MaxLength(64) timezone: string;
+  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(366) horizonDays?: number;
+  @IsOptional() @IsInt() @Min(1) @Max(3650) cleanupAfterDays?: number | null;
+}

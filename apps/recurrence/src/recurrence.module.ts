@@ -1,0 +1,31 @@
+import { Module } from '@nestjs/common';
+import { CONSUMERS, consumerDeclaration, JOB_NAMES, JobEnqueuerModule, MetronomeServiceModule } from '../../../libs/common/src/index.js';
+import { CalendarRepository } from './calendar/calendar.repository.js';
+import { CalendarService } from './calendar/calendar.service.js';
+import { RecurrenceController } from './http/recurrence.controller.js';
+import { MembersConsumer } from './members/members.consumer.js';
+import { MembersRepository } from './members/members.repository.js';
+import { RECURRENCE_ENTITIES } from './recurrence.entities.js';
+import { RecurrenceJobs } from './recurrence.jobs.js';
+import { SettingsRepository } from './settings/settings.repository.js';
+import { TasksRepository } from './tasks/tasks.repository.js';
+import { TasksService } from './tasks/tasks.service.js';
+
+@Module({
+  imports: [
+    MetronomeServiceModule.forService({
+      service: 'recurrence',
+      consumers: [consumerDeclaration(CONSUMERS.recurrenceEvents)],
+      entities: RECURRENCE_ENTITIES,
+      jobs: {
+        names: [JOB_NAMES.recurrenceGenerate, JOB_NAMES.recurrenceReminder, JOB_NAMES.recurrenceCleanup],
+        consumers: [consumerDeclaration(CONSUMERS.recurrenceJobs)],
+        concurrency: 16,
+      },
+    }),
+    JobEnqueuerModule,
+  ],
+  controllers: [RecurrenceController, MembersConsumer],
+  providers: [MembersRepository, TasksRepository, TasksService, CalendarRepository, CalendarService, SettingsRepository, RecurrenceJobs],
+})
+export class RecurrenceModule {}

@@ -1,0 +1,192 @@
+import { randomUUID } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { Clock, EVENT_TYPES, EventPublisher } from '../../../../libs/common/src/index.js';
+import { InvalidRecurrenceRuleError, parseRecurrenceRule, type RecurrenceRule } from '../../../../libs/common/src/time/index.js';
+import { MembersRepository } from '../members/members.repository.js';
+import { SettingsRepository } from '../settings/settings.repository.js';
+import { TasksRepository } from './tasks.repository.js';
+import { occurrencesInHorizon, roundRobin, taskAssignedEventId, taskGeneratedEventId } from './task-plan.js';
+import { TemplateNotFoundError, type Assignment, type TaskInstance, type TaskTemplate } from './tasks.types.js';
+
+const DAY = 24 * 3600_000;
+
+export interface TemplateInput {
+  title: string;
+  rule: string;
+  timezone?: string;
+  startLocal: string;
+  exdates?: string[];
+  dueOffsetMinutes?: number;
+  assignment?: Assignment;
+  assigneeUserId?: string | null;
+  assigneeRole?: string | null;
+}
+
+/**
+ * Recurring task templates and the instances they produce: generation up to
+ * the tenant's horizon (unique per template and occurrence, so a rerun adds
+ * nothing), assignment, and events published with ids derived from the
+ * occurrence so a crash between commit and publish is repaired by the next run.
+ */
+@Injectable()
+export class TasksService {
+  constructor(
+    private readonly tasks: TasksRepository,
+    private readonly members: MembersRepository,
+    private readonly settings: SettingsRepository,
+    private readonly publisher: EventPublisher,
+    private readonly clock: Clock,
+  ) {}
+
+  /** Parses the rule in its zone; throws InvalidRecurrenceRuleError with the reason. */
+  compile(t: Pick<TaskTemplate, 'rule' | 'timezone' | 'startLocal' | 'exdates'>): RecurrenceRule {
+    return parseRecurrenceRule(t.rule, { timezone: t.timezone, start: t.startLocal, exdates: t.exdates });
+  }
+
+  private async resolve(companyId: string, input: TemplateInput, id: string): Promise<Omit<TaskTemplate, 'revision' | 'deletedAt'>> {
+    const settings = await this.settings.get(companyId);
+    const timezone = input.timezone ?? settings.timezone;
+    const t = {
+      id,
+      companyId,
+      title: input.title,
+      rule: input.rule,
+      timezone,
+      startLocal: input.startLocal,
+      exdates: input.exdates ?? [],
+      dueOffsetMinutes: input.dueOffsetMinutes ?? 0,
+      assignment: input.assignment ?? 'none',
+      assigneeUserId: input.assigneeUserId ?? null,
+      assigneeRole: input.assigneeRole ?? null,
+    };
+    // Refuses a rule, zone or start that cannot work, and one that would flood the horizon.
+    occurrencesInHorizon(this.compile(t), this.clock.now(), settings.horizonDays);
+    return t;
+  }
+
+  async createTemplate(companyId: string, input: TemplateInput): Promise<TaskTemplate> {
+    const template = await this.tasks.insertTemplate(await this.resolve(companyId, input, randomUUID()));
+    await this.generateTemplate(template);
+    return template;
+  }
+
+  /** Future instances nobody started are replaced; past and started ones stay as they were. */
+  async changeTemplate(companyId: string, id: string, input: TemplateInput): Promise<TaskTemplate> {
+    const existing = await this.tasks.getTemplate(companyId, id);
+    if (!existing) throw new TemplateNotFoundError(id);
+    const next = await this.resolve(companyId, input, id);
+    const changed = await this.tasks.transaction(async (tx) => {
+      await this.tasks.getTemplate(companyId, id, tx, true);
+      await this.tasks.dropFutureOpen(tx, companyId, id, this.clock.now(), 'delete');
+      return this.tasks.updateTemplate({ ...next, revision: existing.revision, deletedAt: null }, tx);
+    });
+    await this.generateTemplate(changed);
+    return changed;
+  }
+
+  async deleteTemplate(companyId: string, id: string): Promise<void> {
+    // One transaction: a crash can never leave a deleted template with open future instances.
+    await this.tasks.transaction(async (tx) => {
+      if (!(await this.tasks.markTemplateDeleted(companyId, id, tx))) throw new TemplateNotFoundError(id);
+      await this.tasks.dropFutureOpen(tx, companyId, id, this.clock.now(), 'cancel');
+    });
+  }
+
+  getTemplate(companyId: string, id: string): Promise<TaskTemplate | undefined> {
+    return this.tasks.getTemplate(companyId, id);
+  }
+
+  listTemplates(companyId: string): Promise<TaskTemplate[]> {
+    return this.tasks.listTemplates(companyId);
+  }
+
+  listInstances(companyId: string, filter: { from?: Date; to?: Date; templateId?: string }): Promise<TaskInstance[]> {
+    return this.tasks.listInstances(companyId, filter);
+  }
+
+  /**
+   * Moves an instance to a status and publishes task.status_changed (the notifier
+   * tells the assignee unless they made the change). Unchanged status: nothing
+   * published. If the publish fails the previous status is restored, so the
+   * caller's retry changes and announces it again.
+   */
+  async setStatus(companyId: string, id: string, status: TaskInstance['status'], changedBy: string): Promise<TaskInstance | undefined> {
+    const changed = await this.tasks.setStatus(companyId, id, status);
+    if (!changed || changed.previous === status) return changed?.instance;
+    const i = changed.instance;
+    try {
+      await this.publisher.publishEvent(EVENT_TYPES.taskStatusChanged, companyId, {
+        taskId: i.id, templateId: i.templateId, status, previousStatus: changed.previous, assigneeUserId: i.assigneeUserId, changedBy, title: i.title,
+      });
+    } catch (e) {
+      await this.tasks.restoreStatus(companyId, id, status, changed.previous);
+      throw e;
+    }
+    return i;
+  }
+
+  /** The recurrence.generate job: every template of the tenant up to its horizon. */
+  async generateForTenant(companyId: string, horizonDays?: number): Promise<{ created: number; skipped: string[] }> {
+    let created = 0;
+    const skipped: string[] = [];
+    for (const template of await this.tasks.activeTemplates(companyId)) {
+      try {
+        created += await this.generateTemplate(template, horizonDays, false);
+      } catch (e) {
+        // One template whose rule floods a longer horizon must not stop the tenant's others.
+        if (!(e instanceof InvalidRecurrenceRuleError)) throw e;
+        skipped.push(`${template.id}: ${e.message}`);
+      }
+    }
+    await this.publishPending(companyId);
+    return { created, skipped };
+  }
+
+  private async generateTemplate(template: TaskTemplate, horizonDays?: number, publish = true): Promise<number> {
+    const horizon = horizonDays ?? (await this.settings.get(template.companyId)).horizonDays;
+    const created = await this.tasks.transaction(async (tx) => {
+      // Expanded from the locked row, so a concurrent edit never pairs the old rule with the new revision.
+      const locked = await this.tasks.getTemplate(template.companyId, template.id, tx, true);
+      if (!locked) return 0;
+      const occurrences = occurrencesInHorizon(this.compile(locked), this.clock.now(), horizon);
+      const fresh = await this.tasks.insertInstances(
+        tx,
+        locked,
+        occurrences.map((o) => ({ id: randomUUID(), occurrenceAt: o, dueAt: new Date(o.getTime() + locked.dueOffsetMinutes * 60_000) })),
+      );
+      await this.tasks.assign(tx, fresh.map((f) => f.id), await this.assignees(tx, locked, fresh.length));
+      return fresh.length;
+    });
+    if (publish) await this.publishPending(template.companyId);
+    return created;
+  }
+
+  private async assignees(tx: Parameters<TasksRepository['advanceCursor']>[0], t: TaskTemplate, n: number): Promise<(string | null)[]> {
+    if (n === 0) return [];
+    if (t.assignment === 'fixed') return Array(n).fill(t.assigneeUserId);
+    if (t.assignment !== 'round_robin' || !t.assigneeRole) return Array(n).fill(null);
+    const pool = await this.members.withRole(t.companyId, t.assigneeRole);
+    if (pool.length === 0) return Array(n).fill(null);
+    return roundRobin(pool, await this.tasks.advanceCursor(tx, t.id, n), n);
+  }
+
+  /** Publishes task.generated (and task.assigned) for every instance not yet announced. */
+  async publishPending(companyId: string): Promise<void> {
+    const pending = await this.tasks.unpublished(companyId);
+    await Promise.all(pending.map(async (i) => {
+      const occurrence = i.occurrenceAt.toISOString();
+      const data = { taskId: i.id, templateId: i.templateId, title: i.title, occurrenceAt: occurrence, dueAt: i.dueAt.toISOString(), assigneeUserId: i.assigneeUserId };
+      await this.publisher.publishEvent(EVENT_TYPES.taskGenerated, companyId, data, { id: taskGeneratedEventId(i.templateId, i.occurrenceAt, i.templateRevision) });
+      if (i.assigneeUserId) {
+        await this.publisher.publishEvent(EVENT_TYPES.taskAssigned, companyId, data, { id: taskAssignedEventId(i.id, i.assigneeUserId) });
+      }
+    }));
+    await this.tasks.markPublished(pending.map((i) => i.id));
+  }
+
+  async cleanup(companyId: string): Promise<number> {
+    const { cleanupAfterDays } = await this.settings.get(companyId);
+    if (!cleanupAfterDays) return 0;
+    return this.tasks.deleteFinishedBefore(companyId, new Date(this.clock.now().getTime() - cleanupAfterDays * DAY));
+  }
+}
