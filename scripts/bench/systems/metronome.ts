@@ -1,0 +1,247 @@
+/**
+ * Metronome's full path: JobEnqueuer (job_runs + outbox rows in one
+ * transaction, published right after the commit) on the producer side; on the
+ * worker side the job runtime (@JobHandler, per-priority consumers, dispatcher,
+ * RunRecorder writing job_runs before the handler and before the ack) over the
+ * JetStream transport (CloudEvent parse, contracts, typed retry). A private
+ * nats-server (JetStream file storage) and a fresh, migrated database per run.
+ */
+import 'reflect-metadata';
+import { Injectable, Module, type INestApplication, type INestApplicationContext } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
+import { IsBoolean, IsIn, IsInt, IsNumber, IsString, Min } from 'class-validator';
+import {
+  JobEnqueuer,
+  JobEnqueuerModule,
+  JobHandler,
+  jobConsumerDeclarations,
+  JobRunsRepository,
+  MetronomeServiceModule,
+  provision,
+  RunHistoryObserver,
+  SETTLEMENT_OBSERVERS,
+  STREAM_DECLARATIONS,
+  STREAMS,
+  subjects,
+  type ConsumerDeclaration,
+  type JobContext,
+  type SettledMessage,
+  type SettlementObserver,
+} from '../../../libs/common/src/index.js';
+import { PHASES, type BenchPayload, type Plan, type Tally } from '../common.js';
+import { BenchDatabase, BenchNatsServer } from '../infra.js';
+import type { SystemUnderTest, SystemWorker } from './types.js';
+
+export const BENCH_JOB = 'bench.noop';
+const ACK_WAIT_MS = 30_000;
+
+/** Retry at once, as BullMQ (no backoff) and pg-boss (retryDelay 0) do in this bench. */
+const NO_BACKOFF = { kind: 'fixed' as const, baseMs: 0, capMs: 0, jitter: 0 };
+
+/** The runtime's per-priority consumers for the bench's jobs (jobs.<priority>.bench.>). */
+export function benchConsumers(concurrency: number): ConsumerDeclaration[] {
+  return jobConsumerDeclarations('bench', { concurrency, ackWaitMs: ACK_WAIT_MS, backoff: NO_BACKOFF });
+}
+
+/** The job's own payload contract, validated by the transport before the handler runs. */
+export class BenchJobPayload {
+  @IsIn(PHASES as unknown as string[])
+  phase: BenchPayload['phase'];
+
+  @IsInt()
+  @Min(0)
+  seq: number;
+
+  @IsNumber()
+  t: number;
+
+  @IsBoolean()
+  fail: boolean;
+
+  @IsString()
+  tenant: string;
+
+  @IsString()
+  kind: string;
+
+  @IsString()
+  note: string;
+}
+
+async function metronomeEnv(nats: BenchNatsServer, db: BenchDatabase, service: string): Promise<Record<string, string>> {
+  return {
+    NATS_URLS: nats.url,
+    DATABASE_URL: db.url,
+    LOG_LEVEL: 'warn',
+    NATS_PROVISION_ON_START: 'false',
+    OUTBOX_RELAY: 'false',
+    NATS_CLIENT_NAME: service,
+    ACK_WAIT_MS: String(ACK_WAIT_MS),
+    NODE_ENV: 'production',
+  };
+}
+
+@Module({
+  imports: [MetronomeServiceModule.forService({ service: 'bench-producer', consumers: [], entities: [] }), JobEnqueuerModule],
+})
+class ProducerModule {}
+
+export async function setupMetronome(plan: Plan): Promise<SystemUnderTest> {
+  const nats = await new BenchNatsServer().start();
+  const db = await new BenchDatabase(`metronome_bench_metronome_${process.pid}`).create({ migrate: true });
+  const nc = await connect({ servers: nats.url });
+  const jsm = await jetstreamManager(nc);
+  await provision(jsm, STREAM_DECLARATIONS, benchConsumers(plan.concurrency), { replicas: 1, ackWaitMs: ACK_WAIT_MS });
+  const stream = await jsm.streams.info(STREAMS.JOBS);
+
+  const env = await metronomeEnv(nats, db, 'bench-producer');
+  const saved = { ...process.env };
+  Object.assign(process.env, env);
+  let app: INestApplicationContext;
+  try {
+    app = await NestFactory.createApplicationContext(ProducerModule, { logger: false });
+    await app.init();
+  } finally {
+    process.env = saved;
+  }
+  const enqueuer = app.get(JobEnqueuer);
+  const sync = (await db.query<{ synchronous_commit: string }>('SHOW synchronous_commit'))[0].synchronous_commit;
+  return {
+    workerEnv: await metronomeEnv(nats, db, 'bench-worker'),
+    describe: {
+      single: 'JobEnqueuer.enqueue (transactional outbox: job_runs + outbox rows committed, then published with Nats-Msg-Id = run id, then marked published in a batched UPDATE)',
+      bulk: 'JobEnqueuer.enqueueMany (one transaction, one multi-row INSERT, pipelined publish)',
+      worker: 'job runtime: @JobHandler with a class-validator payload contract, per-priority consumers into the in-process dispatcher (slots = concurrency), handler run through the JetStream transport\'s typed settle path',
+      history:
+        'job_runs rows created by the enqueuer; the runtime\'s RunRecorder marks each run running (batched upsert, attempt counted) before the handler and writes its outcome (batched UPDATE) before the ack',
+      store: `nats-server ${nats.version()} (private, JetStream file storage in ${nats.storeDir}) + Postgres database ${db.name}`,
+    },
+    durability: {
+      nats: {
+        version: nats.version(),
+        storage: stream.config.storage,
+        replicas: stream.config.num_replicas,
+        sync: 'nats-server default: acknowledges a publish once written to the OS (before fsync); fsync every sync_interval (default 2 min)',
+      },
+      postgres: { synchronous_commit: sync },
+    },
+    brokerPids: nats.pid ? [nats.pid] : [],
+    async enqueueOne(p) {
+      await enqueuer.enqueue(BENCH_JOB, p, { companyId: p.tenant });
+    },
+    async enqueueMany(ps) {
+      await enqueuer.enqueueMany(ps.map((p) => ({ job: BENCH_JOB, payload: p, options: { companyId: p.tenant } })));
+    },
+    async backlog() {
+      const c = await jsm.consumers.info(STREAMS.JOBS, subjects.jobConsumer('bench', 'normal'));
+      const rows = await db.query<{ n: string }>(`SELECT count(*) n FROM outbox WHERE published_at IS NULL`);
+      return { pending: c.num_pending, ack_pending: c.num_ack_pending, redelivered: c.num_redelivered, outbox_unpublished: Number(rows[0].n) };
+    },
+    async history() {
+      const rows = await db.query<{ k: string; n: string }>(
+        `SELECT 'job_runs_' || state k, count(*) n FROM job_runs WHERE job = $1 GROUP BY state
+         UNION ALL SELECT 'attempts_' || attempts, count(*) FROM job_runs WHERE job = $1 GROUP BY attempts`,
+        [BENCH_JOB],
+      );
+      return Object.fromEntries(rows.map((r) => [r.k, Number(r.n)]));
+    },
+    async closeProducer() {
+      await app.close();
+    },
+    async teardown() {
+      await nc.close().catch(() => undefined);
+      await nats.destroy();
+      await db.drop();
+    },
+  };
+}
+
+// ---------------------------------------------------------------- worker side
+
+let TALLY: Tally | undefined;
+
+/** The bench job: a no-op through the job runtime (@JobHandler), payload checked by its contract. */
+@Injectable()
+class BenchJobs {
+  @JobHandler(BENCH_JOB, { payload: BenchJobPayload, maxAttempts: 3, backoff: NO_BACKOFF, timeoutMs: 60_000 })
+  run(ctx: JobContext<BenchJobPayload>): void {
+    TALLY!.handle(ctx.payload, ctx.attempt);
+  }
+}
+
+/**
+ * Sees each settlement after the runtime's run-history observer has committed
+ * it (observers run in order, before the ack): the burn-down's end is the last
+ * job whose history is stored.
+ */
+@Injectable()
+class CompletionTap implements SettlementObserver {
+  async onSettled(m: SettledMessage): Promise<void> {
+    if (m.settlement === 'acked' && m.event) TALLY?.completed((m.event.data as { payload: BenchPayload }).payload);
+  }
+}
+
+function workerModule(plan: Plan) {
+  @Module({
+    imports: [
+      MetronomeServiceModule.forService({
+        service: 'bench-worker',
+        consumers: [],
+        entities: [],
+        jobs: { names: [BENCH_JOB], consumers: benchConsumers(plan.concurrency), concurrency: plan.concurrency },
+        providers: [
+          BenchJobs,
+          CompletionTap,
+          // The runtime's own observer first (history committed), then the tap.
+          { provide: SETTLEMENT_OBSERVERS, inject: [RunHistoryObserver, CompletionTap], useFactory: (h: RunHistoryObserver, t: CompletionTap) => [h, t] },
+        ],
+      }),
+    ],
+  })
+  class BenchWorkerModule {}
+  return BenchWorkerModule;
+}
+
+/** Times the runtime's batched job_runs writes (start before the handler, settle before the ack) for the report. */
+const WRITES = { start: { batches: 0, rows: 0, ms: 0 }, settle: { batches: 0, rows: 0, ms: 0 } };
+function timeRuntimeWrites(): void {
+  for (const name of ['start', 'settle'] as const) {
+    const proto = JobRunsRepository.prototype as unknown as Record<string, (items: unknown[]) => Promise<unknown>>;
+    const original = proto[name];
+    proto[name] = async function (this: unknown, items: unknown[]) {
+      const t = performance.now();
+      try {
+        return await original.call(this, items);
+      } finally {
+        WRITES[name].batches++;
+        WRITES[name].rows += items.length;
+        WRITES[name].ms += performance.now() - t;
+      }
+    };
+  }
+}
+
+export async function startMetronomeWorker(plan: Plan, tally: Tally): Promise<SystemWorker> {
+  TALLY = tally;
+  timeRuntimeWrites();
+  const app: INestApplication = await NestFactory.create(workerModule(plan), { logger: false });
+  // The job runtime pulls its own consumers at bootstrap; no connectJetStream needed.
+  await app.init();
+  return {
+    get notes() {
+      const w = (k: 'start' | 'settle') => {
+        const x = WRITES[k];
+        return `${k}: ${x.batches} batches, ${(x.rows / Math.max(1, x.batches)).toFixed(1)} rows each, ${(x.ms / Math.max(1, x.batches)).toFixed(2)} ms each`;
+      };
+      return [
+        `metronome job runtime (@JobHandler), ${plan.concurrency} slots, consumers ${benchConsumers(plan.concurrency).map((c) => c.durable).join(', ')}`,
+        `job_runs writes over the worker's life — ${w('start')}; ${w('settle')}`,
+      ];
+    },
+    async stop() {
+      await app.close();
+    },
+  };
+}
