@@ -1,0 +1,165 @@
+import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { randomUUID } from 'node:crypto';
+import {
+  createCloudEvent,
+  encodeCloudEvent,
+  jobConsumerDeclarations,
+  provision,
+  STREAM_DECLARATIONS,
+  subjects,
+  type JobMessage,
+} from '../../../libs/common/src/index.js';
+import { TestDatabase } from '../../support/database.js';
+import { TestNatsServer } from '../../support/nats-server.js';
+import { ServiceProcess } from '../../support/service-process.js';
+import { sleep, waitFor } from '../../support/wait.js';
+
+export const FAULT_WORKER_ENTRY = 'test/fixtures/fault-worker.js';
+export const FAULT_SERVICE = 'faults';
+export const FAULT_JOB = 'faults.work';
+
+export interface FaultPayload {
+  key: string;
+  killAfterEffect?: boolean;
+  busyMs?: number;
+  holdMs?: number;
+  sleepMs?: number;
+  txHoldMs?: number;
+}
+
+export interface LogRow {
+  run_id: string;
+  key: string;
+  kind: 'start' | 'in-tx' | 'effect' | 'return';
+  attempt: number;
+  worker: string;
+  applied: boolean | null;
+  pid: number | null;
+  at: Date;
+}
+
+export interface Reconciliation {
+  expected: number;
+  /** Jobs whose effect row is missing or whose run did not end succeeded. */
+  lost: string[];
+  /** Jobs whose effect was applied by more than one execution. */
+  duplicated: string[];
+  /** Handler executions that reached the effect (redeliveries included). */
+  executions: number;
+  states: Record<string, number>;
+}
+
+/** A private nats-server and database, the fault service's job consumers provisioned, and fault-worker processes. */
+export class FaultEnv {
+  readonly nats = new TestNatsServer();
+  readonly database = new TestDatabase();
+  nc!: NatsConnection;
+  jsm!: JetStreamManager;
+  js!: JetStreamClient;
+  readonly workers: ServiceProcess[] = [];
+  private n = 0;
+
+  constructor(readonly ackWaitMs = 30_000) {}
+
+  async start(): Promise<this> {
+    await Promise.all([this.nats.start(), this.database.create()]);
+    await this.database.query(`CREATE TABLE fault_effects (key text PRIMARY KEY, run_id text NOT NULL, worker text NOT NULL, attempt int NOT NULL,
+      at timestamptz NOT NULL DEFAULT clock_timestamp())`);
+    await this.database.query(`CREATE TABLE fault_log (run_id text, key text, kind text, attempt int, worker text, applied boolean, pid int,
+      at timestamptz NOT NULL DEFAULT clock_timestamp())`);
+    await this.connect();
+    await provision(this.jsm, STREAM_DECLARATIONS, jobConsumerDeclarations(FAULT_SERVICE, { ackWaitMs: this.ackWaitMs }), { replicas: 1, ackWaitMs: this.ackWaitMs });
+    return this;
+  }
+
+  /** (Re)connects the test's own client; it reconnects by itself across a server restart. */
+  async connect(): Promise<void> {
+    this.nc = await connect({ servers: this.nats.url, maxReconnectAttempts: -1, reconnectTimeWait: 100 });
+    this.jsm = await jetstreamManager(this.nc);
+    this.js = jetstream(this.nc);
+  }
+
+  /** Starts a fault worker process and waits until its job runtime pulls. */
+  async worker(env: Record<string, string> = {}, wait = true): Promise<ServiceProcess> {
+    const p = new ServiceProcess(FAULT_WORKER_ENTRY, {
+      NATS_URLS: this.nats.url,
+      DATABASE_URL: this.database.url,
+      NATS_PROVISION_ON_START: 'false',
+      FAULT_ACK_WAIT_MS: String(this.ackWaitMs),
+      INSTANCE_ID: `w${++this.n}`,
+      SHUTDOWN_GRACE_MS: '5000',
+      LOG_LEVEL: 'info',
+      ...env,
+    }).start();
+    this.workers.push(p);
+    if (wait) await p.waitForLog('job runtime started', 60_000);
+    return p;
+  }
+
+  /** Publishes one job as the relay would (JobMessage, Nats-Msg-Id = run id); retries while NATS is away. */
+  async publish(payload: FaultPayload, options: { runId?: string; companyId?: string; retryForMs?: number } = {}): Promise<string> {
+    const runId = options.runId ?? randomUUID();
+    const message: JobMessage<FaultPayload> = { runId, payload, scheduledFor: new Date().toISOString(), ...(options.companyId ? { companyId: options.companyId } : {}) };
+    const event = createCloudEvent({ type: FAULT_JOB, source: 'faults-test', id: runId, data: message, companyId: options.companyId });
+    const deadline = Date.now() + (options.retryForMs ?? 0);
+    for (;;) {
+      try {
+        await this.js.publish(subjects.job('normal', FAULT_JOB), encodeCloudEvent(event), { msgID: runId, timeout: 2_000 });
+        return runId;
+      } catch (e) {
+        if (Date.now() > deadline) throw e;
+        await sleep(200);
+      }
+    }
+  }
+
+  log(where = 'true', params: unknown[] = []): Promise<LogRow[]> {
+    return this.database.query<LogRow & Record<string, unknown>>(`SELECT * FROM fault_log WHERE ${where} ORDER BY at`, params);
+  }
+
+  run(id: string) {
+    return this.database.query<Record<string, any>>('SELECT * FROM job_runs WHERE id = $1', [id]).then((r) => r[0]);
+  }
+
+  async effects(key: string): Promise<number> {
+    return Number((await this.database.query<{ n: string }>('SELECT count(*) n FROM fault_effects WHERE key = $1', [key]))[0].n);
+  }
+
+  /** Counts every job by key: effect present and run succeeded (else lost), effect applied once (else duplicated). */
+  async reconcile(jobs: Map<string, string>): Promise<Reconciliation> {
+    const effects = new Set((await this.database.query<{ key: string }>('SELECT key FROM fault_effects')).map((r) => r.key));
+    const applied = new Map((await this.database.query<{ key: string; n: string }>(`SELECT key, count(*) n FROM fault_log WHERE kind = 'effect' AND applied GROUP BY key`)).map((r) => [r.key, Number(r.n)]));
+    const executions = Number((await this.database.query<{ n: string }>(`SELECT count(*) n FROM fault_log WHERE kind = 'effect'`))[0].n);
+    const runs = new Map((await this.database.query<{ id: string; state: string }>('SELECT id, state FROM job_runs WHERE id = ANY($1)', [[...jobs.values()]])).map((r) => [r.id, r.state]));
+    const states: Record<string, number> = {};
+    for (const s of runs.values()) states[s] = (states[s] ?? 0) + 1;
+    const lost: string[] = [];
+    const duplicated: string[] = [];
+    for (const [key, runId] of jobs) {
+      if (!effects.has(key) || runs.get(runId) !== 'succeeded') lost.push(key);
+      if ((applied.get(key) ?? 0) > 1) duplicated.push(key);
+    }
+    return { expected: jobs.size, lost, duplicated, executions, states };
+  }
+
+  /** Waits until every job's run ended succeeded (or the timeout), then reconciles. */
+  async settle(jobs: Map<string, string>, timeoutMs = 60_000): Promise<Reconciliation> {
+    await waitFor(async () => {
+      const r = await this.database.query<{ n: string }>(`SELECT count(*) n FROM job_runs WHERE id = ANY($1) AND state = 'succeeded'`, [[...jobs.values()]]);
+      return Number(r[0].n) === jobs.size;
+    }, { timeoutMs, intervalMs: 200, what: `${jobs.size} runs succeeded` }).catch(() => undefined);
+    return this.reconcile(jobs);
+  }
+
+  async stop(): Promise<void> {
+    for (const p of this.workers) {
+      p.kill('SIGCONT');
+      p.kill('SIGKILL');
+      await p.exited;
+    }
+    await this.nc?.close().catch(() => undefined);
+    await this.nats.destroy();
+    await this.database.drop();
+  }
+}

@@ -1,0 +1,159 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { scenario } from './support/recorder.js';
+import { FaultEnv } from './support/harness.js';
+import { sleep, waitFor } from '../support/wait.js';
+
+/** Scenarios 1, 2, 5 and 7: a fault-worker process (test/fixtures/fault-worker.ts) killed, stalled, stopped or cut from Postgres. */
+const ACK_WAIT_MS = 2_000;
+const env = new FaultEnv(ACK_WAIT_MS);
+
+beforeAll(async () => {
+  await env.start();
+});
+afterAll(async () => {
+  await env.stop();
+});
+
+const stopAll = async () => {
+  for (const w of env.workers) {
+    if (w.exitCode === null && w.exitSignal === null) await w.stop();
+  }
+};
+
+describe('fault worker', () => {
+  it('1: a worker SIGKILLed after its effect and before its ack: another worker redelivers, the effect exists once', async () => {
+    await scenario('1 sigkill-after-effect-before-ack', async (c) => {
+      const w1 = await env.worker();
+      const jobs = new Map<string, string>();
+      // Twenty ordinary jobs in flight around the doomed one, so the kill also catches handlers mid-way.
+      for (let i = 0; i < 20; i++) jobs.set(`k1-${i}`, await env.publish({ key: `k1-${i}`, sleepMs: 300 }));
+      jobs.set('k1-doomed', await env.publish({ key: 'k1-doomed', killAfterEffect: true }));
+      await w1.exited;
+      c.faults = 1;
+      expect(w1.exitSignal).toBe('SIGKILL');
+      // The effect was committed by the dead worker, and the message was never acked.
+      expect(await env.effects('k1-doomed')).toBe(1);
+      await env.worker();
+      const r = await env.settle(jobs);
+      c.messages = r.expected;
+      c.lost = r.lost.length;
+      c.duplicated = r.duplicated.length;
+      c.notes = `${r.executions} executions reached the effect for ${r.expected} jobs`;
+      expect(r.lost).toEqual([]);
+      expect(r.duplicated).toEqual([]);
+      const doomed = await env.log(`key = 'k1-doomed' AND kind = 'effect'`);
+      expect(doomed.map((l) => [l.attempt, l.applied])).toEqual([[1, true], [2, false]]);
+      expect(await env.run(jobs.get('k1-doomed')!)).toMatchObject({ state: 'succeeded', attempts: 2 });
+    });
+    await stopAll();
+  }, 120_000);
+
+  it('2: a job running three times the ack wait: with heartbeats it is never redelivered; CPU-bound without them it is redelivered once and its effect applied once', async () => {
+    await scenario('2 long-job-heartbeats', async (c) => {
+      await env.worker();
+      await env.worker();
+      // With heartbeats: the runtime calls working() every ackWait/2 while the handler awaits.
+      const beating = await env.publish({ key: 'k2-heartbeat', sleepMs: 3 * ACK_WAIT_MS });
+      // Without: the handler blocks its event loop for 3 x ack wait after the effect, so no heartbeat goes out.
+      const silent = await env.publish({ key: 'k2-silent', busyMs: 3 * ACK_WAIT_MS });
+      const jobs = new Map([['k2-heartbeat', beating], ['k2-silent', silent]]);
+      c.faults = 2;
+      const r = await env.settle(jobs, 60_000);
+      // Let the blocked attempt finish and settle (its stale outcome) before counting.
+      await sleep(3 * ACK_WAIT_MS + 1_000);
+      c.messages = r.expected;
+      c.lost = r.lost.length;
+      c.duplicated = r.duplicated.length;
+      const beatStarts = await env.log(`key = 'k2-heartbeat' AND kind = 'start'`);
+      const silentStarts = await env.log(`key = 'k2-silent' AND kind = 'start'`);
+      c.notes = `heartbeat job delivered ${beatStarts.length}x, silent job delivered ${silentStarts.length}x`;
+      expect(r.lost).toEqual([]);
+      expect(r.duplicated).toEqual([]);
+      expect(beatStarts).toHaveLength(1);
+      expect(await env.run(beating)).toMatchObject({ state: 'succeeded', attempts: 1 });
+      expect(silentStarts).toHaveLength(2);
+      expect(new Set(silentStarts.map((s) => s.worker)).size).toBe(2);
+      expect(await env.run(silent)).toMatchObject({ state: 'succeeded' });
+      expect(await env.log(`key = 'k2-silent' AND kind = 'effect' AND applied`)).toHaveLength(1);
+    });
+    await stopAll();
+  }, 120_000);
+
+  it('5: the worker\'s Postgres backend terminated mid-job: no success without a commit, and the job is retried', async () => {
+    await scenario('5 pg-backend-terminated', async (c) => {
+      await env.worker();
+      const jobs = new Map<string, string>();
+      for (const variant of ['handler', 'all']) {
+        const key = `k5-${variant}`;
+        const runId = await env.publish({ key, txHoldMs: 3_000 });
+        jobs.set(key, runId);
+        const inTx = await waitFor(async () => (await env.log(`key = $1 AND kind = 'in-tx'`, [key]))[0], { what: 'effect written, not committed' });
+        if (variant === 'handler') {
+          // The backend of the handler's own transaction.
+          await env.database.query('SELECT pg_terminate_backend($1)', [inTx.pid]);
+          c.faults += 1;
+        } else {
+          // Every backend of the worker (its pool, the run recorder's connections): application_name "metronome".
+          const killed = await env.database.query<{ pid: number }>(
+            `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'metronome' AND pid <> pg_backend_pid()`,
+          );
+          for (const k of killed) await env.database.query('SELECT pg_terminate_backend($1)', [k.pid]);
+          c.faults += killed.length;
+        }
+        // While the terminated attempt is failing, no success may be recorded for it.
+        const during = await env.run(runId);
+        expect(during?.state).not.toBe('succeeded');
+      }
+      const r = await env.settle(jobs, 60_000);
+      c.messages = r.expected;
+      c.lost = r.lost.length;
+      c.duplicated = r.duplicated.length;
+      expect(r.lost).toEqual([]);
+      expect(r.duplicated).toEqual([]);
+      for (const [key, runId] of jobs) {
+        // Attempt 1 never committed its effect nor reached "effect"; attempt 2 did.
+        expect((await env.database.query('SELECT attempt FROM fault_effects WHERE key = $1', [key]))).toEqual([{ attempt: 2 }]);
+        expect((await env.log(`key = $1 AND kind = 'effect'`, [key])).map((l) => l.attempt)).toEqual([2]);
+        expect(await env.run(runId)).toMatchObject({ state: 'succeeded', attempts: 2 });
+      }
+      expect(env.workers.at(-1)!.exitCode).toBeNull();
+    });
+    await stopAll();
+  }, 120_000);
+
+  it('7: a worker cut off (SIGSTOP) for longer than the ack wait: another takes the job, and the stale result is ignored', async () => {
+    await scenario('7 worker-stalled-past-ack-wait', async (c) => {
+      const w1 = await env.worker();
+      const runId = await env.publish({ key: 'k7', holdMs: 1_500 });
+      const started = await waitFor(async () => (await env.log(`key = 'k7' AND kind = 'start'`))[0], { what: 'w1 started the job' });
+
+      w1.kill('SIGSTOP');
+      c.faults = 1;
+      const w2 = await env.worker();
+      const done = await waitFor(async () => {
+        const run = await env.run(runId);
+        return run?.state === 'succeeded' ? run : undefined;
+      }, { timeoutMs: 30_000, what: 'the job done by another worker' });
+      const winner = done!.result?.data?.worker;
+      expect(winner).not.toBe(started.worker);
+      w1.kill('SIGCONT');
+      // The stalled worker wakes up, finishes its stale attempt and settles it.
+      await waitFor(async () => (await env.log(`key = 'k7' AND kind = 'return' AND worker = $1`, [started.worker])).length === 1, { timeoutMs: 20_000, what: 'stale attempt returned' });
+      await sleep(1_000);
+      const r = await env.reconcile(new Map([['k7', runId]]));
+      c.messages = 1;
+      c.lost = r.lost.length;
+      c.duplicated = r.duplicated.length;
+      const after = await env.run(runId);
+      c.notes = `winner ${winner}; after the stale attempt: state ${after.state}, result by ${after.result?.data?.worker}, attempts ${after.attempts}`;
+      expect(r.lost).toEqual([]);
+      expect(r.duplicated).toEqual([]);
+      expect(await env.log(`key = 'k7' AND kind = 'effect' AND applied`)).toEqual([expect.objectContaining({ worker: winner })]);
+      // The run history keeps the winner's outcome: the stale attempt's result is not recorded over it.
+      expect(after).toMatchObject({ state: 'succeeded', attempts: 2 });
+      expect(after.result.data.worker).toBe(winner);
+      void w2;
+    });
+    await stopAll();
+  }, 120_000);
+});

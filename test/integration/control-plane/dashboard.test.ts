@@ -1,0 +1,184 @@
+import 'reflect-metadata';
+import { afterAll, beforeAll, expect, it } from '@jest/globals';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { Injectable, Module, type INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import {
+  JobHandler,
+  jobConsumerDeclarations,
+  MetronomeServiceModule,
+  provision,
+  STREAM_DECLARATIONS,
+  type JobContext,
+  type RunResult,
+} from '../../../libs/common/src/index.js';
+import { ROOT } from '../../support/service-process.js';
+import { waitFor } from '../../support/wait.js';
+import { bearer, ControlPlaneEnv, seed, TENANT_A, token } from './support.js';
+
+/**
+ * The dashboard in headless Debian Chromium (apt-get install -y chromium)
+ * driven by playwright-core: sign in, see a job, trigger it, watch the run
+ * succeed, retry a dead letter, pause a queue; screenshots at desktop and
+ * phone widths go to test/results/.
+ */
+const CHROMIUM = '/usr/bin/chromium';
+const RESULTS = join(ROOT, 'test', 'results');
+const JOB = 'demo.work';
+
+const env = new ControlPlaneEnv();
+let browser: Browser;
+let worker: INestApplication;
+
+/** The real job runtime serving demo.work: the run recorder moves its runs through running to succeeded. */
+@Injectable()
+class DemoJobs {
+  @JobHandler(JOB, { timeoutMs: 30_000 })
+  async work(ctx: JobContext): Promise<RunResult> {
+    await ctx.progress(50, 'halfway');
+    await new Promise((r) => setTimeout(r, 300));
+    return { status: 'success', recordsProcessed: 3 };
+  }
+}
+
+@Module({})
+class DemoWorkerModule {}
+
+async function startWorker(): Promise<void> {
+  const consumers = jobConsumerDeclarations('demo');
+  const nc = await connect({ servers: env.nats.url });
+  await provision(await jetstreamManager(nc), STREAM_DECLARATIONS, consumers, { replicas: 1, ackWaitMs: 30_000 });
+  await nc.close();
+  Object.assign(process.env, { NATS_URLS: env.nats.url, DATABASE_URL: env.database.url, LOG_LEVEL: 'warn', NATS_PROVISION_ON_START: 'false', SHUTDOWN_GRACE_MS: '2000' });
+  worker = await NestFactory.create(
+    {
+      module: DemoWorkerModule,
+      imports: [MetronomeServiceModule.forService({ service: 'demo', consumers: [], entities: [], jobs: { names: [JOB], consumers, concurrency: 2 } })],
+      providers: [DemoJobs],
+    },
+    { logger: false },
+  );
+  await worker.init();
+}
+
+async function signIn(page: Page): Promise<void> {
+  await page.goto(env.base + '/');
+  await page.getByTestId('token').fill(await token('system-admin', undefined, { sub: 'ops@example.com' }));
+  await page.getByTestId('sign-in').click();
+  await page.getByTestId('who').waitFor();
+}
+
+beforeAll(async () => {
+  mkdirSync(RESULTS, { recursive: true });
+  await env.start({ API_RATE_LIMIT_BURST: '10000' });
+  await startWorker();
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await worker?.close();
+  await env.stop();
+});
+
+it('signs in, triggers a job and watches its run succeed, retries a dead letter and pauses a queue', async () => {
+  // A job the dashboard can show: a schedule for it, and one dead run with its dead letter.
+  const admin = bearer(await token('system-admin'));
+  const created = await env.call('POST', '/api/v1/schedules', { auth: admin, body: { name: 'demo-nightly', kind: 'cron', job: JOB, cron: '0 2 * * *', timezone: 'Europe/Berlin' } });
+  expect(created.status).toBe(201);
+  const { dlqId, runId: deadRunId } = await seed(env.database, TENANT_A, JOB);
+
+  const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  await signIn(page);
+  await expect(page.getByTestId('who').textContent()).resolves.toContain('system-admin');
+
+  // See the job with its next run.
+  const row = page.locator(`#jobs-table tr[data-job="${JOB}"]`);
+  await row.waitFor();
+  await expect(row.textContent()).resolves.toContain(JOB);
+
+  // Trigger it with a payload.
+  await row.locator('button[data-action="trigger"]').click();
+  await page.getByTestId('trigger-payload').fill('{"report": "weekly", "n": 7}');
+  await page.getByTestId('trigger-submit').click();
+
+  // The runs tab opens filtered by the job; the run turns succeeded within the polling interval.
+  const succeeded = page.locator('#runs-table tr[data-state="succeeded"]').first();
+  await succeeded.waitFor({ timeout: 20_000 });
+  const runs = await env.database.query<{ payload: unknown; state: string }>(`SELECT payload, state FROM job_runs WHERE job = $1 AND id <> $2`, [JOB, deadRunId]);
+  expect(runs).toEqual([{ payload: { report: 'weekly', n: 7 }, state: 'succeeded' }]);
+  await succeeded.click();
+  await page.locator('#run-detail').getByText('"recordsProcessed": 3').waitFor();
+  await page.screenshot({ path: join(RESULTS, 'dashboard-run-desktop.png') });
+  await page.locator('#run-dialog button.close').click();
+
+  // Retry the dead letter: a fresh run linked to the dead one (retry_of), the worker runs it, it leaves the pending list.
+  await page.locator('button[data-tab="dlq"]').click();
+  const dead = page.locator(`#dlq-table tr[data-dlq="${dlqId}"]`);
+  await dead.waitFor();
+  await page.screenshot({ path: join(RESULTS, 'dashboard-dlq-desktop.png') });
+  await dead.locator('button[data-action="retry"]').click();
+  await dead.waitFor({ state: 'detached', timeout: 10_000 });
+  const retried = await waitFor(async () => {
+    const rows = await env.database.query<{ id: string; state: string; attempts: number }>('SELECT id, state, attempts FROM job_runs WHERE retry_of = $1', [deadRunId]);
+    return rows[0]?.state === 'succeeded' ? rows : undefined;
+  }, { what: 'retried run succeeded' });
+  expect(retried).toEqual([{ id: expect.any(String), state: 'succeeded', attempts: 1 }]);
+  expect((await env.database.query<{ state: string }>('SELECT state FROM job_runs WHERE id = $1', [deadRunId]))[0].state).toBe('dead');
+  expect((await env.database.query<{ retried_at: Date | null }>('SELECT retried_at FROM dead_letters WHERE id = $1', [dlqId]))[0].retried_at).not.toBeNull();
+
+  // Pause a queue.
+  await page.locator('button[data-tab="queues"]').click();
+  const low = page.locator('#queues-table tr[data-queue="low"]');
+  await low.locator('button[data-action="pause"]').click();
+  await low.locator('[data-state="paused"]').waitFor();
+  const queues = await env.call('GET', '/api/v1/queues', { auth: admin });
+  expect(queues.json.items.find((q: { name: string }) => q.name === 'low')).toMatchObject({ status: 'paused', paused: { by: 'ops@example.com' } });
+  // The worker honours it: a low-priority run waits queued while a normal one runs; resuming releases it.
+  const low1 = await env.call('POST', `/api/v1/jobs/${JOB}/trigger`, { auth: admin, body: { priority: 'low', payload: { lane: 'low' } } });
+  const normal1 = await env.call('POST', `/api/v1/jobs/${JOB}/trigger`, { auth: admin, body: { payload: { lane: 'normal' } } });
+  const stateOf = async (id: string) => (await env.database.query<{ state: string }>('SELECT state FROM job_runs WHERE id = $1', [id]))[0]?.state;
+  await waitFor(async () => (await stateOf(normal1.json.runId)) === 'succeeded', { what: 'normal run while low is paused' });
+  expect(await stateOf(low1.json.runId)).toBe('queued');
+  await low.locator('button[data-action="resume"]').click();
+  await waitFor(async () => (await stateOf(low1.json.runId)) === 'succeeded', { timeoutMs: 20_000, what: 'low run after resume' });
+
+  // Schedule editor: a live next-fire preview and a refused bad expression.
+  await page.locator('button[data-tab="schedules"]').click();
+  await page.getByTestId('schedule-cron').fill('30 2 * * *');
+  await page.getByTestId('schedule-tz').fill('Europe/Berlin');
+  await page.getByTestId('schedule-preview').locator('li').first().waitFor();
+  await expect(page.getByTestId('schedule-preview').locator('li').count()).resolves.toBe(5);
+  await page.screenshot({ path: join(RESULTS, 'dashboard-schedules-desktop.png'), fullPage: true });
+  await page.getByTestId('schedule-cron').fill('99 * * * *');
+  await page.getByTestId('schedule-preview').getByText(/cron:/).waitFor();
+
+  // The audit log recorded the changes.
+  const audit = await env.call('GET', '/api/v1/audit?limit=50', { auth: admin });
+  expect(audit.json.items.map((e: { action: string }) => e.action)).toEqual(expect.arrayContaining(['job.trigger', 'dlq.retry', 'queue.pause', 'schedule.create']));
+  expect(errors).toEqual([]);
+  await page.close();
+}, 120_000);
+
+it('is usable on a 390 px phone screen', async () => {
+  const page = await browser.newPage({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
+  await signIn(page);
+  await page.locator(`#jobs-table tr[data-job="${JOB}"]`).waitFor();
+  // Nothing wider than the screen: no horizontal scrolling.
+  const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - document.documentElement.clientWidth');
+  expect(overflow).toBeLessThanOrEqual(0);
+  await page.screenshot({ path: join(RESULTS, 'dashboard-jobs-phone.png'), fullPage: true });
+  await page.locator('button[data-tab="runs"]').click();
+  await page.locator('#runs-table tr[data-run]').first().waitFor();
+  await page.screenshot({ path: join(RESULTS, 'dashboard-runs-phone.png'), fullPage: true });
+  await page.close();
+}, 60_000);

@@ -1,0 +1,101 @@
+import { SignJWT } from 'jose';
+import { freePort, TestNatsServer } from '../../support/nats-server.js';
+import { TestDatabase } from '../../support/database.js';
+import { ServiceProcess } from '../../support/service-process.js';
+
+export const JWT_SECRET = 'control-plane-test-secret-0123456789abcdef';
+export const API_KEY = 'svc-key-0123456789';
+export const TENANT_A = 'acme';
+export const TENANT_B = 'globex';
+
+export type RoleName = 'system-admin' | 'tenant-admin' | 'viewer';
+
+export async function token(role: RoleName, companyId?: string, opts: { expSeconds?: number; secret?: string; sub?: string } = {}): Promise<string> {
+  const jwt = new SignJWT({ role, ...(companyId ? { companyId } : {}) })
+    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+    .setSubject(opts.sub ?? `${role}-${companyId ?? 'all'}`)
+    .setIssuedAt()
+    .setExpirationTime(Math.floor(Date.now() / 1000) + (opts.expSeconds ?? 3600));
+  return jwt.sign(new TextEncoder().encode(opts.secret ?? JWT_SECRET));
+}
+
+/** A built scheduler on a private nats-server and a fresh database. */
+export class ControlPlaneEnv {
+  readonly nats = new TestNatsServer();
+  readonly database = new TestDatabase();
+  scheduler?: ServiceProcess;
+  port = 0;
+
+  get base(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  async start(env: Record<string, string> = {}): Promise<this> {
+    await Promise.all([this.nats.start(), this.database.create()]);
+    this.port = await freePort();
+    this.scheduler = new ServiceProcess('apps/scheduler/src/main.js', {
+      NATS_URLS: this.nats.url,
+      DATABASE_URL: this.database.url,
+      SCHEDULER_PORT: String(this.port),
+      JWT_SECRET,
+      API_KEYS: `ci=${API_KEY}`,
+      TICK_INTERVAL_MS: '3600000',
+      LOG_LEVEL: 'info',
+      ...env,
+    }).start();
+    await this.scheduler.waitForLog('scheduler started', 60_000);
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    await this.scheduler?.stop();
+    await this.nats.destroy();
+    await this.database.drop();
+  }
+
+  async call(method: string, path: string, options: { auth?: Record<string, string>; body?: unknown; raw?: string; headers?: Record<string, string> } = {}) {
+    const headers: Record<string, string> = { ...(options.auth ?? {}), ...(options.headers ?? {}) };
+    let body: string | undefined;
+    if (options.raw !== undefined) body = options.raw;
+    else if (options.body !== undefined) body = JSON.stringify(options.body);
+    if (body !== undefined && !headers['Content-Type']) headers['Content-Type'] = 'application/json';
+    const res = await fetch(`${this.base}${path}`, { method, headers, body });
+    const text = await res.text();
+    let json: any = null;
+    try {
+      json = text ? JSON.parse(text) : null;
+    } catch {
+      json = null;
+    }
+    return { status: res.status, type: res.headers.get('content-type') ?? '', headers: res.headers, json, text };
+  }
+}
+
+export const bearer = (t: string) => ({ Authorization: `Bearer ${t}` });
+export const apiKey = (k = API_KEY) => ({ 'X-Api-Key': k });
+
+/** A run and a dead letter for a tenant, written as the runtime would. */
+export async function seed(db: TestDatabase, companyId: string, job = 'reports.build'): Promise<{ runId: string; dlqId: string }> {
+  const runId = `run-${companyId}-${Math.random().toString(36).slice(2, 10)}`;
+  const dlqId = `msg-${companyId}-${Math.random().toString(36).slice(2, 10)}`;
+  await db.query(
+    `INSERT INTO job_runs (id, job, queue, company_id, priority, state, attempts, max_attempts, payload, scheduled_for, started_at, finished_at, error)
+     VALUES ($1, $2, 'normal', $3, 'normal', 'dead', 5, 5, '{}', now() - interval '1 minute', now() - interval '50 seconds', now() - interval '49 seconds', 'boom')`,
+    [runId, job, companyId],
+  );
+  await db.query(
+    `INSERT INTO dead_letters (id, stream, consumer, subject, message_type, company_id, headers, payload, reason, error, attempts, first_failed_at, last_failed_at, run_id)
+     VALUES ($1, 'JOBS', 'scheduler-jobs', $2, $3, $4, '{}', $5, 'max_attempts', 'boom', 5, now(), now(), $6)`,
+    [dlqId, `jobs.normal.${job}`, job, companyId, JSON.stringify(deadJobMessage(runId, job, companyId)), runId],
+  );
+  return { runId, dlqId };
+}
+
+/** The stored CloudEvent of a dead job run: the scheduler's JobMessage, as the transport dead-letters it. */
+function deadJobMessage(runId: string, job: string, companyId: string) {
+  const at = new Date(Date.now() - 60_000).toISOString();
+  return {
+    specversion: '1.0', id: runId, source: 'metronome/scheduler', type: job, time: at, datacontenttype: 'application/json', companyid: companyId,
+    data: { runId, companyId, payload: {}, scheduledFor: at },
+  };
+}

@@ -1,0 +1,193 @@
+import 'reflect-metadata';
+import type { INestApplication } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { randomUUID } from 'node:crypto';
+import {
+  connectJetStream,
+  consumerDeclaration,
+  CONSUMERS,
+  EventPublisher,
+  EVENT_TYPES,
+  JOB_NAMES,
+  jobConsumerDeclarations,
+  provision,
+  STREAM_DECLARATIONS,
+  STREAMS,
+  type CloudEvent,
+} from '../../../libs/common/src/index.js';
+import { Clock } from '../../../apps/documents/src/clock.js';
+import { DocumentsModule } from '../../../apps/documents/src/documents.module.js';
+import { TestDatabase } from '../../support/database.js';
+import { TestNatsServer } from '../../support/nats-server.js';
+import { waitFor } from '../../support/wait.js';
+
+/** A clock tests move by hand. */
+export class TestClock extends Clock {
+  constructor(private ms: number) {
+    super();
+  }
+  now(): Date {
+    return new Date(this.ms);
+  }
+  set(to: string | Date): void {
+    this.ms = new Date(to).getTime();
+  }
+}
+
+export interface StoredEvent {
+  subject: string;
+  id: string;
+  type: string;
+  companyid?: string;
+  data: Record<string, unknown>;
+}
+
+export interface RunRow {
+  id: string;
+  job: string;
+  company_id: string | null;
+  state: string;
+  attempts: number;
+  result: { status: string; recordsProcessed?: number; message?: string } | null;
+}
+
+export interface ScanRow {
+  run_id: string;
+  company_id: string;
+  documents_read: number;
+  expiring: number;
+  expired: number;
+  escalated: number;
+  republished: number;
+}
+
+/**
+ * The documents service in-process against a private nats-server and a fresh
+ * migrated database, with a hand-moved clock; helpers to feed it events, run
+ * scans through JetStream and read what it stored in the EVENTS stream.
+ */
+export class DocumentsHarness {
+  readonly nats = new TestNatsServer();
+  readonly database = new TestDatabase();
+  readonly clock = new TestClock(Date.parse('2025-06-01T00:00:00Z'));
+  app!: INestApplication;
+  publisher!: EventPublisher;
+  nc!: NatsConnection;
+  jsm!: JetStreamManager;
+  baseUrl = '';
+  private version = 1;
+
+  async start(): Promise<this> {
+    await Promise.all([this.nats.start(), this.database.create()]);
+    this.nc = await connect({ servers: this.nats.url });
+    this.jsm = await jetstreamManager(this.nc);
+    const consumers = [...jobConsumerDeclarations('documents'), consumerDeclaration(CONSUMERS.documentsEvents)];
+    await provision(this.jsm, STREAM_DECLARATIONS, consumers, { replicas: 1, ackWaitMs: 30_000 });
+    Object.assign(process.env, { NATS_URLS: this.nats.url, DATABASE_URL: this.database.url, LOG_LEVEL: 'warn', NATS_PROVISION_ON_START: 'false' });
+    const moduleRef = await Test.createTestingModule({ imports: [DocumentsModule] }).overrideProvider(Clock).useValue(this.clock).compile();
+    this.app = moduleRef.createNestApplication({ logger: false });
+    await connectJetStream(this.app);
+    await this.app.listen(0, '127.0.0.1');
+    this.baseUrl = (await this.app.getUrl()).replace('[::1]', '127.0.0.1');
+    this.publisher = this.app.get(EventPublisher);
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    await this.app?.close();
+    await this.nc?.close();
+    await this.nats.destroy();
+    await this.database.drop();
+  }
+
+  /** Publishes document.upserted and waits until the projection holds that version. */
+  async upsert(companyId: string, doc: { id: string; expiresAt: string | null; type?: string; title?: string; responsibleRole?: string; owner?: string; version?: number }): Promise<number> {
+    const version = doc.version ?? this.version++;
+    await this.publisher.publishEvent(EVENT_TYPES.documentUpserted, companyId, { companyId, title: doc.id, ...doc, version });
+    await this.waitForVersion(companyId, doc.id, version);
+    return version;
+  }
+
+  async waitForVersion(companyId: string, id: string, version: number): Promise<void> {
+    await waitFor(async () => {
+      const rows = await this.database.query<{ version: string }>('SELECT version FROM documents WHERE company_id = $1 AND id = $2', [companyId, id]);
+      return rows.length === 1 && Number(rows[0].version) >= version;
+    }, { what: `document ${companyId}/${id} at version ${version}` });
+  }
+
+  /**
+   * Runs documents.expiry-scan through JetStream as the scheduler sends it (a
+   * JobMessage { runId, companyId, payload: { asOf? }, scheduledFor }) and waits
+   * for the scan and for its job_runs row to be succeeded.
+   */
+  async scan(companyId: string, asOf?: string): Promise<ScanRow> {
+    const runId = `scan-${randomUUID()}`;
+    const message = { runId, companyId, payload: asOf ? { asOf } : {}, scheduledFor: new Date().toISOString() };
+    await this.publisher.publishJob(JOB_NAMES.documentsExpiryScan, message, { runId, companyId });
+    const scan = await this.waitForScan(runId);
+    await this.waitForRun(runId, 'succeeded');
+    return scan;
+  }
+
+  /** Waits for a job_runs row in a state and returns it. */
+  async waitForRun(runId: string, state: string): Promise<RunRow> {
+    const row = await waitFor(async () => {
+      const rows = await this.database.query<RunRow>('SELECT id, job, company_id, state, attempts, result FROM job_runs WHERE id = $1', [runId]);
+      return rows[0]?.state === state ? rows[0] : undefined;
+    }, { what: `run ${runId} ${state}` });
+    return row!;
+  }
+
+  async waitForScan(runId: string): Promise<ScanRow> {
+    return waitFor(async () => {
+      const rows = await this.database.query<ScanRow>('SELECT * FROM document_scans WHERE run_id = $1 AND finished_at IS NOT NULL', [runId]);
+      return rows[0];
+    }, { what: `scan ${runId}` });
+  }
+
+  /** Every document.* event JetStream stored, of one type (or all), in stream order. */
+  async stored(type?: string, companyId = '*'): Promise<StoredEvent[]> {
+    const filter = `events.${companyId}.${type ?? 'document.>'}`;
+    const name = `reader-${randomUUID()}`;
+    const info = await this.jsm.consumers.add(STREAMS.EVENTS, {
+      name,
+      filter_subject: filter,
+      ack_policy: AckPolicy.None,
+      deliver_policy: DeliverPolicy.All,
+      inactive_threshold: 30_000_000_000,
+    });
+    const out: StoredEvent[] = [];
+    const consumer = await jetstream(this.nc).consumers.get(STREAMS.EVENTS, name);
+    let remaining = info.num_pending;
+    while (remaining > 0) {
+      const batch = await consumer.fetch({ max_messages: Math.min(remaining, 500), expires: 2_000 });
+      let got = 0;
+      for await (const m of batch) {
+        const e = m.json<CloudEvent<Record<string, unknown>>>();
+        out.push({ subject: m.subject, id: e.id, type: e.type, companyid: e.companyid, data: e.data });
+        got++;
+      }
+      if (got === 0) break;
+      remaining -= got;
+    }
+    await this.jsm.consumers.delete(STREAMS.EVENTS, name).catch(() => undefined);
+    return out;
+  }
+
+  async http(method: string, path: string, options: { companyId?: string; userId?: string; body?: unknown } = {}): Promise<{ status: number; type: string; body: any }> {
+    const headers: Record<string, string> = {};
+    if (options.companyId) headers['X-Company-Id'] = options.companyId;
+    if (options.userId ?? options.companyId) headers['X-User-Id'] = options.userId ?? 'user-1';
+    if (options.body !== undefined) headers['Content-Type'] = 'application/json';
+    const res = await fetch(`${this.baseUrl}${path}`, { method, headers, body: options.body === undefined ? undefined : JSON.stringify(options.body) });
+    const text = await res.text();
+    return { status: res.status, type: res.headers.get('content-type') ?? '', body: text ? JSON.parse(text) : undefined };
+  }
+
+  async putSettings(companyId: string, settings: Record<string, unknown>): Promise<void> {
+    const res = await this.http('PUT', '/api/v1/expiry-settings', { companyId, body: settings });
+    if (res.status !== 200) throw new Error(`settings rejected: ${res.status} ${JSON.stringify(res.body)}`);
+  }
+}

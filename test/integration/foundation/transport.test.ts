@@ -1,0 +1,198 @@
+import 'reflect-metadata';
+import { Controller, Injectable, Module, type INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { Ctx, Payload } from '@nestjs/microservices';
+import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { IsIn, IsInt, IsOptional, IsString, Min } from 'class-validator';
+import { DataSource } from 'typeorm';
+import {
+  connectJetStream,
+  EventPublisher,
+  JetStreamContext,
+  MetronomeServiceModule,
+  OnMessage,
+  provision,
+  STREAM_DECLARATIONS,
+  STREAMS,
+  type ConsumerDeclaration,
+} from '../../../libs/common/src/index.js';
+import { TestDatabase } from '../../support/database.js';
+import { TestNatsServer } from '../../support/nats-server.js';
+import { sleep, waitFor } from '../../support/wait.js';
+
+const PROBE = 'probe.work';
+
+class ProbeJob {
+  @IsString()
+  key: string;
+
+  @IsIn(['succeed', 'fail-then-succeed', 'always-fail'])
+  mode: 'succeed' | 'fail-then-succeed' | 'always-fail';
+
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  failTimes?: number;
+}
+
+@Injectable()
+class ProbeEffects {
+  constructor(private readonly dataSource: DataSource) {}
+  async attempt(key: string, delivery: number): Promise<void> {
+    await this.dataSource.query('INSERT INTO probe_attempts (key, delivery) VALUES ($1, $2)', [key, delivery]);
+  }
+  async effect(key: string): Promise<void> {
+    await this.dataSource.query('INSERT INTO probe_effects (key) VALUES ($1) ON CONFLICT (key) DO NOTHING', [key]);
+  }
+}
+
+@Controller()
+class ProbeConsumer {
+  constructor(private readonly effects: ProbeEffects) {}
+
+  @OnMessage(PROBE)
+  async work(@Payload() job: ProbeJob, @Ctx() ctx: JetStreamContext): Promise<void> {
+    await this.effects.attempt(job.key, ctx.deliveryCount);
+    if (job.mode === 'always-fail') throw new Error(`probe ${job.key} always fails`);
+    if (job.mode === 'fail-then-succeed' && ctx.deliveryCount <= (job.failTimes ?? 0)) {
+      throw new Error(`probe ${job.key} failing on delivery ${ctx.deliveryCount}`);
+    }
+    await this.effects.effect(job.key);
+  }
+}
+
+const probeConsumer: ConsumerDeclaration = {
+  stream: STREAMS.JOBS,
+  durable: 'probe',
+  filterSubject: 'jobs.*.probe.>',
+  maxAttempts: 3,
+  backoff: { kind: 'exponential', baseMs: 300, capMs: 10_000, jitter: 0 },
+  concurrency: 4,
+  ackWaitMs: 1_500,
+};
+
+@Module({
+  imports: [
+    MetronomeServiceModule.forService({
+      service: 'probe',
+      consumers: [probeConsumer],
+      entities: [],
+      contracts: { [PROBE]: ProbeJob },
+    }),
+  ],
+  controllers: [ProbeConsumer],
+  providers: [ProbeEffects],
+})
+class ProbeModule {}
+
+describe('JetStream transport against real NATS and Postgres', () => {
+  const nats = new TestNatsServer();
+  const database = new TestDatabase();
+  let app: INestApplication;
+  let publisher: EventPublisher;
+  let nc: NatsConnection;
+  let jsm: JetStreamManager;
+
+  beforeAll(async () => {
+    await Promise.all([nats.start(), database.create()]);
+    await database.query('CREATE TABLE probe_attempts (key text NOT NULL, delivery int NOT NULL, at timestamptz NOT NULL DEFAULT clock_timestamp())');
+    await database.query('CREATE TABLE probe_effects (key text PRIMARY KEY, at timestamptz NOT NULL DEFAULT now())');
+    nc = await connect({ servers: nats.url });
+    jsm = await jetstreamManager(nc);
+    await provision(jsm, STREAM_DECLARATIONS, [probeConsumer], { replicas: 1, ackWaitMs: 1_500 });
+    Object.assign(process.env, { NATS_URLS: nats.url, DATABASE_URL: database.url, LOG_LEVEL: 'warn', NATS_PROVISION_ON_START: 'false' });
+    app = await NestFactory.create(ProbeModule, { logger: false });
+    await connectJetStream(app);
+    await app.init();
+    publisher = app.get(EventPublisher);
+  });
+
+  afterAll(async () => {
+    await app?.close();
+    await nc?.close();
+    await nats.destroy();
+    await database.drop();
+  });
+
+  const attempts = async (key: string) =>
+    database.query<{ delivery: number; at: Date }>('SELECT delivery, at FROM probe_attempts WHERE key = $1 ORDER BY at', [key]);
+  const effects = async (key: string) => Number((await database.query<{ n: string }>('SELECT count(*) n FROM probe_effects WHERE key = $1', [key]))[0].n);
+  const deadLetter = async (id: string) => (await database.query('SELECT * FROM dead_letters WHERE id = $1', [id]))[0];
+
+  it('acks a handler that succeeds once and never redelivers it', async () => {
+    const sent = await publisher.publishJob(PROBE, { key: 'ok-1', mode: 'succeed' });
+    await waitFor(() => effects('ok-1'), { what: 'effect' });
+    await sleep(2_500); // longer than the 1.5 s ack wait: an unacked message would come back
+    expect((await attempts('ok-1')).map((a) => a.delivery)).toEqual([1]);
+    const info = await jsm.consumers.info(STREAMS.JOBS, 'probe');
+    expect(info.num_ack_pending).toBe(0);
+    expect(info.ack_floor.stream_seq).toBeGreaterThanOrEqual(sent.seq);
+  });
+
+  it('redelivers a handler that fails twice with growing delays and succeeds on the third delivery', async () => {
+    await publisher.publishJob(PROBE, { key: 'flaky-1', mode: 'fail-then-succeed', failTimes: 2 });
+    await waitFor(() => effects('flaky-1'), { what: 'effect after retries' });
+    const seen = await attempts('flaky-1');
+    expect(seen.map((a) => a.delivery)).toEqual([1, 2, 3]);
+    const gap1 = seen[1].at.getTime() - seen[0].at.getTime();
+    const gap2 = seen[2].at.getTime() - seen[1].at.getTime();
+    expect(gap1).toBeGreaterThanOrEqual(250); // backoff base 300 ms
+    expect(gap2).toBeGreaterThan(gap1); // exponential: 600 ms after the second failure
+  });
+
+  it('dead-letters a handler that always fails after its max attempts and stops delivering it', async () => {
+    const sent = await publisher.publishJob(PROBE, { key: 'doomed-1', mode: 'always-fail' });
+    const dead = await waitFor(() => deadLetter(sent.id), { what: 'dead letter' });
+    expect(dead.reason).toBe('attempts_exhausted');
+    expect(dead.error).toContain('probe doomed-1 always fails');
+    expect(dead.attempts).toBe(3);
+    expect(dead.subject).toBe('jobs.normal.probe.work');
+    expect(JSON.parse(dead.payload as string).data).toEqual({ key: 'doomed-1', mode: 'always-fail' });
+    await sleep(2_500); // longer than the ack wait: a message left unterminated would be redelivered
+    expect((await attempts('doomed-1')).map((a) => a.delivery)).toEqual([1, 2, 3]);
+    expect(await effects('doomed-1')).toBe(0);
+    const info = await jsm.consumers.info(STREAMS.JOBS, 'probe');
+    expect(info.num_ack_pending).toBe(0);
+    expect(info.num_redelivered).toBe(0);
+    expect(info.delivered.stream_seq).toBe(info.ack_floor.stream_seq);
+  });
+
+  it('sends a payload that fails validation straight to the DLQ without running the handler', async () => {
+    const sent = await publisher.publishJob(PROBE, { key: 'bad-1', mode: 'explode' });
+    const dead = await waitFor(() => deadLetter(sent.id), { what: 'dead letter' });
+    expect(dead.reason).toBe('invalid_payload');
+    expect(dead.error).toContain('mode');
+    expect(dead.attempts).toBe(1);
+    await sleep(1_000);
+    expect(await attempts('bad-1')).toHaveLength(0);
+  });
+
+  it('dead-letters a body that is not a CloudEvent and keeps consuming', async () => {
+    const js = (await import('@nats-io/jetstream')).jetstream(nc);
+    const ack = await js.publish('jobs.normal.probe.work', '{not json', { msgID: 'garbage-1' });
+    const dead = await waitFor(() => deadLetter(`JOBS-${ack.seq}`), { what: 'dead letter for garbage' });
+    expect(dead.reason).toBe('malformed');
+    await publisher.publishJob(PROBE, { key: 'after-garbage', mode: 'succeed' });
+    await waitFor(() => effects('after-garbage'), { what: 'consumer still running' });
+  });
+
+  it('stores the same event id published twice as one message', async () => {
+    const before = (await jsm.streams.info(STREAMS.JOBS)).state.messages;
+    const first = await publisher.publishJob(PROBE, { key: 'dedup-1', mode: 'succeed' }, { runId: 'run-dedup-1' });
+    const second = await publisher.publishJob(PROBE, { key: 'dedup-1', mode: 'succeed' }, { runId: 'run-dedup-1' });
+    expect(first.duplicate).toBe(false);
+    expect(second.duplicate).toBe(true);
+    expect(second.seq).toBe(first.seq);
+    expect((await jsm.streams.info(STREAMS.JOBS)).state.messages).toBe(before + 1);
+    await waitFor(() => effects('dedup-1'));
+    await sleep(500);
+    expect(await attempts('dedup-1')).toHaveLength(1);
+  });
+
+  it('says which stream is missing instead of timing out', async () => {
+    await expect(publisher.publishEnvelope('nowhere.at.all', {
+      specversion: '1.0', id: 'x', source: 't', type: 't', time: new Date().toISOString(), datacontenttype: 'application/json', data: {},
+    })).rejects.toThrow(/no JetStream stream captures subject "nowhere.at.all"/);
+  });
+});

@@ -1,0 +1,322 @@
+/**
+ * kubectl kustomize builds k8s/base, k8s/overlays/dev and k8s/overlays/prod; every object
+ * validates against its schema (Kubernetes, KEDA ScaledObject, ServiceMonitor, PrometheusRule)
+ * with no unknown fields; the pieces refer to each other correctly; prod and dev differ the way
+ * k8s/README.md says. kubectl is required: these tests fail, never skip, without it.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CONSUMER_DECLARATIONS } from '../../../libs/common/src/messaging/topology.js';
+import { PRIORITIES, subjects } from '../../../libs/common/src/messaging/subjects.js';
+import {
+  configData,
+  find,
+  K8sObject,
+  KUBECTL_HINT,
+  kustomize,
+  labelsMatch,
+  ofKind,
+  podSpec,
+  requireTool,
+  ROOT,
+  validateObject,
+} from './k8s-support.js';
+
+const SERVICES = ['scheduler', 'notifier', 'documents', 'recurrence'] as const;
+const PORTS: Record<(typeof SERVICES)[number], number> = { scheduler: 3000, notifier: 3001, documents: 3002, recurrence: 3003 };
+const KEDA_SCALED = ['notifier', 'documents', 'recurrence'] as const;
+const BUILDS = { base: 'k8s/base', dev: 'k8s/overlays/dev', prod: 'k8s/overlays/prod' } as const;
+type BuildName = keyof typeof BUILDS;
+
+const built = {} as Record<BuildName, K8sObject[]>;
+
+beforeAll(() => {
+  requireTool('kubectl', ['version', '--client'], KUBECTL_HINT);
+  for (const [name, dir] of Object.entries(BUILDS)) built[name as BuildName] = kustomize(dir);
+});
+
+const workloads = (objs: K8sObject[]) => objs.filter((o) => ['Deployment', 'StatefulSet', 'Job'].includes(o.kind));
+const containersOf = (o: K8sObject): K8sObject[] => [...(podSpec(o).initContainers ?? []), ...podSpec(o).containers];
+const quantity = (q: string): number => {
+  const m = /^([\d.]+)(m|Ki|Mi|Gi)?$/.exec(String(q));
+  if (!m) throw new Error(`unreadable quantity ${q}`);
+  const n = Number(m[1]);
+  return m[2] === 'm' ? n / 1000 : m[2] === 'Ki' ? n * 1024 : m[2] === 'Mi' ? n * 1024 ** 2 : m[2] === 'Gi' ? n * 1024 ** 3 : n;
+};
+
+describe('schema validation catches mistakes', () => {
+  test('a misspelt field is reported as unknown', () => {
+    const deployment = structuredClone(find(built.base, 'Deployment', 'scheduler'));
+    const c = podSpec(deployment).containers[0];
+    c.livenesProbe = c.livenessProbe;
+    delete c.livenessProbe;
+    expect(validateObject(deployment)).toEqual(['Deployment/scheduler: unknown field spec.template.spec.containers[0].livenesProbe']);
+  });
+
+  test('a wrong type is reported', () => {
+    const so = structuredClone(find(built.base, 'ScaledObject', 'notifier'));
+    so.spec.minReplicaCount = 'two';
+    expect(validateObject(so).join('\n')).toMatch(/ScaledObject\/notifier: .*minReplicaCount/);
+  });
+
+  test('an unknown field in a CRD (ServiceMonitor) is reported', () => {
+    const sm = structuredClone(find(built.base, 'ServiceMonitor', 'metronome'));
+    sm.spec.endpoints[0].honourLabels = true;
+    expect(validateObject(sm)).toEqual(['ServiceMonitor/metronome: unknown field spec.endpoints[0].honourLabels']);
+  });
+});
+
+describe.each(Object.keys(BUILDS) as BuildName[])('%s build', (name) => {
+  const objs = () => built[name];
+
+  test('every object validates against its schema, with no unknown fields', () => {
+    expect(objs().length).toBeGreaterThan(20);
+    expect(objs().flatMap(validateObject)).toEqual([]);
+  });
+
+  test('names are unique per kind', () => {
+    const ids = objs().map((o) => `${o.kind}/${o.metadata.name}`);
+    expect(ids.filter((id, i) => ids.indexOf(id) !== i)).toEqual([]);
+  });
+
+  test('every object belongs to one namespace (overlays) or none (base)', () => {
+    const namespaced = objs().filter((o) => o.kind !== 'Namespace');
+    const namespaces = new Set(namespaced.map((o) => o.metadata.namespace));
+    if (name === 'base') expect([...namespaces]).toEqual([undefined]);
+    else {
+      expect(namespaces.size).toBe(1);
+      expect(ofKind(objs(), 'Namespace').map((n) => n.metadata.name)).toEqual([...namespaces]);
+    }
+  });
+
+  test.each(SERVICES)('Deployment %s: command, port, probes, resources, hardening', (svc) => {
+    const d = find(objs(), 'Deployment', svc);
+    const [c] = podSpec(d).containers;
+    expect(c.image).toBe('metronome:latest');
+    expect(c.command).toEqual(['node', `dist/apps/${svc}/src/main.js`]);
+    expect(c.ports).toEqual([{ name: 'http', containerPort: PORTS[svc], protocol: 'TCP' }]);
+    expect(c.env).toEqual(expect.arrayContaining([{ name: 'HTTP_PORT', value: String(PORTS[svc]) }]));
+    expect(c.livenessProbe.httpGet).toEqual({ path: '/healthz', port: 'http' });
+    expect(c.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'http' });
+    expect(c.startupProbe.httpGet).toEqual({ path: '/healthz', port: 'http' });
+    for (const k of ['cpu', 'memory']) {
+      expect(c.resources.requests[k]).toBeDefined();
+      expect(c.resources.limits[k]).toBeDefined();
+      expect(quantity(c.resources.limits[k])).toBeGreaterThanOrEqual(quantity(c.resources.requests[k]));
+    }
+    expect(podSpec(d).securityContext.runAsNonRoot).toBe(true);
+    expect(c.securityContext).toMatchObject({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true });
+    const sources = c.envFrom.map((e: K8sObject) => e.configMapRef?.name ?? e.secretRef?.name);
+    expect(sources).toEqual(['metronome-config', 'metronome-database', 'metronome-auth', `metronome-nats-${svc}`]);
+    // the per-service port key the config loader reads (SCHEDULER_PORT, ...) agrees with the container port
+    expect(configData(find(objs(), 'ConfigMap', 'metronome-config'))[`${svc.toUpperCase()}_PORT`]).toBe(String(PORTS[svc]));
+  });
+
+  test.each(SERVICES)('%s has a Service on its http port and a PodDisruptionBudget', (svc) => {
+    const d = find(objs(), 'Deployment', svc);
+    const s = find(objs(), 'Service', svc);
+    expect(labelsMatch(s.spec.selector, d.spec.template.metadata.labels)).toBe(true);
+    expect(s.spec.ports).toEqual([{ name: 'http', port: PORTS[svc], targetPort: 'http', protocol: 'TCP' }]);
+    expect(s.metadata.labels?.['metronome.io/scrape']).toBe('true');
+    const pdb = find(objs(), 'PodDisruptionBudget', svc);
+    expect(labelsMatch(pdb.spec.selector.matchLabels, d.spec.template.metadata.labels)).toBe(true);
+  });
+
+  test('every Service and PodDisruptionBudget selects the pods of some workload, on ports they declare', () => {
+    const problems: string[] = [];
+    for (const s of ofKind(objs(), 'Service')) {
+      const w = workloads(objs()).find((x) => labelsMatch(s.spec.selector, x.spec.template.metadata.labels));
+      if (!w) {
+        problems.push(`Service ${s.metadata.name} selects nothing`);
+        continue;
+      }
+      const portNames = containersOf(w).flatMap((c) => (c.ports ?? []).map((p: K8sObject) => p.name));
+      for (const p of s.spec.ports) if (typeof p.targetPort === 'string' && !portNames.includes(p.targetPort)) problems.push(`Service ${s.metadata.name}: no port ${p.targetPort}`);
+    }
+    for (const pdb of ofKind(objs(), 'PodDisruptionBudget')) {
+      if (!workloads(objs()).some((x) => labelsMatch(pdb.spec.selector.matchLabels, x.spec.template.metadata.labels))) problems.push(`PDB ${pdb.metadata.name} selects nothing`);
+    }
+    expect(problems).toEqual([]);
+  });
+
+  test('every ConfigMap and Secret a pod refers to is in the build (prod: Secrets are created out of band)', () => {
+    const refs: { kind: string; name: string; key?: string; from: string }[] = [];
+    for (const w of workloads(objs())) {
+      for (const c of containersOf(w)) {
+        for (const e of c.envFrom ?? []) {
+          if (e.configMapRef) refs.push({ kind: 'ConfigMap', name: e.configMapRef.name, from: w.metadata.name });
+          if (e.secretRef) refs.push({ kind: 'Secret', name: e.secretRef.name, from: w.metadata.name });
+        }
+        for (const e of c.env ?? []) {
+          if (e.valueFrom?.secretKeyRef) refs.push({ kind: 'Secret', ...e.valueFrom.secretKeyRef, from: w.metadata.name });
+          if (e.valueFrom?.configMapKeyRef) refs.push({ kind: 'ConfigMap', ...e.valueFrom.configMapKeyRef, from: w.metadata.name });
+        }
+      }
+      for (const v of podSpec(w).volumes ?? []) if (v.configMap) refs.push({ kind: 'ConfigMap', name: v.configMap.name, from: w.metadata.name });
+    }
+    expect(refs.length).toBeGreaterThan(10);
+    const missing: string[] = [];
+    for (const r of refs) {
+      if (r.kind === 'Secret' && name === 'prod') continue;
+      const o = objs().find((x) => x.kind === r.kind && x.metadata.name === r.name);
+      if (!o) missing.push(`${r.from} -> ${r.kind} ${r.name}`);
+      else if (r.key && !(r.key in configData(o))) missing.push(`${r.from} -> ${r.kind} ${r.name} key ${r.key}`);
+    }
+    expect(missing).toEqual([]);
+    if (name === 'prod') {
+      // Every Secret prod needs is named in the README's list of secrets to create.
+      const readme = readFileSync(join(ROOT, 'k8s/README.md'), 'utf8');
+      const needed = [...new Set(refs.filter((r) => r.kind === 'Secret').map((r) => r.name))];
+      expect(needed.filter((n) => !readme.includes(`\`${n}\``))).toEqual([]);
+    }
+  });
+
+  test('migration and stream-provisioning Jobs', () => {
+    const migrate = find(objs(), 'Job', 'metronome-migrate');
+    expect(podSpec(migrate).containers[0].command).toEqual(['node', 'dist/scripts/migrate.js']);
+    const provision = find(objs(), 'Job', 'metronome-provision');
+    const c = podSpec(provision).containers[0];
+    expect(c.command).toEqual(['node', 'dist/scripts/provision.js']);
+    expect(c.envFrom).toEqual([{ configMapRef: { name: 'metronome-config' } }, { secretRef: { name: 'metronome-nats-admin' } }]);
+    for (const j of [migrate, provision]) expect(podSpec(j).restartPolicy).toBe('OnFailure');
+  });
+
+  test('ConfigMap metronome-config: services do not migrate or provision on start', () => {
+    const cfg = configData(find(objs(), 'ConfigMap', 'metronome-config'));
+    expect(cfg).toMatchObject({ NATS_URLS: 'nats://nats:4222', NATS_PROVISION_ON_START: 'false', DATABASE_MIGRATE_ON_START: 'false' });
+    expect(cfg.LOG_LEVEL).toMatch(/^(fatal|error|warn|info|debug|trace)$/);
+  });
+
+  test('ServiceMonitors select Services with the scraped port; honorLabels keeps the job label', () => {
+    const monitors = ofKind(objs(), 'ServiceMonitor');
+    expect(monitors.map((m) => m.metadata.name).sort()).toEqual(['metronome', 'nats']);
+    for (const m of monitors) {
+      const services = ofKind(objs(), 'Service').filter(
+        (s) => labelsMatch(m.spec.selector.matchLabels, s.metadata.labels) && s.spec.ports.some((p: K8sObject) => p.name === m.spec.endpoints[0].port),
+      );
+      expect(services.length).toBeGreaterThan(0);
+      if (m.metadata.name === 'metronome') expect(services.map((s) => s.metadata.name).sort()).toEqual([...SERVICES].sort());
+    }
+    expect(find(objs(), 'ServiceMonitor', 'metronome').spec.endpoints[0].honorLabels).toBe(true);
+  });
+
+  test('the Grafana dashboard ConfigMap carries the dashboard and the sidecar label', () => {
+    const cm = find(objs(), 'ConfigMap', 'metronome-grafana-dashboard');
+    expect(cm.metadata.labels?.grafana_dashboard).toBe('1');
+    expect(cm.data['metronome.json']).toBe(readFileSync(join(ROOT, 'observability/grafana/dashboards/metronome.json'), 'utf8'));
+  });
+
+  test('NetworkPolicies: default deny plus the allowed paths', () => {
+    const names = ofKind(objs(), 'NetworkPolicy').map((n) => n.metadata.name);
+    expect(names).toEqual(expect.arrayContaining(['default-deny-ingress', 'scheduler-http', 'services-metrics', 'nats']));
+    const deny = find(objs(), 'NetworkPolicy', 'default-deny-ingress');
+    expect(deny.spec).toEqual({ podSelector: {}, policyTypes: ['Ingress'] });
+    // NATS clients must carry the label the NATS policy admits.
+    for (const w of workloads(objs()).filter((x) => x.metadata.name !== 'nats' && x.metadata.name !== 'postgres' && x.metadata.name !== 'metronome-migrate')) {
+      expect([w.metadata.name, w.spec.template.metadata.labels['metronome.io/nats-client']]).toEqual([w.metadata.name, 'true']);
+    }
+  });
+
+  test('PostgreSQL is external except in dev', () => {
+    const pg = objs().find((o) => o.kind === 'StatefulSet' && o.metadata.name === 'postgres');
+    if (name === 'dev') expect(pg).toBeDefined();
+    else expect(pg).toBeUndefined();
+  });
+});
+
+describe('prod overlay', () => {
+  const prod = () => built.prod;
+
+  test('a three-node NATS cluster with routes to every node', () => {
+    const nats = find(prod(), 'StatefulSet', 'nats');
+    expect(nats.spec.replicas).toBe(3);
+    expect(nats.spec.serviceName).toBe('nats-headless');
+    expect(nats.spec.template.spec.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution).toHaveLength(1);
+    const conf = configData(find(prod(), 'ConfigMap', 'nats-config'));
+    expect(conf['nats.conf']).toMatch(/^server_name: \$POD_NAME$/m);
+    expect(conf['nats.conf']).toMatch(/^include \.\/cluster\.conf$/m);
+    for (const i of [0, 1, 2]) expect(conf['cluster.conf']).toContain(`nats-route://nats-${i}.nats-headless:6222`);
+    expect(find(prod(), 'Service', 'nats-headless').spec).toMatchObject({ clusterIP: 'None', publishNotReadyAddresses: true });
+  });
+
+  test('streams are declared R3: the provision Job reads STREAM_REPLICAS=3', () => {
+    expect(configData(find(prod(), 'ConfigMap', 'metronome-config')).STREAM_REPLICAS).toBe('3');
+    expect(podSpec(find(prod(), 'Job', 'metronome-provision')).containers[0].envFrom[0]).toEqual({ configMapRef: { name: 'metronome-config' } });
+  });
+
+  test('KEDA nats-jetstream triggers for notifier, documents and recurrence', () => {
+    const scaled = ofKind(prod(), 'ScaledObject');
+    expect(scaled.map((s) => s.metadata.name).sort()).toEqual([...KEDA_SCALED].sort());
+    const triggers = scaled.flatMap((s) => s.spec.triggers.map((t: K8sObject) => ({ target: s.spec.scaleTargetRef.name, ...t })));
+    for (const t of triggers) {
+      expect(t.type).toBe('nats-jetstream');
+      expect(t.metadata.natsServerMonitoringEndpoint).toBe('nats-headless.metronome.svc.cluster.local:8222');
+      expect(t.metadata.account).toBe('METRONOME');
+      expect(Number(t.metadata.lagThreshold)).toBeGreaterThan(0);
+      // the consumer is one the code declares, on the same stream, owned by the scaled service
+      const declared = CONSUMER_DECLARATIONS.find((c) => c.durable === t.metadata.consumer);
+      expect(declared?.stream).toBe(t.metadata.stream);
+      expect(t.metadata.consumer.startsWith(`${t.target}-`)).toBe(true);
+    }
+    const pairs = triggers.map((t) => `${t.metadata.stream}/${t.metadata.consumer}`);
+    expect(pairs).toEqual(
+      expect.arrayContaining([
+        'EVENTS/notifier-events',
+        'EVENTS/documents-events',
+        // documents' jobs run on the job runtime: one consumer per priority, each a trigger
+        ...PRIORITIES.map((p) => `JOBS/${subjects.jobConsumer('documents', p)}`),
+        'EVENTS/recurrence-events',
+        'JOBS/recurrence-jobs',
+      ]),
+    );
+    for (const s of scaled) {
+      expect(s.spec.minReplicaCount).toBeGreaterThanOrEqual(2);
+      expect(s.spec.maxReplicaCount).toBeGreaterThan(s.spec.minReplicaCount);
+      // KEDA owns replicas: the Deployment must not set them, or every apply would fight the HPA
+      expect(find(prod(), 'Deployment', s.spec.scaleTargetRef.name).spec.replicas).toBeUndefined();
+    }
+  });
+
+  test('more replicas and bigger resources than the base', () => {
+    expect(find(prod(), 'Deployment', 'scheduler').spec.replicas).toBeGreaterThan(find(built.base, 'Deployment', 'scheduler').spec.replicas);
+    for (const svc of SERVICES) {
+      const big = podSpec(find(prod(), 'Deployment', svc)).containers[0].resources;
+      const small = podSpec(find(built.base, 'Deployment', svc)).containers[0].resources;
+      for (const k of ['cpu', 'memory']) {
+        expect(quantity(big.requests[k])).toBeGreaterThan(quantity(small.requests[k]));
+        expect(quantity(big.limits[k])).toBeGreaterThanOrEqual(quantity(small.limits[k]));
+      }
+    }
+  });
+
+  test('no Secret (and no placeholder credential) is part of the prod build', () => {
+    expect(ofKind(prod(), 'Secret')).toEqual([]);
+    expect(JSON.stringify(prod())).not.toContain('change-me');
+  });
+});
+
+describe('dev overlay', () => {
+  const dev = () => built.dev;
+
+  test('one replica of every service and of NATS, standalone NATS, R1 streams', () => {
+    for (const svc of SERVICES) expect(find(dev(), 'Deployment', svc).spec.replicas).toBe(1);
+    expect(find(dev(), 'StatefulSet', 'nats').spec.replicas).toBe(1);
+    const conf = configData(find(dev(), 'ConfigMap', 'nats-config'));
+    expect(conf['cluster.conf']).not.toMatch(/^\s*cluster\s*\{/m);
+    expect(configData(find(dev(), 'ConfigMap', 'metronome-config')).STREAM_REPLICAS).toBe('1');
+    expect(ofKind(dev(), 'ScaledObject')).toEqual([]);
+  });
+
+  test('DATABASE_URL points at the reference PostgreSQL with its credentials', () => {
+    const url = new URL(configData(find(dev(), 'Secret', 'metronome-database')).DATABASE_URL);
+    const pg = configData(find(dev(), 'Secret', 'postgres-credentials'));
+    expect(url.hostname).toBe('postgres');
+    expect(find(dev(), 'Service', 'postgres').spec.ports[0].port).toBe(Number(url.port));
+    expect([decodeURIComponent(url.username), decodeURIComponent(url.password), url.pathname.slice(1)]).toEqual([pg.POSTGRES_USER, pg.POSTGRES_PASSWORD, pg.POSTGRES_DB]);
+  });
+
+  test('the JWT secret is long enough for the config loader', () => {
+    expect(configData(find(dev(), 'Secret', 'metronome-auth')).JWT_SECRET.length).toBeGreaterThanOrEqual(32);
+    expect(configData(find(built.base, 'Secret', 'metronome-auth')).JWT_SECRET.length).toBeGreaterThanOrEqual(32);
+  });
+});

@@ -1,0 +1,222 @@
+/**
+ * Runs a real nats-server (the local binary) with the dev overlay's nats.conf - the same
+ * accounts.conf as prod - on loopback ports, provisions it as metronome-admin with the project's
+ * own provisioner, and checks the permissions for real: each service can do what its code does
+ * (pull and ack its consumers, publish its events and dead letters, read the control bucket) and
+ * the server refuses everything outside its subjects. Needs kubectl and nats-server.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { Kvm } from '@nats-io/kv';
+import { provision } from '../../../libs/common/src/messaging/provisioner.js';
+import { CONSUMER_DECLARATIONS, STREAM_DECLARATIONS } from '../../../libs/common/src/messaging/topology.js';
+import { configData, find, KUBECTL_HINT, kustomize, NATS_SERVER_HINT, natsServerBin, requireTool } from './k8s-support.js';
+
+const PASSWORDS: Record<string, string> = {
+  NATS_PASSWORD_SCHEDULER: 'pw-scheduler',
+  NATS_PASSWORD_NOTIFIER: 'pw-notifier',
+  NATS_PASSWORD_DOCUMENTS: 'pw-documents',
+  NATS_PASSWORD_RECURRENCE: 'pw-recurrence',
+  NATS_PASSWORD_ADMIN: 'pw-admin',
+};
+const password = (user: string) => PASSWORDS[`NATS_PASSWORD_${user === 'metronome-admin' ? 'ADMIN' : user.toUpperCase()}`];
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+let dir: string;
+let server: ChildProcess | undefined;
+let port: number;
+const open: NatsConnection[] = [];
+
+interface Client {
+  nc: NatsConnection;
+  /** Permission violations the server reported to this connection. */
+  violations: { operation: string; subject: string }[];
+}
+
+async function client(user: string): Promise<Client> {
+  const nc = await connect({ servers: `127.0.0.1:${port}`, user, pass: password(user), name: `k8s-test-${user}` });
+  open.push(nc);
+  const violations: Client['violations'] = [];
+  void (async () => {
+    for await (const s of nc.status()) {
+      const e = (s as { type: string; error?: { name?: string; operation?: string; subject?: string } }).error;
+      if (s.type === 'error' && e?.name === 'PermissionViolationError') violations.push({ operation: e.operation ?? '', subject: e.subject ?? '' });
+    }
+  })();
+  return { nc, violations };
+}
+
+/** Waits (up to 2 s) for the server's permission violation for this operation and subject. */
+async function violation(c: Client, operation: string, subject: string): Promise<boolean> {
+  await c.nc.flush();
+  for (let i = 0; i < 40; i++) {
+    if (c.violations.some((v) => v.operation === operation && v.subject === subject)) return true;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return false;
+}
+
+/** Publishes with core NATS and reports whether the server refused it. */
+async function refusedPublish(c: Client, subject: string): Promise<boolean> {
+  c.nc.publish(subject, 'probe');
+  return violation(c, 'publish', subject);
+}
+
+async function refusedSubscribe(c: Client, subject: string): Promise<boolean> {
+  const sub = c.nc.subscribe(subject);
+  const refused = await violation(c, 'subscription', subject);
+  sub.unsubscribe();
+  return refused;
+}
+
+beforeAll(async () => {
+  requireTool('kubectl', ['version', '--client'], KUBECTL_HINT);
+  requireTool(natsServerBin(), ['--version'], NATS_SERVER_HINT);
+  const files = configData(find(kustomize('k8s/overlays/dev'), 'ConfigMap', 'nats-config'));
+  dir = mkdtempSync(join(tmpdir(), 'nats-live-'));
+  port = await freePort();
+  const http = await freePort();
+  const replace = (text: string, from: string, to: string) => {
+    if (!text.includes(from)) throw new Error(`nats.conf no longer contains "${from}": update this test`);
+    return text.replace(from, to);
+  };
+  let main = files['nats.conf'];
+  main = replace(main, 'listen: 0.0.0.0:4222', `listen: 127.0.0.1:${port}`);
+  main = replace(main, 'http: 0.0.0.0:8222', `http: 127.0.0.1:${http}`);
+  main = replace(main, 'store_dir: /data/jetstream', `store_dir: ${join(dir, 'jetstream')}`);
+  main = replace(main, 'pid_file: /var/run/nats/nats.pid', `pid_file: ${join(dir, 'nats.pid')}`);
+  writeFileSync(join(dir, 'nats.conf'), main);
+  writeFileSync(join(dir, 'cluster.conf'), files['cluster.conf']);
+  writeFileSync(join(dir, 'accounts.conf'), files['accounts.conf']);
+
+  const proc = spawn(natsServerBin(), ['-c', join(dir, 'nats.conf')], { env: { ...process.env, POD_NAME: 'nats-0', ...PASSWORDS }, stdio: ['ignore', 'pipe', 'pipe'] });
+  server = proc;
+  let log = '';
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`nats-server did not start:\n${log}`)), 15_000);
+    const onData = (b: Buffer) => {
+      log += b.toString();
+      if (log.includes('Server is ready')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    proc.stdout!.on('data', onData);
+    proc.stderr!.on('data', onData);
+    proc.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`nats-server exited with ${code}:\n${log}`));
+    });
+  });
+
+  // What the metronome-provision Job does (R1 here: one server), plus the control bucket.
+  const admin = await client('metronome-admin');
+  const report = await provision(await jetstreamManager(admin.nc), STREAM_DECLARATIONS, CONSUMER_DECLARATIONS, { replicas: 1, ackWaitMs: 30_000 });
+  expect(report.drift).toEqual([]);
+  await new Kvm(admin.nc).create('control');
+  expect(admin.violations).toEqual([]);
+}, 60_000);
+
+afterAll(async () => {
+  await Promise.all(open.map((nc) => nc.close().catch(() => undefined)));
+  if (server && server.exitCode === null) {
+    const exited = new Promise((r) => server!.once('exit', r));
+    server.kill('SIGTERM');
+    await exited;
+  }
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+test('the scheduler fires jobs, publishes events and pauses queues', async () => {
+  const s = await client('scheduler');
+  const js = jetstream(s.nc);
+  await expect(js.publish('jobs.normal.documents.tick', '{}', { msgID: 'run-1' })).resolves.toMatchObject({ stream: 'JOBS' });
+  await expect(js.publish('jobs.normal.recurrence.generate', '{}', { msgID: 'run-2' })).resolves.toMatchObject({ stream: 'JOBS' });
+  await expect(js.publish('events.acme.document.upserted', '{}', { msgID: 'evt-1' })).resolves.toMatchObject({ stream: 'EVENTS' });
+  const kv = await new Kvm(s.nc).open('control');
+  await kv.put('queue.low', 'paused');
+  expect((await kv.get('queue.low'))?.string()).toBe('paused');
+  expect(s.violations).toEqual([]);
+});
+
+test.each([
+  ['documents', 'JOBS', 'documents-jobs-normal'],
+  ['documents', 'EVENTS', 'documents-events'],
+  ['recurrence', 'JOBS', 'recurrence-jobs'],
+  ['recurrence', 'EVENTS', 'recurrence-events'],
+  ['notifier', 'EVENTS', 'notifier-events'],
+])('%s pulls and acks %s/%s', async (user, stream, durable) => {
+  const c = await client(user);
+  const consumer = await jetstream(c.nc).consumers.get(stream, durable);
+  const m = await consumer.next({ expires: 5_000 });
+  expect(m).not.toBeNull();
+  await expect(m!.ackAck()).resolves.toBe(true);
+  expect(c.violations).toEqual([]);
+});
+
+test.each([
+  ['documents', ['events.acme.document.expiring', 'events.acme.notification.requested', 'dlq.EVENTS.documents-events', 'events.acme.job.dead']],
+  ['recurrence', ['events.acme.task.generated', 'events.acme.calendar.reminder_due', 'dlq.JOBS.recurrence-jobs']],
+  ['notifier', ['dlq.EVENTS.notifier-events', 'events.acme.job.sla_breached']],
+])('%s publishes its events and dead letters through JetStream and reads the control bucket', async (user, subjects) => {
+  const c = await client(user);
+  const js = jetstream(c.nc);
+  for (const [i, subject] of subjects.entries()) await expect(js.publish(subject, '{}', { msgID: `${user}-${i}` })).resolves.toHaveProperty('seq');
+  const kv = await new Kvm(c.nc).open('control');
+  expect((await kv.get('queue.low'))?.string()).toBe('paused');
+  expect(c.violations).toEqual([]);
+});
+
+test.each(['notifier', 'documents', 'recurrence'])('the server refuses %s everything outside its subjects', async (user) => {
+  const c = await client(user);
+  const others = CONSUMER_DECLARATIONS.filter((d) => !d.durable.startsWith(`${user}-`));
+  const forbidden = [
+    'jobs.normal.documents.tick',
+    'events.acme.document.upserted',
+    'events.acme.member.upserted',
+    user === 'documents' ? 'events.acme.task.generated' : 'events.acme.document.expired',
+    '$KV.control.queue.low',
+    '$JS.API.STREAM.DELETE.EVENTS',
+    '$JS.API.STREAM.PURGE.JOBS',
+    '$JS.API.STREAM.UPDATE.DLQ',
+    '$JS.API.STREAM.CREATE.ROGUE',
+    '$JS.API.CONSUMER.DELETE.EVENTS.notifier-events',
+    '$JS.API.STREAM.MSG.DELETE.DLQ',
+    ...others.flatMap((d) => [`$JS.API.CONSUMER.MSG.NEXT.${d.stream}.${d.durable}`, `dlq.${d.stream}.${d.durable}`]),
+  ];
+  const notRefused: string[] = [];
+  for (const subject of forbidden) if (!(await refusedPublish(c, subject))) notRefused.push(subject);
+  expect(notRefused).toEqual([]);
+  for (const subject of ['events.>', 'jobs.>', '$KV.control.>', 'dlq.>']) expect([subject, await refusedSubscribe(c, subject)]).toEqual([subject, true]);
+  // the streams are still there
+  const admin = await client('metronome-admin');
+  const names: string[] = [];
+  for await (const n of (await jetstreamManager(admin.nc)).streams.names()) names.push(n);
+  expect(names.sort()).toEqual(['DLQ', 'EVENTS', 'JOBS', 'KV_control']);
+});
+
+test('the scheduler cannot change streams either', async () => {
+  const s = await client('scheduler');
+  for (const subject of ['$JS.API.STREAM.DELETE.EVENTS', '$JS.API.STREAM.PURGE.JOBS', '$JS.API.STREAM.CREATE.ROGUE', '$JS.API.CONSUMER.DELETE.EVENTS.notifier-events', '$JS.API.CONSUMER.MSG.NEXT.EVENTS.notifier-events']) {
+    expect([subject, await refusedPublish(s, subject)]).toEqual([subject, true]);
+  }
+});
+
+test('a wrong password is rejected', async () => {
+  await expect(connect({ servers: `127.0.0.1:${port}`, user: 'notifier', pass: 'wrong', reconnect: false })).rejects.toThrow(/Authorization/i);
+});

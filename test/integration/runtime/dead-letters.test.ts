@@ -1,0 +1,64 @@
+import type { INestApplication } from '@nestjs/common';
+import { DeadLetterTools } from '../../../libs/common/src/index.js';
+import { waitFor } from '../../support/wait.js';
+import { healed, JOB, RuntimeHarness } from './runtime-support.js';
+
+describe('job runtime: DLQ tools', () => {
+  const h = new RuntimeHarness();
+  let app: INestApplication;
+  let tools: DeadLetterTools;
+
+  beforeAll(async () => {
+    await h.start();
+    app = await h.app();
+    tools = app.get(DeadLetterTools);
+  });
+  afterAll(() => h.stop());
+
+  const dead = (id: string) => waitFor(() => h.database.query(`SELECT * FROM dead_letters WHERE id = $1`, [id]).then((r) => r[0]), { what: `dead letter ${id}` });
+
+  it('lists, inspects and retries a dead run as a new run with fresh attempts linked to it', async () => {
+    await h.publish(JOB.fragile, { label: 'x1' }, { runId: 'd-1', companyId: 'acme', priority: 'high' });
+    await h.publish(JOB.work, { sleepMs: 1 }, { runId: 'ok-1', companyId: 'acme' });
+    await dead('d-1');
+    expect((await h.run('d-1')).state).toBe('dead');
+
+    expect((await tools.list({ job: JOB.fragile, companyId: 'acme' })).map((d) => d.id)).toEqual(['d-1']);
+    expect((await tools.list({ error: 'UPSTREAM REJECTED' })).map((d) => d.id)).toEqual(['d-1']);
+    expect(await tools.list({ companyId: 'other' })).toEqual([]);
+    const inspected = await tools.inspect('d-1');
+    expect(inspected.deadLetter.reason).toBe('permanent_error');
+    expect(inspected.event?.type).toBe(JOB.fragile);
+    expect(inspected.run?.state).toBe('dead');
+
+    healed.add('x1');
+    const retried = await tools.retry('d-1');
+    expect(retried).toMatchObject({ deadLetterId: 'd-1', published: true });
+    const run = await waitFor(async () => {
+      const r = await h.run(retried!.runId);
+      return r?.state === 'succeeded' ? r : undefined;
+    }, { what: 'the retry to succeed' }) as Record<string, any>;
+    expect(run).toMatchObject({ retry_of: 'd-1', attempts: 1, company_id: 'acme', priority: 'high', job: JOB.fragile });
+    expect((await h.log(`run_id = $1 AND kind = 'end'`, [retried!.runId]))).toHaveLength(1);
+    expect((await tools.inspect('d-1')).deadLetter.retriedAt).not.toBeNull();
+    expect(await tools.retry('d-1')).toBeNull(); // once
+    expect(await tools.list({ job: JOB.fragile })).toEqual([]); // retried ones are hidden by default
+  });
+
+  it('retries all matching and purges', async () => {
+    for (const i of [1, 2, 3]) await h.publish(JOB.fragile, { label: `b${i}` }, { runId: `db-${i}`, companyId: 'beta' });
+    await h.publish(JOB.fragile, { label: 'g1' }, { runId: 'dg-1', companyId: 'gamma' });
+    for (const id of ['db-1', 'db-2', 'db-3', 'dg-1']) await dead(id);
+    for (const i of [1, 2, 3]) healed.add(`b${i}`);
+    const retried = await tools.retryAll({ companyId: 'beta', job: JOB.fragile });
+    expect(retried).toHaveLength(3);
+    await waitFor(async () => {
+      const rows = await h.database.query(`SELECT state FROM job_runs WHERE retry_of LIKE 'db-%'`);
+      return rows.length === 3 && rows.every((r) => r.state === 'succeeded');
+    }, { what: 'three retries to succeed' });
+    expect(() => tools.purge({})).toThrow(/needs a filter/);
+    expect(await tools.purge({ companyId: 'gamma' })).toBe(1);
+    expect(await tools.list({ companyId: 'gamma', includeRetried: true })).toEqual([]);
+    expect(await tools.list({ companyId: 'beta', includeRetried: true })).toHaveLength(3);
+  });
+});

@@ -1,0 +1,219 @@
+import 'reflect-metadata';
+import { Inject, Injectable, Module, type DynamicModule, type INestApplication, type Provider, type Type } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import { connect, headers as natsHeaders, type NatsConnection } from '@nats-io/transport-node';
+import { DataSource } from 'typeorm';
+import {
+  createCloudEvent,
+  encodeCloudEvent,
+  HEADERS,
+  JobHandler,
+  jobConsumerDeclarations,
+  MetronomeServiceModule,
+  PermanentError,
+  provision,
+  STREAM_DECLARATIONS,
+  subjects,
+  type ConsumerDeclaration,
+  type JobContext,
+  type Priority,
+  type RunResult,
+} from '../../../libs/common/src/index.js';
+import { TestDatabase } from '../../support/database.js';
+import { TestNatsServer } from '../../support/nats-server.js';
+
+export const SERVICE = 'rt';
+export const JOB = {
+  work: 'rt.work',
+  slow: 'rt.slow',
+  hold: 'rt.hold',
+  fragile: 'rt.fragile',
+} as const;
+export const ALL_JOBS = Object.values(JOB);
+
+export interface WorkPayload {
+  sleepMs?: number;
+  label?: string;
+  /** rt.slow: attempts that overrun the timeout before one finishes in time. */
+  overrunAttempts?: number;
+}
+
+export const WORKER = Symbol('WORKER');
+/** rt.fragile fails permanently until healed (the DLQ round trip). */
+export const healed = new Set<string>();
+
+/** Resolves after ms, or rejects with the signal's reason when it aborts first. */
+export function sleepUnlessAborted(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    const t = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(t);
+      reject(signal.reason);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** Handlers of the test service: every start, end and abort goes to rt_log with the clock of the database. */
+@Injectable()
+export class ProbeHandlers {
+  constructor(private readonly ds: DataSource, @Inject(WORKER) private readonly worker: string) {}
+
+  private async log(ctx: JobContext<WorkPayload>, kind: string, note?: string): Promise<void> {
+    await this.ds.query('INSERT INTO rt_log (run_id, job, tenant, kind, attempt, worker, label, note) VALUES ($1,$2,$3,$4,$5,$6,$7,$8)', [
+      ctx.runId, ctx.job, ctx.companyId ?? null, kind, ctx.attempt, this.worker, ctx.payload?.label ?? null, note ?? null,
+    ]);
+  }
+
+  @JobHandler(JOB.work, { timeoutMs: 30_000 })
+  async work(ctx: JobContext<WorkPayload>): Promise<RunResult> {
+    await this.log(ctx, 'start');
+    if (ctx.payload?.sleepMs) await sleepUnlessAborted(ctx.payload.sleepMs, ctx.signal);
+    await this.log(ctx, 'end');
+    return { status: 'success', recordsProcessed: 1 };
+  }
+
+  @JobHandler(JOB.slow, { timeoutMs: 400, maxAttempts: 3, backoff: { kind: 'fixed', baseMs: 300, capMs: 300, jitter: 0 } })
+  async slow(ctx: JobContext<WorkPayload>): Promise<RunResult> {
+    await this.log(ctx, 'start');
+    await ctx.progress(10, 'begun');
+    const overrun = ctx.attempt <= (ctx.payload?.overrunAttempts ?? 0);
+    try {
+      await sleepUnlessAborted(overrun ? 10_000 : (ctx.payload?.sleepMs ?? 10), ctx.signal);
+    } catch (e) {
+      await this.log(ctx, 'aborted', (e as Error).name);
+      throw e;
+    }
+    await this.log(ctx, 'end');
+    return { status: 'partial', recordsProcessed: 7, message: 'seven of eight' };
+  }
+
+  /** Reports progress, then waits (for its signal) as long as the payload says. */
+  @JobHandler(JOB.hold, { timeoutMs: 60_000 })
+  async hold(ctx: JobContext<WorkPayload>): Promise<RunResult> {
+    await this.log(ctx, 'start');
+    await ctx.progress(40, 'holding');
+    try {
+      await sleepUnlessAborted(ctx.payload?.sleepMs ?? 30_000, ctx.signal);
+    } catch (e) {
+      await this.log(ctx, 'aborted', (e as Error).name);
+      throw e;
+    }
+    await this.log(ctx, 'end');
+    return { status: 'success' };
+  }
+
+  @JobHandler(JOB.fragile, { maxAttempts: 3 })
+  async fragile(ctx: JobContext<WorkPayload>): Promise<void> {
+    await this.log(ctx, 'start');
+    if (!healed.has(ctx.payload?.label ?? '')) throw new PermanentError(`upstream rejected ${ctx.payload?.label}`);
+    await this.log(ctx, 'end');
+  }
+}
+
+export interface AppOptions {
+  worker?: string;
+  concurrency?: number;
+  env?: Record<string, string>;
+  names?: string[];
+  providers?: Provider[];
+  imports?: (Type | DynamicModule)[];
+}
+
+@Module({})
+class RuntimeTestModule {}
+
+/** A private nats-server and database, the test service's consumers, and Nest apps running the job runtime. */
+export class RuntimeHarness {
+  readonly nats = new TestNatsServer();
+  readonly database = new TestDatabase();
+  nc!: NatsConnection;
+  jsm!: JetStreamManager;
+  js!: JetStreamClient;
+  readonly apps: INestApplication[] = [];
+  readonly consumers: ConsumerDeclaration[];
+
+  constructor(readonly options: { ackWaitMs?: number } = {}) {
+    this.consumers = jobConsumerDeclarations(SERVICE, { ackWaitMs: options.ackWaitMs });
+  }
+
+  async start(): Promise<this> {
+    await Promise.all([this.nats.start(), this.database.create()]);
+    await this.database.query(`CREATE TABLE rt_log (run_id text, job text, tenant text, kind text, attempt int, worker text, label text, note text,
+      at timestamptz NOT NULL DEFAULT clock_timestamp())`);
+    this.nc = await connect({ servers: this.nats.url });
+    this.jsm = await jetstreamManager(this.nc);
+    this.js = jetstream(this.nc);
+    await provision(this.jsm, STREAM_DECLARATIONS, this.consumers, { replicas: 1, ackWaitMs: this.options.ackWaitMs ?? 30_000 });
+    return this;
+  }
+
+  async app(options: AppOptions = {}): Promise<INestApplication> {
+    Object.assign(process.env, {
+      NATS_URLS: this.nats.url,
+      DATABASE_URL: this.database.url,
+      LOG_LEVEL: process.env.RT_LOG_LEVEL ?? 'warn',
+      NATS_PROVISION_ON_START: 'false',
+      SHUTDOWN_GRACE_MS: '2000',
+      JOB_TENANT_BUFFER: '256',
+      JOB_TENANT_CONCURRENCY: '0',
+      JOB_PAUSED_RECHECK_MS: '500',
+      ...(options.env ?? {}),
+    });
+    const module: DynamicModule = {
+      module: RuntimeTestModule,
+      imports: [
+        MetronomeServiceModule.forService({
+          service: SERVICE,
+          consumers: [],
+          entities: [],
+          jobs: { names: options.names ?? ALL_JOBS, consumers: this.consumers, concurrency: options.concurrency ?? 4 },
+        }),
+        ...(options.imports ?? []),
+      ],
+      providers: [{ provide: WORKER, useValue: options.worker ?? 'w1' }, ...(options.providers ?? [ProbeHandlers])],
+    };
+    const app = await NestFactory.create(module, { logger: false });
+    await app.init();
+    this.apps.push(app);
+    return app;
+  }
+
+  /** Publishes a job message without the outbox (the runtime inserts its job_runs row). */
+  async publish(job: string, payload: WorkPayload, options: { runId: string; priority?: Priority; companyId?: string }): Promise<void> {
+    const event = createCloudEvent({ type: job, source: 'test', data: payload, companyId: options.companyId, id: options.runId });
+    const h = natsHeaders();
+    if (options.companyId) h.set(HEADERS.companyId, options.companyId);
+    await this.js.publish(subjects.job(options.priority ?? 'normal', job), encodeCloudEvent(event), { msgID: options.runId, headers: h });
+  }
+
+  /** Publishes many with a window of acks in flight. */
+  async publishMany(items: { job: string; payload: WorkPayload; runId: string; priority?: Priority; companyId?: string }[], window = 2_000): Promise<void> {
+    for (let i = 0; i < items.length; i += window) {
+      await Promise.all(items.slice(i, i + window).map((m) => this.publish(m.job, m.payload, m)));
+    }
+  }
+
+  log(where = 'true', params: unknown[] = []) {
+    return this.database.query<{ run_id: string; job: string; tenant: string; kind: string; attempt: number; worker: string; label: string; note: string; at: Date }>(
+      `SELECT * FROM rt_log WHERE ${where} ORDER BY at, kind`,
+      params,
+    );
+  }
+
+  run(id: string) {
+    return this.database.query<Record<string, any>>('SELECT * FROM job_runs WHERE id = $1', [id]).then((r) => r[0]);
+  }
+
+  async stop(): Promise<void> {
+    for (const app of this.apps.reverse()) await app.close().catch(() => undefined);
+    await this.nc?.close().catch(() => undefined);
+    await this.nats.destroy();
+    await this.database.drop();
+  }
+}
