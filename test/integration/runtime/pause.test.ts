@@ -47,7 +47,10 @@ describe('job runtime: pause and resume across workers', () => {
     await waitFor(async () => (await h.log(`job = 'rt.work' AND kind = 'end'`)).length === 20, { what: 'the paused work after resume' });
     console.log(`resume: 20 held runs finished ${Date.now() - t1} ms after the resume`);
     expect(await gauge(w1, 'metronome_queue_paused', JOB.work)).toBe(0);
-    const runs = await h.database.query<{ state: string; attempts: number }>(`SELECT state, attempts FROM job_runs WHERE job = 'rt.work'`);
+    // A run's outcome is committed (batched) after its handler returns and before its ack: wait for the history, not only the effect.
+    const runsOf = () => h.database.query<{ state: string; attempts: number }>(`SELECT state, attempts FROM job_runs WHERE job = 'rt.work'`);
+    await waitFor(async () => (await runsOf()).filter((r) => r.state !== 'running').length === 20, { what: 'the 20 outcomes recorded' });
+    const runs = await runsOf();
     expect(runs).toHaveLength(20);
     expect(runs.every((r) => r.state === 'succeeded' && r.attempts === 1)).toBe(true);
     const starts = await h.log(`job = 'rt.work' AND kind = 'start'`);

@@ -23,6 +23,7 @@ import { NatsConnectionService } from '../messaging/nats-connection.service.js';
 import { HEADERS, PRIORITIES, type Priority } from '../messaging/subjects.js';
 import type { ConsumerDeclaration } from '../messaging/topology.js';
 import { MetronomeMetrics } from '../metrics/metrics.registry.js';
+import { deferDelay } from './defer-delay.js';
 import { JobControl } from './job-control.js';
 import { JobDispatcher, type Waiting } from './job-dispatcher.js';
 import { jobHandlerMetadata, type JobContext, type JobHandlerFn, type JobHandlerMetadata, type JobHandlerOptions } from './job-handler.decorator.js';
@@ -113,11 +114,11 @@ export class RunBook {
   readonly priorities = new Map<string, Priority>();
 }
 
-/** A deferral: the message comes back later without counting an attempt (attempts are counted in job_runs). */
-export function deferDelay(deliveryCount: number): number {
-  // 10, 20, 40, 60 s: a big backlog is re-read about once a minute, not in a tight loop that would hold new messages back
-  // (nats-server delivers due redeliveries before new messages).
-  return Math.min(60_000, 10_000 * 2 ** Math.min(Math.max(deliveryCount - 1, 0), 3));
+type DeferralReason = 'tenant_full' | 'paused' | 'no_handler' | 'stopping' | 'database_unavailable';
+
+/** jobs.<priority>.<job>: the job name, for a message not yet parsed. */
+function jobOfSubject(subject: string): string {
+  return subject.split('.').slice(2).join('.') || 'unknown';
 }
 
 function priorityOf(subject: string): Priority {
@@ -272,13 +273,13 @@ export class JobRuntime implements OnModuleInit, OnApplicationBootstrap, BeforeA
     this.control.onPauseChange((job, paused) => {
       if (paused) {
         // Held messages of a paused job go back to the stream; running ones finish.
-        for (const w of this.dispatcher.remove((x) => x.job === job)) this.defer(w.item.msg, this.config.jobs.pausedRecheckMs);
+        for (const w of this.dispatcher.remove((x) => x.job === job)) this.defer(w.item.msg, this.config.jobs.pausedRecheckMs, w.job, 'paused');
       } else this.pump();
     });
     this.control.onQueuePauseChange((priority, paused) => {
       // A paused priority lane (queue.<priority>): the same, for every job of that priority.
       if (paused) {
-        for (const w of this.dispatcher.remove((x) => x.priority === priority)) this.defer(w.item.msg, this.config.jobs.pausedRecheckMs);
+        for (const w of this.dispatcher.remove((x) => x.priority === priority)) this.defer(w.item.msg, this.config.jobs.pausedRecheckMs, w.job, 'paused');
       } else this.pump();
     });
     this.control.onCancel((runId) => this.active.get(runId)?.abort(new CancelledError('cancelled by an operator')));
@@ -321,7 +322,7 @@ export class JobRuntime implements OnModuleInit, OnApplicationBootstrap, BeforeA
         // already stopped
       }
     }
-    for (const w of this.dispatcher.remove(() => true)) this.defer(w.item.msg, 0);
+    for (const w of this.dispatcher.remove(() => true)) this.defer(w.item.msg, 0, w.job, 'stopping');
     const deadline = Date.now() + this.config.shutdownGraceMs;
     while ((this.dispatcher.inFlight > 0 || this.settling > 0) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     if (this.dispatcher.inFlight > 0) this.log.warn({ running: this.dispatcher.inFlight }, 'job handlers still running at the end of the grace period');
@@ -334,7 +335,8 @@ export class JobRuntime implements OnModuleInit, OnApplicationBootstrap, BeforeA
     return { running: this.dispatcher.inFlight, waiting: this.dispatcher.waiting };
   }
 
-  private defer(msg: JsMsg, delayMs: number): void {
+  private defer(msg: JsMsg, delayMs: number, job: string, reason: DeferralReason): void {
+    this.metrics.jobDeferrals.inc({ job, reason });
     try {
       msg.nak(delayMs);
     } catch {
@@ -343,7 +345,7 @@ export class JobRuntime implements OnModuleInit, OnApplicationBootstrap, BeforeA
   }
 
   private accept(declaration: ConsumerDeclaration, msg: JsMsg): void {
-    if (this.stopping) return this.defer(msg, 0);
+    if (this.stopping) return this.defer(msg, 0, jobOfSubject(msg.subject), 'stopping');
     let event: CloudEvent;
     try {
       event = parseCloudEvent(msg.data, MAX_MESSAGE_BYTES);
@@ -356,13 +358,13 @@ export class JobRuntime implements OnModuleInit, OnApplicationBootstrap, BeforeA
     if (!spec) {
       // A job this version does not handle (a rolling deploy): leave it for a worker that does.
       this.log.warn({ job: event.type, consumer: declaration.durable }, 'no handler for this job here; deferring it');
-      return this.defer(msg, 60_000);
+      return this.defer(msg, 60_000, 'unknown', 'no_handler');
     }
     const priority = priorityOf(msg.subject);
-    if (this.control.isPaused(spec.name) || this.control.isQueuePaused(priority)) return this.defer(msg, this.config.jobs.pausedRecheckMs);
+    if (this.control.isPaused(spec.name) || this.control.isQueuePaused(priority)) return this.defer(msg, this.config.jobs.pausedRecheckMs, spec.name, 'paused');
     const { companyId } = jobMessageOf(event);
     const held: Waiting<Held> = { item: { msg, event, declaration, spec }, job: spec.name, tenant: companyId ?? '', priority };
-    if (!this.dispatcher.offer(held)) return this.defer(msg, deferDelay(msg.info.deliveryCount));
+    if (!this.dispatcher.offer(held)) return this.defer(msg, deferDelay(msg.info.deliveryCount), spec.name, 'tenant_full');
     this.pump();
   }
 
@@ -422,7 +424,7 @@ export class JobRuntime implements OnModuleInit, OnApplicationBootstrap, BeforeA
     } catch (e) {
       // Recording the start failed (database away): the message comes back later, no attempt counted.
       this.log.error({ runId: event.id, job: spec.name, error: errorText(e) }, 'could not start job run; retrying later');
-      this.defer(msg, backoffDelay(spec.backoff, 1));
+      this.defer(msg, backoffDelay(spec.backoff, 1), spec.name, 'database_unavailable');
     } finally {
       this.book.priorities.delete(event.id);
       if (early) this.settling--;

@@ -41,6 +41,12 @@ export class MetronomeMetrics {
     labelNames: ['consumer', 'reason'] as const,
     registers: [this.registry],
   });
+  readonly jobDeferrals = new Counter({
+    name: 'metronome_job_deferrals_total',
+    help: 'Job messages handed back to the stream without an attempt, by reason (tenant_full, paused, no_handler, stopping, database_unavailable)',
+    labelNames: ['job', 'reason'] as const,
+    registers: [this.registry],
+  });
   readonly jobRuns = new Counter({
     name: 'metronome_job_runs_total',
     help: 'Job runs finished, by outcome',
