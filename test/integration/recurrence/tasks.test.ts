@@ -147,6 +147,17 @@ describe('recurring task templates', () => {
     expect((await h.api('PATCH', `/task-instances/${i.id}`, 'globex', { status: 'open' })).status).toBe(404);
   });
 
+  it('lists instances by template, and a template id that is not a UUID is a 400 problem, not a database error', async () => {
+    const t = await create('umbrella', { title: 'By template', rule: 'FREQ=DAILY;COUNT=2', startLocal: '2026-03-02T09:00', timezone: 'UTC' });
+    const listed = await h.api<{ templateId: string }[]>('GET', `/task-instances?templateId=${t.id}`, 'umbrella');
+    expect(listed.status).toBe(200);
+    expect(listed.body.map((i) => i.templateId)).toEqual([t.id, t.id]);
+    const bad = await h.api<{ status: number; detail: string }>('GET', '/task-instances?templateId=not-a-uuid', 'umbrella');
+    expect(bad.status).toBe(400);
+    expect(bad.body.status).toBe(400);
+    expect(bad.body.detail).toContain('templateId must be a task template id');
+  });
+
   it('cleanup removes finished instances older than the tenant setting, and nothing without one', async () => {
     await h.api('PUT', '/recurrence-settings', 'wayne', { timezone: 'UTC', horizonDays: 30 });
     await create('wayne', { title: 'Sweep', rule: 'FREQ=DAILY;COUNT=5', startLocal: '2026-03-02T09:00' });

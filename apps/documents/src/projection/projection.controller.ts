@@ -3,7 +3,7 @@ import { ProblemException, ProblemJsonFilter, problemValidationPipe } from '../.
 import { Clock } from '../clock.js';
 import { ExpiryService } from '../expiry/expiry.service.js';
 import type { AlertView } from '../expiry/expiry.types.js';
-import { Tenant, TenantGuard, type TenantContext } from '../http/tenant.guard.js';
+import { Tenant, TenantGuard, type TenantContext } from '../../../../libs/common/src/http/tenant.guard.js';
 import { AcknowledgeDocumentBody, ListDocumentsQuery } from './dto/list-documents.query.js';
 import { ProjectionService } from './projection.service.js';
 import type { ExpiryCursor, ProjectedDocument } from './projection.types.js';

@@ -1,6 +1,6 @@
 import { Body, Controller, Get, Put, UseFilters, UseGuards, UsePipes } from '@nestjs/common';
 import { problemValidationPipe, ProblemJsonFilter } from '../../../../libs/common/src/http/problem-json.filter.js';
-import { Tenant, TenantGuard, type TenantContext } from '../http/tenant.guard.js';
+import { Tenant, TenantGuard, type TenantContext } from '../../../../libs/common/src/http/tenant.guard.js';
 import { ExpirySettingsDto } from './dto/expiry-settings.dto.js';
 import { SettingsService } from './settings.service.js';
 import type { ExpirySettings } from './settings.types.js';

@@ -1,21 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import type { DeadLetterRecord } from '../../../../../libs/common/src/dead-letters/dead-letter.repository.js';
 
-export interface DeadLetterView {
-  id: string;
-  stream: string;
-  consumer: string;
-  subject: string;
-  messageType: string | null;
-  companyId: string | null;
-  headers: Record<string, string[]>;
-  payload: string;
-  reason: string;
-  error: string;
-  attempts: number;
-  firstFailedAt: Date;
-  lastFailedAt: Date;
-  runId: string | null;
+/** A dead letter as the admin API shows it: the stored record plus when it was retried and created. */
+export interface DeadLetterView extends DeadLetterRecord {
   retriedAt: Date | null;
   createdAt: Date;
 }
