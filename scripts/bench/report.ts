@@ -218,22 +218,23 @@ Measured, not guessed. Reproduce the profile with
 \`node dist/scripts/bench/profile-summary.js bench/results/profiles/metronome-worker.cpuprofile 30 --window=<burn-down seconds>\`
 (the summary prints the worker's busy share per 0.5 s, so the burn-down window is easy to find).
 
-- **Burn-down (≥ 2× BullMQ, ≥ 10× pg-boss).** Metronome's worker is *not* CPU-bound
-  during the burn-down: the profile shows it busy 44–55% of each 0.5 s there. Each
-  job holds one of the 50 slots through two synchronous, batched Postgres writes of
-  its run history: the runtime's \`RunRecorder\` marks the run \`running\` (attempt
-  counted) before the handler and writes the outcome before the ack, each a serial
-  batch chain with its own commit. This run: ${writes || 'see latest.json'}.
-  So a slot's cycle is ≈ 2 ms batching + start write + 5 ms batching + settle write,
-  and throughput ≈ 50 slots ÷ that cycle (≈ 2,000–2,300 jobs/s here). BullMQ
-  finishes a job and fetches the next in one Redis round trip with no fsync
-  (\`appendonly no\`). Closing the gap needs a runtime design change, not a
-  tweak: free the slot before the settle write (ack still after commit), let batch
-  flushes overlap, or fold the "running" write into the settle. Those belong to
-  the runtime's owners and were not changed here. Of the worker CPU in the
-  burn-down window: class-validator + class-transformer ≈ 8.5% (the envelope and
-  the payload are each validated), GC ≈ 5.5%, runtime + transport ≈ 7.7%, pino
-  child loggers with redaction created per job ≈ 1.5%, prom-client ≈ 1.3%.
+- **Burn-down (≥ 2× BullMQ, ≥ 10× pg-boss).** The runtime already gives a job's
+  slot back when its handler returns (the ack still waits for the outcome's
+  commit), and its \`RunRecorder\` overlaps batches (4 start and 4 settle batches
+  in flight). This run: ${writes || 'see latest.json'}. What is left is the
+  worker's CPU: in a \`--quick --profile\` run (2026-12-01, burn-down at 3,805/s)
+  the worker was busy 74–95% of each 0.5 s of the burn-down window, sharing the
+  2 CPUs with nats-server, Postgres and the producer. Of that window:
+  class-validator + class-transformer ≈ 14% (the envelope and the payload are each
+  validated), GC ≈ 12%, socket writes (acks, Postgres) ≈ 9%, runtime + transport
+  ≈ 15%, nats.js parsing ≈ 6%, pg ≈ 4%, idle ≈ 20%. Every Metronome job does
+  what a BullMQ job does not: two contract validations, two committed Postgres
+  writes of its run history (batched), an ack round trip, metrics and a
+  redacting child logger. Reaching 2× BullMQ (≈ 35,000/s here) would need
+  several times less work per job, not a tweak: validation compiled once per
+  contract instead of class-transformer instances per message, and the
+  "running" write folded into the settle for jobs that finish inside one batch
+  window. Neither was done.
 - **p99 at 1,000 jobs/s (≤ BullMQ's).** Metronome's latency includes, by design,
   a committed Postgres transaction on enqueue (job_runs + outbox, enqueue call p99
   ${fmt(m.steady_enqueue_call_p99_ms)} ms here) and a committed "running" write before the
