@@ -87,6 +87,8 @@ describe('three scheduler processes over one-second schedules', () => {
       { name: 'metronome.documents-tick' },
       { name: 'metronome.retention' },
       { name: 'platform.documents-expiry-scan' },
+      { name: 'platform.notifier-monthly-report' },
+      { name: 'platform.notifier-weekly-digest' },
       { name: 'platform.recurrence-cleanup' },
       { name: 'platform.recurrence-generate' },
     ]);

@@ -4,7 +4,8 @@ import { ScheduleRegistry } from '../schedules/schedule-registry.js';
 
 /**
  * The platform's own recurring work, registered from code at start like any
- * service's schedules: each tenant's document expiry scan at 08:00 and its
+ * service's schedules: each tenant's document expiry scan at 08:00, its weekly
+ * digest (Monday 08:00) and monthly report (the 1st, 08:00), and its
  * recurring-task generation and cleanup at night, in the tenant's own time zone (ARCHITECTURE.md: a job covering all tenants fans
  * out to one run per tenant).
  */
@@ -17,6 +18,16 @@ export class PlatformSchedules implements OnModuleInit {
       scope: 'per_tenant',
       priority: 'normal',
       description: "Each tenant's document expiry scan at 08:00 tenant time",
+    });
+    await this.registry.registerCron('platform.notifier-weekly-digest', '0 8 * * 1', 'tenant', JOB_NAMES.notifierWeeklyDigest, {}, {
+      scope: 'per_tenant',
+      priority: 'low',
+      description: "Each tenant's weekly digest to its tenant admins, Monday 08:00 tenant time",
+    });
+    await this.registry.registerCron('platform.notifier-monthly-report', '0 8 1 * *', 'tenant', JOB_NAMES.notifierMonthlyReport, {}, {
+      scope: 'per_tenant',
+      priority: 'low',
+      description: "Each tenant's monthly compliance report to its tenant admins, the 1st at 08:00 tenant time",
     });
     await this.registry.registerCron('platform.recurrence-generate', '0 1 * * *', 'tenant', JOB_NAMES.recurrenceGenerate, {}, {
       scope: 'per_tenant',
