@@ -244,8 +244,8 @@ export class SchedulesRepository {
    * A tenant now uses `timezone`: schedules read in tenant time that have no
    * cursor there become due now, so the next claim adds one.
    */
-  async armTenantZone(timezone: string, now: Date): Promise<number> {
-    const rows: [unknown[], number] = await this.db.query(
+  async armTenantZone(timezone: string, now: Date, db: Runner = this.db): Promise<number> {
+    const rows: [unknown[], number] = await db.query(
       `UPDATE schedules SET next_fire_at = $2
         WHERE timezone = 'tenant' AND kind IN ('cron', 'interval') AND enabled
           AND NOT coalesce(zone_cursors ? $1, false)

@@ -10,8 +10,8 @@ export class TenantsRepository {
   constructor(private readonly dataSource: DataSource) {}
 
   /** Inserts or updates; returns the timezone the tenant had before (null when new or inactive). */
-  async upsert(t: Tenant, now: Date): Promise<{ previousTimezone: string | null }> {
-    const rows: { previous: string | null }[] = await this.dataSource.query(
+  async upsert(t: Tenant, now: Date, db: Runner = this.dataSource.manager): Promise<{ previousTimezone: string | null }> {
+    const rows: { previous: string | null }[] = await db.query(
       `WITH before AS (SELECT timezone FROM tenants WHERE company_id = $1 AND active)
        INSERT INTO tenants (company_id, timezone, active, created_at, updated_at) VALUES ($1, $2, $3, $4, $4)
        ON CONFLICT (company_id) DO UPDATE SET timezone = EXCLUDED.timezone, active = EXCLUDED.active, updated_at = EXCLUDED.updated_at

@@ -21,9 +21,13 @@ export class TenantsService {
     if (problems.length) throw new ScheduleValidationError(problems);
     const tenant: Tenant = { companyId: input.companyId, timezone: input.timezone, active: input.active ?? true };
     const now = this.clock.now();
-    const { previousTimezone } = await this.tenants.upsert(tenant, now);
-    // A timezone new to a tenant-time schedule gets its cursor at the next claim.
-    if (tenant.active && previousTimezone !== tenant.timezone) await this.schedules.armTenantZone(tenant.timezone, now);
+    // One transaction: a claim must never see the tenant active in a timezone its tenant-time schedules
+    // are not yet armed for, or it would start that zone's cursor late and skip its first occurrence.
+    await this.schedules.transaction(async (tx) => {
+      const { previousTimezone } = await this.tenants.upsert(tenant, now, tx);
+      // A timezone new to a tenant-time schedule gets its cursor at the next claim.
+      if (tenant.active && previousTimezone !== tenant.timezone) await this.schedules.armTenantZone(tenant.timezone, now, tx);
+    });
     return tenant;
   }
 
