@@ -243,14 +243,20 @@ export class SchedulesRepository {
   /**
    * A tenant now uses `timezone`: schedules read in tenant time that have no
    * cursor there become due now, so the next claim adds one.
+   *
+   * Schedules already due are matched too (their next_fire_at is kept): one may
+   * be in the middle of a claim that read the tenants before this one joined.
+   * This UPDATE then waits for that claim's row lock, sees the row as the claim
+   * left it (advanced, still no cursor for the zone) and makes it due again;
+   * filtering out due rows instead let the claim push the schedule to its next
+   * occurrence elsewhere and the new zone's first occurrence was lost.
    */
   async armTenantZone(timezone: string, now: Date, db: Runner = this.db): Promise<number> {
     const rows: [unknown[], number] = await db.query(
-      `UPDATE schedules SET next_fire_at = $2
+      `UPDATE schedules SET next_fire_at = LEAST(next_fire_at, $2)
         WHERE timezone = 'tenant' AND kind IN ('cron', 'interval') AND enabled
           AND NOT coalesce(zone_cursors ? $1, false)
           AND (max_runs IS NULL OR run_count < max_runs)
-          AND (next_fire_at IS NULL OR next_fire_at > $2)
         RETURNING id`,
       [timezone, now],
     );
