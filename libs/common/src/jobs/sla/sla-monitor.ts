@@ -45,7 +45,12 @@ export class SlaMonitor {
       if (late > sla.maxLatenessMs) void this.breach(run, 'lateness', sla.maxLatenessMs, late);
     }
     if (sla.maxDurationMs === undefined) return () => undefined;
-    const timer = setTimeout(() => void this.breach(run, 'duration', sla.maxDurationMs!, Date.now() - run.startedAt.getTime()), sla.maxDurationMs);
+    // The timer itself waited maxDurationMs (on the monotonic clock); the wall clock read against startedAt
+    // can come out a millisecond short of it, which would report a breach below its own limit.
+    const timer = setTimeout(
+      () => void this.breach(run, 'duration', sla.maxDurationMs!, Math.max(sla.maxDurationMs!, Date.now() - run.startedAt.getTime())),
+      sla.maxDurationMs,
+    );
     timer.unref();
     return () => clearTimeout(timer);
   }
