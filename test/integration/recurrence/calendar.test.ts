@@ -35,9 +35,13 @@ describe('calendar reminders through one-off jobs (real clock)', () => {
     expect(await remindersSent('acme')).toBe(0);
 
     await waitFor(async () => (await remindersSent('acme')) === 1, { timeoutMs: 20_000, what: 'calendar.reminder_due' });
-    const [run] = await h.database.query<{ state: string; scheduled_for: Date; started_at: Date; result: { recordsProcessed: number } }>(
-      "SELECT state, scheduled_for, started_at, result FROM job_runs WHERE job = 'recurrence.reminder'",
-    );
+    // The run's outcome is committed (batched) after the handler's effect and before the ack: wait for it.
+    const [run] = (await waitFor(async () => {
+      const rows = await h.database.query<{ state: string; scheduled_for: Date; started_at: Date; result: { recordsProcessed: number } }>(
+        "SELECT state, scheduled_for, started_at, result FROM job_runs WHERE job = 'recurrence.reminder'",
+      );
+      return rows.length === 1 && rows[0].state !== 'running' ? rows : null;
+    }, { what: 'the reminder run settled' }))!;
     expect(run.state).toBe('succeeded');
     expect(run.scheduled_for.getTime()).toBe(dueAt.getTime()); // planned for the exact instant
     expect(run.result.recordsProcessed).toBe(1);
