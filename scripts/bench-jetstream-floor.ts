@@ -10,11 +10,11 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AckPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, headers } from '@nats-io/transport-node';
+import { freePort, sleep } from './bench/infra.js';
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -23,19 +23,6 @@ function arg(name: string, fallback: number): number {
 const MESSAGES = arg('messages', 1000);
 const ROUNDS = arg('rounds', 15);
 const WARMUP = arg('warmup', 5);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
-}
-
 async function main(): Promise<void> {
   const store = mkdtempSync(join(tmpdir(), 'metronome-floor-nats-'));
   const port = await freePort();

@@ -11,7 +11,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,6 +20,7 @@ import pg from 'pg';
 import { DataSource } from 'typeorm';
 import { CONSUMER_DECLARATIONS, provision, STREAM_DECLARATIONS, STREAMS, type ConsumerDeclaration } from '../libs/common/src/index.js';
 import { MIGRATIONS } from '../migrations/index.js';
+import { freePort, sleep } from './bench/infra.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const NATS_SERVER = '/usr/sbin/nats-server';
@@ -40,18 +40,6 @@ const LOG_LEVEL = arg('log-level', 'info');
 const ADMIN_URL = arg('admin-url', 'postgres://postgres@127.0.0.1:5432/postgres');
 const JOB = 'bench.lateness';
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;
