@@ -5,7 +5,6 @@ import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type JetStreamMa
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { randomUUID } from 'node:crypto';
 import {
-  connectJetStream,
   consumerDeclaration,
   CONSUMERS,
   EventPublisher,
@@ -20,6 +19,7 @@ import {
 import { Clock } from '../../../apps/documents/src/clock.js';
 import { DocumentsModule } from '../../../apps/documents/src/documents.module.js';
 import { TestDatabase } from '../../support/database.js';
+import { startServiceApp } from '../../support/service-app.js';
 import { TestNatsServer } from '../../support/nats-server.js';
 import { waitFor } from '../../support/wait.js';
 
@@ -86,11 +86,7 @@ export class DocumentsHarness {
     const consumers = [...jobConsumerDeclarations('documents'), consumerDeclaration(CONSUMERS.documentsEvents)];
     await provision(this.jsm, STREAM_DECLARATIONS, consumers, { replicas: 1, ackWaitMs: 30_000 });
     Object.assign(process.env, { NATS_URLS: this.nats.url, DATABASE_URL: this.database.url, LOG_LEVEL: 'warn', NATS_PROVISION_ON_START: 'false' });
-    const moduleRef = await Test.createTestingModule({ imports: [DocumentsModule] }).overrideProvider(Clock).useValue(this.clock).compile();
-    this.app = moduleRef.createNestApplication({ logger: false });
-    await connectJetStream(this.app);
-    await this.app.listen(0, '127.0.0.1');
-    this.baseUrl = (await this.app.getUrl()).replace('[::1]', '127.0.0.1');
+    ({ app: this.app, baseUrl: this.baseUrl } = await startServiceApp(Test.createTestingModule({ imports: [DocumentsModule] }).overrideProvider(Clock).useValue(this.clock)));
     this.publisher = this.app.get(EventPublisher);
     return this;
   }

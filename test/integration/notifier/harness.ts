@@ -8,7 +8,6 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
 import {
-  connectJetStream,
   consumerDeclaration,
   CONSUMERS,
   createCloudEvent,
@@ -22,6 +21,7 @@ import {
 import { NotifierOptions } from '../../../apps/notifier/src/delivery/notifier-options.js';
 import { NotifierModule } from '../../../apps/notifier/src/notifier.module.js';
 import { TestDatabase } from '../../support/database.js';
+import { startServiceApp } from '../../support/service-app.js';
 import { TestNatsServer } from '../../support/nats-server.js';
 import { waitFor } from '../../support/wait.js';
 
@@ -161,11 +161,9 @@ export class NotifierHarness {
       SMTP_URL: `smtp://127.0.0.1:${this.smtp.port}`,
       MAIL_FROM: 'Metronome <noreply@metronome.test>',
     });
-    const moduleRef = await Test.createTestingModule({ imports: [NotifierModule] }).overrideProvider(NotifierOptions).useValue(this.options).compile();
-    this.app = moduleRef.createNestApplication({ logger: false });
-    await connectJetStream(this.app);
-    await this.app.listen(0, '127.0.0.1');
-    this.baseUrl = (await this.app.getUrl()).replace('[::1]', '127.0.0.1');
+    ({ app: this.app, baseUrl: this.baseUrl } = await startServiceApp(
+      Test.createTestingModule({ imports: [NotifierModule] }).overrideProvider(NotifierOptions).useValue(this.options),
+    ));
     this.publisher = this.app.get(EventPublisher);
     return this;
   }

@@ -6,7 +6,6 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { randomUUID } from 'node:crypto';
 import {
   Clock,
-  connectJetStream,
   consumerDeclaration,
   CONSUMERS,
   EventPublisher,
@@ -19,6 +18,7 @@ import {
 } from '../../../libs/common/src/index.js';
 import { RecurrenceModule } from '../../../apps/recurrence/src/recurrence.module.js';
 import { TestDatabase } from '../../support/database.js';
+import { startServiceApp } from '../../support/service-app.js';
 import { TestNatsServer } from '../../support/nats-server.js';
 import { waitFor } from '../../support/wait.js';
 
@@ -57,10 +57,7 @@ export class RecurrenceHarness {
     });
     let builder = Test.createTestingModule({ imports: [RecurrenceModule] });
     if (this.clock) builder = builder.overrideProvider(Clock).useValue(this.clock);
-    this.app = (await builder.compile()).createNestApplication({ logger: false });
-    await connectJetStream(this.app);
-    await this.app.listen(0, '127.0.0.1');
-    this.baseUrl = (await this.app.getUrl()).replace('[::1]', '127.0.0.1');
+    ({ app: this.app, baseUrl: this.baseUrl } = await startServiceApp(builder));
     this.publisher = this.app.get(EventPublisher);
     return this;
   }
