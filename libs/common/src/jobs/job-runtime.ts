@@ -14,7 +14,7 @@ import type { AppConfig } from '../config/config.schema.js';
 import { ROOT_LOGGER } from '../logging/logging.module.js';
 import type { Logger } from '../logging/logger.js';
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from '../messaging/backoff.js';
-import { parseCloudEvent, type CloudEvent } from '../messaging/cloud-event.js';
+import { MAX_ENVELOPE_BYTES, parseCloudEvent, type CloudEvent } from '../messaging/cloud-event.js';
 import { ContractRegistry } from '../messaging/contracts/contract-registry.js';
 import { CancelledError, errorText, RetryableError, SnoozeError } from '../messaging/errors.js';
 import type { JetStreamContext } from '../messaging/jetstream.context.js';
@@ -45,7 +45,6 @@ export interface JobRuntimeOptions {
 
 export const DEFAULT_JOB_TIMEOUT_MS = 5 * 60_000;
 export const DEFAULT_JOB_MAX_ATTEMPTS = 5;
-const MAX_MESSAGE_BYTES = 1024 * 1024;
 const PULL_BATCH = 512;
 
 /** The handler ran out of time: its signal aborted and the attempt is retried with backoff. */
@@ -348,7 +347,7 @@ export class JobRuntime implements OnModuleInit, OnApplicationBootstrap, BeforeA
     if (this.stopping) return this.defer(msg, 0, jobOfSubject(msg.subject), 'stopping');
     let event: CloudEvent;
     try {
-      event = parseCloudEvent(msg.data, MAX_MESSAGE_BYTES);
+      event = parseCloudEvent(msg.data, MAX_ENVELOPE_BYTES);
     } catch {
       // Not a CloudEvent: the transport dead-letters it with the reason.
       void this.server.dispatch(declaration, msg);
@@ -420,7 +419,7 @@ export class JobRuntime implements OnModuleInit, OnApplicationBootstrap, BeforeA
       this.started.set(msg, { run, spec, priority: w.priority, payload, scheduledFor, ackWaitMs, release });
       this.book.priorities.set(event.id, w.priority);
       const perJob: ConsumerDeclaration = { ...declaration, maxAttempts: run.maxAttempts, backoff: run.options?.backoff ?? spec.backoff };
-      await this.server.dispatch(perJob, msg, run.attempts);
+      await this.server.dispatch(perJob, msg, run.attempts, event);
     } catch (e) {
       // Recording the start failed (database away): the message comes back later, no attempt counted.
       this.log.error({ runId: event.id, job: spec.name, error: errorText(e) }, 'could not start job run; retrying later');

@@ -33,6 +33,9 @@ export function createCloudEvent<T>(input: {
   return event;
 }
 
+/** The largest envelope a consumer reads: the EVENTS and JOBS streams' max_msg_size (topology.ts). */
+export const MAX_ENVELOPE_BYTES = 1024 * 1024;
+
 export class MalformedEnvelopeError extends Error {
   constructor(message: string) {
     super(message);

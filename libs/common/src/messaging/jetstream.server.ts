@@ -10,7 +10,7 @@ import type { Logger } from '../logging/logger.js';
 import { MetronomeMetrics } from '../metrics/metrics.registry.js';
 import { Semaphore } from '../util/semaphore.js';
 import { backoffDelay } from './backoff.js';
-import { MalformedEnvelopeError, parseCloudEvent, type CloudEvent } from './cloud-event.js';
+import { MalformedEnvelopeError, MAX_ENVELOPE_BYTES, parseCloudEvent, type CloudEvent } from './cloud-event.js';
 import { ContractRegistry } from './contracts/contract-registry.js';
 import { CancelledError, errorText, InvalidPayloadError, PermanentError, RetryableError, SnoozeError } from './errors.js';
 import { JetStreamContext } from './jetstream.context.js';
@@ -37,7 +37,6 @@ export interface SettlementObserver {
   onSettled(message: SettledMessage): Promise<void>;
 }
 
-const MAX_MESSAGE_BYTES = 1024 * 1024;
 
 /**
  * A domain event's subject names its tenant (events.<companyId>.<type>), and
@@ -160,13 +159,14 @@ export class JetStreamServer extends Server implements CustomTransportStrategy {
   /**
    * Runs the host's validate/handle/settle path for a message pulled elsewhere
    * (the job runtime's scheduler). `attempt` overrides the delivery count when
-   * the caller counts attempts itself (deferrals that nak without failing).
+   * the caller counts attempts itself (deferrals that nak without failing);
+   * `event` is the envelope the caller already parsed from `msg`, so it is not parsed twice.
    */
-  dispatch(declaration: ConsumerDeclaration, msg: JsMsg, attempt?: number): Promise<void> {
-    return this.process(declaration, msg, attempt);
+  dispatch(declaration: ConsumerDeclaration, msg: JsMsg, attempt?: number, event?: CloudEvent): Promise<void> {
+    return this.process(declaration, msg, attempt, event);
   }
 
-  private async process(declaration: ConsumerDeclaration, msg: JsMsg, attemptOverride?: number): Promise<void> {
+  private async process(declaration: ConsumerDeclaration, msg: JsMsg, attemptOverride?: number, parsed?: CloudEvent): Promise<void> {
     const started = performance.now();
     const attempt = attemptOverride ?? msg.info.deliveryCount;
     if (attempt > 1) this.metrics.redeliveries.inc({ consumer: declaration.durable });
@@ -197,7 +197,7 @@ export class JetStreamServer extends Server implements CustomTransportStrategy {
 
     try {
       try {
-        event = parseCloudEvent(msg.data, MAX_MESSAGE_BYTES);
+        event = parsed ?? parseCloudEvent(msg.data, MAX_ENVELOPE_BYTES);
       } catch (e) {
         return await settle('invalid', e, 'malformed');
       }
