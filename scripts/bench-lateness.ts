@@ -6,7 +6,12 @@
  * occurrence's due instant to the handler starting. Writes
  * bench/results/lateness.json.
  *
- *   npm run bench:lateness -- [--schedules 1000] [--seconds 35] [--replicas 1] [--admin-url postgres://…/postgres]
+ * --handler runtime puts the job runtime (scripts/bench/lateness-runtime.ts) in
+ * the handler's place: due → a @JobHandler starting, with the runtime's
+ * job_runs start write, dispatcher and hold on the path; written to
+ * bench/results/lateness-runtime.json.
+ *
+ *   npm run bench:lateness -- [--schedules 1000] [--seconds 35] [--replicas 1] [--handler consumer|runtime] [--concurrency 1000] [--admin-url postgres://…/postgres]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -18,9 +23,10 @@ import { jetstream, jetstreamManager, type JsMsg } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import pg from 'pg';
 import { DataSource } from 'typeorm';
-import { CONSUMER_DECLARATIONS, provision, STREAM_DECLARATIONS, STREAMS, type ConsumerDeclaration } from '../libs/common/src/index.js';
+import { CONSUMER_DECLARATIONS, DueHold, provision, STREAM_DECLARATIONS, STREAMS, type ConsumerDeclaration } from '../libs/common/src/index.js';
 import { MIGRATIONS } from '../migrations/index.js';
 import { freePort, sleep } from './bench/infra.js';
+import { latenessConsumers, startRuntimeHandler } from './bench/lateness-runtime.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const NATS_SERVER = '/usr/sbin/nats-server';
@@ -39,6 +45,9 @@ const BATCH = arg('batch', '1000');
 const LOG_LEVEL = arg('log-level', 'info');
 const ADMIN_URL = arg('admin-url', 'postgres://postgres@127.0.0.1:5432/postgres');
 const JOB = 'bench.lateness';
+const HANDLER = arg('handler', 'consumer');
+if (HANDLER !== 'consumer' && HANDLER !== 'runtime') throw new Error(`--handler is consumer or runtime, not "${HANDLER}"`);
+const CONCURRENCY = Number(arg('concurrency', '1000'));
 
 
 function percentile(sorted: number[], p: number): number {
@@ -98,8 +107,9 @@ async function main(): Promise<void> {
       stream: STREAMS.JOBS, durable: 'bench', filterSubject: `jobs.*.${JOB}`, maxAttempts: 1,
       backoff: { kind: 'fixed', baseMs: 1000, capMs: 1000, jitter: 0 }, concurrency: 4096,
     };
-    await provision(jsm, STREAM_DECLARATIONS, [...CONSUMER_DECLARATIONS, benchConsumer], { replicas: 1, ackWaitMs: 30_000 });
-    await jsm.consumers.update(STREAMS.JOBS, 'bench', { max_ack_pending: 20_000 } as never).catch(() => undefined);
+    const handlerConsumers = HANDLER === 'runtime' ? latenessConsumers(CONCURRENCY) : [benchConsumer];
+    await provision(jsm, STREAM_DECLARATIONS, [...CONSUMER_DECLARATIONS, ...handlerConsumers], { replicas: 1, ackWaitMs: 30_000 });
+    if (HANDLER === 'consumer') await jsm.consumers.update(STREAMS.JOBS, 'bench', { max_ack_pending: 20_000 } as never).catch(() => undefined);
 
     // N one-second schedules, parked an hour ahead until the scheduler is up.
     await db.query(
@@ -118,27 +128,56 @@ async function main(): Promise<void> {
     const perSecond: number[][] = [];
     const seen = new Map<string, number>();
     let messages = 0;
-    const js = jetstream(nc);
-    const consumer = await js.consumers.get(STREAMS.JOBS, 'bench');
-    const stream = await consumer.consume({ max_messages: 4096 });
     const decoder = new TextDecoder();
-    void (async () => {
-      for await (const m of stream as AsyncIterable<JsMsg>) {
-        const started = Date.now();
-        const event = JSON.parse(decoder.decode(m.data)) as { data: { scheduleId: string; scheduledFor: string } };
-        const due = Date.parse(event.data.scheduledFor);
-        messages++;
-        const key = `${event.data.scheduleId}@${due}`;
-        seen.set(key, (seen.get(key) ?? 0) + 1);
-        if (due >= firing && due < first) warmup.push(started - due);
-        if (due >= first && due <= lastDue) {
-          lateness.push(started - due);
-          const sec = (due - first) / 1000;
-          (perSecond[sec] ??= []).push(started - due);
-        }
-        m.ack();
+    // Like the job runtime, the handler never starts before the scheduled time: a message the
+    // scheduler delivered ahead (look-ahead claims are published at once) waits in the same DueHold.
+    /** One handler start: `occurrence` names the run (schedule or run id), `due` its instant. */
+    const record = (occurrence: string, due: number, startedAt: number) => {
+      messages++;
+      const key = `${occurrence}@${due}`;
+      seen.set(key, (seen.get(key) ?? 0) + 1);
+      if (due >= firing && due < first) warmup.push(startedAt - due);
+      if (due >= first && due <= lastDue) {
+        lateness.push(startedAt - due);
+        const sec = (due - first) / 1000;
+        (perSecond[sec] ??= []).push(startedAt - due);
       }
-    })();
+    };
+    const start = (m: JsMsg, scheduleId: string, due: number) => {
+      record(scheduleId, due, Date.now());
+      m.ack();
+    };
+    let early = 0;
+    let stopHandler: () => Promise<void>;
+    if (HANDLER === 'runtime') {
+      const app = await startRuntimeHandler(JOB, CONCURRENCY, { NATS_URLS: natsUrl, DATABASE_URL: dbUrl.toString(), NATS_PROVISION_ON_START: 'false', OUTBOX_RELAY: 'false', LOG_LEVEL: 'warn', NODE_ENV: 'production' }, (ctx) => {
+        const startedAt = Date.now();
+        messages++;
+        const due = ctx.scheduledFor!.getTime();
+        const scheduleId = (ctx.payload as unknown, '');
+        void scheduleId;
+        record(ctx.runId, due, startedAt);
+      });
+      stopHandler = () => app.close();
+    } else {
+      const js = jetstream(nc);
+      const consumer = await js.consumers.get(STREAMS.JOBS, 'bench');
+      const stream = await consumer.consume({ max_messages: 4096 });
+      const hold = new DueHold<{ m: JsMsg; scheduleId: string; due: number }>((items) => {
+        for (const h of items) start(h.m, h.scheduleId, h.due);
+      });
+      void (async () => {
+        for await (const m of stream as AsyncIterable<JsMsg>) {
+          const event = JSON.parse(decoder.decode(m.data)) as { data: { scheduleId: string; scheduledFor: string } };
+          const due = Date.parse(event.data.scheduledFor);
+          if (due > Date.now()) {
+            early++;
+            hold.hold(due, { m, scheduleId: event.data.scheduleId, due });
+          } else start(m, event.data.scheduleId, due);
+        }
+      })();
+      stopHandler = () => stream.close().then(() => undefined);
+    }
 
     // The scheduler process(es), from the build.
     const schedulers: ChildProcess[] = [];
@@ -229,7 +268,12 @@ async function main(): Promise<void> {
         return { runs: w.length, p50_ms: percentile(w, 50), p99_ms: percentile(w, 99), max_ms: w[w.length - 1] ?? null };
       })(),
       load_average: (await import('node:os')).loadavg().map((x) => Math.round(x * 100) / 100),
-      measured: 'due time (occurrence instant) to handler start (JetStream consumer callback), same host clock',
+      handler: HANDLER === 'runtime' ? `job runtime, @JobHandler, ${CONCURRENCY} slots` : 'JetStream consumer',
+      delivered_early: HANDLER === 'runtime' ? undefined : early,
+      measured:
+        HANDLER === 'runtime'
+          ? 'due time (occurrence instant) to a @JobHandler starting in the job runtime (hold until due, dispatcher, job_runs start write), same host clock'
+          : 'due time (occurrence instant) to handler start (JetStream consumer callback; a message delivered before its due time is held until then, as the job runtime does), same host clock',
       host: { cpus: (await import('node:os')).cpus().length, node: process.version },
       at: new Date().toISOString(),
     };
@@ -239,10 +283,10 @@ async function main(): Promise<void> {
     });
     process.stdout.write(seconds.map((x) => JSON.stringify(x)).join('\n') + '\n');
     mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
-    writeFileSync(join(ROOT, 'bench', 'results', 'lateness.json'), `${JSON.stringify(result, null, 2)}\n`);
+    writeFileSync(join(ROOT, 'bench', 'results', HANDLER === 'runtime' ? 'lateness-runtime.json' : 'lateness.json'), `${JSON.stringify(result, null, 2)}\n`);
     process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
     void messages;
-    await stream.close();
+    await stopHandler();
   } finally {
     for (const c of cleanups.reverse()) {
       try {

@@ -36,6 +36,7 @@ export * from './jobs/job-runs.repository.js';
 export * from './jobs/run-recorder.js';
 export * from './jobs/job-control.js';
 export * from './jobs/job-runtime.js';
+export * from './jobs/due-hold.js';
 export * from './jobs/dead-letter-tools.js';
 export { DeadLetterToolsRepository, affectedRows } from './jobs/dead-letter-tools.repository.js';
 export * from './crypto/field-cipher.js';

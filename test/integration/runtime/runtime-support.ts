@@ -185,10 +185,11 @@ export class RuntimeHarness {
   }
 
   /** Publishes a job message without the outbox (the runtime inserts its job_runs row). */
-  async publish(job: string, payload: WorkPayload, options: { runId: string; priority?: Priority; companyId?: string }): Promise<void> {
+  async publish(job: string, payload: WorkPayload, options: { runId: string; priority?: Priority; companyId?: string; scheduledFor?: Date }): Promise<void> {
     const event = createCloudEvent({ type: job, source: 'test', data: payload, companyId: options.companyId, id: options.runId });
     const h = natsHeaders();
     if (options.companyId) h.set(HEADERS.companyId, options.companyId);
+    if (options.scheduledFor) h.set(HEADERS.scheduledFor, options.scheduledFor.toISOString());
     await this.js.publish(subjects.job(options.priority ?? 'normal', job), encodeCloudEvent(event), { msgID: options.runId, headers: h });
   }
 

@@ -42,7 +42,8 @@ export function runOptions(s: Schedule) {
  * row and one outbox row per occurrence and tenant (unique on schedule,
  * occurrence and tenant; the run id is derived from the same three), and
  * advances the schedules. After the commit it publishes the batch with
- * Nats-Msg-Id = run id; a crash before that leaves the rows to the relay.
+ * Nats-Msg-Id = run id (occurrences claimed ahead of time too: the job runtime
+ * holds them until due); a crash before that leaves the rows to the relay.
  */
 @Injectable()
 export class FiringService implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -221,23 +222,17 @@ export class FiringService implements OnApplicationBootstrap, OnApplicationShutd
     for (const [kind, n] of byKind) this.metrics.schedulerFires.inc({ kind }, n);
     this.metrics.schedulerLastFire.set(now.getTime() / 1000);
     const t1 = performance.now();
-    // One publish per due instant: now for what is due, on a timer for look-ahead claims.
-    const byDue = new Map<number, PlannedRun[]>();
-    for (const r of inserted) {
-      const at = r.notBefore ? r.notBefore.getTime() : 0;
-      const group = byDue.get(at);
-      if (group) group.push(r);
-      else byDue.set(at, [r]);
+    // Published at once, look-ahead claims too (up to SCHEDULER_LOOKAHEAD_MS early): every job
+    // carries its scheduled time and the job runtime holds an early one until then, so the
+    // transport's latency is spent before the due instant instead of after it.
+    const rows = inserted.map(outboxRowOf).sort((a, b) => a.scheduledFor!.getTime() - b.scheduledFor!.getTime());
+    const publishing = this.relay.publishAndMark(rows);
+    if (this.logger.isLevelEnabled('debug')) {
+      const t2 = performance.now();
+      void publishing.then(() => this.logger.debug({ runs: rows.length, claimMs: Math.round(t1 - t0), publishMs: Math.round(performance.now() - t2), aheadMs: rows[0].scheduledFor!.getTime() - this.clock.now().getTime() }, 'claimed and published'));
     }
-    for (const [at, runs] of byDue) {
-      const publishing = at === 0 ? this.relay.publishAndMark(runs.map(outboxRowOf)) : this.relay.publishAt(runs.map(outboxRowOf), new Date(at));
-      if (this.logger.isLevelEnabled('debug')) {
-        const t2 = performance.now();
-        void publishing.then(() => this.logger.debug({ runs: runs.length, claimMs: Math.round(t1 - t0), publishMs: Math.round(performance.now() - t2), lateMs: this.clock.now().getTime() - (at || now.getTime()) }, 'claimed and published'));
-      }
-      this.inFlight.add(publishing);
-      void publishing.finally(() => this.inFlight.delete(publishing));
-    }
+    this.inFlight.add(publishing);
+    void publishing.finally(() => this.inFlight.delete(publishing));
     return { runs: inserted.length, claimed };
   }
 

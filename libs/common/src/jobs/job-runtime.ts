@@ -24,6 +24,7 @@ import { HEADERS, PRIORITIES, type Priority } from '../messaging/subjects.js';
 import type { ConsumerDeclaration } from '../messaging/topology.js';
 import { MetronomeMetrics } from '../metrics/metrics.registry.js';
 import { deferDelay } from './defer-delay.js';
+import { DueHold } from './due-hold.js';
 import { JobControl } from './job-control.js';
 import { JobDispatcher, type Waiting } from './job-dispatcher.js';
 import { jobHandlerMetadata, type JobContext, type JobHandlerFn, type JobHandlerMetadata, type JobHandlerOptions } from './job-handler.decorator.js';
@@ -46,6 +47,12 @@ export interface JobRuntimeOptions {
 export const DEFAULT_JOB_TIMEOUT_MS = 5 * 60_000;
 export const DEFAULT_JOB_MAX_ATTEMPTS = 5;
 const PULL_BATCH = 512;
+/**
+ * A message delivered at most this long before its scheduled time waits in
+ * memory until then (the scheduler publishes look-ahead claims early); one due
+ * later than that goes back to the stream until it is due.
+ */
+export const MAX_EARLY_HOLD_MS = 5_000;
 
 /** The handler ran out of time: its signal aborted and the attempt is retried with backoff. */
 export class JobTimeoutError extends RetryableError {
@@ -113,7 +120,7 @@ export class RunBook {
   readonly priorities = new Map<string, Priority>();
 }
 
-type DeferralReason = 'tenant_full' | 'paused' | 'no_handler' | 'stopping' | 'database_unavailable';
+type DeferralReason = 'tenant_full' | 'paused' | 'no_handler' | 'stopping' | 'database_unavailable' | 'not_due';
 
 /** jobs.<priority>.<job>: the job name, for a message not yet parsed. */
 function jobOfSubject(subject: string): string {
@@ -171,6 +178,10 @@ export class JobRuntime implements OnModuleInit, OnApplicationBootstrap, BeforeA
   /** Handlers that returned and gave their slot back, whose outcome write and ack are still pending. */
   private settling = 0;
   private readonly maxSettling: number;
+  /** Messages delivered ahead of their scheduled time, admitted to the dispatcher when due. */
+  private readonly early = new DueHold<Held>((items) => {
+    for (const h of items) this.admit(h);
+  });
 
   constructor(
     @Inject(JOB_RUNTIME_OPTIONS) private readonly options: JobRuntimeOptions,
@@ -305,6 +316,7 @@ export class JobRuntime implements OnModuleInit, OnApplicationBootstrap, BeforeA
     const ackWait = Math.min(...this.options.consumers.map((c) => c.ackWaitMs ?? this.config.ackWaitMs));
     this.heartbeat = setInterval(() => {
       for (const w of this.dispatcher.all()) w.item.msg.working();
+      for (const h of this.early.all()) h.msg.working();
     }, Math.max(250, ackWait / 2));
     this.log.info({ consumers: this.options.consumers.map((c) => c.durable), slots: this.slots }, 'job runtime started');
   }
@@ -322,6 +334,8 @@ export class JobRuntime implements OnModuleInit, OnApplicationBootstrap, BeforeA
       }
     }
     for (const w of this.dispatcher.remove(() => true)) this.defer(w.item.msg, 0, w.job, 'stopping');
+    const now = Date.now();
+    for (const { dueAt, item } of this.early.drain()) this.defer(item.msg, Math.max(0, dueAt - now), item.spec.name, 'stopping');
     const deadline = Date.now() + this.config.shutdownGraceMs;
     while ((this.dispatcher.inFlight > 0 || this.settling > 0) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     if (this.dispatcher.inFlight > 0) this.log.warn({ running: this.dispatcher.inFlight }, 'job handlers still running at the end of the grace period');
@@ -329,9 +343,9 @@ export class JobRuntime implements OnModuleInit, OnApplicationBootstrap, BeforeA
     this.control.stop();
   }
 
-  /** Handlers running and messages waiting in this process. */
-  stats(): { running: number; waiting: number } {
-    return { running: this.dispatcher.inFlight, waiting: this.dispatcher.waiting };
+  /** Handlers running, messages waiting for a slot, and messages held until their scheduled time, in this process. */
+  stats(): { running: number; waiting: number; early: number } {
+    return { running: this.dispatcher.inFlight, waiting: this.dispatcher.waiting, early: this.early.size };
   }
 
   private defer(msg: JsMsg, delayMs: number, job: string, reason: DeferralReason): void {
@@ -359,11 +373,24 @@ export class JobRuntime implements OnModuleInit, OnApplicationBootstrap, BeforeA
       this.log.warn({ job: event.type, consumer: declaration.durable }, 'no handler for this job here; deferring it');
       return this.defer(msg, 60_000, 'unknown', 'no_handler');
     }
+    const held: Held = { msg, event, declaration, spec };
+    // A job never starts before its scheduled time: one delivered early waits here, not in a slot.
+    const { scheduledFor } = jobMessageOf(event, msg);
+    const early = scheduledFor ? scheduledFor.getTime() - Date.now() : 0;
+    if (early > MAX_EARLY_HOLD_MS) return this.defer(msg, early, spec.name, 'not_due');
+    if (early > 0) return this.early.hold(scheduledFor!.getTime(), held);
+    this.admit(held);
+  }
+
+  /** Offers a due message to the dispatcher (or hands it back: paused, tenant buffer full). */
+  private admit(held: Held): void {
+    const { msg, event, spec } = held;
+    if (this.stopping) return this.defer(msg, 0, spec.name, 'stopping');
     const priority = priorityOf(msg.subject);
     if (this.control.isPaused(spec.name) || this.control.isQueuePaused(priority)) return this.defer(msg, this.config.jobs.pausedRecheckMs, spec.name, 'paused');
     const { companyId } = jobMessageOf(event);
-    const held: Waiting<Held> = { item: { msg, event, declaration, spec }, job: spec.name, tenant: companyId ?? '', priority };
-    if (!this.dispatcher.offer(held)) return this.defer(msg, deferDelay(msg.info.deliveryCount), spec.name, 'tenant_full');
+    const waiting: Waiting<Held> = { item: held, job: spec.name, tenant: companyId ?? '', priority };
+    if (!this.dispatcher.offer(waiting)) return this.defer(msg, deferDelay(msg.info.deliveryCount), spec.name, 'tenant_full');
     this.pump();
   }
 

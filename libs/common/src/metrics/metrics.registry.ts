@@ -43,7 +43,7 @@ export class MetronomeMetrics {
   });
   readonly jobDeferrals = new Counter({
     name: 'metronome_job_deferrals_total',
-    help: 'Job messages handed back to the stream without an attempt, by reason (tenant_full, paused, no_handler, stopping, database_unavailable)',
+    help: 'Job messages handed back to the stream without an attempt, by reason (tenant_full, paused, no_handler, stopping, database_unavailable, not_due)',
     labelNames: ['job', 'reason'] as const,
     registers: [this.registry],
   });
