@@ -26,7 +26,7 @@ import { DataSource } from 'typeorm';
 import { CONSUMER_DECLARATIONS, DueHold, provision, STREAM_DECLARATIONS, STREAMS, type ConsumerDeclaration } from '../libs/common/src/index.js';
 import { MIGRATIONS } from '../migrations/index.js';
 import { freePort, sleep } from './bench/infra.js';
-import { latenessConsumers, startRuntimeHandler } from './bench/lateness-runtime.js';
+import { latenessConsumers, START_WRITES, startRuntimeHandler } from './bench/lateness-runtime.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const NATS_SERVER = '/usr/sbin/nats-server';
@@ -270,6 +270,10 @@ async function main(): Promise<void> {
       load_average: (await import('node:os')).loadavg().map((x) => Math.round(x * 100) / 100),
       handler: HANDLER === 'runtime' ? `job runtime, @JobHandler, ${CONCURRENCY} slots` : 'JetStream consumer',
       delivered_early: HANDLER === 'runtime' ? undefined : early,
+      start_writes:
+        HANDLER === 'runtime'
+          ? { batches: START_WRITES.batches, rows_each: Math.round(START_WRITES.rows / Math.max(1, START_WRITES.batches)), ms_each: Math.round(START_WRITES.ms / Math.max(1, START_WRITES.batches)), max_ms: Math.round(START_WRITES.maxMs) }
+          : undefined,
       measured:
         HANDLER === 'runtime'
           ? 'due time (occurrence instant) to a @JobHandler starting in the job runtime (hold until due, dispatcher, job_runs start write), same host clock'

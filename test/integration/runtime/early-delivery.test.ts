@@ -42,6 +42,32 @@ describe('job runtime: a job delivered before its scheduled time', () => {
     expect(await deferrals(worker, 'not_due')).toBe(0);
   });
 
+  it('a planned run (a job_runs row, as the scheduler writes) read while it waited starts on time, counts each attempt once and records its outcome', async () => {
+    const at = new Date(Date.now() + 2_000);
+    const runs = [
+      { id: 'planned-ok', job: JOB.work, payload: { label: 'planned' } },
+      { id: 'planned-retry', job: JOB.slow, payload: { label: 'planned', overrunAttempts: 1 } },
+    ];
+    for (const r of runs) {
+      await h.database.query(
+        `INSERT INTO job_runs (id, job, queue, company_id, state, attempts, max_attempts, payload, scheduled_for) VALUES ($1, $2, 'normal', 'a', 'queued', 0, 3, $3, $4)`,
+        [r.id, r.job, JSON.stringify(r.payload), at],
+      );
+      await h.publish(r.job, r.payload, { runId: r.id, companyId: 'a', scheduledFor: at });
+    }
+    await waitFor(() => worker.get(JobRuntime).stats().early === 2, { what: 'two planned runs held' });
+    const done = () => h.database.query<{ id: string; state: string; attempts: number; started_at: Date; finished_at: Date | null }>(
+      `SELECT id, state, attempts, started_at, finished_at FROM job_runs WHERE id LIKE 'planned-%' ORDER BY id`,
+    );
+    await waitFor(async () => (await done()).every((r) => r.state === 'succeeded'), { what: 'both planned runs succeeded', timeoutMs: 15_000 });
+    const [ok, retried] = await done();
+    expect(ok).toMatchObject({ id: 'planned-ok', attempts: 1 });
+    expect(retried).toMatchObject({ id: 'planned-retry', attempts: 2 });
+    const starts = await h.log(`label = 'planned' AND kind = 'start'`);
+    expect(starts.map((s) => [s.run_id, s.attempt]).sort()).toEqual([['planned-ok', 1], ['planned-retry', 1], ['planned-retry', 2]]);
+    for (const s of starts) expect(s.at.getTime()).toBeGreaterThanOrEqual(at.getTime());
+  });
+
   it(`one due more than ${MAX_EARLY_HOLD_MS / 1000} s ahead goes back to the stream until then, and still runs once, on time`, async () => {
     const at = new Date(Date.now() + MAX_EARLY_HOLD_MS + 2_000);
     await h.publish(JOB.work, { label: 'far' }, { runId: 'far-1', companyId: 'a', scheduledFor: at });

@@ -26,6 +26,16 @@ export interface StartedRun {
   options: Partial<JobOptions> | null;
 }
 
+/** A run as stored, before this attempt: read ahead for a job delivered early. */
+export interface StoredRun {
+  id: string;
+  /** Attempts made so far. */
+  attempts: number;
+  maxAttempts: number;
+  state: RunState;
+  options: Partial<JobOptions> | null;
+}
+
 export interface RunSettlement {
   id: string;
   state: RunState;
@@ -97,6 +107,16 @@ export class JobRunsRepository {
         runs.map((r) => iso(r.scheduledFor)),
         runs.map((r) => iso(r.startedAt)),
       ],
+    );
+    return rows.map((r) => ({ id: r.id, attempts: r.attempts, maxAttempts: r.max_attempts, state: r.state, options: r.options }));
+  }
+
+  /** Runs as stored (those that exist), one indexed read for many ids. */
+  async peek(ids: string[]): Promise<StoredRun[]> {
+    if (ids.length === 0) return [];
+    const rows: { id: string; attempts: number; max_attempts: number; state: RunState; options: Partial<JobOptions> | null }[] = await this.dataSource.query(
+      'SELECT id, attempts, max_attempts, state, options FROM job_runs WHERE id = ANY($1::text[])',
+      [ids],
     );
     return rows.map((r) => ({ id: r.id, attempts: r.attempts, maxAttempts: r.max_attempts, state: r.state, options: r.options }));
   }

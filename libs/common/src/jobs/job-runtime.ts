@@ -28,7 +28,7 @@ import { DueHold } from './due-hold.js';
 import { JobControl } from './job-control.js';
 import { JobDispatcher, type Waiting } from './job-dispatcher.js';
 import { jobHandlerMetadata, type JobContext, type JobHandlerFn, type JobHandlerMetadata, type JobHandlerOptions } from './job-handler.decorator.js';
-import type { StartedRun } from './job-runs.repository.js';
+import type { RunStart, StartedRun, StoredRun } from './job-runs.repository.js';
 import type { RunResult, RunState } from './job.types.js';
 import { RunRecorder } from './run-recorder.js';
 import { DurabilityHooks } from './durability/durability.service.js';
@@ -95,6 +95,8 @@ interface Held {
   event: CloudEvent;
   declaration: ConsumerDeclaration;
   spec: JobSpec;
+  /** For a job delivered early: its run as stored, read while it waited. */
+  stored?: Promise<StoredRun | undefined>;
 }
 
 interface Started {
@@ -118,6 +120,8 @@ export class RunBook {
   readonly specs = new Map<string, JobSpec>();
   readonly outcomes = new Map<string, Outcome>();
   readonly priorities = new Map<string, Priority>();
+  /** Start writes still in flight for runs whose handler already started; the outcome waits for them. */
+  readonly startWrites = new Map<string, Promise<void>>();
 }
 
 type DeferralReason = 'tenant_full' | 'paused' | 'no_handler' | 'stopping' | 'database_unavailable' | 'not_due';
@@ -378,7 +382,11 @@ export class JobRuntime implements OnModuleInit, OnApplicationBootstrap, BeforeA
     const { scheduledFor } = jobMessageOf(event, msg);
     const early = scheduledFor ? scheduledFor.getTime() - Date.now() : 0;
     if (early > MAX_EARLY_HOLD_MS) return this.defer(msg, early, spec.name, 'not_due');
-    if (early > 0) return this.early.hold(scheduledFor!.getTime(), held);
+    if (early > 0) {
+      // Read its run meanwhile, so at the due instant the handler need not wait for Postgres.
+      held.stored = this.recorder.peek(event.id).catch(() => undefined);
+      return this.early.hold(scheduledFor!.getTime(), held);
+    }
     this.admit(held);
   }
 
@@ -432,7 +440,7 @@ export class JobRuntime implements OnModuleInit, OnApplicationBootstrap, BeforeA
     };
     try {
       const { payload, scheduledFor, companyId } = jobMessageOf(event, msg);
-      const run = await this.recorder.start({
+      const start: RunStart = {
         id: event.id,
         job: spec.name,
         priority: w.priority,
@@ -441,7 +449,8 @@ export class JobRuntime implements OnModuleInit, OnApplicationBootstrap, BeforeA
         payload,
         scheduledFor: scheduledFor ?? new Date(event.time),
         startedAt: new Date(),
-      });
+      };
+      const run = (w.item.stored && (await this.startAhead(await w.item.stored, start))) || (await this.recorder.start(start));
       const ackWaitMs = declaration.ackWaitMs ?? this.config.ackWaitMs;
       this.started.set(msg, { run, spec, priority: w.priority, payload, scheduledFor, ackWaitMs, release });
       this.book.priorities.set(event.id, w.priority);
@@ -453,6 +462,7 @@ export class JobRuntime implements OnModuleInit, OnApplicationBootstrap, BeforeA
       this.defer(msg, backoffDelay(spec.backoff, 1), spec.name, 'database_unavailable');
     } finally {
       this.book.priorities.delete(event.id);
+      this.book.startWrites.delete(event.id);
       if (early) this.settling--;
       if (held) {
         held = false;
@@ -460,6 +470,28 @@ export class JobRuntime implements OnModuleInit, OnApplicationBootstrap, BeforeA
       }
       this.pump();
     }
+  }
+
+  /**
+   * A job delivered early whose run was read while it waited starts without
+   * waiting for its start write (a 1,000-row write at one instant takes tens of
+   * ms): the attempt is the stored count plus one, the write goes out now and
+   * the outcome waits for it (RunHistoryObserver). Undefined (start the usual
+   * way) when the run has no row yet, is finished, or is running elsewhere.
+   */
+  private startAhead(stored: StoredRun | undefined, start: RunStart): StartedRun | undefined {
+    if (!stored || stored.state === 'running' || TERMINAL.includes(stored.state)) return undefined;
+    const expected = stored.attempts + 1;
+    this.book.startWrites.set(
+      start.id,
+      this.recorder.start(start).then(
+        (r) => {
+          if (r.attempts !== expected) this.log.warn({ runId: start.id, job: start.job, expected, recorded: r.attempts }, 'run changed while its job waited to start');
+        },
+        (e: unknown) => this.log.error({ runId: start.id, job: start.job, error: errorText(e) }, 'could not record the start of a run already running'),
+      ),
+    );
+    return { id: stored.id, attempts: expected, maxAttempts: stored.maxAttempts, state: 'running', options: stored.options };
   }
 
   /** The handler registered on the transport: runs after the envelope passed its contract. */
@@ -592,6 +624,8 @@ export class RunHistoryObserver implements SettlementObserver {
         state = 'dead';
     }
     const finished = state === 'retrying' || state === 'queued' ? null : new Date();
+    // The outcome is written after the start (its attempt guard needs the counted attempt).
+    await this.book.startWrites.get(runId);
     const stored = {
       status: result?.status ?? (state === 'succeeded' ? 'success' : 'failure'),
       durationMs: Math.round(s.durationMs),

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Batcher } from '../util/batcher.js';
-import { JobRunsRepository, type RunProgress, type RunSettlement, type RunStart, type StartedRun } from './job-runs.repository.js';
+import { JobRunsRepository, type RunProgress, type RunSettlement, type RunStart, type StartedRun, type StoredRun } from './job-runs.repository.js';
 
 /** Batches one stream of writes may have in flight at once (each holds one pool connection for one statement). */
 export const RECORDER_FLUSHES_IN_FLIGHT = 4;
@@ -104,8 +104,16 @@ export class RunRecorder {
   private readonly starts: OverlappingBatcher<RunStart, StartedRun>;
   private readonly settlements: OverlappingBatcher<RunSettlement, void>;
   private readonly progressReports: Batcher<RunProgress>;
+  private readonly peeks: OverlappingBatcher<string, StoredRun | undefined>;
 
   constructor(private readonly runs: JobRunsRepository) {
+    this.peeks = new OverlappingBatcher(
+      async (ids) => {
+        const rows = new Map((await this.runs.peek(ids)).map((r) => [r.id, r]));
+        return ids.map((id) => rows.get(id));
+      },
+      { maxItems: 1_000, maxDelayMs: 5, inFlight: 2 },
+    );
     this.starts = new OverlappingBatcher(
       async (batch) => {
         const rows = new Map((await this.runs.start(batch)).map((r) => [r.id, r]));
@@ -133,6 +141,11 @@ export class RunRecorder {
   /** Counts the attempt and marks the run running; resolves with the run as stored. */
   start(run: RunStart): Promise<StartedRun> {
     return this.starts.add(run);
+  }
+
+  /** The run as stored now (undefined when it has no row), read in batches. */
+  peek(id: string): Promise<StoredRun | undefined> {
+    return this.peeks.add(id);
   }
 
   settle(settlement: RunSettlement): Promise<void> {
