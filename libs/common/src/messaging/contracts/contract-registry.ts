@@ -1,6 +1,7 @@
 import { plainToInstance } from 'class-transformer';
 import { validate, type ValidationError } from 'class-validator';
 import { InvalidPayloadError } from '../errors.js';
+import { compileContract, type CompiledCheck } from './compiled-contract.js';
 
 export type ContractClass<T = object> = new (...args: never[]) => T;
 
@@ -15,6 +16,7 @@ function flatten(errors: ValidationError[], prefix = ''): string[] {
 /** Maps each message type to the one class its payload must satisfy. */
 export class ContractRegistry {
   private readonly contracts = new Map<string, ContractClass>();
+  private readonly compiled = new Map<ContractClass, CompiledCheck | undefined>();
 
   constructor(entries: Record<string, ContractClass> = {}) {
     for (const [type, cls] of Object.entries(entries)) this.register(type, cls);
@@ -24,6 +26,7 @@ export class ContractRegistry {
     const existing = this.contracts.get(type);
     if (existing && existing !== cls) throw new Error(`two contracts for message type "${type}": ${existing.name} and ${cls.name}`);
     this.contracts.set(type, cls);
+    if (!this.compiled.has(cls)) this.compiled.set(cls, compileContract(cls));
   }
 
   has(type: string): boolean {
@@ -36,6 +39,12 @@ export class ContractRegistry {
     if (!cls) throw new InvalidPayloadError(`no contract is registered for message type "${type}"`);
     if (typeof data !== 'object' || data === null || Array.isArray(data)) {
       throw new InvalidPayloadError(`payload of "${type}" must be a JSON object`);
+    }
+    const fast = this.compiled.get(cls);
+    if (fast) {
+      // No class-transformer metadata: plainToInstance would make the same copy.
+      const copy = Object.assign(new (cls as new () => T)(), data);
+      if (fast(copy as Record<string, unknown>)) return copy;
     }
     const instance = plainToInstance(cls as new () => T, data);
     const errors = await validate(instance, { forbidUnknownValues: true, whitelist: false });
