@@ -95,6 +95,8 @@ export interface WorkerReport {
   burn: { firstStart: number; lastEnd: number; perSecond: number };
   cpu: { userSeconds: number; systemSeconds: number; totalSeconds: number };
   rssPeakMb: number;
+  /** RSS once the worker was ready, before its first job: the process's own floor. */
+  rssReadyMb: number;
   rssNowMb: number;
   heapUsedMb: number;
   notes: string[];
@@ -180,7 +182,7 @@ export class Tally {
     return { expected, done, missing: expected - done, duplicated: this.duplicated[phase], failedAttempts: this.failed[phase] };
   }
 
-  report(system: SystemName, notes: string[]): WorkerReport {
+  report(system: SystemName, notes: string[], rssReadyMb = NaN): WorkerReport {
     const cpu = process.cpuUsage();
     const mem = process.memoryUsage();
     const phases = Object.fromEntries(PHASES.map((p) => [p, this.stats(p)])) as Record<Phase, PhaseStats>;
@@ -193,6 +195,7 @@ export class Tally {
       burn: { firstStart: this.burnFirstStart, lastEnd: this.burnLastEnd, perSecond: burnSeconds > 0 ? phases.burn.done / burnSeconds : NaN },
       cpu: { userSeconds: cpu.user / 1e6, systemSeconds: cpu.system / 1e6, totalSeconds: (cpu.user + cpu.system) / 1e6 },
       rssPeakMb: peakRssMb(),
+      rssReadyMb,
       rssNowMb: mem.rss / 1024 / 1024,
       heapUsedMb: mem.heapUsed / 1024 / 1024,
       notes,

@@ -279,13 +279,13 @@ async function benchSystem(system: SystemName, plan: Plan, profileDir?: string):
       backlog_before_worker: backlogBefore,
       backlog_after: backlogAfter,
       history_final: historyFinal,
-      worker: { cpu: report.cpu, rss_peak_mb: report.rssPeakMb, rss_end_mb: report.rssNowMb, heap_used_mb: report.heapUsedMb, notes: report.notes },
+      worker: { cpu: report.cpu, rss_peak_mb: report.rssPeakMb, rss_ready_mb: report.rssReadyMb, rss_end_mb: report.rssNowMb, heap_used_mb: report.heapUsedMb, notes: report.notes },
       load_average_1m: { before: round(loadBefore, 2), after: round(loadavg()[0], 2) },
       how: sut.describe,
       durability: sut.durability,
     };
     log(
-      `${system}: burn-down ${r.burndown_per_s}/s, p50/p95/p99 ${r.latency_p50_ms}/${r.latency_p95_ms}/${r.latency_p99_ms} ms, retry p99 ${r.retry_latency_p99_ms} ms, cpu ${r.cpu_seconds} s, rss ${r.rss_mb} MB, missing ${missing}, duplicated ${duplicated}`,
+      `${system}: burn-down ${r.burndown_per_s}/s, p50/p95/p99 ${r.latency_p50_ms}/${r.latency_p95_ms}/${r.latency_p99_ms} ms, retry p99 ${r.retry_latency_p99_ms} ms, cpu ${r.cpu_seconds} s, rss ${r.rss_mb} MB (ready ${Math.round(report.rssReadyMb)} MB), missing ${missing}, duplicated ${duplicated}`,
     );
     return r;
   } finally {

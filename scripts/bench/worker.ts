@@ -33,12 +33,13 @@ process.on('disconnect', () => {
 
 start()
   .then((worker) => {
+    const rssReadyMb = process.memoryUsage().rss / 1024 / 1024;
     process.on('message', (m: ToWorker) => {
       if (m.cmd === 'stats') {
         send({ type: 'stats', phases: { warm: tally.stats('warm'), burn: tally.stats('burn'), steady: tally.stats('steady'), retry: tally.stats('retry') } });
       } else if (m.cmd === 'report') {
         if (process.env.BENCH_HEAP_SNAPSHOT) writeHeapSnapshot(process.env.BENCH_HEAP_SNAPSHOT);
-        send({ type: 'report', report: tally.report(system, worker.notes) });
+        send({ type: 'report', report: tally.report(system, worker.notes, rssReadyMb) });
       } else if (m.cmd === 'stop') {
         stopping = true;
         // process.exit writes a --cpu-prof profile when one was asked for.
