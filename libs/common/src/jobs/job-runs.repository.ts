@@ -58,6 +58,8 @@ export interface RunProgress {
   message: string | null;
 }
 
+type StartedRow = { id: string; attempts: number; max_attempts: number; state: RunState; options: Partial<JobOptions> | null };
+
 const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
 const json = (v: unknown): string | null => (v === null || v === undefined ? null : JSON.stringify(v));
 
@@ -84,7 +86,30 @@ export class JobRunsRepository {
   async start(input: RunStart[]): Promise<StartedRun[]> {
     if (input.length === 0) return [];
     const runs = byId(input);
-    const rows: { id: string; attempts: number; max_attempts: number; state: RunState; options: Partial<JobOptions> | null }[] = await this.dataSource.query(
+    // Runs planned through the outbox already have their row: one UPDATE, no payloads shipped.
+    const updated = affectedRows<StartedRow>(await this.dataSource.query(
+      `UPDATE job_runs r SET
+         state = CASE WHEN r.state IN ('succeeded', 'failed', 'dead', 'cancelled') THEN r.state ELSE 'running' END,
+         attempts = CASE WHEN r.state IN ('succeeded', 'failed', 'dead', 'cancelled') THEN r.attempts ELSE r.attempts + 1 END,
+         started_at = CASE WHEN r.state IN ('succeeded', 'failed', 'dead', 'cancelled') THEN r.started_at ELSE v.started_at END,
+         published_at = coalesce(r.published_at, v.started_at),
+         finished_at = CASE WHEN r.state IN ('succeeded', 'failed', 'dead', 'cancelled') THEN r.finished_at ELSE NULL END,
+         updated_at = now()
+         FROM unnest($1::text[], $2::timestamptz[]) AS v(id, started_at),
+              (SELECT id FROM job_runs WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE) l
+        WHERE r.id = v.id AND l.id = v.id
+       RETURNING r.id, r.attempts, r.max_attempts, r.state, r.options`,
+      [runs.map((r) => r.id), runs.map((r) => iso(r.startedAt))],
+    ));
+    const found = new Set(updated.map((r) => r.id));
+    const missing = runs.filter((r) => !found.has(r.id));
+    const inserted = missing.length ? await this.insertStarted(missing) : [];
+    return [...updated, ...inserted].map((r) => ({ id: r.id, attempts: r.attempts, maxAttempts: r.max_attempts, state: r.state, options: r.options }));
+  }
+
+  /** Rows for jobs published without the outbox (or a race with their planner): inserted running, or counted if they appeared meanwhile. */
+  private insertStarted(runs: RunStart[]): Promise<StartedRow[]> {
+    return this.dataSource.query(
       `INSERT INTO job_runs AS r (id, job, queue, company_id, priority, state, attempts, max_attempts, payload, scheduled_for, published_at, started_at)
        SELECT t.id, t.job, t.priority, t.company_id, t.priority, 'running', 1, t.max_attempts, t.payload, t.scheduled_for, t.started_at, t.started_at
          FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::jsonb[], $7::timestamptz[], $8::timestamptz[])
@@ -108,7 +133,6 @@ export class JobRunsRepository {
         runs.map((r) => iso(r.startedAt)),
       ],
     );
-    return rows.map((r) => ({ id: r.id, attempts: r.attempts, maxAttempts: r.max_attempts, state: r.state, options: r.options }));
   }
 
   /** Runs as stored (those that exist), one indexed read for many ids. */
