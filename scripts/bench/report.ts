@@ -251,9 +251,10 @@ Measured, not guessed. Reproduce the profile with
   \`BENCH_HEAP_SNAPSHOT=<file>\`): no leak; the peak is V8 growing the heap
   lazily under the allocation rate. Capping it works and costs latency: with
   \`NODE_OPTIONS=--max-old-space-size=96 --max-semi-space-size=8\` on the
-  worker a quick run peaked at 139 MB, with p99 at 1,000/s 61 ms instead of
-  33–44 ms (more frequent major GCs). For a memory-bound deployment that is the
-  knob; the bench runs Node's defaults.
+  worker a quick run peaked at 139 MB, with p99 at 1,000/s 61 ms where four
+  uncapped quick runs that hour gave 33–44 ms (more frequent major GCs); with
+  only \`--max-old-space-size=96\`, 155 MB and 70 ms. For a memory-bound
+  deployment that is the knob; the bench runs Node's defaults.
 `;
 }
 
