@@ -60,6 +60,21 @@ export interface RunProgress {
 
 type StartedRow = { id: string; attempts: number; max_attempts: number; state: RunState; options: Partial<JobOptions> | null };
 
+/**
+ * What starting an attempt does to an existing row (alias r): counts the
+ * attempt and marks it running, unless the run already finished, which is left
+ * as it is (and returned with its state).
+ */
+function startAssignments(startedAt: string): string {
+  const finished = `r.state IN ('succeeded', 'failed', 'dead', 'cancelled')`;
+  return `state = CASE WHEN ${finished} THEN r.state ELSE 'running' END,
+         attempts = CASE WHEN ${finished} THEN r.attempts ELSE r.attempts + 1 END,
+         started_at = CASE WHEN ${finished} THEN r.started_at ELSE ${startedAt} END,
+         published_at = coalesce(r.published_at, ${startedAt}),
+         finished_at = CASE WHEN ${finished} THEN r.finished_at ELSE NULL END,
+         updated_at = now()`;
+}
+
 const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
 const json = (v: unknown): string | null => (v === null || v === undefined ? null : JSON.stringify(v));
 
@@ -88,13 +103,7 @@ export class JobRunsRepository {
     const runs = byId(input);
     // Runs planned through the outbox already have their row: one UPDATE, no payloads shipped.
     const updated = affectedRows<StartedRow>(await this.dataSource.query(
-      `UPDATE job_runs r SET
-         state = CASE WHEN r.state IN ('succeeded', 'failed', 'dead', 'cancelled') THEN r.state ELSE 'running' END,
-         attempts = CASE WHEN r.state IN ('succeeded', 'failed', 'dead', 'cancelled') THEN r.attempts ELSE r.attempts + 1 END,
-         started_at = CASE WHEN r.state IN ('succeeded', 'failed', 'dead', 'cancelled') THEN r.started_at ELSE v.started_at END,
-         published_at = coalesce(r.published_at, v.started_at),
-         finished_at = CASE WHEN r.state IN ('succeeded', 'failed', 'dead', 'cancelled') THEN r.finished_at ELSE NULL END,
-         updated_at = now()
+      `UPDATE job_runs r SET ${startAssignments('v.started_at')}
          FROM unnest($1::text[], $2::timestamptz[]) AS v(id, started_at),
               (SELECT id FROM job_runs WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE) l
         WHERE r.id = v.id AND l.id = v.id
@@ -114,13 +123,7 @@ export class JobRunsRepository {
        SELECT t.id, t.job, t.priority, t.company_id, t.priority, 'running', 1, t.max_attempts, t.payload, t.scheduled_for, t.started_at, t.started_at
          FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::jsonb[], $7::timestamptz[], $8::timestamptz[])
            AS t(id, job, priority, company_id, max_attempts, payload, scheduled_for, started_at)
-       ON CONFLICT (id) DO UPDATE SET
-         state = CASE WHEN r.state IN ('succeeded', 'failed', 'dead', 'cancelled') THEN r.state ELSE 'running' END,
-         attempts = CASE WHEN r.state IN ('succeeded', 'failed', 'dead', 'cancelled') THEN r.attempts ELSE r.attempts + 1 END,
-         started_at = CASE WHEN r.state IN ('succeeded', 'failed', 'dead', 'cancelled') THEN r.started_at ELSE EXCLUDED.started_at END,
-         published_at = coalesce(r.published_at, EXCLUDED.published_at),
-         finished_at = CASE WHEN r.state IN ('succeeded', 'failed', 'dead', 'cancelled') THEN r.finished_at ELSE NULL END,
-         updated_at = now()
+       ON CONFLICT (id) DO UPDATE SET ${startAssignments('EXCLUDED.started_at')}
        RETURNING r.id, r.attempts, r.max_attempts, r.state, r.options`,
       [
         runs.map((r) => r.id),
