@@ -8,6 +8,7 @@ export * from './database/typeorm-options.js';
 export * from './dead-letters/dead-letter.entity.js';
 export * from './dead-letters/dead-letter.repository.js';
 export * from './logging/logger.js';
+export * from './logging/lazy-logger.js';
 export * from './logging/logging.module.js';
 export * from './messaging/backoff.js';
 export * from './messaging/cloud-event.js';

@@ -13,6 +13,7 @@ import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.schema.js';
 import { ROOT_LOGGER } from '../logging/logging.module.js';
 import type { Logger } from '../logging/logger.js';
+import { lazyLogger } from '../logging/lazy-logger.js';
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from '../messaging/backoff.js';
 import { MAX_ENVELOPE_BYTES, parseCloudEvent, type CloudEvent } from '../messaging/cloud-event.js';
 import { ContractRegistry } from '../messaging/contracts/contract-registry.js';
@@ -93,6 +94,8 @@ interface JobSpec {
 interface Held {
   msg: JsMsg;
   event: CloudEvent;
+  /** Its payload, scheduled time and tenant, read from the envelope once. */
+  parts: JobMessageParts;
   declaration: ConsumerDeclaration;
   spec: JobSpec;
   /** For a job delivered early: its run as stored, read while it waited. */
@@ -148,15 +151,23 @@ function subjectMatches(filter: string, subject: string): boolean {
 }
 
 /** The payload and scheduled time of a job message, whether it is a JobMessage or a bare payload. */
-export function jobMessageOf(event: CloudEvent, msg?: JsMsg): { payload: unknown; scheduledFor?: Date; companyId?: string } {
+export function jobMessageOf(event: CloudEvent, msg?: JsMsg): JobMessageParts {
   const data = event.data as Record<string, unknown> | null;
-  const header = msg?.headers?.get(HEADERS.scheduledFor) || undefined;
+  // Headers are decoded on first access: read them only when the body does not say.
+  const header = () => msg?.headers?.get(HEADERS.scheduledFor) || undefined;
   const companyId = event.companyid ?? (typeof data?.companyId === 'string' ? data.companyId : undefined);
   if (data && typeof data === 'object' && typeof data.runId === 'string' && 'payload' in data) {
-    const at = typeof data.scheduledFor === 'string' ? data.scheduledFor : header;
+    const at = typeof data.scheduledFor === 'string' ? data.scheduledFor : header();
     return { payload: data.payload, scheduledFor: at ? new Date(at) : undefined, companyId };
   }
-  return { payload: data, scheduledFor: header ? new Date(header) : undefined, companyId };
+  const at = header();
+  return { payload: data, scheduledFor: at ? new Date(at) : undefined, companyId };
+}
+
+export interface JobMessageParts {
+  payload: unknown;
+  scheduledFor?: Date;
+  companyId?: string;
 }
 
 /**
@@ -377,9 +388,10 @@ export class JobRuntime implements OnModuleInit, OnApplicationBootstrap, BeforeA
       this.log.warn({ job: event.type, consumer: declaration.durable }, 'no handler for this job here; deferring it');
       return this.defer(msg, 60_000, 'unknown', 'no_handler');
     }
-    const held: Held = { msg, event, declaration, spec };
+    const parts = jobMessageOf(event, msg);
+    const held: Held = { msg, event, parts, declaration, spec };
     // A job never starts before its scheduled time: one delivered early waits here, not in a slot.
-    const { scheduledFor } = jobMessageOf(event, msg);
+    const { scheduledFor } = parts;
     const early = scheduledFor ? scheduledFor.getTime() - Date.now() : 0;
     if (early > MAX_EARLY_HOLD_MS) return this.defer(msg, early, spec.name, 'not_due');
     if (early > 0) {
@@ -392,12 +404,11 @@ export class JobRuntime implements OnModuleInit, OnApplicationBootstrap, BeforeA
 
   /** Offers a due message to the dispatcher (or hands it back: paused, tenant buffer full). */
   private admit(held: Held): void {
-    const { msg, event, spec } = held;
+    const { msg, spec } = held;
     if (this.stopping) return this.defer(msg, 0, spec.name, 'stopping');
     const priority = priorityOf(msg.subject);
     if (this.control.isPaused(spec.name) || this.control.isQueuePaused(priority)) return this.defer(msg, this.config.jobs.pausedRecheckMs, spec.name, 'paused');
-    const { companyId } = jobMessageOf(event);
-    const waiting: Waiting<Held> = { item: held, job: spec.name, tenant: companyId ?? '', priority };
+    const waiting: Waiting<Held> = { item: held, job: spec.name, tenant: held.parts.companyId ?? '', priority };
     if (!this.dispatcher.offer(waiting)) return this.defer(msg, deferDelay(msg.info.deliveryCount), spec.name, 'tenant_full');
     this.pump();
   }
@@ -439,7 +450,7 @@ export class JobRuntime implements OnModuleInit, OnApplicationBootstrap, BeforeA
       this.pump();
     };
     try {
-      const { payload, scheduledFor, companyId } = jobMessageOf(event, msg);
+      const { payload, scheduledFor, companyId } = w.item.parts;
       const start: RunStart = {
         id: event.id,
         job: spec.name,
@@ -509,7 +520,7 @@ export class JobRuntime implements OnModuleInit, OnApplicationBootstrap, BeforeA
     // Sensitive fields are decrypted here, for the handler only (docs/durability.md).
     const durable = await this.durability.prepare({
       runId, job: spec.name, companyId, attempt: run.attempts, scheduledFor: info.scheduledFor, payload: info.payload, event: ctx.event,
-      logger: this.log.child({ runId, job: spec.name, companyId, attempt: run.attempts }),
+      logger: lazyLogger(() => this.log.child({ runId, job: spec.name, companyId, attempt: run.attempts })),
     });
     let payload: unknown;
     try {

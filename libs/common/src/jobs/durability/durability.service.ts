@@ -1,6 +1,7 @@
 import { Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import { containsEncrypted, FieldEncryption, isEncrypted, REDACTED, sensitivePath, sensitiveFieldsOf } from '../../crypto/field-cipher.js';
 import type { Logger } from '../../logging/logger.js';
+import { lazyLogger } from '../../logging/lazy-logger.js';
 import type { CloudEvent } from '../../messaging/cloud-event.js';
 import { errorText } from '../../messaging/errors.js';
 import { FlowCoordinator } from '../chains/flow-coordinator.js';
@@ -100,7 +101,7 @@ export class DurabilityHooks implements OnApplicationBootstrap {
     const spec = this.specs.get(input.job);
     const sensitive = spec?.sensitive ?? [];
     const payload = containsEncrypted(input.payload) ? this.cipher.decryptDeep(input.payload) : input.payload;
-    const logger = sensitive.length ? input.logger.child({}, { redact: { paths: redactPaths(sensitive), censor: REDACTED } }) : input.logger;
+    const logger = sensitive.length ? lazyLogger(() => input.logger.child({}, { redact: { paths: redactPaths(sensitive), censor: REDACTED } })) : input.logger;
     const codec: StepCodec | undefined = sensitive.length && this.cipher.enabled
       ? { encode: (v) => this.cipher.encrypt(v), decode: (v) => (isEncrypted(v) ? this.cipher.decrypt(v) : v) }
       : undefined;
