@@ -104,11 +104,11 @@ export class JobRunsRepository {
     // Runs planned through the outbox already have their row: one UPDATE, no payloads shipped.
     const updated = affectedRows<StartedRow>(await this.dataSource.query(
       `UPDATE job_runs r SET ${startAssignments('v.started_at')}
-         FROM unnest($1::text[], $2::timestamptz[]) AS v(id, started_at),
+         FROM jsonb_to_recordset($2::jsonb) AS v(id text, started_at timestamptz),
               (SELECT id FROM job_runs WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE) l
         WHERE r.id = v.id AND l.id = v.id
        RETURNING r.id, r.attempts, r.max_attempts, r.state, r.options`,
-      [runs.map((r) => r.id), runs.map((r) => iso(r.startedAt))],
+      [runs.map((r) => r.id), JSON.stringify(runs.map((r) => ({ id: r.id, started_at: r.startedAt })))],
     ));
     const found = new Set(updated.map((r) => r.id));
     const missing = runs.filter((r) => !found.has(r.id));
@@ -164,20 +164,26 @@ export class JobRunsRepository {
               attempts = greatest(0, r.attempts + v.attempts_delta),
               progress = CASE WHEN v.state = 'succeeded' THEN 100 ELSE r.progress END,
               updated_at = now()
-         FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::text[], $5::jsonb[], $6::int[], $7::int[])
-           AS v(id, state, finished_at, error, result, attempts_delta, attempt),
+         FROM jsonb_to_recordset($2::jsonb)
+           AS v(id text, state text, finished_at timestamptz, error text, result jsonb, attempts_delta int, attempt int),
               (SELECT id FROM job_runs WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE) l
         WHERE r.id = v.id AND l.id = v.id
           AND NOT (r.state = 'cancelled' AND v.state IN ('retrying', 'queued'))
           AND (v.attempt IS NULL OR r.attempts = v.attempt)`,
       [
         items.map((i) => i.id),
-        items.map((i) => i.state),
-        items.map((i) => iso(i.finishedAt)),
-        items.map((i) => i.error),
-        items.map((i) => json(i.result)),
-        items.map((i) => i.attemptsDelta),
-        items.map((i) => i.attempt ?? null),
+        // One JSON document for the batch: serialised natively, where seven array literals were built in JS.
+        JSON.stringify(
+          items.map((i) => ({
+            id: i.id,
+            state: i.state,
+            finished_at: i.finishedAt,
+            error: i.error,
+            result: i.result ?? null,
+            attempts_delta: i.attemptsDelta,
+            attempt: i.attempt ?? null,
+          })),
+        ),
       ],
     );
   }

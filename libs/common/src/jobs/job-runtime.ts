@@ -134,8 +134,11 @@ function jobOfSubject(subject: string): string {
   return subject.split('.').slice(2).join('.') || 'unknown';
 }
 
+/** jobs.<priority>.<job>: the priority (normal when the token is not one). */
 function priorityOf(subject: string): Priority {
-  const token = subject.split('.')[1];
+  const start = subject.indexOf('.') + 1;
+  const end = subject.indexOf('.', start);
+  const token = subject.slice(start, end < 0 ? undefined : end);
   return (PRIORITIES as readonly string[]).includes(token) ? (token as Priority) : 'normal';
 }
 

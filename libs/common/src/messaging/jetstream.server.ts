@@ -45,6 +45,7 @@ export interface SettlementObserver {
  * (handlers trust ctx.companyId, the envelope's). Null when they agree.
  */
 export function subjectTenantProblem(subject: string, event: CloudEvent): string | null {
+  if (!subject.startsWith('events.')) return null;
   const tokens = subject.split('.');
   if (tokens[0] !== 'events' || tokens.length < 3) return null;
   if (event.companyid === undefined) return `the event names no tenant (companyid) but its subject names "${tokens[1]}"`;
