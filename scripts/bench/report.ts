@@ -249,12 +249,16 @@ Measured, not guessed. Reproduce the profile with
   prom-client and class-validator loaded; the live heap is ≈ 25 MB of that).
   The live heap after the run is ≈ 34 MB (heap snapshot,
   \`BENCH_HEAP_SNAPSHOT=<file>\`): no leak; the peak is V8 growing the heap
-  lazily under the allocation rate. Capping it works and costs latency: with
-  \`NODE_OPTIONS=--max-old-space-size=96 --max-semi-space-size=8\` on the
-  worker a quick run peaked at 139 MB, with p99 at 1,000/s 61 ms where four
-  uncapped quick runs that hour gave 33–44 ms (more frequent major GCs); with
-  only \`--max-old-space-size=96\`, 155 MB and 70 ms. For a memory-bound
-  deployment that is the knob; the bench runs Node's defaults.
+  lazily under the allocation rate: \`--trace-gc\` shows no major GC between
+  26 MB and 103 MB of old space during the burn-down, because V8 grows its
+  limit up to 4× when GC is cheap. Two knobs, measured in quick runs
+  (\`BENCH_WORKER_NODE_ARGS=\"…\" npm run bench:quick\`, three runs each
+  where noted): \`--heap-growing-percent=50\` peaked at 161–164 MB with
+  burn-down and p99 within the run-to-run spread of the defaults (5,090–6,520/s,
+  p99 34–41 ms); adding \`--max-semi-space-size=8\` reached 141–152 MB but
+  cost ≈ 20 % of the burn-down and raised p99 to 47–65 ms; a hard
+  \`--max-old-space-size=96\` gave 155 MB with p99 70 ms. Below 150 MB on this
+  code means paying in throughput; the bench runs Node's defaults.
 `;
 }
 
@@ -277,7 +281,8 @@ Postgres side by side on one machine in one run (under 10 minutes);
 \`DATABASE_URL\`'s server (default \`postgres://postgres@127.0.0.1:5432\`) and Redis on
 127.0.0.1:6379 (started if nothing answers). \`node dist/scripts/bench/run.js --profile\`
 also writes a CPU profile of each worker to \`bench/results/profiles/\`;
-\`--only=metronome,bullmq\` runs a subset (results in \`bench/results/partial.json\`).
+\`--only=metronome,bullmq\` runs a subset (results in \`bench/results/partial.json\`);
+\`BENCH_WORKER_NODE_ARGS="--trace-gc"\` passes Node/V8 flags to the worker processes only.
 
 Results: [\`results/latest.json\`](results/latest.json), chart
 [\`results/latest.svg\`](results/latest.svg).

@@ -60,7 +60,10 @@ class WorkerProcess {
   stderr = '';
 
   constructor(system: SystemName, env: Record<string, string>, plan: Plan, profileDir?: string) {
-    const execArgv = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${system}-worker.cpuprofile`] : [];
+    const execArgv = [
+      ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${system}-worker.cpuprofile`] : []),
+      ...(process.env.BENCH_WORKER_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
+    ];
     this.child = fork(join(HERE, 'worker.js'), [system], {
       env: { ...process.env, ...env, BENCH_PLAN: JSON.stringify(plan) },
       execArgv,
