@@ -222,7 +222,8 @@ Measured, not guessed. Reproduce the profile with
   above by compiling each payload contract once into one synchronous check (the
   decorators' own validate functions; class-validator only explains failures)
   and by a start write that updates the run's row instead of upserting it with
-  its payload. This run: ${writes || 'see latest.json'}. The worker is
+  its payload, run-history batches sent as one JSON document, a per-run logger
+  built only when used, and each message's envelope read once. This run: ${writes || 'see latest.json'}. The worker is
   CPU-bound: a \`--quick --profile\` run shows it busy 75–100 % of the
   burn-down, sharing 2 CPUs with nats-server, Postgres and the producer; no
   single frame above ≈ 2 % apart from GC (≈ 10 %) and socket writes. Each job is
@@ -242,7 +243,7 @@ Measured, not guessed. Reproduce the profile with
   (\`pg_test_fsync\`); what spreads the tail is those three hops' batching
   windows and the four processes' contention for 2 CPUs. Jobs the scheduler
   plans ahead skip the start-write wait (the run is read while the job waits to
-  be due): 1,000 runs due at one instant start p99 46 ms after it through the
+  be due): 1,000 runs due at one instant start p99 25 ms after it through the
   job runtime (\`npm run bench:lateness -- --handler runtime\`).
 - **Worker RSS (< 150 MB).** The worker is at ${fmt(m.worker.rss_ready_mb)} MB
   RSS once ready, before its first job (Nest, TypeORM, pg, nats.js, pino,
