@@ -1,7 +1,7 @@
 import { Module, type DynamicModule, type Provider, type Type } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { ConfigModule } from './config/config.module.js';
-import { DatabaseModule } from './database/database.module.js';
+import { DATABASE_ENTITIES, DatabaseModule } from './database/database.module.js';
 import type { EntityList } from './database/typeorm-options.js';
 import { DeadLetterEntity } from './dead-letters/dead-letter.entity.js';
 import { DeadLetterRepository } from './dead-letters/dead-letter.repository.js';
@@ -59,8 +59,9 @@ export class MetronomeServiceModule {
         { provide: SERVICE_NAME, useValue: options.service },
         { provide: SERVED_CONSUMERS, useValue: options.consumers },
         { provide: MONITORED_CONSUMERS, useValue: [...options.consumers, ...(options.jobs?.consumers ?? [])] },
+        { provide: DATABASE_ENTITIES, useValue: [DeadLetterEntity, ...(options.entities as Type[])] },
       ],
-      exports: [SERVICE_NAME, SERVED_CONSUMERS, MONITORED_CONSUMERS],
+      exports: [SERVICE_NAME, SERVED_CONSUMERS, MONITORED_CONSUMERS, DATABASE_ENTITIES],
     };
     const shared: Type[] = [
       NatsConnectionService,
@@ -102,7 +103,7 @@ export class MetronomeServiceModule {
         ConfigModule,
         LoggingModule,
         MetricsModule,
-        DatabaseModule.forRoot([DeadLetterEntity, ...(options.entities as Type[])]),
+        DatabaseModule.forRoot(),
         ...(options.jobs ? [DiscoveryModule] : []),
       ],
       controllers: [HealthController],
