@@ -108,7 +108,6 @@ interface Started {
   priority: Priority;
   payload: unknown;
   scheduledFor?: Date;
-  ackWaitMs: number;
   /** Gives the dispatcher slot back once the handler returned (the ack still waits for the outcome's commit). */
   release: () => void;
 }
@@ -188,6 +187,8 @@ export class JobRuntime implements OnModuleInit, OnApplicationBootstrap, BeforeA
   private readonly payloads = new ContractRegistry();
   private readonly started = new WeakMap<JsMsg, Started>();
   private readonly active = new Map<string, AbortController>();
+  /** Messages whose handler is running: the heartbeat keeps their ack wait from running out. */
+  private readonly running = new Set<JetStreamContext>();
   private readonly pulls: ConsumerMessages[] = [];
   private heartbeat?: NodeJS.Timeout;
   private roomWaiters: (() => void)[] = [];
@@ -332,10 +333,12 @@ export class JobRuntime implements OnModuleInit, OnApplicationBootstrap, BeforeA
       })();
     }
     const ackWait = Math.min(...this.options.consumers.map((c) => c.ackWaitMs ?? this.config.ackWaitMs));
+    // One timer for every message this process holds (waiting, early, running), not one per job.
     this.heartbeat = setInterval(() => {
       for (const w of this.dispatcher.all()) w.item.msg.working();
       for (const h of this.early.all()) h.msg.working();
-    }, Math.max(250, ackWait / 2));
+      for (const ctx of this.running) ctx.working();
+    }, Math.max(100, ackWait / 2));
     this.log.info({ consumers: this.options.consumers.map((c) => c.durable), slots: this.slots }, 'job runtime started');
   }
 
@@ -465,8 +468,7 @@ export class JobRuntime implements OnModuleInit, OnApplicationBootstrap, BeforeA
         startedAt: new Date(),
       };
       const run = (w.item.stored && (await this.startAhead(await w.item.stored, start))) || (await this.recorder.start(start));
-      const ackWaitMs = declaration.ackWaitMs ?? this.config.ackWaitMs;
-      this.started.set(msg, { run, spec, priority: w.priority, payload, scheduledFor, ackWaitMs, release });
+      this.started.set(msg, { run, spec, priority: w.priority, payload, scheduledFor, release });
       this.book.priorities.set(event.id, w.priority);
       const perJob: ConsumerDeclaration = { ...declaration, maxAttempts: run.maxAttempts, backoff: run.options?.backoff ?? spec.backoff };
       await this.server.dispatch(perJob, msg, run.attempts, event);
@@ -538,7 +540,7 @@ export class JobRuntime implements OnModuleInit, OnApplicationBootstrap, BeforeA
     const timeoutMs = run.options?.timeoutMs ?? spec.timeoutMs;
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(new JobTimeoutError(timeoutMs)), timeoutMs);
-    const heartbeat = setInterval(() => ctx.working(), Math.max(100, info.ackWaitMs / 2));
+    this.running.add(ctx);
     this.active.set(runId, controller);
     if (this.control.isCancelled(runId)) controller.abort(new CancelledError('cancelled by an operator'));
     const logger = durable.logger;
@@ -587,7 +589,7 @@ export class JobRuntime implements OnModuleInit, OnApplicationBootstrap, BeforeA
       throw e;
     } finally {
       clearTimeout(timer);
-      clearInterval(heartbeat);
+      this.running.delete(ctx);
       durable.done();
       this.active.delete(runId);
       info.release();
