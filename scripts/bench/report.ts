@@ -243,7 +243,7 @@ Measured, not guessed. Reproduce the profile with
   (\`pg_test_fsync\`); what spreads the tail is those three hops' batching
   windows and the four processes' contention for 2 CPUs. Jobs the scheduler
   plans ahead skip the start-write wait (the run is read while the job waits to
-  be due): 1,000 runs due at one instant start p99 25 ms after it through the
+  be due): 1,000 runs due at one instant start p99 25–49 ms after it through the
   job runtime (\`npm run bench:lateness -- --handler runtime\`).
 - **Worker RSS (< 150 MB).** The worker is at ${fmt(m.worker.rss_ready_mb)} MB
   RSS once ready, before its first job (Nest, TypeORM, pg, nats.js, pino,
