@@ -35,6 +35,18 @@ describe('DueHold', () => {
     expect(hold.size).toBe(0);
   });
 
+  it('never releases before the wall clock reaches the instant, even when its timer fires early', () => {
+    let skew = 0;
+    const released: string[][] = [];
+    const hold = new DueHold<string>((items) => released.push(items), () => Date.now() + skew);
+    hold.hold(1_000_100, 'x');
+    skew = -1; // by the time the timer fires, the wall clock reads one ms behind the timer's clock
+    jest.advanceTimersByTime(100);
+    expect(released).toEqual([]);
+    jest.advanceTimersByTime(1);
+    expect(released).toEqual([['x']]);
+  });
+
   it('an instant already past is released on the next turn of the event loop', () => {
     const released: string[][] = [];
     const hold = new DueHold<string>((items) => released.push(items));

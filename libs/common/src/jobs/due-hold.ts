@@ -48,6 +48,12 @@ export class DueHold<T> {
   private release(dueAt: number): void {
     const group = this.groups.get(dueAt);
     if (!group) return;
+    // Timers run on the event loop's monotonic clock, which can be a millisecond ahead of the wall clock.
+    const early = dueAt - this.now();
+    if (early > 0) {
+      group.timer = setTimeout(() => this.release(dueAt), early);
+      return;
+    }
     this.groups.delete(dueAt);
     this.count -= group.items.length;
     this.onDue(group.items);
