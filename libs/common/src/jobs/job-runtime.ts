@@ -108,6 +108,7 @@ interface Started {
   priority: Priority;
   payload: unknown;
   scheduledFor?: Date;
+  companyId?: string;
   /** Gives the dispatcher slot back once the handler returned (the ack still waits for the outcome's commit). */
   release: () => void;
 }
@@ -122,8 +123,6 @@ export class RunBook {
   readonly specs = new Map<string, JobSpec>();
   readonly outcomes = new Map<string, Outcome>();
   readonly priorities = new Map<string, Priority>();
-  /** Start writes still in flight for runs whose handler already started; the outcome waits for them. */
-  readonly startWrites = new Map<string, Promise<void>>();
 }
 
 type DeferralReason = 'tenant_full' | 'paused' | 'no_handler' | 'stopping' | 'database_unavailable' | 'not_due';
@@ -468,7 +467,7 @@ export class JobRuntime implements OnModuleInit, OnApplicationBootstrap, BeforeA
         startedAt: new Date(),
       };
       const run = (w.item.stored && (await this.startAhead(await w.item.stored, start))) || (await this.recorder.start(start));
-      this.started.set(msg, { run, spec, priority: w.priority, payload, scheduledFor, release });
+      this.started.set(msg, { run, spec, priority: w.priority, payload, scheduledFor, companyId, release });
       this.book.priorities.set(event.id, w.priority);
       const perJob: ConsumerDeclaration = { ...declaration, maxAttempts: run.maxAttempts, backoff: run.options?.backoff ?? spec.backoff };
       await this.server.dispatch(perJob, msg, run.attempts, event);
@@ -478,7 +477,6 @@ export class JobRuntime implements OnModuleInit, OnApplicationBootstrap, BeforeA
       this.defer(msg, backoffDelay(spec.backoff, 1), spec.name, 'database_unavailable');
     } finally {
       this.book.priorities.delete(event.id);
-      this.book.startWrites.delete(event.id);
       if (early) this.settling--;
       if (held) {
         held = false;
@@ -492,20 +490,17 @@ export class JobRuntime implements OnModuleInit, OnApplicationBootstrap, BeforeA
    * A job delivered early whose run was read while it waited starts without
    * waiting for its start write (a 1,000-row write at one instant takes tens of
    * ms): the attempt is the stored count plus one, the write goes out now and
-   * the outcome waits for it (RunHistoryObserver). Undefined (start the usual
+   * the outcome waits for it (RunRecorder.startBehind). Undefined (start the usual
    * way) when the run has no row yet, is finished, or is running elsewhere.
    */
   private startAhead(stored: StoredRun | undefined, start: RunStart): StartedRun | undefined {
     if (!stored || stored.state === 'running' || TERMINAL.includes(stored.state)) return undefined;
     const expected = stored.attempts + 1;
-    this.book.startWrites.set(
-      start.id,
-      this.recorder.start(start).then(
-        (r) => {
-          if (r.attempts !== expected) this.log.warn({ runId: start.id, job: start.job, expected, recorded: r.attempts }, 'run changed while its job waited to start');
-        },
-        (e: unknown) => this.log.error({ runId: start.id, job: start.job, error: errorText(e) }, 'could not record the start of a run already running'),
-      ),
+    void this.recorder.startBehind(start).then(
+      (r) => {
+        if (r.attempts !== expected) this.log.warn({ runId: start.id, job: start.job, expected, recorded: r.attempts }, 'run changed while its job waited to start');
+      },
+      (e: unknown) => this.log.error({ runId: start.id, job: start.job, error: errorText(e) }, 'could not record the start of a run already running'),
     );
     return { id: stored.id, attempts: expected, maxAttempts: stored.maxAttempts, state: 'running', options: stored.options };
   }
@@ -521,7 +516,7 @@ export class JobRuntime implements OnModuleInit, OnApplicationBootstrap, BeforeA
       this.book.outcomes.set(runId, { kind: 'skip' });
       return;
     }
-    const companyId = ctx.companyId ?? jobMessageOf(ctx.event).companyId;
+    const companyId = ctx.companyId ?? info.companyId;
     // Sensitive fields are decrypted here, for the handler only (docs/durability.md).
     const durable = await this.durability.prepare({
       runId, job: spec.name, companyId, attempt: run.attempts, scheduledFor: info.scheduledFor, payload: info.payload, event: ctx.event,
@@ -640,8 +635,6 @@ export class RunHistoryObserver implements SettlementObserver {
         state = 'dead';
     }
     const finished = state === 'retrying' || state === 'queued' ? null : new Date();
-    // The outcome is written after the start (its attempt guard needs the counted attempt).
-    await this.book.startWrites.get(runId);
     const stored = {
       status: result?.status ?? (state === 'succeeded' ? 'success' : 'failure'),
       durationMs: Math.round(s.durationMs),

@@ -105,6 +105,8 @@ export class RunRecorder {
   private readonly settlements: OverlappingBatcher<RunSettlement, void>;
   private readonly progressReports: Batcher<RunProgress>;
   private readonly peeks: OverlappingBatcher<string, StoredRun | undefined>;
+  /** Start writes of runs already running (startBehind), by run id. */
+  private readonly pendingStarts = new Map<string, Promise<void>>();
 
   constructor(private readonly runs: JobRunsRepository) {
     this.peeks = new OverlappingBatcher(
@@ -143,12 +145,28 @@ export class RunRecorder {
     return this.starts.add(run);
   }
 
+  /**
+   * The same, for a run whose handler starts without waiting for it: the
+   * run's settlement is written after this start (its attempt guard needs the
+   * counted attempt).
+   */
+  startBehind(run: RunStart): Promise<StartedRun> {
+    const started = this.starts.add(run);
+    const written = started.then(() => undefined, () => undefined);
+    this.pendingStarts.set(run.id, written);
+    void written.then(() => {
+      if (this.pendingStarts.get(run.id) === written) this.pendingStarts.delete(run.id);
+    });
+    return started;
+  }
+
   /** The run as stored now (undefined when it has no row), read in batches. */
   peek(id: string): Promise<StoredRun | undefined> {
     return this.peeks.add(id);
   }
 
-  settle(settlement: RunSettlement): Promise<void> {
+  async settle(settlement: RunSettlement): Promise<void> {
+    await this.pendingStarts.get(settlement.id);
     return this.settlements.add(settlement);
   }
 
