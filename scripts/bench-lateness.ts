@@ -26,7 +26,8 @@ import { DataSource } from 'typeorm';
 import { CONSUMER_DECLARATIONS, DueHold, provision, STREAM_DECLARATIONS, STREAMS, type ConsumerDeclaration } from '../libs/common/src/index.js';
 import { MIGRATIONS } from '../migrations/index.js';
 import { freePort, sleep } from './bench/infra.js';
-import { latenessConsumers, START_WRITES, startRuntimeHandler } from './bench/lateness-runtime.js';
+import { JOB_RUNS_WRITES } from './bench/job-runs-timing.js';
+import { latenessConsumers, startRuntimeHandler } from './bench/lateness-runtime.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const NATS_SERVER = '/usr/sbin/nats-server';
@@ -272,7 +273,7 @@ async function main(): Promise<void> {
       delivered_early: HANDLER === 'runtime' ? undefined : early,
       start_writes:
         HANDLER === 'runtime'
-          ? { batches: START_WRITES.batches, rows_each: Math.round(START_WRITES.rows / Math.max(1, START_WRITES.batches)), ms_each: Math.round(START_WRITES.ms / Math.max(1, START_WRITES.batches)), max_ms: Math.round(START_WRITES.maxMs) }
+          ? (({ batches, rows, ms, maxMs }) => ({ batches, rows_each: Math.round(rows / Math.max(1, batches)), ms_each: Math.round(ms / Math.max(1, batches)), max_ms: Math.round(maxMs) }))(JOB_RUNS_WRITES.start)
           : undefined,
       measured:
         HANDLER === 'runtime'

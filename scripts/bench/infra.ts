@@ -20,6 +20,17 @@ export const REDIS_PORT = Number(process.env.BENCH_REDIS_PORT ?? 6379);
 /** The bench owns this Redis database and flushes it before and after. */
 export const REDIS_DB = Number(process.env.BENCH_REDIS_DB ?? 13);
 
+/** Runs `create` with `env` set (a Nest app's config module reads the environment while it is created), then restores it. */
+export async function withEnv<T>(env: Record<string, string>, create: () => Promise<T>): Promise<T> {
+  const saved = { ...process.env };
+  Object.assign(process.env, env);
+  try {
+    return await create();
+  } finally {
+    process.env = saved;
+  }
+}
+
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 function which(bin: string, fallbacks: string[]): string | undefined {

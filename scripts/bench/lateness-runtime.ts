@@ -7,33 +7,14 @@
 import 'reflect-metadata';
 import { Injectable, Module, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { JobHandler, jobConsumerDeclarations, JobRunsRepository, MetronomeServiceModule, type ConsumerDeclaration, type JobContext } from '../../libs/common/src/index.js';
+import { withEnv } from './infra.js';
+import { timeJobRunsWrites } from './job-runs-timing.js';
+import { JobHandler, jobConsumerDeclarations, MetronomeServiceModule, type ConsumerDeclaration, type JobContext } from '../../libs/common/src/index.js';
 
 export const LATENESS_SERVICE = 'bench';
 
 export function latenessConsumers(concurrency: number): ConsumerDeclaration[] {
   return jobConsumerDeclarations(LATENESS_SERVICE, { concurrency, ackWaitMs: 30_000 });
-}
-
-let onStart: (ctx: JobContext) => void = () => undefined;
-
-/** The runtime's job_runs start writes (before each handler), timed for the report. */
-export const START_WRITES = { batches: 0, rows: 0, ms: 0, maxMs: 0 };
-function timeStartWrites(): void {
-  const proto = JobRunsRepository.prototype;
-  const original = proto.start;
-  proto.start = async function (this: JobRunsRepository, items) {
-    const t = performance.now();
-    try {
-      return await original.call(this, items);
-    } finally {
-      const ms = performance.now() - t;
-      START_WRITES.batches++;
-      START_WRITES.rows += items.length;
-      START_WRITES.ms += ms;
-      START_WRITES.maxMs = Math.max(START_WRITES.maxMs, ms);
-    }
-  };
 }
 
 export async function startRuntimeHandler(
@@ -42,13 +23,12 @@ export async function startRuntimeHandler(
   env: Record<string, string>,
   started: (ctx: JobContext) => void,
 ): Promise<INestApplication> {
-  onStart = started;
-  timeStartWrites();
+  timeJobRunsWrites();
   @Injectable()
   class LatenessJob {
     @JobHandler(job, { maxAttempts: 1, timeoutMs: 60_000 })
     run(ctx: JobContext): void {
-      onStart(ctx);
+      started(ctx);
     }
   }
   @Module({
@@ -63,14 +43,9 @@ export async function startRuntimeHandler(
     ],
   })
   class LatenessWorkerModule {}
-  // The config module reads the environment once, while the context is created.
-  const saved = { ...process.env };
-  Object.assign(process.env, env);
-  try {
+  return withEnv(env, async () => {
     const app = await NestFactory.create(LatenessWorkerModule, { logger: false });
     await app.init();
     return app;
-  } finally {
-    process.env = saved;
-  }
+  });
 }

@@ -17,7 +17,6 @@ import {
   JobEnqueuerModule,
   JobHandler,
   jobConsumerDeclarations,
-  JobRunsRepository,
   MetronomeServiceModule,
   provision,
   RunHistoryObserver,
@@ -31,7 +30,8 @@ import {
   type SettlementObserver,
 } from '../../../libs/common/src/index.js';
 import { PHASES, type BenchPayload, type Plan, type Tally } from '../common.js';
-import { BenchDatabase, BenchNatsServer } from '../infra.js';
+import { BenchDatabase, BenchNatsServer, withEnv } from '../infra.js';
+import { JOB_RUNS_WRITES, timeJobRunsWrites } from '../job-runs-timing.js';
 import type { SystemUnderTest, SystemWorker } from './types.js';
 
 export const BENCH_JOB = 'bench.noop';
@@ -97,15 +97,11 @@ export async function setupMetronome(plan: Plan): Promise<SystemUnderTest> {
   const stream = await jsm.streams.info(STREAMS.JOBS);
 
   const env = await metronomeEnv(nats, db, 'bench-producer');
-  const saved = { ...process.env };
-  Object.assign(process.env, env);
-  let app: INestApplicationContext;
-  try {
-    app = await NestFactory.createApplicationContext(ProducerModule, { logger: false });
-    await app.init();
-  } finally {
-    process.env = saved;
-  }
+  const app: INestApplicationContext = await withEnv(env, async () => {
+    const context = await NestFactory.createApplicationContext(ProducerModule, { logger: false });
+    await context.init();
+    return context;
+  });
   const enqueuer = app.get(JobEnqueuer);
   const sync = (await db.query<{ synchronous_commit: string }>('SHOW synchronous_commit'))[0].synchronous_commit;
   return {
@@ -204,35 +200,16 @@ function workerModule(plan: Plan) {
   return BenchWorkerModule;
 }
 
-/** Times the runtime's batched job_runs writes (start before the handler, settle before the ack) for the report. */
-const WRITES = { start: { batches: 0, rows: 0, ms: 0 }, settle: { batches: 0, rows: 0, ms: 0 } };
-function timeRuntimeWrites(): void {
-  for (const name of ['start', 'settle'] as const) {
-    const proto = JobRunsRepository.prototype as unknown as Record<string, (items: unknown[]) => Promise<unknown>>;
-    const original = proto[name];
-    proto[name] = async function (this: unknown, items: unknown[]) {
-      const t = performance.now();
-      try {
-        return await original.call(this, items);
-      } finally {
-        WRITES[name].batches++;
-        WRITES[name].rows += items.length;
-        WRITES[name].ms += performance.now() - t;
-      }
-    };
-  }
-}
-
 export async function startMetronomeWorker(plan: Plan, tally: Tally): Promise<SystemWorker> {
   TALLY = tally;
-  timeRuntimeWrites();
+  timeJobRunsWrites();
   const app: INestApplication = await NestFactory.create(workerModule(plan), { logger: false });
   // The job runtime pulls its own consumers at bootstrap; no connectJetStream needed.
   await app.init();
   return {
     get notes() {
       const w = (k: 'start' | 'settle') => {
-        const x = WRITES[k];
+        const x = JOB_RUNS_WRITES[k];
         return `${k}: ${x.batches} batches, ${(x.rows / Math.max(1, x.batches)).toFixed(1)} rows each, ${(x.ms / Math.max(1, x.batches)).toFixed(2)} ms each`;
       };
       return [
