@@ -13,6 +13,8 @@ export interface RunStart {
   payload: unknown;
   scheduledFor: Date;
   startedAt: Date;
+  /** When the stream stored the job's message: the run's published_at unless its publisher recorded one. */
+  publishedAt?: Date | null;
 }
 
 /** The run as it stands after the start was recorded. */
@@ -65,12 +67,12 @@ type StartedRow = { id: string; attempts: number; max_attempts: number; state: R
  * attempt and marks it running, unless the run already finished, which is left
  * as it is (and returned with its state).
  */
-function startAssignments(startedAt: string): string {
+function startAssignments(startedAt: string, publishedAt: string): string {
   const finished = `r.state IN ('succeeded', 'failed', 'dead', 'cancelled')`;
   return `state = CASE WHEN ${finished} THEN r.state ELSE 'running' END,
          attempts = CASE WHEN ${finished} THEN r.attempts ELSE r.attempts + 1 END,
          started_at = CASE WHEN ${finished} THEN r.started_at ELSE ${startedAt} END,
-         published_at = coalesce(r.published_at, ${startedAt}),
+         published_at = coalesce(r.published_at, ${publishedAt}, ${startedAt}),
          finished_at = CASE WHEN ${finished} THEN r.finished_at ELSE NULL END,
          updated_at = now()`;
 }
@@ -87,6 +89,32 @@ function byId<T extends { id: string }>(items: T[]): T[] {
   return [...items].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
 
+// START and SETTLE are planned per call, not prepared (database/prepared-statement.ts):
+// their plans scan job_runs, and a generic plan made while it was small keeps
+// seq-scanning it after it grows (measured 30x slower) until autovacuum analyzes it.
+
+// Runs planned through the outbox already have their row: one UPDATE, no payloads shipped.
+const START = `UPDATE job_runs r SET ${startAssignments('v.started_at', 'v.published_at')}
+     FROM jsonb_to_recordset($2::jsonb) AS v(id text, started_at timestamptz, published_at timestamptz),
+          (SELECT id FROM job_runs WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE) l
+    WHERE r.id = v.id AND l.id = v.id
+   RETURNING r.id, r.attempts, r.max_attempts, r.state, r.options`;
+
+const SETTLE = `UPDATE job_runs r
+      SET state = v.state,
+          finished_at = v.finished_at,
+          error = v.error,
+          result = coalesce(v.result, r.result),
+          attempts = greatest(0, r.attempts + v.attempts_delta),
+          progress = CASE WHEN v.state = 'succeeded' THEN 100 ELSE r.progress END,
+          updated_at = now()
+     FROM jsonb_to_recordset($2::jsonb)
+       AS v(id text, state text, finished_at timestamptz, error text, result jsonb, attempts_delta int, attempt int),
+          (SELECT id FROM job_runs WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE) l
+    WHERE r.id = v.id AND l.id = v.id
+      AND NOT (r.state = 'cancelled' AND v.state IN ('retrying', 'queued'))
+      AND (v.attempt IS NULL OR r.attempts = v.attempt)`;
+
 /** The job runtime's reads and writes of job_runs: one multi-row statement per batch. */
 @Injectable()
 export class JobRunsRepository {
@@ -101,15 +129,12 @@ export class JobRunsRepository {
   async start(input: RunStart[]): Promise<StartedRun[]> {
     if (input.length === 0) return [];
     const runs = byId(input);
-    // Runs planned through the outbox already have their row: one UPDATE, no payloads shipped.
-    const updated = affectedRows<StartedRow>(await this.dataSource.query(
-      `UPDATE job_runs r SET ${startAssignments('v.started_at')}
-         FROM jsonb_to_recordset($2::jsonb) AS v(id text, started_at timestamptz),
-              (SELECT id FROM job_runs WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE) l
-        WHERE r.id = v.id AND l.id = v.id
-       RETURNING r.id, r.attempts, r.max_attempts, r.state, r.options`,
-      [runs.map((r) => r.id), JSON.stringify(runs.map((r) => ({ id: r.id, started_at: r.startedAt })))],
-    ));
+    const updated = affectedRows<StartedRow>(
+      await this.dataSource.query(START, [
+        runs.map((r) => r.id),
+        JSON.stringify(runs.map((r) => ({ id: r.id, started_at: r.startedAt, published_at: r.publishedAt ?? null }))),
+      ]),
+    );
     const found = new Set(updated.map((r) => r.id));
     const missing = runs.filter((r) => !found.has(r.id));
     const inserted = missing.length ? await this.insertStarted(missing) : [];
@@ -120,10 +145,10 @@ export class JobRunsRepository {
   private insertStarted(runs: RunStart[]): Promise<StartedRow[]> {
     return this.dataSource.query(
       `INSERT INTO job_runs AS r (id, job, queue, company_id, priority, state, attempts, max_attempts, payload, scheduled_for, published_at, started_at)
-       SELECT t.id, t.job, t.priority, t.company_id, t.priority, 'running', 1, t.max_attempts, t.payload, t.scheduled_for, t.started_at, t.started_at
-         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::jsonb[], $7::timestamptz[], $8::timestamptz[])
-           AS t(id, job, priority, company_id, max_attempts, payload, scheduled_for, started_at)
-       ON CONFLICT (id) DO UPDATE SET ${startAssignments('EXCLUDED.started_at')}
+       SELECT t.id, t.job, t.priority, t.company_id, t.priority, 'running', 1, t.max_attempts, t.payload, t.scheduled_for, coalesce(t.published_at, t.started_at), t.started_at
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::jsonb[], $7::timestamptz[], $8::timestamptz[], $9::timestamptz[])
+           AS t(id, job, priority, company_id, max_attempts, payload, scheduled_for, started_at, published_at)
+       ON CONFLICT (id) DO UPDATE SET ${startAssignments('EXCLUDED.started_at', 'EXCLUDED.published_at')}
        RETURNING r.id, r.attempts, r.max_attempts, r.state, r.options`,
       [
         runs.map((r) => r.id),
@@ -134,6 +159,7 @@ export class JobRunsRepository {
         runs.map((r) => json(r.payload ?? {})),
         runs.map((r) => iso(r.scheduledFor)),
         runs.map((r) => iso(r.startedAt)),
+        runs.map((r) => iso(r.publishedAt ?? null)),
       ],
     );
   }
@@ -141,10 +167,7 @@ export class JobRunsRepository {
   /** Runs as stored (those that exist), one indexed read for many ids. */
   async peek(ids: string[]): Promise<StoredRun[]> {
     if (ids.length === 0) return [];
-    const rows: { id: string; attempts: number; max_attempts: number; state: RunState; options: Partial<JobOptions> | null }[] = await this.dataSource.query(
-      'SELECT id, attempts, max_attempts, state, options FROM job_runs WHERE id = ANY($1::text[])',
-      [ids],
-    );
+    const rows: StartedRow[] = await this.dataSource.query('SELECT id, attempts, max_attempts, state, options FROM job_runs WHERE id = ANY($1::text[])', [ids]);
     return rows.map((r) => ({ id: r.id, attempts: r.attempts, maxAttempts: r.max_attempts, state: r.state, options: r.options }));
   }
 
@@ -155,22 +178,7 @@ export class JobRunsRepository {
   async settle(input: RunSettlement[]): Promise<void> {
     if (input.length === 0) return;
     const items = byId(input);
-    await this.dataSource.query(
-      `UPDATE job_runs r
-          SET state = v.state,
-              finished_at = v.finished_at,
-              error = v.error,
-              result = coalesce(v.result, r.result),
-              attempts = greatest(0, r.attempts + v.attempts_delta),
-              progress = CASE WHEN v.state = 'succeeded' THEN 100 ELSE r.progress END,
-              updated_at = now()
-         FROM jsonb_to_recordset($2::jsonb)
-           AS v(id text, state text, finished_at timestamptz, error text, result jsonb, attempts_delta int, attempt int),
-              (SELECT id FROM job_runs WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE) l
-        WHERE r.id = v.id AND l.id = v.id
-          AND NOT (r.state = 'cancelled' AND v.state IN ('retrying', 'queued'))
-          AND (v.attempt IS NULL OR r.attempts = v.attempt)`,
-      [
+    await this.dataSource.query(SETTLE, [
         items.map((i) => i.id),
         // One JSON document for the batch: serialised natively, where seven array literals were built in JS.
         JSON.stringify(
@@ -184,8 +192,7 @@ export class JobRunsRepository {
             attempt: i.attempt ?? null,
           })),
         ),
-      ],
-    );
+    ]);
   }
 
   /** Progress of running runs (the latest report per run). */

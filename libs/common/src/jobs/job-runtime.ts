@@ -465,6 +465,7 @@ export class JobRuntime implements OnModuleInit, OnApplicationBootstrap, BeforeA
         payload,
         scheduledFor: scheduledFor ?? new Date(event.time),
         startedAt: new Date(),
+        publishedAt: new Date(msg.info.timestampNanos / 1e6),
       };
       const run = (w.item.stored && (await this.startAhead(await w.item.stored, start))) || (await this.recorder.start(start));
       this.started.set(msg, { run, spec, priority: w.priority, payload, scheduledFor, companyId, release });

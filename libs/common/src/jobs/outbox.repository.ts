@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
+import { PreparedStatement, queryPrepared } from '../database/prepared-statement.js';
 import type { Priority } from '../messaging/subjects.js';
 import type { JobOptions } from './job.types.js';
 
@@ -48,10 +49,35 @@ export interface ExistingRun {
   scheduledFor: Date;
 }
 
-type Runner = Pick<EntityManager, 'query'>;
+type Runner = EntityManager;
 
 const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
 const json = (v: unknown): string | null => (v === null || v === undefined ? null : JSON.stringify(v));
+
+/**
+ * Runs and their outbox rows in one statement. A due run is `queued` from its
+ * commit (the outbox guarantees it reaches the stream); a delayed one is
+ * `scheduled` until it is published.
+ */
+const INSERT_RUNS = new PreparedStatement(
+  'metronome_outbox_insert_runs',
+  `WITH input AS (
+     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::text[], $8::int[],
+                          $9::jsonb[], $10::text[], $11::timestamptz[], $12::jsonb[], $17::timestamptz[], $16::timestamptz[])
+       AS t(id, job, queue, company_id, schedule_id, occurrence_at, priority, max_attempts, payload, idempotency_key, scheduled_for, options, created_at, not_before)
+   ), ins AS (
+     INSERT INTO job_runs (id, job, queue, company_id, schedule_id, occurrence_at, priority, state, max_attempts, payload, idempotency_key, scheduled_for, options, created_at, updated_at)
+     SELECT id, job, queue, company_id, schedule_id, occurrence_at, priority, CASE WHEN not_before IS NULL THEN 'queued' ELSE 'scheduled' END, max_attempts, payload, idempotency_key, scheduled_for, options, created_at, created_at FROM input
+     ON CONFLICT DO NOTHING
+     RETURNING id
+   )
+   INSERT INTO outbox (run_id, subject, body, headers, not_before)
+   SELECT o.run_id, o.subject, o.body, o.headers, o.not_before
+     FROM unnest($1::text[], $13::text[], $14::jsonb[], $15::jsonb[], $16::timestamptz[]) WITH ORDINALITY AS o(run_id, subject, body, headers, not_before, n)
+     JOIN ins ON ins.id = o.run_id
+    ORDER BY o.n
+   RETURNING run_id`,
+);
 
 /**
  * The only place that reads and writes job_runs rows for planning and the
@@ -72,24 +98,7 @@ export class OutboxRepository {
    */
   async insertRuns(db: Runner, runs: PlannedRun[]): Promise<PlannedRun[]> {
     if (runs.length === 0) return [];
-    const rows: { run_id: string }[] = await db.query(
-      `WITH input AS (
-         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::text[], $8::int[],
-                              $9::jsonb[], $10::text[], $11::timestamptz[], $12::jsonb[], $17::timestamptz[])
-           AS t(id, job, queue, company_id, schedule_id, occurrence_at, priority, max_attempts, payload, idempotency_key, scheduled_for, options, created_at)
-       ), ins AS (
-         INSERT INTO job_runs (id, job, queue, company_id, schedule_id, occurrence_at, priority, state, max_attempts, payload, idempotency_key, scheduled_for, options, created_at, updated_at)
-         SELECT id, job, queue, company_id, schedule_id, occurrence_at, priority, 'scheduled', max_attempts, payload, idempotency_key, scheduled_for, options, created_at, created_at FROM input
-         ON CONFLICT DO NOTHING
-         RETURNING id
-       )
-       INSERT INTO outbox (run_id, subject, body, headers, not_before)
-       SELECT o.run_id, o.subject, o.body, o.headers, o.not_before
-         FROM unnest($1::text[], $13::text[], $14::jsonb[], $15::jsonb[], $16::timestamptz[]) WITH ORDINALITY AS o(run_id, subject, body, headers, not_before, n)
-         JOIN ins ON ins.id = o.run_id
-        ORDER BY o.n
-       RETURNING run_id`,
-      [
+    const rows = await queryPrepared<{ run_id: string }>(db, INSERT_RUNS, [
         runs.map((r) => r.id),
         runs.map((r) => r.job),
         runs.map((r) => r.queue),
@@ -156,19 +165,25 @@ export class OutboxRepository {
     return rows.map((r) => toRow(r));
   }
 
-  /** Marks rows published and their runs queued (a run already running keeps its state). */
+  /**
+   * Marks outbox rows published; runs still `scheduled` (delayed, look-ahead
+   * claims, held parents) become `queued`. Due runs were written `queued`, so
+   * their job_runs rows are not touched again here: no extra row version, and
+   * no lock for the worker's start write to wait on. Rows are locked in id
+   * order, like the job runtime's batches, so concurrent batches wait instead
+   * of deadlocking. The outbox rows are found by run id alone: with
+   * `published_at IS NULL` in the WHERE the planner would walk the partial
+   * index of unpublished rows, dead entries and all.
+   */
   async markPublished(db: Runner, runIds: string[], publishedAt: Date): Promise<void> {
     if (runIds.length === 0) return;
     await db.query(
       `WITH o AS (
-         UPDATE outbox SET published_at = $2 WHERE run_id = ANY($1::text[]) AND published_at IS NULL RETURNING run_id
+         UPDATE outbox SET published_at = coalesce(published_at, $2) WHERE run_id = ANY($1::text[])
        )
        UPDATE job_runs r
-          SET published_at = coalesce(r.published_at, $2),
-              state = CASE WHEN r.state = 'scheduled' THEN 'queued' ELSE r.state END,
-              updated_at = now()
-         -- Rows locked in id order, like the job runtime's batches: concurrent batches wait instead of deadlocking.
-         FROM (SELECT id FROM job_runs WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE) l
+          SET published_at = coalesce(r.published_at, $2), state = 'queued', updated_at = now()
+         FROM (SELECT id FROM job_runs WHERE id = ANY($1::text[]) AND state = 'scheduled' ORDER BY id FOR UPDATE) l
         WHERE r.id = l.id`,
       [runIds, publishedAt.toISOString()],
     );
@@ -180,7 +195,7 @@ export class OutboxRepository {
     return Number(rows[0].n);
   }
 
-  get db(): Runner {
+  get db(): EntityManager {
     return this.dataSource.manager;
   }
 }
