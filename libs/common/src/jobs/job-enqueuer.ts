@@ -12,7 +12,7 @@ import { OutboxRepository, type PlannedRun } from './outbox.repository.js';
 
 export const DEFAULT_MAX_ATTEMPTS = 5;
 /** Enqueue transactions of single `enqueue()` calls in flight at once before later calls are grouped. */
-const COALESCE_TRANSACTIONS = 4;
+const COALESCE_TRANSACTIONS = 2;
 const COALESCE_MAX_RUNS = 500;
 /** How long an idempotency key returns the same run by default. */
 export const DEFAULT_IDEMPOTENCY_WINDOW_MS = 24 * 3600_000;
@@ -159,26 +159,46 @@ export class JobEnqueuer {
     while (this.coalescing < COALESCE_TRANSACTIONS && this.coalesced.length) {
       const batch = this.coalesced.splice(0, COALESCE_MAX_RUNS);
       this.coalescing++;
-      void this.enqueueMany(batch.map((p) => p.request))
+      let slotHeld = true;
+      const releaseSlot = () => {
+        if (!slotHeld) return;
+        slotHeld = false;
+        this.coalescing--;
+        this.drainCoalesced();
+      };
+      void this.commit(batch.map((p) => p.request))
         .then(
-          (runs) => batch.forEach((p, i) => p.resolve(runs[i])),
+          async ({ runs, publish }) => {
+            // The slot bounds transactions, not publishes: the next group commits while this one's are acknowledged.
+            releaseSlot();
+            await publish();
+            batch.forEach((p, i) => p.resolve(runs[i]));
+          },
           async (e) => {
             if (batch.length === 1) return batch[0].reject(e);
             await Promise.all(batch.map((p) => this.enqueueMany([p.request]).then((r) => p.resolve(r[0]), p.reject)));
           },
         )
-        .finally(() => {
-          this.coalescing--;
-          this.drainCoalesced();
-        });
+        .catch((e: unknown) => batch.forEach((p) => p.reject(e)))
+        .finally(releaseSlot);
     }
   }
 
   /** Many runs in one transaction and one multi-row INSERT; results in request order. */
   async enqueueMany(requests: EnqueueRequest[]): Promise<EnqueuedRun[]> {
-    const { runs, publish } = await this.outbox.transaction((tx) => this.enqueueWithin(tx, requests));
+    const { runs, publish } = await this.commit(requests);
     await publish();
     return runs;
+  }
+
+  /**
+   * Writes the runs and their outbox rows. Without idempotency keys that is one
+   * statement, atomic on its own, so it runs without BEGIN/COMMIT round trips;
+   * keys need their locks and lookups in one transaction with the insert.
+   */
+  private commit(requests: EnqueueRequest[]): Promise<{ runs: EnqueuedRun[]; publish: () => Promise<void> }> {
+    if (requests.some((r) => r.options?.idempotencyKey)) return this.outbox.transaction((tx) => this.enqueueWithin(tx, requests));
+    return this.enqueueWithin(this.outbox.db, requests);
   }
 
   /**
@@ -229,7 +249,7 @@ export class JobEnqueuer {
         options: o,
       });
       planned.push(run);
-      const result: EnqueuedRun = { runId: run.id, job: r.job, scheduledFor, created: true, state: 'scheduled' };
+      const result: EnqueuedRun = { runId: run.id, job: r.job, scheduledFor, created: true, state: run.notBefore ? 'scheduled' : 'queued' };
       if (key) plannedByKey.set(key, result);
       results.push(result);
     }

@@ -209,18 +209,20 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
   }
 
   /**
-   * Publishes rows just committed by this process and marks them. Failures are
-   * logged, not thrown: the rows stay in the outbox and the relay retries them.
-   * Resolves with the run ids that were published.
+   * Publishes rows just committed by this process; resolves with the run ids
+   * the stream acknowledged. Marking them published is bookkeeping batched in
+   * the background (concurrent callers' marks go in one UPDATE): a mark that
+   * fails is logged and the relay republishes those rows, deduplicated by
+   * Nats-Msg-Id. Publish failures are logged, not thrown: the rows stay in the
+   * outbox and the relay retries them.
    */
   async publishNow(rows: OutboxRow[]): Promise<string[]> {
     if (rows.length === 0) return [];
     const published = await this.publishAll(rows);
-    try {
-      // Concurrent callers' marks are coalesced into one UPDATE.
-      await Promise.all(published.map((id) => this.marks.add(id)));
-    } catch (e) {
-      this.logger.warn({ error: errorText(e), runs: published.length }, 'could not mark outbox rows published; the relay will republish them (deduplicated)');
+    if (published.length) {
+      void Promise.all(published.map((id) => this.marks.add(id))).catch((e: unknown) => {
+        this.logger.warn({ error: errorText(e), runs: published.length }, 'could not mark outbox rows published; the relay will republish them (deduplicated)');
+      });
     }
     return published;
   }
