@@ -179,19 +179,19 @@ export class JobRunsRepository {
     if (input.length === 0) return;
     const items = byId(input);
     await this.dataSource.query(SETTLE, [
-        items.map((i) => i.id),
-        // One JSON document for the batch: serialised natively, where seven array literals were built in JS.
-        JSON.stringify(
-          items.map((i) => ({
-            id: i.id,
-            state: i.state,
-            finished_at: i.finishedAt,
-            error: i.error,
-            result: i.result ?? null,
-            attempts_delta: i.attemptsDelta,
-            attempt: i.attempt ?? null,
-          })),
-        ),
+      items.map((i) => i.id),
+      // One JSON document for the batch: serialised natively, where seven array literals were built in JS.
+      JSON.stringify(
+        items.map((i) => ({
+          id: i.id,
+          state: i.state,
+          finished_at: i.finishedAt,
+          error: i.error,
+          result: i.result ?? null,
+          attempts_delta: i.attemptsDelta,
+          attempt: i.attempt ?? null,
+        })),
+      ),
     ]);
   }
 

@@ -99,25 +99,24 @@ export class OutboxRepository {
   async insertRuns(db: Runner, runs: PlannedRun[]): Promise<PlannedRun[]> {
     if (runs.length === 0) return [];
     const rows = await queryPrepared<{ run_id: string }>(db, INSERT_RUNS, [
-        runs.map((r) => r.id),
-        runs.map((r) => r.job),
-        runs.map((r) => r.queue),
-        runs.map((r) => r.companyId),
-        runs.map((r) => r.scheduleId),
-        runs.map((r) => iso(r.occurrenceAt)),
-        runs.map((r) => r.priority),
-        runs.map((r) => r.maxAttempts),
-        runs.map((r) => json(r.payload ?? {})),
-        runs.map((r) => r.idempotencyKey),
-        runs.map((r) => iso(r.scheduledFor)),
-        runs.map((r) => json(r.options)),
-        runs.map((r) => r.subject),
-        runs.map((r) => json(r.body)),
-        runs.map((r) => json(r.headers)),
-        runs.map((r) => iso(r.notBefore)),
-        runs.map((r) => iso(r.createdAt)),
-      ],
-    );
+      runs.map((r) => r.id),
+      runs.map((r) => r.job),
+      runs.map((r) => r.queue),
+      runs.map((r) => r.companyId),
+      runs.map((r) => r.scheduleId),
+      runs.map((r) => iso(r.occurrenceAt)),
+      runs.map((r) => r.priority),
+      runs.map((r) => r.maxAttempts),
+      runs.map((r) => json(r.payload ?? {})),
+      runs.map((r) => r.idempotencyKey),
+      runs.map((r) => iso(r.scheduledFor)),
+      runs.map((r) => json(r.options)),
+      runs.map((r) => r.subject),
+      runs.map((r) => json(r.body)),
+      runs.map((r) => json(r.headers)),
+      runs.map((r) => iso(r.notBefore)),
+      runs.map((r) => iso(r.createdAt)),
+    ]);
     if (rows.length === runs.length) return runs;
     const inserted = new Set(rows.map((r) => r.run_id));
     return runs.filter((r) => inserted.has(r.id));
