@@ -24,6 +24,7 @@ import { NatsConnectionService } from '../messaging/nats-connection.service.js';
 import { HEADERS, PRIORITIES, type Priority } from '../messaging/subjects.js';
 import type { ConsumerDeclaration } from '../messaging/topology.js';
 import { MetronomeMetrics } from '../metrics/metrics.registry.js';
+import { AttemptAbort } from './attempt-abort.js';
 import { deferDelay } from './defer-delay.js';
 import { DueHold } from './due-hold.js';
 import { JobControl } from './job-control.js';
@@ -185,7 +186,7 @@ export class JobRuntime implements OnModuleInit, OnApplicationBootstrap, BeforeA
   private readonly dispatcher: JobDispatcher<Held>;
   private readonly payloads = new ContractRegistry();
   private readonly started = new WeakMap<JsMsg, Started>();
-  private readonly active = new Map<string, AbortController>();
+  private readonly active = new Map<string, AttemptAbort>();
   /** Messages whose handler is running: the heartbeat keeps their ack wait from running out. */
   private readonly running = new Set<JetStreamContext>();
   private readonly pulls: ConsumerMessages[] = [];
@@ -534,11 +535,11 @@ export class JobRuntime implements OnModuleInit, OnApplicationBootstrap, BeforeA
       this.metrics.jobLateness.observe({ job: spec.name, stage: 'started' }, Math.max(0, Date.now() - info.scheduledFor.getTime()) / 1000);
     }
     const timeoutMs = run.options?.timeoutMs ?? spec.timeoutMs;
-    const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(new JobTimeoutError(timeoutMs)), timeoutMs);
+    const abort = new AttemptAbort();
+    const timer = setTimeout(() => abort.abort(new JobTimeoutError(timeoutMs)), timeoutMs);
     this.running.add(ctx);
-    this.active.set(runId, controller);
-    if (this.control.isCancelled(runId)) controller.abort(new CancelledError('cancelled by an operator'));
+    this.active.set(runId, abort);
+    if (this.control.isCancelled(runId)) abort.abort(new CancelledError('cancelled by an operator'));
     const logger = durable.logger;
     const context: JobContext = {
       runId,
@@ -550,7 +551,9 @@ export class JobRuntime implements OnModuleInit, OnApplicationBootstrap, BeforeA
       priority: info.priority,
       scheduledFor: info.scheduledFor,
       logger,
-      signal: controller.signal,
+      get signal() {
+        return abort.signal;
+      },
       progress: (percent, message) => {
         const p = Math.max(0, Math.min(100, Math.round(percent)));
         return this.recorder.progress({ id: runId, progress: p, message: message ?? null }).catch((e) => {
@@ -559,23 +562,18 @@ export class JobRuntime implements OnModuleInit, OnApplicationBootstrap, BeforeA
       },
       working: () => ctx.working(),
       throwIfAborted: () => {
-        if (controller.signal.aborted) throw controller.signal.reason;
+        if (abort.aborted) throw abort.reason;
       },
       step: durable.step,
       childResults: durable.childResults,
     };
-    const aborted = new Promise<never>((_, reject) => {
-      if (controller.signal.aborted) reject(controller.signal.reason);
-      controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true });
-    });
-    aborted.catch(() => undefined);
     try {
       const work = Promise.resolve().then(() => spec.fn(context));
       work.catch(() => undefined); // a handler that ignores its signal may still fail after the attempt ended
-      const result = await Promise.race([work, aborted]);
+      const result = await abort.race(work);
       this.book.outcomes.set(runId, { kind: 'result', result: normalize(result) });
     } catch (e) {
-      const reason: unknown = controller.signal.aborted ? controller.signal.reason : undefined;
+      const reason: unknown = abort.aborted ? abort.reason : undefined;
       if (reason instanceof CancelledError) throw reason;
       if (reason instanceof JobTimeoutError) {
         logger.warn({ timeoutMs }, 'job timed out; retrying with backoff');
