@@ -3,6 +3,8 @@
  * peak RSS (VmHWM) are its own. Driven by the orchestrator over IPC.
  * Usage (from run.js): fork('worker.js', [system]) with BENCH_PLAN in the environment.
  */
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { writeHeapSnapshot } from 'node:v8';
 import { SYSTEMS, Tally, type FromWorker, type Plan, type SystemName, type ToWorker } from './common.js';
 import type { SystemWorker } from './systems/types.js';
@@ -13,6 +15,27 @@ const plan = JSON.parse(process.env.BENCH_PLAN ?? '') as Plan;
 const tally = new Tally(plan);
 
 const send = (m: FromWorker) => process.send!(m);
+
+/**
+ * BENCH_HEAP_SAMPLING=<file>: V8's sampling heap profile from ready to report,
+ * keeping objects young and major GCs collected, so it shows where the worker
+ * allocates (open in Chrome DevTools, Memory tab). Set
+ * BENCH_HEAP_SAMPLING_KEEP=major to keep only what a major GC collected:
+ * objects that lived long enough to reach old space.
+ */
+async function heapSampling(): Promise<(() => Promise<void>) | undefined> {
+  const file = process.env.BENCH_HEAP_SAMPLING;
+  if (!file) return undefined;
+  const session = new Session();
+  session.connect();
+  const onlyMajor = process.env.BENCH_HEAP_SAMPLING_KEEP === 'major';
+  await session.post('HeapProfiler.startSampling', { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: !onlyMajor });
+  return async () => {
+    const { profile } = await session.post('HeapProfiler.stopSampling');
+    writeFileSync(file, JSON.stringify(profile));
+    session.disconnect();
+  };
+}
 
 async function start(): Promise<SystemWorker> {
   switch (system) {
@@ -32,14 +55,15 @@ process.on('disconnect', () => {
 });
 
 start()
-  .then((worker) => {
+  .then(async (worker) => {
     const rssReadyMb = process.memoryUsage().rss / 1024 / 1024;
+    const stopHeapSampling = await heapSampling();
     process.on('message', (m: ToWorker) => {
       if (m.cmd === 'stats') {
         send({ type: 'stats', phases: { warm: tally.stats('warm'), burn: tally.stats('burn'), steady: tally.stats('steady'), retry: tally.stats('retry') } });
       } else if (m.cmd === 'report') {
         if (process.env.BENCH_HEAP_SNAPSHOT) writeHeapSnapshot(process.env.BENCH_HEAP_SNAPSHOT);
-        send({ type: 'report', report: tally.report(system, worker.notes, rssReadyMb) });
+        void (stopHeapSampling?.() ?? Promise.resolve()).finally(() => send({ type: 'report', report: tally.report(system, worker.notes, rssReadyMb) }));
       } else if (m.cmd === 'stop') {
         stopping = true;
         // process.exit writes a --cpu-prof profile when one was asked for.
