@@ -3,7 +3,7 @@
  * handlers never read their signal, so its AbortController is made only when
  * one does; the attempt races its abort through one promise rather than an
  * abort listener and a Promise.race per run (about a tenth of the worker's
- * allocation per job, most of it surviving into old space under load).
+ * allocation per job in the bench).
  */
 export class AttemptAbort {
   private controller?: AbortController;
