@@ -25,6 +25,28 @@ describe('AttemptAbort', () => {
     await expect(abort.race(Promise.resolve('late'))).rejects.toBe(first);
   });
 
+  it('absorbs the failure of work that outlives its abort', async () => {
+    const unhandled: unknown[] = [];
+    const listener = (e: unknown) => unhandled.push(e);
+    process.on('unhandledRejection', listener);
+    try {
+      for (const abortFirst of [true, false]) {
+        const abort = new AttemptAbort();
+        let fail!: (e: Error) => void;
+        const work = new Promise<never>((_, reject) => (fail = reject));
+        if (abortFirst) abort.abort('cancelled');
+        const attempt = abort.race(work);
+        if (!abortFirst) abort.abort('cancelled');
+        await expect(attempt).rejects.toBe('cancelled');
+        fail(new Error('handler failed late'));
+      }
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', listener);
+    }
+  });
+
   it('gives the handler a signal that reflects an abort before and after it was read', () => {
     const before = new AttemptAbort();
     before.abort('early');

@@ -35,12 +35,16 @@ export class AttemptAbort {
     this.rejectAttempt?.(reason);
   }
 
-  /** Settles as `work` does, or rejects with the reason as soon as the attempt is aborted. */
+  /**
+   * Settles as `work` does, or rejects with the reason as soon as the attempt
+   * is aborted. `work` is always observed, so a handler that ignores its signal
+   * and fails after the abort is no unhandled rejection.
+   */
   race<T>(work: Promise<T>): Promise<T> {
-    if (this.isAborted) return Promise.reject(this.abortReason);
     return new Promise<T>((resolve, reject) => {
-      this.rejectAttempt = reject;
       work.then(resolve, reject);
+      if (this.isAborted) reject(this.abortReason);
+      else this.rejectAttempt = reject;
     });
   }
 }

@@ -569,7 +569,6 @@ export class JobRuntime implements OnModuleInit, OnApplicationBootstrap, BeforeA
     };
     try {
       const work = Promise.resolve().then(() => spec.fn(context));
-      work.catch(() => undefined); // a handler that ignores its signal may still fail after the attempt ended
       const result = await abort.race(work);
       this.book.outcomes.set(runId, { kind: 'result', result: normalize(result) });
     } catch (e) {
