@@ -18,8 +18,8 @@ const send = (m: FromWorker) => process.send!(m);
 
 /**
  * BENCH_HEAP_SAMPLING=<file>: V8's sampling heap profile from ready to report,
- * keeping objects young and major GCs collected, so it shows where the worker
- * allocates (open in Chrome DevTools, Memory tab). Set
+ * counting objects minor and major GCs have already collected, so it shows where
+ * the worker allocates (open in Chrome DevTools, Memory tab). Set
  * BENCH_HEAP_SAMPLING_KEEP=major to keep only what a major GC collected:
  * objects that lived long enough to reach old space.
  */
