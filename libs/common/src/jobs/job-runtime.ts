@@ -123,7 +123,6 @@ const TERMINAL: RunState[] = ['succeeded', 'failed', 'dead', 'cancelled'];
 export class RunBook {
   readonly specs = new Map<string, JobSpec>();
   readonly outcomes = new Map<string, Outcome>();
-  readonly priorities = new Map<string, Priority>();
 }
 
 type DeferralReason = 'tenant_full' | 'paused' | 'no_handler' | 'stopping' | 'database_unavailable' | 'not_due';
@@ -470,7 +469,6 @@ export class JobRuntime implements OnModuleInit, OnApplicationBootstrap, BeforeA
       };
       const run = (w.item.stored && (await this.startAhead(await w.item.stored, start))) || (await this.recorder.start(start));
       this.started.set(msg, { run, spec, priority: w.priority, payload, scheduledFor, companyId, release });
-      this.book.priorities.set(event.id, w.priority);
       const perJob: ConsumerDeclaration = { ...declaration, maxAttempts: run.maxAttempts, backoff: run.options?.backoff ?? spec.backoff };
       await this.server.dispatch(perJob, msg, run.attempts, event);
     } catch (e) {
@@ -478,7 +476,6 @@ export class JobRuntime implements OnModuleInit, OnApplicationBootstrap, BeforeA
       this.log.error({ runId: event.id, job: spec.name, error: errorText(e) }, 'could not start job run; retrying later');
       this.defer(msg, backoffDelay(spec.backoff, 1), spec.name, 'database_unavailable');
     } finally {
-      this.book.priorities.delete(event.id);
       if (early) this.settling--;
       if (held) {
         held = false;
