@@ -288,15 +288,36 @@ Measured, not guessed. Reproduce the profile with
   (\`BENCH_HEAP_SAMPLING=<file> BENCH_HEAP_SAMPLING_KEEP=major\`) is the whole
   per-job graph (the runtime's invoke/execute frames, the parsed envelope,
   pg rows). nats.js consuming alone, and a synthetic load of 30 KB per job held
-  15 ms, promote nothing; what links one job's dead objects to the next
-  scavenge is not found yet. Knobs, measured in full runs on this host
+  15 ms, promote nothing. The promotion is bistable: quick runs of one build
+  settle in their steady phase either at ≈ 5–80 KB or at ≈ 0.9–1.8 MB per
+  scavenge, and handing the job back early at successive points of its path
+  (Postgres writes stubbed) shifts the odds without one step switching it on —
+  the signature of a nepotism chain: a dead old-space object keeps young ones
+  alive through scavenges, they reach old space and do the same to the next,
+  until a mark-compact, after which it reseeds. Two V8 patterns that do this
+  are shown by \`npm run bench:v8-probe\` (Node 20): a long-lived Map or Set
+  churned per job (V8 points each replaced table at its successor; 10–110 MB
+  promoted in 10 s against ≈ 1 MB for an array) and an old-space WeakMap whose
+  entries are left to the GC (177–189 MB; ≈ 0 with delete). The worker's only
+  per-job churn of either kind was taken out in an experiment — the runtime's
+  running-attempt Map and Set and outcome Map replaced by an array and a
+  WeakMap, its started-run WeakMap entries deleted (1,660–1,756 before,
+  1,760–1,781 KB per scavenge after, 2 quick runs each), the dispatcher's
+  tenant maps keeping their keys (1,601 KB) — and promotion did not move, so
+  the link is elsewhere and not found yet; the changes were not kept. The
+  peak itself, ≈ 136 MB of old space over ≈ 34 MB live, is V8's largest
+  heap-growing factor (4×), which it picks while GC is cheap next to the
+  mutator. Knobs, measured in full runs on this host
   (\`BENCH_WORKER_NODE_ARGS="…" node dist/scripts/bench/run.js --only=metronome\`,
   2026-12-03): \`--max-semi-space-size=4 --heap-growing-percent=50\` peaked at
   140–159 MB with burn-down 6,896–7,044/s against 7,595/s on the defaults and
   ≈ 15 % more worker CPU; in quick runs \`--optimize-for-size\` reached 120 MB at
   −25 % burn-down and +35 % CPU, and \`--max-semi-space-size=4\` alone kept
-  burn-down but peaked at 226 MB. Below 150 MB on this code means paying in
-  throughput; the bench runs Node's defaults.
+  burn-down but peaked at 226 MB; \`v8.setFlagsFromString('--heap-growing-percent=50')\`
+  at start-up takes effect too (quick run: 162 MB against 207 MB, twice the
+  mark-compacts), but Node calls changing flags after start unsupported.
+  Below 150 MB on this code means paying in throughput; the bench runs Node's
+  defaults.
 `;
 }
 
