@@ -250,7 +250,7 @@ Measured, not guessed. Reproduce the profile with
   (2026-12-03), 71 of 18,812 enqueue statements or publishes took over 10 ms,
   in bursts; in the worst, the publish acknowledgements from nats-server were
   held 20–48 ms for every publish in the burst while Postgres commits in the
-  same window took under 1 ms. nats-server alone on this host (one publisher at
+  same window took under 1 ms. nats-server alone on that host (one publisher at
   1,000/s awaiting acks, one consumer acking, nothing else running) shows the
   same: publish p50 0.23 ms, p99 1.1 ms, max 17–55 ms per 20,000. Postgres
   logged no lock wait over 5 ms and no autovacuum during those runs, and the
@@ -307,7 +307,7 @@ Measured, not guessed. Reproduce the profile with
   the link is elsewhere and not found yet; the changes were not kept. The
   peak itself, ≈ 136 MB of old space over ≈ 34 MB live, is V8's largest
   heap-growing factor (4×), which it picks while GC is cheap next to the
-  mutator. Knobs, measured in full runs on this host
+  mutator. Knobs, measured in full runs on a 2 × Xeon host
   (\`BENCH_WORKER_NODE_ARGS="…" node dist/scripts/bench/run.js --only=metronome\`,
   2026-12-03): \`--max-semi-space-size=4 --heap-growing-percent=50\` peaked at
   140–159 MB with burn-down 6,896–7,044/s against 7,595/s on the defaults and
