@@ -38,7 +38,11 @@ describe('job runtime: tenant fairness', () => {
     const sorted = [...waits].sort((x, y) => x - y);
     console.log(`fairness: with ${BACKLOG} tenant-a jobs queued (${aStarted} started so far, 4 slots, handler ${HANDLER_MS} ms), ` +
       `another tenant's single job started after ${waits.join(', ')} ms (median ${sorted[2]} ms, max ${sorted[4]} ms = ${(sorted[4] / HANDLER_MS).toFixed(2)} handler durations)`);
-    expect(sorted[4]).toBeLessThanOrEqual(HANDLER_MS * 2);
+    // In FIFO order it would wait for the whole backlog (BACKLOG x 200 ms / 4 slots). Typically a
+    // slot frees within one handler duration; the worst of five also carries the host's scheduling
+    // noise (424 ms once on a loaded 2-CPU CI machine), so it gets more room than the median.
+    expect(sorted[2]).toBeLessThanOrEqual(HANDLER_MS * 2);
+    expect(sorted[4]).toBeLessThanOrEqual(HANDLER_MS * 5);
     // The flooding tenant keeps its slots: count its starts over 4 s after the others are served.
     const before = (await h.log(`kind = 'start' AND tenant = 'tenant-a'`)).length;
     await sleep(4_000);
