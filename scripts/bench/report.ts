@@ -296,9 +296,11 @@ Measured, not guessed. Reproduce the profile with
   alive through scavenges, they reach old space and do the same to the next,
   until a mark-compact, after which it reseeds. Two V8 patterns that do this
   are shown by \`npm run bench:v8-probe\` (Node 20): a long-lived Map or Set
-  churned per job (V8 points each replaced table at its successor; 10–110 MB
+  churned per job (the tables replacing an old-space table are allocated in
+  old space too and each replaced one points at its successor; 10–110 MB
   promoted in 10 s against ≈ 1 MB for an array) and an old-space WeakMap whose
-  entries are left to the GC (177–189 MB; ≈ 0 with delete). The worker's only
+  entries are left to the GC (25–190 MB; ≈ 0 with delete; every figure
+  varies run to run). The worker's only
   per-job churn of either kind was taken out in an experiment — the runtime's
   running-attempt Map and Set and outcome Map replaced by an array and a
   WeakMap, its started-run WeakMap entries deleted (1,660–1,756 before,

@@ -10,10 +10,13 @@
  *
  * Each mode runs in its own `node --trace-gc-nvp --expose-gc` child for 10 s,
  * after one full GC that puts the collection in old space (as a real
- * worker's is), and prints the MB its scavenges promoted. On Node 20 the map,
- * set and weakmap modes promote almost every job (V8 links a replaced Map/Set
- * table to its successor; an old-space WeakMap entry keeps its value, and so
- * its key, through scavenges), the array and weakmap-delete modes ≈ nothing.
+ * worker's is), and prints the MB its scavenges promoted (the jobs themselves
+ * are ≈ 300 MB). On Node 20, varying run to run, map and set promote
+ * 10-110 MB (V8 allocates the tables that replace an old-space Map/Set table
+ * in old space as well, and links each replaced table to its successor, so the
+ * jobs those dead tables hold ride every scavenge), weakmap 25-190 MB (an
+ * old-space WeakMap entry keeps its value, and so its key, through
+ * scavenges), array and weakmap-delete ≈ nothing.
  */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
