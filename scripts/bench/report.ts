@@ -300,8 +300,8 @@ Measured, not guessed. Reproduce the profile with
   old space too and each replaced one points at its successor; 10–110 MB
   promoted in 10 s against ≈ 1 MB for an array) and an old-space WeakMap whose
   entries are left to the GC (25–190 MB; ≈ 0 with delete; every figure
-  varies run to run). The worker's only
-  per-job churn of either kind was taken out in an experiment — the runtime's
+  varies run to run). The worker's only per-job churn of either kind was
+  taken out in an experiment — the runtime's
   running-attempt Map and Set and outcome Map replaced by an array and a
   WeakMap, its started-run WeakMap entries deleted (1,660–1,756 before,
   1,760–1,781 KB per scavenge after, 2 quick runs each), the dispatcher's
