@@ -6,6 +6,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Phase, PhaseStats, Plan, SystemName } from './common.js';
+import { SERVICE_MANIFEST } from './service-node-options.js';
 
 export interface SystemResult {
   enqueue_single_per_s: number | null;
@@ -55,6 +56,8 @@ export interface RunResults {
   duration_s: number;
   machine: Record<string, unknown>;
   postgres: Record<string, string>;
+  /** Node flags every worker process ran with (the services' NODE_OPTIONS unless --node-defaults); absent in runs before 2026-12-03. */
+  worker_node_options?: string[];
   systems: Partial<Record<SystemName, SystemResult>>;
   targets?: Record<string, { target: string; value: number | null; met: boolean | null }>;
 }
@@ -323,6 +326,12 @@ Measured, not guessed. Reproduce the profile with
 `;
 }
 
+function workerOptionsLine(run: RunResults): string {
+  if (!run.worker_node_options) return '';
+  if (run.worker_node_options.length === 0) return "Every worker process ran on Node's defaults (`--node-defaults`).";
+  return `Every worker process ran with \`${run.worker_node_options.join(' ')}\`, the services' \`NODE_OPTIONS\` (${SERVICE_MANIFEST}).`;
+}
+
 function readme(run: RunResults): string {
   const t = run.targets ?? {};
   const targetRows = Object.entries(t).map(([k, v]) => [k, v.target, fmt(v.value), v.met === null ? '—' : v.met ? 'met' : '**missed**']);
@@ -343,7 +352,10 @@ Postgres side by side on one machine in one run (under 10 minutes);
 127.0.0.1:6379 (started if nothing answers). \`node dist/scripts/bench/run.js --profile\`
 also writes a CPU profile of each worker to \`bench/results/profiles/\`;
 \`--only=metronome,bullmq\` runs a subset (results in \`bench/results/partial.json\`);
-\`BENCH_WORKER_NODE_ARGS="--trace-gc"\` passes Node/V8 flags to the worker processes only.
+Every worker (BullMQ's and pg-boss's too) runs with the Node options the services ship
+with, \`NODE_OPTIONS\` in \`k8s/base/app/*.yaml\` (a V8 heap cap and a smaller young
+generation); \`--node-defaults\` runs them on Node's defaults instead.
+\`BENCH_WORKER_NODE_ARGS="--trace-gc"\` adds Node/V8 flags to the worker processes.
 \`BENCH_HEAP_SNAPSHOT=<file>\` writes a heap snapshot of the worker after the run;
 \`BENCH_HEAP_SAMPLING=<file>\` a sampling heap profile from ready to the end
 (\`BENCH_HEAP_SAMPLING_KEEP=major\`: only what reached old space).
@@ -360,6 +372,7 @@ Every process (producer, worker, nats-server, Redis, Postgres) shares these ${ru
 whatever else ran on the host: 1-minute load average at the start → end of each system's run:
 ${(Object.keys(run.systems) as SystemName[]).filter((s) => run.systems[s]).map((s) => `${LABEL[s]} ${fmt(run.systems[s]!.load_average_1m?.before)} → ${fmt(run.systems[s]!.load_average_1m?.after)}`).join(', ')}.
 Above ${run.machine.cpus} the figures are depressed by other work; compare systems within one run.
+${workerOptionsLine(run)}
 
 ${table(run)}
 

@@ -11,7 +11,8 @@
  * enqueue-to-handler-start latency from the timestamp in the payload.
  *
  * Flags: --quick (smaller counts), --only=metronome,bullmq, --profile
- * (node --cpu-prof on the worker, profiles under bench/results/profiles/).
+ * (node --cpu-prof on the worker, profiles under bench/results/profiles/),
+ * --node-defaults (workers without the services' NODE_OPTIONS heap settings).
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
@@ -34,6 +35,7 @@ import {
 } from './common.js';
 import { ensureRedis, postgresDurability, processCpuSeconds, sleep } from './infra.js';
 import { writeResults, type RunResults, type SystemResult } from './report.js';
+import { serviceNodeOptions } from './service-node-options.js';
 import type { SystemUnderTest } from './systems/types.js';
 
 const HERE = import.meta.dirname;
@@ -59,8 +61,9 @@ class WorkerProcess {
   exited = false;
   stderr = '';
 
-  constructor(system: SystemName, env: Record<string, string>, plan: Plan, profileDir?: string) {
+  constructor(system: SystemName, env: Record<string, string>, plan: Plan, nodeOptions: string[], profileDir?: string) {
     const execArgv = [
+      ...nodeOptions,
       ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${system}-worker.cpuprofile`] : []),
       ...(process.env.BENCH_WORKER_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
     ];
@@ -204,7 +207,7 @@ async function paced(sut: SystemUnderTest, phase: Phase, plan: Plan): Promise<{ 
   return { achievedPerSecond: total / sendSeconds, errors, maxInFlight, call: percentiles(callMs) };
 }
 
-async function benchSystem(system: SystemName, plan: Plan, profileDir?: string): Promise<SystemResult> {
+async function benchSystem(system: SystemName, plan: Plan, nodeOptions: string[], profileDir?: string): Promise<SystemResult> {
   log(`${system}: setting up`);
   const loadBefore = loadavg()[0];
   const sut = await setup(system, plan);
@@ -223,7 +226,7 @@ async function benchSystem(system: SystemName, plan: Plan, profileDir?: string):
 
     const brokerCpu0 = sut.brokerPids.map((p) => processCpuSeconds(p) ?? 0);
     const forkedAt = now();
-    worker = new WorkerProcess(system, sut.workerEnv, plan, profileDir);
+    worker = new WorkerProcess(system, sut.workerEnv, plan, nodeOptions, profileDir);
     await worker.ready();
     const startupMs = now() - forkedAt;
     log(`${system}: worker ready in ${Math.round(startupMs)} ms, burning down ${plan.warmup} warm-up + ${plan.single + plan.bulk} jobs`);
@@ -312,23 +315,25 @@ async function main(): Promise<void> {
   const profileDir = args.includes('--profile') ? join(ROOT, 'bench', 'results', 'profiles') : undefined;
   if (profileDir) mkdirSync(profileDir, { recursive: true });
   const plan = planFor(mode);
+  const nodeOptions = args.includes('--node-defaults') ? [] : serviceNodeOptions(ROOT);
   const started = Date.now();
-  log(`mode ${mode}: ${systems.join(', ')}; plan ${JSON.stringify(plan)}`);
+  log(`mode ${mode}: ${systems.join(', ')}; plan ${JSON.stringify(plan)}; workers run with ${nodeOptions.join(' ') || "Node's defaults"}`);
   const redis = await ensureRedis();
   if (redis.startedByBench) log('started redis-server on 127.0.0.1:6379 (nothing answered there)');
   const postgres = await postgresDurability();
 
   const results: Partial<Record<SystemName, SystemResult>> = {};
-  for (const s of systems) results[s] = await benchSystem(s, plan, profileDir);
+  for (const s of systems) results[s] = await benchSystem(s, plan, nodeOptions, profileDir);
 
   const run: RunResults = {
     generated_at: new Date().toISOString(),
-    command: mode === 'full' ? 'npm run bench' : 'npm run bench:quick',
+    command: `${mode === 'full' ? 'npm run bench' : 'npm run bench:quick'}${nodeOptions.length ? '' : ' -- --node-defaults'}`,
     mode,
     plan,
     duration_s: Math.round((Date.now() - started) / 1000),
     machine: { cpus: cpus().length, cpu_model: cpus()[0]?.model ?? 'unknown', memory_gb: Math.round(totalmem() / 2 ** 30), node: process.version, platform: `${process.platform} ${process.arch}` },
     postgres,
+    worker_node_options: nodeOptions,
     systems: results,
   };
   writeResults(run, { writeLatest: !only, root: ROOT, log });

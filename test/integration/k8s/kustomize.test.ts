@@ -4,6 +4,7 @@
  * with no unknown fields; the pieces refer to each other correctly; prod and dev differ the way
  * k8s/README.md says. kubectl is required: these tests fail, never skip, without it.
  */
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CONSUMER_DECLARATIONS } from '../../../libs/common/src/messaging/topology.js';
@@ -110,6 +111,22 @@ describe.each(Object.keys(BUILDS) as BuildName[])('%s build', (name) => {
     expect(sources).toEqual(['metronome-config', 'metronome-database', 'metronome-auth', `metronome-nats-${svc}`]);
     // the per-service port key the config loader reads (SCHEDULER_PORT, ...) agrees with the container port
     expect(configData(find(objs(), 'ConfigMap', 'metronome-config'))[`${svc.toUpperCase()}_PORT`]).toBe(String(PORTS[svc]));
+  });
+
+  test.each(SERVICES)('Deployment %s: NODE_OPTIONS caps the V8 heap at most 3/4 of the memory limit, and node accepts it', (svc) => {
+    const [c] = podSpec(find(objs(), 'Deployment', svc)).containers;
+    const options = (c.env ?? []).find((e: K8sObject) => e.name === 'NODE_OPTIONS')?.value as string | undefined;
+    expect(options).toMatch(/--max-old-space-size=\d+/);
+    const capMb = Number(/--max-old-space-size=(\d+)/.exec(options!)![1]);
+    expect(capMb * 2 ** 20).toBeLessThanOrEqual(quantity(c.resources.limits.memory) * 0.75);
+    // Node refuses to start on a flag NODE_OPTIONS does not allow; the heap limit it reports includes the young generation.
+    const limitMb = Number(
+      execFileSync(process.execPath, ['-e', 'process.stdout.write(String(require("v8").getHeapStatistics().heap_size_limit / 2 ** 20))'], {
+        env: { ...process.env, NODE_OPTIONS: options },
+      }).toString(),
+    );
+    expect(limitMb).toBeGreaterThanOrEqual(capMb);
+    expect(limitMb).toBeLessThan(capMb + 64);
   });
 
   test.each(SERVICES)('%s has a Service on its http port and a PodDisruptionBudget', (svc) => {
