@@ -275,54 +275,35 @@ Measured, not guessed. Reproduce the profile with
   (the run is read while the job waits to be due): 1,000 runs due at one
   instant start p99 25–49 ms after it through the job runtime
   (\`npm run bench:lateness -- --handler runtime\`).
-- **Worker RSS (< 150 MB).** The worker is at ${fmt(m.worker.rss_ready_mb)} MB
-  RSS once ready, before its first job: ≈ 50 MB of it the node binary's shared
-  pages, ≈ 74 MB V8 heap committed with ≈ 31 MB used (the young generation
-  already at its 2 × 16 MB maximum from start-up), with Nest, TypeORM, pg,
-  nats.js, pino, prom-client and class-validator loaded. Nothing leaks (the live
-  heap after the run is ≈ 34 MB, \`BENCH_HEAP_SNAPSHOT=<file>\`); the peak is
-  old space filling with objects that die soon after they get there:
-  \`BENCH_WORKER_NODE_ARGS=--trace-gc-nvp\` at 1,000 jobs/s shows a scavenge
-  every ≈ 340 ms (≈ 12 MB allocated, ≈ 30 KB per job), each promoting 1.2–1.7 MB,
-  so old space climbs ≈ 5 MB/s to ≈ 136 MB before one mark-compact takes it
-  back to ≈ 34 MB. A job's objects live ≈ 9 ms (p99 19 ms from dispatch to ack)
-  and a heap snapshot mid-run holds no backlog of them, yet the sampling heap
-  profile of what only a major GC collected
-  (\`BENCH_HEAP_SAMPLING=<file> BENCH_HEAP_SAMPLING_KEEP=major\`) is the whole
-  per-job graph (the runtime's invoke/execute frames, the parsed envelope,
-  pg rows). nats.js consuming alone, and a synthetic load of 30 KB per job held
-  15 ms, promote nothing. The promotion is bistable: quick runs of one build
-  settle in their steady phase either at ≈ 5–80 KB or at ≈ 0.9–1.8 MB per
-  scavenge, and handing the job back early at successive points of its path
-  (Postgres writes stubbed) shifts the odds without one step switching it on —
-  the signature of a nepotism chain: a dead old-space object keeps young ones
-  alive through scavenges, they reach old space and do the same to the next,
-  until a mark-compact, after which it reseeds. Two V8 patterns that do this
-  are shown by \`npm run bench:v8-probe\` (Node 20): a long-lived Map or Set
-  churned per job (the tables replacing an old-space table are allocated in
-  old space too and each replaced one points at its successor; 10–110 MB
-  promoted in 10 s against ≈ 1 MB for an array) and an old-space WeakMap whose
-  entries are left to the GC (25–190 MB; ≈ 0 with delete; every figure
-  varies run to run). The worker's only per-job churn of either kind was
-  taken out in an experiment — the runtime's
-  running-attempt Map and Set and outcome Map replaced by an array and a
-  WeakMap, its started-run WeakMap entries deleted (1,660–1,756 before,
-  1,760–1,781 KB per scavenge after, 2 quick runs each), the dispatcher's
-  tenant maps keeping their keys (1,601 KB) — and promotion did not move, so
-  the link is elsewhere and not found yet; the changes were not kept. The
-  peak itself, ≈ 136 MB of old space over ≈ 34 MB live, is V8's largest
-  heap-growing factor (4×), which it picks while GC is cheap next to the
-  mutator. Knobs, measured in full runs on a 2 × Xeon host
-  (\`BENCH_WORKER_NODE_ARGS="…" node dist/scripts/bench/run.js --only=metronome\`,
-  2026-12-03): \`--max-semi-space-size=4 --heap-growing-percent=50\` peaked at
-  140–159 MB with burn-down 6,896–7,044/s against 7,595/s on the defaults and
-  ≈ 15 % more worker CPU; in quick runs \`--optimize-for-size\` reached 120 MB at
-  −25 % burn-down and +35 % CPU, and \`--max-semi-space-size=4\` alone kept
-  burn-down but peaked at 226 MB; \`v8.setFlagsFromString('--heap-growing-percent=50')\`
-  at start-up takes effect too (quick run: 162 MB against 207 MB, twice the
-  mark-compacts), but Node calls changing flags after start unsupported.
-  Below 150 MB on this code means paying in throughput; the bench runs Node's
-  defaults.
+- **Worker RSS (< 150 MB): met, by the services' heap settings (2026-12-03).**
+  The worker is at ${fmt(m.worker.rss_ready_mb)} MB RSS once ready (≈ 50 MB of it the node
+  binary's shared pages) and peaked at ${fmt(m.rss_mb)} MB in this run. On Node's defaults
+  the same code peaked at 269 MB (full run of 2026-12-03 09:44;
+  \`npm run bench -- --node-defaults\` runs it so): its live heap is ≈ 34 MB (heap
+  snapshot after the run, \`BENCH_HEAP_SNAPSHOT=<file>\`), yet old space grew to
+  ≈ 136 MB before each mark-compact, because V8 bounds its heap-growing factor by the
+  heap cap: \`node --max-old-space-size=<MB> --trace-gc-verbose\` on Node 20.20 prints
+  a factor of 4.0 under the default cap (a quarter of the host's RAM, 4,144 MB here),
+  2.0 at 2,047 MB, 1.6 at 1,024, 1.4 at 512 and 384, 1.3 at 256. The services'
+  Deployments therefore set \`NODE_OPTIONS=--max-old-space-size=384 --max-semi-space-size=8\`
+  (the cap at 3/4 of their 512Mi memory limit, which also leaves V8, not the kernel's
+  OOM killer, in charge as a pod nears it; a young generation of 2 × 8 MB instead of
+  2 × 16), and every bench worker runs with them. Interleaved quick runs (2026-12-03,
+  three of each): Node's defaults 209–247 MB, a 256 MB cap alone 150–158 MB, the cap
+  with the smaller young generation 134–139 MB; burn-down (3,900–6,300/s) and worker
+  CPU varied as much between runs of one setting as between settings. What fills old
+  space is unchanged: at 1,000 jobs/s a scavenge every ≈ 340 ms promotes 1.2–1.7 MB of
+  objects that die soon after (\`BENCH_WORKER_NODE_ARGS=--trace-gc-nvp\`), bistable from
+  run to run (≈ 5–80 KB or ≈ 0.9–1.8 MB per scavenge), the signature of a GC nepotism
+  chain: a dead old-space object keeps young ones alive through scavenges, they reach
+  old space and do the same to the next, until a mark-compact. \`npm run bench:v8-probe\`
+  shows two V8 patterns that do this (a long-lived Map or Set churned per job: 10–110 MB
+  promoted in 10 s against ≈ 1 MB for an array, since the tables replacing an old-space
+  table are allocated in old space and each replaced one points at its successor; an
+  old-space WeakMap whose entries are left to the GC: 25–190 MB, ≈ 0 with delete). The
+  worker's own churn of both kinds was replaced in an experiment and promotion did not
+  move, so the link is not found; the cap makes V8 collect it at ≈ 1.4× the live heap
+  instead of 4×.
 `;
 }
 
@@ -351,7 +332,7 @@ Postgres side by side on one machine in one run (under 10 minutes);
 \`DATABASE_URL\`'s server (default \`postgres://postgres@127.0.0.1:5432\`) and Redis on
 127.0.0.1:6379 (started if nothing answers). \`node dist/scripts/bench/run.js --profile\`
 also writes a CPU profile of each worker to \`bench/results/profiles/\`;
-\`--only=metronome,bullmq\` runs a subset (results in \`bench/results/partial.json\`);
+\`--only=metronome,bullmq\` runs a subset (results in \`bench/results/partial.json\`).
 Every worker (BullMQ's and pg-boss's too) runs with the Node options the services ship
 with, \`NODE_OPTIONS\` in \`k8s/base/app/*.yaml\` (a V8 heap cap and a smaller young
 generation); \`--node-defaults\` runs them on Node's defaults instead.
