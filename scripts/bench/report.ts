@@ -231,10 +231,18 @@ Measured, not guessed. Reproduce the profile with
   built only when used, each message's envelope read once, and (2026-12-03, ≈ +5 %
   in interleaved quick runs) a handler's AbortController made only when it reads
   its signal: the controller, its listener and a Promise.race per run were about
-  a tenth of the worker's allocation per job. This run: ${writes || 'see latest.json'}. The worker is
-  CPU-bound: a \`--quick --profile\` run shows it busy 75–100 % of the
-  burn-down, sharing 2 CPUs with nats-server, Postgres and the producer; no
-  single frame above ≈ 2 % apart from GC (≈ 10 %) and socket writes. Each job is
+  a tenth of the worker's allocation per job. This run: ${writes || 'see latest.json'}. The host is the
+  limit, not one frame: a profile of a full-plan run (\`--only=metronome --profile\`,
+  2026-12-03) shows the worker busy 60–70 % of the burn-down, no single frame above
+  ≈ 2 % apart from GC and socket writes, and the rest waiting on its start writes,
+  which each of the 50 slots holds its job through (≈ 20 rows, 5–6 ms a batch in
+  burn-down-heavy runs; the same 20-row start plus settle takes ≈ 1.8 ms on an otherwise idle
+  Postgres, with or without the \`state\` index, so the difference is waiting for
+  one of the 2 CPUs that nats-server, Postgres and the worker share). The socket
+  writes are that too: pg's corked writes spend ≈ 250 µs each in \`writev\` by
+  wall clock (strace -T) against ≈ 8 µs of system time (strace -c), most likely the
+  sender switched out for the Postgres backend it woke. nats.js alone consumes and acks ≈ 53,000–58,000
+  messages/s here at ≈ 18 µs of CPU each. Each job is
   a JetStream delivery and ack, two committed job_runs writes (batched: the
   attempt counted before the handler, the outcome before the ack), one
   contract check, metrics and a per-run context; a BullMQ job is a few Redis
@@ -291,7 +299,10 @@ Measured, not guessed. Reproduce the profile with
   2 × 16), and every bench worker runs with them. Interleaved quick runs (2026-12-03,
   three of each): Node's defaults 209–247 MB, a 256 MB cap alone 150–158 MB, the cap
   with the smaller young generation 134–139 MB; burn-down (3,900–6,300/s) and worker
-  CPU varied as much between runs of one setting as between settings. What fills old
+  CPU varied as much between runs of one setting as between settings. Full-plan runs
+  with the shipped settings: 143 and 147 MB (a CPU profile, \`--profile\`, adds ≈ 10 MB);
+  at the peak ≈ 46 MB of RSS is the node binary's pages and ≈ 70 MB the V8 heap
+  (16 MB young, ≈ 52 MB old space committed around ≈ 35–45 MB used). What fills old
   space is unchanged: at 1,000 jobs/s a scavenge every ≈ 340 ms promotes 1.2–1.7 MB of
   objects that die soon after (\`BENCH_WORKER_NODE_ARGS=--trace-gc-nvp\`), bistable from
   run to run (≈ 5–80 KB or ≈ 0.9–1.8 MB per scavenge), the signature of a GC nepotism
