@@ -21,7 +21,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { AckPolicy, jetstream, jetstreamManager, type JsMsg } from '@nats-io/jetstream';
-import { connect } from '@nats-io/transport-node';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { DataSource } from 'typeorm';
 import { JobRunsRepository, RunRecorder } from '../libs/common/src/index.js';
 import { BenchDatabase, BenchNatsServer, processCpuSeconds } from './bench/infra.js';
@@ -54,18 +54,36 @@ function postgresCpuSeconds(): number {
   return total;
 }
 
-async function runMode(mode: Mode): Promise<Record<string, unknown>> {
+interface Floor {
+  nats: BenchNatsServer;
+  ds: DataSource;
+  nc: NatsConnection;
+  recorder: RunRecorder;
+}
+
+/** A private nats-server with the FLOOR stream and consumer, a fresh migrated database, and the runtime's recorder on it; torn down after `work`. */
+async function withFloor<T>(options: { asyncCommit: boolean }, work: (f: Floor) => Promise<T>): Promise<T> {
   const nats = await new BenchNatsServer().start();
   const db = await new BenchDatabase(`metronome_history_floor_${process.pid}`).create({ migrate: true });
+  if (options.asyncCommit) await db.query(`ALTER DATABASE ${db.name} SET synchronous_commit = off`);
   const ds = new DataSource({ type: 'postgres', url: db.url, poolSize: 10 });
   await ds.initialize();
   const nc = await connect({ servers: nats.url });
   try {
-    const recorder = new RunRecorder(new JobRunsRepository(ds));
     const jsm = await jetstreamManager(nc);
     await jsm.streams.add({ name: 'FLOOR', subjects: ['jobs.>'], duplicate_window: 120e9 });
     await jsm.consumers.add('FLOOR', { durable_name: 'floor', ack_policy: AckPolicy.Explicit, max_ack_pending: 20_000 });
+    return await work({ nats, ds, nc, recorder: new RunRecorder(new JobRunsRepository(ds)) });
+  } finally {
+    await nc.close().catch(() => undefined);
+    await ds.destroy().catch(() => undefined);
+    await nats.destroy();
+    await db.drop();
+  }
+}
 
+function runMode(mode: Mode): Promise<Record<string, unknown>> {
+  return withFloor({ asyncCommit: false }, async ({ nats, ds, nc, recorder }) => {
     // The backlog: one queued job_runs row and one ~200-byte CloudEvent per job, as JobEnqueuer leaves them.
     const ids = Array.from({ length: JOBS }, () => crypto.randomUUID());
     for (let i = 0; i < JOBS; i += 5_000) {
@@ -141,12 +159,7 @@ async function runMode(mode: Mode): Promise<Record<string, unknown>> {
       // With every CPU second of the three spent on these jobs and nothing else on the host.
       jobs_per_s_bound_on_2_cpus: Math.round((2 * JOBS) / total),
     };
-  } finally {
-    await nc.close().catch(() => undefined);
-    await ds.destroy().catch(() => undefined);
-    await nats.destroy();
-    await db.drop();
-  }
+  });
 }
 
 /**
@@ -164,19 +177,10 @@ async function runMode(mode: Mode): Promise<Record<string, unknown>> {
  */
 type SteadyMode = 'start-first' | 'start-behind' | 'commit-only' | 'commit-only-async' | 'transport-only';
 
-async function runSteady(mode: SteadyMode): Promise<Record<string, unknown>> {
-  const nats = await new BenchNatsServer().start();
-  const db = await new BenchDatabase(`metronome_history_floor_${process.pid}`).create({ migrate: true });
-  if (mode === 'commit-only-async') await db.query(`ALTER DATABASE ${db.name} SET synchronous_commit = off`);
-  const ds = new DataSource({ type: 'postgres', url: db.url, poolSize: 10 });
-  await ds.initialize();
-  const nc = await connect({ servers: nats.url });
+function runSteady(mode: SteadyMode): Promise<Record<string, unknown>> {
+  return withFloor({ asyncCommit: mode === 'commit-only-async' }, async ({ nats, ds, nc, recorder }) => {
   const worker = await connect({ servers: nats.url });
   try {
-    const recorder = new RunRecorder(new JobRunsRepository(ds));
-    const jsm = await jetstreamManager(nc);
-    await jsm.streams.add({ name: 'FLOOR', subjects: ['jobs.>'], duplicate_window: 120e9 });
-    await jsm.consumers.add('FLOOR', { durable_name: 'floor', ack_policy: AckPolicy.Explicit, max_ack_pending: 20_000 });
     const js = jetstream(nc);
     const total = STEADY_RATE * STEADY_SECONDS;
     const latency = new Float64Array(total).fill(NaN);
@@ -255,11 +259,8 @@ async function runSteady(mode: SteadyMode): Promise<Record<string, unknown>> {
     return { mode, rate: STEADY_RATE, seconds: STEADY_SECONDS - STEADY_WARMUP_SECONDS, measured: measured.length, p50_ms: p(0.5), p95_ms: p(0.95), p99_ms: p(0.99), max_ms: p(1), cpu_cores_busy: cpu };
   } finally {
     await worker.close().catch(() => undefined);
-    await nc.close().catch(() => undefined);
-    await ds.destroy().catch(() => undefined);
-    await nats.destroy();
-    await db.drop();
   }
+  });
 }
 
 async function main(): Promise<void> {
