@@ -249,7 +249,18 @@ Measured, not guessed. Reproduce the profile with
   commands in one process. 2× BullMQ (${twiceBullmq}) would mean a worker CPU
   budget per job a fraction of today's plus twice as many job_runs row writes a
   second on the same two CPUs; with run history kept per job this host does not
-  have that CPU. The
+  have that CPU. The floor says so directly (\`npm run bench:history-floor\`,
+  2026-12-03): a bare worker doing only Metronome's job_runs statements and
+  batching, a JSON parse and the ack, no framework, burned down 16,024 and
+  14,403 jobs/s against BullMQ's 17,557 and 15,180 in same-hour interleaved
+  pairs (0.91× and 0.95×); with one job_runs write per job instead of two,
+  31,843 and 23,196 (1.81×, 1.53×); with no history, 67,261 and 43,486. Its CPU
+  per 1,000 jobs is 0.048 s in the worker, 0.012 s in nats-server and 0.071 s
+  in Postgres: 0.13 CPU-seconds per 1,000 jobs caps two CPUs at ≈ 15,000 jobs/s,
+  and Postgres alone would need ≈ 2.3 CPUs at 2× BullMQ. Meeting that target
+  means giving up the committed start write (the attempt counted before the
+  handler runs, which is how a crash is counted and a cancellation seen), which
+  the design keeps. The
   ≥ 10× pg-boss target is met in this run.
 - **p99 at 1,000 jobs/s (≤ BullMQ's).** Every Metronome job passes, by design,
   a committed Postgres write on enqueue (job_runs + outbox rows in one
@@ -265,8 +276,18 @@ Measured, not guessed. Reproduce the profile with
   1,000/s awaiting acks, one consumer acking, nothing else running) shows the
   same: publish p50 0.23 ms, p99 1.1 ms, max 17–55 ms per 20,000. Postgres
   logged no lock wait over 5 ms and no autovacuum during those runs, and the
-  producer's event loop no stall over 15 ms. fdatasync is ≈ 0.12 ms
-  here (\`pg_test_fsync\`); the time goes to CPU: at 1,000 jobs/s the host's
+  producer's event loop no stall over 15 ms. An fdatasync alone is fast here
+  (p50 0.18 ms, p99 0.45 ms), but a durable commit under steady load is not:
+  pgbench alone, nothing else running (4 clients, 1,000 transactions/s of the
+  enqueue's job_runs + outbox insert, 2026-12-03), gave p99 5–77 ms across seven
+  runs (once 5,198 ms) with \`synchronous_commit on\`, and 0.95–3.6 ms with it
+  off. The floor's latency half (\`npm run bench:history-floor\`, 1,000 jobs/s)
+  puts transport alone at p99 1.5–7.1 ms, with the start write committed
+  23.5–25.1 ms, with that commit asynchronous 14.7–20.0 ms; Metronome itself
+  with \`synchronous_commit off\` (a trial, reverted) had p99 23–41 ms against
+  50–221 ms on. BullMQ's p99 is below what one durable Postgres commit reaches at
+  p99 on this host under this load, so the target cannot be met while a job's
+  start is committed before its handler. The rest goes to CPU: at 1,000 jobs/s the host's
   2 CPUs are ≈ 85 % busy (Postgres ≈ 0.8 of a core, producer + worker ≈ 0.7,
   nats-server ≈ 0.2, sampled from /proc), so every hop waits to be scheduled.
   Timestamps along the path in quick runs (2026-12-02, p50 / p99): waiting for
