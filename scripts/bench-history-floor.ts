@@ -23,19 +23,16 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { AckPolicy, jetstream, jetstreamManager, type JsMsg } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { DataSource } from 'typeorm';
-import { JobRunsRepository, RunRecorder } from '../libs/common/src/index.js';
+import { Batcher, JobRunsRepository, OutboxRepository, RunRecorder } from '../libs/common/src/index.js';
+import { cliArg, payload, percentiles } from './bench/common.js';
 import { BenchDatabase, BenchNatsServer, processCpuSeconds } from './bench/infra.js';
 
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
-}
-const JOBS = Number(arg('jobs', '50000'));
-const MODES = arg('modes', 'two-writes,one-write,no-history').split(',').filter((m) => m && m !== 'none') as Mode[];
+const JOBS = Number(cliArg('jobs', '50000'));
+const MODES = cliArg('modes', 'two-writes,one-write,no-history').split(',').filter((m) => m && m !== 'none') as Mode[];
 type Mode = 'two-writes' | 'one-write' | 'no-history';
-const STEADY_MODES = arg('steady', 'start-first,start-behind,commit-only,commit-only-async,transport-only').split(',').filter((m) => m && m !== 'none') as SteadyMode[];
+const STEADY_MODES = cliArg('steady', 'start-first,start-behind,commit-only,commit-only-async,transport-only').split(',').filter((m) => m && m !== 'none') as SteadyMode[];
 const STEADY_RATE = 1_000;
-const STEADY_SECONDS = Number(arg('seconds', '30'));
+const STEADY_SECONDS = Number(cliArg('seconds', '30'));
 const STEADY_WARMUP_SECONDS = 3;
 const JOB = 'bench.noop';
 
@@ -98,7 +95,7 @@ function runMode(mode: Mode): Promise<Record<string, unknown>> {
     for (let i = 0; i < JOBS; i += 1_000) {
       await Promise.all(ids.slice(i, i + 1_000).map((id, k) => js.publish(`jobs.normal.${JOB}`, JSON.stringify({
         specversion: '1.0', id, type: JOB, source: 'floor', time: new Date().toISOString(), companyid: 'tenant-1',
-        data: { runId: id, payload: { phase: 'burndown', seq: i + k, t: Date.now(), fail: false, tenant: 'tenant-1', kind: 'noop', note: 'x'.repeat(60) } },
+        data: { runId: id, payload: payload('burn', i + k) },
       }), { msgID: id })));
     }
     await ds.query('VACUUM ANALYZE job_runs');
@@ -165,8 +162,9 @@ function runMode(mode: Mode): Promise<Record<string, unknown>> {
 /**
  * The floor under the latency benchmark: 1,000 jobs/s for STEADY_SECONDS, each
  * enqueued as Metronome must (its job_runs and outbox rows in one committed
- * statement, then a JetStream publish with Nats-Msg-Id, the outbox row marked
- * published in batches), consumed by a pull consumer in the same process.
+ * statement, the enqueuer's own OutboxRepository.insertRuns; then a JetStream
+ * publish with Nats-Msg-Id; the outbox row marked published in batches, as the
+ * relay does), consumed by a pull consumer in the same process.
  * `latency` is enqueue call to handler start: after the runtime's start write
  * (`start-first`), at delivery with the start written behind (`start-behind`),
  * at delivery with no worker writes and no outbox mark (`commit-only`: just
@@ -179,87 +177,83 @@ type SteadyMode = 'start-first' | 'start-behind' | 'commit-only' | 'commit-only-
 
 function runSteady(mode: SteadyMode): Promise<Record<string, unknown>> {
   return withFloor({ asyncCommit: mode === 'commit-only-async' }, async ({ nats, ds, nc, recorder }) => {
-  const worker = await connect({ servers: nats.url });
-  try {
-    const js = jetstream(nc);
-    const total = STEADY_RATE * STEADY_SECONDS;
-    const latency = new Float64Array(total).fill(NaN);
-    const published: string[] = [];
-    const markPublished = setInterval(() => {
-      const ids = published.splice(0);
-      if (ids.length) void ds.query(`UPDATE outbox SET published_at = now() WHERE run_id = ANY($1::text[])`, [ids]);
-    }, 5);
-    let settled = 0;
-    const consumer = await jetstream(worker).consumers.get('FLOOR', 'floor');
-    void (async () => {
-      for await (const m of await consumer.consume({ max_messages: 1_000 })) {
-        void (async () => {
-          const event = JSON.parse(m.string()) as { id: string; time: string; data: { seq: number; t: number } };
-          const start = {
-            id: event.id, job: JOB, priority: 'normal', companyId: 'tenant-1', maxAttempts: 3, payload: {},
-            scheduledFor: new Date(event.time), startedAt: new Date(), publishedAt: new Date(m.info.timestampNanos / 1e6),
-          };
-          if (mode === 'start-first') await recorder.start(start);
-          else if (mode === 'start-behind') void recorder.startBehind(start);
-          latency[event.data.seq] = performance.now() - event.data.t;
-          if (mode === 'start-first' || mode === 'start-behind') {
-            await recorder.settle({ id: event.id, state: 'succeeded', finishedAt: new Date(), error: null, result: { status: 'success', durationMs: 0 }, attemptsDelta: 0 });
-          }
-          m.ack();
-          settled++;
-        })();
-      }
-    })();
+    const worker = await connect({ servers: nats.url });
+    try {
+      const js = jetstream(nc);
+      const outbox = new OutboxRepository(ds);
+      const total = STEADY_RATE * STEADY_SECONDS;
+      const latency = new Float64Array(total).fill(NaN);
+      // As the outbox relay marks what it published.
+      const marks = new Batcher<string>((ids) => outbox.markPublished(outbox.db, ids, new Date()), { maxItems: 1_000, maxDelayMs: 5 });
+      const writesHistory = mode === 'start-first' || mode === 'start-behind';
+      let settled = 0;
+      const consumer = await jetstream(worker).consumers.get('FLOOR', 'floor');
+      void (async () => {
+        for await (const m of await consumer.consume({ max_messages: 1_000 })) {
+          void (async () => {
+            const event = JSON.parse(m.string()) as { id: string; time: string; data: { seq: number; t: number } };
+            const start = {
+              id: event.id, job: JOB, priority: 'normal', companyId: 'tenant-1', maxAttempts: 3, payload: {},
+              scheduledFor: new Date(event.time), startedAt: new Date(), publishedAt: new Date(m.info.timestampNanos / 1e6),
+            };
+            if (mode === 'start-first') await recorder.start(start);
+            else if (mode === 'start-behind') void recorder.startBehind(start);
+            latency[event.data.seq] = performance.now() - event.data.t;
+            if (writesHistory) {
+              await recorder.settle({ id: event.id, state: 'succeeded', finishedAt: new Date(), error: null, result: { status: 'success', durationMs: 0 }, attemptsDelta: 0 });
+            }
+            m.ack();
+            settled++;
+          })();
+        }
+      })();
 
-    const enqueue = async (seq: number): Promise<void> => {
-      const t = performance.now();
-      const id = crypto.randomUUID();
-      const time = new Date().toISOString();
-      const body = JSON.stringify({
-        specversion: '1.0', id, type: JOB, source: 'floor', time, companyid: 'tenant-1',
-        data: { seq, t, payload: { phase: 'steady', seq, t, fail: false, tenant: 'tenant-1', kind: 'noop', note: 'x'.repeat(60) } },
-      });
-      if (mode !== 'transport-only') {
-        await ds.query(
-          `WITH ins AS (
-             INSERT INTO job_runs (id, job, queue, company_id, priority, state, max_attempts, payload, scheduled_for)
-             VALUES ($1, $2, 'normal', 'tenant-1', 'normal', 'queued', 3, $3::jsonb, $4) RETURNING id)
-           INSERT INTO outbox (run_id, subject, body, headers) SELECT id, $5, $6::jsonb, '{}' FROM ins`,
-          [id, JOB, body, time, `jobs.normal.${JOB}`, body],
-        );
+      const subject = `jobs.normal.${JOB}`;
+      const enqueue = async (seq: number): Promise<void> => {
+        const t = performance.now();
+        const id = crypto.randomUUID();
+        const now = new Date();
+        const body = { specversion: '1.0', id, type: JOB, source: 'floor', time: now.toISOString(), companyid: 'tenant-1', data: { seq, t, payload: payload('steady', seq) } };
+        if (mode !== 'transport-only') {
+          await outbox.insertRuns(outbox.db, [{
+            id, job: JOB, queue: 'normal', companyId: 'tenant-1', scheduleId: null, occurrenceAt: null, priority: 'normal', maxAttempts: 3,
+            payload: body.data.payload, idempotencyKey: null, scheduledFor: now, options: null, subject, body, headers: {}, notBefore: null, createdAt: now,
+          }]);
+        }
+        await js.publish(subject, JSON.stringify(body), { msgID: id });
+        if (writesHistory) void marks.add(id);
+      };
+      const cpu0 = { producerAndWorker: process.cpuUsage(), nats: processCpuSeconds(nats.pid) ?? 0, postgres: postgresCpuSeconds() };
+      const started = performance.now();
+      let sent = 0;
+      const pending = new Set<Promise<void>>();
+      while (sent < total) {
+        const due = Math.min(total, Math.floor(((performance.now() - started) / 1000) * STEADY_RATE) + 1);
+        while (sent < due) {
+          const p = enqueue(sent++).finally(() => pending.delete(p));
+          pending.add(p);
+        }
+        await new Promise((r) => setTimeout(r, 1));
       }
-      await js.publish(`jobs.normal.${JOB}`, body, { msgID: id });
-      if (mode === 'start-first' || mode === 'start-behind') published.push(id);
-    };
-    const cpu0 = { producerAndWorker: process.cpuUsage(), nats: processCpuSeconds(nats.pid) ?? 0, postgres: postgresCpuSeconds() };
-    const started = performance.now();
-    let sent = 0;
-    const pending = new Set<Promise<void>>();
-    while (sent < total) {
-      const due = Math.min(total, Math.floor(((performance.now() - started) / 1000) * STEADY_RATE) + 1);
-      while (sent < due) {
-        const p = enqueue(sent++).finally(() => pending.delete(p));
-        pending.add(p);
-      }
-      await new Promise((r) => setTimeout(r, 1));
+      await Promise.all(pending);
+      while (settled < total) await new Promise((r) => setTimeout(r, 20));
+      const seconds = (performance.now() - started) / 1000;
+      const used = process.cpuUsage(cpu0.producerAndWorker);
+      const cores = (s: number) => +(s / seconds).toFixed(2);
+      const cpu = {
+        producer_and_worker: cores((used.user + used.system) / 1e6),
+        nats_server: cores((processCpuSeconds(nats.pid) ?? 0) - cpu0.nats),
+        postgres: cores(postgresCpuSeconds() - cpu0.postgres),
+      };
+      const q = percentiles(latency.subarray(STEADY_RATE * STEADY_WARMUP_SECONDS));
+      const ms = (v: number) => +v.toFixed(2);
+      return {
+        mode, rate: STEADY_RATE, seconds: STEADY_SECONDS - STEADY_WARMUP_SECONDS, measured: q.n,
+        p50_ms: ms(q.p50), p95_ms: ms(q.p95), p99_ms: ms(q.p99), max_ms: ms(q.max), cpu_cores_busy: cpu,
+      };
+    } finally {
+      await worker.close().catch(() => undefined);
     }
-    await Promise.all(pending);
-    while (settled < total) await new Promise((r) => setTimeout(r, 20));
-    clearInterval(markPublished);
-    const seconds = (performance.now() - started) / 1000;
-    const used = process.cpuUsage(cpu0.producerAndWorker);
-    const cores = (s: number) => +(s / seconds).toFixed(2);
-    const cpu = {
-      producer_and_worker: cores((used.user + used.system) / 1e6),
-      nats_server: cores((processCpuSeconds(nats.pid) ?? 0) - cpu0.nats),
-      postgres: cores(postgresCpuSeconds() - cpu0.postgres),
-    };
-    const measured = Array.from(latency.subarray(STEADY_RATE * STEADY_WARMUP_SECONDS)).sort((a, b) => a - b);
-    const p = (q: number) => +measured[Math.min(measured.length - 1, Math.ceil(q * measured.length) - 1)].toFixed(2);
-    return { mode, rate: STEADY_RATE, seconds: STEADY_SECONDS - STEADY_WARMUP_SECONDS, measured: measured.length, p50_ms: p(0.5), p95_ms: p(0.95), p99_ms: p(0.99), max_ms: p(1), cpu_cores_busy: cpu };
-  } finally {
-    await worker.close().catch(() => undefined);
-  }
   });
 }
 

@@ -14,15 +14,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AckPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, headers } from '@nats-io/transport-node';
+import { cliArg } from './bench/common.js';
 import { freePort, sleep } from './bench/infra.js';
 
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? Number(process.argv[i + 1]) : fallback;
-}
-const MESSAGES = arg('messages', 1000);
-const ROUNDS = arg('rounds', 15);
-const WARMUP = arg('warmup', 5);
+const MESSAGES = Number(cliArg('messages', '1000'));
+const ROUNDS = Number(cliArg('rounds', '15'));
+const WARMUP = Number(cliArg('warmup', '5'));
 async function main(): Promise<void> {
   const store = mkdtempSync(join(tmpdir(), 'metronome-floor-nats-'));
   const port = await freePort();

@@ -25,6 +25,7 @@ import pg from 'pg';
 import { DataSource } from 'typeorm';
 import { CONSUMER_DECLARATIONS, DueHold, provision, STREAM_DECLARATIONS, STREAMS, type ConsumerDeclaration } from '../libs/common/src/index.js';
 import { MIGRATIONS } from '../migrations/index.js';
+import { cliArg } from './bench/common.js';
 import { freePort, sleep } from './bench/infra.js';
 import { JOB_RUNS_WRITES } from './bench/job-runs-timing.js';
 import { latenessConsumers, startRuntimeHandler } from './bench/lateness-runtime.js';
@@ -32,23 +33,19 @@ import { latenessConsumers, startRuntimeHandler } from './bench/lateness-runtime
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const NATS_SERVER = '/usr/sbin/nats-server';
 
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
-}
 
-const SCHEDULES = Number(arg('schedules', '1000'));
-const SECONDS = Number(arg('seconds', '35'));
+const SCHEDULES = Number(cliArg('schedules', '1000'));
+const SECONDS = Number(cliArg('seconds', '35'));
 /** Seconds of firing before the measured window (JIT, connections and caches warm up, as in a long-running scheduler). */
-const WARMUP = Number(arg('warmup', '5'));
-const REPLICAS = Number(arg('replicas', '1'));
-const BATCH = arg('batch', '1000');
-const LOG_LEVEL = arg('log-level', 'info');
-const ADMIN_URL = arg('admin-url', 'postgres://postgres@127.0.0.1:5432/postgres');
+const WARMUP = Number(cliArg('warmup', '5'));
+const REPLICAS = Number(cliArg('replicas', '1'));
+const BATCH = cliArg('batch', '1000');
+const LOG_LEVEL = cliArg('log-level', 'info');
+const ADMIN_URL = cliArg('admin-url', 'postgres://postgres@127.0.0.1:5432/postgres');
 const JOB = 'bench.lateness';
-const HANDLER = arg('handler', 'consumer');
+const HANDLER = cliArg('handler', 'consumer');
 if (HANDLER !== 'consumer' && HANDLER !== 'runtime') throw new Error(`--handler is consumer or runtime, not "${HANDLER}"`);
-const CONCURRENCY = Number(arg('concurrency', '1000'));
+const CONCURRENCY = Number(cliArg('concurrency', '1000'));
 
 
 function percentile(sorted: number[], p: number): number {

@@ -50,6 +50,12 @@ export function phaseSize(plan: Plan, phase: Phase): number {
 /** Wall-clock milliseconds with sub-millisecond resolution; every process reads the same machine clock. */
 export const now = (): number => performance.timeOrigin + performance.now();
 
+/** The value after `--<name>` on the command line, or `fallback`. */
+export function cliArg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
+}
+
 /** The job body every system carries: about 200 bytes of JSON. */
 export interface BenchPayload {
   phase: Phase;
