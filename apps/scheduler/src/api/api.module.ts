@@ -15,6 +15,7 @@ import { MetricsController } from './metrics/metrics.controller.js';
 import { MetricsRepository } from './metrics/metrics.repository.js';
 import { RunsController } from './runs/runs.controller.js';
 import { RunsRepository } from './runs/runs.repository.js';
+import { RunsService } from './runs/runs.service.js';
 import { SchedulesApiService } from './schedules/schedules-api.service.js';
 import { SchedulesController } from './schedules/schedules.controller.js';
 
@@ -22,6 +23,6 @@ import { SchedulesController } from './schedules/schedules.controller.js';
 @Module({
   imports: [AuthModule, AuditModule, SchedulesModule],
   controllers: [JobsController, RunsController, DlqController, SchedulesController, MetricsController, OpenApiController],
-  providers: [BodyLimits, ControlStore, JobsRepository, JobsService, RunsRepository, DlqRepository, DlqService, MetricsRepository, SchedulesApiService],
+  providers: [BodyLimits, ControlStore, JobsRepository, JobsService, RunsRepository, RunsService, DlqRepository, DlqService, MetricsRepository, SchedulesApiService],
 })
 export class ApiModule {}
