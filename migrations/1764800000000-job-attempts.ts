@@ -102,9 +102,23 @@ export class JobAttempts1764800000000 implements MigrationInterface {
         PRIMARY KEY (minute, job, queue, company_id)
       )`);
     await q.query(`CREATE INDEX job_stats_minute_company ON job_stats_minute (company_id, minute)`);
+    // SLA breaches, once per run and kind, for every run (a run enqueued straight to JetStream has no job_runs row).
+    await q.query(`
+      CREATE TABLE job_sla_breaches (
+        run_id text NOT NULL,
+        kind text NOT NULL CHECK (kind IN ('duration', 'lateness')),
+        job text NOT NULL,
+        company_id text,
+        limit_ms bigint NOT NULL,
+        observed_ms bigint NOT NULL,
+        breached_at timestamptz NOT NULL,
+        PRIMARY KEY (run_id, kind)
+      )`);
+    await q.query(`CREATE INDEX job_sla_breaches_at ON job_sla_breaches (breached_at)`);
   }
 
   async down(q: QueryRunner): Promise<void> {
+    await q.query('DROP TABLE job_sla_breaches');
     await q.query('DROP TABLE job_stats_minute');
     await q.query('DROP FUNCTION job_attempts_ensure_partitions(date, int)');
     await q.query('DROP TABLE job_attempts');

@@ -254,12 +254,14 @@ export class JobEnqueuer {
       const options: Partial<JobOptions> = {};
       if (o.backoff) options.backoff = o.backoff;
       if (o.timeoutMs) options.timeoutMs = o.timeoutMs;
-      const data = jobMessage({ runId, payload: this.protect(r.job, r.payload, o.sensitive), scheduledFor: now, companyId, maxAttempts: o.maxAttempts, options, planned: false });
+      // A runAt in the past keeps its time: lateness and SLAs count from it.
+      const scheduledFor = o.runAt ?? now;
+      const data = jobMessage({ runId, payload: this.protect(r.job, r.payload, o.sensitive), scheduledFor, companyId, maxAttempts: o.maxAttempts, options, planned: false });
       const event = createCloudEvent({ type: r.job, source: this.publisher.source, data, companyId: companyId ?? undefined, id: runId, time: now });
       return { subject: subjects.job(priority, r.job), event };
     });
     const acks = await this.publisher.publishMany(messages);
-    return acks.map((a, i) => ({ runId: a.id, job: requests[i].job, scheduledFor: now, created: !a.duplicate, state: 'queued' }));
+    return acks.map((a, i) => ({ runId: a.id, job: requests[i].job, scheduledFor: requests[i].options?.runAt ?? now, created: !a.duplicate, state: 'queued' }));
   }
 
   /**

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import type { KV } from '@nats-io/kv';
 import { KvBuckets } from '../../messaging/kv-buckets.js';
 import { RUNS_BUCKET } from '../../messaging/subjects.js';
 
@@ -29,48 +30,124 @@ export function attemptOf(deliveryCount: number, entry: LedgerEntry, offset = 0)
   return { attempt, lost };
 }
 
+/** Stream sequences per ledger key: a flood deferred together lands in a few keys, not one write each. */
+export const LEDGER_BLOCK = 1024;
+/** Notes wait this long for company before their block is written. */
+const NOTE_WINDOW_MS = 5;
 /** Entries this process noted, kept to answer its own redeliveries without a read. */
 const LOCAL_ENTRIES = 200_000;
 
+type Block = Record<string, string>;
+
+interface PendingBlock {
+  notes: Map<number, LedgerEntry>;
+  waiters: { resolve: () => void; reject: (e: unknown) => void }[];
+}
+
+const encode = (e: LedgerEntry) => `${e.deferrals}:${e.settled}`;
+function decode(v: string | undefined): LedgerEntry | undefined {
+  if (!v) return undefined;
+  const [d, s] = v.split(':').map(Number);
+  return { deferrals: Number.isFinite(d) ? d : 0, settled: Number.isFinite(s) ? s : 0 };
+}
+
 /**
- * The ledger lives in the `runs` KV bucket under `ledger.<stream>.<sequence>`
- * (a stream sequence names one message for good; the bucket's max age matches
- * the stream's). Nothing is read or written for a first delivery that is
- * acked: the hot path never touches it. What this process noted it also keeps
- * in memory, so a message it deferred and gets back costs no read.
+ * The ledger lives in the `runs` KV bucket under `ledger.<stream>.<block>`,
+ * one JSON map per LEDGER_BLOCK stream sequences (a sequence names one message
+ * for good; the bucket's max age matches the stream's). Notes are gathered for
+ * a few milliseconds and merged into their block with a compare-and-set, so
+ * deferring a backlog of 100,000 costs about a hundred writes. Nothing is read
+ * or written for a first delivery that is acked: the hot path never touches
+ * it. What this process noted it also keeps in memory, so a message it
+ * deferred and gets back costs no read.
  */
 @Injectable()
 export class AttemptLedger {
   private readonly local = new Map<string, LedgerEntry>();
+  private readonly pending = new Map<string, PendingBlock>();
+  private readonly reading = new Map<string, Promise<Block>>();
+  private timer?: NodeJS.Timeout;
 
   constructor(private readonly buckets: KvBuckets) {}
 
-  private key(stream: string, seq: number): string {
-    return `ledger.${stream}.${seq}`;
+  private blockKey(stream: string, seq: number): string {
+    return `ledger.${stream}.${Math.floor(seq / LEDGER_BLOCK)}`;
   }
 
   async read(stream: string, seq: number): Promise<LedgerEntry> {
-    const known = this.local.get(this.key(stream, seq));
+    const known = this.local.get(`${stream}.${seq}`);
     if (known) return known;
-    const kv = await this.buckets.open(RUNS_BUCKET);
-    const e = await kv.get(this.key(stream, seq));
-    if (!e || e.operation !== 'PUT' || e.value.length === 0) return EMPTY_LEDGER;
-    const [d, s] = e.string().split(':').map(Number);
-    return { deferrals: Number.isFinite(d) ? d : 0, settled: Number.isFinite(s) ? s : 0 };
+    const key = this.blockKey(stream, seq);
+    // Redeliveries of one block come together: one read serves them all.
+    let block = this.reading.get(key);
+    if (!block) {
+      block = this.fetch(key).then((b) => b.value);
+      this.reading.set(key, block);
+      void block.finally(() => this.reading.delete(key)).catch(() => undefined);
+    }
+    return decode((await block)[String(seq)]) ?? EMPTY_LEDGER;
   }
 
   /** Records the delivery being handed back now; resolves once stored (before the nak). */
-  async note(stream: string, seq: number, entry: LedgerEntry): Promise<void> {
-    const key = this.key(stream, seq);
-    const kv = await this.buckets.open(RUNS_BUCKET);
-    await kv.put(key, `${entry.deferrals}:${entry.settled}`);
-    this.local.delete(key);
-    this.local.set(key, entry);
+  note(stream: string, seq: number, entry: LedgerEntry): Promise<void> {
+    const id = `${stream}.${seq}`;
+    this.local.delete(id);
+    this.local.set(id, entry);
     if (this.local.size > LOCAL_ENTRIES) this.local.delete(this.local.keys().next().value!);
+    const key = this.blockKey(stream, seq);
+    let p = this.pending.get(key);
+    if (!p) this.pending.set(key, (p = { notes: new Map(), waiters: [] }));
+    p.notes.set(seq, entry);
+    this.timer ??= setTimeout(() => this.flush(), NOTE_WINDOW_MS);
+    return new Promise<void>((resolve, reject) => p.waiters.push({ resolve, reject }));
   }
 
-  /** Forgets a message settled for good here; its stored entry is left to the bucket's max age (a purge would be one more write). */
+  /** Forgets a message settled for good here; its stored entry is left to the bucket's max age (a write to drop it would cost more than it saves). */
   forget(stream: string, seq: number): void {
-    this.local.delete(this.key(stream, seq));
+    this.local.delete(`${stream}.${seq}`);
+  }
+
+  private flush(): void {
+    this.timer = undefined;
+    const blocks = [...this.pending];
+    this.pending.clear();
+    for (const [key, p] of blocks) {
+      this.merge(key, p.notes).then(
+        () => p.waiters.forEach((w) => w.resolve()),
+        (e: unknown) => p.waiters.forEach((w) => w.reject(e)),
+      );
+    }
+  }
+
+  private async fetch(key: string): Promise<{ value: Block; revision: number }> {
+    const kv = await this.buckets.open(RUNS_BUCKET);
+    const e = await kv.get(key);
+    if (!e || e.operation !== 'PUT' || e.value.length === 0) return { value: {}, revision: e?.revision ?? 0 };
+    try {
+      return { value: e.json<Block>(), revision: e.revision };
+    } catch {
+      return { value: {}, revision: e.revision };
+    }
+  }
+
+  /** Merges notes into their block, retrying when another process wrote it meanwhile. */
+  private async merge(key: string, notes: Map<number, LedgerEntry>): Promise<void> {
+    const kv: KV = await this.buckets.open(RUNS_BUCKET);
+    for (let tries = 0; ; tries++) {
+      const { value, revision } = await this.fetch(key);
+      for (const [seq, entry] of notes) {
+        const stored = decode(value[String(seq)]);
+        // A later delivery's note wins: it has seen every earlier one.
+        if (!stored || stored.settled <= entry.settled) value[String(seq)] = encode(entry);
+      }
+      try {
+        if (revision === 0) await kv.create(key, JSON.stringify(value));
+        else await kv.update(key, JSON.stringify(value), revision);
+        return;
+      } catch (e) {
+        if (tries >= 20) throw e;
+        await new Promise((r) => setTimeout(r, Math.random() * 10 * (tries + 1)));
+      }
+    }
   }
 }

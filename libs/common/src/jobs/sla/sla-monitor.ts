@@ -24,7 +24,7 @@ export interface SlaRun {
  * Watches runs against their job's SLA: lateness when an attempt starts (the
  * first), duration with a timer while it runs (so a stuck run breaches while
  * stuck, not when it finally ends). A breach is written once per run and kind
- * (job_runs.sla_<kind>_breached_at), counted in
+ * (job_sla_breaches), counted in
  * metronome_sla_breaches_total{job,kind} and published as job.sla_breached
  * on events.<companyId>.job.sla_breached (`_platform` for runs without a tenant).
  */
@@ -59,10 +59,10 @@ export class SlaMonitor {
   async breach(run: SlaRun, kind: SlaBreachKind, limitMs: number, observedMs: number): Promise<boolean> {
     const at = new Date();
     try {
-      const column = kind === 'duration' ? 'sla_duration_breached_at' : 'sla_lateness_breached_at';
-      const rows = affectedRows<{ id: string }>(await this.dataSource.query(
-        `UPDATE job_runs SET ${column} = $2, updated_at = now() WHERE id = $1 AND ${column} IS NULL RETURNING id`,
-        [run.runId, at.toISOString()],
+      const rows = affectedRows<{ run_id: string }>(await this.dataSource.query(
+        `INSERT INTO job_sla_breaches (run_id, kind, job, company_id, limit_ms, observed_ms, breached_at) VALUES ($1, $2, $3, $4, $5, $6, $7)
+         ON CONFLICT DO NOTHING RETURNING run_id`,
+        [run.runId, kind, run.job, run.companyId ?? null, limitMs, Math.max(0, Math.round(observedMs)), at.toISOString()],
       ));
       if (rows.length === 0) return false;
       this.metrics.slaBreaches.inc({ job: run.job, kind });
