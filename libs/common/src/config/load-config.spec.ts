@@ -105,6 +105,12 @@ describe('loadConfig', () => {
     expect(problems).not.toContain(material.slice(0, 8));
   });
 
+  it('takes NATS_INBOX_PREFIX as subject tokens without wildcards', () => {
+    expect(loadConfig({}).nats.inboxPrefix).toBeUndefined();
+    expect(loadConfig({ NATS_INBOX_PREFIX: '_INBOX_scheduler' }).nats.inboxPrefix).toBe('_INBOX_scheduler');
+    expect(loadConfig({ NATS_INBOX_PREFIX: '_INBOX.documents' }).nats.inboxPrefix).toBe('_INBOX.documents');
+    for (const bad of ['_INBOX.>', '_INBOX.*', 'with space', '_INBOX.', '$JS.API']) expect(problemsOf({ NATS_INBOX_PREFIX: bad })).toEqual([expect.stringMatching(/^NATS_INBOX_PREFIX: /)]);
+  });
 });
 
 describe('redactUrl', () => {

@@ -63,6 +63,20 @@ function encryptionKeys(raw: string | undefined, active: string | undefined, pro
 }
 
 /**
+ * NATS_INBOX_PREFIX: where this process's replies arrive (requests, JetStream
+ * API calls, pull deliveries). A per-service prefix lets the NATS server allow
+ * each user only its own inboxes; unset keeps the nats.js default `_INBOX`.
+ */
+function inboxPrefix(raw: string | undefined, problems: string[]): string | undefined {
+  if (raw === undefined) return undefined;
+  if (!/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/.test(raw)) {
+    problems.push(`NATS_INBOX_PREFIX: expected subject tokens (letters, digits, _ and -, separated by dots; no wildcards), got "${raw}"`);
+    return undefined;
+  }
+  return raw;
+}
+
+/**
  * Every secret is checked for placeholder values (placeholder-secret.ts); a
  * problem names the key, never the value. Secrets read here: JWT_SECRET,
  * API_KEYS, NATS_PASSWORD / NATS_TOKEN and the passwords in NATS_URLS,
@@ -175,6 +189,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
           ? { caFile: str('NATS_TLS_CA_FILE'), certFile: str('NATS_TLS_CERT_FILE'), keyFile: str('NATS_TLS_KEY_FILE') }
           : undefined,
       name: str('NATS_CLIENT_NAME', 'metronome')!,
+      inboxPrefix: inboxPrefix(str('NATS_INBOX_PREFIX'), problems),
       provisionOnStart: bool('NATS_PROVISION_ON_START', true),
       streamReplicas: int('STREAM_REPLICAS', 1, 1, 5),
     },
