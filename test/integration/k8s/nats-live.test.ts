@@ -147,6 +147,7 @@ test('the scheduler fires jobs, publishes events and pauses queues', async () =>
   const js = jetstream(s.nc);
   await expect(js.publish('jobs.normal.documents.tick', '{}', { msgID: 'run-1' })).resolves.toMatchObject({ stream: 'JOBS' });
   await expect(js.publish('jobs.normal.recurrence.generate', '{}', { msgID: 'run-2' })).resolves.toMatchObject({ stream: 'JOBS' });
+  await expect(js.publish('jobs.low.scheduler.retention', '{}', { msgID: 'run-3' })).resolves.toMatchObject({ stream: 'JOBS' });
   await expect(js.publish('events.acme.document.upserted', '{}', { msgID: 'evt-1' })).resolves.toMatchObject({ stream: 'EVENTS' });
   const kv = await new Kvm(s.nc).open('control');
   await kv.put('queue.low', 'paused');
@@ -155,6 +156,8 @@ test('the scheduler fires jobs, publishes events and pauses queues', async () =>
 });
 
 test.each([
+  ['scheduler', 'JOBS', 'scheduler-jobs'],
+  ['scheduler', 'EVENTS', 'scheduler-events'],
   ['documents', 'JOBS', 'documents-jobs-normal'],
   ['documents', 'EVENTS', 'documents-events'],
   ['recurrence', 'JOBS', 'recurrence-jobs'],
