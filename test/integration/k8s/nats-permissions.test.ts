@@ -95,6 +95,9 @@ const ADMIN_ONLY = [
   '$JS.API.SERVER.REMOVE',
 ];
 
+/** Each NATS user's inbox prefix (NATS_INBOX_PREFIX of its workload). */
+const INBOX: Record<string, string> = Object.fromEntries([...SERVICES.map((s) => [s, `_INBOX_${s}`]), ['metronome-admin', '_INBOX_admin']]);
+
 const built = {} as Record<keyof typeof BUILDS, K8sObject[]>;
 const confs = {} as Record<keyof typeof BUILDS, Record<string, string>>;
 
@@ -173,7 +176,21 @@ describe.each(Object.keys(BUILDS) as (keyof typeof BUILDS)[])('nats.conf of the 
     else for (const t of [...OWNED_EVENTS[svc], ...JOB_EVENTS]) needed.push(`events.acme.${t}`);
     if (svc !== 'scheduler') for (const j of OWNED_JOBS[svc]) needed.push(`jobs.high.${j}`);
     expect(needed.filter((s) => !canPublish(u, s))).toEqual([]);
-    expect(canSubscribe(u, '_INBOX.abc.def')).toBe(true);
+    expect(canSubscribe(u, `_INBOX_${svc}.abc.def`)).toBe(true);
+  });
+
+  test.each([...SERVICES, 'metronome-admin'])('%s subscribes only to its own inbox prefix, the one its workload sets', (who) => {
+    const u = user(who);
+    const workload = who === 'metronome-admin' ? find(built[name], 'Job', 'metronome-provision') : find(built[name], 'Deployment', who);
+    const env = workload.spec.template.spec.containers[0].env as K8sObject[];
+    const prefix = env.find((e) => e.name === 'NATS_INBOX_PREFIX')?.value as string;
+    expect(prefix).toBe(INBOX[who]);
+    expect(u.subscribeAllow).toEqual([`${prefix}.>`]);
+    expect(u.subscribeDeny).toEqual([]);
+    // nobody publishes into an inbox: a service's replies come from the server only
+    expect(Object.values(INBOX).filter((p) => canPublish(u, `${p}.abc`))).toEqual([]);
+    const foreign = Object.entries(INBOX).filter(([n]) => n !== who).map(([, p]) => `${p}.abc.def`);
+    expect([...foreign, '_INBOX.abc.def', '_INBOX.>', '>'].filter((s) => canSubscribe(u, s))).toEqual([]);
   });
 
   test.each(SERVICES)('%s cannot publish outside its subjects', (svc) => {
