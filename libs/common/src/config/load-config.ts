@@ -1,6 +1,9 @@
 import { hostname } from 'node:os';
 import type { AppConfig } from './config.schema.js';
 import { placeholderReason, weakKeyReason } from './placeholder-secret.js';
+import { redactUrl } from '../util/redact-url.js';
+
+export { redactUrl };
 
 export class ConfigValidationError extends Error {
   constructor(readonly problems: string[]) {
@@ -10,18 +13,6 @@ export class ConfigValidationError extends Error {
 }
 
 type Env = Record<string, string | undefined>;
-
-/**
- * A URL's credentials never go into an error message (they end up in logs):
- * scheme://user:***@host, scheme://***@host when the user part alone is the
- * credential (a NATS token), and ***-valued password/token/key query parameters.
- */
-export function redactUrl(raw: string): string {
-  return raw
-    .replace(/(\/\/[^:/@\s]*:)[^@\s]*@/g, '$1***@')
-    .replace(/\/\/[^:/@\s]+@/g, '//***@')
-    .replace(/([?&][^=&#\s]*(?:pass|secret|token|key)[^=&#\s]*=)[^&#\s]*/gi, '$1***');
-}
 
 /** The password of a URL (userinfo or ?password=), decoded; undefined when it has none or does not parse. */
 function urlPassword(raw: string): string | undefined {
