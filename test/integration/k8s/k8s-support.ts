@@ -174,3 +174,17 @@ export function configData(o: K8sObject): Record<string, string> {
   }
   return { ...(o.data ?? {}) };
 }
+
+/** The environment a container starts with: ConfigMaps and Secrets resolved, as the kubelet would. */
+export function containerEnv(objs: K8sObject[], c: K8sObject): Record<string, string> {
+  const env: Record<string, string> = {};
+  const data = (kind: string, name: string) => configData(find(objs, kind, name));
+  for (const e of c.envFrom ?? []) Object.assign(env, e.configMapRef ? data('ConfigMap', e.configMapRef.name) : data('Secret', e.secretRef.name));
+  for (const e of c.env ?? []) {
+    if (e.value !== undefined) env[e.name] = e.value;
+    else if (e.valueFrom?.secretKeyRef) env[e.name] = data('Secret', e.valueFrom.secretKeyRef.name)[e.valueFrom.secretKeyRef.key];
+    else if (e.valueFrom?.configMapKeyRef) env[e.name] = data('ConfigMap', e.valueFrom.configMapKeyRef.name)[e.valueFrom.configMapKeyRef.key];
+    else if (e.valueFrom?.fieldRef) env[e.name] = 'pod-0';
+  }
+  return env;
+}

@@ -5,12 +5,14 @@
  * k8s/README.md says. kubectl is required: these tests fail, never skip, without it.
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { ConfigValidationError, loadConfig } from '../../../libs/common/src/config/load-config.js';
 import { CONSUMER_DECLARATIONS } from '../../../libs/common/src/messaging/topology.js';
 import { PRIORITIES, subjects } from '../../../libs/common/src/messaging/subjects.js';
 import {
   configData,
+  containerEnv,
   find,
   K8sObject,
   KUBECTL_HINT,
@@ -28,6 +30,61 @@ const PORTS: Record<(typeof SERVICES)[number], number> = { scheduler: 3000, noti
 const KEDA_SCALED = ['notifier', 'documents', 'recurrence'] as const;
 const BUILDS = { base: 'k8s/base', dev: 'k8s/overlays/dev', prod: 'k8s/overlays/prod' } as const;
 type BuildName = keyof typeof BUILDS;
+
+/**
+ * The secret keys each workload reads (libs/common/src/config/load-config.ts and where the
+ * value is used), and nothing more: a Deployment that receives any other key fails the test.
+ * - every service: its own NATS user (NATS_USER/NATS_PASSWORD), the database, and JWT_SECRET
+ *   (every HTTP API verifies bearer tokens, issue 22).
+ * - scheduler: ENCRYPTION_* - its jobs API and schedules enqueue jobs whose sensitive fields are
+ *   encrypted by the producer (JobEnqueuer, docs/durability.md).
+ * - notifier: SMTP_URL (the mailer; the URL holds the SMTP password) and ENCRYPTION_* (webhook
+ *   secrets are stored encrypted).
+ * - documents, recurrence: no SMTP, webhook or encryption keys.
+ */
+const NATS_KEYS = ['NATS_USER', 'NATS_PASSWORD'];
+const SECRET_KEYS: Record<string, string[]> = {
+  scheduler: ['DATABASE_URL', 'JWT_SECRET', 'ENCRYPTION_KEYS', 'ENCRYPTION_ACTIVE_KEY', ...NATS_KEYS],
+  notifier: ['DATABASE_URL', 'JWT_SECRET', 'ENCRYPTION_KEYS', 'ENCRYPTION_ACTIVE_KEY', 'SMTP_URL', ...NATS_KEYS],
+  documents: ['DATABASE_URL', 'JWT_SECRET', ...NATS_KEYS],
+  recurrence: ['DATABASE_URL', 'JWT_SECRET', ...NATS_KEYS],
+  'metronome-migrate': ['DATABASE_URL'],
+  'metronome-provision': NATS_KEYS,
+};
+/** The Secret each key lives in (one Secret per concern; NATS users one Secret each). */
+const SECRET_OF: Record<string, (workload: string) => string> = {
+  DATABASE_URL: () => 'metronome-database',
+  JWT_SECRET: () => 'metronome-auth',
+  ENCRYPTION_KEYS: () => 'metronome-encryption',
+  ENCRYPTION_ACTIVE_KEY: () => 'metronome-encryption',
+  SMTP_URL: () => 'metronome-smtp',
+  NATS_USER: (w) => (w === 'metronome-provision' ? 'metronome-nats-admin' : `metronome-nats-${w}`),
+  NATS_PASSWORD: (w) => (w === 'metronome-provision' ? 'metronome-nats-admin' : `metronome-nats-${w}`),
+};
+/** How the code reads a secret (its AppConfig field): used to find which app reads which secret. */
+const READERS: Record<string, RegExp> = {
+  SMTP_URL: /\bmail\.smtpUrl\b/,
+  ENCRYPTION_KEYS: /\bFieldEncryption\b|\bconfig\.encryption\b/,
+  JWT_SECRET: /\bauth\.jwtSecret\b|\bCredentialVerifier\b/,
+  DATABASE_URL: /\bdatabase\.url\b/,
+  NATS_PASSWORD: /\bnats\.password\b/,
+};
+
+function configProblems(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+    return [];
+  } catch (e) {
+    if (e instanceof ConfigValidationError) return e.problems;
+    throw e;
+  }
+}
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(join(ROOT, dir), { recursive: true, withFileTypes: true })
+    .filter((f) => f.isFile() && f.name.endsWith('.ts') && !f.name.endsWith('.spec.ts'))
+    .map((f) => join(f.parentPath, f.name));
+}
 
 const built = {} as Record<BuildName, K8sObject[]>;
 
@@ -107,8 +164,8 @@ describe.each(Object.keys(BUILDS) as BuildName[])('%s build', (name) => {
     }
     expect(podSpec(d).securityContext.runAsNonRoot).toBe(true);
     expect(c.securityContext).toMatchObject({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true });
-    const sources = c.envFrom.map((e: K8sObject) => e.configMapRef?.name ?? e.secretRef?.name);
-    expect(sources).toEqual(['metronome-config', 'metronome-database', 'metronome-auth', `metronome-nats-${svc}`]);
+    expect(c.envFrom).toEqual([{ configMapRef: { name: 'metronome-config' } }]);
+    expect(c.env).toEqual(expect.arrayContaining([{ name: 'NATS_CLIENT_NAME', value: svc }, { name: 'NATS_INBOX_PREFIX', value: `_INBOX_${svc}` }]));
     // the per-service port key the config loader reads (SCHEDULER_PORT, ...) agrees with the container port
     expect(configData(find(objs(), 'ConfigMap', 'metronome-config'))[`${svc.toUpperCase()}_PORT`]).toBe(String(PORTS[svc]));
   });
@@ -188,13 +245,38 @@ describe.each(Object.keys(BUILDS) as BuildName[])('%s build', (name) => {
     }
   });
 
+  test('every workload receives exactly the secret keys it reads, key by key (never a whole Secret)', () => {
+    const got: Record<string, string[]> = {};
+    const problems: string[] = [];
+    for (const w of workloads(objs()).filter((x) => x.metadata.name in SECRET_KEYS)) {
+      for (const c of containersOf(w)) {
+        // envFrom a Secret hands over every key it holds now or later (prod Secrets are made out of band)
+        for (const e of c.envFrom ?? []) if (e.secretRef) problems.push(`${w.metadata.name}: envFrom Secret ${e.secretRef.name}`);
+        for (const e of c.env ?? []) {
+          const ref = e.valueFrom?.secretKeyRef;
+          if (!ref) continue;
+          (got[w.metadata.name] ??= []).push(e.name);
+          if (e.name !== ref.key) problems.push(`${w.metadata.name}: ${e.name} from key ${ref.key}`);
+          if (SECRET_OF[ref.key]?.(w.metadata.name) !== ref.name) problems.push(`${w.metadata.name}: ${ref.key} from Secret ${ref.name}`);
+        }
+      }
+    }
+    expect(problems).toEqual([]);
+    const sorted = (r: Record<string, string[]>) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, [...v].sort()]));
+    expect(sorted(got)).toEqual(sorted(SECRET_KEYS));
+    // the NATS pods take only the passwords (their users' Secrets), nothing else
+    const nats = containersOf(find(objs(), 'StatefulSet', 'nats')).flatMap((c) => (c.env ?? []).filter((e: K8sObject) => e.valueFrom?.secretKeyRef));
+    expect(nats.map((e: K8sObject) => e.valueFrom.secretKeyRef.key)).toEqual(nats.map(() => 'NATS_PASSWORD'));
+  });
+
   test('migration and stream-provisioning Jobs', () => {
     const migrate = find(objs(), 'Job', 'metronome-migrate');
     expect(podSpec(migrate).containers[0].command).toEqual(['node', 'dist/scripts/migrate.js']);
     const provision = find(objs(), 'Job', 'metronome-provision');
     const c = podSpec(provision).containers[0];
     expect(c.command).toEqual(['node', 'dist/scripts/provision.js']);
-    expect(c.envFrom).toEqual([{ configMapRef: { name: 'metronome-config' } }, { secretRef: { name: 'metronome-nats-admin' } }]);
+    expect(c.envFrom).toEqual([{ configMapRef: { name: 'metronome-config' } }]);
+    expect(c.env).toEqual(expect.arrayContaining([{ name: 'NATS_INBOX_PREFIX', value: '_INBOX_admin' }]));
     for (const j of [migrate, provision]) expect(podSpec(j).restartPolicy).toBe('OnFailure');
   });
 
@@ -332,8 +414,35 @@ describe('dev overlay', () => {
     expect([decodeURIComponent(url.username), decodeURIComponent(url.password), url.pathname.slice(1)]).toEqual([pg.POSTGRES_USER, pg.POSTGRES_PASSWORD, pg.POSTGRES_DB]);
   });
 
-  test('the JWT secret is long enough for the config loader', () => {
-    expect(configData(find(dev(), 'Secret', 'metronome-auth')).JWT_SECRET.length).toBeGreaterThanOrEqual(32);
-    expect(configData(find(built.base, 'Secret', 'metronome-auth')).JWT_SECRET.length).toBeGreaterThanOrEqual(32);
+  test.each([...SERVICES, 'metronome-migrate', 'metronome-provision'])('%s starts: its environment passes the config loader, placeholder checks included', (w) => {
+    const workload = workloads(dev()).find((x) => x.metadata.name === w)!;
+    expect(configProblems(containerEnv(dev(), podSpec(workload).containers[0]))).toEqual([]);
+  });
+});
+
+describe('base placeholders', () => {
+  test.each(SERVICES)('%s refuses to start with the base Secrets, naming every placeholder key', (svc) => {
+    const env = containerEnv(built.base, podSpec(find(built.base, 'Deployment', svc)).containers[0]);
+    const problems = configProblems(env);
+    const named = problems.map((p) => p.slice(0, p.indexOf(':')));
+    const expected = ['JWT_SECRET', 'NATS_PASSWORD', 'DATABASE_URL (password)'];
+    if (SECRET_KEYS[svc].includes('SMTP_URL')) expected.push('SMTP_URL (password)');
+    if (SECRET_KEYS[svc].includes('ENCRYPTION_KEYS')) expected.push('ENCRYPTION_KEYS');
+    expect(named.sort()).toEqual(expected.sort());
+    // the problems name keys, never values
+    for (const [key, value] of Object.entries(env)) if (SECRET_KEYS[svc].includes(key) && key !== 'NATS_USER' && key !== 'ENCRYPTION_ACTIVE_KEY') expect(problems.join('\n')).not.toContain(value);
+  });
+});
+
+describe('secrets follow the code', () => {
+  test.each(SERVICES)('every secret the %s code reads is in its Deployment', (svc) => {
+    const code = sourceFiles(`apps/${svc}/src`).map((f) => readFileSync(f, 'utf8')).join('\n');
+    const read = Object.entries(READERS).filter(([, re]) => re.test(code)).map(([key]) => key);
+    expect(read.filter((k) => !SECRET_KEYS[svc].includes(k))).toEqual([]);
+  });
+
+  test('SMTP_URL is read by the notifier only', () => {
+    const readers = SERVICES.filter((svc) => sourceFiles(`apps/${svc}/src`).some((f) => READERS.SMTP_URL.test(readFileSync(f, 'utf8'))));
+    expect(readers).toEqual(['notifier']);
   });
 });

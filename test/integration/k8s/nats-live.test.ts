@@ -3,7 +3,11 @@
  * accounts.conf as prod - on loopback ports, provisions it as metronome-admin with the project's
  * own provisioner, and checks the permissions for real: each service can do what its code does
  * (pull and ack its consumers, publish its events and dead letters, read the control bucket) and
- * the server refuses everything outside its subjects. Needs kubectl and nats-server.
+ * the server refuses everything outside its subjects. Every client connects the way its workload's
+ * process does: the workload's environment in the dev build (ConfigMap and Secrets resolved)
+ * through loadConfig and natsConnectionOptions - its NATS user, password and inbox prefix.
+ * Last, the built scheduler and documents run under these permissions and the tick job goes
+ * through. Needs kubectl, nats-server and a build (npm run build).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -13,18 +17,15 @@ import { join } from 'node:path';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
+import { loadConfig } from '../../../libs/common/src/config/load-config.js';
+import { natsConnectionOptions } from '../../../libs/common/src/messaging/nats-connection.service.js';
 import { provision } from '../../../libs/common/src/messaging/provisioner.js';
 import { CONSUMER_DECLARATIONS, STREAM_DECLARATIONS } from '../../../libs/common/src/messaging/topology.js';
-import { configData, find, KUBECTL_HINT, kustomize, NATS_SERVER_HINT, natsServerBin, requireTool } from './k8s-support.js';
+import { TestDatabase } from '../../support/database.js';
+import { ServiceProcess } from '../../support/service-process.js';
+import { configData, containerEnv, find, K8sObject, KUBECTL_HINT, kustomize, NATS_SERVER_HINT, natsServerBin, podSpec, requireTool } from './k8s-support.js';
 
-const PASSWORDS: Record<string, string> = {
-  NATS_PASSWORD_SCHEDULER: 'pw-scheduler',
-  NATS_PASSWORD_NOTIFIER: 'pw-notifier',
-  NATS_PASSWORD_DOCUMENTS: 'pw-documents',
-  NATS_PASSWORD_RECURRENCE: 'pw-recurrence',
-  NATS_PASSWORD_ADMIN: 'pw-admin',
-};
-const password = (user: string) => PASSWORDS[`NATS_PASSWORD_${user === 'metronome-admin' ? 'ADMIN' : user.toUpperCase()}`];
+const SERVICES = ['scheduler', 'notifier', 'documents', 'recurrence'] as const;
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -37,6 +38,14 @@ function freePort(): Promise<number> {
   });
 }
 
+let dev: K8sObject[];
+/** The environment of a user's workload in the dev build, NATS pointed at the test server. */
+function workloadEnv(user: string): Record<string, string> {
+  const w = user === 'metronome-admin' ? find(dev, 'Job', 'metronome-provision') : find(dev, 'Deployment', user);
+  return { ...containerEnv(dev, podSpec(w).containers[0]), NATS_URLS: `nats://127.0.0.1:${port}` };
+}
+const password = (user: string) => workloadEnv(user).NATS_PASSWORD;
+
 let dir: string;
 let server: ChildProcess | undefined;
 let port: number;
@@ -48,8 +57,11 @@ interface Client {
   violations: { operation: string; subject: string }[];
 }
 
-async function client(user: string): Promise<Client> {
-  const nc = await connect({ servers: `127.0.0.1:${port}`, user, pass: password(user), name: `k8s-test-${user}` });
+/** Connects as the user's workload does (loadConfig -> natsConnectionOptions); `inboxPrefix: null` drops its prefix. */
+async function client(user: string, opts: { inboxPrefix?: null } = {}): Promise<Client> {
+  const config = loadConfig(workloadEnv(user)).nats;
+  if (opts.inboxPrefix === null) delete config.inboxPrefix;
+  const nc = await connect({ ...natsConnectionOptions(config), name: `k8s-test-${user}`, maxReconnectAttempts: 0 });
   open.push(nc);
   const violations: Client['violations'] = [];
   void (async () => {
@@ -87,7 +99,8 @@ async function refusedSubscribe(c: Client, subject: string): Promise<boolean> {
 beforeAll(async () => {
   requireTool('kubectl', ['version', '--client'], KUBECTL_HINT);
   requireTool(natsServerBin(), ['--version'], NATS_SERVER_HINT);
-  const files = configData(find(kustomize('k8s/overlays/dev'), 'ConfigMap', 'nats-config'));
+  dev = kustomize('k8s/overlays/dev');
+  const files = configData(find(dev, 'ConfigMap', 'nats-config'));
   dir = mkdtempSync(join(tmpdir(), 'nats-live-'));
   port = await freePort();
   const http = await freePort();
@@ -104,7 +117,9 @@ beforeAll(async () => {
   writeFileSync(join(dir, 'cluster.conf'), files['cluster.conf']);
   writeFileSync(join(dir, 'accounts.conf'), files['accounts.conf']);
 
-  const proc = spawn(natsServerBin(), ['-c', join(dir, 'nats.conf')], { env: { ...process.env, POD_NAME: 'nats-0', ...PASSWORDS }, stdio: ['ignore', 'pipe', 'pipe'] });
+  // The NATS pod's environment: the users' passwords from their Secrets, as the StatefulSet maps them.
+  const natsEnv = containerEnv(dev, podSpec(find(dev, 'StatefulSet', 'nats')).containers[0]);
+  const proc = spawn(natsServerBin(), ['-c', join(dir, 'nats.conf')], { env: { ...process.env, ...natsEnv, POD_NAME: 'nats-0' }, stdio: ['ignore', 'pipe', 'pipe'] });
   server = proc;
   let log = '';
   await new Promise<void>((resolve, reject) => {
@@ -147,6 +162,7 @@ test('the scheduler fires jobs, publishes events and pauses queues', async () =>
   const js = jetstream(s.nc);
   await expect(js.publish('jobs.normal.documents.tick', '{}', { msgID: 'run-1' })).resolves.toMatchObject({ stream: 'JOBS' });
   await expect(js.publish('jobs.normal.recurrence.generate', '{}', { msgID: 'run-2' })).resolves.toMatchObject({ stream: 'JOBS' });
+  await expect(js.publish('jobs.low.scheduler.retention', '{}', { msgID: 'run-3' })).resolves.toMatchObject({ stream: 'JOBS' });
   await expect(js.publish('events.acme.document.upserted', '{}', { msgID: 'evt-1' })).resolves.toMatchObject({ stream: 'EVENTS' });
   const kv = await new Kvm(s.nc).open('control');
   await kv.put('queue.low', 'paused');
@@ -155,6 +171,8 @@ test('the scheduler fires jobs, publishes events and pauses queues', async () =>
 });
 
 test.each([
+  ['scheduler', 'JOBS', 'scheduler-jobs'],
+  ['scheduler', 'EVENTS', 'scheduler-events'],
   ['documents', 'JOBS', 'documents-jobs-normal'],
   ['documents', 'EVENTS', 'documents-events'],
   ['recurrence', 'JOBS', 'recurrence-jobs'],
@@ -219,4 +237,81 @@ test('the scheduler cannot change streams either', async () => {
 
 test('a wrong password is rejected', async () => {
   await expect(connect({ servers: `127.0.0.1:${port}`, user: 'notifier', pass: 'wrong', reconnect: false })).rejects.toThrow(/Authorization/i);
+});
+
+describe('inbox prefixes', () => {
+  test.each(SERVICES)('%s gets its replies on its own prefix: JetStream API requests, publish acks and KV watches work', async (user) => {
+    const c = await client(user);
+    expect(loadConfig(workloadEnv(user)).nats.inboxPrefix).toBe(`_INBOX_${user}`);
+    const jsm = await jetstreamManager(c.nc);
+    await expect(jsm.streams.info('JOBS')).resolves.toHaveProperty('config.name', 'JOBS');
+    // a KV watch is an ordered push consumer delivering to an inbox
+    const kv = await new Kvm(c.nc).open('control');
+    const watch = await kv.watch({ key: 'queue.low' });
+    for await (const e of watch) {
+      expect(e.string()).toBe('paused');
+      break;
+    }
+    expect(c.violations).toEqual([]);
+  });
+
+  test.each(SERVICES)('%s cannot subscribe to another service\'s inbox, nor to the shared _INBOX', async (user) => {
+    const c = await client(user);
+    const others = SERVICES.filter((o) => o !== user).map((o) => `_INBOX_${o}.>`);
+    const notRefused: string[] = [];
+    for (const subject of [...others, '_INBOX_admin.>', '_INBOX.>', '>']) if (!(await refusedSubscribe(c, subject))) notRefused.push(subject);
+    expect(notRefused).toEqual([]);
+    expect(await refusedSubscribe(c, `_INBOX_${user}.probe`)).toBe(false);
+  });
+
+  test("a service cannot read another's pulled jobs: documents pulls, recurrence's subscription to its inbox is refused and sees nothing", async () => {
+    const documents = await client('documents');
+    const recurrence = await client('recurrence');
+    const seen: string[] = [];
+    const spy = recurrence.nc.subscribe('_INBOX_documents.>', { callback: (_e, m) => void seen.push(m.subject) });
+    expect(await violation(recurrence, 'subscription', '_INBOX_documents.>')).toBe(true);
+    const scheduler = await client('scheduler');
+    await jetstream(scheduler.nc).publish('jobs.normal.documents.tick', '{}', { msgID: 'run-inbox-probe' });
+    const m = await (await jetstream(documents.nc).consumers.get('JOBS', 'documents-jobs-normal')).next({ expires: 5_000 });
+    expect(m?.subject).toBe('jobs.normal.documents.tick');
+    await m!.ackAck();
+    spy.unsubscribe();
+    expect(seen).toEqual([]);
+  });
+
+  test('without its prefix the same user is refused: the permission is real', async () => {
+    const c = await client('documents', { inboxPrefix: null });
+    await expect(jetstreamManager(c.nc, { timeout: 2_000 })).rejects.toThrow();
+    expect(c.violations.some((v) => v.operation === 'subscription' && v.subject.startsWith('_INBOX.'))).toBe(true);
+  });
+});
+
+describe('the built services under these permissions', () => {
+  const database = new TestDatabase();
+  const processes: ServiceProcess[] = [];
+  beforeAll(() => database.create(), 60_000);
+  afterAll(async () => {
+    for (const p of processes) await p.stop();
+    await database.drop();
+  });
+
+  test('scheduler and documents start with their dev Deployment environment and run the tick job end to end', async () => {
+    await database.query('SELECT 1');
+    for (const svc of ['documents', 'scheduler'] as const) {
+      const env = { ...workloadEnv(svc), DATABASE_URL: database.url, [`${svc.toUpperCase()}_PORT`]: String(await freePort()), TICK_INTERVAL_MS: '1000', LOG_LEVEL: 'info' };
+      const p = new ServiceProcess(`apps/${svc}/src/main.js`, env).start();
+      processes.push(p);
+      await p.waitForLog(`${svc} started`, 90_000);
+    }
+    // scheduler: claims the tick, relays it from the outbox (acks on its own inbox); documents: pulls and runs it
+    const deadline = Date.now() + 60_000;
+    let ticks = 0;
+    while (ticks === 0 && Date.now() < deadline) {
+      ticks = Number((await database.query<{ n: string }>('SELECT count(*) AS n FROM tick_records'))[0].n);
+      if (ticks === 0) await new Promise((r) => setTimeout(r, 250));
+    }
+    expect(ticks).toBeGreaterThan(0);
+    const logs = processes.map((p) => p.text).join('');
+    expect(logs.split('\n').filter((l) => /permission|nats server error/i.test(l))).toEqual([]);
+  }, 180_000);
 });

@@ -69,7 +69,7 @@ function envelope(svc: Service): string[] {
       '$JS.API.CONSUMER.DELETE.DLQ.*',
       '$JS.API.CONSUMER.MSG.NEXT.DLQ.*',
       '$JS.ACK.DLQ.>',
-      ...consumerSubjects('EVENTS', 'scheduler-events'),
+      ...consumersOf('scheduler').flatMap((c) => consumerSubjects(c.stream, c.durable)),
     ];
   }
   return [
@@ -94,6 +94,9 @@ const ADMIN_ONLY = [
   '$JS.API.META.LEADER.STEPDOWN',
   '$JS.API.SERVER.REMOVE',
 ];
+
+/** Each NATS user's inbox prefix (NATS_INBOX_PREFIX of its workload). */
+const INBOX: Record<string, string> = Object.fromEntries([...SERVICES.map((s) => [s, `_INBOX_${s}`]), ['metronome-admin', '_INBOX_admin']]);
 
 const built = {} as Record<keyof typeof BUILDS, K8sObject[]>;
 const confs = {} as Record<keyof typeof BUILDS, Record<string, string>>;
@@ -159,8 +162,8 @@ describe.each(Object.keys(BUILDS) as (keyof typeof BUILDS)[])('nats.conf of the 
   test.each(SERVICES)('%s may use what its code needs', (svc) => {
     const u = user(svc);
     const needed = ['$JS.API.INFO', '$JS.API.STREAM.INFO.KV_control', '$JS.API.DIRECT.GET.KV_control.$KV.control.queue.low', '$JS.API.CONSUMER.MSG.NEXT.KV_control.abc'];
-    const declared = svc === 'scheduler' ? [{ stream: 'EVENTS', durable: 'scheduler-events' }] : consumersOf(svc);
-    if (svc !== 'scheduler') expect(declared.length).toBeGreaterThan(0);
+    const declared = consumersOf(svc);
+    expect(declared.length).toBeGreaterThan(0);
     for (const c of declared) {
       needed.push(
         `$JS.API.CONSUMER.INFO.${c.stream}.${c.durable}`,
@@ -173,12 +176,26 @@ describe.each(Object.keys(BUILDS) as (keyof typeof BUILDS)[])('nats.conf of the 
     else for (const t of [...OWNED_EVENTS[svc], ...JOB_EVENTS]) needed.push(`events.acme.${t}`);
     if (svc !== 'scheduler') for (const j of OWNED_JOBS[svc]) needed.push(`jobs.high.${j}`);
     expect(needed.filter((s) => !canPublish(u, s))).toEqual([]);
-    expect(canSubscribe(u, '_INBOX.abc.def')).toBe(true);
+    expect(canSubscribe(u, `_INBOX_${svc}.abc.def`)).toBe(true);
+  });
+
+  test.each([...SERVICES, 'metronome-admin'])('%s subscribes only to its own inbox prefix, the one its workload sets', (who) => {
+    const u = user(who);
+    const workload = who === 'metronome-admin' ? find(built[name], 'Job', 'metronome-provision') : find(built[name], 'Deployment', who);
+    const env = workload.spec.template.spec.containers[0].env as K8sObject[];
+    const prefix = env.find((e) => e.name === 'NATS_INBOX_PREFIX')?.value as string;
+    expect(prefix).toBe(INBOX[who]);
+    expect(u.subscribeAllow).toEqual([`${prefix}.>`]);
+    expect(u.subscribeDeny).toEqual([]);
+    // nobody publishes into an inbox: a service's replies come from the server only
+    expect(Object.values(INBOX).filter((p) => canPublish(u, `${p}.abc`))).toEqual([]);
+    const foreign = Object.entries(INBOX).filter(([n]) => n !== who).map(([, p]) => `${p}.abc.def`);
+    expect([...foreign, '_INBOX.abc.def', '_INBOX.>', '>'].filter((s) => canSubscribe(u, s))).toEqual([]);
   });
 
   test.each(SERVICES)('%s cannot publish outside its subjects', (svc) => {
     const u = user(svc);
-    const others = SERVICES.filter((s) => s !== svc).flatMap((s) => (s === 'scheduler' ? [{ stream: 'EVENTS', durable: 'scheduler-events' }] : consumersOf(s)));
+    const others = SERVICES.filter((s) => s !== svc).flatMap((s) => consumersOf(s));
     const forbidden = [
       ...ADMIN_ONLY,
       'foo',

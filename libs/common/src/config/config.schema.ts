@@ -13,6 +13,8 @@ export interface NatsConfig {
   credsFile?: string;
   tls?: { caFile?: string; certFile?: string; keyFile?: string };
   name: string;
+  /** Prefix of this process's reply subjects (NATS_INBOX_PREFIX); unset: the nats.js default `_INBOX`. */
+  inboxPrefix?: string;
   provisionOnStart: boolean;
   streamReplicas: number;
 }

@@ -1,5 +1,9 @@
 import { hostname } from 'node:os';
 import type { AppConfig } from './config.schema.js';
+import { placeholderReason, weakKeyReason } from './placeholder-secret.js';
+import { redactUrl } from '../util/redact-url.js';
+
+export { redactUrl };
 
 export class ConfigValidationError extends Error {
   constructor(readonly problems: string[]) {
@@ -10,19 +14,27 @@ export class ConfigValidationError extends Error {
 
 type Env = Record<string, string | undefined>;
 
-/** A URL's password never goes into an error message (they end up in logs): scheme://user:***@host. */
-export function redactUrl(raw: string): string {
-  return raw.replace(/(\/\/[^:/@\s]*:)[^@\s]*@/g, '$1***@');
+/** The password of a URL (userinfo or ?password=), decoded; undefined when it has none or does not parse. */
+function urlPassword(raw: string): string | undefined {
+  try {
+    const u = new URL(raw);
+    const fromQuery = u.searchParams.get('password') ?? undefined;
+    return u.password ? decodeURIComponent(u.password) : fromQuery;
+  } catch {
+    return undefined;
+  }
 }
 
 /** ENCRYPTION_KEYS=kid1:base64key,kid2:...: each key 32 bytes; ENCRYPTION_ACTIVE_KEY names one of them. */
 function encryptionKeys(raw: string | undefined, active: string | undefined, problems: string[]): AppConfig['encryption'] {
   const keys: Record<string, Buffer> = {};
-  for (const entry of (raw ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
+  const entries = (raw ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  for (const [i, entry] of entries.entries()) {
     const at = entry.indexOf(':');
     const kid = at > 0 ? entry.slice(0, at) : '';
     if (!/^[A-Za-z0-9_-]{1,32}$/.test(kid)) {
-      problems.push(`ENCRYPTION_KEYS: "${entry.slice(0, 40)}" is not kid:base64key (kid: letters, digits, _ and -)`);
+      // The entry holds key material: name its position, never its text.
+      problems.push(`ENCRYPTION_KEYS: entry ${i + 1} is not kid:base64key (kid: letters, digits, _ and -)`);
       continue;
     }
     const b64 = entry.slice(at + 1);
@@ -32,11 +44,67 @@ function encryptionKeys(raw: string | undefined, active: string | undefined, pro
       continue;
     }
     if (keys[kid]) problems.push(`ENCRYPTION_KEYS: key id "${kid}" appears twice`);
+    const weak = weakKeyReason(key);
+    if (weak) problems.push(`ENCRYPTION_KEYS: key "${kid}" ${weak}`);
     keys[kid] = key;
   }
   if (active !== undefined && !keys[active]) problems.push(`ENCRYPTION_ACTIVE_KEY: "${active}" is not one of the ENCRYPTION_KEYS ids`);
   if (active === undefined && Object.keys(keys).length > 0) problems.push('ENCRYPTION_ACTIVE_KEY: required when ENCRYPTION_KEYS is set');
   return { keys, activeKeyId: active };
+}
+
+/**
+ * NATS_INBOX_PREFIX: where this process's replies arrive (requests, JetStream
+ * API calls, pull deliveries). A per-service prefix lets the NATS server allow
+ * each user only its own inboxes; unset keeps the nats.js default `_INBOX`.
+ */
+function inboxPrefix(raw: string | undefined, problems: string[]): string | undefined {
+  if (raw === undefined) return undefined;
+  if (!/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/.test(raw)) {
+    problems.push(`NATS_INBOX_PREFIX: expected subject tokens (letters, digits, _ and -, separated by dots; no wildcards), got "${raw}"`);
+    return undefined;
+  }
+  return raw;
+}
+
+/**
+ * Every secret is checked for placeholder values (placeholder-secret.ts); a
+ * problem names the key, never the value. Secrets read here: JWT_SECRET,
+ * API_KEYS, NATS_PASSWORD / NATS_TOKEN and the passwords in NATS_URLS,
+ * DATABASE_URL and SMTP_URL, and VAPID_PRIVATE_KEY (web push). ENCRYPTION_KEYS
+ * are checked as bytes where they are parsed.
+ */
+function checkSecrets(env: Env, config: AppConfig, problems: string[]): void {
+  const check = (key: string, value: string | undefined, rules: Parameters<typeof placeholderReason>[1] = {}) => {
+    if (value === undefined || value === '') return;
+    const reason = placeholderReason(value, rules);
+    if (reason) problems.push(`${key}: ${reason}`);
+  };
+  check('JWT_SECRET', config.auth.jwtSecret, { minLength: 32, demo: config.demo });
+  config.auth.apiKeys.forEach((entry, i) => {
+    const eq = entry.indexOf('=');
+    const name = eq > 0 ? entry.slice(0, eq) : `key ${i + 1}`;
+    const value = eq > 0 ? entry.slice(eq + 1) : entry;
+    // A stored digest is not the key: nothing to judge.
+    if (/^sha256:[0-9a-f]{64}$/i.test(value)) return;
+    check(`API_KEYS (${name})`, value, { minLength: 16 });
+  });
+  check('NATS_PASSWORD', config.nats.password);
+  check('NATS_TOKEN', config.nats.token);
+  config.nats.servers.forEach((s) => check('NATS_URLS', urlPassword(s) ?? urlUser(s)));
+  check('DATABASE_URL (password)', urlPassword(config.database.url));
+  check('SMTP_URL (password)', urlPassword(config.mail.smtpUrl));
+  check('VAPID_PRIVATE_KEY', env.VAPID_PRIVATE_KEY);
+}
+
+/** The user part of a NATS URL without a password: a token (nats://<token>@host). */
+function urlUser(raw: string): string | undefined {
+  try {
+    const u = new URL(raw);
+    return u.username && !u.password ? decodeURIComponent(u.username) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Reads and validates every key; collects all problems before failing. */
@@ -113,6 +181,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
           ? { caFile: str('NATS_TLS_CA_FILE'), certFile: str('NATS_TLS_CERT_FILE'), keyFile: str('NATS_TLS_KEY_FILE') }
           : undefined,
       name: str('NATS_CLIENT_NAME', 'metronome')!,
+      inboxPrefix: inboxPrefix(str('NATS_INBOX_PREFIX'), problems),
       provisionOnStart: bool('NATS_PROVISION_ON_START', true),
       streamReplicas: int('STREAM_REPLICAS', 1, 1, 5),
     },
@@ -172,9 +241,10 @@ export function loadConfig(env: Env = process.env): AppConfig {
   if (config.nats.credsFile && config.nats.nkeySeedFile) {
     problems.push('NATS_CREDS_FILE: set either NATS_CREDS_FILE or NATS_NKEY_SEED_FILE, not both');
   }
-  if (config.auth.jwtSecret !== undefined && config.auth.jwtSecret.length < 32) {
-    problems.push('JWT_SECRET: must be at least 32 characters');
+  if (config.demo && config.env === 'production') {
+    problems.push('DEMO: must not be true when NODE_ENV=production (it seeds demo tenants and hands out an admin token)');
   }
+  checkSecrets(env, config, problems);
   if (problems.length > 0) throw new ConfigValidationError(problems);
   return config;
 }

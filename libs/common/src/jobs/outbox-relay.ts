@@ -53,7 +53,7 @@ class AsyncAckPublisher {
     const nc = await this.nats.connection$();
     if (nc !== this.nc || !this.sub || this.sub.isClosed()) {
       this.nc = nc;
-      this.prefix = createInbox();
+      this.prefix = createInbox(this.nats.inboxPrefix);
       this.sub = nc.subscribe(`${this.prefix}.*`, { callback: (err, msg) => this.onAck(err, msg) });
     }
     return nc;

@@ -1,3 +1,5 @@
+import { redactUrl } from '../util/redact-url.js';
+
 /**
  * Typed failures: the transport decides retry or dead-letter by type, never by
  * matching error text.
@@ -48,7 +50,16 @@ export class StreamMissingError extends Error {
   }
 }
 
+/**
+ * An error as text for logs, run history and dead letters. URLs with
+ * credentials in it are redacted: fetch, for one, quotes the whole URL
+ * (password included) when it refuses one with credentials.
+ */
 export function errorText(error: unknown): string {
+  return redactUrl(rawErrorText(error));
+}
+
+function rawErrorText(error: unknown): string {
   if (error instanceof Error) return error.message || error.name;
   if (typeof error === 'string') return error;
   try {

@@ -22,6 +22,7 @@ export function natsConnectionOptions(config: NatsConfig): NodeConnectionOptions
     reconnectTimeWait: 1_000,
     waitOnFirstConnect: true,
   };
+  if (config.inboxPrefix) options.inboxPrefix = config.inboxPrefix;
   if (config.user) {
     options.user = config.user;
     options.pass = config.password;
@@ -46,6 +47,11 @@ export class NatsConnectionService implements OnApplicationShutdown {
     @Inject(ROOT_LOGGER) private readonly logger: Logger,
     private readonly metrics: MetronomeMetrics,
   ) {}
+
+  /** Where this process's replies arrive (NATS_INBOX_PREFIX): code that makes its own inbox uses it too. */
+  get inboxPrefix(): string | undefined {
+    return this.config.nats.inboxPrefix;
+  }
 
   async connection$(): Promise<NatsConnection> {
     if (this.connection) return this.connection;
