@@ -1,7 +1,6 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiNotFoundResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Actor, AdminApi, Authorize, CurrentPrincipal } from '../../auth/authorize.decorator.js';
-import type { Principal } from '../../auth/principal.js';
+import { Actor, SecuredApi, Authorize, CurrentPrincipal, type Principal } from '../../../../../libs/common/src/auth/index.js';
 import type { AuditContext } from '../../audit/audit.service.js';
 import { problems } from '../../http/problems.js';
 import { ListJobsQuery, PauseBody, TriggerJobBody } from '../dto/api.dto.js';
@@ -15,7 +14,7 @@ function jobName(job: string): string {
 }
 
 @ApiTags('jobs')
-@AdminApi()
+@SecuredApi()
 @Controller('api/v1')
 export class JobsController {
   constructor(private readonly jobs: JobsService) {}

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { JobEnqueuer, PRIORITIES, type EnqueuedRun, type Priority } from '../../../../../libs/common/src/index.js';
 import type { AuditContext } from '../../audit/audit.service.js';
 import { AuditService } from '../../audit/audit.service.js';
-import { tenantScope, type Principal } from '../../auth/principal.js';
+import { tenantScope, type Principal } from '../../../../../libs/common/src/auth/index.js';
 import { problems } from '../../http/problems.js';
 import { ControlStore, controlKey, type ControlTarget, type PauseState } from '../control/control.store.js';
 import { JobsRepository, type JobRow } from './jobs.repository.js';

@@ -1,7 +1,6 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiNotFoundResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Actor, AdminApi, Authorize, CurrentPrincipal } from '../../auth/authorize.decorator.js';
-import type { Principal } from '../../auth/principal.js';
+import { Actor, SecuredApi, Authorize, CurrentPrincipal, type Principal } from '../../../../../libs/common/src/auth/index.js';
 import { AuditService, type AuditContext } from '../../audit/audit.service.js';
 import { problems } from '../../http/problems.js';
 import { CleanupBody, ListRunsQuery } from '../dto/api.dto.js';
@@ -13,7 +12,7 @@ import { JobControl, JobStepsRepository, redactEncrypted } from '../../../../../
 const DAY = 86_400_000;
 
 @ApiTags('runs')
-@AdminApi()
+@SecuredApi()
 @Controller('api/v1/runs')
 export class RunsController {
   constructor(

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InvalidCronError, InvalidTimezoneError } from '../../../../../libs/common/src/time/index.js';
 import { AuditService, type AuditContext } from '../../audit/audit.service.js';
-import { tenantScope, type Principal } from '../../auth/principal.js';
+import { tenantScope, type Principal } from '../../../../../libs/common/src/auth/index.js';
 import { problems } from '../../http/problems.js';
 import { draftSchedule, preview } from '../../schedules/schedule-timing.js';
 import { ScheduleNotFoundError, ScheduleValidationError, type Schedule, type ScheduleInput, type SchedulePatch } from '../../schedules/schedule.types.js';

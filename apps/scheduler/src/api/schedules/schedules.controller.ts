@@ -1,13 +1,12 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiOperation, ApiQuery, ApiTags, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
-import { Actor, AdminApi, Authorize, CurrentPrincipal } from '../../auth/authorize.decorator.js';
-import type { Principal } from '../../auth/principal.js';
+import { Actor, SecuredApi, Authorize, CurrentPrincipal, type Principal } from '../../../../../libs/common/src/auth/index.js';
 import type { AuditContext } from '../../audit/audit.service.js';
 import { PreviewBody, PreviewQuery, ScheduleCreateBody, SchedulePatchBody, TriggerScheduleBody } from '../dto/api.dto.js';
 import { SchedulesApiService } from './schedules-api.service.js';
 
 @ApiTags('schedules')
-@AdminApi()
+@SecuredApi()
 @Controller('api/v1/schedules')
 export class SchedulesController {
   constructor(private readonly schedules: SchedulesApiService) {}
