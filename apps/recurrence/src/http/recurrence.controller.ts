@@ -7,6 +7,7 @@ import { TasksService } from '../tasks/tasks.service.js';
 import { TemplateNotFoundError } from '../tasks/tasks.types.js';
 import { CalendarEventDto, InstancesQuery, InstanceStatusDto, SettingsDto, TemplateDto } from './dto.js';
 import { Authorize, SecuredApi, Tenant, type TenantContext } from '../../../../libs/common/src/auth/index.js';
+import { PageParams, pageBody, pageRequest, UUID } from '../../../../libs/common/src/http/pagination.js';
 
 /** Turns domain errors into problem+json: 422 for a rule or zone that cannot work, 404 for another tenant's or a missing object. */
 async function problems<T>(fn: () => Promise<T>): Promise<T> {
@@ -38,8 +39,9 @@ export class RecurrenceController {
 
   @Get('task-templates')
   @Authorize('read')
-  listTemplates(@Tenant() t: TenantContext) {
-    return this.tasks.listTemplates(t.companyId);
+  async listTemplates(@Tenant() t: TenantContext, @Query() q: PageParams) {
+    const page = pageRequest(q, UUID);
+    return pageBody(await this.tasks.listTemplates(t.companyId, page), page.limit);
   }
 
   @Get('task-templates/:id')
@@ -65,8 +67,10 @@ export class RecurrenceController {
 
   @Get('task-instances')
   @Authorize('read')
-  listInstances(@Tenant() t: TenantContext, @Query() q: InstancesQuery) {
-    return this.tasks.listInstances(t.companyId, { from: q.from ? new Date(q.from) : undefined, to: q.to ? new Date(q.to) : undefined, templateId: q.templateId });
+  async listInstances(@Tenant() t: TenantContext, @Query() q: InstancesQuery) {
+    const page = pageRequest(q, UUID);
+    const filter = { from: q.from ? new Date(q.from) : undefined, to: q.to ? new Date(q.to) : undefined, templateId: q.templateId };
+    return pageBody(await this.tasks.listInstances(t.companyId, filter, page), page.limit);
   }
 
   @Patch('task-instances/:id')
@@ -85,14 +89,16 @@ export class RecurrenceController {
 
   @Get('calendar-events')
   @Authorize('read')
-  listEvents(@Tenant() t: TenantContext) {
-    return this.calendar.list(t.companyId);
+  async listEvents(@Tenant() t: TenantContext, @Query() q: PageParams) {
+    const page = pageRequest(q, UUID);
+    return pageBody(await this.calendar.list(t.companyId, page), page.limit);
   }
 
   @Get('calendar-events/:id/reminders')
   @Authorize('read')
-  reminders(@Tenant() t: TenantContext, @Param('id', ParseUUIDPipe) id: string) {
-    return this.calendar.reminders(t.companyId, id);
+  async reminders(@Tenant() t: TenantContext, @Param('id', ParseUUIDPipe) id: string, @Query() q: PageParams) {
+    const page = pageRequest(q);
+    return pageBody(await this.calendar.reminders(t.companyId, id, page), page.limit);
   }
 
   @Put('calendar-events/:id')

@@ -1,13 +1,14 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import type { KeysetPage, PageRequest, TimeKeyset } from '../util/keyset-page.js';
 import { problems } from './problems.js';
 
-/** Largest page any list endpoint returns; a larger `limit` is a 400 (problem+json), never silently clamped. */
-export const MAX_PAGE_SIZE = 200;
+/** Largest page a list endpoint returns; a larger `limit` is refused with 400 problem+json, never clamped. */
+export const MAX_PAGE_SIZE = 500;
 export const DEFAULT_PAGE_SIZE = 50;
 
-/** `limit` and `cursor` of a keyset-paginated list (the `nextCursor` of the previous page). */
+/** `limit` and `cursor` (the previous page's `nextCursor`) of a keyset-paginated list. */
 export class PageParams {
   @ApiPropertyOptional({ minimum: 1, maximum: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE })
   @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(MAX_PAGE_SIZE)
@@ -18,37 +19,31 @@ export class PageParams {
   cursor?: string;
 }
 
-/** A keyset position: the sort values of the last item of a page (timestamps as ISO strings, ids). */
-export type Keyset = string[];
-
-export function encodeKeyset(values: Keyset): string {
-  return Buffer.from(JSON.stringify(values), 'utf8').toString('base64url');
+export function encodeCursor(k: TimeKeyset): string {
+  return Buffer.from(JSON.stringify([k.at.toISOString(), k.id]), 'utf8').toString('base64url');
 }
 
-/** Decodes a cursor made by encodeKeyset with `arity` values, the first a timestamp; 400 invalid-cursor otherwise. */
-export function decodeTimeKeyset(cursor: string | undefined, arity = 2): { at: Date; rest: string[] } | null {
+export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Reads a cursor made by encodeCursor (its id matching `idPattern`); anything else is 400 invalid-cursor. */
+export function decodeCursor(cursor: string | undefined, idPattern = /^[\s\S]{1,200}$/): TimeKeyset | null {
   if (cursor === undefined) return null;
   try {
-    const values = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
-    if (!Array.isArray(values) || values.length !== arity || !values.every((v) => typeof v === 'string' && v.length <= 200)) throw new Error('shape');
-    const at = new Date(values[0] as string);
-    if (Number.isNaN(at.getTime())) throw new Error('time');
-    return { at, rest: values.slice(1) as string[] };
+    const [at, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
+    const when = new Date(String(at));
+    if (typeof at !== 'string' || typeof id !== 'string' || !idPattern.test(id) || Number.isNaN(when.getTime())) throw new Error('shape');
+    return { at: when, id };
   } catch {
     throw problems.invalidCursor();
   }
 }
 
-export interface Paged<T> {
-  items: T[];
-  /** Pass as `cursor` for the next page; null on the last page. */
-  nextCursor: string | null;
-  limit: number;
+/** The page a request asks for. */
+export function pageRequest(q: PageParams, idPattern?: RegExp): PageRequest {
+  return { limit: q.limit ?? DEFAULT_PAGE_SIZE, after: decodeCursor(q.cursor, idPattern) };
 }
 
-/** A page from `limit + 1` fetched rows: the extra row only says whether another page exists. */
-export function pageOf<T>(rows: T[], limit: number, keyset: (last: T) => Keyset): Paged<T> {
-  const items = rows.slice(0, limit);
-  const last = items[items.length - 1];
-  return { items, nextCursor: rows.length > limit && last !== undefined ? encodeKeyset(keyset(last)) : null, limit };
+/** The response body of a list: `{ items, nextCursor, limit }`. */
+export function pageBody<T>(page: KeysetPage<T>, limit: number): { items: T[]; nextCursor: string | null; limit: number } {
+  return { items: page.items, nextCursor: page.next ? encodeCursor(page.next) : null, limit };
 }

@@ -30,9 +30,9 @@ export class JobsService {
     private readonly audit: AuditService,
   ) {}
 
-  async list(principal: Principal, windowHours = 24): Promise<JobView[]> {
+  async list(principal: Principal, windowHours = 24, page: { after?: string; limit: number }): Promise<JobView[]> {
     const [rows, control] = await Promise.all([
-      this.repository.list(tenantScope(principal), new Date(Date.now() - windowHours * HOUR)),
+      this.repository.list(tenantScope(principal), new Date(Date.now() - windowHours * HOUR), undefined, page),
       this.control.all(),
     ]);
     return rows.map((r) => this.view(r, control));
