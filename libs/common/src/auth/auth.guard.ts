@@ -15,6 +15,13 @@ export const ACT_FOR_HEADER = 'x-act-for-company';
 export type AuthedRequest = Request & { principal?: Principal };
 
 const COMPANY_ID = /^[A-Za-z0-9_-]{1,100}$/;
+
+const FORBIDDEN: Record<Permission, (role: string) => string> = {
+  read: (role) => `Your role (${role}) may not read this`,
+  write: (role) => `Your role (${role}) may not change this`,
+  platform: (role) => `Only a system-admin may do this (your role: ${role})`,
+  inbox: (role) => `Notifications belong to one user: use a user token (sub and companyId), not a ${role} credential`,
+};
 const BEARER = /^Bearer ([A-Za-z0-9_.~+/=-]{1,8192})$/i;
 
 /**
@@ -52,7 +59,8 @@ export class AuthGuard implements CanActivate {
     }
     this.refuse(await this.limiter.take(`${this.service}:${principal.kind}:${principal.id}`), res);
     req.principal = actingFor(principal, req.headers[ACT_FOR_HEADER]);
-    if (!permission || !can(principal, permission)) throw problems.forbidden();
+    if (!permission) throw problems.forbidden('This route declares no permission, so nobody may use it');
+    if (!can(principal, permission)) throw problems.forbidden(FORBIDDEN[permission](principal.role));
     return true;
   }
 

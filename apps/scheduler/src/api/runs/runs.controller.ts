@@ -5,7 +5,7 @@ import { AuditService, type AuditContext } from '../../audit/audit.service.js';
 import { problems } from '../../http/problems.js';
 import { CleanupBody, ListRunsQuery } from '../dto/api.dto.js';
 import { dateOrUndefined, decodeCursor, page } from '../dto/pagination.js';
-import { effectiveTenant } from '../scope.js';
+import { effectiveTenant, writeTenant } from '../scope.js';
 import { RunsRepository } from './runs.repository.js';
 import { JobControl, JobStepsRepository, redactEncrypted } from '../../../../../libs/common/src/index.js';
 
@@ -74,9 +74,11 @@ export class RunsController {
   @ApiOperation({ summary: 'Delete finished runs older than N days (failed and dead ones only with includeFailed)' })
   async cleanup(@Actor() ctx: AuditContext, @Body() body: CleanupBody) {
     const before = new Date(Date.now() - body.olderThanDays * DAY);
-    const deleted = await this.runs.deleteFinished(before, body.includeFailed ?? false, body.companyId ?? null);
+    // A system-admin acting for a tenant cleans that tenant's runs only.
+    const companyId = writeTenant(ctx.principal, body.companyId) ?? null;
+    const deleted = await this.runs.deleteFinished(before, body.includeFailed ?? false, companyId);
     await this.audit.record(ctx, {
-      action: 'runs.cleanup', targetType: 'runs', companyId: body.companyId ?? null,
+      action: 'runs.cleanup', targetType: 'runs', companyId,
       before: { olderThanDays: body.olderThanDays, includeFailed: body.includeFailed ?? false, before }, after: { deleted },
     });
     return { deleted, before };
