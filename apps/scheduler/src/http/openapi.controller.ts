@@ -52,7 +52,8 @@ export class OpenApiController {
         .setTitle('Metronome admin API')
         .setDescription(
           'Control plane of Metronome: jobs, runs, dead letters, schedules, metrics and the audit log. ' +
-            'Authenticate with `Authorization: Bearer <JWT>` (roles system-admin, tenant-admin, viewer) or `X-Api-Key` (service). ' +
+            'Authenticate with `Authorization: Bearer <JWT>` (roles system-admin, service, tenant-admin, viewer) or `X-Api-Key`; ' +
+            'a system-admin or unbound service credential may act for one tenant with `X-Act-For-Company`. ' +
             'Errors are RFC 9457 application/problem+json. See docs/control-plane.md.',
         )
         .setVersion('1')
