@@ -13,6 +13,8 @@ interface Bucket {
 }
 
 const SWEEP_MS = 60_000;
+/** After the store fails, how long requests use the local buckets before Postgres is asked again. */
+const STORE_RETRY_MS = 5_000;
 const MAX_KEY = 200;
 
 /**
@@ -31,7 +33,7 @@ export class RateLimiter implements OnModuleDestroy {
   private readonly refused = new Map<string, number>();
   private readonly fallback = new Map<string, Bucket>();
   private readonly sweeper: NodeJS.Timeout;
-  private warned = false;
+  private storeDownUntil = 0;
 
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
@@ -62,16 +64,25 @@ export class RateLimiter implements OnModuleDestroy {
     const local = this.refusedLocally(key);
     if (local > 0) return local;
     const stored = key.length > MAX_KEY ? `sha256:${createHash('sha256').update(key).digest('base64url')}` : key;
-    let allowed: boolean;
+    return (await this.takeShared(stored)) ? 0 : this.deny(key);
+  }
+
+  /** One statement on the shared buckets; while the store fails, this process's own buckets (no request waits on it). */
+  private async takeShared(key: string): Promise<boolean> {
+    if (Date.now() < this.storeDownUntil) return this.takeLocal(key);
     try {
-      allowed = await this.repository.take(stored, this.rate, this.burst);
-      this.warned = false;
+      const allowed = await this.repository.take(key, this.rate, this.burst);
+      if (this.storeDownUntil !== 0) this.logger.info('rate limit store answers again: limits are shared across replicas');
+      this.storeDownUntil = 0;
+      return allowed;
     } catch (e) {
-      if (!this.warned) this.logger.warn({ error: errorText(e) }, 'rate limit store unavailable: limiting per process until Postgres answers');
-      this.warned = true;
-      allowed = this.takeLocal(stored);
+      if (this.storeDownUntil === 0) this.logger.warn({ error: errorText(e) }, 'rate limit store unavailable: limiting per process until Postgres answers');
+      this.storeDownUntil = Date.now() + STORE_RETRY_MS;
+      return this.takeLocal(key);
     }
-    if (allowed) return 0;
+  }
+
+  private deny(key: string): number {
     this.refused.set(key, Date.now() + this.retryAfter * 1000);
     return this.retryAfter;
   }
