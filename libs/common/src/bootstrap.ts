@@ -44,6 +44,8 @@ export async function bootstrapService(module: Type, options: BootOptions): Prom
   const config = loadConfigOrExit();
   const logger = createRootLogger(config.logLevel, options.service);
   const app = await NestFactory.create(module, { logger: new PinoNestLogger(logger), bufferLogs: false });
+  // Behind N proxies the client IP (per-IP rate limit, audit) is the Nth address from the right of X-Forwarded-For.
+  if (config.api.trustProxyHops > 0) (app.getHttpAdapter().getInstance() as { set(key: string, value: unknown): void }).set('trust proxy', config.api.trustProxyHops);
   if (options.shutdownHooks !== false) app.enableShutdownHooks();
   // init first: module hooks provision streams and consumers before the transport binds to them.
   await app.init();

@@ -42,6 +42,12 @@ import { DurabilityHooks } from './jobs/durability/durability.service.js';
 import { RetentionPurger } from './jobs/retention/retention-purger.js';
 import { SlaMonitor } from './jobs/sla/sla-monitor.js';
 import { JobStepsRepository } from './jobs/steps/job-steps.repository.js';
+import { AuthGuard } from './auth/auth.guard.js';
+import { CredentialVerifier } from './auth/credential-verifier.js';
+import { RouteAudit } from './auth/route-audit.js';
+import { RateLimitRepository } from './http/rate-limit.repository.js';
+import { RateLimiter } from './http/rate-limiter.js';
+import { SseSlots } from './http/sse-slots.js';
 
 export interface ServiceModuleOptions {
   service: string;
@@ -95,6 +101,12 @@ export class MetronomeServiceModule {
       CircuitBreakers,
       JobStepsRepository,
       RetentionPurger,
+      // HTTP identity (docs/control-plane.md): every service's API authenticates the same way.
+      CredentialVerifier,
+      RateLimitRepository,
+      RateLimiter,
+      AuthGuard,
+      SseSlots,
     ];
     const runtime: Provider[] = options.jobs
       ? [
@@ -123,10 +135,10 @@ export class MetronomeServiceModule {
         LoggingModule,
         MetricsModule,
         DatabaseModule.forRoot(),
-        ...(options.jobs ? [DiscoveryModule] : []),
+        DiscoveryModule,
       ],
       controllers: [HealthController],
-      providers: [...shared, { provide: ContractRegistry, useFactory: () => new ContractRegistry({ ...MESSAGE_CONTRACTS, ...(options.contracts ?? {}) }) }, ...runtime, ...(options.providers ?? [])],
+      providers: [...shared, { provide: ContractRegistry, useFactory: () => new ContractRegistry({ ...MESSAGE_CONTRACTS, ...(options.contracts ?? {}) }) }, RouteAudit, ...runtime, ...(options.providers ?? [])],
       exports: [...shared, ContractRegistry, DatabaseModule, ...(options.jobs ? [JobRuntime, HistoryWriter, WorkerHeartbeat] : [])],
     };
   }

@@ -1,5 +1,7 @@
-import type { INestApplication } from '@nestjs/common';
-import { HttpAdapterHost } from '@nestjs/core';
+import { RequestMethod, type INestApplication } from '@nestjs/common';
+import { GUARDS_METADATA, METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants.js';
+import { DiscoveryService, HttpAdapterHost } from '@nestjs/core';
+import { AuthGuard, PERMISSION_KEY, PUBLIC_KEY, type Permission } from '../../../libs/common/src/auth/index.js';
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { startDocuments } from '../../../apps/documents/src/main.js';
@@ -16,17 +18,59 @@ export interface Route {
   /** Express path with :params, as registered by Nest. */
   path: string;
   base: string;
+  /** From the controller's metadata: the permission the route declares, and whether it is deliberately open. */
+  permission?: Permission;
+  public: boolean;
+  guarded: boolean;
+}
+
+interface Declared {
+  permission?: Permission;
+  public: boolean;
+  guarded: boolean;
+}
+
+const asList = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : [String(v ?? '')]);
+const join = (...parts: string[]) => `/${parts.map((p) => p.replace(/^\/+|\/+$/g, '')).filter(Boolean).join('/')}`;
+
+/** What each controller method declares (AuthGuard, @Authorize, @Public), by "METHOD /path". */
+function declarations(app: INestApplication): Map<string, Declared> {
+  const out = new Map<string, Declared>();
+  for (const wrapper of app.get(DiscoveryService).getControllers()) {
+    const type = wrapper.metatype as Function | undefined;
+    if (!type || !wrapper.instance) continue;
+    const proto = Object.getPrototypeOf(wrapper.instance) as Record<string, Function>;
+    for (const name of Object.getOwnPropertyNames(proto)) {
+      const handler = proto[name];
+      if (name === 'constructor' || typeof handler !== 'function' || Reflect.getMetadata(METHOD_METADATA, handler) === undefined) continue;
+      const guards = [...(Reflect.getMetadata(GUARDS_METADATA, type) ?? []), ...(Reflect.getMetadata(GUARDS_METADATA, handler) ?? [])];
+      const declared: Declared = {
+        permission: Reflect.getMetadata(PERMISSION_KEY, handler) ?? Reflect.getMetadata(PERMISSION_KEY, type),
+        public: Reflect.getMetadata(PUBLIC_KEY, handler) === true || Reflect.getMetadata(PUBLIC_KEY, type) === true,
+        guarded: guards.includes(AuthGuard),
+      };
+      const method = RequestMethod[Reflect.getMetadata(METHOD_METADATA, handler) as number];
+      for (const c of asList(Reflect.getMetadata(PATH_METADATA, type))) {
+        for (const m of asList(Reflect.getMetadata(PATH_METADATA, handler))) out.set(`${method} ${join(c, m)}`, declared);
+      }
+    }
+  }
+  return out;
 }
 
 /** Every route each app's router holds: whatever controllers exist when the suite runs are covered. */
 export function routesOf(service: string, app: INestApplication, base: string): Route[] {
+  const declared = declarations(app);
   const express = app.get(HttpAdapterHost).httpAdapter.getInstance() as { router?: { stack: Layer[] }; _router?: { stack: Layer[] } };
   const stack = (express.router ?? express._router)?.stack ?? [];
   const out: Route[] = [];
   for (const layer of stack) {
     if (!layer.route) continue;
     for (const [method, on] of Object.entries(layer.route.methods)) {
-      if (on && method !== '_all') out.push({ service, method: method.toUpperCase(), path: String(layer.route.path), base });
+      if (!on || method === '_all') continue;
+      const path = String(layer.route.path);
+      const d = declared.get(`${method.toUpperCase()} ${path}`) ?? declared.get(`ALL ${path}`) ?? declared.get(`ALL ${path.replace(/\{\/\*path\}$|\/\*path$/, '')}`);
+      out.push({ service, method: method.toUpperCase(), path, base, permission: d?.permission, public: d?.public ?? false, guarded: d?.guarded ?? false });
     }
   }
   return out;

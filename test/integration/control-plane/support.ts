@@ -1,23 +1,16 @@
-import { SignJWT } from 'jose';
+import { TEST_JWT_SECRET, testToken, type TestRole } from '../../support/auth.js';
 import { freePort, TestNatsServer } from '../../support/nats-server.js';
 import { TestDatabase } from '../../support/database.js';
 import { ServiceProcess } from '../../support/service-process.js';
 
-export const JWT_SECRET = 'control-plane-test-secret-0123456789abcdef';
+export const JWT_SECRET = TEST_JWT_SECRET;
 export const API_KEY = 'svc-key-0123456789';
 export const TENANT_A = 'acme';
 export const TENANT_B = 'globex';
 
-export type RoleName = 'system-admin' | 'tenant-admin' | 'viewer';
+export type RoleName = TestRole;
 
-export async function token(role: RoleName, companyId?: string, opts: { expSeconds?: number; secret?: string; sub?: string } = {}): Promise<string> {
-  const jwt = new SignJWT({ role, ...(companyId ? { companyId } : {}) })
-    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
-    .setSubject(opts.sub ?? `${role}-${companyId ?? 'all'}`)
-    .setIssuedAt()
-    .setExpirationTime(Math.floor(Date.now() / 1000) + (opts.expSeconds ?? 3600));
-  return jwt.sign(new TextEncoder().encode(opts.secret ?? JWT_SECRET));
-}
+export const token = testToken;
 
 /** A built scheduler on a private nats-server and a fresh database. */
 export class ControlPlaneEnv {

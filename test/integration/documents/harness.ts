@@ -18,6 +18,7 @@ import {
 } from '../../../libs/common/src/index.js';
 import { Clock } from '../../../apps/documents/src/clock.js';
 import { DocumentsModule } from '../../../apps/documents/src/documents.module.js';
+import { TEST_JWT_SECRET, tenantAuth } from '../../support/auth.js';
 import { TestDatabase } from '../../support/database.js';
 import { startServiceApp } from '../../support/service-app.js';
 import { TestNatsServer } from '../../support/nats-server.js';
@@ -85,7 +86,7 @@ export class DocumentsHarness {
     this.jsm = await jetstreamManager(this.nc);
     const consumers = [...jobConsumerDeclarations('documents'), consumerDeclaration(CONSUMERS.documentsEvents)];
     await provision(this.jsm, STREAM_DECLARATIONS, consumers, { replicas: 1, ackWaitMs: 30_000 });
-    Object.assign(process.env, { NATS_URLS: this.nats.url, DATABASE_URL: this.database.url, LOG_LEVEL: 'warn', NATS_PROVISION_ON_START: 'false' });
+    Object.assign(process.env, { NATS_URLS: this.nats.url, DATABASE_URL: this.database.url, LOG_LEVEL: 'warn', NATS_PROVISION_ON_START: 'false', JWT_SECRET: TEST_JWT_SECRET });
     ({ app: this.app, baseUrl: this.baseUrl } = await startServiceApp(Test.createTestingModule({ imports: [DocumentsModule] }).overrideProvider(Clock).useValue(this.clock)));
     this.publisher = this.app.get(EventPublisher);
     return this;
@@ -173,9 +174,7 @@ export class DocumentsHarness {
   }
 
   async http(method: string, path: string, options: { companyId?: string; userId?: string; body?: unknown } = {}): Promise<{ status: number; type: string; body: any }> {
-    const headers: Record<string, string> = {};
-    if (options.companyId) headers['X-Company-Id'] = options.companyId;
-    if (options.userId ?? options.companyId) headers['X-User-Id'] = options.userId ?? 'user-1';
+    const headers: Record<string, string> = await tenantAuth(options.companyId, options.userId);
     if (options.body !== undefined) headers['Content-Type'] = 'application/json';
     const res = await fetch(`${this.baseUrl}${path}`, { method, headers, body: options.body === undefined ? undefined : JSON.stringify(options.body) });
     const text = await res.text();

@@ -74,7 +74,7 @@ describe('document projection and API', () => {
     const noTenant = await h.http('GET', '/api/v1/documents');
     expect(noTenant.status).toBe(401);
     expect(noTenant.type).toContain('application/problem+json');
-    expect(noTenant.body).toMatchObject({ type: 'about:blank', title: 'Unauthorized', status: 401, instance: '/api/v1/documents' });
+    expect(noTenant.body).toMatchObject({ type: 'https://metronome.dev/problems/unauthorized', title: 'Unauthorized', status: 401, instance: '/api/v1/documents' });
 
     const missing = await h.http('GET', '/api/v1/documents/nope', { companyId: 'pages' });
     expect(missing).toMatchObject({ status: 404, body: { type: 'https://metronome.dev/problems/document-not-found', documentId: 'nope' } });

@@ -1,3 +1,4 @@
+import { tenantAuth } from '../../support/auth.js';
 import { EVENT_TYPES } from '../../../libs/common/src/index.js';
 import { sleep, waitFor } from '../../support/wait.js';
 import { NotifierHarness } from './harness.js';
@@ -106,7 +107,7 @@ describe('notifier: recipients, in-app and email', () => {
     expect((await h.http('GET', '/api/v1/notifications')).status).toBe(401);
 
     const controller = new AbortController();
-    const res = await fetch(`${h.baseUrl}/api/v1/notifications/stream`, { headers: { 'X-Company-Id': 'acme', 'X-User-Id': 'alice' }, signal: controller.signal });
+    const res = await fetch(`${h.baseUrl}/api/v1/notifications/stream`, { headers: await tenantAuth('acme', 'alice'), signal: controller.signal });
     expect(res.headers.get('content-type')).toContain('text/event-stream');
     const reader = res.body!.getReader();
     let text = '';

@@ -20,6 +20,7 @@ import {
 } from '../../../libs/common/src/index.js';
 import { NotifierOptions } from '../../../apps/notifier/src/delivery/notifier-options.js';
 import { NotifierModule } from '../../../apps/notifier/src/notifier.module.js';
+import { TEST_JWT_SECRET, tenantAuth } from '../../support/auth.js';
 import { TestDatabase } from '../../support/database.js';
 import { startServiceApp } from '../../support/service-app.js';
 import { TestNatsServer } from '../../support/nats-server.js';
@@ -158,6 +159,7 @@ export class NotifierHarness {
       DATABASE_URL: this.database.url,
       LOG_LEVEL: 'warn',
       NATS_PROVISION_ON_START: 'false',
+      JWT_SECRET: TEST_JWT_SECRET,
       SMTP_URL: `smtp://127.0.0.1:${this.smtp.port}`,
       MAIL_FROM: 'Metronome <noreply@metronome.test>',
     });
@@ -219,9 +221,7 @@ export class NotifierHarness {
   }
 
   async http(method: string, path: string, options: { companyId?: string; userId?: string; body?: unknown } = {}): Promise<{ status: number; type: string; body: any }> {
-    const headers: Record<string, string> = {};
-    if (options.companyId) headers['X-Company-Id'] = options.companyId;
-    if (options.userId ?? options.companyId) headers['X-User-Id'] = options.userId ?? 'user-1';
+    const headers: Record<string, string> = await tenantAuth(options.companyId, options.userId);
     if (options.body !== undefined) headers['Content-Type'] = 'application/json';
     const res = await fetch(`${this.baseUrl}${path}`, { method, headers, body: options.body === undefined ? undefined : JSON.stringify(options.body) });
     const text = await res.text();

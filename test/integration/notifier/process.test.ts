@@ -1,3 +1,4 @@
+import { TEST_JWT_SECRET, testToken } from '../../support/auth.js';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream } from '@nats-io/jetstream';
 import { createCloudEvent, encodeCloudEvent, EVENT_TYPES, subjects } from '../../../libs/common/src/index.js';
@@ -35,6 +36,7 @@ describe('notifier as a real process', () => {
       NOTIFIER_PORT: String(port),
       SMTP_URL: `smtp://127.0.0.1:${smtp.port}`,
       MAIL_FROM: 'ops@metronome.test',
+      JWT_SECRET: TEST_JWT_SECRET,
     }).start();
     await p.waitForLog('notifier started');
     const js = jetstream(nc);
@@ -46,7 +48,7 @@ describe('notifier as a real process', () => {
     const mail = (await waitFor(() => smtp.to('u1@proc.test')[0], { what: 'mail' }))!;
     expect(mail.subject).toBe('Job failed: documents.expiry-scan');
     expect(mail.raw).toContain('From: ops@metronome.test');
-    const res = await fetch(`http://127.0.0.1:${port}/api/v1/notifications/unread-count`, { headers: { 'X-Company-Id': 'proc', 'X-User-Id': 'u1' } });
+    const res = await fetch(`http://127.0.0.1:${port}/api/v1/notifications/unread-count`, { headers: { Authorization: `Bearer ${await testToken('user', 'proc', { sub: 'u1' })}` } });
     expect(await res.json()).toEqual({ unread: 1 });
   }, 60_000);
 });

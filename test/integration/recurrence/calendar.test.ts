@@ -30,7 +30,7 @@ describe('calendar reminders through one-off jobs (real clock)', () => {
 
   it('fires a reminder at its instant and records its lateness', async () => {
     const { event, dueAt } = await eventWithReminderIn('acme', 'Safety briefing', 5_000);
-    const [reminder] = (await h.api<Reminder[]>('GET', `/calendar-events/${event.id}/reminders`, 'acme')).body;
+    const [reminder] = (await h.api<{ items: Reminder[] }>('GET', `/calendar-events/${event.id}/reminders`, 'acme')).body.items;
     expect(new Date(reminder.dueAt).getTime()).toBe(dueAt.getTime());
     expect(await remindersSent('acme')).toBe(0);
 
@@ -93,7 +93,7 @@ describe('calendar reminders through one-off jobs (real clock)', () => {
       attendeeUserIds: ['ana'], reminderOffsetsMinutes: [1440, 15],
     });
     expect(res.status).toBe(201);
-    const reminders = async () => (await h.api<Reminder[]>('GET', `/calendar-events/${res.body.id}/reminders`, 'acme')).body;
+    const reminders = async () => (await h.api<{ items: Reminder[] }>('GET', `/calendar-events/${res.body.id}/reminders`, 'acme')).body.items;
     const planned = await reminders();
     expect(planned).toHaveLength(6);
     expect(planned.every((r) => r.state === 'planned')).toBe(true);
@@ -117,13 +117,13 @@ describe('calendar reminders through one-off jobs (real clock)', () => {
     await h.database.query("UPDATE calendar_events SET deleted_at = now() - interval '31 days' WHERE id = $1", [event.id]);
     expect((await h.runJob('recurrence.cleanup', 'initech')).recordsProcessed).toBe(2); // the event and its cancelled reminder
     expect(await h.database.query('SELECT 1 FROM calendar_events WHERE id = $1', [event.id])).toEqual([]);
-    expect((await h.api<CalendarEvent[]>('GET', '/calendar-events', 'initech')).body.map((e) => e.id)).toEqual([keep.event.id]);
+    expect((await h.api<{ items: CalendarEvent[] }>('GET', '/calendar-events', 'initech')).body.items.map((e) => e.id)).toEqual([keep.event.id]);
   });
 
   it("keeps one tenant's events and reminders from another", async () => {
     const { event } = await eventWithReminderIn('acme', 'Acme only', 30_000);
-    expect((await h.api('GET', `/calendar-events/${event.id}/reminders`, 'globex')).body).toEqual([]);
+    expect((await h.api<{ items: Reminder[] }>('GET', `/calendar-events/${event.id}/reminders`, 'globex')).body.items).toEqual([]);
     expect((await h.api('DELETE', `/calendar-events/${event.id}`, 'globex')).status).toBe(404);
-    expect((await h.api<CalendarEvent[]>('GET', '/calendar-events', 'globex')).body).toEqual([]);
+    expect((await h.api<{ items: CalendarEvent[] }>('GET', '/calendar-events', 'globex')).body.items).toEqual([]);
   });
 });

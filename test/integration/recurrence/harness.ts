@@ -17,6 +17,7 @@ import {
   STREAMS,
 } from '../../../libs/common/src/index.js';
 import { RecurrenceModule } from '../../../apps/recurrence/src/recurrence.module.js';
+import { TEST_JWT_SECRET, tenantAuth } from '../../support/auth.js';
 import { TestDatabase } from '../../support/database.js';
 import { startServiceApp } from '../../support/service-app.js';
 import { TestNatsServer } from '../../support/nats-server.js';
@@ -53,6 +54,7 @@ export class RecurrenceHarness {
       DATABASE_URL: this.database.url,
       LOG_LEVEL: 'warn',
       NATS_PROVISION_ON_START: 'false',
+      JWT_SECRET: TEST_JWT_SECRET,
       OUTBOX_RELAY: 'true',
     });
     let builder = Test.createTestingModule({ imports: [RecurrenceModule] });
@@ -72,7 +74,7 @@ export class RecurrenceHarness {
   async api<T = unknown>(method: string, path: string, companyId: string, body?: unknown): Promise<{ status: number; body: T }> {
     const res = await fetch(`${this.baseUrl}/api/v1${path}`, {
       method,
-      headers: { 'content-type': 'application/json', 'x-company-id': companyId, 'x-user-id': 'tester' },
+      headers: { 'content-type': 'application/json', ...(await tenantAuth(companyId, 'tester')) },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await res.text();

@@ -1,3 +1,4 @@
+import { tenantAuth } from '../../support/auth.js';
 import { randomUUID } from 'node:crypto';
 import { waitFor } from '../../support/wait.js';
 import { RecurrenceHarness } from './harness.js';
@@ -54,7 +55,7 @@ describe('recurring task templates', () => {
     expect(flood.status).toBe(422);
     expect(flood.body.detail).toMatch(/occurrences/);
     const res = await fetch(`${h.baseUrl}/api/v1/task-templates`, {
-      method: 'POST', headers: { 'content-type': 'application/json', 'x-company-id': 'acme', 'x-user-id': 'u' }, body: JSON.stringify({ title: 'x', rule: 'BYDAY=MO', startLocal: '2026-03-01T09:00' }),
+      method: 'POST', headers: { 'content-type': 'application/json', ...(await tenantAuth('acme', 'u')) }, body: JSON.stringify({ title: 'x', rule: 'BYDAY=MO', startLocal: '2026-03-01T09:00' }),
     });
     expect(res.headers.get('content-type')).toMatch(/application\/problem\+json/);
     const settings = await h.api<{ status: number }>('PUT', '/recurrence-settings', 'acme', { timezone: 'Europe/Atlantis' });
@@ -149,13 +150,43 @@ describe('recurring task templates', () => {
 
   it('lists instances by template, and a template id that is not a UUID is a 400 problem, not a database error', async () => {
     const t = await create('umbrella', { title: 'By template', rule: 'FREQ=DAILY;COUNT=2', startLocal: '2026-03-02T09:00', timezone: 'UTC' });
-    const listed = await h.api<{ templateId: string }[]>('GET', `/task-instances?templateId=${t.id}`, 'umbrella');
+    const listed = await h.api<{ items: { templateId: string }[] }>('GET', `/task-instances?templateId=${t.id}`, 'umbrella');
     expect(listed.status).toBe(200);
-    expect(listed.body.map((i) => i.templateId)).toEqual([t.id, t.id]);
+    expect(listed.body.items.map((i) => i.templateId)).toEqual([t.id, t.id]);
     const bad = await h.api<{ status: number; detail: string }>('GET', '/task-instances?templateId=not-a-uuid', 'umbrella');
     expect(bad.status).toBe(400);
     expect(bad.body.status).toBe(400);
     expect(bad.body.detail).toContain('templateId must be a task template id');
+  });
+
+  it('pages every list: limit at most 500 (400 beyond), nextCursor until the last page, a foreign cursor is a 400', async () => {
+    for (let n = 0; n < 3; n++) await create('paged', { title: `Paged ${n}`, rule: 'FREQ=DAILY;COUNT=2', startLocal: '2026-03-02T09:00', timezone: 'UTC' });
+    type Page = { items: { id: string; title: string }[]; nextCursor: string | null; limit: number };
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const res: { status: number; body: Page } = await h.api<Page>('GET', `/task-templates?limit=2${cursor ? `&cursor=${cursor}` : ''}`, 'paged');
+      expect(res.status).toBe(200);
+      expect(res.body.items.length).toBeLessThanOrEqual(2);
+      seen.push(...res.body.items.map((i) => i.title));
+      cursor = res.body.nextCursor;
+      pages++;
+    } while (cursor && pages < 5);
+    expect(seen).toEqual(['Paged 0', 'Paged 1', 'Paged 2']);
+    expect(pages).toBe(2);
+    const instances = await h.api<Page>('GET', '/task-instances?limit=4', 'paged');
+    expect(instances.body.items).toHaveLength(4);
+    const rest = await h.api<Page>('GET', `/task-instances?limit=4&cursor=${instances.body.nextCursor}`, 'paged');
+    expect(rest.body.items).toHaveLength(2);
+    expect(rest.body.nextCursor).toBeNull();
+    expect(new Set([...instances.body.items, ...rest.body.items].map((i) => i.id)).size).toBe(6);
+    for (const path of ['/task-templates', '/task-instances', '/calendar-events']) {
+      const over = await h.api<{ status: number; detail: string }>('GET', `${path}?limit=501`, 'paged');
+      expect(over.status).toBe(400);
+      expect(over.body.detail).toMatch(/limit/);
+      expect((await h.api('GET', `${path}?cursor=bm90LWEtY3Vyc29y`, 'paged')).status).toBe(400);
+    }
   });
 
   it('cleanup removes finished instances older than the tenant setting, and nothing without one', async () => {
@@ -187,10 +218,10 @@ describe('recurring task templates', () => {
     const t = await create('acme', { title: 'Private', rule: 'FREQ=DAILY;COUNT=2', startLocal: '2026-03-03T09:00' });
     expect((await h.api('GET', `/task-templates/${t.id}`, 'globex')).status).toBe(404);
     expect((await h.api('DELETE', `/task-templates/${t.id}`, 'globex')).status).toBe(404);
-    const list = await h.api<{ id: string }[]>('GET', '/task-templates', 'globex');
-    expect(list.body.map((x) => x.id)).not.toContain(t.id);
-    const instances = await h.api<{ companyId: string }[]>('GET', '/task-instances', 'globex');
-    expect(instances.body.every((i) => i.companyId === 'globex')).toBe(true);
+    const list = await h.api<{ items: { id: string }[] }>('GET', '/task-templates', 'globex');
+    expect(list.body.items.map((x) => x.id)).not.toContain(t.id);
+    const instances = await h.api<{ items: { companyId: string }[] }>('GET', '/task-instances', 'globex');
+    expect(instances.body.items.every((i) => i.companyId === 'globex')).toBe(true);
     expect((await h.api('GET', '/task-templates', '')).status).toBe(401);
   });
 });

@@ -1,9 +1,9 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Query, UseFilters, UseGuards, UsePipes } from '@nestjs/common';
-import { ProblemException, ProblemJsonFilter, problemValidationPipe } from '../../../../libs/common/src/http/problem-json.filter.js';
+import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { ProblemException } from '../../../../libs/common/src/http/problem-json.filter.js';
 import { Clock } from '../clock.js';
 import { ExpiryService } from '../expiry/expiry.service.js';
 import type { AlertView } from '../expiry/expiry.types.js';
-import { Tenant, TenantGuard, type TenantContext } from '../../../../libs/common/src/http/tenant.guard.js';
+import { Authorize, SecuredApi, Tenant, type TenantContext } from '../../../../libs/common/src/auth/index.js';
 import { AcknowledgeDocumentBody, ListDocumentsQuery } from './dto/list-documents.query.js';
 import { ProjectionService } from './projection.service.js';
 import type { ExpiryCursor, ProjectedDocument } from './projection.types.js';
@@ -41,9 +41,7 @@ const view = (d: ProjectedDocument) => ({
 
 /** The tenant's documents by expiry, one document with its alerts, and acknowledgement. */
 @Controller('api/v1/documents')
-@UseGuards(TenantGuard)
-@UseFilters(ProblemJsonFilter)
-@UsePipes(problemValidationPipe())
+@SecuredApi()
 export class ProjectionController {
   constructor(
     private readonly documents: ProjectionService,
@@ -52,6 +50,7 @@ export class ProjectionController {
   ) {}
 
   @Get()
+  @Authorize('read')
   async list(@Tenant() tenant: TenantContext, @Query() q: ListDocumentsQuery) {
     const from = q.from ? new Date(q.from) : this.clock.now();
     const to = q.to ? new Date(q.to) : null;
@@ -64,6 +63,7 @@ export class ProjectionController {
   }
 
   @Get(':id')
+  @Authorize('read')
   async get(@Tenant() tenant: TenantContext, @Param('id') id: string) {
     const doc = await this.documents.find(tenant.companyId, id);
     if (!doc) throw notFound(id);
@@ -73,6 +73,7 @@ export class ProjectionController {
 
   @Post(':id/acknowledge')
   @HttpCode(200)
+  @Authorize('write')
   async acknowledge(@Tenant() tenant: TenantContext, @Param('id') id: string, @Body() body: AcknowledgeDocumentBody) {
     const at = this.clock.now();
     const acknowledged = await this.expiry.acknowledge(tenant.companyId, id, tenant.userId, at, body?.expiresAt ? new Date(body.expiresAt) : null);

@@ -1,7 +1,8 @@
-import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Query, Sse, UseFilters, UseGuards, UsePipes, type MessageEvent } from '@nestjs/common';
-import { interval, map, merge, Observable, takeUntil } from 'rxjs';
-import { ProblemException, ProblemJsonFilter, problemValidationPipe } from '../../../../libs/common/src/http/problem-json.filter.js';
-import { Tenant, TenantGuard, type TenantContext } from '../../../../libs/common/src/http/tenant.guard.js';
+import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Query, Sse, type MessageEvent } from '@nestjs/common';
+import { finalize, interval, map, merge, Observable, takeUntil, timer } from 'rxjs';
+import { ProblemException } from '../../../../libs/common/src/http/problem-json.filter.js';
+import { SseSlots } from '../../../../libs/common/src/http/sse-slots.js';
+import { Authorize, CurrentPrincipal, SecuredApi, Tenant, type Principal, type TenantContext } from '../../../../libs/common/src/auth/index.js';
 import { ListNotificationsQuery, MarkReadBody } from './dto/notifications.dto.js';
 import { NotificationStream } from './notification-stream.js';
 import { NotificationsService } from './notifications.service.js';
@@ -20,6 +21,8 @@ const view = (n: Notification) => ({
 });
 
 const SSE_HEARTBEAT_MS = 25_000;
+/** setTimeout's longest delay; a stream outliving it ends then and the client reconnects. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 const invalidCursor = () => new ProblemException(400, 'https://metronome.dev/problems/invalid-cursor', 'Invalid cursor', 'cursor must be the nextCursor of a previous page');
 
@@ -38,18 +41,21 @@ function decodeCursor(raw: string): NotificationCursor {
   }
 }
 
-/** The calling user's in-app notifications: list, unread count, mark read, live stream. */
+/**
+ * The calling user's in-app notifications: list, unread count, mark read, live stream. The user is the
+ * verified token's `sub` in its `companyId` (permission `inbox`: user, viewer and tenant-admin tokens).
+ */
 @Controller('api/v1/notifications')
-@UseGuards(TenantGuard)
-@UseFilters(ProblemJsonFilter)
-@UsePipes(problemValidationPipe())
+@SecuredApi()
 export class NotificationsController {
   constructor(
     private readonly notifications: NotificationsService,
     private readonly stream: NotificationStream,
+    private readonly slots: SseSlots,
   ) {}
 
   @Get()
+  @Authorize('inbox')
   async list(@Tenant() t: TenantContext, @Query() q: ListNotificationsQuery) {
     const limit = q.limit ?? 50;
     const items = await this.notifications.list(t.companyId, t.userId, q.unread ?? false, q.cursor ? decodeCursor(q.cursor) : null, limit);
@@ -58,30 +64,41 @@ export class NotificationsController {
   }
 
   @Get('unread-count')
+  @Authorize('inbox')
   async unreadCount(@Tenant() t: TenantContext) {
     return { unread: await this.notifications.unreadCount(t.companyId, t.userId) };
   }
 
-  /** Server-sent events: every notification created for the caller from now on (this replica; see README). */
+  /**
+   * Server-sent events: every notification created for the caller from now on (this replica; see README).
+   * Authenticated like every route (Authorization header, read with fetch; never a token in the URL);
+   * at most SSE_MAX_PER_USER streams per user and SSE_MAX_PER_PROCESS per process (429 beyond); the stream
+   * ends when the credential expires, so a client reconnects with a fresh token.
+   */
   @Sse('stream')
-  live(@Tenant() t: TenantContext): Observable<MessageEvent> {
+  @Authorize('inbox')
+  live(@Tenant() t: TenantContext, @CurrentPrincipal() p: Principal): Observable<MessageEvent> {
+    const release = this.slots.acquire(`${t.companyId}\u001f${t.userId}`);
+    const expired = p.expiresAt ? timer(Math.min(MAX_TIMER_MS, Math.max(0, p.expiresAt.getTime() - Date.now()))) : new Observable<never>();
     const notifications = new Observable<MessageEvent>((subscriber) => {
       const off = this.stream.subscribe(t.companyId, t.userId, (n) => subscriber.next({ id: n.id, type: 'notification', data: view(n) }));
       return off;
     });
     // A heartbeat keeps proxies from closing an idle stream.
     const heartbeat = interval(SSE_HEARTBEAT_MS).pipe(map((): MessageEvent => ({ type: 'heartbeat', data: '' })));
-    return merge(notifications, heartbeat).pipe(takeUntil(this.stream.closing));
+    return merge(notifications, heartbeat).pipe(takeUntil(merge(this.stream.closing, expired)), finalize(release));
   }
 
   @Post('read')
   @HttpCode(200)
+  @Authorize('inbox')
   async markRead(@Tenant() t: TenantContext, @Body() body: MarkReadBody) {
     return { marked: await this.notifications.markRead(t.companyId, t.userId, body?.ids ?? null, new Date()) };
   }
 
   @Post(':id/read')
   @HttpCode(200)
+  @Authorize('inbox')
   async markOneRead(@Tenant() t: TenantContext, @Param('id', new ParseUUIDPipe()) id: string) {
     const marked = await this.notifications.markRead(t.companyId, t.userId, [id], new Date());
     return { id, marked };

@@ -1,6 +1,6 @@
-import { Body, Controller, Delete, Get, HttpCode, Put, UseFilters, UseGuards, UsePipes } from '@nestjs/common';
-import { ProblemException, ProblemJsonFilter, problemValidationPipe } from '../../../../libs/common/src/http/problem-json.filter.js';
-import { Tenant, TenantGuard, type TenantContext } from '../../../../libs/common/src/http/tenant.guard.js';
+import { Body, Controller, Delete, Get, HttpCode, Put } from '@nestjs/common';
+import { ProblemException } from '../../../../libs/common/src/http/problem-json.filter.js';
+import { Authorize, SecuredApi, Tenant, type TenantContext } from '../../../../libs/common/src/auth/index.js';
 import { PutWebhookBody } from './webhook.dto.js';
 import { WebhooksRepository, type Webhook } from './webhooks.repository.js';
 
@@ -9,18 +9,18 @@ const notFound = () => new ProblemException(404, 'https://metronome.dev/problems
 
 /** The tenant's webhook endpoint (the secret is write-only). */
 @Controller('api/v1/webhooks')
-@UseGuards(TenantGuard)
-@UseFilters(ProblemJsonFilter)
-@UsePipes(problemValidationPipe())
+@SecuredApi()
 export class WebhooksController {
   constructor(private readonly webhooks: WebhooksRepository) {}
 
   @Put()
+  @Authorize('write')
   async put(@Tenant() tenant: TenantContext, @Body() body: PutWebhookBody) {
     return view(await this.webhooks.put(tenant.companyId, { url: body.url, secret: body.secret, types: body.types ?? [], enabled: body.enabled ?? true }));
   }
 
   @Get()
+  @Authorize('read')
   async get(@Tenant() tenant: TenantContext) {
     const w = await this.webhooks.ofTenant(tenant.companyId);
     if (!w) throw notFound();
@@ -29,6 +29,7 @@ export class WebhooksController {
 
   @Delete()
   @HttpCode(204)
+  @Authorize('write')
   async delete(@Tenant() tenant: TenantContext): Promise<void> {
     if (!(await this.webhooks.delete(tenant.companyId))) throw notFound();
   }

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
+import { keysetPage, type KeysetPage, type PageRequest } from '../../../../libs/common/src/util/keyset-page.js';
 
 /** TypeORM's postgres driver answers UPDATE/DELETE … RETURNING with [rows, rowCount]; INSERT with rows. */
 function returned<T>(result: unknown): T[] {
@@ -90,9 +91,16 @@ export class CalendarRepository {
     return rows[0] ? toEvent(rows[0]) : undefined;
   }
 
-  async list(companyId: string): Promise<CalendarEvent[]> {
-    const rows: Row[] = await this.dataSource.query(`SELECT * FROM calendar_events WHERE company_id=$1 AND deleted_at IS NULL ORDER BY created_at, id LIMIT 1000`, [companyId]);
-    return rows.map(toEvent);
+  /** One page of the tenant's live events by creation (ms precision, the cursor's), then id. */
+  async list(companyId: string, page: PageRequest): Promise<KeysetPage<CalendarEvent>> {
+    const rows: Row[] = await this.dataSource.query(
+      `SELECT *, date_trunc('milliseconds', created_at) AS page_at FROM calendar_events
+        WHERE company_id=$1 AND deleted_at IS NULL
+          AND ($2::timestamptz IS NULL OR (date_trunc('milliseconds', created_at), id) > ($2::timestamptz, $3::uuid))
+        ORDER BY date_trunc('milliseconds', created_at), id LIMIT $4`,
+      [companyId, page.after?.at ?? null, page.after?.id ?? null, page.limit + 1],
+    );
+    return keysetPage(rows, page.limit, toEvent, (r) => ({ at: r.page_at as Date, id: r.id as string }));
   }
 
   /** Every live event id of a tenant (the generate job plans each one's reminders). */
@@ -174,8 +182,15 @@ export class CalendarRepository {
     await this.dataSource.query(`UPDATE calendar_reminders SET state='planned', sent_at=NULL WHERE id=$1`, [id]);
   }
 
-  async reminders(companyId: string, eventId: string): Promise<Reminder[]> {
-    const rows: Row[] = await this.dataSource.query(`SELECT * FROM calendar_reminders WHERE company_id=$1 AND event_id=$2 ORDER BY due_at`, [companyId, eventId]);
-    return rows.map(toReminder);
+  /** One page of an event's reminders by due time (ms precision, the cursor's), then id. */
+  async reminders(companyId: string, eventId: string, page: PageRequest): Promise<KeysetPage<Reminder>> {
+    const rows: Row[] = await this.dataSource.query(
+      `SELECT *, date_trunc('milliseconds', due_at) AS page_at FROM calendar_reminders
+        WHERE company_id=$1 AND event_id=$2
+          AND ($3::timestamptz IS NULL OR (date_trunc('milliseconds', due_at), id) > ($3::timestamptz, $4::text))
+        ORDER BY date_trunc('milliseconds', due_at), id LIMIT $5`,
+      [companyId, eventId, page.after?.at ?? null, page.after?.id ?? null, page.limit + 1],
+    );
+    return keysetPage(rows, page.limit, toReminder, (r) => ({ at: r.page_at as Date, id: r.id as string }));
   }
 }

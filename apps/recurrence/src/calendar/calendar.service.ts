@@ -7,6 +7,7 @@ import { MAX_OCCURRENCES_PER_HORIZON } from '../tasks/task-plan.js';
 import { planReminders, reminderJobKey } from './reminder-plan.js';
 import { SettingsRepository } from '../settings/settings.repository.js';
 import { CalendarRepository, type CalendarEvent, type Reminder } from './calendar.repository.js';
+import type { PageRequest } from '../../../../libs/common/src/util/keyset-page.js';
 
 const DAY = 24 * 3600_000;
 
@@ -188,11 +189,11 @@ export class CalendarService {
     return this.calendar.get(companyId, id);
   }
 
-  list(companyId: string) {
-    return this.calendar.list(companyId);
+  list(companyId: string, page: PageRequest) {
+    return this.calendar.list(companyId, page);
   }
 
-  reminders(companyId: string, eventId: string) {
-    return this.calendar.reminders(companyId, eventId);
+  reminders(companyId: string, eventId: string, page: PageRequest) {
+    return this.calendar.reminders(companyId, eventId, page);
   }
 }

@@ -1,5 +1,6 @@
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, IsArray, IsIn, IsInt, IsISO8601, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min, ValidateIf } from 'class-validator';
+import { PageParams } from '../../../../libs/common/src/http/pagination.js';
 
 const LOCAL = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?$/;
 
@@ -25,7 +26,8 @@ export class CalendarEventDto {
   @IsOptional() @IsArray() @ArrayMaxSize(10) @IsInt({ each: true }) @Min(0, { each: true }) @Max(525_600, { each: true }) reminderOffsetsMinutes?: number[];
 }
 
-export class InstancesQuery {
+/** Instances in [from, to) by occurrence, a page at a time (`limit`, `cursor`). */
+export class InstancesQuery extends PageParams {
   @IsOptional() @IsISO8601({ strict: true }) from?: string;
   @IsOptional() @IsISO8601({ strict: true }) to?: string;
   @IsOptional() @IsUUID('all', { message: 'templateId must be a task template id (a UUID)' }) templateId?: string;

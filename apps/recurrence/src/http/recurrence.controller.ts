@@ -1,12 +1,13 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post, Put, Query, UseFilters, UseGuards, UsePipes } from '@nestjs/common';
-import { ProblemException, ProblemJsonFilter, problemValidationPipe } from '../../../../libs/common/src/http/problem-json.filter.js';
+import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post, Put, Query } from '@nestjs/common';
+import { ProblemException } from '../../../../libs/common/src/http/problem-json.filter.js';
 import { InvalidRecurrenceRuleError, InvalidTimezoneError, isValidTimezone } from '../../../../libs/common/src/time/index.js';
 import { CalendarEventNotFoundError, CalendarService } from '../calendar/calendar.service.js';
 import { SettingsRepository } from '../settings/settings.repository.js';
 import { TasksService } from '../tasks/tasks.service.js';
 import { TemplateNotFoundError } from '../tasks/tasks.types.js';
 import { CalendarEventDto, InstancesQuery, InstanceStatusDto, SettingsDto, TemplateDto } from './dto.js';
-import { Tenant, TenantGuard, type TenantContext } from '../../../../libs/common/src/http/tenant.guard.js';
+import { Authorize, SecuredApi, Tenant, type TenantContext } from '../../../../libs/common/src/auth/index.js';
+import { PageParams, pageBody, pageRequest, UUID } from '../../../../libs/common/src/http/pagination.js';
 
 /** Turns domain errors into problem+json: 422 for a rule or zone that cannot work, 404 for another tenant's or a missing object. */
 async function problems<T>(fn: () => Promise<T>): Promise<T> {
@@ -22,9 +23,7 @@ async function problems<T>(fn: () => Promise<T>): Promise<T> {
 }
 
 @Controller('api/v1')
-@UseGuards(TenantGuard)
-@UseFilters(ProblemJsonFilter)
-@UsePipes(problemValidationPipe())
+@SecuredApi()
 export class RecurrenceController {
   constructor(
     private readonly tasks: TasksService,
@@ -33,16 +32,20 @@ export class RecurrenceController {
   ) {}
 
   @Post('task-templates')
+  @Authorize('write')
   createTemplate(@Tenant() t: TenantContext, @Body() body: TemplateDto) {
     return problems(() => this.tasks.createTemplate(t.companyId, body));
   }
 
   @Get('task-templates')
-  listTemplates(@Tenant() t: TenantContext) {
-    return this.tasks.listTemplates(t.companyId);
+  @Authorize('read')
+  async listTemplates(@Tenant() t: TenantContext, @Query() q: PageParams) {
+    const page = pageRequest(q, UUID);
+    return pageBody(await this.tasks.listTemplates(t.companyId, page), page.limit);
   }
 
   @Get('task-templates/:id')
+  @Authorize('read')
   async getTemplate(@Tenant() t: TenantContext, @Param('id', ParseUUIDPipe) id: string) {
     const found = await this.tasks.getTemplate(t.companyId, id);
     if (!found) throw new ProblemException(404, 'not-found', 'Not found', `task template ${id} was not found`);
@@ -50,22 +53,28 @@ export class RecurrenceController {
   }
 
   @Put('task-templates/:id')
+  @Authorize('write')
   changeTemplate(@Tenant() t: TenantContext, @Param('id', ParseUUIDPipe) id: string, @Body() body: TemplateDto) {
     return problems(() => this.tasks.changeTemplate(t.companyId, id, body));
   }
 
   @Delete('task-templates/:id')
   @HttpCode(204)
+  @Authorize('write')
   async deleteTemplate(@Tenant() t: TenantContext, @Param('id', ParseUUIDPipe) id: string): Promise<void> {
     await problems(() => this.tasks.deleteTemplate(t.companyId, id));
   }
 
   @Get('task-instances')
-  listInstances(@Tenant() t: TenantContext, @Query() q: InstancesQuery) {
-    return this.tasks.listInstances(t.companyId, { from: q.from ? new Date(q.from) : undefined, to: q.to ? new Date(q.to) : undefined, templateId: q.templateId });
+  @Authorize('read')
+  async listInstances(@Tenant() t: TenantContext, @Query() q: InstancesQuery) {
+    const page = pageRequest(q, UUID);
+    const filter = { from: q.from ? new Date(q.from) : undefined, to: q.to ? new Date(q.to) : undefined, templateId: q.templateId };
+    return pageBody(await this.tasks.listInstances(t.companyId, filter, page), page.limit);
   }
 
   @Patch('task-instances/:id')
+  @Authorize('write')
   async setStatus(@Tenant() t: TenantContext, @Param('id', ParseUUIDPipe) id: string, @Body() body: InstanceStatusDto) {
     const updated = await this.tasks.setStatus(t.companyId, id, body.status, t.userId);
     if (!updated) throw new ProblemException(404, 'not-found', 'Not found', `task instance ${id} was not found`);
@@ -73,37 +82,46 @@ export class RecurrenceController {
   }
 
   @Post('calendar-events')
+  @Authorize('write')
   createEvent(@Tenant() t: TenantContext, @Body() body: CalendarEventDto) {
     return problems(() => this.calendar.create(t.companyId, body));
   }
 
   @Get('calendar-events')
-  listEvents(@Tenant() t: TenantContext) {
-    return this.calendar.list(t.companyId);
+  @Authorize('read')
+  async listEvents(@Tenant() t: TenantContext, @Query() q: PageParams) {
+    const page = pageRequest(q, UUID);
+    return pageBody(await this.calendar.list(t.companyId, page), page.limit);
   }
 
   @Get('calendar-events/:id/reminders')
-  reminders(@Tenant() t: TenantContext, @Param('id', ParseUUIDPipe) id: string) {
-    return this.calendar.reminders(t.companyId, id);
+  @Authorize('read')
+  async reminders(@Tenant() t: TenantContext, @Param('id', ParseUUIDPipe) id: string, @Query() q: PageParams) {
+    const page = pageRequest(q);
+    return pageBody(await this.calendar.reminders(t.companyId, id, page), page.limit);
   }
 
   @Put('calendar-events/:id')
+  @Authorize('write')
   changeEvent(@Tenant() t: TenantContext, @Param('id', ParseUUIDPipe) id: string, @Body() body: CalendarEventDto) {
     return problems(() => this.calendar.change(t.companyId, id, body));
   }
 
   @Delete('calendar-events/:id')
   @HttpCode(204)
+  @Authorize('write')
   async deleteEvent(@Tenant() t: TenantContext, @Param('id', ParseUUIDPipe) id: string): Promise<void> {
     await problems(() => this.calendar.remove(t.companyId, id));
   }
 
   @Get('recurrence-settings')
+  @Authorize('read')
   getSettings(@Tenant() t: TenantContext) {
     return this.settings.get(t.companyId);
   }
 
   @Put('recurrence-settings')
+  @Authorize('write')
   putSettings(@Tenant() t: TenantContext, @Body() body: SettingsDto) {
     if (!isValidTimezone(body.timezone)) throw new ProblemException(422, 'invalid-timezone', 'Unknown time zone', `"${body.timezone}" is not an IANA time zone`);
     return this.settings.put({ companyId: t.companyId, timezone: body.timezone, horizonDays: body.horizonDays ?? 30, cleanupAfterDays: body.cleanupAfterDays ?? null });

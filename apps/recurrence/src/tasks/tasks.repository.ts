@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
+import { keysetPage, type KeysetPage, type PageRequest } from '../../../../libs/common/src/util/keyset-page.js';
 import type { Assignment, TaskInstance, TaskTemplate } from './tasks.types.js';
 
 /** TypeORM's postgres driver answers UPDATE/DELETE … RETURNING with [rows, rowCount]; INSERT with rows. */
@@ -82,6 +83,18 @@ export class TasksRepository {
     return rows.map(toTemplate);
   }
 
+  /** One page of the tenant's live templates by creation (ms precision, the cursor's), then id. */
+  async pageTemplates(companyId: string, page: PageRequest): Promise<KeysetPage<TaskTemplate>> {
+    const rows: Row[] = await this.dataSource.query(
+      `SELECT *, date_trunc('milliseconds', created_at) AS page_at FROM task_templates
+        WHERE company_id=$1 AND deleted_at IS NULL
+          AND ($2::timestamptz IS NULL OR (date_trunc('milliseconds', created_at), id) > ($2::timestamptz, $3::uuid))
+        ORDER BY date_trunc('milliseconds', created_at), id LIMIT $4`,
+      [companyId, page.after?.at ?? null, page.after?.id ?? null, page.limit + 1],
+    );
+    return keysetPage(rows, page.limit, toTemplate, (r) => ({ at: r.page_at as Date, id: r.id as string }));
+  }
+
   async markTemplateDeleted(companyId: string, id: string, tx?: EntityManager): Promise<boolean> {
     const rows: unknown[] = returned<unknown>(await (tx ?? this.dataSource).query(`UPDATE task_templates SET deleted_at = now() WHERE company_id=$1 AND id=$2 AND deleted_at IS NULL RETURNING id`,
       [companyId, id],
@@ -138,14 +151,16 @@ export class TasksRepository {
     if (ids.length) await this.dataSource.query(`UPDATE task_instances SET published_at = now() WHERE id = ANY($1::uuid[])`, [ids]);
   }
 
-  async listInstances(companyId: string, filter: { from?: Date; to?: Date; templateId?: string }): Promise<TaskInstance[]> {
+  /** One page of instances in [from, to), by occurrence (ms precision, the cursor's), then id. */
+  async listInstances(companyId: string, filter: { from?: Date; to?: Date; templateId?: string }, page: PageRequest): Promise<KeysetPage<TaskInstance>> {
     const rows: Row[] = await this.dataSource.query(
-      `SELECT * FROM task_instances WHERE company_id=$1 AND ($2::timestamptz IS NULL OR occurrence_at >= $2)
+      `SELECT *, date_trunc('milliseconds', occurrence_at) AS page_at FROM task_instances WHERE company_id=$1 AND ($2::timestamptz IS NULL OR occurrence_at >= $2)
          AND ($3::timestamptz IS NULL OR occurrence_at < $3) AND ($4::uuid IS NULL OR template_id = $4)
-       ORDER BY occurrence_at, id LIMIT 1000`,
-      [companyId, filter.from ?? null, filter.to ?? null, filter.templateId ?? null],
+         AND ($5::timestamptz IS NULL OR (date_trunc('milliseconds', occurrence_at), id) > ($5::timestamptz, $6::uuid))
+       ORDER BY date_trunc('milliseconds', occurrence_at), id LIMIT $7`,
+      [companyId, filter.from ?? null, filter.to ?? null, filter.templateId ?? null, page.after?.at ?? null, page.after?.id ?? null, page.limit + 1],
     );
-    return rows.map(toInstance);
+    return keysetPage(rows, page.limit, toInstance, (r) => ({ at: r.page_at as Date, id: r.id as string }));
   }
 
   /** Sets an instance's status; answers the row and the status it had before (undefined: no such instance in the tenant). */

@@ -5,6 +5,7 @@ import { InvalidRecurrenceRuleError, parseRecurrenceRule, type RecurrenceRule } 
 import { MembersRepository } from '../members/members.repository.js';
 import { SettingsRepository } from '../settings/settings.repository.js';
 import { TasksRepository } from './tasks.repository.js';
+import type { KeysetPage, PageRequest } from '../../../../libs/common/src/util/keyset-page.js';
 import { occurrencesInHorizon, roundRobin, taskAssignedEventId, taskGeneratedEventId } from './task-plan.js';
 import { TemplateNotFoundError, type Assignment, type TaskInstance, type TaskTemplate } from './tasks.types.js';
 
@@ -96,12 +97,12 @@ export class TasksService {
     return this.tasks.getTemplate(companyId, id);
   }
 
-  listTemplates(companyId: string): Promise<TaskTemplate[]> {
-    return this.tasks.listTemplates(companyId);
+  listTemplates(companyId: string, page: PageRequest): Promise<KeysetPage<TaskTemplate>> {
+    return this.tasks.pageTemplates(companyId, page);
   }
 
-  listInstances(companyId: string, filter: { from?: Date; to?: Date; templateId?: string }): Promise<TaskInstance[]> {
-    return this.tasks.listInstances(companyId, filter);
+  listInstances(companyId: string, filter: { from?: Date; to?: Date; templateId?: string }, page: PageRequest): Promise<KeysetPage<TaskInstance>> {
+    return this.tasks.listInstances(companyId, filter, page);
   }
 
   /**

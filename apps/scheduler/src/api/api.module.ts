@@ -1,6 +1,5 @@
 import { Module } from '@nestjs/common';
 import { AuditModule } from '../audit/audit.module.js';
-import { AuthModule } from '../auth/auth.module.js';
 import { BodyLimits } from '../http/body-limits.js';
 import { OpenApiController } from '../http/openapi.controller.js';
 import { SchedulesModule } from '../schedules/schedules.module.js';
@@ -21,7 +20,7 @@ import { SchedulesController } from './schedules/schedules.controller.js';
 
 /** The admin REST API under /api/v1, its OpenAPI document and UI, and the request limits. */
 @Module({
-  imports: [AuthModule, AuditModule, SchedulesModule],
+  imports: [AuditModule, SchedulesModule],
   controllers: [JobsController, RunsController, DlqController, SchedulesController, MetricsController, OpenApiController],
   providers: [BodyLimits, ControlStore, JobsRepository, JobsService, RunsRepository, RunsService, DlqRepository, DlqService, MetricsRepository, SchedulesApiService],
 })

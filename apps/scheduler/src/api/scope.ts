@@ -1,5 +1,5 @@
 import { problems } from '../http/problems.js';
-import { tenantScope, type Principal } from '../auth/principal.js';
+import { tenantScope, type Principal } from '../../../../libs/common/src/auth/index.js';
 
 /**
  * The tenant a query is limited to: a tenant-scoped caller always gets its own

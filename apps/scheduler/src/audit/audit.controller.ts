@@ -1,14 +1,13 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import { AdminApi, Authorize, CurrentPrincipal } from '../auth/authorize.decorator.js';
-import type { Principal } from '../auth/principal.js';
+import { SecuredApi, Authorize, CurrentPrincipal, type Principal } from '../../../../libs/common/src/auth/index.js';
 import { ListAuditQuery } from '../api/dto/api.dto.js';
 import { dateOrUndefined, decodeCursor, encodeCursor } from '../api/dto/pagination.js';
 import { effectiveTenant } from '../api/scope.js';
 import { AuditService } from './audit.service.js';
 
 @ApiTags('audit')
-@AdminApi()
+@SecuredApi()
 @Controller('api/v1/audit')
 export class AuditController {
   constructor(private readonly audit: AuditService) {}

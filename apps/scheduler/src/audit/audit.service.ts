@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { Principal } from '../auth/principal.js';
+import type { Principal } from '../../../../libs/common/src/auth/index.js';
 import { AuditRepository, type AuditEntry, type AuditFilter } from './audit.repository.js';
 
 export interface AuditContext {

@@ -5,6 +5,7 @@ import { Controller, Get, Param, Res, UseFilters } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { ProblemJsonFilter } from '../../../../libs/common/src/http/problem-json.filter.js';
+import { Public } from '../../../../libs/common/src/auth/index.js';
 import { problems } from '../http/problems.js';
 
 /** Built next to this file by scripts/copy-assets.mjs (dist) or read from src in tests. */
@@ -25,6 +26,7 @@ const SECURITY_HEADERS: Record<string, string> = {
 };
 
 /** The dashboard: static HTML/CSS/vanilla JS at `/`, talking to /api/v1 with the token the user pastes. */
+@Public()
 @ApiExcludeController()
 @UseFilters(ProblemJsonFilter)
 @Controller()

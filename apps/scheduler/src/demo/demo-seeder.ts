@@ -1,5 +1,6 @@
 import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import { APP_CONFIG, EVENT_TYPES, EventPublisher, JOB_NAMES, ROOT_LOGGER, errorText, type AppConfig, type Logger } from '../../../../libs/common/src/index.js';
+import { CredentialVerifier } from '../../../../libs/common/src/auth/index.js';
 import { ScheduleRegistry } from '../schedules/schedule-registry.js';
 import { TenantsService } from '../tenants/tenants.service.js';
 
@@ -33,6 +34,7 @@ export class DemoSeeder implements OnApplicationBootstrap {
     private readonly tenants: TenantsService,
     private readonly registry: ScheduleRegistry,
     private readonly publisher: EventPublisher,
+    private readonly verifier: CredentialVerifier,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -93,10 +95,12 @@ export class DemoSeeder implements OnApplicationBootstrap {
       await this.publisher.publishEvent(EVENT_TYPES.memberUpserted, companyId, { companyId, ...p, email: `${p.userId}@example.test`, locale: 'en', timezone, version: 1 }, { id: `demo-${p.userId}-v1` });
     }
     await new Promise((r) => setTimeout(r, 500)); // let the member projection catch up before assigning
+    // The recurrence API authenticates like any other caller: a short-lived token of the tenant's admin.
+    const token = await this.verifier.sign({ sub: 'demo', role: 'tenant-admin', companyId }, 300);
     const call = async (method: string, path: string, body: unknown) => {
       const res = await fetch(`http://127.0.0.1:${this.config.ports.recurrence}/api/v1${path}`, {
         method,
-        headers: { 'content-type': 'application/json', 'x-company-id': companyId, 'x-user-id': 'demo' },
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
         body: JSON.stringify(body),
       });
       if (res.status >= 400) throw new Error(`recurrence ${method} ${path}: ${res.status} ${await res.text()}`);

@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { Controller, Get, Header, Param, Res, UseFilters } from '@nestjs/common';
 import { ProblemJsonFilter } from '../../../../libs/common/src/http/problem-json.filter.js';
+import { Public } from '../../../../libs/common/src/auth/index.js';
 import { ModuleRef } from '@nestjs/core';
 import { ApiExcludeController, DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 import type { Response } from 'express';
@@ -30,6 +31,7 @@ const UI_INIT = `window.ui = SwaggerUIBundle({ url: '/api/docs-json', dom_id: '#
  * OpenAPI document (built by @nestjs/swagger from the controllers and DTOs on
  * first request) at /api/docs-json, and Swagger UI (swagger-ui-dist files) at /api/docs.
  */
+@Public()
 @ApiExcludeController()
 @UseFilters(ProblemJsonFilter)
 @Controller('api')
@@ -50,7 +52,8 @@ export class OpenApiController {
         .setTitle('Metronome admin API')
         .setDescription(
           'Control plane of Metronome: jobs, runs, dead letters, schedules, metrics and the audit log. ' +
-            'Authenticate with `Authorization: Bearer <JWT>` (roles system-admin, tenant-admin, viewer) or `X-Api-Key` (service). ' +
+            'Authenticate with `Authorization: Bearer <JWT>` (roles system-admin, service, tenant-admin, viewer) or `X-Api-Key`; ' +
+            'a system-admin or unbound service credential may act for one tenant with `X-Act-For-Company`. ' +
             'Errors are RFC 9457 application/problem+json. See docs/control-plane.md.',
         )
         .setVersion('1')

@@ -1,17 +1,1 @@
-import { ProblemException } from '../../../../libs/common/src/http/problem-json.filter.js';
-
-export { ProblemException };
-
-const BASE = 'https://metronome.dev/problems';
-
-/** Problems the admin API answers with; `type` URIs are stable and documented in docs/control-plane.md. */
-export const problems = {
-  unauthorized: (detail = 'Sign in with a bearer token or an API key') => new ProblemException(401, `${BASE}/unauthorized`, 'Unauthorized', detail),
-  forbidden: (detail = 'Your role may not do this') => new ProblemException(403, `${BASE}/forbidden`, 'Forbidden', detail),
-  notFound: (what: string) => new ProblemException(404, `${BASE}/not-found`, 'Not Found', `${what} was not found`),
-  conflict: (detail: string) => new ProblemException(409, `${BASE}/conflict`, 'Conflict', detail),
-  unprocessable: (detail: string, errors?: string[]) =>
-    new ProblemException(422, `${BASE}/unprocessable`, 'Unprocessable Content', detail, errors ? { errors } : {}),
-  tooMany: (retryAfter: number) => new ProblemException(429, `${BASE}/rate-limited`, 'Too Many Requests', `Slow down; retry after ${retryAfter} s`, { retryAfter }),
-  tooLarge: (limit: number) => new ProblemException(413, `${BASE}/too-large`, 'Content Too Large', `The request body exceeds ${limit} bytes`),
-};
+export { problems, ProblemException } from '../../../../libs/common/src/http/problems.js';

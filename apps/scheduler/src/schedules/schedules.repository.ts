@@ -172,6 +172,22 @@ export class SchedulesRepository {
     return rows.map(toSchedule);
   }
 
+  /**
+   * Schedules by name after `after` (keyset), at most `limit`: of one company, or those a tenant sees
+   * (`visibleTo`: its own tenant schedules and every per-tenant one).
+   */
+  async pageByName(filter: { companyId?: string; visibleTo?: string; after?: string; limit: number }): Promise<Schedule[]> {
+    const rows: ScheduleRow[] = await this.db.query(
+      `SELECT * FROM schedules
+        WHERE ($1::text IS NULL OR company_id = $1)
+          AND ($2::text IS NULL OR scope = 'per_tenant' OR (scope = 'tenant' AND company_id = $2))
+          AND ($3::text IS NULL OR name > $3)
+        ORDER BY name LIMIT $4`,
+      [filter.companyId ?? null, filter.visibleTo ?? null, filter.after ?? null, filter.limit],
+    );
+    return rows.map(toSchedule);
+  }
+
   async delete(id: string): Promise<boolean> {
     const rows: [unknown[], number] = await this.db.query('DELETE FROM schedules WHERE id = $1 RETURNING id', [id]);
     return rows[1] > 0;

@@ -159,6 +159,11 @@ export class SchedulesService {
     return this.schedules.list(filter);
   }
 
+  /** A page of schedules by name (SchedulesRepository.pageByName). */
+  pageByName(filter: { companyId?: string; visibleTo?: string; after?: string; limit: number }): Promise<Schedule[]> {
+    return this.schedules.pageByName(filter);
+  }
+
   /** Changes any part but the name. A timing change recomputes the next fire time from now. */
   async change(ref: string, patch: SchedulePatch): Promise<Schedule> {
     const existing = await this.get(ref);

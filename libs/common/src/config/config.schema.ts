@@ -1,3 +1,5 @@
+import type { ApiKeyConfig } from './api-keys.js';
+
 /**
  * The whole configuration of a Metronome process. This folder is the only place
  * that reads the environment; everything else receives an `AppConfig`.
@@ -59,7 +61,20 @@ export interface AppConfig {
   faults: { crashAfterClaim: boolean };
   /** Run history retention. */
   retention: { runsDays: number; failedRunsDays: number };
-  auth: { jwtSecret?: string; jwksUrl?: string; apiKeys: string[] };
+  /**
+   * HTTP authentication of every service (docs/control-plane.md): HS256 with jwtSecret and/or asymmetric
+   * keys from jwksUrl; `iss`, `aud` and the longest token lifetime (exp - iat) checked when set; API keys by
+   * digest with their role, tenant and expiry; where DEMO mode writes its token (and keeps its secret).
+   */
+  auth: {
+    jwtSecret?: string;
+    jwksUrl?: string;
+    issuer?: string;
+    audience?: string[];
+    maxLifetimeSeconds?: number;
+    apiKeys: ApiKeyConfig[];
+    demoTokenFile: string;
+  };
   /**
    * Job runtime: handlers one tenant may run at once in one process (0: no cap
    * beyond round-robin), messages held per tenant and priority before the rest
@@ -74,8 +89,19 @@ export interface AppConfig {
     /** Per service (JOB_CONCURRENCY_<SERVICE>), over JOB_CONCURRENCY. */
     concurrencyByService: Record<string, number>;
   };
-  /** Admin API (scheduler): requests per second and burst per principal (or IP when anonymous), and the JSON body limit. */
-  api: { rateLimitPerSecond: number; rateLimitBurst: number; bodyLimitBytes: number };
+  /**
+   * HTTP APIs of every service: requests per second and burst per principal (or client IP before
+   * authentication succeeds), shared by all replicas through Postgres; the JSON body limit (scheduler);
+   * proxy hops trusted for the client IP (X-Forwarded-For); open SSE streams per user and per process.
+   */
+  api: {
+    rateLimitPerSecond: number;
+    rateLimitBurst: number;
+    bodyLimitBytes: number;
+    trustProxyHops: number;
+    sseMaxPerUser: number;
+    sseMaxPerProcess: number;
+  };
   /**
    * Field encryption of sensitive job payloads (docs/durability.md): AES-256-GCM
    * keys by id (ENCRYPTION_KEYS=kid:base64,...) and the one new data is

@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import { parseApiKeys } from './api-keys.js';
 import type { AppConfig } from './config.schema.js';
 import { placeholderReason, weakKeyReason } from './placeholder-secret.js';
 import { redactUrl } from '../util/redact-url.js';
@@ -81,7 +82,7 @@ function checkSecrets(env: Env, config: AppConfig, problems: string[]): void {
     if (reason) problems.push(`${key}: ${reason}`);
   };
   check('JWT_SECRET', config.auth.jwtSecret, { minLength: 32, demo: config.demo });
-  config.auth.apiKeys.forEach((entry, i) => {
+  (env.API_KEYS ?? '').split(',').map((e) => e.trim().split(';')[0].trim()).filter(Boolean).forEach((entry, i) => {
     const eq = entry.indexOf('=');
     const name = eq > 0 ? entry.slice(0, eq) : `key ${i + 1}`;
     const value = eq > 0 ? entry.slice(eq + 1) : entry;
@@ -211,13 +212,20 @@ export function loadConfig(env: Env = process.env): AppConfig {
     },
     auth: {
       jwtSecret: str('JWT_SECRET'),
-      jwksUrl: str('JWKS_URL'),
-      apiKeys: (str('API_KEYS', '') ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+      jwksUrl: str('JWKS_URL') === undefined ? undefined : url('JWKS_URL', '', env_ === 'production' ? ['https:'] : ['https:', 'http:']),
+      issuer: str('JWT_ISSUER'),
+      audience: str('JWT_AUDIENCE')?.split(',').map((s) => s.trim()).filter(Boolean),
+      maxLifetimeSeconds: str('JWT_MAX_LIFETIME_S') === undefined ? undefined : int('JWT_MAX_LIFETIME_S', 0, 60, 366 * 86_400),
+      apiKeys: parseApiKeys(str('API_KEYS'), env_ === 'production', problems),
+      demoTokenFile: str('DEMO_TOKEN_FILE', '.data/demo-token')!,
     },
     api: {
       rateLimitPerSecond: int('API_RATE_LIMIT_PER_SECOND', 20, 1, 100_000),
       rateLimitBurst: int('API_RATE_LIMIT_BURST', 100, 1, 1_000_000),
       bodyLimitBytes: int('API_BODY_LIMIT_BYTES', 100 * 1024, 1_024, 100 * 1024),
+      trustProxyHops: int('API_TRUST_PROXY_HOPS', 0, 0, 10),
+      sseMaxPerUser: int('SSE_MAX_PER_USER', 5, 1, 1_000),
+      sseMaxPerProcess: int('SSE_MAX_PER_PROCESS', 2_000, 1, 1_000_000),
     },
     jobs: {
       tenantConcurrency: int('JOB_TENANT_CONCURRENCY', 0, 0, 10_000),

@@ -3,7 +3,10 @@ import type { Response } from 'express';
 import { DataSource } from 'typeorm';
 import { NatsConnectionService } from '../messaging/nats-connection.service.js';
 import { MetronomeMetrics } from '../metrics/metrics.registry.js';
+import { Public } from '../auth/authorize.decorator.js';
 
+/** Liveness, readiness and Prometheus: open on purpose (probes and scrapers carry no credentials). */
+@Public()
 @Controller()
 export class HealthController {
   constructor(

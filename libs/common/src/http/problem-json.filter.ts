@@ -105,6 +105,7 @@ export class ProblemJsonFilter implements ExceptionFilter {
     const problem = this.toProblem(exception);
     problem.instance = req.originalUrl ?? req.url;
     if (res.headersSent) return;
+    if (problem.status === 429 && typeof problem.retryAfter === 'number' && !res.getHeader('Retry-After')) res.setHeader('Retry-After', String(problem.retryAfter));
     res.status(problem.status).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify(problem));
   }
 

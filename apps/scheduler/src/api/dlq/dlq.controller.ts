@@ -1,7 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiNotFoundResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Actor, AdminApi, Authorize, CurrentPrincipal } from '../../auth/authorize.decorator.js';
-import type { Principal } from '../../auth/principal.js';
+import { Actor, SecuredApi, Authorize, CurrentPrincipal, type Principal } from '../../../../../libs/common/src/auth/index.js';
 import type { AuditContext } from '../../audit/audit.service.js';
 import { problems } from '../../http/problems.js';
 import { DlqMatchBody, ListDlqQuery, PurgeBody, RetryMatchingBody } from '../dto/api.dto.js';
@@ -19,7 +18,7 @@ function filterOf(p: Principal, b: DlqMatchBody) {
 }
 
 @ApiTags('dead letters')
-@AdminApi()
+@SecuredApi()
 @Controller('api/v1/dlq')
 export class DlqController {
   constructor(private readonly dlq: DlqService) {}

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { headers as natsHeaders } from '@nats-io/transport-node';
 import { DeadLetterTools, NatsConnectionService, PermanentError } from '../../../../../libs/common/src/index.js';
 import { AuditService, type AuditContext } from '../../audit/audit.service.js';
-import { tenantScope } from '../../auth/principal.js';
+import { tenantScope } from '../../../../../libs/common/src/auth/index.js';
 import { problems } from '../../http/problems.js';
 import { DlqRepository, type DeadLetterFilter, type DeadLetterView } from './dlq.repository.js';
 

@@ -4,7 +4,7 @@ import {
   IsArray, IsBoolean, IsIn, IsInt, IsISO8601, IsObject, IsOptional, IsString, Matches, Max, MaxLength, Min, ArrayMaxSize, ArrayMinSize, ValidateNested,
 } from 'class-validator';
 import { PRIORITIES, RUN_STATES } from '../../../../../libs/common/src/index.js';
-import { JOB_NAME, PageQuery, TOKEN } from './pagination.js';
+import { JOB_NAME, NamePageQuery, PageQuery, TOKEN } from './pagination.js';
 
 export class ListRunsQuery extends PageQuery {
   @ApiPropertyOptional() @IsOptional() @IsString() @Matches(JOB_NAME) @MaxLength(200) job?: string;
@@ -17,6 +17,15 @@ export class ListRunsQuery extends PageQuery {
 export class ListJobsQuery {
   @ApiPropertyOptional({ minimum: 1, maximum: 720, default: 24, description: 'Window of the counts, in hours' })
   @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(720) windowHours?: number;
+}
+
+export class ListJobsPageQuery extends NamePageQuery {
+  @ApiPropertyOptional({ minimum: 1, maximum: 720, default: 24, description: 'Window of the counts, in hours' })
+  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(720) windowHours?: number;
+}
+
+export class ListSchedulesQuery extends NamePageQuery {
+  @ApiPropertyOptional({ description: 'Tenant (system-admin and service only; others see their own)' }) @IsOptional() @IsString() @Matches(TOKEN) companyId?: string;
 }
 
 export class MetricsQuery extends ListJobsQuery {

@@ -43,6 +43,36 @@ export class PageQuery {
   to?: string;
 }
 
+/** Cursor of lists sorted by a unique name (jobs, schedules): base64url of the last name of the page. */
+export function encodeNameCursor(name: string): string {
+  return Buffer.from(name, 'utf8').toString('base64url');
+}
+
+export function decodeNameCursor(cursor: string | undefined): string | undefined {
+  if (!cursor) return undefined;
+  const name = Buffer.from(cursor, 'base64url').toString('utf8');
+  if (name.length === 0 || name.length > 200) throw problems.unprocessable('cursor: not a cursor this API returned');
+  return name;
+}
+
+/** Lists sorted by name: every item fits one page by default (the dashboard reads them whole); `cursor` continues. */
+export class NamePageQuery {
+  @ApiPropertyOptional({ minimum: 1, maximum: 500, default: 500 })
+  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(500)
+  limit?: number;
+
+  @ApiPropertyOptional({ description: 'nextCursor of the previous page' })
+  @IsOptional() @IsString() @MaxLength(400) @Matches(/^[A-Za-z0-9_-]+$/)
+  cursor?: string;
+}
+
+/** A page of a name-sorted list fetched with `limit + 1` rows. */
+export function namePage<T>(rows: T[], limit: number, nameOf: (item: T) => string): Page<T> {
+  const items = rows.slice(0, limit);
+  const last = items[items.length - 1];
+  return { items, nextCursor: rows.length > limit && last !== undefined ? encodeNameCursor(nameOf(last)) : null };
+}
+
 export interface Page<T> {
   items: T[];
   nextCursor: string | null;

@@ -1,11 +1,10 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiNotFoundResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Actor, AdminApi, Authorize, CurrentPrincipal } from '../../auth/authorize.decorator.js';
-import type { Principal } from '../../auth/principal.js';
+import { Actor, SecuredApi, Authorize, CurrentPrincipal, type Principal } from '../../../../../libs/common/src/auth/index.js';
 import type { AuditContext } from '../../audit/audit.service.js';
 import { problems } from '../../http/problems.js';
-import { ListJobsQuery, PauseBody, TriggerJobBody } from '../dto/api.dto.js';
-import { JOB_NAME } from '../dto/pagination.js';
+import { ListJobsPageQuery, ListJobsQuery, PauseBody, TriggerJobBody } from '../dto/api.dto.js';
+import { decodeNameCursor, JOB_NAME, namePage } from '../dto/pagination.js';
 import { writeTenant } from '../scope.js';
 import { JobsService } from './jobs.service.js';
 
@@ -15,7 +14,7 @@ function jobName(job: string): string {
 }
 
 @ApiTags('jobs')
-@AdminApi()
+@SecuredApi()
 @Controller('api/v1')
 export class JobsController {
   constructor(private readonly jobs: JobsService) {}
@@ -23,8 +22,9 @@ export class JobsController {
   @Get('jobs')
   @Authorize('read')
   @ApiOperation({ summary: 'Jobs with status, last and next run, and run counts per state over the window' })
-  async list(@CurrentPrincipal() p: Principal, @Query() q: ListJobsQuery) {
-    return { items: await this.jobs.list(p, q.windowHours) };
+  async list(@CurrentPrincipal() p: Principal, @Query() q: ListJobsPageQuery) {
+    const limit = q.limit ?? 500;
+    return namePage(await this.jobs.list(p, q.windowHours, { after: decodeNameCursor(q.cursor), limit: limit + 1 }), limit, (j) => j.job);
   }
 
   @Get('jobs/:job')

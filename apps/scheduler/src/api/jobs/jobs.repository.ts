@@ -20,7 +20,8 @@ export const SCHEDULE_SCOPE_SQL = (param: string) => `(${param}::text IS NULL OR
 export class JobsRepository {
   constructor(private readonly dataSource: DataSource) {}
 
-  async list(scope: string | null, since: Date, only?: string): Promise<JobRow[]> {
+  /** Jobs by name; `page` (names after `after`, at most `limit`) bounds the work of one request. */
+  async list(scope: string | null, since: Date, only?: string, page: { after?: string; limit: number } = { limit: 1 }): Promise<JobRow[]> {
     const rows: {
       job: string; schedules: string; next_run_at: Date | null; last_id: string | null; last_state: string | null; last_created_at: Date | null;
       last_finished_at: Date | null; last_company_id: string | null; counts: Record<string, number> | null;
@@ -29,7 +30,9 @@ export class JobsRepository {
          SELECT job FROM schedules WHERE ${SCHEDULE_SCOPE_SQL('$1')}
          UNION
          SELECT DISTINCT job FROM job_runs WHERE created_at >= $2 AND ($1::text IS NULL OR company_id = $1)
-       ), wanted AS (SELECT job FROM names WHERE $3::text IS NULL OR job = $3)
+       ), wanted AS (
+         SELECT job FROM names WHERE ($3::text IS NULL OR job = $3) AND ($4::text IS NULL OR job > $4) ORDER BY job LIMIT $5
+       )
        SELECT w.job,
          (SELECT count(*) FROM schedules s WHERE s.job = w.job AND ${SCHEDULE_SCOPE_SQL('$1')}) AS schedules,
          (SELECT min(next_fire_at) FROM schedules s WHERE s.job = w.job AND s.enabled AND NOT s.paused AND ${SCHEDULE_SCOPE_SQL('$1')}) AS next_run_at,
@@ -43,7 +46,7 @@ export class JobsRepository {
          WHERE r.job = w.job AND ($1::text IS NULL OR r.company_id = $1) ORDER BY created_at DESC LIMIT 1
        ) l ON true
        ORDER BY w.job`,
-      [scope, since, only ?? null],
+      [scope, since, only ?? null, page.after ?? null, page.limit],
     );
     return rows.map((r) => ({
       job: r.job,

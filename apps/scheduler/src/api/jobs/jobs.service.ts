@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { JobEnqueuer, PRIORITIES, type EnqueuedRun, type Priority } from '../../../../../libs/common/src/index.js';
 import type { AuditContext } from '../../audit/audit.service.js';
 import { AuditService } from '../../audit/audit.service.js';
-import { tenantScope, type Principal } from '../../auth/principal.js';
+import { tenantScope, type Principal } from '../../../../../libs/common/src/auth/index.js';
 import { problems } from '../../http/problems.js';
 import { ControlStore, controlKey, type ControlTarget, type PauseState } from '../control/control.store.js';
 import { JobsRepository, type JobRow } from './jobs.repository.js';
@@ -30,9 +30,9 @@ export class JobsService {
     private readonly audit: AuditService,
   ) {}
 
-  async list(principal: Principal, windowHours = 24): Promise<JobView[]> {
+  async list(principal: Principal, windowHours = 24, page: { after?: string; limit: number }): Promise<JobView[]> {
     const [rows, control] = await Promise.all([
-      this.repository.list(tenantScope(principal), new Date(Date.now() - windowHours * HOUR)),
+      this.repository.list(tenantScope(principal), new Date(Date.now() - windowHours * HOUR), undefined, page),
       this.control.all(),
     ]);
     return rows.map((r) => this.view(r, control));

@@ -1,8 +1,8 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CONSUMER_DECLARATIONS, NatsConnectionService, STREAMS } from '../../../../../libs/common/src/index.js';
-import { AdminApi, Authorize, CurrentPrincipal } from '../../auth/authorize.decorator.js';
-import { tenantScope, type Principal } from '../../auth/principal.js';
+import { SecuredApi, Authorize, CurrentPrincipal } from '../../../../../libs/common/src/auth/index.js';
+import { tenantScope, type Principal } from '../../../../../libs/common/src/auth/index.js';
 import { MetricsQuery } from '../dto/api.dto.js';
 import { MetricsRepository } from './metrics.repository.js';
 
@@ -19,7 +19,7 @@ export interface ConsumerLag {
 }
 
 @ApiTags('metrics')
-@AdminApi()
+@SecuredApi()
 @Controller('api/v1/metrics')
 export class MetricsController {
   constructor(

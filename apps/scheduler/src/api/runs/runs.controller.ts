@@ -1,12 +1,11 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiNotFoundResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Actor, AdminApi, Authorize, CurrentPrincipal } from '../../auth/authorize.decorator.js';
-import type { Principal } from '../../auth/principal.js';
+import { Actor, SecuredApi, Authorize, CurrentPrincipal, type Principal } from '../../../../../libs/common/src/auth/index.js';
 import { AuditService, type AuditContext } from '../../audit/audit.service.js';
 import { problems } from '../../http/problems.js';
 import { CleanupBody, ListRunsQuery } from '../dto/api.dto.js';
 import { dateOrUndefined, decodeCursor, page } from '../dto/pagination.js';
-import { effectiveTenant } from '../scope.js';
+import { effectiveTenant, writeTenant } from '../scope.js';
 import { RunsRepository } from './runs.repository.js';
 import { RunsService } from './runs.service.js';
 import { JobStepsRepository, redactEncrypted, RunCanceller } from '../../../../../libs/common/src/index.js';
@@ -14,7 +13,7 @@ import { JobStepsRepository, redactEncrypted, RunCanceller } from '../../../../.
 const DAY = 86_400_000;
 
 @ApiTags('runs')
-@AdminApi()
+@SecuredApi()
 @Controller('api/v1/runs')
 export class RunsController {
   constructor(
@@ -77,9 +76,11 @@ export class RunsController {
   @ApiOperation({ summary: 'Delete finished runs older than N days (failed and dead ones only with includeFailed)' })
   async cleanup(@Actor() ctx: AuditContext, @Body() body: CleanupBody) {
     const before = new Date(Date.now() - body.olderThanDays * DAY);
-    const deleted = await this.history.deleteFinished(before, body.includeFailed ?? false, body.companyId ?? null);
+    // A system-admin acting for a tenant cleans that tenant's runs only.
+    const companyId = writeTenant(ctx.principal, body.companyId) ?? null;
+    const deleted = await this.history.deleteFinished(before, body.includeFailed ?? false, companyId);
     await this.audit.record(ctx, {
-      action: 'runs.cleanup', targetType: 'runs', companyId: body.companyId ?? null,
+      action: 'runs.cleanup', targetType: 'runs', companyId,
       before: { olderThanDays: body.olderThanDays, includeFailed: body.includeFailed ?? false, before }, after: { deleted },
     });
     return { deleted, before };

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InvalidCronError, InvalidTimezoneError } from '../../../../../libs/common/src/time/index.js';
 import { AuditService, type AuditContext } from '../../audit/audit.service.js';
-import { tenantScope, type Principal } from '../../auth/principal.js';
+import { tenantScope, type Principal } from '../../../../../libs/common/src/auth/index.js';
 import { problems } from '../../http/problems.js';
 import { draftSchedule, preview } from '../../schedules/schedule-timing.js';
 import { ScheduleNotFoundError, ScheduleValidationError, type Schedule, type ScheduleInput, type SchedulePatch } from '../../schedules/schedule.types.js';
@@ -48,12 +48,12 @@ export class SchedulesApiService {
     return own === null || (s.scope === 'tenant' && s.companyId === own);
   }
 
-  async list(p: Principal, companyId?: string): Promise<Schedule[]> {
+  /** Schedules by name after `page.after`, at most `page.limit`; tenant callers: theirs and the per-tenant ones. */
+  async list(p: Principal, companyId: string | undefined, page: { after?: string; limit: number }): Promise<Schedule[]> {
     const own = tenantScope(p);
-    if (own === null) return this.schedules.list({ companyId, limit: 1000 });
+    if (own === null) return this.schedules.pageByName({ companyId, ...page });
     if (companyId && companyId !== own) return [];
-    const [mine, all] = await Promise.all([this.schedules.list({ companyId: own, limit: 1000 }), this.schedules.list({ limit: 1000 })]);
-    return [...mine, ...all.filter((s) => s.scope === 'per_tenant')].sort((a, b) => a.name.localeCompare(b.name));
+    return this.schedules.pageByName({ visibleTo: own, ...page });
   }
 
   async get(p: Principal, ref: string): Promise<Schedule> {

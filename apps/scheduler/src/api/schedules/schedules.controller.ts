@@ -1,22 +1,22 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
-import { ApiOperation, ApiQuery, ApiTags, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
-import { Actor, AdminApi, Authorize, CurrentPrincipal } from '../../auth/authorize.decorator.js';
-import type { Principal } from '../../auth/principal.js';
+import { ApiOperation, ApiTags, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
+import { Actor, SecuredApi, Authorize, CurrentPrincipal, type Principal } from '../../../../../libs/common/src/auth/index.js';
 import type { AuditContext } from '../../audit/audit.service.js';
-import { PreviewBody, PreviewQuery, ScheduleCreateBody, SchedulePatchBody, TriggerScheduleBody } from '../dto/api.dto.js';
+import { ListSchedulesQuery, PreviewBody, PreviewQuery, ScheduleCreateBody, SchedulePatchBody, TriggerScheduleBody } from '../dto/api.dto.js';
+import { decodeNameCursor, namePage } from '../dto/pagination.js';
 import { SchedulesApiService } from './schedules-api.service.js';
 
 @ApiTags('schedules')
-@AdminApi()
+@SecuredApi()
 @Controller('api/v1/schedules')
 export class SchedulesController {
   constructor(private readonly schedules: SchedulesApiService) {}
 
   @Get()
   @Authorize('read')
-  @ApiQuery({ name: 'companyId', required: false })
-  async list(@CurrentPrincipal() p: Principal, @Query('companyId') companyId?: string) {
-    return { items: await this.schedules.list(p, typeof companyId === 'string' ? companyId : undefined) };
+  async list(@CurrentPrincipal() p: Principal, @Query() q: ListSchedulesQuery) {
+    const limit = q.limit ?? 500;
+    return namePage(await this.schedules.list(p, q.companyId, { after: decodeNameCursor(q.cursor), limit: limit + 1 }), limit, (s) => s.name);
   }
 
   @Post('preview')
