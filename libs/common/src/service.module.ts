@@ -31,6 +31,8 @@ import { DurabilityHooks } from './jobs/durability/durability.service.js';
 import { RetentionPurger } from './jobs/retention/retention-purger.js';
 import { SlaMonitor } from './jobs/sla/sla-monitor.js';
 import { JobStepsRepository } from './jobs/steps/job-steps.repository.js';
+import { JobCatalog } from './jobs/job-catalog.js';
+import { TimeOverrides } from './jobs/time-overrides.js';
 
 export interface ServiceModuleOptions {
   service: string;
@@ -80,6 +82,8 @@ export class MetronomeServiceModule {
       CircuitBreakers,
       JobStepsRepository,
       RetentionPurger,
+      JobCatalog,
+      TimeOverrides,
     ];
     const runtime: Provider[] = options.jobs
       ? [

@@ -34,6 +34,7 @@ import type { RunStart, StartedRun, StoredRun } from './job-runs.repository.js';
 import type { RunResult, RunState } from './job.types.js';
 import { RunRecorder } from './run-recorder.js';
 import { DurabilityHooks } from './durability/durability.service.js';
+import { JobCatalog } from './job-catalog.js';
 
 export const JOB_RUNTIME_OPTIONS = Symbol('JOB_RUNTIME_OPTIONS');
 
@@ -215,6 +216,7 @@ export class JobRuntime implements OnModuleInit, OnApplicationBootstrap, BeforeA
     private readonly metrics: MetronomeMetrics,
     private readonly book: RunBook,
     private readonly durability: DurabilityHooks,
+    private readonly catalog: JobCatalog,
   ) {
     this.slots = options.concurrency ?? 16;
     this.maxSettling = this.slots * 4;
@@ -293,6 +295,7 @@ export class JobRuntime implements OnModuleInit, OnApplicationBootstrap, BeforeA
       const handler = ((data: unknown, ctx: JetStreamContext) => this.invoke(spec, ctx)) as unknown as MessageHandler;
       this.server.addHandler(name, handler, true);
     }
+    this.catalog.announce(this.book.specs.values(), (job) => found.get(job)![0].meta.options);
     this.log.info({ jobs: [...this.book.specs.keys()] }, 'job handlers registered');
   }
 

@@ -106,6 +106,9 @@ export type ConsumerName = (typeof CONSUMERS)[keyof typeof CONSUMERS];
 /** The JetStream KV bucket the job runtime's workers watch: `paused.<job>`, `cancel.<runId>`. */
 export const CONTROL_BUCKET = 'control';
 
+/** The JetStream KV bucket of job declarations: key = job name, value = what its handler declares (jobs/job-catalog.ts). */
+export const JOB_CATALOG_BUCKET = 'job-catalog';
+
 export const HEADERS = {
   companyId: 'Metronome-Company-Id',
   runId: 'Metronome-Run-Id',

@@ -1,5 +1,5 @@
 import { DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.js';
-import { CONSUMERS, CONTROL_BUCKET, PRIORITIES, STREAMS, STREAM_SUBJECTS, subjects, type ConsumerName, type Priority, type StreamName } from './subjects.js';
+import { CONSUMERS, CONTROL_BUCKET, JOB_CATALOG_BUCKET, PRIORITIES, STREAMS, STREAM_SUBJECTS, subjects, type ConsumerName, type Priority, type StreamName } from './subjects.js';
 
 export interface StreamDeclaration {
   name: StreamName;
@@ -44,8 +44,14 @@ export interface KvDeclaration {
   history: number;
 }
 
-/** `control`: pauses and cancellations the job runtime's workers watch (libs/common/src/jobs/job-control.ts). */
-export const KV_DECLARATIONS: KvDeclaration[] = [{ bucket: CONTROL_BUCKET, history: 1 }];
+/**
+ * `control`: pauses and cancellations the job runtime's workers watch (libs/common/src/jobs/job-control.ts).
+ * `job-catalog`: each service's job declarations (platform, tenantSchedulable, ...), read by the scheduler (jobs/job-catalog.ts).
+ */
+export const KV_DECLARATIONS: KvDeclaration[] = [
+  { bucket: CONTROL_BUCKET, history: 1 },
+  { bucket: JOB_CATALOG_BUCKET, history: 1 },
+];
 
 export const CONSUMER_DECLARATIONS: ConsumerDeclaration[] = [
   // documents' jobs (tick, expiry scans) run on the job runtime: documents-jobs-{critical,high,normal,low}.

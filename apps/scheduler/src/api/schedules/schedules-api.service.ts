@@ -7,6 +7,7 @@ import { draftSchedule, preview } from '../../schedules/schedule-timing.js';
 import { ScheduleNotFoundError, ScheduleValidationError, type Schedule, type ScheduleInput, type SchedulePatch } from '../../schedules/schedule.types.js';
 import { SchedulesService } from '../../schedules/schedules.service.js';
 import type { PreviewBody, ScheduleCreateBody, SchedulePatchBody } from '../dto/api.dto.js';
+import { JobAccess } from '../job-access.js';
 
 /** Turns the schedule service's typed errors into problems; anything else propagates (500 without internals). */
 async function mapped<T>(work: () => Promise<T>, ref?: string): Promise<T> {
@@ -35,6 +36,7 @@ export class SchedulesApiService {
   constructor(
     private readonly schedules: SchedulesService,
     private readonly audit: AuditService,
+    private readonly access: JobAccess,
   ) {}
 
   /** Tenant callers see their tenant's schedules and the per-tenant ones that run for them. */
@@ -77,6 +79,7 @@ export class SchedulesApiService {
       input.scope = 'tenant';
       input.companyId = own;
     }
+    this.access.assert(ctx.principal, input.job, 'schedule');
     const created = await mapped(() => this.schedules.create(input, 'api'));
     await this.audit.record(ctx, { action: 'schedule.create', targetType: 'schedule', targetId: created.id, companyId: created.companyId, after: created });
     return created;
@@ -90,6 +93,8 @@ export class SchedulesApiService {
       if (patch.scope && patch.scope !== 'tenant') throw problems.forbidden('Tenant administrators keep schedules of scope "tenant"');
       if (patch.companyId && patch.companyId !== own) throw problems.notFound('Tenant');
     }
+    // Any change re-arms the schedule (payload, timing): the caller must be allowed its job.
+    this.access.assert(ctx.principal, patch.job ?? before.job, 'schedule');
     const after = await mapped(() => this.schedules.change(before.id, patch), ref);
     await this.audit.record(ctx, { action: 'schedule.change', targetType: 'schedule', targetId: before.id, companyId: before.companyId, before, after });
     return after;
@@ -104,6 +109,7 @@ export class SchedulesApiService {
   async setPaused(ctx: AuditContext, ref: string, paused: boolean): Promise<Schedule> {
     const before = await this.getWritable(ctx.principal, ref);
     if (before.paused === paused) throw problems.conflict(`Schedule "${ref}" is already ${paused ? 'paused' : 'running'}`);
+    if (!paused) this.access.assert(ctx.principal, before.job, 'schedule');
     const after = await mapped(() => (paused ? this.schedules.pause(before.id) : this.schedules.resume(before.id)), ref);
     await this.audit.record(ctx, { action: paused ? 'schedule.pause' : 'schedule.resume', targetType: 'schedule', targetId: before.id, companyId: before.companyId, before: { paused: before.paused }, after: { paused: after.paused } });
     return after;
@@ -113,6 +119,7 @@ export class SchedulesApiService {
     const s = await this.get(ctx.principal, ref);
     const own = tenantScope(ctx.principal);
     if (own !== null && body.companyId && body.companyId !== own) throw problems.notFound('Tenant');
+    this.access.assert(ctx.principal, s.job, 'trigger');
     const companyId = own ?? body.companyId;
     const runs = await mapped(() => this.schedules.trigger(s.id, { payload: body.payload, companyId }), ref);
     await this.audit.record(ctx, { action: 'schedule.trigger', targetType: 'schedule', targetId: s.id, companyId: companyId ?? s.companyId, after: { runs, payload: body.payload ?? null } });
