@@ -85,7 +85,8 @@ export class DocumentsHarness {
     this.jsm = await jetstreamManager(this.nc);
     const consumers = [...jobConsumerDeclarations('documents'), consumerDeclaration(CONSUMERS.documentsEvents)];
     await provision(this.jsm, STREAM_DECLARATIONS, consumers, { replicas: 1, ackWaitMs: 30_000 });
-    Object.assign(process.env, { NATS_URLS: this.nats.url, DATABASE_URL: this.database.url, LOG_LEVEL: 'warn', NATS_PROVISION_ON_START: 'false' });
+    // The scans are judged at fixed instants (payload asOf): a time override, honoured only when tests allow it.
+    Object.assign(process.env, { NATS_URLS: this.nats.url, DATABASE_URL: this.database.url, LOG_LEVEL: 'warn', NATS_PROVISION_ON_START: 'false', ALLOW_TIME_OVERRIDES: 'true' });
     ({ app: this.app, baseUrl: this.baseUrl } = await startServiceApp(Test.createTestingModule({ imports: [DocumentsModule] }).overrideProvider(Clock).useValue(this.clock)));
     this.publisher = this.app.get(EventPublisher);
     return this;
