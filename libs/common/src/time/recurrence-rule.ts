@@ -28,6 +28,7 @@
  * to work under jest and bundlers); the default import is the CommonJS
  * `module.exports` object everywhere.
  */
+import { Script, createContext } from 'node:vm';
 import rrulePkg from 'rrule';
 import type { Options as RRuleOptions, RRule as RRuleType, Weekday as WeekdayType } from 'rrule';
 import { zoneRules, InvalidTimezoneError, type ZoneRules } from './cron-expression.js';
@@ -35,6 +36,8 @@ import { zoneRules, InvalidTimezoneError, type ZoneRules } from './cron-expressi
 const { RRule, Weekday } = rrulePkg;
 
 const SECOND = 1_000;
+const MINUTE = 60_000;
+const HOUR = 3_600_000;
 const DAY = 86_400_000;
 
 export type RecurrenceFrequency = 'YEARLY' | 'MONTHLY' | 'WEEKLY' | 'DAILY' | 'HOURLY' | 'MINUTELY' | 'SECONDLY';
@@ -55,6 +58,19 @@ export class InvalidRecurrenceRuleError extends Error {
     this.rule = rule;
     this.field = field;
     this.reason = reason;
+  }
+}
+
+/**
+ * Expanding the rule took longer than its budget: rrule iterates internally
+ * (and for some sub-daily rules with day filters never returns), so every
+ * expansion runs under a wall-clock budget and a rule that exceeds it is
+ * refused like any other rule that cannot work.
+ */
+export class RecurrenceTooExpensiveError extends InvalidRecurrenceRuleError {
+  constructor(rule: string, readonly budgetMs: number) {
+    super(rule, `expanding it takes longer than ${budgetMs} ms (a rule whose BYxxx parts match rarely, or a COUNT from far in the past); simplify it`);
+    this.name = 'RecurrenceTooExpensiveError';
   }
 }
 
@@ -422,6 +438,9 @@ export class RecurrenceRule {
   /** @internal */ readonly excludedDays: ReadonlySet<number>;
   /** @internal UNTIL given in UTC: occurrences after this instant are dropped. */
   readonly untilInstant: number | null;
+  /** @internal The engine's options and DTSTART (wall), to rebuild it from a later period (rebase). */
+  readonly engineOptions: Partial<RRuleOptions>;
+  /** @internal */ readonly startWall: number;
 
   /** @internal use parseRecurrenceRule */
   constructor(init: Omit<RecurrenceRule, 'isExcluded'>) {
@@ -541,6 +560,8 @@ export function parseRecurrenceRule(rule: string, options: RecurrenceRuleOptions
     excludedWalls,
     excludedDays,
     untilInstant,
+    engineOptions: rruleOptions,
+    startWall: start.wall,
   });
 }
 
@@ -553,12 +574,126 @@ function checkDate(d: Date, name: string, fn: string): number {
 /** The latest date rrule can iterate to. */
 const END_OF_TIME = new Date(Date.UTC(9999, 11, 31, 23, 59, 59));
 
+/* ------------------------------------------------------------------------ */
+/* Bounded expansion                                                        */
+/* ------------------------------------------------------------------------ */
+
+/** Wall-clock budget of one expansion when the caller gives none. */
+export const DEFAULT_EXPANSION_BUDGET_MS = 1_000;
+
+export interface ExpansionOptions {
+  /**
+   * Most wall-clock milliseconds the expansion may take (default
+   * DEFAULT_EXPANSION_BUDGET_MS); beyond it RecurrenceTooExpensiveError. The
+   * event loop is never held longer than this by one call.
+   */
+  budgetMs?: number;
+}
+
+// One context and script for every bounded run: vm's timeout interrupts any JavaScript running under it,
+// rrule's own loops included (a watchdog terminates the execution), which no callback inside rrule could.
+const boundedContext = createContext({ work: (): unknown => undefined });
+const boundedScript = new Script('work()');
+
+function bounded<T>(rule: RecurrenceRule, budgetMs: number | undefined, work: () => T): T {
+  const budget = budgetMs ?? DEFAULT_EXPANSION_BUDGET_MS;
+  if (!Number.isInteger(budget) || budget < 1) throw new RangeError(`budgetMs must be a positive integer, got ${budget}`);
+  (boundedContext as { work: () => unknown }).work = work;
+  try {
+    return boundedScript.runInContext(boundedContext, { timeout: budget }) as T;
+  } catch (e) {
+    if ((e as { code?: unknown })?.code === 'ERR_SCRIPT_EXECUTION_TIMEOUT') throw new RecurrenceTooExpensiveError(rule.rule, budget);
+    throw e;
+  } finally {
+    (boundedContext as { work: () => unknown }).work = () => undefined;
+  }
+}
+
+/** Monday = 0 ... Sunday = 6 of a wall time. */
+const weekdayOf = (wall: number) => (new Date(wall).getUTCDay() + 6) % 7;
+
+/**
+ * rrule iterates from DTSTART, period by period, however far before the
+ * window it lies (FREQ=MINUTELY from 1990 is 19 million steps). The
+ * occurrences of every period after the first depend only on the period (the
+ * grid of INTERVAL periods anchored at DTSTART's period) and on the BYxxx
+ * values, some of which rrule derives from DTSTART: made explicit, the rule can
+ * start at any later period of its grid and yields the same occurrences from
+ * there on. This returns the engine started at the latest grid period that
+ * begins at least one whole period before `wallFrom` (so nothing spilling over
+ * from the period before is lost), or the rule's own engine when that is not
+ * later than DTSTART's period, when COUNT needs counting from DTSTART, or for
+ * the sub-daily rules whose grid rrule shifts (below).
+ */
+function engineNear(rule: RecurrenceRule, wallFrom: number): RRuleType {
+  const o = rule.engineOptions;
+  if (o.count !== null && o.count !== undefined) return rule.engine;
+  // rrule.js carries a minute (second) overflow into the hours (minutes) by repeating the carry until
+  // BYHOUR (BYMINUTE) matches, which shifts the INTERVAL grid depending on where iteration began: for
+  // these rules only an expansion from DTSTART gives rrule's sequence, so they are not rebased (the
+  // budget bounds them).
+  if ((o.freq === RRule.MINUTELY && o.byhour) || (o.freq === RRule.SECONDLY && (o.byhour || o.byminute))) return rule.engine;
+  const n = o.interval ?? 1;
+  const start = rule.startWall;
+  if (wallFrom <= start) return rule.engine;
+  const d = new Date(start);
+  const y = d.getUTCFullYear();
+  const m = d.getUTCMonth();
+  let periodStart: (k: number) => number;
+  let periodsBefore: number;
+  switch (o.freq) {
+    case RRule.YEARLY:
+      periodStart = (k) => Date.UTC(y + k * n, 0, 1);
+      periodsBefore = Math.floor((new Date(wallFrom).getUTCFullYear() - y) / n);
+      break;
+    case RRule.MONTHLY: {
+      const target = new Date(wallFrom);
+      periodStart = (k) => Date.UTC(y, m + k * n, 1);
+      periodsBefore = Math.floor((target.getUTCFullYear() * 12 + target.getUTCMonth() - (y * 12 + m)) / n);
+      break;
+    }
+    case RRule.WEEKLY: {
+      const wkst = o.wkst as number | null | undefined ?? 0;
+      const weekStart = (w: number) => Math.floor(w / DAY) * DAY - ((weekdayOf(w) - wkst + 7) % 7) * DAY;
+      const w0 = weekStart(start);
+      periodStart = (k) => w0 + k * n * 7 * DAY;
+      periodsBefore = Math.floor((weekStart(wallFrom) - w0) / (n * 7 * DAY));
+      break;
+    }
+    default: {
+      const unit = o.freq === RRule.DAILY ? DAY : o.freq === RRule.HOURLY ? HOUR : o.freq === RRule.MINUTELY ? MINUTE : SECOND;
+      const p0 = Math.floor(start / unit) * unit;
+      periodStart = (k) => p0 + k * n * unit;
+      periodsBefore = Math.floor((Math.floor(wallFrom / unit) * unit - p0) / (n * unit));
+    }
+  }
+  // One whole period of margin; the first period (DTSTART's own, partial) is never replaced.
+  const k = periodsBefore - 1;
+  if (k < 1) return rule.engine;
+  const explicit: Partial<RRuleOptions> = { ...o, dtstart: new Date(periodStart(k)) };
+  const dayParts = o.byweekno || o.byyearday || o.bymonthday || o.byweekday;
+  if (!dayParts) {
+    if (o.freq === RRule.YEARLY) {
+      explicit.bymonth = o.bymonth ?? [m + 1];
+      explicit.bymonthday = [d.getUTCDate()];
+    } else if (o.freq === RRule.MONTHLY) explicit.bymonthday = [d.getUTCDate()];
+    else if (o.freq === RRule.WEEKLY) explicit.byweekday = [weekdayOf(start)];
+  }
+  // rrule's numbering: YEARLY 0 ... DAILY 3, HOURLY 4, MINUTELY 5, SECONDLY 6.
+  if (!o.byhour && (o.freq as number) < RRule.HOURLY) explicit.byhour = [d.getUTCHours()];
+  if (!o.byminute && (o.freq as number) < RRule.MINUTELY) explicit.byminute = [d.getUTCMinutes()];
+  if (!o.bysecond && (o.freq as number) < RRule.SECONDLY) explicit.bysecond = [d.getUTCSeconds()];
+  return new RRule(explicit, true);
+}
+
 /**
  * The rule's occurrences with `from <= instant < to` (half-open, so adjacent
  * windows never repeat an occurrence), in order, as real instants. Throws
- * RangeError when there are more than `limit` (default 10,000): narrow the window.
+ * RangeError when there are more than `limit` (default 10,000): narrow the
+ * window; RecurrenceTooExpensiveError when it takes longer than `budgetMs`.
+ * Expansion starts near the window, not at DTSTART (unless COUNT needs it).
  */
-export function occurrencesBetween(rule: RecurrenceRule, from: Date, to: Date, options: { limit?: number } = {}): Date[] {
+export function occurrencesBetween(rule: RecurrenceRule, from: Date, to: Date, options: { limit?: number } & ExpansionOptions = {}): Date[] {
   const fromMs = checkDate(from, 'from', 'occurrencesBetween');
   const toMs = checkDate(to, 'to', 'occurrencesBetween');
   const limit = options.limit ?? 10_000;
@@ -570,36 +705,41 @@ export function occurrencesBetween(rule: RecurrenceRule, from: Date, to: Date, o
   const wallFrom = new Date(zone.wallAt(fromMs) - DAY);
   const wallTo = new Date(zone.wallAt(toMs) + DAY);
   let last = -Infinity;
-  rule.engine.between(wallFrom, wallTo, true, (date) => {
-    const wall = date.getTime();
-    if (rule.isExcluded(wall)) return true;
-    const instant = zone.resolve(wall).instant; // non-decreasing in wall time
-    if (rule.untilInstant !== null && instant > rule.untilInstant) return false;
-    if (instant >= toMs) return false;
-    if (instant < fromMs || instant === last) return true;
-    if (out.length >= limit) {
-      throw new RangeError(`occurrencesBetween: more than ${limit} occurrences between ${from.toISOString()} and ${to.toISOString()}; narrow the window or raise the limit`);
-    }
-    out.push(new Date(instant));
-    last = instant;
-    return true;
+  return bounded(rule, options.budgetMs, () => {
+    engineNear(rule, wallFrom.getTime()).between(wallFrom, wallTo, true, (date) => {
+      const wall = date.getTime();
+      if (rule.isExcluded(wall)) return true;
+      const instant = zone.resolve(wall).instant; // non-decreasing in wall time
+      if (rule.untilInstant !== null && instant > rule.untilInstant) return false;
+      if (instant >= toMs) return false;
+      if (instant < fromMs || instant === last) return true;
+      if (out.length >= limit) {
+        throw new RangeError(`occurrencesBetween: more than ${limit} occurrences between ${from.toISOString()} and ${to.toISOString()}; narrow the window or raise the limit`);
+      }
+      out.push(new Date(instant));
+      last = instant;
+      return true;
+    });
+    return out;
   });
-  return out;
 }
 
-/** The first occurrence strictly after `after`, or null when the rule has ended. */
-export function nextOccurrence(rule: RecurrenceRule, after: Date): Date | null {
+/** The first occurrence strictly after `after`, or null when the rule has ended (RecurrenceTooExpensiveError beyond `budgetMs`). */
+export function nextOccurrence(rule: RecurrenceRule, after: Date, options: ExpansionOptions = {}): Date | null {
   const afterMs = checkDate(after, 'after', 'nextOccurrence');
   const zone = rule.zone;
+  const wallFrom = zone.wallAt(afterMs) - DAY;
   let found: number | null = null;
-  rule.engine.between(new Date(zone.wallAt(afterMs) - DAY), END_OF_TIME, true, (date) => {
-    const wall = date.getTime();
-    if (rule.isExcluded(wall)) return true;
-    const instant = zone.resolve(wall).instant;
-    if (rule.untilInstant !== null && instant > rule.untilInstant) return false;
-    if (instant <= afterMs) return true;
-    found = instant;
-    return false;
-  });
+  bounded(rule, options.budgetMs, () =>
+    engineNear(rule, wallFrom).between(new Date(wallFrom), END_OF_TIME, true, (date) => {
+      const wall = date.getTime();
+      if (rule.isExcluded(wall)) return true;
+      const instant = zone.resolve(wall).instant;
+      if (rule.untilInstant !== null && instant > rule.untilInstant) return false;
+      if (instant <= afterMs) return true;
+      found = instant;
+      return false;
+    }),
+  );
   return found === null ? null : new Date(found);
 }
