@@ -3,6 +3,7 @@ import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { Clock, EVENT_TYPES, EventPublisher, JobEnqueuer, JOB_NAMES } from '../../../../libs/common/src/index.js';
 import { InvalidRecurrenceRuleError, localDateTimeToInstant, occurrencesBetween, parseRecurrenceRule } from '../../../../libs/common/src/time/index.js';
+import { RecurrenceLimits, TenantLimitError } from '../limits/recurrence-limits.js';
 import { MAX_OCCURRENCES_PER_HORIZON } from '../tasks/task-plan.js';
 import { planReminders, reminderJobKey } from './reminder-plan.js';
 import { SettingsRepository } from '../settings/settings.repository.js';
@@ -42,6 +43,7 @@ export class CalendarService {
     private readonly enqueuer: JobEnqueuer,
     private readonly publisher: EventPublisher,
     private readonly clock: Clock,
+    private readonly limits: RecurrenceLimits,
   ) {}
 
   private async resolve(companyId: string, input: CalendarEventInput, id: string): Promise<Omit<CalendarEvent, 'revision'>> {
@@ -56,7 +58,9 @@ export class CalendarService {
       attendeeUserIds: input.attendeeUserIds ?? [],
       reminderOffsetsMinutes: [...new Set(input.reminderOffsetsMinutes ?? [])],
     };
-    this.occurrences(e, this.clock.now(), (await this.settings.get(companyId)).horizonDays);
+    const now = this.clock.now();
+    this.limits.checkStart(e.rule ?? 'one-time event', e.startLocal, e.timezone, now);
+    this.occurrences(e, now, (await this.settings.get(companyId)).horizonDays);
     return e;
   }
 
@@ -70,7 +74,10 @@ export class CalendarService {
       return at >= from && at < to ? [at] : [];
     }
     try {
-      return occurrencesBetween(parseRecurrenceRule(e.rule, { timezone: e.timezone, start: e.startLocal }), from, to, { limit: MAX_OCCURRENCES_PER_HORIZON });
+      return occurrencesBetween(parseRecurrenceRule(e.rule, { timezone: e.timezone, start: e.startLocal }), from, to, {
+        limit: MAX_OCCURRENCES_PER_HORIZON,
+        budgetMs: this.limits.budgetMs,
+      });
     } catch (err) {
       if (err instanceof RangeError) throw new InvalidRecurrenceRuleError(e.rule, `it produces more than ${MAX_OCCURRENCES_PER_HORIZON} occurrences within ${horizonDays} days`);
       throw err;
@@ -79,12 +86,17 @@ export class CalendarService {
 
   async create(companyId: string, input: CalendarEventInput): Promise<CalendarEvent> {
     const draft = await this.resolve(companyId, input, randomUUID());
-    return this.withReminders((tx) => this.calendar.insert(draft, tx));
+    return this.withReminders(async (tx) => {
+      const { events } = await this.calendar.lockTenantCounts(companyId, tx);
+      if (events >= this.limits.maxEvents) throw new TenantLimitError('calendar events', this.limits.maxEvents, 'RECURRENCE_MAX_EVENTS_PER_TENANT');
+      return this.calendar.insert(draft, tx);
+    });
   }
 
   async change(companyId: string, id: string, input: CalendarEventInput): Promise<CalendarEvent> {
     const draft = await this.resolve(companyId, input, id);
     return this.withReminders(async (tx) => {
+      await this.calendar.lockTenantCounts(companyId, tx);
       const updated = await this.calendar.update(draft, tx);
       if (!updated) throw new CalendarEventNotFoundError(id);
       await this.calendar.cancelPlanned(id, tx);
@@ -99,12 +111,20 @@ export class CalendarService {
     });
   }
 
-  /** Runs the write, then plans its reminders and their jobs in the same transaction. */
+  /**
+   * Runs the write (which takes the tenant's calendar lock), then plans its reminders and their jobs in
+   * the same transaction; more planned reminders than the tenant's cap refuse the whole change.
+   */
   private async withReminders(write: (tx: EntityManager) => Promise<CalendarEvent>): Promise<CalendarEvent> {
     const { event, publish } = await this.calendar.transaction(async (tx) => {
       const event = await write(tx);
       const { horizonDays } = await this.settings.get(event.companyId);
-      const planned = await this.calendar.plan(tx, this.reminderRows(event, horizonDays));
+      const rows = this.reminderRows(event, horizonDays);
+      const { plannedReminders } = await this.calendar.lockTenantCounts(event.companyId, tx, event.id);
+      if (plannedReminders + rows.length > this.limits.maxReminders) {
+        throw new TenantLimitError('planned reminders', this.limits.maxReminders, 'RECURRENCE_MAX_REMINDERS_PER_TENANT');
+      }
+      const planned = await this.calendar.plan(tx, rows);
       const { publish } = await this.enqueuer.enqueueWithin(tx, planned.map((r) => this.reminderJob(r)));
       return { event, publish };
     });
@@ -118,9 +138,13 @@ export class CalendarService {
     let planned = 0;
     for (const id of await this.calendar.liveIds(companyId)) {
       const { count, publish } = await this.calendar.transaction(async (tx) => {
+        // The tenant's calendar lock before the event's row lock, in the order change() takes them.
+        const { plannedReminders } = await this.calendar.lockTenantCounts(companyId, tx, id);
         const event = await this.calendar.getLocked(companyId, id, tx);
         if (!event) return { count: 0, publish: async () => {} };
-        const rows = await this.calendar.plan(tx, this.reminderRows(event, horizon));
+        // Within the tenant's cap: the nearest reminders first, the rest when earlier ones have been sent.
+        const room = Math.max(0, this.limits.maxReminders - plannedReminders);
+        const rows = await this.calendar.plan(tx, this.reminderRows(event, horizon).slice(0, room));
         const { publish } = await this.enqueuer.enqueueWithin(tx, rows.map((r) => this.reminderJob(r)));
         return { count: rows.length, publish };
       });

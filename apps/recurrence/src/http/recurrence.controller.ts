@@ -2,13 +2,14 @@ import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, P
 import { ProblemException, ProblemJsonFilter, problemValidationPipe } from '../../../../libs/common/src/http/problem-json.filter.js';
 import { InvalidRecurrenceRuleError, InvalidTimezoneError, isValidTimezone } from '../../../../libs/common/src/time/index.js';
 import { CalendarEventNotFoundError, CalendarService } from '../calendar/calendar.service.js';
+import { TenantLimitError } from '../limits/recurrence-limits.js';
 import { SettingsRepository } from '../settings/settings.repository.js';
 import { TasksService } from '../tasks/tasks.service.js';
 import { TemplateNotFoundError } from '../tasks/tasks.types.js';
 import { CalendarEventDto, InstancesQuery, InstanceStatusDto, SettingsDto, TemplateDto } from './dto.js';
 import { Tenant, TenantGuard, type TenantContext } from '../../../../libs/common/src/http/tenant.guard.js';
 
-/** Turns domain errors into problem+json: 422 for a rule or zone that cannot work, 404 for another tenant's or a missing object. */
+/** Turns domain errors into problem+json: 422 for a rule, zone or start that cannot work (or costs too much), 409 for a tenant cap, 404 for another tenant's or a missing object. */
 async function problems<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
@@ -16,6 +17,7 @@ async function problems<T>(fn: () => Promise<T>): Promise<T> {
     if (e instanceof InvalidRecurrenceRuleError || e instanceof InvalidTimezoneError) {
       throw new ProblemException(422, 'invalid-recurrence', 'The recurrence cannot be used', e.message);
     }
+    if (e instanceof TenantLimitError) throw new ProblemException(409, 'tenant-limit', 'Tenant limit reached', e.message);
     if (e instanceof TemplateNotFoundError || e instanceof CalendarEventNotFoundError) throw new ProblemException(404, 'not-found', 'Not found', e.message);
     throw e;
   }

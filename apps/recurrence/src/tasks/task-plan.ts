@@ -8,11 +8,12 @@ export const MAX_OCCURRENCES_PER_HORIZON = 5_000;
 /**
  * The occurrences of a rule in [now, now + horizonDays). A rule that would
  * produce more than MAX_OCCURRENCES_PER_HORIZON there (FREQ=MINUTELY, say)
- * is refused with InvalidRecurrenceRuleError instead of flooding the table.
+ * is refused with InvalidRecurrenceRuleError instead of flooding the table;
+ * one whose expansion exceeds `budgetMs` with RecurrenceTooExpensiveError (one too).
  */
-export function occurrencesInHorizon(rule: RecurrenceRule, now: Date, horizonDays: number): Date[] {
+export function occurrencesInHorizon(rule: RecurrenceRule, now: Date, horizonDays: number, budgetMs?: number): Date[] {
   try {
-    return occurrencesBetween(rule, now, new Date(now.getTime() + horizonDays * DAY), { limit: MAX_OCCURRENCES_PER_HORIZON });
+    return occurrencesBetween(rule, now, new Date(now.getTime() + horizonDays * DAY), { limit: MAX_OCCURRENCES_PER_HORIZON, budgetMs });
   } catch (e) {
     if (e instanceof RangeError) {
       throw new InvalidRecurrenceRuleError(rule.rule, `it produces more than ${MAX_OCCURRENCES_PER_HORIZON} occurrences within ${horizonDays} days; use a coarser FREQ or INTERVAL`);

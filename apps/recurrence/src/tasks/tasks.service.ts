@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { Clock, EVENT_TYPES, EventPublisher } from '../../../../libs/common/src/index.js';
 import { InvalidRecurrenceRuleError, parseRecurrenceRule, type RecurrenceRule } from '../../../../libs/common/src/time/index.js';
+import { RecurrenceLimits, TenantLimitError } from '../limits/recurrence-limits.js';
 import { MembersRepository } from '../members/members.repository.js';
 import { SettingsRepository } from '../settings/settings.repository.js';
 import { TasksRepository } from './tasks.repository.js';
@@ -36,6 +37,7 @@ export class TasksService {
     private readonly settings: SettingsRepository,
     private readonly publisher: EventPublisher,
     private readonly clock: Clock,
+    private readonly limits: RecurrenceLimits,
   ) {}
 
   /** Parses the rule in its zone; throws InvalidRecurrenceRuleError with the reason. */
@@ -59,13 +61,16 @@ export class TasksService {
       assigneeUserId: input.assigneeUserId ?? null,
       assigneeRole: input.assigneeRole ?? null,
     };
-    // Refuses a rule, zone or start that cannot work, and one that would flood the horizon.
-    occurrencesInHorizon(this.compile(t), this.clock.now(), settings.horizonDays);
+    // Refuses a start outside the window, a rule, zone or start that cannot work, one that would flood the horizon or take too long to expand.
+    const now = this.clock.now();
+    this.limits.checkStart(t.rule, t.startLocal, t.timezone, now);
+    occurrencesInHorizon(this.compile(t), now, settings.horizonDays, this.limits.budgetMs);
     return t;
   }
 
   async createTemplate(companyId: string, input: TemplateInput): Promise<TaskTemplate> {
-    const template = await this.tasks.insertTemplate(await this.resolve(companyId, input, randomUUID()));
+    const template = await this.tasks.insertTemplate(await this.resolve(companyId, input, randomUUID()), this.limits.maxTemplates);
+    if (!template) throw new TenantLimitError('task templates', this.limits.maxTemplates, 'RECURRENCE_MAX_TEMPLATES_PER_TENANT');
     await this.generateTemplate(template);
     return template;
   }
@@ -148,7 +153,7 @@ export class TasksService {
       // Expanded from the locked row, so a concurrent edit never pairs the old rule with the new revision.
       const locked = await this.tasks.getTemplate(template.companyId, template.id, tx, true);
       if (!locked) return 0;
-      const occurrences = occurrencesInHorizon(this.compile(locked), this.clock.now(), horizon);
+      const occurrences = occurrencesInHorizon(this.compile(locked), this.clock.now(), horizon, this.limits.budgetMs);
       const fresh = await this.tasks.insertInstances(
         tx,
         locked,

@@ -686,6 +686,25 @@ function engineNear(rule: RecurrenceRule, wallFrom: number): RRuleType {
   return new RRule(explicit, true);
 }
 
+function localStartInstant(rule: RecurrenceRule): number {
+  return rule.zone.resolve(rule.startWall).instant;
+}
+
+const STEP_MS: Partial<Record<RecurrenceFrequency, number>> = { WEEKLY: 7 * DAY, DAILY: DAY, HOURLY: HOUR, MINUTELY: MINUTE, SECONDLY: SECOND };
+
+/**
+ * Steps of a rule made of FREQ and INTERVAL alone (no BYxxx, COUNT, UNTIL or
+ * exclusions), each of which is an occurrence, in [fromMs, toMs); 0 for any
+ * other rule. DST can merge a few steps, hence callers keep a margin.
+ */
+function plainSteps(rule: RecurrenceRule, fromMs: number, toMs: number): number {
+  const o = rule.engineOptions;
+  const step = STEP_MS[rule.frequency];
+  const filtered = o.bymonth || o.byweekno || o.byyearday || o.bymonthday || o.byweekday || o.byhour || o.byminute || o.bysecond || o.bysetpos;
+  if (!step || filtered || rule.isFinite || rule.exdates.length || toMs <= fromMs) return 0;
+  return Math.floor((toMs - fromMs) / (step * rule.interval));
+}
+
 /**
  * The rule's occurrences with `from <= instant < to` (half-open, so adjacent
  * windows never repeat an occurrence), in order, as real instants. Throws
@@ -700,6 +719,10 @@ export function occurrencesBetween(rule: RecurrenceRule, from: Date, to: Date, o
   if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`occurrencesBetween: limit must be a positive integer, got ${limit}`);
   const out: Date[] = [];
   if (toMs <= fromMs) return out;
+  if (plainSteps(rule, Math.max(fromMs, localStartInstant(rule)), toMs) > 2 * limit) {
+    // A plain FREQ/INTERVAL rule has one occurrence per step: refused without iterating (rrule costs ~30 µs a step).
+    throw new RangeError(`occurrencesBetween: more than ${limit} occurrences between ${from.toISOString()} and ${to.toISOString()}; narrow the window or raise the limit`);
+  }
   const zone = rule.zone;
   // Wall times whose instant can fall in [from, to) lie within a day of the window's wall times.
   const wallFrom = new Date(zone.wallAt(fromMs) - DAY);
