@@ -1,11 +1,12 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '../../../../../libs/common/src/index.js';
 import { InvalidCronError, InvalidTimezoneError } from '../../../../../libs/common/src/time/index.js';
 import { AuditService, type AuditContext } from '../../audit/audit.service.js';
-import { tenantScope, type Principal } from '../../auth/principal.js';
+import { can, tenantScope, type Principal } from '../../auth/principal.js';
 import { problems } from '../../http/problems.js';
-import { draftSchedule, preview } from '../../schedules/schedule-timing.js';
-import { ScheduleNotFoundError, ScheduleValidationError, type Schedule, type ScheduleInput, type SchedulePatch } from '../../schedules/schedule.types.js';
-import { SchedulesService } from '../../schedules/schedules.service.js';
+import { draftSchedule, preview, shortestPeriodMs } from '../../schedules/schedule-timing.js';
+import { ScheduleLimitError, ScheduleNotFoundError, ScheduleValidationError, type Schedule, type ScheduleInput, type SchedulePatch } from '../../schedules/schedule.types.js';
+import { SchedulesService, type ScheduleGuard } from '../../schedules/schedules.service.js';
 import type { PreviewBody, ScheduleCreateBody, SchedulePatchBody } from '../dto/api.dto.js';
 import { JobAccess } from '../job-access.js';
 
@@ -16,6 +17,7 @@ async function mapped<T>(work: () => Promise<T>, ref?: string): Promise<T> {
   } catch (e) {
     if (e instanceof ScheduleValidationError) throw problems.unprocessable('The schedule is invalid', e.problems);
     if (e instanceof ScheduleNotFoundError) throw problems.notFound(`Schedule "${ref ?? e.ref}"`);
+    if (e instanceof ScheduleLimitError) throw problems.conflict(e.message);
     if (e instanceof InvalidCronError || e instanceof InvalidTimezoneError) throw problems.unprocessable(e.message, [e.message]);
     if ((e as { code?: string }).code === '23505') throw problems.conflict('A schedule with that name already exists');
     throw e;
@@ -37,7 +39,27 @@ export class SchedulesApiService {
     private readonly schedules: SchedulesService,
     private readonly audit: AuditService,
     private readonly access: JobAccess,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
+
+  /**
+   * The limits a caller's schedules keep: at most SCHEDULES_MAX_PER_TENANT per
+   * tenant, and, for callers without the platform permission, no period
+   * shorter than SCHEDULE_MIN_INTERVAL_MS.
+   */
+  private guard(p: Principal): ScheduleGuard {
+    const min = this.config.schedules.minIntervalMs;
+    return {
+      maxPerTenant: this.config.schedules.maxPerTenant,
+      check: can(p, 'platform') ? undefined : (draft, now) => {
+        const period = shortestPeriodMs(draft, now);
+        if (period !== null && period < min) {
+          const field = draft.kind === 'cron' ? 'cron' : 'every';
+          throw new ScheduleValidationError([`${field}: fires every ${period / 1000} s; the shortest period allowed is ${min / 1000} s (SCHEDULE_MIN_INTERVAL_MS)`]);
+        }
+      },
+    };
+  }
 
   /** Tenant callers see their tenant's schedules and the per-tenant ones that run for them. */
   private visible(p: Principal, s: Schedule): boolean {
@@ -80,7 +102,7 @@ export class SchedulesApiService {
       input.companyId = own;
     }
     this.access.assert(ctx.principal, input.job, 'schedule');
-    const created = await mapped(() => this.schedules.create(input, 'api'));
+    const created = await mapped(() => this.schedules.create(input, 'api', this.guard(ctx.principal)));
     await this.audit.record(ctx, { action: 'schedule.create', targetType: 'schedule', targetId: created.id, companyId: created.companyId, after: created });
     return created;
   }
@@ -95,7 +117,7 @@ export class SchedulesApiService {
     }
     // Any change re-arms the schedule (payload, timing): the caller must be allowed its job.
     this.access.assert(ctx.principal, patch.job ?? before.job, 'schedule');
-    const after = await mapped(() => this.schedules.change(before.id, patch), ref);
+    const after = await mapped(() => this.schedules.change(before.id, patch, this.guard(ctx.principal)), ref);
     await this.audit.record(ctx, { action: 'schedule.change', targetType: 'schedule', targetId: before.id, companyId: before.companyId, before, after });
     return after;
   }
