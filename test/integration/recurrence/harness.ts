@@ -38,7 +38,8 @@ export class RecurrenceHarness {
   baseUrl = '';
   private memberVersion = 1;
 
-  constructor(start?: string) {
+  /** `env` adds configuration keys (RECURRENCE_* caps and budgets) for this service. */
+  constructor(start?: string, private readonly env: Record<string, string> = {}) {
     if (start) this.clock = new ManualClock(start);
   }
 
@@ -54,6 +55,7 @@ export class RecurrenceHarness {
       LOG_LEVEL: 'warn',
       NATS_PROVISION_ON_START: 'false',
       OUTBOX_RELAY: 'true',
+      ...this.env,
     });
     let builder = Test.createTestingModule({ imports: [RecurrenceModule] });
     if (this.clock) builder = builder.overrideProvider(Clock).useValue(this.clock);

@@ -2,9 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { Clock, EVENT_TYPES, EventPublisher, JobEnqueuer, JOB_NAMES } from '../../../../libs/common/src/index.js';
-import { InvalidRecurrenceRuleError, localDateTimeToInstant, occurrencesBetween, parseRecurrenceRule } from '../../../../libs/common/src/time/index.js';
+import { localDateTimeToInstant, parseRecurrenceRule } from '../../../../libs/common/src/time/index.js';
 import { RecurrenceLimits, TenantLimitError } from '../limits/recurrence-limits.js';
-import { MAX_OCCURRENCES_PER_HORIZON } from '../tasks/task-plan.js';
+import { occurrencesInWindow } from '../tasks/task-plan.js';
 import { planReminders, reminderJobKey } from './reminder-plan.js';
 import { SettingsRepository } from '../settings/settings.repository.js';
 import { CalendarRepository, type CalendarEvent, type Reminder } from './calendar.repository.js';
@@ -60,12 +60,12 @@ export class CalendarService {
     };
     const now = this.clock.now();
     this.limits.checkStart(e.rule ?? 'one-time event', e.startLocal, e.timezone, now);
-    this.occurrences(e, now, (await this.settings.get(companyId)).horizonDays);
+    await this.occurrences(e, now, (await this.settings.get(companyId)).horizonDays);
     return e;
   }
 
   /** Start instants of the event within [now, now + horizon + the longest offset). */
-  private occurrences(e: Omit<CalendarEvent, 'revision'>, from: Date, horizonDays: number): Date[] {
+  private async occurrences(e: Omit<CalendarEvent, 'revision'>, from: Date, horizonDays: number): Promise<Date[]> {
     const lead = Math.max(0, ...e.reminderOffsetsMinutes) * 60_000;
     const to = new Date(from.getTime() + horizonDays * DAY + lead);
     if (!e.rule) {
@@ -73,15 +73,7 @@ export class CalendarService {
       const at = localDateTimeToInstant(e.startLocal, e.timezone);
       return at >= from && at < to ? [at] : [];
     }
-    try {
-      return occurrencesBetween(parseRecurrenceRule(e.rule, { timezone: e.timezone, start: e.startLocal }), from, to, {
-        limit: MAX_OCCURRENCES_PER_HORIZON,
-        budgetMs: this.limits.budgetMs,
-      });
-    } catch (err) {
-      if (err instanceof RangeError) throw new InvalidRecurrenceRuleError(e.rule, `it produces more than ${MAX_OCCURRENCES_PER_HORIZON} occurrences within ${horizonDays} days`);
-      throw err;
-    }
+    return occurrencesInWindow(parseRecurrenceRule(e.rule, { timezone: e.timezone, start: e.startLocal }), from, to, horizonDays, this.limits.expansion);
   }
 
   async create(companyId: string, input: CalendarEventInput): Promise<CalendarEvent> {
@@ -119,7 +111,7 @@ export class CalendarService {
     const { event, publish } = await this.calendar.transaction(async (tx) => {
       const event = await write(tx);
       const { horizonDays } = await this.settings.get(event.companyId);
-      const rows = this.reminderRows(event, horizonDays);
+      const rows = await this.reminderRows(event, horizonDays);
       const { plannedReminders } = await this.calendar.lockTenantCounts(event.companyId, tx, event.id);
       if (plannedReminders + rows.length > this.limits.maxReminders) {
         throw new TenantLimitError('planned reminders', this.limits.maxReminders, 'RECURRENCE_MAX_REMINDERS_PER_TENANT');
@@ -144,7 +136,7 @@ export class CalendarService {
         if (!event) return { count: 0, publish: async () => {} };
         // Within the tenant's cap: the nearest reminders first, the rest when earlier ones have been sent.
         const room = Math.max(0, this.limits.maxReminders - plannedReminders);
-        const rows = await this.calendar.plan(tx, this.reminderRows(event, horizon).slice(0, room));
+        const rows = await this.calendar.plan(tx, (await this.reminderRows(event, horizon)).slice(0, room));
         const { publish } = await this.enqueuer.enqueueWithin(tx, rows.map((r) => this.reminderJob(r)));
         return { count: rows.length, publish };
       });
@@ -154,9 +146,9 @@ export class CalendarService {
     return planned;
   }
 
-  private reminderRows(event: CalendarEvent, horizonDays: number): Omit<Reminder, 'state'>[] {
+  private async reminderRows(event: CalendarEvent, horizonDays: number): Promise<Omit<Reminder, 'state'>[]> {
     const now = this.clock.now();
-    return planReminders(event, this.occurrences(event, now, horizonDays), now);
+    return planReminders(event, await this.occurrences(event, now, horizonDays), now);
   }
 
   private reminderJob(r: Reminder) {

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../../../../libs/common/src/index.js';
-import { InvalidRecurrenceRuleError, localDateTimeToInstant } from '../../../../libs/common/src/time/index.js';
+import { InvalidRecurrenceRuleError, localDateTimeToInstant, type ExpansionTurn } from '../../../../libs/common/src/time/index.js';
+import { Semaphore } from '../../../../libs/common/src/util/semaphore.js';
 
 const YEAR = 365.25 * 86_400_000;
 
@@ -14,17 +15,41 @@ export class TenantLimitError extends Error {
 
 /**
  * What one request may make the recurrence service do (RECURRENCE_* keys):
- * a rule's start within a window around now, every expansion under a
- * wall-clock budget, and per-tenant caps on templates, calendar events and
- * planned reminders.
+ * a rule's start within a window around now, every expansion in slices under
+ * a wall-clock budget, one slice at a time in the process with a turn of the
+ * event loop before each (so /healthz and other requests are served between
+ * slices whatever arrives at once), and per-tenant caps on templates,
+ * calendar events and planned reminders.
  */
 @Injectable()
 export class RecurrenceLimits {
+  private readonly gate = new Semaphore(1);
+
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
 
-  /** Most milliseconds one rule expansion may take (RECURRENCE_EXPANSION_BUDGET_MS). */
+  /**
+   * Runs one synchronous expansion slice: alone in the process, after a short
+   * pause in which the event loop polls I/O (a bare setImmediate lets one
+   * poll through, and answering a request takes several).
+   */
+  readonly turn: ExpansionTurn = async (work) => {
+    await this.gate.acquire();
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 2));
+      return work();
+    } finally {
+      this.gate.release();
+    }
+  };
+
+  /** Most milliseconds one synchronous slice of an expansion may take (RECURRENCE_EXPANSION_BUDGET_MS; the whole expansion 8 times that). */
   get budgetMs(): number {
     return this.config.recurrence.expansionBudgetMs;
+  }
+
+  /** The options every expansion of this service runs with. */
+  get expansion(): { budgetMs: number; turn: ExpansionTurn } {
+    return { budgetMs: this.budgetMs, turn: this.turn };
   }
 
   get maxTemplates(): number {

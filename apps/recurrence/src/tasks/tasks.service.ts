@@ -64,7 +64,7 @@ export class TasksService {
     // Refuses a start outside the window, a rule, zone or start that cannot work, one that would flood the horizon or take too long to expand.
     const now = this.clock.now();
     this.limits.checkStart(t.rule, t.startLocal, t.timezone, now);
-    occurrencesInHorizon(this.compile(t), now, settings.horizonDays, this.limits.budgetMs);
+    await occurrencesInHorizon(this.compile(t), now, settings.horizonDays, this.limits.expansion);
     return t;
   }
 
@@ -153,7 +153,7 @@ export class TasksService {
       // Expanded from the locked row, so a concurrent edit never pairs the old rule with the new revision.
       const locked = await this.tasks.getTemplate(template.companyId, template.id, tx, true);
       if (!locked) return 0;
-      const occurrences = occurrencesInHorizon(this.compile(locked), this.clock.now(), horizon, this.limits.budgetMs);
+      const occurrences = await occurrencesInHorizon(this.compile(locked), this.clock.now(), horizon, this.limits.expansion);
       const fresh = await this.tasks.insertInstances(
         tx,
         locked,

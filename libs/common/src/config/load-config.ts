@@ -181,7 +181,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     recurrence: {
       startMaxPastYears: int('RECURRENCE_START_MAX_PAST_YEARS', 10, 0, 100),
       startMaxFutureYears: int('RECURRENCE_START_MAX_FUTURE_YEARS', 50, 1, 200),
-      expansionBudgetMs: int('RECURRENCE_EXPANSION_BUDGET_MS', 500, 10, 10_000),
+      expansionBudgetMs: int('RECURRENCE_EXPANSION_BUDGET_MS', 250, 10, 10_000),
       maxTemplatesPerTenant: int('RECURRENCE_MAX_TEMPLATES_PER_TENANT', 1_000, 1, 1_000_000),
       maxEventsPerTenant: int('RECURRENCE_MAX_EVENTS_PER_TENANT', 1_000, 1, 1_000_000),
       maxRemindersPerTenant: int('RECURRENCE_MAX_REMINDERS_PER_TENANT', 20_000, 1, 10_000_000),

@@ -31,10 +31,12 @@ export {
   InvalidRecurrenceRuleError,
   RecurrenceRule,
   RecurrenceTooExpensiveError,
+  expandsNearWindow,
+  occurrencesBetweenInSlices,
   instantToLocalDateTime,
   localDateTimeToInstant,
   nextOccurrence,
   occurrencesBetween,
   parseRecurrenceRule,
 } from './recurrence-rule.js';
-export type { ExpansionOptions, RecurrenceFrequency, RecurrenceRuleOptions } from './recurrence-rule.js';
+export type { ExpansionOptions, ExpansionTurn, RecurrenceFrequency, RecurrenceRuleOptions, SlicedExpansionOptions } from './recurrence-rule.js';

@@ -6,6 +6,7 @@ import {
   localDateTimeToInstant,
   nextOccurrence,
   occurrencesBetween,
+  occurrencesBetweenInSlices,
   parseRecurrenceRule,
 } from './recurrence-rule.js';
 
@@ -127,5 +128,36 @@ describe('every expansion runs under a wall-clock budget', () => {
     // The process goes on: the next expansion works.
     const daily = parseRecurrenceRule('FREQ=DAILY', { timezone: 'UTC', start: '2026-01-01T09:00' });
     expect(occurrencesBetween(daily, new Date('2026-01-01T00:00:00Z'), new Date('2026-01-03T00:00:00Z'))).toHaveLength(2);
+  });
+});
+
+describe('occurrencesBetweenInSlices', () => {
+  it.each([
+    ['FREQ=HOURLY;INTERVAL=7', '2025-01-01T00:00'],
+    ['FREQ=WEEKLY;BYDAY=MO,TH;BYHOUR=9,17', '2024-03-05T09:00'],
+    ['FREQ=MONTHLY;BYDAY=-1FR', '2020-02-28T08:00'],
+    ['FREQ=DAILY;COUNT=400', '2025-12-01T06:30'],
+    ['FREQ=MINUTELY;INTERVAL=90;BYHOUR=8,9,10', '2026-01-01T08:00'],
+  ])('%s: the same occurrences as one call, whatever the slices', async (text, start) => {
+    const rule = parseRecurrenceRule(text, { timezone: 'Europe/Berlin', start });
+    const from = new Date('2026-01-10T00:00:00Z');
+    const to = new Date('2026-08-01T00:00:00Z');
+    const whole = occurrencesBetween(rule, from, to, { limit: 100_000 }).map(iso);
+    expect((await occurrencesBetweenInSlices(rule, from, to, { limit: 100_000, sliceMs: 9 * DAY })).map(iso)).toEqual(whole);
+  });
+
+  it('counts the limit over the whole window and gives each slice a turn', async () => {
+    const rule = parseRecurrenceRule('FREQ=HOURLY;BYHOUR=9', { timezone: 'UTC', start: '2026-01-01T09:00' });
+    let turns = 0;
+    const turn = async <T>(work: () => T) => (turns++, work());
+    const from = new Date('2026-01-01T00:00:00Z');
+    expect(await occurrencesBetweenInSlices(rule, from, new Date('2026-03-01T00:00:00Z'), { limit: 59, sliceMs: 10 * DAY, turn })).toHaveLength(59);
+    expect(turns).toBe(6);
+    await expect(occurrencesBetweenInSlices(rule, from, new Date('2026-03-02T00:00:00Z'), { limit: 59, sliceMs: 10 * DAY })).rejects.toThrow(RangeError);
+  });
+
+  it('refuses a rule whose slice exceeds the budget', async () => {
+    const rule = parseRecurrenceRule('FREQ=MINUTELY;INTERVAL=10080;BYDAY=MO', { timezone: 'UTC', start: '2026-01-06T00:00' });
+    await expect(occurrencesBetweenInSlices(rule, new Date('2026-02-01T00:00:00Z'), new Date('2026-06-01T00:00:00Z'), { budgetMs: 50 })).rejects.toThrow(RecurrenceTooExpensiveError);
   });
 });

@@ -609,6 +609,20 @@ function bounded<T>(rule: RecurrenceRule, budgetMs: number | undefined, work: ()
   }
 }
 
+/**
+ * True when the rule's expansion can start near any window instead of at
+ * DTSTART (see engineNear): not with COUNT, which counts from DTSTART, nor for
+ * the sub-daily rules whose grid rrule.js shifts depending on where it starts
+ * (it carries a minute or second overflow by repeating the carry until BYHOUR
+ * or BYMINUTE matches): for those only an expansion from DTSTART gives rrule's
+ * sequence, and the budget bounds them.
+ */
+export function expandsNearWindow(rule: RecurrenceRule): boolean {
+  const o = rule.engineOptions;
+  if (o.count !== null && o.count !== undefined) return false;
+  return !((o.freq === RRule.MINUTELY && o.byhour) || (o.freq === RRule.SECONDLY && (o.byhour || o.byminute)));
+}
+
 /** Monday = 0 ... Sunday = 6 of a wall time. */
 const weekdayOf = (wall: number) => (new Date(wall).getUTCDay() + 6) % 7;
 
@@ -627,12 +641,7 @@ const weekdayOf = (wall: number) => (new Date(wall).getUTCDay() + 6) % 7;
  */
 function engineNear(rule: RecurrenceRule, wallFrom: number): RRuleType {
   const o = rule.engineOptions;
-  if (o.count !== null && o.count !== undefined) return rule.engine;
-  // rrule.js carries a minute (second) overflow into the hours (minutes) by repeating the carry until
-  // BYHOUR (BYMINUTE) matches, which shifts the INTERVAL grid depending on where iteration began: for
-  // these rules only an expansion from DTSTART gives rrule's sequence, so they are not rebased (the
-  // budget bounds them).
-  if ((o.freq === RRule.MINUTELY && o.byhour) || (o.freq === RRule.SECONDLY && (o.byhour || o.byminute))) return rule.engine;
+  if (!expandsNearWindow(rule)) return rule.engine;
   const n = o.interval ?? 1;
   const start = rule.startWall;
   if (wallFrom <= start) return rule.engine;
@@ -745,6 +754,59 @@ export function occurrencesBetween(rule: RecurrenceRule, from: Date, to: Date, o
     });
     return out;
   });
+}
+
+/** Runs one synchronous slice of an expansion when the caller lets it (a process-wide gate, a turn of the event loop). */
+export type ExpansionTurn = <T>(work: () => T) => Promise<T>;
+
+const nextTurn: ExpansionTurn = (work) => new Promise((resolve) => setImmediate(resolve)).then(work);
+
+export interface SlicedExpansionOptions extends ExpansionOptions {
+  limit?: number;
+  /** Length of one slice of the window (default 31 days). */
+  sliceMs?: number;
+  /** Most wall-clock milliseconds the whole expansion may take (default 8 x budgetMs). */
+  totalBudgetMs?: number;
+  /** How each slice gets its turn (default: the next turn of the event loop). */
+  turn?: ExpansionTurn;
+}
+
+/**
+ * occurrencesBetween in slices of the window, each a synchronous call under
+ * `budgetMs`, each run by `turn`, so a long expansion never holds the event
+ * loop longer than one slice: other requests (and /healthz) are served in
+ * between. Rules that must expand from DTSTART (COUNT, see expandsNearWindow)
+ * are one slice. RangeError beyond `limit` occurrences (for the whole window);
+ * RecurrenceTooExpensiveError when a slice exceeds `budgetMs` or the whole
+ * expansion `totalBudgetMs`.
+ */
+export async function occurrencesBetweenInSlices(rule: RecurrenceRule, from: Date, to: Date, options: SlicedExpansionOptions = {}): Promise<Date[]> {
+  const fromMs = checkDate(from, 'from', 'occurrencesBetweenInSlices');
+  const toMs = checkDate(to, 'to', 'occurrencesBetweenInSlices');
+  const limit = options.limit ?? 10_000;
+  const budgetMs = options.budgetMs ?? DEFAULT_EXPANSION_BUDGET_MS;
+  const total = options.totalBudgetMs ?? 8 * budgetMs;
+  const sliceMs = expandsNearWindow(rule) ? options.sliceMs ?? 31 * DAY : Math.max(1, toMs - fromMs);
+  const turn = options.turn ?? nextTurn;
+  const deadline = performance.now() + total;
+  const out: Date[] = [];
+  for (let start = fromMs; start < toMs; start += sliceMs) {
+    const end = Math.min(toMs, start + sliceMs);
+    const part = await turn(() => {
+      if (performance.now() > deadline) throw new RecurrenceTooExpensiveError(rule.rule, total);
+      try {
+        return occurrencesBetween(rule, new Date(start), new Date(end), { limit: Math.max(1, limit - out.length), budgetMs });
+      } catch (e) {
+        if (e instanceof RangeError) return null; // more than the rest of the limit in this slice
+        throw e;
+      }
+    });
+    if (part === null || out.length + part.length > limit) {
+      throw new RangeError(`occurrencesBetween: more than ${limit} occurrences between ${from.toISOString()} and ${to.toISOString()}; narrow the window or raise the limit`);
+    }
+    out.push(...part);
+  }
+  return out;
 }
 
 /** The first occurrence strictly after `after`, or null when the rule has ended (RecurrenceTooExpensiveError beyond `budgetMs`). */
