@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { JOB_NAMES, PRIORITIES } from '../../../libs/common/src/index.js';
+import { enqueuePaths } from '../../support/enqueue-paths.js';
 import { announce, productionDeclarations } from '../../support/job-declarations.js';
 import { waitFor } from '../../support/wait.js';
 import { apiKey, bearer, ControlPlaneEnv, seed, TENANT_A, token } from './support.js';
@@ -90,16 +91,7 @@ describe('platform-only jobs', () => {
       const t = targets.get(job)!;
       for (const who of ['tenant-admin', 'viewer', 'service'] as const) {
         const auth = caller[who];
-        const tries: [string, string, string, unknown][] = [
-          ['schedule create', 'POST', '/api/v1/schedules', { name: `x-${who}-${job}`, kind: 'cron', cron: '0 4 * * *', job, scope: 'tenant', companyId: TENANT_A }],
-          ['schedule change to the job', 'PATCH', `/api/v1/schedules/${allowed.id}`, { job }],
-          ['schedule change of its schedule', 'PATCH', `/api/v1/schedules/${t.running}`, { payload: { asOf: '2030-01-01T00:00:00Z' } }],
-          ['schedule resume', 'POST', `/api/v1/schedules/${t.paused}/resume`, undefined],
-          ['schedule trigger', 'POST', `/api/v1/schedules/${t.running}/trigger`, { payload: {} }],
-          ['job trigger', 'POST', `/api/v1/jobs/${job}/trigger`, { payload: {}, companyId: TENANT_A }],
-          ['dead letter retry', 'POST', `/api/v1/dlq/${t.dlqId}/retry`, undefined],
-          ['dead letters retry by job', 'POST', '/api/v1/dlq/retry', { job }],
-        ];
+        const tries = enqueuePaths(job, TENANT_A, { ...t, allowedSchedule: allowed.id }, who);
         for (const [what, method, path, body] of tries) {
           attempts++;
           expectForbidden(await env.call(method, path, { auth, body }), `${who} ${what} ${job}`, problems);
