@@ -10,6 +10,7 @@ import { occurrencesInHorizon, roundRobin, taskAssignedEventId, taskGeneratedEve
 import { TemplateNotFoundError, type Assignment, type TaskInstance, type TaskTemplate } from './tasks.types.js';
 
 const DAY = 24 * 3600_000;
+const PUBLISH_BATCH = 250;
 
 export interface TemplateInput {
   title: string;
@@ -178,7 +179,8 @@ export class TasksService {
   /** Publishes task.generated (and task.assigned) for every instance not yet announced. */
   async publishPending(companyId: string): Promise<void> {
     const pending = await this.tasks.unpublished(companyId);
-    await Promise.all(pending.map(async (i) => {
+    // In batches: thousands of publishes started at once would hold the event loop (and /healthz) while they are encoded.
+    for (let at = 0; at < pending.length; at += PUBLISH_BATCH) await Promise.all(pending.slice(at, at + PUBLISH_BATCH).map(async (i) => {
       const occurrence = i.occurrenceAt.toISOString();
       const data = { taskId: i.id, templateId: i.templateId, title: i.title, occurrenceAt: occurrence, dueAt: i.dueAt.toISOString(), assigneeUserId: i.assigneeUserId };
       await this.publisher.publishEvent(EVENT_TYPES.taskGenerated, companyId, data, { id: taskGeneratedEventId(i.templateId, i.occurrenceAt, i.templateRevision) });
