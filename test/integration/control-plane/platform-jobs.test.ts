@@ -150,6 +150,9 @@ describe('platform-only jobs', () => {
       expect(refused.json.detail).toMatch(/not declared tenant-schedulable/);
       expect((await env.call('POST', '/api/v1/schedules', { auth: admin, body: { name: `nope-${job}`, kind: 'cron', cron: '0 5 * * *', job } })).status).toBe(403);
     }
+    // Its own dead runs of such a job (a failed delivery) a tenant may retry: same job, the payload the platform gave it.
+    const { dlqId } = await seed(env.database, TENANT_A, JOB_NAMES.notifierDeliver);
+    expect((await env.call('POST', `/api/v1/dlq/${dlqId}/retry`, { auth: admin })).status).toBe(200);
     // A job no running service declared is refused to tenants (secure default); a service key may still name it.
     const unknown = await env.call('POST', '/api/v1/schedules', { auth: admin, body: { name: 'unknown-job', kind: 'cron', cron: '0 5 * * *', job: 'reports.build' } });
     expect(unknown.status).toBe(403);

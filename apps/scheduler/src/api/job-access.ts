@@ -15,8 +15,10 @@ const VERB: Record<EnqueuePath, string> = { schedule: 'schedule', trigger: 'trig
  * - platform administrators (the `platform` permission): every job;
  * - a job declared `platform: true` (fan-outs over every tenant, retention,
  *   digests): nobody else, service keys included;
- * - tenant roles: only jobs declared `tenantSchedulable: true`; a job no
- *   running service declared is unknown and refused (secure default);
+ * - tenant roles: schedule and trigger only jobs declared
+ *   `tenantSchedulable: true`, retry their tenant's dead runs of any declared
+ *   job that is not a platform job; a job no running service declared is
+ *   unknown and refused (secure default);
  * - service keys: any job that is not a platform job.
  */
 @Injectable()
@@ -47,7 +49,8 @@ export class JobAccess implements OnApplicationBootstrap {
     if (declared?.platform) return `"${job}" is a platform job: only platform administrators may ${VERB[path]} it`;
     if (tenantScope(principal) === null) return null;
     if (!declared) return `"${job}" is not declared by any running service, so tenant roles may not ${VERB[path]} it`;
-    if (!declared.tenantSchedulable) return `"${job}" is not declared tenant-schedulable: tenant roles may not ${VERB[path]} it`;
+    // A retry runs the tenant's own dead run again with the payload the platform gave it; choosing the job and payload needs more.
+    if (path !== 'retry' && !declared.tenantSchedulable) return `"${job}" is not declared tenant-schedulable: tenant roles may not ${VERB[path]} it`;
     return null;
   }
 
