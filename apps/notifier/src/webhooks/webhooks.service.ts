@@ -49,7 +49,7 @@ export class WebhooksService implements OnApplicationBootstrap {
 
   async onApplicationBootstrap(): Promise<void> {
     if (!this.cipher.enabled) {
-      if (this.config.env !== 'test') this.log.warn('webhook secrets are stored unencrypted: set ENCRYPTION_KEYS and ENCRYPTION_ACTIVE_KEY');
+      this.log.warn('webhook secrets are stored unencrypted: set ENCRYPTION_KEYS and ENCRYPTION_ACTIVE_KEY');
       return;
     }
     try {
