@@ -8,6 +8,7 @@ import { Durability1763950000000 } from './1763950000000-durability.js';
 import { Notifier1763930000000 } from './1763930000000-notifier.js';
 import { JobAttempts1764800000000 } from './1764800000000-job-attempts.js';
 import { ApiRateLimits1796362376548 } from './1796362376548-api-rate-limits.js';
+import { TenantCaps1796363619104 } from './1796363619104-tenant-caps.js';
 
 /** Every migration, in order. New migrations are appended here. */
 export const MIGRATIONS = [
@@ -21,4 +22,5 @@ export const MIGRATIONS = [
   Notifier1763930000000,
   JobAttempts1764800000000,
   ApiRateLimits1796362376548,
+  TenantCaps1796363619104,
 ];

@@ -107,6 +107,8 @@ async function main(): Promise<void> {
   const config: AppConfig = {
     ...base,
     logLevel: 'warn',
+    // The bench scans at a fixed AS_OF instant (a payload time override, refused unless allowed).
+    allowTimeOverrides: true,
     nats: { ...base.nats, servers: [nats.url], provisionOnStart: false, user: undefined, password: undefined, token: undefined, credsFile: undefined, nkeySeedFile: undefined, tls: undefined },
     database: { ...base.database, url, poolSize: Math.max(base.database.poolSize, 20) },
   };

@@ -16,6 +16,9 @@ import { NotificationsService } from './notifications/notifications.service.js';
 import { NOTIFIER_ENTITIES } from './notifier.entities.js';
 import { WebhooksController } from './webhooks/webhooks.controller.js';
 import { WebhooksRepository } from './webhooks/webhooks.repository.js';
+import { HostResolver } from './webhooks/host-resolver.js';
+import { WebhookTargets } from './webhooks/webhook-targets.js';
+import { WebhooksService } from './webhooks/webhooks.service.js';
 
 @Module({
   imports: [
@@ -38,6 +41,9 @@ import { WebhooksRepository } from './webhooks/webhooks.repository.js';
     NotificationsService,
     NotificationStream,
     WebhooksRepository,
+    WebhooksService,
+    WebhookTargets,
+    HostResolver,
     DeliveryRepository,
     DeliveryService,
     DeliveryJobs,

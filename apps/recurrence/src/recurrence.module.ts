@@ -3,6 +3,7 @@ import { CONSUMERS, consumerDeclaration, JOB_NAMES, JobEnqueuerModule, Metronome
 import { CalendarRepository } from './calendar/calendar.repository.js';
 import { CalendarService } from './calendar/calendar.service.js';
 import { RecurrenceController } from './http/recurrence.controller.js';
+import { RecurrenceLimits } from './limits/recurrence-limits.js';
 import { MembersConsumer } from './members/members.consumer.js';
 import { MembersRepository } from './members/members.repository.js';
 import { RECURRENCE_ENTITIES } from './recurrence.entities.js';
@@ -26,6 +27,6 @@ import { TasksService } from './tasks/tasks.service.js';
     JobEnqueuerModule,
   ],
   controllers: [RecurrenceController, MembersConsumer],
-  providers: [MembersRepository, TasksRepository, TasksService, CalendarRepository, CalendarService, SettingsRepository, RecurrenceJobs],
+  providers: [MembersRepository, TasksRepository, TasksService, CalendarRepository, CalendarService, SettingsRepository, RecurrenceJobs, RecurrenceLimits],
 })
 export class RecurrenceModule {}

@@ -48,6 +48,8 @@ import { RouteAudit } from './auth/route-audit.js';
 import { RateLimitRepository } from './http/rate-limit.repository.js';
 import { RateLimiter } from './http/rate-limiter.js';
 import { SseSlots } from './http/sse-slots.js';
+import { JobCatalog } from './jobs/job-catalog.js';
+import { TimeOverrides } from './jobs/time-overrides.js';
 
 export interface ServiceModuleOptions {
   service: string;
@@ -107,6 +109,8 @@ export class MetronomeServiceModule {
       RateLimiter,
       AuthGuard,
       SseSlots,
+      JobCatalog,
+      TimeOverrides,
     ];
     const runtime: Provider[] = options.jobs
       ? [

@@ -122,7 +122,7 @@ beforeAll(async () => {
   victimIds.push(docId);
   expect((await call(env.base('documents'), 'PUT', '/api/v1/expiry-settings', authB, { timezone: 'Europe/Berlin', thresholds: [30, 7, 1] })).status).toBeLessThan(300);
   victimSecret = `${MARKER}-webhook-secret`;
-  expect((await call(env.base('notifier'), 'PUT', '/api/v1/webhooks', authB, { url: 'http://127.0.0.1:9/hook', secret: victimSecret })).status).toBeLessThan(300);
+  expect((await call(env.base('notifier'), 'PUT', '/api/v1/webhooks', authB, { url: 'https://93.184.216.34/hook', secret: victimSecret })).status).toBeLessThan(300);
   await env.database.query(
     `INSERT INTO notifications (id, company_id, user_id, source_event_id, type, title, body)
      VALUES ($1::uuid, $2, $3, $1::text, 'document.expiring', $4, $4)`,

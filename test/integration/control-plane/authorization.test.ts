@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { SignJWT, UnsecuredJWT } from 'jose';
+import { announce, productionDeclarations } from '../../support/job-declarations.js';
+import { waitFor } from '../../support/wait.js';
 import { apiKey, bearer, ControlPlaneEnv, JWT_SECRET, seed, TENANT_A, TENANT_B, token } from './support.js';
 
 /**
@@ -96,12 +98,16 @@ async function target(companyId: string): Promise<Target> {
 }
 
 beforeAll(async () => {
-  await env.start({ API_RATE_LIMIT_BURST: '100000', API_RATE_LIMIT_PER_SECOND: '100000' });
+  // A fresh schedule per route, caller and tenant: far more than the default per-tenant cap.
+  await env.start({ API_RATE_LIMIT_BURST: '100000', API_RATE_LIMIT_PER_SECOND: '100000', SCHEDULES_MAX_PER_TENANT: '100000' });
   auth['system-admin'] = bearer(await token('system-admin'));
   auth['tenant-admin'] = bearer(await token('tenant-admin', TENANT_A));
   auth.viewer = bearer(await token('viewer', TENANT_A));
   auth.service = apiKey();
   auth.anonymous = {};
+  // The job these routes name, declared tenant-schedulable as a service's runtime would publish it (docs/jobs.md).
+  await announce(env.nats.url, productionDeclarations([{ job: 'reports.build', service: 'reports', options: { tenantSchedulable: true } }]));
+  await waitFor(async () => (await env.call('POST', '/api/v1/jobs/reports.build/trigger', { auth: auth['tenant-admin'], body: { payload: {} } })).status === 202, { what: 'reports.build in the catalog' });
 });
 afterAll(async () => {
   await env.stop();

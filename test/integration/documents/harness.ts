@@ -80,13 +80,17 @@ export class DocumentsHarness {
   baseUrl = '';
   private version = 1;
 
+  /** `env` overrides the defaults (ALLOW_TIME_OVERRIDES=true: the scans here are judged at fixed instants). */
+  constructor(private readonly env: Record<string, string> = {}) {}
+
   async start(): Promise<this> {
     await Promise.all([this.nats.start(), this.database.create()]);
     this.nc = await connect({ servers: this.nats.url });
     this.jsm = await jetstreamManager(this.nc);
     const consumers = [...jobConsumerDeclarations('documents'), consumerDeclaration(CONSUMERS.documentsEvents)];
     await provision(this.jsm, STREAM_DECLARATIONS, consumers, { replicas: 1, ackWaitMs: 30_000 });
-    Object.assign(process.env, { NATS_URLS: this.nats.url, DATABASE_URL: this.database.url, LOG_LEVEL: 'warn', NATS_PROVISION_ON_START: 'false', JWT_SECRET: TEST_JWT_SECRET });
+    // The scans are judged at fixed instants (payload asOf): a time override, honoured only when tests allow it.
+    Object.assign(process.env, { NATS_URLS: this.nats.url, DATABASE_URL: this.database.url, LOG_LEVEL: 'warn', NATS_PROVISION_ON_START: 'false', ALLOW_TIME_OVERRIDES: 'true', JWT_SECRET: TEST_JWT_SECRET, ...this.env });
     ({ app: this.app, baseUrl: this.baseUrl } = await startServiceApp(Test.createTestingModule({ imports: [DocumentsModule] }).overrideProvider(Clock).useValue(this.clock)));
     this.publisher = this.app.get(EventPublisher);
     return this;

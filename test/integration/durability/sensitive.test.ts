@@ -133,7 +133,7 @@ describe('sensitive payloads', () => {
     expect(plain.map((p) => p.ssn).sort()).toEqual([SSN, DLQ_SSN].sort());
 
     const counts = await rotateEncryptedRecords(ds, both);
-    expect(Object.fromEntries(counts.map((c) => [c.table, c.rewritten]))).toEqual({ job_runs: 2, outbox: 2, dead_letters: 1, job_steps: 2 });
+    expect(Object.fromEntries(counts.map((c) => [c.table, c.rewritten]))).toEqual({ job_runs: 2, outbox: 2, dead_letters: 1, job_steps: 2, notifier_webhooks: 0 });
     const all = await h.database.query<{ t: string }>(
       `SELECT payload::text AS t FROM job_runs UNION ALL SELECT body::text FROM outbox UNION ALL SELECT result::text FROM job_steps
        UNION ALL SELECT payload FROM dead_letters`,

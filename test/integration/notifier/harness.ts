@@ -19,6 +19,7 @@ import {
   subjects,
 } from '../../../libs/common/src/index.js';
 import { NotifierOptions } from '../../../apps/notifier/src/delivery/notifier-options.js';
+import { HostResolver } from '../../../apps/notifier/src/webhooks/host-resolver.js';
 import { NotifierModule } from '../../../apps/notifier/src/notifier.module.js';
 import { TEST_JWT_SECRET, tenantAuth } from '../../support/auth.js';
 import { TestDatabase } from '../../support/database.js';
@@ -148,6 +149,13 @@ export class NotifierHarness {
   baseUrl = '';
   private version = 1;
 
+  /**
+   * `env` overrides the defaults (webhooks may use plain http and reach this
+   * loopback receiver: WEBHOOK_ALLOW_HTTP, WEBHOOK_ALLOWED_CIDRS=127.0.0.1/32);
+   * `resolver` stands in for DNS.
+   */
+  constructor(private readonly setup: { env?: Record<string, string>; resolver?: HostResolver } = {}) {}
+
   async start(): Promise<this> {
     await Promise.all([this.nats.start(), this.database.create(), this.smtp.start(), this.receiver.start()]);
     this.nc = await connect({ servers: this.nats.url });
@@ -162,10 +170,13 @@ export class NotifierHarness {
       JWT_SECRET: TEST_JWT_SECRET,
       SMTP_URL: `smtp://127.0.0.1:${this.smtp.port}`,
       MAIL_FROM: 'Metronome <noreply@metronome.test>',
+      WEBHOOK_ALLOW_HTTP: 'true',
+      WEBHOOK_ALLOWED_CIDRS: '127.0.0.1/32',
+      ...this.setup.env,
     });
-    ({ app: this.app, baseUrl: this.baseUrl } = await startServiceApp(
-      Test.createTestingModule({ imports: [NotifierModule] }).overrideProvider(NotifierOptions).useValue(this.options),
-    ));
+    let builder = Test.createTestingModule({ imports: [NotifierModule] }).overrideProvider(NotifierOptions).useValue(this.options);
+    if (this.setup.resolver) builder = builder.overrideProvider(HostResolver).useValue(this.setup.resolver);
+    ({ app: this.app, baseUrl: this.baseUrl } = await startServiceApp(builder));
     this.publisher = this.app.get(EventPublisher);
     return this;
   }

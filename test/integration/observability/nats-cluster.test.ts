@@ -93,7 +93,10 @@ describe('three-node NATS cluster on loopback, streams at R3', () => {
 
     // The same bucket declared at R1 is drift: reported, never rewritten.
     const r1 = await provision(jsm, [], [], { ...options, replicas: 1 });
-    expect(r1.drift).toEqual([{ name: 'kv control', differences: ['num_replicas: declared 1, server has 3'] }]);
+    expect(r1.drift).toEqual([
+      { name: 'kv control', differences: ['num_replicas: declared 1, server has 3'] },
+      { name: 'kv job-catalog', differences: ['num_replicas: declared 1, server has 3'] },
+    ]);
     expect((await jsm.streams.info('KV_control')).config.num_replicas).toBe(3);
   });
 

@@ -39,7 +39,8 @@ export class RecurrenceHarness {
   baseUrl = '';
   private memberVersion = 1;
 
-  constructor(start?: string) {
+  /** `env` adds configuration keys (RECURRENCE_* caps and budgets) for this service. */
+  constructor(start?: string, private readonly env: Record<string, string> = {}) {
     if (start) this.clock = new ManualClock(start);
   }
 
@@ -56,6 +57,7 @@ export class RecurrenceHarness {
       NATS_PROVISION_ON_START: 'false',
       JWT_SECRET: TEST_JWT_SECRET,
       OUTBOX_RELAY: 'true',
+      ...this.env,
     });
     let builder = Test.createTestingModule({ imports: [RecurrenceModule] });
     if (this.clock) builder = builder.overrideProvider(Clock).useValue(this.clock);

@@ -165,11 +165,13 @@ export class ExpiryService {
 
   /**
    * Fan-out: one documents.expiry-scan run per tenant, each a JobMessage
-   * { runId, companyId, payload: { asOf }, scheduledFor } at the parent's
-   * priority, with run ids derived from this run so a redelivery publishes
-   * duplicates JetStream drops (and the job runtime finds already-finished runs).
+   * { runId, companyId, payload, scheduledFor } at the parent's priority, with
+   * run ids derived from this run so a redelivery publishes duplicates
+   * JetStream drops (and the job runtime finds already-finished runs). The
+   * payload carries `asOf` only when the parent was given one (tests): each
+   * child otherwise judges by its own clock.
    */
-  async scanAll(asOf: Date, runId: string, priority?: Priority): Promise<number> {
+  async scanAll(asOf: Date | undefined, runId: string, priority?: Priority): Promise<number> {
     let after = '';
     let tenants = 0;
     const scheduledFor = new Date().toISOString();
@@ -179,7 +181,7 @@ export class ExpiryService {
       const outcome = await this.publisher.publishJobs(
         page.map((companyId) => {
           const child = `${runId}:${companyId}`;
-          return { runId: child, job: JOB_NAMES.documentsExpiryScan, companyId, priority, data: { runId: child, companyId, payload: { asOf: asOf.toISOString() }, scheduledFor } };
+          return { runId: child, job: JOB_NAMES.documentsExpiryScan, companyId, priority, data: { runId: child, companyId, payload: asOf ? { asOf: asOf.toISOString() } : {}, scheduledFor } };
         }),
       );
       if (outcome.failures.length) throw new RetryableError(`${outcome.failures.length} tenant scans were not published: ${outcome.failures[0].error}`);

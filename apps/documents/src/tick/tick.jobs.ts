@@ -7,7 +7,8 @@ import { TickService } from './tick.service.js';
 export class TickJobs {
   constructor(private readonly ticks: TickService) {}
 
-  @JobHandler(JOB_NAMES.documentsTick, { payload: TickJob, priority: 'normal', maxAttempts: 5, timeoutMs: 660_000 })
+  // The platform's heartbeat (a global interval schedule, no tenant): only platform administrators start it.
+  @JobHandler(JOB_NAMES.documentsTick, { payload: TickJob, priority: 'normal', maxAttempts: 5, timeoutMs: 660_000, platform: true })
   async tick(ctx: JobContext<TickJob>): Promise<RunResult> {
     // The run id is the CloudEvent id and job_runs.id; the attempt is counted in job_runs, so a redelivery after a crash is attempt 2.
     const fresh = await this.ticks.recordTick(ctx.runId, ctx.scheduledFor ?? new Date(), ctx.attempt, ctx.payload?.workMs, ctx.signal);

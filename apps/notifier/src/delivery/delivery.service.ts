@@ -3,7 +3,7 @@ import { Clock, PermanentError, RetryableError, SnoozeError } from '../../../../
 import { MembersRepository } from '../members/members.repository.js';
 import { optedOut } from '../members/preferences.js';
 import { NotificationsRepository } from '../notifications/notifications.repository.js';
-import { WebhooksRepository } from '../webhooks/webhooks.repository.js';
+import { WebhooksService } from '../webhooks/webhooks.service.js';
 import { DeliveryRepository, type DeliveryOutcome } from './delivery.repository.js';
 import { Mailer } from './mailer.js';
 import { NotifierOptions } from './notifier-options.js';
@@ -31,7 +31,7 @@ export class DeliveryService {
   constructor(
     private readonly members: MembersRepository,
     private readonly notifications: NotificationsRepository,
-    private readonly webhooks: WebhooksRepository,
+    private readonly webhooks: WebhooksService,
     private readonly deliveries: DeliveryRepository,
     private readonly mailer: Mailer,
     private readonly sender: WebhookSender,

@@ -1,7 +1,8 @@
-import { ArrayMaxSize, IsArray, IsBoolean, IsOptional, IsString, IsUrl, MaxLength, MinLength } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsBoolean, IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
 
 export class PutWebhookBody {
-  @IsUrl({ require_tld: false, protocols: ['http', 'https'], require_protocol: true })
+  /** An absolute https URL of a public host; its form and target are checked by WebhookTargets (422 with the reason). */
+  @IsString()
   @MaxLength(2000)
   url: string;
 

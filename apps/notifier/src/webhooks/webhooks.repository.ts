@@ -15,7 +15,7 @@ export interface Webhook {
 interface Row { id: string; company_id: string; url: string; secret: string; types: string[]; enabled: boolean; updated_at: Date }
 const toWebhook = (r: Row): Webhook => ({ id: r.id, companyId: r.company_id, url: r.url, secret: r.secret, types: r.types, enabled: r.enabled, updatedAt: r.updated_at });
 
-/** notifier_webhooks: one endpoint per tenant. */
+/** notifier_webhooks: one endpoint per tenant. `secret` holds the field-cipher envelope as JSON text (plain only without a key). */
 @Injectable()
 export class WebhooksRepository {
   constructor(private readonly dataSource: DataSource) {}
@@ -38,6 +38,20 @@ export class WebhooksRepository {
   async find(companyId: string, id: string): Promise<Webhook | null> {
     const rows: Row[] = await this.dataSource.query(`SELECT * FROM notifier_webhooks WHERE company_id = $1 AND id = $2`, [companyId, id]);
     return rows[0] ? toWebhook(rows[0]) : null;
+  }
+
+  /** Every webhook's stored secret (encrypted or plain), for the start-up encryption pass. */
+  async secrets(): Promise<{ id: string; secret: string }[]> {
+    return this.dataSource.query(`SELECT id, secret FROM notifier_webhooks ORDER BY id`);
+  }
+
+  /** Replaces a stored secret if it is still `current`; false when it changed meanwhile. */
+  async replaceSecret(id: string, current: string, next: string): Promise<boolean> {
+    const [, affected]: [unknown[], number] = await this.dataSource.query(
+      `UPDATE notifier_webhooks SET secret = $3 WHERE id = $1 AND secret = $2 RETURNING id`,
+      [id, current, next],
+    );
+    return affected > 0;
   }
 
   async delete(companyId: string): Promise<boolean> {

@@ -63,6 +63,20 @@ export class CalendarRepository {
     return this.dataSource.transaction(fn);
   }
 
+  /**
+   * Serialises a tenant's calendar writes for the rest of `tx` (so its caps cannot be passed by
+   * concurrent requests) and counts its live events and its reminders still planned, other than `eventId`'s.
+   */
+  async lockTenantCounts(companyId: string, tx: EntityManager, eventId?: string): Promise<{ events: number; plannedReminders: number }> {
+    await tx.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [`calendar:${companyId}`]);
+    const [r]: { events: number; reminders: number }[] = await tx.query(
+      `SELECT (SELECT count(*)::int FROM calendar_events WHERE company_id=$1 AND deleted_at IS NULL) AS events,
+              (SELECT count(*)::int FROM calendar_reminders WHERE company_id=$1 AND state='planned' AND ($2::uuid IS NULL OR event_id <> $2::uuid)) AS reminders`,
+      [companyId, eventId ?? null],
+    );
+    return { events: r.events, plannedReminders: r.reminders };
+  }
+
   async insert(e: Omit<CalendarEvent, 'revision'>, tx: EntityManager): Promise<CalendarEvent> {
     const rows: Row[] = await tx.query(
       `INSERT INTO calendar_events (id, company_id, title, rule, timezone, start_local, duration_minutes, attendee_user_ids, reminder_offsets_minutes)

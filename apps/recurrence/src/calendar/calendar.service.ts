@@ -2,8 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { Clock, EVENT_TYPES, EventPublisher, JobEnqueuer, JOB_NAMES } from '../../../../libs/common/src/index.js';
-import { InvalidRecurrenceRuleError, localDateTimeToInstant, occurrencesBetween, parseRecurrenceRule } from '../../../../libs/common/src/time/index.js';
-import { MAX_OCCURRENCES_PER_HORIZON } from '../tasks/task-plan.js';
+import { localDateTimeToInstant, parseRecurrenceRule } from '../../../../libs/common/src/time/index.js';
+import { RecurrenceLimits, TenantLimitError } from '../limits/recurrence-limits.js';
+import { occurrencesInWindow } from '../tasks/task-plan.js';
 import { planReminders, reminderJobKey } from './reminder-plan.js';
 import { SettingsRepository } from '../settings/settings.repository.js';
 import { CalendarRepository, type CalendarEvent, type Reminder } from './calendar.repository.js';
@@ -43,6 +44,7 @@ export class CalendarService {
     private readonly enqueuer: JobEnqueuer,
     private readonly publisher: EventPublisher,
     private readonly clock: Clock,
+    private readonly limits: RecurrenceLimits,
   ) {}
 
   private async resolve(companyId: string, input: CalendarEventInput, id: string): Promise<Omit<CalendarEvent, 'revision'>> {
@@ -57,12 +59,14 @@ export class CalendarService {
       attendeeUserIds: input.attendeeUserIds ?? [],
       reminderOffsetsMinutes: [...new Set(input.reminderOffsetsMinutes ?? [])],
     };
-    this.occurrences(e, this.clock.now(), (await this.settings.get(companyId)).horizonDays);
+    const now = this.clock.now();
+    this.limits.checkStart(e.rule ?? 'one-time event', e.startLocal, e.timezone, now);
+    await this.occurrences(e, now, (await this.settings.get(companyId)).horizonDays);
     return e;
   }
 
   /** Start instants of the event within [now, now + horizon + the longest offset). */
-  private occurrences(e: Omit<CalendarEvent, 'revision'>, from: Date, horizonDays: number): Date[] {
+  private async occurrences(e: Omit<CalendarEvent, 'revision'>, from: Date, horizonDays: number): Promise<Date[]> {
     const lead = Math.max(0, ...e.reminderOffsetsMinutes) * 60_000;
     const to = new Date(from.getTime() + horizonDays * DAY + lead);
     if (!e.rule) {
@@ -70,22 +74,22 @@ export class CalendarService {
       const at = localDateTimeToInstant(e.startLocal, e.timezone);
       return at >= from && at < to ? [at] : [];
     }
-    try {
-      return occurrencesBetween(parseRecurrenceRule(e.rule, { timezone: e.timezone, start: e.startLocal }), from, to, { limit: MAX_OCCURRENCES_PER_HORIZON });
-    } catch (err) {
-      if (err instanceof RangeError) throw new InvalidRecurrenceRuleError(e.rule, `it produces more than ${MAX_OCCURRENCES_PER_HORIZON} occurrences within ${horizonDays} days`);
-      throw err;
-    }
+    return occurrencesInWindow(parseRecurrenceRule(e.rule, { timezone: e.timezone, start: e.startLocal }), from, to, horizonDays, this.limits.expansion);
   }
 
   async create(companyId: string, input: CalendarEventInput): Promise<CalendarEvent> {
     const draft = await this.resolve(companyId, input, randomUUID());
-    return this.withReminders((tx) => this.calendar.insert(draft, tx));
+    return this.withReminders(async (tx) => {
+      const { events } = await this.calendar.lockTenantCounts(companyId, tx);
+      if (events >= this.limits.maxEvents) throw new TenantLimitError('calendar events', this.limits.maxEvents, 'RECURRENCE_MAX_EVENTS_PER_TENANT');
+      return this.calendar.insert(draft, tx);
+    });
   }
 
   async change(companyId: string, id: string, input: CalendarEventInput): Promise<CalendarEvent> {
     const draft = await this.resolve(companyId, input, id);
     return this.withReminders(async (tx) => {
+      await this.calendar.lockTenantCounts(companyId, tx);
       const updated = await this.calendar.update(draft, tx);
       if (!updated) throw new CalendarEventNotFoundError(id);
       await this.calendar.cancelPlanned(id, tx);
@@ -100,12 +104,20 @@ export class CalendarService {
     });
   }
 
-  /** Runs the write, then plans its reminders and their jobs in the same transaction. */
+  /**
+   * Runs the write (which takes the tenant's calendar lock), then plans its reminders and their jobs in
+   * the same transaction; more planned reminders than the tenant's cap refuse the whole change.
+   */
   private async withReminders(write: (tx: EntityManager) => Promise<CalendarEvent>): Promise<CalendarEvent> {
     const { event, publish } = await this.calendar.transaction(async (tx) => {
       const event = await write(tx);
       const { horizonDays } = await this.settings.get(event.companyId);
-      const planned = await this.calendar.plan(tx, this.reminderRows(event, horizonDays));
+      const rows = await this.reminderRows(event, horizonDays);
+      const { plannedReminders } = await this.calendar.lockTenantCounts(event.companyId, tx, event.id);
+      if (plannedReminders + rows.length > this.limits.maxReminders) {
+        throw new TenantLimitError('planned reminders', this.limits.maxReminders, 'RECURRENCE_MAX_REMINDERS_PER_TENANT');
+      }
+      const planned = await this.calendar.plan(tx, rows);
       const { publish } = await this.enqueuer.enqueueWithin(tx, planned.map((r) => this.reminderJob(r)));
       return { event, publish };
     });
@@ -119,9 +131,13 @@ export class CalendarService {
     let planned = 0;
     for (const id of await this.calendar.liveIds(companyId)) {
       const { count, publish } = await this.calendar.transaction(async (tx) => {
+        // The tenant's calendar lock before the event's row lock, in the order change() takes them.
+        const { plannedReminders } = await this.calendar.lockTenantCounts(companyId, tx, id);
         const event = await this.calendar.getLocked(companyId, id, tx);
         if (!event) return { count: 0, publish: async () => {} };
-        const rows = await this.calendar.plan(tx, this.reminderRows(event, horizon));
+        // Within the tenant's cap: the nearest reminders first, the rest when earlier ones have been sent.
+        const room = Math.max(0, this.limits.maxReminders - plannedReminders);
+        const rows = await this.calendar.plan(tx, (await this.reminderRows(event, horizon)).slice(0, room));
         const { publish } = await this.enqueuer.enqueueWithin(tx, rows.map((r) => this.reminderJob(r)));
         return { count: rows.length, publish };
       });
@@ -131,9 +147,9 @@ export class CalendarService {
     return planned;
   }
 
-  private reminderRows(event: CalendarEvent, horizonDays: number): Omit<Reminder, 'state'>[] {
+  private async reminderRows(event: CalendarEvent, horizonDays: number): Promise<Omit<Reminder, 'state'>[]> {
     const now = this.clock.now();
-    return planReminders(event, this.occurrences(event, now, horizonDays), now);
+    return planReminders(event, await this.occurrences(event, now, horizonDays), now);
   }
 
   private reminderJob(r: Reminder) {

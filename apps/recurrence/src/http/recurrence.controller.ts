@@ -2,6 +2,7 @@ import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, P
 import { ProblemException } from '../../../../libs/common/src/http/problem-json.filter.js';
 import { InvalidRecurrenceRuleError, InvalidTimezoneError, isValidTimezone } from '../../../../libs/common/src/time/index.js';
 import { CalendarEventNotFoundError, CalendarService } from '../calendar/calendar.service.js';
+import { TenantLimitError } from '../limits/recurrence-limits.js';
 import { SettingsRepository } from '../settings/settings.repository.js';
 import { TasksService } from '../tasks/tasks.service.js';
 import { TemplateNotFoundError } from '../tasks/tasks.types.js';
@@ -9,7 +10,7 @@ import { CalendarEventDto, InstancesQuery, InstanceStatusDto, SettingsDto, Templ
 import { Authorize, SecuredApi, Tenant, type TenantContext } from '../../../../libs/common/src/auth/index.js';
 import { PageParams, pageBody, pageRequest, UUID } from '../../../../libs/common/src/http/pagination.js';
 
-/** Turns domain errors into problem+json: 422 for a rule or zone that cannot work, 404 for another tenant's or a missing object. */
+/** Turns domain errors into problem+json: 422 for a rule, zone or start that cannot work (or costs too much), 409 for a tenant cap, 404 for another tenant's or a missing object. */
 async function problems<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
@@ -17,6 +18,7 @@ async function problems<T>(fn: () => Promise<T>): Promise<T> {
     if (e instanceof InvalidRecurrenceRuleError || e instanceof InvalidTimezoneError) {
       throw new ProblemException(422, 'invalid-recurrence', 'The recurrence cannot be used', e.message);
     }
+    if (e instanceof TenantLimitError) throw new ProblemException(409, 'tenant-limit', 'Tenant limit reached', e.message);
     if (e instanceof TemplateNotFoundError || e instanceof CalendarEventNotFoundError) throw new ProblemException(404, 'not-found', 'Not found', e.message);
     throw e;
   }

@@ -1,4 +1,4 @@
-import { InvalidRecurrenceRuleError, occurrencesBetween, type RecurrenceRule } from '../../../../libs/common/src/time/index.js';
+import { InvalidRecurrenceRuleError, occurrencesBetweenInSlices, type RecurrenceRule, type SlicedExpansionOptions } from '../../../../libs/common/src/time/index.js';
 
 const DAY = 24 * 3600_000;
 
@@ -6,19 +6,26 @@ const DAY = 24 * 3600_000;
 export const MAX_OCCURRENCES_PER_HORIZON = 5_000;
 
 /**
- * The occurrences of a rule in [now, now + horizonDays). A rule that would
- * produce more than MAX_OCCURRENCES_PER_HORIZON there (FREQ=MINUTELY, say)
- * is refused with InvalidRecurrenceRuleError instead of flooding the table.
+ * The occurrences of a rule in [from, to), `horizonDays` naming the window in
+ * errors. A rule that would produce more than MAX_OCCURRENCES_PER_HORIZON
+ * there (FREQ=MINUTELY, say) is refused with InvalidRecurrenceRuleError
+ * instead of flooding the table; one whose expansion exceeds its budget with
+ * RecurrenceTooExpensiveError (one too). Expanded in slices (`options.turn`).
  */
-export function occurrencesInHorizon(rule: RecurrenceRule, now: Date, horizonDays: number): Date[] {
+export async function occurrencesInWindow(rule: RecurrenceRule, from: Date, to: Date, horizonDays: number, options: Omit<SlicedExpansionOptions, 'limit'> = {}): Promise<Date[]> {
   try {
-    return occurrencesBetween(rule, now, new Date(now.getTime() + horizonDays * DAY), { limit: MAX_OCCURRENCES_PER_HORIZON });
+    return await occurrencesBetweenInSlices(rule, from, to, { ...options, limit: MAX_OCCURRENCES_PER_HORIZON });
   } catch (e) {
     if (e instanceof RangeError) {
       throw new InvalidRecurrenceRuleError(rule.rule, `it produces more than ${MAX_OCCURRENCES_PER_HORIZON} occurrences within ${horizonDays} days; use a coarser FREQ or INTERVAL`);
     }
     throw e;
   }
+}
+
+/** The occurrences of a rule in [now, now + horizonDays) (occurrencesInWindow). */
+export function occurrencesInHorizon(rule: RecurrenceRule, now: Date, horizonDays: number, options: Omit<SlicedExpansionOptions, 'limit'> = {}): Promise<Date[]> {
+  return occurrencesInWindow(rule, now, new Date(now.getTime() + horizonDays * DAY), horizonDays, options);
 }
 
 /**

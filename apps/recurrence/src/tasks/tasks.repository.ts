@@ -52,13 +52,19 @@ export class TasksRepository {
     return this.dataSource.transaction(fn);
   }
 
-  async insertTemplate(t: Omit<TaskTemplate, 'revision' | 'deletedAt'>): Promise<TaskTemplate> {
-    const rows: Row[] = await this.dataSource.query(
-      `INSERT INTO task_templates (id, company_id, title, rule, timezone, start_local, exdates, due_offset_minutes, assignment, assignee_user_id, assignee_role)
-       VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11) RETURNING *`,
-      [t.id, t.companyId, t.title, t.rule, t.timezone, t.startLocal, t.exdates, t.dueOffsetMinutes, t.assignment, t.assigneeUserId, t.assigneeRole],
-    );
-    return toTemplate(rows[0]);
+  /** Inserts the template unless the tenant already has `maxPerTenant` live ones (then null); concurrent inserts of a tenant queue on its lock. */
+  async insertTemplate(t: Omit<TaskTemplate, 'revision' | 'deletedAt'>, maxPerTenant = Number.MAX_SAFE_INTEGER): Promise<TaskTemplate | null> {
+    return this.transaction(async (tx) => {
+      await tx.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [`task_templates:${t.companyId}`]);
+      const [{ n }]: { n: number }[] = await tx.query(`SELECT count(*)::int AS n FROM task_templates WHERE company_id=$1 AND deleted_at IS NULL`, [t.companyId]);
+      if (n >= maxPerTenant) return null;
+      const rows: Row[] = await tx.query(
+        `INSERT INTO task_templates (id, company_id, title, rule, timezone, start_local, exdates, due_offset_minutes, assignment, assignee_user_id, assignee_role)
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11) RETURNING *`,
+        [t.id, t.companyId, t.title, t.rule, t.timezone, t.startLocal, t.exdates, t.dueOffsetMinutes, t.assignment, t.assigneeUserId, t.assigneeRole],
+      );
+      return toTemplate(rows[0]);
+    });
   }
 
   async updateTemplate(t: TaskTemplate, tx?: EntityManager): Promise<TaskTemplate> {

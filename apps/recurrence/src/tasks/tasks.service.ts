@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { Clock, EVENT_TYPES, EventPublisher } from '../../../../libs/common/src/index.js';
 import { InvalidRecurrenceRuleError, parseRecurrenceRule, type RecurrenceRule } from '../../../../libs/common/src/time/index.js';
+import { RecurrenceLimits, TenantLimitError } from '../limits/recurrence-limits.js';
 import { MembersRepository } from '../members/members.repository.js';
 import { SettingsRepository } from '../settings/settings.repository.js';
 import { TasksRepository } from './tasks.repository.js';
@@ -10,6 +11,7 @@ import { occurrencesInHorizon, roundRobin, taskAssignedEventId, taskGeneratedEve
 import { TemplateNotFoundError, type Assignment, type TaskInstance, type TaskTemplate } from './tasks.types.js';
 
 const DAY = 24 * 3600_000;
+const PUBLISH_BATCH = 250;
 
 export interface TemplateInput {
   title: string;
@@ -37,6 +39,7 @@ export class TasksService {
     private readonly settings: SettingsRepository,
     private readonly publisher: EventPublisher,
     private readonly clock: Clock,
+    private readonly limits: RecurrenceLimits,
   ) {}
 
   /** Parses the rule in its zone; throws InvalidRecurrenceRuleError with the reason. */
@@ -60,13 +63,16 @@ export class TasksService {
       assigneeUserId: input.assigneeUserId ?? null,
       assigneeRole: input.assigneeRole ?? null,
     };
-    // Refuses a rule, zone or start that cannot work, and one that would flood the horizon.
-    occurrencesInHorizon(this.compile(t), this.clock.now(), settings.horizonDays);
+    // Refuses a start outside the window, a rule, zone or start that cannot work, one that would flood the horizon or take too long to expand.
+    const now = this.clock.now();
+    this.limits.checkStart(t.rule, t.startLocal, t.timezone, now);
+    await occurrencesInHorizon(this.compile(t), now, settings.horizonDays, this.limits.expansion);
     return t;
   }
 
   async createTemplate(companyId: string, input: TemplateInput): Promise<TaskTemplate> {
-    const template = await this.tasks.insertTemplate(await this.resolve(companyId, input, randomUUID()));
+    const template = await this.tasks.insertTemplate(await this.resolve(companyId, input, randomUUID()), this.limits.maxTemplates);
+    if (!template) throw new TenantLimitError('task templates', this.limits.maxTemplates, 'RECURRENCE_MAX_TEMPLATES_PER_TENANT');
     await this.generateTemplate(template);
     return template;
   }
@@ -149,7 +155,7 @@ export class TasksService {
       // Expanded from the locked row, so a concurrent edit never pairs the old rule with the new revision.
       const locked = await this.tasks.getTemplate(template.companyId, template.id, tx, true);
       if (!locked) return 0;
-      const occurrences = occurrencesInHorizon(this.compile(locked), this.clock.now(), horizon);
+      const occurrences = await occurrencesInHorizon(this.compile(locked), this.clock.now(), horizon, this.limits.expansion);
       const fresh = await this.tasks.insertInstances(
         tx,
         locked,
@@ -174,7 +180,8 @@ export class TasksService {
   /** Publishes task.generated (and task.assigned) for every instance not yet announced. */
   async publishPending(companyId: string): Promise<void> {
     const pending = await this.tasks.unpublished(companyId);
-    await Promise.all(pending.map(async (i) => {
+    // In batches: thousands of publishes started at once would hold the event loop (and /healthz) while they are encoded.
+    for (let at = 0; at < pending.length; at += PUBLISH_BATCH) await Promise.all(pending.slice(at, at + PUBLISH_BATCH).map(async (i) => {
       const occurrence = i.occurrenceAt.toISOString();
       const data = { taskId: i.id, templateId: i.templateId, title: i.title, occurrenceAt: occurrence, dueAt: i.dueAt.toISOString(), assigneeUserId: i.assigneeUserId };
       await this.publisher.publishEvent(EVENT_TYPES.taskGenerated, companyId, data, { id: taskGeneratedEventId(i.templateId, i.occurrenceAt, i.templateRevision) });

@@ -7,6 +7,7 @@ import { ControlStore } from './control/control.store.js';
 import { DlqController } from './dlq/dlq.controller.js';
 import { DlqRepository } from './dlq/dlq.repository.js';
 import { DlqService } from './dlq/dlq.service.js';
+import { JobAccess } from './job-access.js';
 import { JobsController } from './jobs/jobs.controller.js';
 import { JobsRepository } from './jobs/jobs.repository.js';
 import { JobsService } from './jobs/jobs.service.js';
@@ -22,6 +23,6 @@ import { SchedulesController } from './schedules/schedules.controller.js';
 @Module({
   imports: [AuditModule, SchedulesModule],
   controllers: [JobsController, RunsController, DlqController, SchedulesController, MetricsController, OpenApiController],
-  providers: [BodyLimits, ControlStore, JobsRepository, JobsService, RunsRepository, RunsService, DlqRepository, DlqService, MetricsRepository, SchedulesApiService],
+  providers: [BodyLimits, ControlStore, JobAccess, JobsRepository, JobsService, RunsRepository, RunsService, DlqRepository, DlqService, MetricsRepository, SchedulesApiService],
 })
 export class ApiModule {}

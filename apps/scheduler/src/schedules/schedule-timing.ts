@@ -216,6 +216,23 @@ export function preview(s: Timing, timezone: string, now: Date, count: number): 
   return out;
 }
 
+/**
+ * The shortest time between two fires of a schedule: its interval, or for a
+ * cron expression the smallest gap among its next `samples` fire times (read in
+ * UTC for tenant-time schedules); null for one-offs, event and manual schedules.
+ */
+export function shortestPeriodMs(d: Pick<ScheduleDraft, 'kind' | 'cron' | 'intervalMs' | 'timezone'>, now: Date, samples = 1_000): number | null {
+  if (d.kind === 'interval') return d.intervalMs;
+  if (d.kind !== 'cron' || !d.cron) return null;
+  const times = nextFireTimes(cronSpec(d.cron), d.timezone === TENANT_TIMEZONE ? 'UTC' : d.timezone, now, samples);
+  let shortest: number | null = null;
+  for (let i = 1; i < times.length; i++) {
+    const gap = times[i].getTime() - times[i - 1].getTime();
+    if (shortest === null || gap < shortest) shortest = gap;
+  }
+  return shortest;
+}
+
 /** One occurrence to fire and the tenants it fires for (null: a run without a tenant). */
 export interface PlannedOccurrence {
   at: Date;

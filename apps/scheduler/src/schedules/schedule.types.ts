@@ -93,6 +93,14 @@ export class ScheduleValidationError extends Error {
   }
 }
 
+/** A tenant already has the most schedules it may have (SCHEDULES_MAX_PER_TENANT). */
+export class ScheduleLimitError extends Error {
+  constructor(readonly companyId: string, readonly limit: number) {
+    super(`tenant "${companyId}" already has ${limit} schedules, the most allowed (SCHEDULES_MAX_PER_TENANT); remove one first`);
+    this.name = 'ScheduleLimitError';
+  }
+}
+
 export class ScheduleNotFoundError extends Error {
   constructor(readonly ref: string) {
     super(`No schedule "${ref}"`);

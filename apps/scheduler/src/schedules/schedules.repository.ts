@@ -117,14 +117,28 @@ export class SchedulesRepository {
     return this.dataSource.manager;
   }
 
-  async insert(id: string, d: ScheduleDraft, source: 'code' | 'api', createdAt: Date, nextFireAt: Date | null): Promise<Schedule> {
+  async insert(id: string, d: ScheduleDraft, source: 'code' | 'api', createdAt: Date, nextFireAt: Date | null, db: Runner = this.db): Promise<Schedule> {
     const cols = [...COLUMNS, 'id', 'source', 'created_at', 'updated_at', 'next_fire_at'];
     const values = [...draftValues(d), id, source, createdAt, createdAt, nextFireAt];
-    const rows: ScheduleRow[] = await this.db.query(
+    const rows: ScheduleRow[] = await db.query(
       `INSERT INTO schedules (${cols.join(', ')}) VALUES (${cols.map((_, i) => `$${i + 1}`).join(', ')}) RETURNING *`,
       values,
     );
     return toSchedule(rows[0]);
+  }
+
+  /**
+   * Inserts a tenant's schedule unless it already has `max` (then null). A
+   * per-tenant advisory lock makes concurrent creates of one tenant count one
+   * after the other, so the cap holds under any concurrency.
+   */
+  async insertCapped(id: string, d: ScheduleDraft & { companyId: string }, source: 'code' | 'api', createdAt: Date, nextFireAt: Date | null, max: number): Promise<Schedule | null> {
+    return this.transaction(async (tx) => {
+      await tx.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [`schedules:${d.companyId}`]);
+      const [{ n }]: { n: number }[] = await tx.query('SELECT count(*)::int AS n FROM schedules WHERE company_id = $1', [d.companyId]);
+      if (n >= max) return null;
+      return this.insert(id, d, source, createdAt, nextFireAt, tx);
+    });
   }
 
   /** Replaces the definition; timing fields and cursors are given by the caller. */

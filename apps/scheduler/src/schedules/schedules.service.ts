@@ -16,6 +16,7 @@ import { FiringService, runOptions } from '../firing/firing.service.js';
 import { TenantsRepository } from '../tenants/tenants.repository.js';
 import { draftSchedule, firstFireAt, preview, type ScheduleDraft } from './schedule-timing.js';
 import {
+  ScheduleLimitError,
   ScheduleNotFoundError,
   ScheduleValidationError,
   TENANT_TIMEZONE,
@@ -33,6 +34,14 @@ export interface DomainEvent {
   companyId?: string;
   time?: string;
   data: unknown;
+}
+
+/** Limits an API caller's schedule must keep (the admin API sets them per caller). */
+export interface ScheduleGuard {
+  /** Throws (ScheduleValidationError: 422) to refuse the validated draft. */
+  check?: (draft: ScheduleDraft, now: Date) => void;
+  /** A tenant's schedules beyond this many are refused (ScheduleLimitError: 409). */
+  maxPerTenant?: number;
 }
 
 /** The input that reproduces a stored schedule (for changes and comparisons). */
@@ -111,11 +120,23 @@ export class SchedulesService {
     return firstFireAt({ ...d, createdAt }, d.timezone, now);
   }
 
-  async create(input: ScheduleInput, source: 'code' | 'api' = 'api'): Promise<Schedule> {
+  /**
+   * Creates a schedule. With `guard`, the validated draft is checked first
+   * (`check` throws to refuse it) and a tenant's schedule is refused with
+   * ScheduleLimitError once the tenant has `maxPerTenant`.
+   */
+  async create(input: ScheduleInput, source: 'code' | 'api' = 'api', guard: ScheduleGuard = {}): Promise<Schedule> {
     const now = this.clock.now();
     const draft = draftSchedule(input, now);
+    guard.check?.(draft, now);
     if (await this.schedules.findByName(draft.name)) throw new ScheduleValidationError([`name: a schedule named "${draft.name}" already exists`]);
-    const created = await this.schedules.insert(randomUUID(), draft, source, now, this.initialFireAt(draft, now, now));
+    const id = randomUUID();
+    const nextFireAt = this.initialFireAt(draft, now, now);
+    let created: Schedule | null;
+    if (guard.maxPerTenant !== undefined && draft.companyId) {
+      created = await this.schedules.insertCapped(id, { ...draft, companyId: draft.companyId }, source, now, nextFireAt, guard.maxPerTenant);
+      if (!created) throw new ScheduleLimitError(draft.companyId, guard.maxPerTenant);
+    } else created = await this.schedules.insert(id, draft, source, now, nextFireAt);
     this.firing.wake();
     return this.announce(created);
   }
@@ -164,8 +185,8 @@ export class SchedulesService {
     return this.schedules.pageByName(filter);
   }
 
-  /** Changes any part but the name. A timing change recomputes the next fire time from now. */
-  async change(ref: string, patch: SchedulePatch): Promise<Schedule> {
+  /** Changes any part but the name. A timing change recomputes the next fire time from now. `guard.check` may refuse the result. */
+  async change(ref: string, patch: SchedulePatch, guard: Pick<ScheduleGuard, 'check'> = {}): Promise<Schedule> {
     const existing = await this.get(ref);
     const now = this.clock.now();
     const merged: ScheduleInput = { ...scheduleInputOf(existing), ...patch, name: existing.name };
@@ -173,7 +194,9 @@ export class SchedulesService {
       for (const k of ['cron', 'every', 'runAt', 'eventType'] as const) if (!(k in patch)) delete merged[k];
     }
     if ('delayMs' in patch) delete merged.runAt;
-    return this.applyDraft(existing, draftSchedule(merged, now), now);
+    const draft = draftSchedule(merged, now);
+    guard.check?.(draft, now);
+    return this.applyDraft(existing, draft, now);
   }
 
   private async applyDraft(existing: Schedule, draft: ScheduleDraft, now: Date, source?: 'code' | 'api'): Promise<Schedule> {

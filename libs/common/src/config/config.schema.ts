@@ -109,6 +109,30 @@ export interface AppConfig {
    */
   encryption?: { keys: Record<string, Buffer>; activeKeyId?: string };
   demo: boolean;
+  /**
+   * Honour payload fields that override a job's clock (`asOf`, a digest's `period`): tests only
+   * (ALLOW_TIME_OVERRIDES, default false, refused with NODE_ENV=production). Off, such a payload is dead-lettered.
+   */
+  allowTimeOverrides: boolean;
+  /** Scheduler admin API: schedules per tenant (API-created, scope tenant) and the shortest period a non-platform caller may schedule. */
+  schedules: { maxPerTenant: number; minIntervalMs: number };
+  /**
+   * Recurrence API bounds: how far from now a rule's startLocal may lie (years), the wall-clock budget of
+   * one rule expansion (ms; beyond it the rule is refused as too expensive), and per-tenant caps.
+   */
+  recurrence: {
+    startMaxPastYears: number;
+    startMaxFutureYears: number;
+    expansionBudgetMs: number;
+    maxTemplatesPerTenant: number;
+    maxEventsPerTenant: number;
+    maxRemindersPerTenant: number;
+  };
+  /**
+   * Notifier webhooks: plain http allowed (default only with NODE_ENV=development), CIDRs exempt from the
+   * private-address block (metadata addresses never are), and the most response bytes read.
+   */
+  webhooks: { allowHttp: boolean; allowedCidrs: string[]; maxResponseBytes: number };
   /** Notifier email: the SMTP server (smtp:// or smtps://) and the From address. */
   mail: { smtpUrl: string; from: string };
 }

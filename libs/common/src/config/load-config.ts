@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import { parseApiKeys } from './api-keys.js';
 import type { AppConfig } from './config.schema.js';
@@ -106,6 +107,22 @@ function urlUser(raw: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** CIDR=a.b.c.d/n or v6::/n, comma-separated. */
+function cidrs(raw: string | undefined, key: string, problems: string[]): string[] {
+  const out: string[] = [];
+  for (const entry of (raw ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
+    const [address, prefix, extra] = entry.split('/');
+    const family = isIP(address ?? '');
+    const bits = Number(prefix);
+    if (extra !== undefined || family === 0 || !/^\d{1,3}$/.test(prefix ?? '') || bits > (family === 4 ? 32 : 128)) {
+      problems.push(`${key}: "${entry.slice(0, 60)}" is not a CIDR like 10.0.0.0/8 or fd00::/8`);
+      continue;
+    }
+    out.push(entry);
+  }
+  return out;
 }
 
 /** Reads and validates every key; collects all problems before failing. */
@@ -240,6 +257,24 @@ export function loadConfig(env: Env = process.env): AppConfig {
     },
     encryption: encryptionKeys(str('ENCRYPTION_KEYS'), str('ENCRYPTION_ACTIVE_KEY'), problems),
     demo: bool('DEMO', false),
+    allowTimeOverrides: bool('ALLOW_TIME_OVERRIDES', false),
+    schedules: {
+      maxPerTenant: int('SCHEDULES_MAX_PER_TENANT', 100, 1, 1_000_000),
+      minIntervalMs: int('SCHEDULE_MIN_INTERVAL_MS', 60_000, 1_000, 86_400_000),
+    },
+    recurrence: {
+      startMaxPastYears: int('RECURRENCE_START_MAX_PAST_YEARS', 10, 0, 100),
+      startMaxFutureYears: int('RECURRENCE_START_MAX_FUTURE_YEARS', 50, 1, 200),
+      expansionBudgetMs: int('RECURRENCE_EXPANSION_BUDGET_MS', 250, 10, 10_000),
+      maxTemplatesPerTenant: int('RECURRENCE_MAX_TEMPLATES_PER_TENANT', 1_000, 1, 1_000_000),
+      maxEventsPerTenant: int('RECURRENCE_MAX_EVENTS_PER_TENANT', 1_000, 1, 1_000_000),
+      maxRemindersPerTenant: int('RECURRENCE_MAX_REMINDERS_PER_TENANT', 20_000, 1, 10_000_000),
+    },
+    webhooks: {
+      allowHttp: bool('WEBHOOK_ALLOW_HTTP', env_ === 'development'),
+      allowedCidrs: cidrs(str('WEBHOOK_ALLOWED_CIDRS'), 'WEBHOOK_ALLOWED_CIDRS', problems),
+      maxResponseBytes: int('WEBHOOK_MAX_RESPONSE_BYTES', 64 * 1024, 0, 10 * 1024 * 1024),
+    },
     mail: {
       smtpUrl: url('SMTP_URL', 'smtp://127.0.0.1:1025', ['smtp:', 'smtps:']),
       from: str('MAIL_FROM', 'Metronome <notifications@metronome.local>')!,
@@ -253,6 +288,9 @@ export function loadConfig(env: Env = process.env): AppConfig {
     problems.push('DEMO: must not be true when NODE_ENV=production (it seeds demo tenants and hands out an admin token)');
   }
   checkSecrets(env, config, problems);
+  if (config.allowTimeOverrides && config.env === 'production') {
+    problems.push('ALLOW_TIME_OVERRIDES: must not be true with NODE_ENV=production (payloads would choose what time it is)');
+  }
   if (problems.length > 0) throw new ConfigValidationError(problems);
   return config;
 }

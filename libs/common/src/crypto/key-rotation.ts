@@ -15,6 +15,7 @@ const TARGETS = [
   { table: 'outbox', key: 'run_id', column: 'body', text: false },
   { table: 'dead_letters', key: 'id', column: 'payload', text: true },
   { table: 'job_steps', key: `run_id || '\u001f' || name`, column: 'result', text: false },
+  { table: 'notifier_webhooks', key: 'id::text', column: 'secret', text: true },
 ] as const;
 
 function rowsOf<T>(result: unknown): T[] {

@@ -34,6 +34,16 @@ export interface JobHandlerOptions {
   retention?: JobRetention;
   /** Jobs that must run (as children) before this one when it is enqueued as a flow; cycles are refused. */
   dependsOn?: string[];
+  /**
+   * A job of the platform (spans tenants, acts for the platform: fan-outs, retention, digests): only a
+   * system-admin or the scheduler itself may schedule, trigger or retry it (docs/jobs.md).
+   */
+  platform?: boolean;
+  /**
+   * Tenant roles may name this job in their own schedules and triggers (default false). Its handler must
+   * check the run's tenant against the payload and act inside it only. Not together with `platform`.
+   */
+  tenantSchedulable?: boolean;
 }
 
 /** What a handler receives. */

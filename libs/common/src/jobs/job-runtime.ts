@@ -20,6 +20,7 @@ import type { JobSpec } from './runtime/job-spec.js';
 import { PausedParking } from './runtime/paused-parking.js';
 import { Settlement } from './runtime/settlement.js';
 import { WorkerHeartbeat } from './runtime/worker-heartbeat.js';
+import { JobCatalog } from './job-catalog.js';
 
 export const JOB_RUNTIME_OPTIONS = Symbol('JOB_RUNTIME_OPTIONS');
 
@@ -71,6 +72,7 @@ export class JobRuntime implements OnModuleInit, OnApplicationBootstrap, BeforeA
     private readonly durability: DurabilityHooks,
     private readonly history: HistoryWriter,
     private readonly heartbeat: WorkerHeartbeat,
+    private readonly catalog: JobCatalog,
   ) {
     const jobs = config.jobs;
     this.slots = jobs.concurrencyByService[service] ?? jobs.concurrency ?? options.concurrency ?? 16;
@@ -105,6 +107,7 @@ export class JobRuntime implements OnModuleInit, OnApplicationBootstrap, BeforeA
       held: this.intake.held,
       settling: this.settling,
     }));
+    this.catalog.announce(this.specs.values(), (job) => this.specs.get(job)!.options);
     this.log.info({ jobs: [...this.specs.keys()] }, 'job handlers registered');
   }
 

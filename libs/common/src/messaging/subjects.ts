@@ -116,6 +116,8 @@ export const RUNS_BUCKET = 'runs';
 
 /** Worker heartbeats (`<service>.<instance>`): what each process runs now; entries expire when a worker stops beating. */
 export const WORKERS_BUCKET = 'workers';
+/** The JetStream KV bucket of job declarations: key = job name, value = what its handler declares (jobs/job-catalog.ts). */
+export const JOB_CATALOG_BUCKET = 'job-catalog';
 
 export const HEADERS = {
   companyId: 'Metronome-Company-Id',

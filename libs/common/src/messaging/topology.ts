@@ -1,5 +1,5 @@
 import { DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.js';
-import { CONSUMERS, CONTROL_BUCKET, PRIORITIES, RUNS_BUCKET, WORKERS_BUCKET, STREAMS, STREAM_SUBJECTS, subjects, type ConsumerName, type Priority, type StreamName } from './subjects.js';
+import { CONSUMERS, CONTROL_BUCKET, JOB_CATALOG_BUCKET, PRIORITIES, RUNS_BUCKET, WORKERS_BUCKET, STREAMS, STREAM_SUBJECTS, subjects, type ConsumerName, type Priority, type StreamName } from './subjects.js';
 
 export interface StreamDeclaration {
   name: StreamName;
@@ -63,6 +63,8 @@ export const KV_DECLARATIONS: KvDeclaration[] = [
   // Cancellations and attempt ledgers, as long as the job messages they describe can live.
   { bucket: RUNS_BUCKET, history: 1, maxAgeMs: 7 * DAY },
   { bucket: WORKERS_BUCKET, history: 1, maxAgeMs: WORKER_HEARTBEAT_TTL_MS },
+  // Each service's job declarations (platform, tenantSchedulable, ...), read by the scheduler (jobs/job-catalog.ts).
+  { bucket: JOB_CATALOG_BUCKET, history: 1, maxAgeMs: 0 },
 ];
 
 export const CONSUMER_DECLARATIONS: ConsumerDeclaration[] = [

@@ -27,12 +27,16 @@ export {
 } from './missed-runs.js';
 export type { MissedOccurrences, MissedOccurrencesInput, MissedRunPolicy } from './missed-runs.js';
 export {
+  DEFAULT_EXPANSION_BUDGET_MS,
   InvalidRecurrenceRuleError,
   RecurrenceRule,
+  RecurrenceTooExpensiveError,
+  expandsNearWindow,
+  occurrencesBetweenInSlices,
   instantToLocalDateTime,
   localDateTimeToInstant,
   nextOccurrence,
   occurrencesBetween,
   parseRecurrenceRule,
 } from './recurrence-rule.js';
-export type { RecurrenceFrequency, RecurrenceRuleOptions } from './recurrence-rule.js';
+export type { ExpansionOptions, ExpansionTurn, RecurrenceFrequency, RecurrenceRuleOptions, SlicedExpansionOptions } from './recurrence-rule.js';

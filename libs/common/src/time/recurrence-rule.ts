@@ -28,6 +28,7 @@
  * to work under jest and bundlers); the default import is the CommonJS
  * `module.exports` object everywhere.
  */
+import { Script, createContext } from 'node:vm';
 import rrulePkg from 'rrule';
 import type { Options as RRuleOptions, RRule as RRuleType, Weekday as WeekdayType } from 'rrule';
 import { zoneRules, InvalidTimezoneError, type ZoneRules } from './cron-expression.js';
@@ -35,6 +36,8 @@ import { zoneRules, InvalidTimezoneError, type ZoneRules } from './cron-expressi
 const { RRule, Weekday } = rrulePkg;
 
 const SECOND = 1_000;
+const MINUTE = 60_000;
+const HOUR = 3_600_000;
 const DAY = 86_400_000;
 
 export type RecurrenceFrequency = 'YEARLY' | 'MONTHLY' | 'WEEKLY' | 'DAILY' | 'HOURLY' | 'MINUTELY' | 'SECONDLY';
@@ -55,6 +58,19 @@ export class InvalidRecurrenceRuleError extends Error {
     this.rule = rule;
     this.field = field;
     this.reason = reason;
+  }
+}
+
+/**
+ * Expanding the rule took longer than its budget: rrule iterates internally
+ * (and for some sub-daily rules with day filters never returns), so every
+ * expansion runs under a wall-clock budget and a rule that exceeds it is
+ * refused like any other rule that cannot work.
+ */
+export class RecurrenceTooExpensiveError extends InvalidRecurrenceRuleError {
+  constructor(rule: string, readonly budgetMs: number) {
+    super(rule, `expanding it takes longer than ${budgetMs} ms (a rule whose BYxxx parts match rarely, or a COUNT from far in the past); simplify it`);
+    this.name = 'RecurrenceTooExpensiveError';
   }
 }
 
@@ -422,6 +438,9 @@ export class RecurrenceRule {
   /** @internal */ readonly excludedDays: ReadonlySet<number>;
   /** @internal UNTIL given in UTC: occurrences after this instant are dropped. */
   readonly untilInstant: number | null;
+  /** @internal The engine's options and DTSTART (wall), to rebuild it from a later period (rebase). */
+  readonly engineOptions: Partial<RRuleOptions>;
+  /** @internal */ readonly startWall: number;
 
   /** @internal use parseRecurrenceRule */
   constructor(init: Omit<RecurrenceRule, 'isExcluded'>) {
@@ -541,6 +560,8 @@ export function parseRecurrenceRule(rule: string, options: RecurrenceRuleOptions
     excludedWalls,
     excludedDays,
     untilInstant,
+    engineOptions: rruleOptions,
+    startWall: start.wall,
   });
 }
 
@@ -553,53 +574,257 @@ function checkDate(d: Date, name: string, fn: string): number {
 /** The latest date rrule can iterate to. */
 const END_OF_TIME = new Date(Date.UTC(9999, 11, 31, 23, 59, 59));
 
+/* ------------------------------------------------------------------------ */
+/* Bounded expansion                                                        */
+/* ------------------------------------------------------------------------ */
+
+/** Wall-clock budget of one expansion when the caller gives none. */
+export const DEFAULT_EXPANSION_BUDGET_MS = 1_000;
+
+export interface ExpansionOptions {
+  /**
+   * Most wall-clock milliseconds the expansion may take (default
+   * DEFAULT_EXPANSION_BUDGET_MS); beyond it RecurrenceTooExpensiveError. The
+   * event loop is never held longer than this by one call.
+   */
+  budgetMs?: number;
+}
+
+// One context and script for every bounded run: vm's timeout interrupts any JavaScript running under it,
+// rrule's own loops included (a watchdog terminates the execution), which no callback inside rrule could.
+const boundedContext = createContext({ work: (): unknown => undefined });
+const boundedScript = new Script('work()');
+
+function bounded<T>(rule: RecurrenceRule, budgetMs: number | undefined, work: () => T): T {
+  const budget = budgetMs ?? DEFAULT_EXPANSION_BUDGET_MS;
+  if (!Number.isInteger(budget) || budget < 1) throw new RangeError(`budgetMs must be a positive integer, got ${budget}`);
+  (boundedContext as { work: () => unknown }).work = work;
+  try {
+    return boundedScript.runInContext(boundedContext, { timeout: budget }) as T;
+  } catch (e) {
+    if ((e as { code?: unknown })?.code === 'ERR_SCRIPT_EXECUTION_TIMEOUT') throw new RecurrenceTooExpensiveError(rule.rule, budget);
+    throw e;
+  } finally {
+    (boundedContext as { work: () => unknown }).work = () => undefined;
+  }
+}
+
+/**
+ * True when the rule's expansion can start near any window instead of at
+ * DTSTART (see engineNear): not with COUNT, which counts from DTSTART, nor for
+ * the sub-daily rules whose grid rrule.js shifts depending on where it starts
+ * (it carries a minute or second overflow by repeating the carry until BYHOUR
+ * or BYMINUTE matches): for those only an expansion from DTSTART gives rrule's
+ * sequence, and the budget bounds them.
+ */
+export function expandsNearWindow(rule: RecurrenceRule): boolean {
+  const o = rule.engineOptions;
+  if (o.count !== null && o.count !== undefined) return false;
+  return !((o.freq === RRule.MINUTELY && o.byhour) || (o.freq === RRule.SECONDLY && (o.byhour || o.byminute)));
+}
+
+/** Monday = 0 ... Sunday = 6 of a wall time. */
+const weekdayOf = (wall: number) => (new Date(wall).getUTCDay() + 6) % 7;
+
+/**
+ * rrule iterates from DTSTART, period by period, however far before the
+ * window it lies (FREQ=MINUTELY from 1990 is 19 million steps). The
+ * occurrences of every period after the first depend only on the period (the
+ * grid of INTERVAL periods anchored at DTSTART's period) and on the BYxxx
+ * values, some of which rrule derives from DTSTART: made explicit, the rule can
+ * start at any later period of its grid and yields the same occurrences from
+ * there on. This returns the engine started at the latest grid period that
+ * begins at least one whole period before `wallFrom` (so nothing spilling over
+ * from the period before is lost), or the rule's own engine when that is not
+ * later than DTSTART's period, when COUNT needs counting from DTSTART, or for
+ * the sub-daily rules whose grid rrule shifts (below).
+ */
+function engineNear(rule: RecurrenceRule, wallFrom: number): RRuleType {
+  const o = rule.engineOptions;
+  if (!expandsNearWindow(rule)) return rule.engine;
+  const n = o.interval ?? 1;
+  const start = rule.startWall;
+  if (wallFrom <= start) return rule.engine;
+  const d = new Date(start);
+  const y = d.getUTCFullYear();
+  const m = d.getUTCMonth();
+  let periodStart: (k: number) => number;
+  let periodsBefore: number;
+  switch (o.freq) {
+    case RRule.YEARLY:
+      periodStart = (k) => Date.UTC(y + k * n, 0, 1);
+      periodsBefore = Math.floor((new Date(wallFrom).getUTCFullYear() - y) / n);
+      break;
+    case RRule.MONTHLY: {
+      const target = new Date(wallFrom);
+      periodStart = (k) => Date.UTC(y, m + k * n, 1);
+      periodsBefore = Math.floor((target.getUTCFullYear() * 12 + target.getUTCMonth() - (y * 12 + m)) / n);
+      break;
+    }
+    case RRule.WEEKLY: {
+      const wkst = o.wkst as number | null | undefined ?? 0;
+      const weekStart = (w: number) => Math.floor(w / DAY) * DAY - ((weekdayOf(w) - wkst + 7) % 7) * DAY;
+      const w0 = weekStart(start);
+      periodStart = (k) => w0 + k * n * 7 * DAY;
+      periodsBefore = Math.floor((weekStart(wallFrom) - w0) / (n * 7 * DAY));
+      break;
+    }
+    default: {
+      const unit = o.freq === RRule.DAILY ? DAY : o.freq === RRule.HOURLY ? HOUR : o.freq === RRule.MINUTELY ? MINUTE : SECOND;
+      const p0 = Math.floor(start / unit) * unit;
+      periodStart = (k) => p0 + k * n * unit;
+      periodsBefore = Math.floor((Math.floor(wallFrom / unit) * unit - p0) / (n * unit));
+    }
+  }
+  // One whole period of margin; the first period (DTSTART's own, partial) is never replaced.
+  const k = periodsBefore - 1;
+  if (k < 1) return rule.engine;
+  const explicit: Partial<RRuleOptions> = { ...o, dtstart: new Date(periodStart(k)) };
+  const dayParts = o.byweekno || o.byyearday || o.bymonthday || o.byweekday;
+  if (!dayParts) {
+    if (o.freq === RRule.YEARLY) {
+      explicit.bymonth = o.bymonth ?? [m + 1];
+      explicit.bymonthday = [d.getUTCDate()];
+    } else if (o.freq === RRule.MONTHLY) explicit.bymonthday = [d.getUTCDate()];
+    else if (o.freq === RRule.WEEKLY) explicit.byweekday = [weekdayOf(start)];
+  }
+  // rrule's numbering: YEARLY 0 ... DAILY 3, HOURLY 4, MINUTELY 5, SECONDLY 6.
+  if (!o.byhour && (o.freq as number) < RRule.HOURLY) explicit.byhour = [d.getUTCHours()];
+  if (!o.byminute && (o.freq as number) < RRule.MINUTELY) explicit.byminute = [d.getUTCMinutes()];
+  if (!o.bysecond && (o.freq as number) < RRule.SECONDLY) explicit.bysecond = [d.getUTCSeconds()];
+  return new RRule(explicit, true);
+}
+
+function localStartInstant(rule: RecurrenceRule): number {
+  return rule.zone.resolve(rule.startWall).instant;
+}
+
+const STEP_MS: Partial<Record<RecurrenceFrequency, number>> = { WEEKLY: 7 * DAY, DAILY: DAY, HOURLY: HOUR, MINUTELY: MINUTE, SECONDLY: SECOND };
+
+/**
+ * Steps of a rule made of FREQ and INTERVAL alone (no BYxxx, COUNT, UNTIL or
+ * exclusions), each of which is an occurrence, in [fromMs, toMs); 0 for any
+ * other rule. DST can merge a few steps, hence callers keep a margin.
+ */
+function plainSteps(rule: RecurrenceRule, fromMs: number, toMs: number): number {
+  const o = rule.engineOptions;
+  const step = STEP_MS[rule.frequency];
+  const filtered = o.bymonth || o.byweekno || o.byyearday || o.bymonthday || o.byweekday || o.byhour || o.byminute || o.bysecond || o.bysetpos;
+  if (!step || filtered || rule.isFinite || rule.exdates.length || toMs <= fromMs) return 0;
+  return Math.floor((toMs - fromMs) / (step * rule.interval));
+}
+
 /**
  * The rule's occurrences with `from <= instant < to` (half-open, so adjacent
  * windows never repeat an occurrence), in order, as real instants. Throws
- * RangeError when there are more than `limit` (default 10,000): narrow the window.
+ * RangeError when there are more than `limit` (default 10,000): narrow the
+ * window; RecurrenceTooExpensiveError when it takes longer than `budgetMs`.
+ * Expansion starts near the window, not at DTSTART (unless COUNT needs it).
  */
-export function occurrencesBetween(rule: RecurrenceRule, from: Date, to: Date, options: { limit?: number } = {}): Date[] {
+export function occurrencesBetween(rule: RecurrenceRule, from: Date, to: Date, options: { limit?: number } & ExpansionOptions = {}): Date[] {
   const fromMs = checkDate(from, 'from', 'occurrencesBetween');
   const toMs = checkDate(to, 'to', 'occurrencesBetween');
   const limit = options.limit ?? 10_000;
   if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`occurrencesBetween: limit must be a positive integer, got ${limit}`);
   const out: Date[] = [];
   if (toMs <= fromMs) return out;
+  if (plainSteps(rule, Math.max(fromMs, localStartInstant(rule)), toMs) > 2 * limit) {
+    // A plain FREQ/INTERVAL rule has one occurrence per step: refused without iterating (rrule costs ~30 µs a step).
+    throw new RangeError(`occurrencesBetween: more than ${limit} occurrences between ${from.toISOString()} and ${to.toISOString()}; narrow the window or raise the limit`);
+  }
   const zone = rule.zone;
   // Wall times whose instant can fall in [from, to) lie within a day of the window's wall times.
   const wallFrom = new Date(zone.wallAt(fromMs) - DAY);
   const wallTo = new Date(zone.wallAt(toMs) + DAY);
   let last = -Infinity;
-  rule.engine.between(wallFrom, wallTo, true, (date) => {
-    const wall = date.getTime();
-    if (rule.isExcluded(wall)) return true;
-    const instant = zone.resolve(wall).instant; // non-decreasing in wall time
-    if (rule.untilInstant !== null && instant > rule.untilInstant) return false;
-    if (instant >= toMs) return false;
-    if (instant < fromMs || instant === last) return true;
-    if (out.length >= limit) {
+  return bounded(rule, options.budgetMs, () => {
+    engineNear(rule, wallFrom.getTime()).between(wallFrom, wallTo, true, (date) => {
+      const wall = date.getTime();
+      if (rule.isExcluded(wall)) return true;
+      const instant = zone.resolve(wall).instant; // non-decreasing in wall time
+      if (rule.untilInstant !== null && instant > rule.untilInstant) return false;
+      if (instant >= toMs) return false;
+      if (instant < fromMs || instant === last) return true;
+      if (out.length >= limit) {
+        throw new RangeError(`occurrencesBetween: more than ${limit} occurrences between ${from.toISOString()} and ${to.toISOString()}; narrow the window or raise the limit`);
+      }
+      out.push(new Date(instant));
+      last = instant;
+      return true;
+    });
+    return out;
+  });
+}
+
+/** Runs one synchronous slice of an expansion when the caller lets it (a process-wide gate, a turn of the event loop). */
+export type ExpansionTurn = <T>(work: () => T) => Promise<T>;
+
+const nextTurn: ExpansionTurn = (work) => new Promise((resolve) => setImmediate(resolve)).then(work);
+
+export interface SlicedExpansionOptions extends ExpansionOptions {
+  limit?: number;
+  /** Length of one slice of the window (default 31 days). */
+  sliceMs?: number;
+  /** Most wall-clock milliseconds the whole expansion may take (default 8 x budgetMs). */
+  totalBudgetMs?: number;
+  /** How each slice gets its turn (default: the next turn of the event loop). */
+  turn?: ExpansionTurn;
+}
+
+/**
+ * occurrencesBetween in slices of the window, each a synchronous call under
+ * `budgetMs`, each run by `turn`, so a long expansion never holds the event
+ * loop longer than one slice: other requests (and /healthz) are served in
+ * between. Rules that must expand from DTSTART (COUNT, see expandsNearWindow)
+ * are one slice. RangeError beyond `limit` occurrences (for the whole window);
+ * RecurrenceTooExpensiveError when a slice exceeds `budgetMs` or the whole
+ * expansion `totalBudgetMs`.
+ */
+export async function occurrencesBetweenInSlices(rule: RecurrenceRule, from: Date, to: Date, options: SlicedExpansionOptions = {}): Promise<Date[]> {
+  const fromMs = checkDate(from, 'from', 'occurrencesBetweenInSlices');
+  const toMs = checkDate(to, 'to', 'occurrencesBetweenInSlices');
+  const limit = options.limit ?? 10_000;
+  const budgetMs = options.budgetMs ?? DEFAULT_EXPANSION_BUDGET_MS;
+  const total = options.totalBudgetMs ?? 8 * budgetMs;
+  const sliceMs = expandsNearWindow(rule) ? options.sliceMs ?? 31 * DAY : Math.max(1, toMs - fromMs);
+  const turn = options.turn ?? nextTurn;
+  const deadline = performance.now() + total;
+  const out: Date[] = [];
+  for (let start = fromMs; start < toMs; start += sliceMs) {
+    const end = Math.min(toMs, start + sliceMs);
+    const part = await turn(() => {
+      if (performance.now() > deadline) throw new RecurrenceTooExpensiveError(rule.rule, total);
+      try {
+        return occurrencesBetween(rule, new Date(start), new Date(end), { limit: Math.max(1, limit - out.length), budgetMs });
+      } catch (e) {
+        if (e instanceof RangeError) return null; // more than the rest of the limit in this slice
+        throw e;
+      }
+    });
+    if (part === null || out.length + part.length > limit) {
       throw new RangeError(`occurrencesBetween: more than ${limit} occurrences between ${from.toISOString()} and ${to.toISOString()}; narrow the window or raise the limit`);
     }
-    out.push(new Date(instant));
-    last = instant;
-    return true;
-  });
+    out.push(...part);
+  }
   return out;
 }
 
-/** The first occurrence strictly after `after`, or null when the rule has ended. */
-export function nextOccurrence(rule: RecurrenceRule, after: Date): Date | null {
+/** The first occurrence strictly after `after`, or null when the rule has ended (RecurrenceTooExpensiveError beyond `budgetMs`). */
+export function nextOccurrence(rule: RecurrenceRule, after: Date, options: ExpansionOptions = {}): Date | null {
   const afterMs = checkDate(after, 'after', 'nextOccurrence');
   const zone = rule.zone;
+  const wallFrom = zone.wallAt(afterMs) - DAY;
   let found: number | null = null;
-  rule.engine.between(new Date(zone.wallAt(afterMs) - DAY), END_OF_TIME, true, (date) => {
-    const wall = date.getTime();
-    if (rule.isExcluded(wall)) return true;
-    const instant = zone.resolve(wall).instant;
-    if (rule.untilInstant !== null && instant > rule.untilInstant) return false;
-    if (instant <= afterMs) return true;
-    found = instant;
-    return false;
-  });
+  bounded(rule, options.budgetMs, () =>
+    engineNear(rule, wallFrom).between(new Date(wallFrom), END_OF_TIME, true, (date) => {
+      const wall = date.getTime();
+      if (rule.isExcluded(wall)) return true;
+      const instant = zone.resolve(wall).instant;
+      if (rule.untilInstant !== null && instant > rule.untilInstant) return false;
+      if (instant <= afterMs) return true;
+      found = instant;
+      return false;
+    }),
+  );
   return found === null ? null : new Date(found);
 }

@@ -5,6 +5,13 @@ import { AuditService, type AuditContext } from '../../audit/audit.service.js';
 import { tenantScope } from '../../../../../libs/common/src/auth/index.js';
 import { problems } from '../../http/problems.js';
 import { DlqRepository, type DeadLetterFilter, type DeadLetterView } from './dlq.repository.js';
+import { JobAccess } from '../job-access.js';
+
+/** The job of a dead job message (jobs.<priority>.<job>), or null for a dead event. */
+function jobOf(d: DeadLetterView): string | null {
+  if (!d.subject.startsWith('jobs.')) return null;
+  return d.messageType ?? d.subject.split('.').slice(2).join('.');
+}
 
 /** Headers JetStream sets or checks itself; a retry must not carry them over. */
 const DROPPED = /^nats-(msg-id|expected-|rollup|ttl)/i;
@@ -30,6 +37,7 @@ export class DlqService {
     private readonly tools: DeadLetterTools,
     private readonly nats: NatsConnectionService,
     private readonly audit: AuditService,
+    private readonly access: JobAccess,
   ) {}
 
   list(filter: DeadLetterFilter): Promise<DeadLetterView[]> {
@@ -44,6 +52,8 @@ export class DlqService {
 
   async retryOne(ctx: AuditContext, id: string): Promise<DeadLetterView & { newRunId: string | null }> {
     const d = await this.get(id, tenantScope(ctx.principal));
+    const job = jobOf(d);
+    if (job) this.access.assert(ctx.principal, job, 'retry');
     if (d.retriedAt) throw problems.conflict(`Dead letter "${id}" was already retried at ${d.retriedAt.toISOString()}`);
     const outcome = await this.retry(ctx, [d]);
     if (outcome.failed.length) throw problems.conflict(`Dead letter "${id}" could not be retried: ${outcome.failed[0].error}`);
@@ -51,9 +61,18 @@ export class DlqService {
   }
 
   async retryMatching(ctx: AuditContext, filter: Omit<DeadLetterFilter, 'limit' | 'status' | 'cursor'>, max: number): Promise<RetryOutcome & { matched: number }> {
+    // Asking for a declared job the caller may not run is refused outright (a filter may also name an event type); a mixed match skips those letters.
+    if (filter.messageType && this.access.declared(filter.messageType)) this.access.assert(ctx.principal, filter.messageType, 'retry');
     const items = await this.repository.list({ ...filter, status: 'pending', limit: max });
-    const outcome = await this.retry(ctx, items);
-    return { matched: items.length, ...outcome };
+    const refused: RetryOutcome['failed'] = [];
+    const allowed = items.filter((d) => {
+      const job = jobOf(d);
+      const reason = job ? this.access.refusal(ctx.principal, job, 'retry') : null;
+      if (reason) refused.push({ id: d.id, error: reason });
+      return !reason;
+    });
+    const outcome = await this.retry(ctx, allowed);
+    return { matched: items.length, ...outcome, failed: [...refused, ...outcome.failed] };
   }
 
   private async retry(ctx: AuditContext, items: DeadLetterView[]): Promise<RetryOutcome> {

@@ -6,6 +6,7 @@ import { tenantScope, type Principal } from '../../../../../libs/common/src/auth
 import { problems } from '../../http/problems.js';
 import { ControlStore, controlKey, type ControlTarget, type PauseState } from '../control/control.store.js';
 import { JobsRepository, type JobRow } from './jobs.repository.js';
+import { JobAccess } from '../job-access.js';
 
 export interface JobView extends JobRow {
   status: 'active' | 'paused';
@@ -28,6 +29,7 @@ export class JobsService {
     private readonly control: ControlStore,
     private readonly enqueuer: JobEnqueuer,
     private readonly audit: AuditService,
+    private readonly access: JobAccess,
   ) {}
 
   async list(principal: Principal, windowHours = 24, page: { after?: string; limit: number }): Promise<JobView[]> {
@@ -58,7 +60,9 @@ export class JobsService {
     job: string,
     body: { payload?: Record<string, unknown>; companyId?: string; priority?: Priority; delayMs?: number; idempotencyKey?: string },
   ): Promise<EnqueuedRun> {
-    await this.get(ctx.principal, job); // 404 unless the job is visible to the caller
+    this.access.assert(ctx.principal, job, 'trigger');
+    // 404 unless the job exists for the caller: declared by a service, or seen in its schedules and runs.
+    if (!this.access.declared(job)) await this.get(ctx.principal, job);
     const companyId = body.companyId;
     const run = await this.enqueuer.enqueue(job, body.payload ?? {}, {
       companyId,

@@ -1,12 +1,14 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '../../../../../libs/common/src/index.js';
 import { InvalidCronError, InvalidTimezoneError } from '../../../../../libs/common/src/time/index.js';
 import { AuditService, type AuditContext } from '../../audit/audit.service.js';
-import { tenantScope, type Principal } from '../../../../../libs/common/src/auth/index.js';
+import { can, tenantScope, type Principal } from '../../../../../libs/common/src/auth/index.js';
 import { problems } from '../../http/problems.js';
-import { draftSchedule, preview } from '../../schedules/schedule-timing.js';
-import { ScheduleNotFoundError, ScheduleValidationError, type Schedule, type ScheduleInput, type SchedulePatch } from '../../schedules/schedule.types.js';
-import { SchedulesService } from '../../schedules/schedules.service.js';
+import { draftSchedule, preview, shortestPeriodMs } from '../../schedules/schedule-timing.js';
+import { ScheduleLimitError, ScheduleNotFoundError, ScheduleValidationError, type Schedule, type ScheduleInput, type SchedulePatch } from '../../schedules/schedule.types.js';
+import { SchedulesService, type ScheduleGuard } from '../../schedules/schedules.service.js';
 import type { PreviewBody, ScheduleCreateBody, SchedulePatchBody } from '../dto/api.dto.js';
+import { JobAccess } from '../job-access.js';
 
 /** Turns the schedule service's typed errors into problems; anything else propagates (500 without internals). */
 async function mapped<T>(work: () => Promise<T>, ref?: string): Promise<T> {
@@ -15,6 +17,7 @@ async function mapped<T>(work: () => Promise<T>, ref?: string): Promise<T> {
   } catch (e) {
     if (e instanceof ScheduleValidationError) throw problems.unprocessable('The schedule is invalid', e.problems);
     if (e instanceof ScheduleNotFoundError) throw problems.notFound(`Schedule "${ref ?? e.ref}"`);
+    if (e instanceof ScheduleLimitError) throw problems.conflict(e.message);
     if (e instanceof InvalidCronError || e instanceof InvalidTimezoneError) throw problems.unprocessable(e.message, [e.message]);
     if ((e as { code?: string }).code === '23505') throw problems.conflict('A schedule with that name already exists');
     throw e;
@@ -35,7 +38,28 @@ export class SchedulesApiService {
   constructor(
     private readonly schedules: SchedulesService,
     private readonly audit: AuditService,
+    private readonly access: JobAccess,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
+
+  /**
+   * The limits a caller's schedules keep: at most SCHEDULES_MAX_PER_TENANT per
+   * tenant, and, for callers without the platform permission, no period
+   * shorter than SCHEDULE_MIN_INTERVAL_MS.
+   */
+  private guard(p: Principal): ScheduleGuard {
+    const min = this.config.schedules.minIntervalMs;
+    return {
+      maxPerTenant: this.config.schedules.maxPerTenant,
+      check: can(p, 'platform') ? undefined : (draft, now) => {
+        const period = shortestPeriodMs(draft, now);
+        if (period !== null && period < min) {
+          const field = draft.kind === 'cron' ? 'cron' : 'every';
+          throw new ScheduleValidationError([`${field}: fires every ${period / 1000} s; the shortest period allowed is ${min / 1000} s (SCHEDULE_MIN_INTERVAL_MS)`]);
+        }
+      },
+    };
+  }
 
   /** Tenant callers see their tenant's schedules and the per-tenant ones that run for them. */
   private visible(p: Principal, s: Schedule): boolean {
@@ -77,7 +101,8 @@ export class SchedulesApiService {
       input.scope = 'tenant';
       input.companyId = own;
     }
-    const created = await mapped(() => this.schedules.create(input, 'api'));
+    this.access.assert(ctx.principal, input.job, 'schedule');
+    const created = await mapped(() => this.schedules.create(input, 'api', this.guard(ctx.principal)));
     await this.audit.record(ctx, { action: 'schedule.create', targetType: 'schedule', targetId: created.id, companyId: created.companyId, after: created });
     return created;
   }
@@ -90,7 +115,9 @@ export class SchedulesApiService {
       if (patch.scope && patch.scope !== 'tenant') throw problems.forbidden('Tenant administrators keep schedules of scope "tenant"');
       if (patch.companyId && patch.companyId !== own) throw problems.notFound('Tenant');
     }
-    const after = await mapped(() => this.schedules.change(before.id, patch), ref);
+    // Any change re-arms the schedule (payload, timing): the caller must be allowed its job.
+    this.access.assert(ctx.principal, patch.job ?? before.job, 'schedule');
+    const after = await mapped(() => this.schedules.change(before.id, patch, this.guard(ctx.principal)), ref);
     await this.audit.record(ctx, { action: 'schedule.change', targetType: 'schedule', targetId: before.id, companyId: before.companyId, before, after });
     return after;
   }
@@ -104,6 +131,7 @@ export class SchedulesApiService {
   async setPaused(ctx: AuditContext, ref: string, paused: boolean): Promise<Schedule> {
     const before = await this.getWritable(ctx.principal, ref);
     if (before.paused === paused) throw problems.conflict(`Schedule "${ref}" is already ${paused ? 'paused' : 'running'}`);
+    if (!paused) this.access.assert(ctx.principal, before.job, 'schedule');
     const after = await mapped(() => (paused ? this.schedules.pause(before.id) : this.schedules.resume(before.id)), ref);
     await this.audit.record(ctx, { action: paused ? 'schedule.pause' : 'schedule.resume', targetType: 'schedule', targetId: before.id, companyId: before.companyId, before: { paused: before.paused }, after: { paused: after.paused } });
     return after;
@@ -113,6 +141,7 @@ export class SchedulesApiService {
     const s = await this.get(ctx.principal, ref);
     const own = tenantScope(ctx.principal);
     if (own !== null && body.companyId && body.companyId !== own) throw problems.notFound('Tenant');
+    this.access.assert(ctx.principal, s.job, 'trigger');
     const companyId = own ?? body.companyId;
     const runs = await mapped(() => this.schedules.trigger(s.id, { payload: body.payload, companyId }), ref);
     await this.audit.record(ctx, { action: 'schedule.trigger', targetType: 'schedule', targetId: s.id, companyId: companyId ?? s.companyId, after: { runs, payload: body.payload ?? null } });
