@@ -55,8 +55,12 @@ export interface AppConfig {
   outboxRelay: boolean;
   /** Test-only fault hooks; never set in production. */
   faults: { crashAfterClaim: boolean };
-  /** Run history retention. */
-  retention: { runsDays: number; failedRunsDays: number };
+  /**
+   * Retention (scheduler.retention, daily): run history, failed and dead runs,
+   * the audit log, notifications with their deliveries, dead letters; per-job
+   * policies (JobHandler `retention`) replace these for their job.
+   */
+  retention: { runsDays: number; failedRunsDays: number; auditDays: number; notificationsDays: number; deadLettersDays: number };
   auth: { jwtSecret?: string; jwksUrl?: string; apiKeys: string[] };
   /**
    * Job runtime: handlers one tenant may run at once in one process (0: no cap

@@ -98,7 +98,6 @@ export const CONSUMERS = {
   notifierEvents: 'notifier-events',
   notifierJobs: 'notifier-jobs',
   schedulerEvents: 'scheduler-events',
-  schedulerJobs: 'scheduler-jobs',
 } as const;
 export type ConsumerName = (typeof CONSUMERS)[keyof typeof CONSUMERS];
 // The job runtime's per-priority consumers are named by subjects.jobConsumer(service, priority), e.g. documents-jobs-normal.

@@ -102,16 +102,8 @@ export const CONSUMER_DECLARATIONS: ConsumerDeclaration[] = [
     backoff: DEFAULT_BACKOFF,
     concurrency: 32,
   },
-  {
-    // The scheduler's own jobs (run history retention).
-    stream: STREAMS.JOBS,
-    durable: CONSUMERS.schedulerJobs,
-    filterSubject: subjects.jobsOfPrefix('scheduler'),
-    maxAttempts: 3,
-    backoff: DEFAULT_BACKOFF,
-    concurrency: 1,
-    ackWaitMs: 10 * 60_000,
-  },
+  // The scheduler's own jobs (retention) run on the job runtime like every service's: scheduler-jobs-{critical,high,normal,low}.
+  ...jobConsumerDeclarations('scheduler'),
 ];
 
 export function consumerDeclaration(durable: ConsumerName | string): ConsumerDeclaration {
