@@ -7,6 +7,7 @@ import { Recurrence1763920000000 } from './1763920000000-recurrence.js';
 import { Durability1763950000000 } from './1763950000000-durability.js';
 import { Notifier1763930000000 } from './1763930000000-notifier.js';
 import { RetentionIndexes1796362426507 } from './1796362426507-retention-indexes.js';
+import { TenantRegistry1796362777350 } from './1796362777350-tenant-registry.js';
 
 /** Every migration, in order. New migrations are appended here. */
 export const MIGRATIONS = [
@@ -19,4 +20,5 @@ export const MIGRATIONS = [
   Durability1763950000000,
   Notifier1763930000000,
   RetentionIndexes1796362426507,
+  TenantRegistry1796362777350,
 ];

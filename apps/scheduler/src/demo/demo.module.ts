@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { SchedulesModule } from '../schedules/schedules.module.js';
+import { TenantsModule } from '../tenants/tenants.module.js';
 import { DemoSeeder } from './demo-seeder.js';
 
-@Module({ imports: [SchedulesModule], providers: [DemoSeeder] })
+@Module({ imports: [SchedulesModule, TenantsModule], providers: [DemoSeeder] })
 export class DemoModule {}

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { SchedulesModule } from '../schedules/schedules.module.js';
 import { PlatformSchedules } from './platform-schedules.js';
+import { TenantSchedules } from './tenant-schedules.js';
 
-@Module({ imports: [SchedulesModule], providers: [PlatformSchedules] })
+@Module({ imports: [SchedulesModule], providers: [PlatformSchedules, TenantSchedules], exports: [TenantSchedules] })
 export class PlatformModule {}

@@ -30,6 +30,7 @@ export const EVENT_TYPES = {
   jobDead: 'job.dead',
   jobSlaBreached: 'job.sla_breached',
   tenantUpserted: 'tenant.upserted',
+  documentSettingsChanged: 'document.settings_changed',
 } as const;
 export type EventType = (typeof EVENT_TYPES)[keyof typeof EVENT_TYPES];
 
