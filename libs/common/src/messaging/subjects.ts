@@ -94,6 +94,7 @@ export const STREAM_SUBJECTS: Record<StreamName, string[]> = {
 /** Durable consumer names. */
 export const CONSUMERS = {
   documentsEvents: 'documents-events',
+  documentsTenants: 'documents-tenants',
   recurrenceJobs: 'recurrence-jobs',
   recurrenceEvents: 'recurrence-events',
   notifierEvents: 'notifier-events',

@@ -1,5 +1,5 @@
 import { DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.js';
-import { CONSUMERS, CONTROL_BUCKET, PRIORITIES, STREAMS, STREAM_SUBJECTS, subjects, type ConsumerName, type Priority, type StreamName } from './subjects.js';
+import { CONSUMERS, CONTROL_BUCKET, EVENT_TYPES, PRIORITIES, STREAMS, STREAM_SUBJECTS, subjects, type ConsumerName, type Priority, type StreamName } from './subjects.js';
 
 export interface StreamDeclaration {
   name: StreamName;
@@ -57,6 +57,15 @@ export const CONSUMER_DECLARATIONS: ConsumerDeclaration[] = [
     maxAttempts: 5,
     backoff: DEFAULT_BACKOFF,
     concurrency: 16,
+  },
+  {
+    // The tenant registry's announcements: documents reads each tenant's timezone from them.
+    stream: STREAMS.EVENTS,
+    durable: CONSUMERS.documentsTenants,
+    filterSubject: subjects.eventsOfType(EVENT_TYPES.tenantUpserted),
+    maxAttempts: 5,
+    backoff: DEFAULT_BACKOFF,
+    concurrency: 4,
   },
   {
     stream: STREAMS.JOBS,
