@@ -9,6 +9,7 @@ import { Notifier1763930000000 } from './1763930000000-notifier.js';
 import { RetentionIndexes1796362426507 } from './1796362426507-retention-indexes.js';
 import { TenantRegistry1796362777350 } from './1796362777350-tenant-registry.js';
 import { DocumentsTenantZone1796363368658 } from './1796363368658-documents-tenant-zone.js';
+import { RecurrenceTenantZone1796363769544 } from './1796363769544-recurrence-tenant-zone.js';
 
 /** Every migration, in order. New migrations are appended here. */
 export const MIGRATIONS = [
@@ -23,4 +24,5 @@ export const MIGRATIONS = [
   RetentionIndexes1796362426507,
   TenantRegistry1796362777350,
   DocumentsTenantZone1796363368658,
+  RecurrenceTenantZone1796363769544,
 ];

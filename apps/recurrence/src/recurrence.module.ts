@@ -10,6 +10,9 @@ import { RecurrenceJobs } from './recurrence.jobs.js';
 import { SettingsRepository } from './settings/settings.repository.js';
 import { TasksRepository } from './tasks/tasks.repository.js';
 import { TasksService } from './tasks/tasks.service.js';
+import { TenantsConsumer } from './tenants/tenants.consumer.js';
+import { TenantZoneRepository } from './tenants/tenant-zone.repository.js';
+import { TenantZoneService } from './tenants/tenant-zone.service.js';
 
 @Module({
   imports: [
@@ -25,7 +28,7 @@ import { TasksService } from './tasks/tasks.service.js';
     }),
     JobEnqueuerModule,
   ],
-  controllers: [RecurrenceController, MembersConsumer],
-  providers: [MembersRepository, TasksRepository, TasksService, CalendarRepository, CalendarService, SettingsRepository, RecurrenceJobs],
+  controllers: [RecurrenceController, MembersConsumer, TenantsConsumer],
+  providers: [MembersRepository, TasksRepository, TasksService, CalendarRepository, CalendarService, SettingsRepository, RecurrenceJobs, TenantZoneRepository, TenantZoneService],
 })
 export class RecurrenceModule {}

@@ -51,6 +51,7 @@ export class CalendarService {
       title: input.title,
       rule: input.rule ?? null,
       timezone: input.timezone ?? (await this.settings.get(companyId)).timezone,
+      zoneFromTenant: input.timezone === undefined,
       startLocal: input.startLocal,
       durationMinutes: input.durationMinutes ?? 60,
       attendeeUserIds: input.attendeeUserIds ?? [],
@@ -90,6 +91,24 @@ export class CalendarService {
       await this.calendar.cancelPlanned(id, tx);
       return updated;
     });
+  }
+
+  /** The tenant's timezone changed: events without a timezone of their own move to it and their reminders are planned anew. */
+  async followTenantZone(companyId: string, timezone: string): Promise<number> {
+    let moved = 0;
+    for (const e of await this.calendar.list(companyId)) {
+      if (!e.zoneFromTenant || e.timezone === timezone) continue;
+      await this.change(companyId, e.id, {
+        title: e.title,
+        rule: e.rule,
+        startLocal: e.startLocal,
+        durationMinutes: e.durationMinutes,
+        attendeeUserIds: e.attendeeUserIds,
+        reminderOffsetsMinutes: e.reminderOffsetsMinutes,
+      });
+      moved++;
+    }
+    return moved;
   }
 
   async remove(companyId: string, id: string): Promise<void> {

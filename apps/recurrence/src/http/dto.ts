@@ -1,5 +1,5 @@
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, IsArray, IsIn, IsInt, IsISO8601, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min, ValidateIf } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsIn, IsInt, IsISO8601, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min, registerDecorator, ValidateIf } from 'class-validator';
 
 const LOCAL = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?$/;
 
@@ -35,8 +35,21 @@ export class InstanceStatusDto {
   @IsIn(['open', 'started', 'done', 'cancelled']) status: 'open' | 'started' | 'done' | 'cancelled';
 }
 
+/** A field this API no longer takes, with where it went. */
+function MovedTo(where: string): PropertyDecorator {
+  return (target, property) =>
+    registerDecorator({
+      name: 'movedTo',
+      target: target.constructor,
+      propertyName: property as string,
+      options: { message: `$property is not set here: ${where}` },
+      validator: { validate: () => false },
+    });
+}
+
 export class SettingsDto {
-  @IsString() @MaxLength(64) timezone: string;
+  /** The tenant's timezone is the tenant registry's; sending it is refused with where to change it. */
+  @IsOptional() @MovedTo('a tenant\'s timezone is changed in the tenant registry (PATCH /api/v1/tenants/{companyId} on the scheduler)') timezone?: unknown;
   @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(366) horizonDays?: number;
   @IsOptional() @IsInt() @Min(1) @Max(3650) cleanupAfterDays?: number | null;
 }

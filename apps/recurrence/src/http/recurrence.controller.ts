@@ -1,6 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post, Put, Query, UseFilters, UseGuards, UsePipes } from '@nestjs/common';
 import { ProblemException, ProblemJsonFilter, problemValidationPipe } from '../../../../libs/common/src/http/problem-json.filter.js';
-import { InvalidRecurrenceRuleError, InvalidTimezoneError, isValidTimezone } from '../../../../libs/common/src/time/index.js';
+import { InvalidRecurrenceRuleError, InvalidTimezoneError } from '../../../../libs/common/src/time/index.js';
 import { CalendarEventNotFoundError, CalendarService } from '../calendar/calendar.service.js';
 import { SettingsRepository } from '../settings/settings.repository.js';
 import { TasksService } from '../tasks/tasks.service.js';
@@ -105,7 +105,6 @@ export class RecurrenceController {
 
   @Put('recurrence-settings')
   putSettings(@Tenant() t: TenantContext, @Body() body: SettingsDto) {
-    if (!isValidTimezone(body.timezone)) throw new ProblemException(422, 'invalid-timezone', 'Unknown time zone', `"${body.timezone}" is not an IANA time zone`);
-    return this.settings.put({ companyId: t.companyId, timezone: body.timezone, horizonDays: body.horizonDays ?? 30, cleanupAfterDays: body.cleanupAfterDays ?? null });
+    return this.settings.put({ companyId: t.companyId, horizonDays: body.horizonDays ?? 30, cleanupAfterDays: body.cleanupAfterDays ?? null });
   }
 }

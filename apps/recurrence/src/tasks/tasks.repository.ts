@@ -15,6 +15,7 @@ const toTemplate = (r: Row): TaskTemplate => ({
   title: r.title as string,
   rule: r.rule as string,
   timezone: r.timezone as string,
+  zoneFromTenant: r.zone_from_tenant as boolean,
   startLocal: r.start_local as string,
   exdates: r.exdates as string[],
   dueOffsetMinutes: r.due_offset_minutes as number,
@@ -53,18 +54,18 @@ export class TasksRepository {
 
   async insertTemplate(t: Omit<TaskTemplate, 'revision' | 'deletedAt'>): Promise<TaskTemplate> {
     const rows: Row[] = await this.dataSource.query(
-      `INSERT INTO task_templates (id, company_id, title, rule, timezone, start_local, exdates, due_offset_minutes, assignment, assignee_user_id, assignee_role)
-       VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11) RETURNING *`,
-      [t.id, t.companyId, t.title, t.rule, t.timezone, t.startLocal, t.exdates, t.dueOffsetMinutes, t.assignment, t.assigneeUserId, t.assigneeRole],
+      `INSERT INTO task_templates (id, company_id, title, rule, timezone, start_local, exdates, due_offset_minutes, assignment, assignee_user_id, assignee_role, zone_from_tenant)
+       VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12) RETURNING *`,
+      [t.id, t.companyId, t.title, t.rule, t.timezone, t.startLocal, t.exdates, t.dueOffsetMinutes, t.assignment, t.assigneeUserId, t.assigneeRole, t.zoneFromTenant],
     );
     return toTemplate(rows[0]);
   }
 
   async updateTemplate(t: TaskTemplate, tx?: EntityManager): Promise<TaskTemplate> {
     const rows: Row[] = returned<Row>(await (tx ?? this.dataSource).query(`UPDATE task_templates SET title=$3, rule=$4, timezone=$5, start_local=$6, exdates=$7, due_offset_minutes=$8, assignment=$9,
-         assignee_user_id=$10, assignee_role=$11, revision = revision + 1, updated_at = now()
+         assignee_user_id=$10, assignee_role=$11, zone_from_tenant=$12, revision = revision + 1, updated_at = now()
        WHERE company_id=$1 AND id=$2 AND deleted_at IS NULL RETURNING *`,
-      [t.companyId, t.id, t.title, t.rule, t.timezone, t.startLocal, t.exdates, t.dueOffsetMinutes, t.assignment, t.assigneeUserId, t.assigneeRole],
+      [t.companyId, t.id, t.title, t.rule, t.timezone, t.startLocal, t.exdates, t.dueOffsetMinutes, t.assignment, t.assigneeUserId, t.assigneeRole, t.zoneFromTenant],
     ));
     return toTemplate(rows[0]);
   }

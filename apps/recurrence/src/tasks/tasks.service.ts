@@ -22,6 +22,21 @@ export interface TemplateInput {
   assigneeRole?: string | null;
 }
 
+/** The input that reproduces a template; its timezone only when it has one of its own. */
+export function templateInputOf(t: TaskTemplate): TemplateInput {
+  return {
+    title: t.title,
+    rule: t.rule,
+    ...(t.zoneFromTenant ? {} : { timezone: t.timezone }),
+    startLocal: t.startLocal,
+    exdates: t.exdates,
+    dueOffsetMinutes: t.dueOffsetMinutes,
+    assignment: t.assignment,
+    assigneeUserId: t.assigneeUserId,
+    assigneeRole: t.assigneeRole,
+  };
+}
+
 /**
  * Recurring task templates and the instances they produce: generation up to
  * the tenant's horizon (unique per template and occurrence, so a rerun adds
@@ -45,13 +60,13 @@ export class TasksService {
 
   private async resolve(companyId: string, input: TemplateInput, id: string): Promise<Omit<TaskTemplate, 'revision' | 'deletedAt'>> {
     const settings = await this.settings.get(companyId);
-    const timezone = input.timezone ?? settings.timezone;
     const t = {
       id,
       companyId,
       title: input.title,
       rule: input.rule,
-      timezone,
+      timezone: input.timezone ?? settings.timezone,
+      zoneFromTenant: input.timezone === undefined,
       startLocal: input.startLocal,
       exdates: input.exdates ?? [],
       dueOffsetMinutes: input.dueOffsetMinutes ?? 0,
@@ -82,6 +97,21 @@ export class TasksService {
     });
     await this.generateTemplate(changed);
     return changed;
+  }
+
+  /**
+   * The tenant's timezone changed: every template without a timezone of its own
+   * is re-expanded in the new one, as an edit would (future instances nobody
+   * started are replaced). Returns how many templates moved.
+   */
+  async followTenantZone(companyId: string, timezone: string): Promise<number> {
+    let moved = 0;
+    for (const t of await this.tasks.listTemplates(companyId)) {
+      if (!t.zoneFromTenant || t.timezone === timezone) continue;
+      await this.changeTemplate(companyId, t.id, templateInputOf(t));
+      moved++;
+    }
+    return moved;
   }
 
   async deleteTemplate(companyId: string, id: string): Promise<void> {

@@ -6,6 +6,8 @@ export interface TaskTemplate {
   title: string;
   rule: string;
   timezone: string;
+  /** No timezone of its own: it follows the tenant's (the registry's tenant.upserted re-expands it on a change). */
+  zoneFromTenant: boolean;
   startLocal: string;
   exdates: string[];
   dueOffsetMinutes: number;
