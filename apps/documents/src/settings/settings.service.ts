@@ -63,12 +63,8 @@ export class SettingsService {
 
   private async announce(s: StoredSettings): Promise<void> {
     try {
-      await this.publisher.publishEvent(
-        EVENT_TYPES.documentSettingsChanged,
-        s.companyId,
-        { companyId: s.companyId, scanHour: s.scanHour, version: s.version },
-        { id: `document-settings:${s.companyId}:v${s.version}` },
-      );
+      // A fresh event id each time: announcing a version again (the registry did not know the tenant yet) must not be dropped as a duplicate; the version keeps it idempotent.
+      await this.publisher.publishEvent(EVENT_TYPES.documentSettingsChanged, s.companyId, { companyId: s.companyId, scanHour: s.scanHour, version: s.version });
       await this.settings.markAnnounced(s.companyId, s.version);
     } catch (e) {
       this.logger.warn({ companyId: s.companyId, version: s.version, error: errorText(e) }, 'scan hour not announced yet: retried at the next scan');
