@@ -10,6 +10,7 @@ import { RetentionIndexes1796362426507 } from './1796362426507-retention-indexes
 import { TenantRegistry1796362777350 } from './1796362777350-tenant-registry.js';
 import { DocumentsTenantZone1796363368658 } from './1796363368658-documents-tenant-zone.js';
 import { RecurrenceTenantZone1796363769544 } from './1796363769544-recurrence-tenant-zone.js';
+import { TaskReminders1796365002810 } from './1796365002810-task-reminders.js';
 
 /** Every migration, in order. New migrations are appended here. */
 export const MIGRATIONS = [
@@ -25,4 +26,5 @@ export const MIGRATIONS = [
   TenantRegistry1796362777350,
   DocumentsTenantZone1796363368658,
   RecurrenceTenantZone1796363769544,
+  TaskReminders1796365002810,
 ];

@@ -51,6 +51,8 @@ export class TaskTemplateEntity {
   @Column({ name: 'assignee_user_id', type: 'text', nullable: true }) assigneeUserId: string | null;
   @Column({ name: 'assignee_role', type: 'text', nullable: true }) assigneeRole: string | null;
   @Column({ name: 'round_robin_cursor', type: 'bigint' }) roundRobinCursor: string;
+  /** ISO 8601 durations before each instance's due time. */
+  @Column({ name: 'reminder_offsets', type: 'text', array: true }) reminderOffsets: string[];
   @Column({ type: 'int' }) revision: number;
   @Column({ name: 'deleted_at', type: 'timestamptz', nullable: true }) deletedAt: Date | null;
   @Column({ name: 'created_at', type: 'timestamptz' }) createdAt: Date;
@@ -106,6 +108,21 @@ export class CalendarReminderEntity {
   @Column({ name: 'sent_at', type: 'timestamptz', nullable: true }) sentAt: Date | null;
 }
 
+/** One reminder of one task instance at one offset; its job is a one-off outbox job at due_at. */
+@Entity('task_reminders')
+export class TaskReminderEntity {
+  @PrimaryColumn({ type: 'text' }) id: string;
+  @Column({ name: 'company_id', type: 'text' }) companyId: string;
+  @Column({ name: 'task_id', type: 'uuid' }) taskId: string;
+  @Column({ name: 'offset_text', type: 'text' }) offsetText: string;
+  @Column({ name: 'offset_ms', type: 'bigint' }) offsetMs: string;
+  @Column({ name: 'task_due_at', type: 'timestamptz' }) taskDueAt: Date;
+  @Column({ name: 'due_at', type: 'timestamptz' }) dueAt: Date;
+  @Column({ type: 'int' }) plan: number;
+  @Column({ type: 'text' }) state: string;
+  @Column({ name: 'sent_at', type: 'timestamptz', nullable: true }) sentAt: Date | null;
+}
+
 export const RECURRENCE_ENTITIES = [
   RecurrenceSettingsEntity,
   RecurrenceTenantEntity,
@@ -114,4 +131,5 @@ export const RECURRENCE_ENTITIES = [
   TaskInstanceEntity,
   CalendarEventEntity,
   CalendarReminderEntity,
+  TaskReminderEntity,
 ];

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { CleanupJobPayload, GenerateJobPayload, JOB_NAMES, JobHandler, PermanentError, ReminderJobPayload, type JobContext, type RunResult } from '../../../libs/common/src/index.js';
+import { CleanupJobPayload, GenerateJobPayload, JOB_NAMES, JobHandler, PermanentError, ReminderJobPayload, TaskReminderJobPayload, type JobContext, type RunResult } from '../../../libs/common/src/index.js';
 import { CalendarService } from './calendar/calendar.service.js';
+import { TaskRemindersService } from './tasks/task-reminders.service.js';
 import { TasksService } from './tasks/tasks.service.js';
 
 /** The run's tenant; a payload that names another one is refused (tenants never mix). */
@@ -19,6 +20,7 @@ export class RecurrenceJobs {
   constructor(
     private readonly tasks: TasksService,
     private readonly calendar: CalendarService,
+    private readonly taskReminders: TaskRemindersService,
   ) {}
 
   @JobHandler(JOB_NAMES.recurrenceGenerate, { payload: GenerateJobPayload, maxAttempts: 5, timeoutMs: 300_000, tenantConcurrency: 1 })
@@ -34,6 +36,12 @@ export class RecurrenceJobs {
   async reminder(ctx: JobContext<ReminderJobPayload>): Promise<RunResult> {
     const sent = await this.calendar.fire(tenantOf(ctx), ctx.payload.reminderId, ctx.payload.revision);
     return { status: 'success', recordsProcessed: sent ? 1 : 0, message: sent ? 'reminder sent' : 'reminder moved or cancelled: nothing sent' };
+  }
+
+  @JobHandler(JOB_NAMES.recurrenceTaskReminder, { payload: TaskReminderJobPayload, priority: 'high', maxAttempts: 10, timeoutMs: 30_000 })
+  async taskReminder(ctx: JobContext<TaskReminderJobPayload>): Promise<RunResult> {
+    const sent = await this.taskReminders.fire(tenantOf(ctx), ctx.payload.reminderId, ctx.payload.plan);
+    return { status: 'success', recordsProcessed: sent ? 1 : 0, message: sent ? 'task reminder sent' : 'task done, moved or re-planned: nothing sent' };
   }
 
   @JobHandler(JOB_NAMES.recurrenceCleanup, { payload: CleanupJobPayload, priority: 'low' })

@@ -1,7 +1,30 @@
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, IsArray, IsIn, IsInt, IsISO8601, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min, registerDecorator, ValidateIf } from 'class-validator';
+import { reminderOffsets } from '../tasks/task-reminder-plan.js';
 
 const LOCAL = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?$/;
+
+/** ISO 8601 durations before the due time (PT1H, P1D), between PT1M and P366D, at most 10. */
+function IsReminderOffsets(): PropertyDecorator {
+  return (target, property) =>
+    registerDecorator({
+      name: 'isReminderOffsets',
+      target: target.constructor,
+      propertyName: property as string,
+      options: { message: '$property must be at most 10 durations such as PT1H or P1D, each between PT1M and P366D' },
+      validator: {
+        validate: (v: unknown) => {
+          if (!Array.isArray(v) || !v.every((x) => typeof x === 'string' && x.length <= 50)) return false;
+          try {
+            reminderOffsets(v as string[]);
+            return true;
+          } catch {
+            return false;
+          }
+        },
+      },
+    });
+}
 
 export class TemplateDto {
   @IsString() @MaxLength(200) title: string;
@@ -13,6 +36,8 @@ export class TemplateDto {
   @IsOptional() @IsIn(['none', 'fixed', 'round_robin']) assignment?: 'none' | 'fixed' | 'round_robin';
   @ValidateIf((o: TemplateDto) => o.assignment === 'fixed') @IsString() @MaxLength(200) assigneeUserId?: string;
   @ValidateIf((o: TemplateDto) => o.assignment === 'round_robin') @IsString() @MaxLength(100) assigneeRole?: string;
+  /** Reminders to the assignee before each instance is due, e.g. ["P1D", "PT1H"]. */
+  @IsOptional() @IsReminderOffsets() reminderOffsets?: string[];
 }
 
 export class CalendarEventDto {

@@ -72,6 +72,11 @@ export class RecurrenceController {
     return updated;
   }
 
+  @Get('task-instances/:id/reminders')
+  taskReminders(@Tenant() t: TenantContext, @Param('id', ParseUUIDPipe) id: string) {
+    return this.tasks.remindersOf(t.companyId, id);
+  }
+
   @Post('calendar-events')
   createEvent(@Tenant() t: TenantContext, @Body() body: CalendarEventDto) {
     return problems(() => this.calendar.create(t.companyId, body));

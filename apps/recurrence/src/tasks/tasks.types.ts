@@ -14,6 +14,8 @@ export interface TaskTemplate {
   assignment: Assignment;
   assigneeUserId: string | null;
   assigneeRole: string | null;
+  /** Reminders before each instance's due time: ISO 8601 durations (PT1H, P1D). */
+  reminderOffsets: string[];
   revision: number;
   deletedAt: Date | null;
 }

@@ -11,6 +11,7 @@ import {
   JobDeadEvent,
   NotificationRequestedEvent,
   TaskAssignedEvent,
+  TaskReminderDueEvent,
   TaskStatusChangedEvent,
 } from './notifier.contract.js';
 import { DocumentAcknowledgedEvent, DocumentDeletedEvent, DocumentSettingsChangedEvent, DocumentUpsertedEvent } from './document.contract.js';
@@ -44,6 +45,7 @@ export const MESSAGE_CONTRACTS: Record<string, ContractClass> = {
   [EVENT_TYPES.taskAssigned]: TaskAssignedEvent,
   [EVENT_TYPES.taskStatusChanged]: TaskStatusChangedEvent,
   [EVENT_TYPES.calendarReminderDue]: CalendarReminderDueEvent,
+  [EVENT_TYPES.taskReminderDue]: TaskReminderDueEvent,
   [EVENT_TYPES.notificationRequested]: NotificationRequestedEvent,
   [EVENT_TYPES.jobDead]: JobDeadEvent,
   [EVENT_TYPES.tenantUpserted]: TenantUpsertedEvent,
