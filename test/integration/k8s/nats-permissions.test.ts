@@ -18,8 +18,8 @@ type Service = (typeof SERVICES)[number];
 /** Event types each service emits (subjects events.<companyId>.<type>). */
 const OWNED_EVENTS: Record<Exclude<Service, 'scheduler'>, string[]> = {
   notifier: [],
-  documents: ['document.expiring', 'document.expired', 'document.escalated', 'notification.requested'],
-  recurrence: ['task.generated', 'task.assigned', 'calendar.reminder_due', 'notification.requested'],
+  documents: ['document.expiring', 'document.expired', 'document.escalated', 'document.settings_changed', 'notification.requested'],
+  recurrence: ['task.generated', 'task.assigned', 'calendar.reminder_due', 'task.reminder_due', 'notification.requested'],
 };
 const JOB_EVENTS = ['job.dead', 'job.sla_breached'];
 /** Jobs a service enqueues itself (subjects jobs.<priority>.<job>): documents fans expiry-scan-all out per tenant. */
@@ -69,7 +69,7 @@ function envelope(svc: Service): string[] {
       '$JS.API.CONSUMER.DELETE.DLQ.*',
       '$JS.API.CONSUMER.MSG.NEXT.DLQ.*',
       '$JS.ACK.DLQ.>',
-      ...consumerSubjects('EVENTS', 'scheduler-events'),
+      ...consumersOf('scheduler').flatMap((c) => consumerSubjects(c.stream, c.durable)),
     ];
   }
   return [
@@ -159,7 +159,7 @@ describe.each(Object.keys(BUILDS) as (keyof typeof BUILDS)[])('nats.conf of the 
   test.each(SERVICES)('%s may use what its code needs', (svc) => {
     const u = user(svc);
     const needed = ['$JS.API.INFO', '$JS.API.STREAM.INFO.KV_control', '$JS.API.DIRECT.GET.KV_control.$KV.control.queue.low', '$JS.API.CONSUMER.MSG.NEXT.KV_control.abc'];
-    const declared = svc === 'scheduler' ? [{ stream: 'EVENTS', durable: 'scheduler-events' }] : consumersOf(svc);
+    const declared = consumersOf(svc);
     if (svc !== 'scheduler') expect(declared.length).toBeGreaterThan(0);
     for (const c of declared) {
       needed.push(
@@ -178,7 +178,7 @@ describe.each(Object.keys(BUILDS) as (keyof typeof BUILDS)[])('nats.conf of the 
 
   test.each(SERVICES)('%s cannot publish outside its subjects', (svc) => {
     const u = user(svc);
-    const others = SERVICES.filter((s) => s !== svc).flatMap((s) => (s === 'scheduler' ? [{ stream: 'EVENTS', durable: 'scheduler-events' }] : consumersOf(s)));
+    const others = SERVICES.filter((s) => s !== svc).flatMap((s) => consumersOf(s));
     const forbidden = [
       ...ADMIN_ONLY,
       'foo',
