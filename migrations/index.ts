@@ -9,6 +9,11 @@ import { Notifier1763930000000 } from './1763930000000-notifier.js';
 import { JobAttempts1764800000000 } from './1764800000000-job-attempts.js';
 import { ApiRateLimits1796362376548 } from './1796362376548-api-rate-limits.js';
 import { TenantCaps1796363619104 } from './1796363619104-tenant-caps.js';
+import { RetentionIndexes1796362426507 } from './1796362426507-retention-indexes.js';
+import { TenantRegistry1796362777350 } from './1796362777350-tenant-registry.js';
+import { DocumentsTenantZone1796363368658 } from './1796363368658-documents-tenant-zone.js';
+import { RecurrenceTenantZone1796363769544 } from './1796363769544-recurrence-tenant-zone.js';
+import { TaskReminders1796365002810 } from './1796365002810-task-reminders.js';
 
 /** Every migration, in order. New migrations are appended here. */
 export const MIGRATIONS = [
@@ -23,4 +28,9 @@ export const MIGRATIONS = [
   JobAttempts1764800000000,
   ApiRateLimits1796362376548,
   TenantCaps1796363619104,
+  RetentionIndexes1796362426507,
+  TenantRegistry1796362777350,
+  DocumentsTenantZone1796363368658,
+  RecurrenceTenantZone1796363769544,
+  TaskReminders1796365002810,
 ];

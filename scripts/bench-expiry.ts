@@ -77,10 +77,16 @@ async function seed(url: string): Promise<void> {
     ),
   );
   await pool.query(
-    `INSERT INTO document_settings (company_id, timezone, thresholds, type_overrides, escalation_chain, escalation_after_days)
-     SELECT 't' || lpad(t::text, 4, '0'), ($1::text[])[1 + t % cardinality($1::text[])], '{30,14,7,1}',
+    `INSERT INTO document_settings (company_id, thresholds, type_overrides, escalation_chain, escalation_after_days)
+     SELECT 't' || lpad(t::text, 4, '0'), '{30,14,7,1}',
             CASE WHEN t % 3 = 0 THEN '{"passport": [60, 30]}'::jsonb ELSE '{}'::jsonb END, '{manager,director}', 3
-     FROM generate_series(1, $2::int) t`,
+     FROM generate_series(1, $1::int) t`,
+    [TENANTS],
+  );
+  // Each tenant's timezone as the tenant registry announced it (documents-tenants).
+  await pool.query(
+    `INSERT INTO document_tenants (company_id, timezone, version)
+     SELECT 't' || lpad(t::text, 4, '0'), ($1::text[])[1 + t % cardinality($1::text[])], 1 FROM generate_series(1, $2::int) t`,
     [ZONES, TENANTS],
   );
   await pool.query('VACUUM ANALYZE documents');

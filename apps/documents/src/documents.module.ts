@@ -10,7 +10,7 @@ import { TickModule } from './tick/tick.module.js';
   imports: [
     MetronomeServiceModule.forService({
       service: 'documents',
-      consumers: [consumerDeclaration(CONSUMERS.documentsEvents)],
+      consumers: [consumerDeclaration(CONSUMERS.documentsEvents), consumerDeclaration(CONSUMERS.documentsTenants)],
       entities: DOCUMENTS_ENTITIES,
       // Tick and expiry scans run on the job runtime: run history, priorities, pause, cancel (docs/jobs.md).
       jobs: {

@@ -6,13 +6,21 @@ import { Column, Entity, PrimaryColumn } from 'typeorm';
  * the schema is only ever changed by migrations.
  */
 
-/** Per-tenant settings: the zone rules are read in, how far ahead to generate, when to clean up. */
+/** Per-tenant settings: how far ahead to generate, when to clean up. */
 @Entity('recurrence_settings')
 export class RecurrenceSettingsEntity {
   @PrimaryColumn({ name: 'company_id', type: 'text' }) companyId: string;
-  @Column({ type: 'text' }) timezone: string;
   @Column({ name: 'horizon_days', type: 'int' }) horizonDays: number;
   @Column({ name: 'cleanup_after_days', type: 'int', nullable: true }) cleanupAfterDays: number | null;
+  @Column({ name: 'updated_at', type: 'timestamptz' }) updatedAt: Date;
+}
+
+/** Each tenant's timezone as the tenant registry last announced it (tenant.upserted). */
+@Entity('recurrence_tenants')
+export class RecurrenceTenantEntity {
+  @PrimaryColumn({ name: 'company_id', type: 'text' }) companyId: string;
+  @Column({ type: 'text' }) timezone: string;
+  @Column({ type: 'bigint' }) version: string;
   @Column({ name: 'updated_at', type: 'timestamptz' }) updatedAt: Date;
 }
 
@@ -34,6 +42,8 @@ export class TaskTemplateEntity {
   @Column({ type: 'text' }) title: string;
   @Column({ type: 'text' }) rule: string;
   @Column({ type: 'text' }) timezone: string;
+  /** Created without a timezone of its own: follows the tenant's. */
+  @Column({ name: 'zone_from_tenant', type: 'boolean' }) zoneFromTenant: boolean;
   @Column({ name: 'start_local', type: 'text' }) startLocal: string;
   @Column({ type: 'text', array: true }) exdates: string[];
   @Column({ name: 'due_offset_minutes', type: 'int' }) dueOffsetMinutes: number;
@@ -41,6 +51,8 @@ export class TaskTemplateEntity {
   @Column({ name: 'assignee_user_id', type: 'text', nullable: true }) assigneeUserId: string | null;
   @Column({ name: 'assignee_role', type: 'text', nullable: true }) assigneeRole: string | null;
   @Column({ name: 'round_robin_cursor', type: 'bigint' }) roundRobinCursor: string;
+  /** ISO 8601 durations before each instance's due time. */
+  @Column({ name: 'reminder_offsets', type: 'text', array: true }) reminderOffsets: string[];
   @Column({ type: 'int' }) revision: number;
   @Column({ name: 'deleted_at', type: 'timestamptz', nullable: true }) deletedAt: Date | null;
   @Column({ name: 'created_at', type: 'timestamptz' }) createdAt: Date;
@@ -71,6 +83,7 @@ export class CalendarEventEntity {
   @Column({ type: 'text' }) title: string;
   @Column({ type: 'text', nullable: true }) rule: string | null;
   @Column({ type: 'text' }) timezone: string;
+  @Column({ name: 'zone_from_tenant', type: 'boolean' }) zoneFromTenant: boolean;
   @Column({ name: 'start_local', type: 'text' }) startLocal: string;
   @Column({ name: 'duration_minutes', type: 'int' }) durationMinutes: number;
   @Column({ name: 'attendee_user_ids', type: 'text', array: true }) attendeeUserIds: string[];
@@ -95,11 +108,28 @@ export class CalendarReminderEntity {
   @Column({ name: 'sent_at', type: 'timestamptz', nullable: true }) sentAt: Date | null;
 }
 
+/** One reminder of one task instance at one offset; its job is a one-off outbox job at due_at. */
+@Entity('task_reminders')
+export class TaskReminderEntity {
+  @PrimaryColumn({ type: 'text' }) id: string;
+  @Column({ name: 'company_id', type: 'text' }) companyId: string;
+  @Column({ name: 'task_id', type: 'uuid' }) taskId: string;
+  @Column({ name: 'offset_text', type: 'text' }) offsetText: string;
+  @Column({ name: 'offset_ms', type: 'bigint' }) offsetMs: string;
+  @Column({ name: 'task_due_at', type: 'timestamptz' }) taskDueAt: Date;
+  @Column({ name: 'due_at', type: 'timestamptz' }) dueAt: Date;
+  @Column({ type: 'int' }) plan: number;
+  @Column({ type: 'text' }) state: string;
+  @Column({ name: 'sent_at', type: 'timestamptz', nullable: true }) sentAt: Date | null;
+}
+
 export const RECURRENCE_ENTITIES = [
   RecurrenceSettingsEntity,
+  RecurrenceTenantEntity,
   RecurrenceMemberEntity,
   TaskTemplateEntity,
   TaskInstanceEntity,
   CalendarEventEntity,
   CalendarReminderEntity,
+  TaskReminderEntity,
 ];

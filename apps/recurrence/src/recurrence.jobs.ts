@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { CleanupJobPayload, GenerateJobPayload, JOB_NAMES, JobHandler, ReminderJobPayload, runTenant, TimeOverrides, type JobContext, type RunResult } from '../../../libs/common/src/index.js';
+import { CleanupJobPayload, GenerateJobPayload, JOB_NAMES, JobHandler, ReminderJobPayload, runTenant, TaskReminderJobPayload, TimeOverrides, type JobContext, type RunResult } from '../../../libs/common/src/index.js';
 import { CalendarService } from './calendar/calendar.service.js';
+import { TaskRemindersService } from './tasks/task-reminders.service.js';
 import { TasksService } from './tasks/tasks.service.js';
 
 /** Payload fields that would replace the clock; none of these jobs honours one, so outside tests they are refused, not ignored. */
@@ -13,6 +14,7 @@ export class RecurrenceJobs {
     private readonly tasks: TasksService,
     private readonly calendar: CalendarService,
     private readonly overrides: TimeOverrides,
+    private readonly taskReminders: TaskRemindersService,
   ) {}
 
   /** The run's tenant (a payload naming another is dead-lettered); a payload choosing the time is refused. */
@@ -35,6 +37,12 @@ export class RecurrenceJobs {
   async reminder(ctx: JobContext<ReminderJobPayload>): Promise<RunResult> {
     const sent = await this.calendar.fire(this.tenantOf(ctx), ctx.payload.reminderId, ctx.payload.revision);
     return { status: 'success', recordsProcessed: sent ? 1 : 0, message: sent ? 'reminder sent' : 'reminder moved or cancelled: nothing sent' };
+  }
+
+  @JobHandler(JOB_NAMES.recurrenceTaskReminder, { payload: TaskReminderJobPayload, priority: 'high', maxAttempts: 10, timeoutMs: 30_000 })
+  async taskReminder(ctx: JobContext<TaskReminderJobPayload>): Promise<RunResult> {
+    const sent = await this.taskReminders.fire(this.tenantOf(ctx), ctx.payload.reminderId, ctx.payload.plan);
+    return { status: 'success', recordsProcessed: sent ? 1 : 0, message: sent ? 'task reminder sent' : 'task done, moved or re-planned: nothing sent' };
   }
 
   @JobHandler(JOB_NAMES.recurrenceCleanup, { payload: CleanupJobPayload, priority: 'low', tenantSchedulable: true })

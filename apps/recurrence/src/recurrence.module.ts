@@ -11,6 +11,11 @@ import { RecurrenceJobs } from './recurrence.jobs.js';
 import { SettingsRepository } from './settings/settings.repository.js';
 import { TasksRepository } from './tasks/tasks.repository.js';
 import { TasksService } from './tasks/tasks.service.js';
+import { TaskRemindersRepository } from './tasks/task-reminders.repository.js';
+import { TaskRemindersService } from './tasks/task-reminders.service.js';
+import { TenantsConsumer } from './tenants/tenants.consumer.js';
+import { TenantZoneRepository } from './tenants/tenant-zone.repository.js';
+import { TenantZoneService } from './tenants/tenant-zone.service.js';
 
 @Module({
   imports: [
@@ -19,14 +24,14 @@ import { TasksService } from './tasks/tasks.service.js';
       consumers: [consumerDeclaration(CONSUMERS.recurrenceEvents)],
       entities: RECURRENCE_ENTITIES,
       jobs: {
-        names: [JOB_NAMES.recurrenceGenerate, JOB_NAMES.recurrenceReminder, JOB_NAMES.recurrenceCleanup],
+        names: [JOB_NAMES.recurrenceGenerate, JOB_NAMES.recurrenceReminder, JOB_NAMES.recurrenceTaskReminder, JOB_NAMES.recurrenceCleanup],
         consumers: [consumerDeclaration(CONSUMERS.recurrenceJobs)],
         concurrency: 16,
       },
     }),
     JobEnqueuerModule,
   ],
-  controllers: [RecurrenceController, MembersConsumer],
-  providers: [MembersRepository, TasksRepository, TasksService, CalendarRepository, CalendarService, SettingsRepository, RecurrenceJobs, RecurrenceLimits],
+  controllers: [RecurrenceController, MembersConsumer, TenantsConsumer],
+  providers: [MembersRepository, TasksRepository, TasksService, TaskRemindersRepository, TaskRemindersService, CalendarRepository, CalendarService, SettingsRepository, RecurrenceJobs, RecurrenceLimits, TenantZoneRepository, TenantZoneService],
 })
 export class RecurrenceModule {}

@@ -37,12 +37,19 @@ export class ScheduleEntity {
   @Column({ type: 'timestamptz', name: 'updated_at', default: () => 'now()' }) updatedAt: Date;
 }
 
-/** A tenant (company) and its timezone, for per-tenant schedules. */
+/** The tenant registry (apps/scheduler/src/tenants): the one source of a tenant's timezone and locale. */
 @Entity({ name: 'tenants' })
 export class TenantEntity {
   @PrimaryColumn({ type: 'text', name: 'company_id' }) companyId: string;
+  @Column({ type: 'text', nullable: true }) name: string | null;
   @Column({ type: 'text', default: 'UTC' }) timezone: string;
+  @Column({ type: 'text', default: 'en' }) locale: string;
   @Column({ type: 'boolean', default: true }) active: boolean;
+  @Column({ type: 'boolean', default: false }) paused: boolean;
+  @Column({ type: 'bigint', default: 1 }) version: string;
+  @Column({ type: 'bigint', name: 'published_version', default: 0 }) publishedVersion: string;
+  @Column({ type: 'int', name: 'scan_hour', default: 8 }) scanHour: number;
+  @Column({ type: 'bigint', name: 'scan_hour_version', default: 0 }) scanHourVersion: string;
   @Column({ type: 'timestamptz', name: 'created_at', default: () => 'now()' }) createdAt: Date;
   @Column({ type: 'timestamptz', name: 'updated_at', default: () => 'now()' }) updatedAt: Date;
 }

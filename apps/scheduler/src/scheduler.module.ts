@@ -1,9 +1,8 @@
 import { Module } from '@nestjs/common';
-import { CONSUMERS, consumerDeclaration, EVENT_TYPES, JOB_NAMES, JobEnqueuerModule, MetronomeServiceModule } from '../../../libs/common/src/index.js';
+import { CONSUMERS, consumerDeclaration, JOB_NAMES, JobEnqueuerModule, jobConsumerDeclarations, MetronomeServiceModule } from '../../../libs/common/src/index.js';
 import { RetentionModule } from './retention/retention.module.js';
-import { TenantUpsertedEvent } from './tenants/dto/tenant-upserted.contract.js';
+import { TenantsModule } from './tenants/tenants.module.js';
 import { SCHEDULER_ENTITIES } from './scheduler.entities.js';
-import { RetentionJob } from './retention/dto/retention-job.contract.js';
 import { SchedulesModule } from './schedules/schedules.module.js';
 import { TickModule } from './tick/tick.module.js';
 import { PlatformModule } from './platform/platform.module.js';
@@ -16,12 +15,14 @@ import { ApiNotFoundModule } from './http/api-not-found.module.js';
   imports: [
     MetronomeServiceModule.forService({
       service: 'scheduler',
-      consumers: [consumerDeclaration(CONSUMERS.schedulerEvents), consumerDeclaration(CONSUMERS.schedulerJobs)],
+      consumers: [consumerDeclaration(CONSUMERS.schedulerEvents)],
       entities: SCHEDULER_ENTITIES,
-      contracts: { [EVENT_TYPES.tenantUpserted]: TenantUpsertedEvent, [JOB_NAMES.schedulerRetention]: RetentionJob },
+      // The scheduler's own jobs run on the job runtime like every service's: run history, pause, cancel, dead letters (docs/jobs.md).
+      jobs: { names: [JOB_NAMES.schedulerRetention], consumers: jobConsumerDeclarations('scheduler'), concurrency: 2 },
     }),
     JobEnqueuerModule,
     SchedulesModule,
+    TenantsModule,
     RetentionModule,
     TickModule,
     PlatformModule,

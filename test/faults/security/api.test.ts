@@ -120,7 +120,7 @@ beforeAll(async () => {
   await env.js.publish(subjects.event(B, 'document.upserted'), encodeCloudEvent(e), { msgID: e.id });
   await waitFor(async () => (await env.database.query('SELECT 1 FROM documents WHERE company_id = $1', [B])).length === 1, { what: 'B document projected' });
   victimIds.push(docId);
-  expect((await call(env.base('documents'), 'PUT', '/api/v1/expiry-settings', authB, { timezone: 'Europe/Berlin', thresholds: [30, 7, 1] })).status).toBeLessThan(300);
+  expect((await call(env.base('documents'), 'PUT', '/api/v1/expiry-settings', authB, { scanHour: 7, thresholds: [30, 7, 1] })).status).toBeLessThan(300);
   victimSecret = `${MARKER}-webhook-secret`;
   expect((await call(env.base('notifier'), 'PUT', '/api/v1/webhooks', authB, { url: 'https://93.184.216.34/hook', secret: victimSecret })).status).toBeLessThan(300);
   await env.database.query(

@@ -87,7 +87,7 @@ export class DocumentsHarness {
     await Promise.all([this.nats.start(), this.database.create()]);
     this.nc = await connect({ servers: this.nats.url });
     this.jsm = await jetstreamManager(this.nc);
-    const consumers = [...jobConsumerDeclarations('documents'), consumerDeclaration(CONSUMERS.documentsEvents)];
+    const consumers = [...jobConsumerDeclarations('documents'), consumerDeclaration(CONSUMERS.documentsEvents), consumerDeclaration(CONSUMERS.documentsTenants)];
     await provision(this.jsm, STREAM_DECLARATIONS, consumers, { replicas: 1, ackWaitMs: 30_000 });
     // The scans are judged at fixed instants (payload asOf): a time override, honoured only when tests allow it.
     Object.assign(process.env, { NATS_URLS: this.nats.url, DATABASE_URL: this.database.url, LOG_LEVEL: 'warn', NATS_PROVISION_ON_START: 'false', ALLOW_TIME_OVERRIDES: 'true', JWT_SECRET: TEST_JWT_SECRET, ...this.env });
@@ -183,6 +183,15 @@ export class DocumentsHarness {
     const res = await fetch(`${this.baseUrl}${path}`, { method, headers, body: options.body === undefined ? undefined : JSON.stringify(options.body) });
     const text = await res.text();
     return { status: res.status, type: res.headers.get('content-type') ?? '', body: text ? JSON.parse(text) : undefined };
+  }
+
+  /** Announces the tenant as the tenant registry does (a versioned tenant.upserted) and waits until documents holds its timezone. */
+  async tenant(companyId: string, timezone: string, version = 1): Promise<void> {
+    await this.publisher.publishEvent(EVENT_TYPES.tenantUpserted, companyId, { companyId, timezone, locale: 'en', active: true, paused: false, version }, { id: `tenant:${companyId}:v${version}` });
+    await waitFor(async () => {
+      const rows = await this.database.query<{ version: string }>('SELECT version FROM document_tenants WHERE company_id = $1', [companyId]);
+      return rows.length === 1 && Number(rows[0].version) >= version;
+    }, { what: `tenant ${companyId} v${version} in documents` });
   }
 
   async putSettings(companyId: string, settings: Record<string, unknown>): Promise<void> {

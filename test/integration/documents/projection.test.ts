@@ -92,25 +92,27 @@ describe('document projection and API', () => {
     expect((await h.http('GET', '/api/v1/documents?cursor=garbage', { companyId: 'pages' })).body.type).toBe('https://metronome.dev/problems/invalid-cursor');
   });
 
-  it('gets and puts tenant settings, validating every field', async () => {
+  it('gets and puts tenant settings, validating every field; the timezone is the tenant registry\'s', async () => {
     const defaults = await h.http('GET', '/api/v1/expiry-settings', { companyId: 'cfg' });
     expect(defaults.body).toMatchObject({ companyId: 'cfg', timezone: 'UTC', scanHour: 8, thresholds: [30, 14, 7, 1], typeOverrides: {}, escalationChain: [], updatedAt: null });
 
     const put = await h.http('PUT', '/api/v1/expiry-settings', {
       companyId: 'cfg',
-      body: { timezone: 'Europe/Berlin', scanHour: 6, thresholds: [7, 60, 30], typeOverrides: { passport: [90, 180] }, escalationChain: ['manager', 'owner'], escalationAfterDays: 5 },
+      body: { scanHour: 6, thresholds: [7, 60, 30], typeOverrides: { passport: [90, 180] }, escalationChain: ['manager', 'owner'], escalationAfterDays: 5 },
     });
     expect(put.status).toBe(200);
-    expect(put.body).toMatchObject({ timezone: 'Europe/Berlin', scanHour: 6, thresholds: [60, 30, 7], typeOverrides: { passport: [180, 90] }, escalationChain: ['manager', 'owner'], escalationAfterDays: 5 });
+    expect(put.body).toMatchObject({ timezone: 'UTC', scanHour: 6, thresholds: [60, 30, 7], typeOverrides: { passport: [180, 90] }, escalationChain: ['manager', 'owner'], escalationAfterDays: 5 });
+    await h.tenant('cfg', 'Europe/Berlin');
     expect((await h.http('GET', '/api/v1/expiry-settings', { companyId: 'cfg' })).body).toMatchObject({ timezone: 'Europe/Berlin', thresholds: [60, 30, 7] });
     expect((await h.http('GET', '/api/v1/expiry-settings', { companyId: 'cfg2' })).body.timezone).toBe('UTC');
 
     const bad = await h.http('PUT', '/api/v1/expiry-settings', {
       companyId: 'cfg',
-      body: { timezone: 'Mars/Olympus', scanHour: 24, thresholds: [0, 7, 7], typeOverrides: { x: 'soon' }, escalationChain: ['bad role'], escalationAfterDays: 0, extra: true },
+      body: { timezone: 'Europe/Berlin', scanHour: 24, thresholds: [0, 7, 7], typeOverrides: { x: 'soon' }, escalationChain: ['bad role'], escalationAfterDays: 0, extra: true },
     });
     expect(bad.status).toBe(400);
     expect(bad.body.errors.map((e: { field: string }) => e.field).sort()).toEqual(['escalationAfterDays', 'escalationChain', 'extra', 'scanHour', 'thresholds', 'timezone', 'typeOverrides']);
+    expect(bad.body.errors.find((e: { field: string }) => e.field === 'timezone').messages[0]).toMatch(/tenant registry \(PATCH \/api\/v1\/tenants\/\{companyId\}/);
   });
 
   // Last: on nats-server 2.9 the transport's term(reason) is not understood, so the

@@ -16,8 +16,8 @@ describe('document expiry scan', () => {
   it('crosses a threshold at local midnight of the tenant time zone', async () => {
     // Tokyo is UTC+9, Los Angeles UTC-7 in June: the 14-day threshold of a document expiring on 2025-06-30
     // begins at 2025-06-15T15:00Z in Tokyo and 2025-06-16T07:00Z in Los Angeles.
-    await h.putSettings('tz-tokyo', { timezone: 'Asia/Tokyo' });
-    await h.putSettings('tz-la', { timezone: 'America/Los_Angeles' });
+    await h.tenant('tz-tokyo', 'Asia/Tokyo');
+    await h.tenant('tz-la', 'America/Los_Angeles');
     for (const c of ['tz-tokyo', 'tz-la']) await h.upsert(c, { id: 'lease', expiresAt: '2025-06-30T12:00:00Z' });
 
     await h.scan('tz-tokyo', '2025-05-31T00:00:00Z');

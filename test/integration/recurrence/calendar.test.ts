@@ -10,7 +10,7 @@ describe('calendar reminders through one-off jobs (real clock)', () => {
   const h = new RecurrenceHarness();
   beforeAll(async () => {
     await h.start();
-    await h.api('PUT', '/recurrence-settings', 'acme', { timezone: 'Europe/Berlin' });
+    await h.tenant('acme', 'Europe/Berlin');
   }, 60_000);
   afterAll(() => h.stop());
 
@@ -109,7 +109,7 @@ describe('calendar reminders through one-off jobs (real clock)', () => {
   });
 
   it('cleanup removes deleted events and old reminders after the tenant setting', async () => {
-    await h.api('PUT', '/recurrence-settings', 'initech', { timezone: 'UTC', cleanupAfterDays: 30 });
+    await h.api('PUT', '/recurrence-settings', 'initech', { cleanupAfterDays: 30 });
     const { event } = await eventWithReminderIn('initech', 'Old', 60_000);
     expect((await h.api('DELETE', `/calendar-events/${event.id}`, 'initech')).status).toBe(204);
     const keep = await eventWithReminderIn('initech', 'Current', 60_000);

@@ -83,6 +83,15 @@ export class RecurrenceHarness {
     return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T };
   }
 
+  /** Announces the tenant as the tenant registry does (a versioned tenant.upserted) and waits until recurrence holds that version. */
+  async tenant(companyId: string, timezone: string, version = 1): Promise<void> {
+    await this.publisher.publishEvent(EVENT_TYPES.tenantUpserted, companyId, { companyId, timezone, locale: 'en', active: true, paused: false, version }, { id: `tenant:${companyId}:v${version}` });
+    await waitFor(async () => {
+      const rows = await this.database.query<{ version: string }>('SELECT version FROM recurrence_tenants WHERE company_id = $1', [companyId]);
+      return rows.length === 1 && Number(rows[0].version) >= version;
+    }, { what: `tenant ${companyId} v${version} in recurrence` });
+  }
+
   async member(companyId: string, userId: string, roles: string[]): Promise<void> {
     const version = this.memberVersion++;
     await this.publisher.publishEvent(EVENT_TYPES.memberUpserted, companyId, { companyId, userId, roles, version });

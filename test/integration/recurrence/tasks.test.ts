@@ -11,8 +11,10 @@ describe('recurring task templates', () => {
 
   beforeAll(async () => {
     await h.start();
-    await h.api('PUT', '/recurrence-settings', 'acme', { timezone: 'Europe/Berlin', horizonDays: 366 });
-    await h.api('PUT', '/recurrence-settings', 'globex', { timezone: 'America/New_York', horizonDays: 30 });
+    await h.tenant('acme', 'Europe/Berlin');
+    await h.tenant('globex', 'America/New_York');
+    await h.api('PUT', '/recurrence-settings', 'acme', { horizonDays: 366 });
+    await h.api('PUT', '/recurrence-settings', 'globex', { horizonDays: 30 });
   }, 60_000);
   afterAll(() => h.stop());
 
@@ -58,8 +60,30 @@ describe('recurring task templates', () => {
       method: 'POST', headers: { 'content-type': 'application/json', ...(await tenantAuth('acme', 'u')) }, body: JSON.stringify({ title: 'x', rule: 'BYDAY=MO', startLocal: '2026-03-01T09:00' }),
     });
     expect(res.headers.get('content-type')).toMatch(/application\/problem\+json/);
-    const settings = await h.api<{ status: number }>('PUT', '/recurrence-settings', 'acme', { timezone: 'Europe/Atlantis' });
-    expect(settings.status).toBe(422);
+    // The tenant's timezone is the registry's: sending one here is refused, saying where it is changed.
+    const settings = await h.api<{ status: number; errors: { field: string; messages: string[] }[] }>('PUT', '/recurrence-settings', 'acme', { timezone: 'Europe/Atlantis' });
+    expect(settings.status).toBe(400);
+    expect(settings.body.errors).toEqual([{ field: 'timezone', messages: [expect.stringMatching(/tenant registry \(PATCH \/api\/v1\/tenants/)] }]);
+  });
+
+  it('moves templates without a timezone of their own when the registry moves the tenant; one with its own zone stays', async () => {
+    await h.tenant('stark', 'Europe/Berlin');
+    const follows = await create('stark', { title: 'Local', rule: 'FREQ=DAILY;COUNT=3', startLocal: '2026-03-02T09:00' });
+    const fixed = await create('stark', { title: 'Fixed', rule: 'FREQ=DAILY;COUNT=3', startLocal: '2026-03-02T09:00', timezone: 'Europe/Berlin' });
+    const berlin = ['2026-03-02T08:00:00.000Z', '2026-03-03T08:00:00.000Z', '2026-03-04T08:00:00.000Z'];
+    expect(await occurrences('stark', follows.id)).toEqual(berlin);
+
+    await h.tenant('stark', 'America/New_York', 2);
+    const newYork = ['2026-03-02T14:00:00.000Z', '2026-03-03T14:00:00.000Z', '2026-03-04T14:00:00.000Z'];
+    await waitFor(async () => JSON.stringify(await occurrences('stark', follows.id)) === JSON.stringify(newYork), { what: 'template re-expanded in New York' });
+    expect(await occurrences('stark', fixed.id)).toEqual(berlin);
+    expect((await h.api<{ timezone: string }>('GET', `/task-templates/${follows.id}`, 'stark')).body.timezone).toBe('America/New_York');
+    expect((await h.api<{ timezone: string }>('GET', '/recurrence-settings', 'stark')).body.timezone).toBe('America/New_York');
+
+    // A late, older announcement changes nothing.
+    await h.publisher.publishEvent('tenant.upserted', 'stark', { companyId: 'stark', timezone: 'Asia/Tokyo', version: 1 }, { id: 'tenant:stark:v1-late' });
+    await h.tenant('stark', 'America/New_York', 3);
+    expect(await occurrences('stark', follows.id)).toEqual(newYork);
   });
 
   it('generating twice creates no new instances and no new events', async () => {
@@ -87,7 +111,7 @@ describe('recurring task templates', () => {
     for (const u of ['ana', 'ben', 'cem']) await h.member('initech', u, ['inspector']);
     await h.member('initech', 'dora', ['accountant']);
     await h.member('globex', 'eve', ['inspector']); // another tenant's inspector is never picked
-    await h.api('PUT', '/recurrence-settings', 'initech', { timezone: 'UTC', horizonDays: 30 });
+    await h.api('PUT', '/recurrence-settings', 'initech', { horizonDays: 30 });
     const t = await create('initech', { title: 'Walkthrough', rule: 'FREQ=DAILY', startLocal: '2026-03-01T07:00', assignment: 'round_robin', assigneeRole: 'inspector' });
     const rows = (await h.instances('initech')).filter((i) => (i as unknown as { template_id: string }).template_id === t.id);
     const counts: Record<string, number> = {};
@@ -190,14 +214,14 @@ describe('recurring task templates', () => {
   });
 
   it('cleanup removes finished instances older than the tenant setting, and nothing without one', async () => {
-    await h.api('PUT', '/recurrence-settings', 'wayne', { timezone: 'UTC', horizonDays: 30 });
+    await h.api('PUT', '/recurrence-settings', 'wayne', { horizonDays: 30 });
     await create('wayne', { title: 'Sweep', rule: 'FREQ=DAILY;COUNT=5', startLocal: '2026-03-02T09:00' });
     const all = await h.instances('wayne');
     for (const i of all.slice(0, 3)) await h.api('PATCH', `/task-instances/${i.id}`, 'wayne', { status: 'done' });
     h.clock!.set('2026-04-20T00:00:00Z');
     try {
       expect((await h.runJob('recurrence.cleanup', 'wayne')).recordsProcessed).toBe(0); // no cleanupAfterDays: keep everything
-      await h.api('PUT', '/recurrence-settings', 'wayne', { timezone: 'UTC', horizonDays: 30, cleanupAfterDays: 30 });
+      await h.api('PUT', '/recurrence-settings', 'wayne', { horizonDays: 30, cleanupAfterDays: 30 });
       expect((await h.runJob('recurrence.cleanup', 'wayne')).recordsProcessed).toBe(3);
       expect((await h.instances('wayne')).map((i) => i.status)).toEqual(['open', 'open']);
       expect(await h.instances('acme')).not.toHaveLength(0);

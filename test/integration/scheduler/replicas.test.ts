@@ -86,7 +86,6 @@ describe('three scheduler processes over one-second schedules', () => {
     expect(await env.database.query(`SELECT name FROM schedules WHERE source = 'code' ORDER BY name`)).toEqual([
       { name: 'metronome.documents-tick' },
       { name: 'metronome.retention' },
-      { name: 'platform.documents-expiry-scan' },
       { name: 'platform.notifier-monthly-report' },
       { name: 'platform.notifier-weekly-digest' },
       { name: 'platform.recurrence-cleanup' },

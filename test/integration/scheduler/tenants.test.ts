@@ -58,4 +58,27 @@ describe('per-tenant schedules fire at each tenant\'s local time', () => {
     expect(messages).toHaveLength(10);
     for (const m of messages) expect((m as unknown as { companyid: string }).companyid).toBe(m.data.companyId);
   }, 120_000);
+
+  it('a paused tenant gets no scheduled runs until it is resumed; its own expiry scan follows its timezone', async () => {
+    const digest = await scheduler.schedules.get('digest');
+    await scheduler.tenants.change('hooli', { paused: true });
+    const scan = await scheduler.schedules.get('platform.documents-expiry-scan.hooli');
+    expect(scan).toMatchObject({ cron: '0 8 * * *', timezone: 'tenant', scope: 'tenant', companyId: 'hooli', job: 'documents.expiry-scan' });
+    const walk = async (until: string) => {
+      while (clock.now().getTime() < new Date(until).getTime()) {
+        clock.advance(15 * 60_000);
+        await scheduler.claim();
+      }
+    };
+    const hooli = async (id: string) => (await env.runs(id)).filter((r) => r.company_id === 'hooli').map((r) => r.occurrence_at.toISOString().slice(0, 16));
+    await walk('2026-06-04T00:00:00Z');
+    expect(await hooli(digest.id)).toEqual(['2026-06-01T07:00', '2026-06-02T07:00']);
+    expect(await hooli(scan.id)).toEqual(['2026-06-01T06:00', '2026-06-02T06:00']); // 08:00 Berlin, before the pause
+
+    // Resumed and moved to Tokyo: 09:00 and 08:00 Tokyo time from then on.
+    await scheduler.tenants.change('hooli', { paused: false, timezone: 'Asia/Tokyo' });
+    await walk('2026-06-05T00:00:00Z');
+    expect(await hooli(digest.id)).toEqual(['2026-06-01T07:00', '2026-06-02T07:00', '2026-06-05T00:00']);
+    expect(await hooli(scan.id)).toEqual(['2026-06-01T06:00', '2026-06-02T06:00', '2026-06-04T23:00']);
+  }, 120_000);
 });

@@ -43,6 +43,8 @@ export class ExpiryService {
   /** One tenant's scan as of an instant. `heartbeat` keeps a long scan's message from being redelivered. */
   async scan(companyId: string, asOf: Date, runId: string, heartbeat: () => void = () => undefined): Promise<ScanSummary> {
     const startedAt = new Date();
+    // A scan hour the scheduler missed (NATS down at the save) is told again now, so the next scan is at the right hour.
+    await this.settings.announcePending(companyId);
     const settings = await this.settings.get(companyId);
     const zone = isValidTimeZone(settings.timezone) ? settings.timezone : 'UTC';
     const summary: ScanSummary = { runId, companyId, asOf: asOf.toISOString(), documentsRead: 0, expiring: 0, expired: 0, escalated: 0, republished: 0 };

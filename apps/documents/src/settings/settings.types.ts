@@ -3,9 +3,9 @@ import { DEFAULT_THRESHOLDS } from '../expiry/expiry-math.js';
 /** A tenant's expiry settings as the domain sees them. */
 export interface ExpirySettings {
   companyId: string;
-  /** IANA zone the thresholds are counted in. */
+  /** IANA zone the thresholds are counted in: the tenant registry's (read-only here). */
   timezone: string;
-  /** Local hour the scheduler runs the tenant's scan at. */
+  /** Local hour (tenant timezone) the scheduler runs the tenant's scan at. */
   scanHour: number;
   /** Days before expiry that raise document.expiring. */
   thresholds: number[];

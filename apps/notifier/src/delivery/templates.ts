@@ -34,6 +34,10 @@ const TEMPLATES: Record<string, Record<Lang, (d: Data) => { title: string; body:
     en: (d) => ({ title: `Reminder: ${s(d.title, 'event')}`, body: `"${s(d.title, 'event')}" starts at ${s(d.startsAt)}.` }),
     de: (d) => ({ title: `Erinnerung: ${s(d.title, 'Termin')}`, body: `„${s(d.title, 'Termin')}“ beginnt um ${s(d.startsAt)}.` }),
   },
+  'task.reminder_due': {
+    en: (d) => ({ title: `Reminder: ${s(d.title, s(d.taskId))}`, body: `"${s(d.title, s(d.taskId))}" is due at ${s(d.dueAt)}.` }),
+    de: (d) => ({ title: `Erinnerung: ${s(d.title, s(d.taskId))}`, body: `„${s(d.title, s(d.taskId))}“ ist fällig um ${s(d.dueAt)}.` }),
+  },
   'notification.requested': {
     en: (d) => ({ title: s(d.title), body: s(d.body) }),
     de: (d) => ({ title: s(d.title), body: s(d.body) }),

@@ -12,6 +12,7 @@ import {
   OnMessage,
   PermanentError,
   TaskAssignedEvent,
+  TaskReminderDueEvent,
   TaskStatusChangedEvent,
 } from '../../../../libs/common/src/index.js';
 import { assertTenant } from '../members/members.consumer.js';
@@ -68,6 +69,11 @@ export class NotificationsConsumer {
   @OnMessage(EVENT_TYPES.calendarReminderDue)
   async reminder(@Payload() e: CalendarReminderDueEvent, @Ctx() ctx: JetStreamContext): Promise<void> {
     await this.notify(ctx, EVENT_TYPES.calendarReminderDue, e, { userIds: e.attendeeUserIds }, false);
+  }
+
+  @OnMessage(EVENT_TYPES.taskReminderDue)
+  async taskReminder(@Payload() e: TaskReminderDueEvent, @Ctx() ctx: JetStreamContext): Promise<void> {
+    await this.notify(ctx, EVENT_TYPES.taskReminderDue, e, { userIds: e.assigneeUserId ? [e.assigneeUserId] : [] }, false);
   }
 
   @OnMessage(EVENT_TYPES.notificationRequested)

@@ -13,6 +13,8 @@ export interface CalendarEvent {
   title: string;
   rule: string | null;
   timezone: string;
+  /** No timezone of its own: it follows the tenant's. */
+  zoneFromTenant: boolean;
   startLocal: string;
   durationMinutes: number;
   attendeeUserIds: string[];
@@ -38,6 +40,7 @@ const toEvent = (r: Row): CalendarEvent => ({
   title: r.title as string,
   rule: r.rule as string | null,
   timezone: r.timezone as string,
+  zoneFromTenant: r.zone_from_tenant as boolean,
   startLocal: r.start_local as string,
   durationMinutes: r.duration_minutes as number,
   attendeeUserIds: r.attendee_user_ids as string[],
@@ -79,18 +82,18 @@ export class CalendarRepository {
 
   async insert(e: Omit<CalendarEvent, 'revision'>, tx: EntityManager): Promise<CalendarEvent> {
     const rows: Row[] = await tx.query(
-      `INSERT INTO calendar_events (id, company_id, title, rule, timezone, start_local, duration_minutes, attendee_user_ids, reminder_offsets_minutes)
-       VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9) RETURNING *`,
-      [e.id, e.companyId, e.title, e.rule, e.timezone, e.startLocal, e.durationMinutes, e.attendeeUserIds, e.reminderOffsetsMinutes],
+      `INSERT INTO calendar_events (id, company_id, title, rule, timezone, start_local, duration_minutes, attendee_user_ids, reminder_offsets_minutes, zone_from_tenant)
+       VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10) RETURNING *`,
+      [e.id, e.companyId, e.title, e.rule, e.timezone, e.startLocal, e.durationMinutes, e.attendeeUserIds, e.reminderOffsetsMinutes, e.zoneFromTenant],
     );
     return toEvent(rows[0]);
   }
 
   async update(e: Omit<CalendarEvent, 'revision'>, tx: EntityManager): Promise<CalendarEvent | undefined> {
     const rows: Row[] = returned<Row>(await tx.query(`UPDATE calendar_events SET title=$3, rule=$4, timezone=$5, start_local=$6, duration_minutes=$7, attendee_user_ids=$8,
-         reminder_offsets_minutes=$9, revision = revision + 1, updated_at = now()
+         reminder_offsets_minutes=$9, zone_from_tenant=$10, revision = revision + 1, updated_at = now()
        WHERE company_id=$1 AND id=$2 AND deleted_at IS NULL RETURNING *`,
-      [e.companyId, e.id, e.title, e.rule, e.timezone, e.startLocal, e.durationMinutes, e.attendeeUserIds, e.reminderOffsetsMinutes],
+      [e.companyId, e.id, e.title, e.rule, e.timezone, e.startLocal, e.durationMinutes, e.attendeeUserIds, e.reminderOffsetsMinutes, e.zoneFromTenant],
     ));
     return rows[0] ? toEvent(rows[0]) : undefined;
   }

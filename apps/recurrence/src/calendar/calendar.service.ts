@@ -54,6 +54,7 @@ export class CalendarService {
       title: input.title,
       rule: input.rule ?? null,
       timezone: input.timezone ?? (await this.settings.get(companyId)).timezone,
+      zoneFromTenant: input.timezone === undefined,
       startLocal: input.startLocal,
       durationMinutes: input.durationMinutes ?? 60,
       attendeeUserIds: input.attendeeUserIds ?? [],
@@ -95,6 +96,31 @@ export class CalendarService {
       await this.calendar.cancelPlanned(id, tx);
       return updated;
     });
+  }
+
+  /** The tenant's timezone changed: events without a timezone of their own move to it and their reminders are planned anew. */
+  async followTenantZone(companyId: string, timezone: string): Promise<number> {
+    let moved = 0;
+    const events: CalendarEvent[] = [];
+    for (let after: PageRequest['after'] = null; ;) {
+      const page = await this.calendar.list(companyId, { limit: 500, after });
+      events.push(...page.items);
+      if (!page.next) break;
+      after = page.next;
+    }
+    for (const e of events) {
+      if (!e.zoneFromTenant || e.timezone === timezone) continue;
+      await this.change(companyId, e.id, {
+        title: e.title,
+        rule: e.rule,
+        startLocal: e.startLocal,
+        durationMinutes: e.durationMinutes,
+        attendeeUserIds: e.attendeeUserIds,
+        reminderOffsetsMinutes: e.reminderOffsetsMinutes,
+      });
+      moved++;
+    }
+    return moved;
   }
 
   async remove(companyId: string, id: string): Promise<void> {

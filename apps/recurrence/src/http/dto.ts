@@ -1,8 +1,31 @@
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, IsArray, IsIn, IsInt, IsISO8601, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min, ValidateIf } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsIn, IsInt, IsISO8601, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min, registerDecorator, ValidateIf } from 'class-validator';
 import { PageParams } from '../../../../libs/common/src/http/pagination.js';
+import { reminderOffsets } from '../tasks/task-reminder-plan.js';
 
 const LOCAL = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?$/;
+
+/** ISO 8601 durations before the due time (PT1H, P1D), between PT1M and P366D, at most 10. */
+function IsReminderOffsets(): PropertyDecorator {
+  return (target, property) =>
+    registerDecorator({
+      name: 'isReminderOffsets',
+      target: target.constructor,
+      propertyName: property as string,
+      options: { message: '$property must be at most 10 durations such as PT1H or P1D, each between PT1M and P366D' },
+      validator: {
+        validate: (v: unknown) => {
+          if (!Array.isArray(v) || !v.every((x) => typeof x === 'string' && x.length <= 50)) return false;
+          try {
+            reminderOffsets(v as string[]);
+            return true;
+          } catch {
+            return false;
+          }
+        },
+      },
+    });
+}
 
 export class TemplateDto {
   @IsString() @MaxLength(200) title: string;
@@ -14,6 +37,8 @@ export class TemplateDto {
   @IsOptional() @IsIn(['none', 'fixed', 'round_robin']) assignment?: 'none' | 'fixed' | 'round_robin';
   @ValidateIf((o: TemplateDto) => o.assignment === 'fixed') @IsString() @MaxLength(200) assigneeUserId?: string;
   @ValidateIf((o: TemplateDto) => o.assignment === 'round_robin') @IsString() @MaxLength(100) assigneeRole?: string;
+  /** Reminders to the assignee before each instance is due, e.g. ["P1D", "PT1H"]. */
+  @IsOptional() @IsReminderOffsets() reminderOffsets?: string[];
 }
 
 export class CalendarEventDto {
@@ -37,8 +62,21 @@ export class InstanceStatusDto {
   @IsIn(['open', 'started', 'done', 'cancelled']) status: 'open' | 'started' | 'done' | 'cancelled';
 }
 
+/** A field this API no longer takes, with where it went. */
+function MovedTo(where: string): PropertyDecorator {
+  return (target, property) =>
+    registerDecorator({
+      name: 'movedTo',
+      target: target.constructor,
+      propertyName: property as string,
+      options: { message: `$property is not set here: ${where}` },
+      validator: { validate: () => false },
+    });
+}
+
 export class SettingsDto {
-  @IsString() @MaxLength(64) timezone: string;
+  /** The tenant's timezone is the tenant registry's; sending it is refused with where to change it. */
+  @IsOptional() @MovedTo('a tenant\'s timezone is changed in the tenant registry (PATCH /api/v1/tenants/{companyId} on the scheduler)') timezone?: unknown;
   @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(366) horizonDays?: number;
   @IsOptional() @IsInt() @Min(1) @Max(3650) cleanupAfterDays?: number | null;
 }

@@ -83,6 +83,11 @@ export class RecurrenceController {
     return updated;
   }
 
+  @Get('task-instances/:id/reminders')
+  taskReminders(@Tenant() t: TenantContext, @Param('id', ParseUUIDPipe) id: string) {
+    return this.tasks.remindersOf(t.companyId, id);
+  }
+
   @Post('calendar-events')
   @Authorize('write')
   createEvent(@Tenant() t: TenantContext, @Body() body: CalendarEventDto) {
@@ -125,7 +130,6 @@ export class RecurrenceController {
   @Put('recurrence-settings')
   @Authorize('write')
   putSettings(@Tenant() t: TenantContext, @Body() body: SettingsDto) {
-    if (!isValidTimezone(body.timezone)) throw new ProblemException(422, 'invalid-timezone', 'Unknown time zone', `"${body.timezone}" is not an IANA time zone`);
-    return this.settings.put({ companyId: t.companyId, timezone: body.timezone, horizonDays: body.horizonDays ?? 30, cleanupAfterDays: body.cleanupAfterDays ?? null });
+    return this.settings.put({ companyId: t.companyId, horizonDays: body.horizonDays ?? 30, cleanupAfterDays: body.cleanupAfterDays ?? null });
   }
 }

@@ -16,12 +16,14 @@ const toTemplate = (r: Row): TaskTemplate => ({
   title: r.title as string,
   rule: r.rule as string,
   timezone: r.timezone as string,
+  zoneFromTenant: r.zone_from_tenant as boolean,
   startLocal: r.start_local as string,
   exdates: r.exdates as string[],
   dueOffsetMinutes: r.due_offset_minutes as number,
   assignment: r.assignment as Assignment,
   assigneeUserId: r.assignee_user_id as string | null,
   assigneeRole: r.assignee_role as string | null,
+  reminderOffsets: (r.reminder_offsets as string[] | null) ?? [],
   revision: r.revision as number,
   deletedAt: r.deleted_at as Date | null,
 });
@@ -59,9 +61,9 @@ export class TasksRepository {
       const [{ n }]: { n: number }[] = await tx.query(`SELECT count(*)::int AS n FROM task_templates WHERE company_id=$1 AND deleted_at IS NULL`, [t.companyId]);
       if (n >= maxPerTenant) return null;
       const rows: Row[] = await tx.query(
-        `INSERT INTO task_templates (id, company_id, title, rule, timezone, start_local, exdates, due_offset_minutes, assignment, assignee_user_id, assignee_role)
-         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11) RETURNING *`,
-        [t.id, t.companyId, t.title, t.rule, t.timezone, t.startLocal, t.exdates, t.dueOffsetMinutes, t.assignment, t.assigneeUserId, t.assigneeRole],
+        `INSERT INTO task_templates (id, company_id, title, rule, timezone, start_local, exdates, due_offset_minutes, assignment, assignee_user_id, assignee_role, zone_from_tenant, reminder_offsets)
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13) RETURNING *`,
+        [t.id, t.companyId, t.title, t.rule, t.timezone, t.startLocal, t.exdates, t.dueOffsetMinutes, t.assignment, t.assigneeUserId, t.assigneeRole, t.zoneFromTenant, t.reminderOffsets],
       );
       return toTemplate(rows[0]);
     });
@@ -69,9 +71,9 @@ export class TasksRepository {
 
   async updateTemplate(t: TaskTemplate, tx?: EntityManager): Promise<TaskTemplate> {
     const rows: Row[] = returned<Row>(await (tx ?? this.dataSource).query(`UPDATE task_templates SET title=$3, rule=$4, timezone=$5, start_local=$6, exdates=$7, due_offset_minutes=$8, assignment=$9,
-         assignee_user_id=$10, assignee_role=$11, revision = revision + 1, updated_at = now()
+         assignee_user_id=$10, assignee_role=$11, zone_from_tenant=$12, reminder_offsets=$13, revision = revision + 1, updated_at = now()
        WHERE company_id=$1 AND id=$2 AND deleted_at IS NULL RETURNING *`,
-      [t.companyId, t.id, t.title, t.rule, t.timezone, t.startLocal, t.exdates, t.dueOffsetMinutes, t.assignment, t.assigneeUserId, t.assigneeRole],
+      [t.companyId, t.id, t.title, t.rule, t.timezone, t.startLocal, t.exdates, t.dueOffsetMinutes, t.assignment, t.assigneeUserId, t.assigneeRole, t.zoneFromTenant, t.reminderOffsets],
     ));
     return toTemplate(rows[0]);
   }
@@ -108,13 +110,13 @@ export class TasksRepository {
     return rows.length === 1;
   }
 
-  /** Future instances nobody started: removed on a change (then regenerated), cancelled on a delete. */
-  async dropFutureOpen(tx: EntityManager, companyId: string, templateId: string, after: Date, how: 'delete' | 'cancel'): Promise<number> {
+  /** Future instances nobody started: removed on a change (then regenerated), cancelled on a delete. Returns their ids. */
+  async dropFutureOpen(tx: EntityManager, companyId: string, templateId: string, after: Date, how: 'delete' | 'cancel'): Promise<string[]> {
     const sql = how === 'delete'
       ? `DELETE FROM task_instances WHERE company_id=$1 AND template_id=$2 AND occurrence_at > $3 AND status='open' RETURNING id`
       : `UPDATE task_instances SET status='cancelled' WHERE company_id=$1 AND template_id=$2 AND occurrence_at > $3 AND status='open' RETURNING id`;
-    const rows = returned<unknown>(await tx.query(sql, [companyId, templateId, after]));
-    return rows.length;
+    const rows = returned<{ id: string }>(await tx.query(sql, [companyId, templateId, after]));
+    return rows.map((r) => r.id);
   }
 
   /** Inserts the occurrences not yet planned; returns only the new ones (a rerun inserts nothing). */

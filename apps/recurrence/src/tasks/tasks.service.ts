@@ -5,6 +5,8 @@ import { InvalidRecurrenceRuleError, parseRecurrenceRule, type RecurrenceRule } 
 import { RecurrenceLimits, TenantLimitError } from '../limits/recurrence-limits.js';
 import { MembersRepository } from '../members/members.repository.js';
 import { SettingsRepository } from '../settings/settings.repository.js';
+import { reminderOffsets } from './task-reminder-plan.js';
+import { TaskRemindersService } from './task-reminders.service.js';
 import { TasksRepository } from './tasks.repository.js';
 import type { KeysetPage, PageRequest } from '../../../../libs/common/src/util/keyset-page.js';
 import { occurrencesInHorizon, roundRobin, taskAssignedEventId, taskGeneratedEventId } from './task-plan.js';
@@ -23,6 +25,24 @@ export interface TemplateInput {
   assignment?: Assignment;
   assigneeUserId?: string | null;
   assigneeRole?: string | null;
+  /** ISO 8601 durations before the due time (PT1H, P1D); an invalid one throws RangeError. */
+  reminderOffsets?: string[];
+}
+
+/** The input that reproduces a template; its timezone only when it has one of its own. */
+export function templateInputOf(t: TaskTemplate): TemplateInput {
+  return {
+    title: t.title,
+    rule: t.rule,
+    ...(t.zoneFromTenant ? {} : { timezone: t.timezone }),
+    startLocal: t.startLocal,
+    exdates: t.exdates,
+    dueOffsetMinutes: t.dueOffsetMinutes,
+    assignment: t.assignment,
+    assigneeUserId: t.assigneeUserId,
+    assigneeRole: t.assigneeRole,
+    reminderOffsets: t.reminderOffsets,
+  };
 }
 
 /**
@@ -37,6 +57,7 @@ export class TasksService {
     private readonly tasks: TasksRepository,
     private readonly members: MembersRepository,
     private readonly settings: SettingsRepository,
+    private readonly reminders: TaskRemindersService,
     private readonly publisher: EventPublisher,
     private readonly clock: Clock,
     private readonly limits: RecurrenceLimits,
@@ -49,19 +70,20 @@ export class TasksService {
 
   private async resolve(companyId: string, input: TemplateInput, id: string): Promise<Omit<TaskTemplate, 'revision' | 'deletedAt'>> {
     const settings = await this.settings.get(companyId);
-    const timezone = input.timezone ?? settings.timezone;
     const t = {
       id,
       companyId,
       title: input.title,
       rule: input.rule,
-      timezone,
+      timezone: input.timezone ?? settings.timezone,
+      zoneFromTenant: input.timezone === undefined,
       startLocal: input.startLocal,
       exdates: input.exdates ?? [],
       dueOffsetMinutes: input.dueOffsetMinutes ?? 0,
       assignment: input.assignment ?? 'none',
       assigneeUserId: input.assigneeUserId ?? null,
       assigneeRole: input.assigneeRole ?? null,
+      reminderOffsets: reminderOffsets(input.reminderOffsets ?? []).map((o) => o.text),
     };
     // Refuses a start outside the window, a rule, zone or start that cannot work, one that would flood the horizon or take too long to expand.
     const now = this.clock.now();
@@ -84,18 +106,34 @@ export class TasksService {
     const next = await this.resolve(companyId, input, id);
     const changed = await this.tasks.transaction(async (tx) => {
       await this.tasks.getTemplate(companyId, id, tx, true);
-      await this.tasks.dropFutureOpen(tx, companyId, id, this.clock.now(), 'delete');
+      // The replaced instances' reminders go with them; the regenerated ones get their own.
+      await this.reminders.cancelForTasks(companyId, await this.tasks.dropFutureOpen(tx, companyId, id, this.clock.now(), 'delete'), tx);
       return this.tasks.updateTemplate({ ...next, revision: existing.revision, deletedAt: null }, tx);
     });
     await this.generateTemplate(changed);
     return changed;
   }
 
+  /**
+   * The tenant's timezone changed: every template without a timezone of its own
+   * is re-expanded in the new one, as an edit would (future instances nobody
+   * started are replaced). Returns how many templates moved.
+   */
+  async followTenantZone(companyId: string, timezone: string): Promise<number> {
+    let moved = 0;
+    for (const t of await this.tasks.listTemplates(companyId)) {
+      if (!t.zoneFromTenant || t.timezone === timezone) continue;
+      await this.changeTemplate(companyId, t.id, templateInputOf(t));
+      moved++;
+    }
+    return moved;
+  }
+
   async deleteTemplate(companyId: string, id: string): Promise<void> {
     // One transaction: a crash can never leave a deleted template with open future instances.
     await this.tasks.transaction(async (tx) => {
       if (!(await this.tasks.markTemplateDeleted(companyId, id, tx))) throw new TemplateNotFoundError(id);
-      await this.tasks.dropFutureOpen(tx, companyId, id, this.clock.now(), 'cancel');
+      await this.reminders.cancelForTasks(companyId, await this.tasks.dropFutureOpen(tx, companyId, id, this.clock.now(), 'cancel'), tx);
     });
   }
 
@@ -121,6 +159,7 @@ export class TasksService {
     const changed = await this.tasks.setStatus(companyId, id, status);
     if (!changed || changed.previous === status) return changed?.instance;
     const i = changed.instance;
+    await this.rescheduleReminders(i, changed.previous);
     try {
       await this.publisher.publishEvent(EVENT_TYPES.taskStatusChanged, companyId, {
         taskId: i.id, templateId: i.templateId, status, previousStatus: changed.previous, assigneeUserId: i.assigneeUserId, changedBy, title: i.title,
@@ -130,6 +169,24 @@ export class TasksService {
       throw e;
     }
     return i;
+  }
+
+  /** A finished task's reminders are cancelled; a reopened one's still ahead are planned again. */
+  private async rescheduleReminders(i: TaskInstance, previous: TaskInstance['status']): Promise<void> {
+    const live = (s: TaskInstance['status']) => s === 'open' || s === 'started';
+    if (!live(i.status)) {
+      await this.reminders.cancelForTasks(i.companyId, [i.id]);
+      return;
+    }
+    if (live(previous)) return;
+    const template = await this.tasks.getTemplate(i.companyId, i.templateId);
+    if (!template) return;
+    const publish = await this.tasks.transaction((tx) => this.reminders.planFor(tx, template, [{ id: i.id, dueAt: i.dueAt }]));
+    await publish();
+  }
+
+  remindersOf(companyId: string, taskId: string) {
+    return this.reminders.ofTask(companyId, taskId);
   }
 
   /** The recurrence.generate job: every template of the tenant up to its horizon. */
@@ -151,10 +208,10 @@ export class TasksService {
 
   private async generateTemplate(template: TaskTemplate, horizonDays?: number, publish = true): Promise<number> {
     const horizon = horizonDays ?? (await this.settings.get(template.companyId)).horizonDays;
-    const created = await this.tasks.transaction(async (tx) => {
+    const { created, publishReminders } = await this.tasks.transaction(async (tx) => {
       // Expanded from the locked row, so a concurrent edit never pairs the old rule with the new revision.
       const locked = await this.tasks.getTemplate(template.companyId, template.id, tx, true);
-      if (!locked) return 0;
+      if (!locked) return { created: 0, publishReminders: async () => {} };
       const occurrences = await occurrencesInHorizon(this.compile(locked), this.clock.now(), horizon, this.limits.expansion);
       const fresh = await this.tasks.insertInstances(
         tx,
@@ -162,8 +219,10 @@ export class TasksService {
         occurrences.map((o) => ({ id: randomUUID(), occurrenceAt: o, dueAt: new Date(o.getTime() + locked.dueOffsetMinutes * 60_000) })),
       );
       await this.tasks.assign(tx, fresh.map((f) => f.id), await this.assignees(tx, locked, fresh.length));
-      return fresh.length;
+      // Reminders and their one-off jobs commit with the instances they are for.
+      return { created: fresh.length, publishReminders: await this.reminders.planFor(tx, locked, fresh) };
     });
+    await publishReminders();
     if (publish) await this.publishPending(template.companyId);
     return created;
   }
@@ -195,6 +254,7 @@ export class TasksService {
   async cleanup(companyId: string): Promise<number> {
     const { cleanupAfterDays } = await this.settings.get(companyId);
     if (!cleanupAfterDays) return 0;
-    return this.tasks.deleteFinishedBefore(companyId, new Date(this.clock.now().getTime() - cleanupAfterDays * DAY));
+    const before = new Date(this.clock.now().getTime() - cleanupAfterDays * DAY);
+    return (await this.tasks.deleteFinishedBefore(companyId, before)) + (await this.reminders.deleteFinishedBefore(companyId, before));
   }
 }

@@ -6,12 +6,16 @@ export interface TaskTemplate {
   title: string;
   rule: string;
   timezone: string;
+  /** No timezone of its own: it follows the tenant's (the registry's tenant.upserted re-expands it on a change). */
+  zoneFromTenant: boolean;
   startLocal: string;
   exdates: string[];
   dueOffsetMinutes: number;
   assignment: Assignment;
   assigneeUserId: string | null;
   assigneeRole: string | null;
+  /** Reminders before each instance's due time: ISO 8601 durations (PT1H, P1D). */
+  reminderOffsets: string[];
   revision: number;
   deletedAt: Date | null;
 }

@@ -18,11 +18,14 @@ import { RunsRepository } from './runs/runs.repository.js';
 import { RunsService } from './runs/runs.service.js';
 import { SchedulesApiService } from './schedules/schedules-api.service.js';
 import { SchedulesController } from './schedules/schedules.controller.js';
+import { TenantsApiService } from './tenants/tenants-api.service.js';
+import { TenantsController } from './tenants/tenants.controller.js';
+import { TenantsModule } from '../tenants/tenants.module.js';
 
 /** The admin REST API under /api/v1, its OpenAPI document and UI, and the request limits. */
 @Module({
-  imports: [AuditModule, SchedulesModule],
-  controllers: [JobsController, RunsController, DlqController, SchedulesController, MetricsController, OpenApiController],
-  providers: [BodyLimits, ControlStore, JobAccess, JobsRepository, JobsService, RunsRepository, RunsService, DlqRepository, DlqService, MetricsRepository, SchedulesApiService],
+  imports: [AuditModule, SchedulesModule, TenantsModule],
+  controllers: [JobsController, RunsController, DlqController, SchedulesController, TenantsController, MetricsController, OpenApiController],
+  providers: [BodyLimits, ControlStore, JobAccess, JobsRepository, JobsService, RunsRepository, RunsService, DlqRepository, DlqService, MetricsRepository, SchedulesApiService, TenantsApiService],
 })
 export class ApiModule {}

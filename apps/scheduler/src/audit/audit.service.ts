@@ -29,6 +29,23 @@ export class AuditService {
     });
   }
 
+  /** A change the platform made on its own (retention, say): actor, role and kind `system`. */
+  recordSystem(change: { action: string; targetType: string; targetId?: string | null; companyId?: string | null; before?: unknown; after?: unknown }): Promise<AuditEntry> {
+    return this.repository.insert({
+      actor: 'system',
+      actorRole: 'system',
+      actorKind: 'system',
+      action: change.action,
+      targetType: change.targetType,
+      targetId: change.targetId ?? null,
+      companyId: change.companyId ?? null,
+      before: change.before ?? null,
+      after: change.after ?? null,
+      requestId: null,
+      ip: null,
+    });
+  }
+
   list(filter: AuditFilter): Promise<AuditEntry[]> {
     return this.repository.list(filter);
   }

@@ -7,8 +7,8 @@ import { TenantsService } from '../tenants/tenants.service.js';
 const DAY = 24 * 3600_000;
 
 export const DEMO_TENANTS = [
-  { companyId: 'acme', timezone: 'Europe/Berlin' },
-  { companyId: 'globex', timezone: 'America/New_York' },
+  { companyId: 'acme', name: 'Acme GmbH', timezone: 'Europe/Berlin', locale: 'de-DE' },
+  { companyId: 'globex', name: 'Globex Corporation', timezone: 'America/New_York', locale: 'en-US' },
 ] as const;
 
 const DOCUMENT_KINDS = [
@@ -49,7 +49,7 @@ export class DemoSeeder implements OnApplicationBootstrap {
   async seed(): Promise<void> {
     const now = Date.now();
     for (const tenant of DEMO_TENANTS) {
-      await this.tenants.upsertTenant({ companyId: tenant.companyId, timezone: tenant.timezone });
+      await this.tenants.upsertTenant({ companyId: tenant.companyId, name: tenant.name, timezone: tenant.timezone, locale: tenant.locale });
       const offsets = [-2, 1, 6, 13, 20, 29, 45, 90];
       let n = 0;
       for (const days of offsets) {
@@ -105,7 +105,8 @@ export class DemoSeeder implements OnApplicationBootstrap {
       });
       if (res.status >= 400) throw new Error(`recurrence ${method} ${path}: ${res.status} ${await res.text()}`);
     };
-    await call('PUT', '/recurrence-settings', { timezone, horizonDays: 30 });
+    // The tenant's timezone reaches recurrence from the registry (tenant.upserted); templates and events without one follow it.
+    await call('PUT', '/recurrence-settings', { horizonDays: 30 });
     const today = new Date(now).toISOString().slice(0, 10);
     await call('POST', '/task-templates', { title: 'Weekly site inspection', rule: 'FREQ=WEEKLY;BYDAY=MO,TH', startLocal: `${today}T09:00`, dueOffsetMinutes: 240, assignment: 'round_robin', assigneeRole: 'inspector' });
     const soon = new Date(now + 10 * 60_000);

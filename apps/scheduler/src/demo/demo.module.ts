@@ -1,7 +1,8 @@
 import { Module } from '@nestjs/common';
 import { SchedulesModule } from '../schedules/schedules.module.js';
+import { TenantsModule } from '../tenants/tenants.module.js';
 import { DemoSeeder } from './demo-seeder.js';
 import { DemoToken } from './demo-token.js';
 
-@Module({ imports: [SchedulesModule], providers: [DemoSeeder, DemoToken] })
+@Module({ imports: [SchedulesModule, TenantsModule], providers: [DemoSeeder, DemoToken] })
 export class DemoModule {}

@@ -4,21 +4,17 @@ import { ScheduleRegistry } from '../schedules/schedule-registry.js';
 
 /**
  * The platform's own recurring work, registered from code at start like any
- * service's schedules: each tenant's document expiry scan at 08:00, its weekly
- * digest (Monday 08:00) and monthly report (the 1st, 08:00), and its
+ * service's schedules: each tenant's weekly digest (Monday 08:00) and monthly
+ * report (the 1st, 08:00), and its
  * recurring-task generation and cleanup at night, in the tenant's own time zone (ARCHITECTURE.md: a job covering all tenants fans
- * out to one run per tenant).
+ * out to one run per tenant). Each tenant's document expiry scan runs at its own
+ * hour: it is a schedule of that tenant (TenantSchedules).
  */
 @Injectable()
 export class PlatformSchedules implements OnModuleInit {
   constructor(private readonly registry: ScheduleRegistry) {}
 
   async onModuleInit(): Promise<void> {
-    await this.registry.registerCron('platform.documents-expiry-scan', '0 8 * * *', 'tenant', JOB_NAMES.documentsExpiryScan, {}, {
-      scope: 'per_tenant',
-      priority: 'normal',
-      description: "Each tenant's document expiry scan at 08:00 tenant time",
-    });
     await this.registry.registerCron('platform.notifier-weekly-digest', '0 8 * * 1', 'tenant', JOB_NAMES.notifierWeeklyDigest, {}, {
       scope: 'per_tenant',
       priority: 'low',

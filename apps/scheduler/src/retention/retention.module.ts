@@ -1,8 +1,14 @@
 import { Module } from '@nestjs/common';
+import { AuditModule } from '../audit/audit.module.js';
 import { SchedulesModule } from '../schedules/schedules.module.js';
-import { RetentionConsumer } from './retention.consumer.js';
+import { RetentionJobs } from './retention.jobs.js';
 import { RetentionRepository } from './retention.repository.js';
 import { RetentionService } from './retention.service.js';
+import { RunHistoryRetentionRepository } from './run-history-retention.repository.js';
 
-@Module({ imports: [SchedulesModule], controllers: [RetentionConsumer], providers: [RetentionService, RetentionRepository], exports: [RetentionService] })
+@Module({
+  imports: [SchedulesModule, AuditModule],
+  providers: [RetentionJobs, RetentionService, RetentionRepository, RunHistoryRetentionRepository],
+  exports: [RetentionService],
+})
 export class RetentionModule {}

@@ -1,32 +1,49 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { drain, RETENTION_BATCH } from './drain.js';
 
-const FAILED = ['failed', 'dead'];
-const UNFINISHED = ['scheduled', 'queued', 'running', 'retrying'];
-
-/** Deletes old run history in bounded batches, so no statement holds locks for long. */
+/**
+ * Deletes old rows of the platform's record in bounded batches, so no
+ * statement holds locks for long: the audit log, in-app notifications and
+ * their delivery attempts, dead letters. Dead letters of a job with its own
+ * `retention.deadLettersMs` are left to the per-job purger.
+ */
 @Injectable()
 export class RetentionRepository {
   constructor(private readonly dataSource: DataSource) {}
 
-  /** Finished runs (not failed/dead) created before `before`; returns rows deleted. */
-  async deleteRuns(before: Date, failed: boolean, batch: number): Promise<number> {
-    const states = failed ? FAILED : [...FAILED, ...UNFINISHED];
-    const res: [unknown[], number] = await this.dataSource.query(
-      `DELETE FROM job_runs WHERE id IN (
-         SELECT id FROM job_runs WHERE created_at < $1 AND (state = ANY($2::text[])) = $3 LIMIT $4
-       )`,
-      [before, states, failed, batch],
-    );
-    return res[1];
+  auditLog(before: Date, signal?: AbortSignal): Promise<number> {
+    return drain(() => this.delete(`DELETE FROM audit_log WHERE id IN (SELECT id FROM audit_log WHERE at < $1 ORDER BY at LIMIT $2)`, before), signal);
   }
 
-  /** Published outbox rows older than `before`. */
-  async deletePublishedOutbox(before: Date, batch: number): Promise<number> {
-    const res: [unknown[], number] = await this.dataSource.query(
-      `DELETE FROM outbox WHERE seq IN (SELECT seq FROM outbox WHERE published_at IS NOT NULL AND published_at < $1 ORDER BY seq LIMIT $2)`,
-      [before, batch],
+  notifications(before: Date, signal?: AbortSignal): Promise<number> {
+    return drain(() => this.delete(`DELETE FROM notifications WHERE id IN (SELECT id FROM notifications WHERE created_at < $1 ORDER BY created_at LIMIT $2)`, before), signal);
+  }
+
+  deliveries(before: Date, signal?: AbortSignal): Promise<number> {
+    return drain(
+      () => this.delete(`DELETE FROM notification_deliveries WHERE id IN (SELECT id FROM notification_deliveries WHERE attempted_at < $1 ORDER BY attempted_at LIMIT $2)`, before),
+      signal,
     );
+  }
+
+  deadLetters(before: Date, signal?: AbortSignal): Promise<number> {
+    return drain(
+      () =>
+        this.delete(
+          `DELETE FROM dead_letters WHERE id IN (
+             SELECT id FROM dead_letters d WHERE created_at < $1
+               AND NOT EXISTS (SELECT 1 FROM job_retention p WHERE p.job = d.message_type AND p.dead_letters_ms IS NOT NULL)
+             ORDER BY created_at LIMIT $2
+           )`,
+          before,
+        ),
+      signal,
+    );
+  }
+
+  private async delete(sql: string, before: Date): Promise<number> {
+    const res: [unknown[], number] = await this.dataSource.query(sql, [before, RETENTION_BATCH]);
     return res[1];
   }
 }

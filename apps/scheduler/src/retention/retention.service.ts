@@ -1,28 +1,43 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
-import { APP_CONFIG, Clock, JOB_NAMES, ROOT_LOGGER, type AppConfig, type Logger } from '../../../../libs/common/src/index.js';
+import { APP_CONFIG, Clock, JOB_NAMES, RetentionPurger, ROOT_LOGGER, type AppConfig, type Logger, type PurgeCounts } from '../../../../libs/common/src/index.js';
+import { AuditService } from '../audit/audit.service.js';
 import { ScheduleRegistry } from '../schedules/schedule-registry.js';
 import { RetentionRepository } from './retention.repository.js';
+import { RunHistoryRetentionRepository } from './run-history-retention.repository.js';
 
 const DAY = 86_400_000;
-const BATCH = 5_000;
 /** Published outbox rows are only kept for the relay and debugging. */
 const OUTBOX_KEEP_DAYS = 2;
 
 export interface RetentionReport {
-  runsDeleted: number;
-  failedRunsDeleted: number;
-  outboxDeleted: number;
+  runs: number;
+  failedRuns: number;
+  outbox: number;
+  auditLog: number;
+  notifications: number;
+  deliveries: number;
+  deadLetters: number;
+  /** Jobs with their own policy (JobHandler `retention`), each audited by the per-job purger. */
+  jobs: PurgeCounts[];
 }
 
 /**
- * Deletes run history past RETENTION_RUNS_DAYS (failed and dead runs past
- * RETENTION_FAILED_RUNS_DAYS; unfinished runs are kept) and published outbox
- * rows. Runs daily as the scheduler's own job `scheduler.retention`.
+ * The platform's retention, run daily as the scheduler's own job
+ * `scheduler.retention`: per-job policies first (RetentionPurger), then the
+ * platform defaults for everything else — run history (RETENTION_RUNS_DAYS;
+ * failed and dead runs RETENTION_FAILED_RUNS_DAYS; unfinished runs are kept),
+ * published outbox rows, the audit log (RETENTION_AUDIT_DAYS), notifications
+ * and their delivery attempts (RETENTION_NOTIFICATIONS_DAYS), dead letters
+ * (RETENTION_DEAD_LETTERS_DAYS). Each run writes one audit entry with the
+ * cut-offs and the counts.
  */
 @Injectable()
 export class RetentionService implements OnModuleInit {
   constructor(
     private readonly repository: RetentionRepository,
+    private readonly history: RunHistoryRetentionRepository,
+    private readonly perJob: RetentionPurger,
+    private readonly audit: AuditService,
     private readonly registry: ScheduleRegistry,
     private readonly clock: Clock,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -33,28 +48,36 @@ export class RetentionService implements OnModuleInit {
     await this.registry.registerCron('metronome.retention', '17 3 * * *', 'UTC', JOB_NAMES.schedulerRetention, {}, {
       priority: 'low',
       maxAttempts: 3,
-      description: 'Deletes old run history (RETENTION_RUNS_DAYS, RETENTION_FAILED_RUNS_DAYS) and published outbox rows',
+      description: 'Retention: run history, audit log, notifications and deliveries, dead letters; per-job policies first',
     });
   }
 
-  async purge(): Promise<RetentionReport> {
-    const now = this.clock.now().getTime();
-    const drain = async (step: () => Promise<number>) => {
-      let total = 0;
-      for (;;) {
-        const n = await step();
-        total += n;
-        if (n < BATCH) return total;
-      }
+  async purge(runId: string | null = null, signal?: AbortSignal): Promise<RetentionReport> {
+    const now = this.clock.now();
+    const before = (days: number) => new Date(now.getTime() - days * DAY);
+    const r = this.config.retention;
+    const cutoffs = {
+      runsBefore: before(r.runsDays),
+      failedRunsBefore: before(r.failedRunsDays),
+      outboxBefore: before(OUTBOX_KEEP_DAYS),
+      auditLogBefore: before(r.auditDays),
+      notificationsBefore: before(r.notificationsDays),
+      deadLettersBefore: before(r.deadLettersDays),
     };
-    const runsBefore = new Date(now - this.config.retention.runsDays * DAY);
-    const failedBefore = new Date(now - this.config.retention.failedRunsDays * DAY);
+    const jobs = await this.perJob.purge(now);
+    signal?.throwIfAborted();
+    const history = await this.history.purgeRunHistory(cutoffs, signal);
     const report: RetentionReport = {
-      runsDeleted: await drain(() => this.repository.deleteRuns(runsBefore, false, BATCH)),
-      failedRunsDeleted: await drain(() => this.repository.deleteRuns(failedBefore, true, BATCH)),
-      outboxDeleted: await drain(() => this.repository.deletePublishedOutbox(new Date(now - OUTBOX_KEEP_DAYS * DAY), BATCH)),
+      ...history,
+      auditLog: await this.repository.auditLog(cutoffs.auditLogBefore, signal),
+      notifications: await this.repository.notifications(cutoffs.notificationsBefore, signal),
+      deliveries: await this.repository.deliveries(cutoffs.notificationsBefore, signal),
+      deadLetters: await this.repository.deadLetters(cutoffs.deadLettersBefore, signal),
+      jobs: jobs.filter((j) => j.runs + j.steps + j.deadLetters > 0),
     };
-    this.logger.info({ ...report, runsBefore, failedBefore }, 'run history retention done');
+    const { jobs: _jobs, ...counts } = report;
+    await this.audit.recordSystem({ action: 'retention.purge', targetType: 'platform', targetId: runId, before: cutoffs, after: counts });
+    this.logger.info({ ...counts, perJob: report.jobs.length }, 'retention done');
     return report;
   }
 }

@@ -1,29 +1,24 @@
 import { Controller, Inject, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import { Ctx, Payload } from '@nestjs/microservices';
 import {
   ContractRegistry,
   errorText,
   EVENT_TYPES,
   JetStreamContext,
   JetStreamServer,
-  OnMessage,
   ROOT_LOGGER,
   type Logger,
 } from '../../../../libs/common/src/index.js';
-import { TenantUpsertedEvent } from '../tenants/dto/tenant-upserted.contract.js';
-import { TenantsService } from '../tenants/tenants.service.js';
 import { AnyDomainEvent } from './dto/any-domain-event.contract.js';
-import { SchedulesService, type DomainEvent } from './schedules.service.js';
+import { domainEvent } from './domain-event.js';
+import { SchedulesService } from './schedules.service.js';
 
 const REFRESH_MS = 15_000;
-
-function domainEvent(ctx: JetStreamContext): DomainEvent {
-  return { id: ctx.eventId, type: ctx.event.type, companyId: ctx.companyId, time: ctx.event.time, data: ctx.event.data };
-}
+/** Types with a decorated handler of their own (TenantEventsConsumer), which passes them on to the event schedules itself. */
+const HANDLED_ELSEWHERE: string[] = [EVENT_TYPES.tenantUpserted, EVENT_TYPES.documentSettingsChanged];
 
 /**
- * Consumer `scheduler-events` (filter events.>): tenants' timezones from
- * `tenant.upserted`, and event-triggered schedules. Event types are open-ended,
+ * Consumer `scheduler-events` (filter events.>): event-triggered schedules
+ * (the tenant registry's events have their own handlers). Event types are open-ended,
  * so besides the decorated handler one handler per type is added at start for
  * every known event type and every type a schedule listens to: at once for
  * schedules created in this process, within REFRESH_MS for those created by
@@ -31,22 +26,15 @@ function domainEvent(ctx: JetStreamContext): DomainEvent {
  */
 @Controller()
 export class ScheduleEventsConsumer implements OnModuleInit, OnApplicationShutdown {
-  private readonly handled = new Set<string>([EVENT_TYPES.tenantUpserted]);
+  private readonly handled = new Set<string>(HANDLED_ELSEWHERE);
   private timer?: NodeJS.Timeout;
 
   constructor(
     private readonly server: JetStreamServer,
     private readonly contracts: ContractRegistry,
     private readonly schedules: SchedulesService,
-    private readonly tenants: TenantsService,
     @Inject(ROOT_LOGGER) private readonly logger: Logger,
   ) {}
-
-  @OnMessage(EVENT_TYPES.tenantUpserted)
-  async onTenantUpserted(@Payload() event: TenantUpsertedEvent, @Ctx() ctx: JetStreamContext): Promise<void> {
-    await this.tenants.upsertTenant({ companyId: event.companyId ?? ctx.companyId ?? '', timezone: event.timezone, active: event.active });
-    await this.schedules.onEvent(domainEvent(ctx));
-  }
 
   async onModuleInit(): Promise<void> {
     for (const type of Object.values(EVENT_TYPES)) this.ensureHandler(type);

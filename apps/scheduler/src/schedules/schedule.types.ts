@@ -107,10 +107,3 @@ export class ScheduleNotFoundError extends Error {
     this.name = 'ScheduleNotFoundError';
   }
 }
-
-/** A tenant as the scheduler knows it. */
-export interface Tenant {
-  companyId: string;
-  timezone: string;
-  active: boolean;
-}

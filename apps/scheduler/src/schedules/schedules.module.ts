@@ -1,7 +1,6 @@
 import { Module } from '@nestjs/common';
 import { FiringService } from '../firing/firing.service.js';
 import { TenantsRepository } from '../tenants/tenants.repository.js';
-import { TenantsService } from '../tenants/tenants.service.js';
 import { ScheduleEventsConsumer } from './schedule-events.consumer.js';
 import { ScheduleRegistry } from './schedule-registry.js';
 import { SchedulesRepository } from './schedules.repository.js';
@@ -10,7 +9,7 @@ import { SchedulesService } from './schedules.service.js';
 /** Schedules, tenants, the claim loop and event triggers. */
 @Module({
   controllers: [ScheduleEventsConsumer],
-  providers: [SchedulesRepository, SchedulesService, ScheduleRegistry, FiringService, TenantsRepository, TenantsService],
-  exports: [SchedulesService, ScheduleRegistry, FiringService, TenantsService],
+  providers: [SchedulesRepository, SchedulesService, ScheduleRegistry, FiringService, TenantsRepository],
+  exports: [SchedulesService, SchedulesRepository, ScheduleRegistry, FiringService, TenantsRepository],
 })
 export class SchedulesModule {}

@@ -59,8 +59,12 @@ export interface AppConfig {
   outboxRelay: boolean;
   /** Test-only fault hooks; never set in production. */
   faults: { crashAfterClaim: boolean };
-  /** Run history retention. */
-  retention: { runsDays: number; failedRunsDays: number };
+  /**
+   * Retention (scheduler.retention, daily): run history, failed and dead runs,
+   * the audit log, notifications with their deliveries, dead letters; per-job
+   * policies (JobHandler `retention`) replace these for their job.
+   */
+  retention: { runsDays: number; failedRunsDays: number; auditDays: number; notificationsDays: number; deadLettersDays: number };
   /**
    * HTTP authentication of every service (docs/control-plane.md): HS256 with jwtSecret and/or asymmetric
    * keys from jwksUrl; `iss`, `aud` and the longest token lifetime (exp - iat) checked when set; API keys by

@@ -226,6 +226,9 @@ export function loadConfig(env: Env = process.env): AppConfig {
     retention: {
       runsDays: int('RETENTION_RUNS_DAYS', 90, 1),
       failedRunsDays: int('RETENTION_FAILED_RUNS_DAYS', 180, 1),
+      auditDays: int('RETENTION_AUDIT_DAYS', 90, 1),
+      notificationsDays: int('RETENTION_NOTIFICATIONS_DAYS', 90, 1),
+      deadLettersDays: int('RETENTION_DEAD_LETTERS_DAYS', 30, 1),
     },
     auth: {
       jwtSecret: str('JWT_SECRET'),

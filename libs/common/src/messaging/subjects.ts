@@ -26,10 +26,12 @@ export const EVENT_TYPES = {
   taskAssigned: 'task.assigned',
   taskStatusChanged: 'task.status_changed',
   calendarReminderDue: 'calendar.reminder_due',
+  taskReminderDue: 'task.reminder_due',
   notificationRequested: 'notification.requested',
   jobDead: 'job.dead',
   jobSlaBreached: 'job.sla_breached',
   tenantUpserted: 'tenant.upserted',
+  documentSettingsChanged: 'document.settings_changed',
 } as const;
 export type EventType = (typeof EVENT_TYPES)[keyof typeof EVENT_TYPES];
 
@@ -38,6 +40,7 @@ export const JOB_NAMES = {
   documentsTick: 'documents.tick',
   recurrenceGenerate: 'recurrence.generate',
   recurrenceReminder: 'recurrence.reminder',
+  recurrenceTaskReminder: 'recurrence.task-reminder',
   recurrenceCleanup: 'recurrence.cleanup',
   documentsExpiryScan: 'documents.expiry-scan',
   documentsExpiryScanAll: 'documents.expiry-scan-all',
@@ -93,12 +96,12 @@ export const STREAM_SUBJECTS: Record<StreamName, string[]> = {
 /** Durable consumer names. */
 export const CONSUMERS = {
   documentsEvents: 'documents-events',
+  documentsTenants: 'documents-tenants',
   recurrenceJobs: 'recurrence-jobs',
   recurrenceEvents: 'recurrence-events',
   notifierEvents: 'notifier-events',
   notifierJobs: 'notifier-jobs',
   schedulerEvents: 'scheduler-events',
-  schedulerJobs: 'scheduler-jobs',
 } as const;
 export type ConsumerName = (typeof CONSUMERS)[keyof typeof CONSUMERS];
 // The job runtime's per-priority consumers are named by subjects.jobConsumer(service, priority), e.g. documents-jobs-normal.

@@ -1,5 +1,5 @@
 import { DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.js';
-import { CONSUMERS, CONTROL_BUCKET, JOB_CATALOG_BUCKET, PRIORITIES, RUNS_BUCKET, WORKERS_BUCKET, STREAMS, STREAM_SUBJECTS, subjects, type ConsumerName, type Priority, type StreamName } from './subjects.js';
+import { CONSUMERS, CONTROL_BUCKET, EVENT_TYPES, JOB_CATALOG_BUCKET, PRIORITIES, RUNS_BUCKET, WORKERS_BUCKET, STREAMS, STREAM_SUBJECTS, subjects, type ConsumerName, type Priority, type StreamName } from './subjects.js';
 
 export interface StreamDeclaration {
   name: StreamName;
@@ -79,6 +79,15 @@ export const CONSUMER_DECLARATIONS: ConsumerDeclaration[] = [
     concurrency: 16,
   },
   {
+    // The tenant registry's announcements: documents reads each tenant's timezone from them.
+    stream: STREAMS.EVENTS,
+    durable: CONSUMERS.documentsTenants,
+    filterSubject: subjects.eventsOfType(EVENT_TYPES.tenantUpserted),
+    maxAttempts: 5,
+    backoff: DEFAULT_BACKOFF,
+    concurrency: 4,
+  },
+  {
     stream: STREAMS.JOBS,
     durable: CONSUMERS.recurrenceJobs,
     filterSubject: subjects.jobsOfPrefix('recurrence'),
@@ -122,16 +131,8 @@ export const CONSUMER_DECLARATIONS: ConsumerDeclaration[] = [
     backoff: DEFAULT_BACKOFF,
     concurrency: 32,
   },
-  {
-    // The scheduler's own jobs (run history retention).
-    stream: STREAMS.JOBS,
-    durable: CONSUMERS.schedulerJobs,
-    filterSubject: subjects.jobsOfPrefix('scheduler'),
-    maxAttempts: 3,
-    backoff: DEFAULT_BACKOFF,
-    concurrency: 1,
-    ackWaitMs: 10 * 60_000,
-  },
+  // The scheduler's own jobs (retention) run on the job runtime like every service's: scheduler-jobs-{critical,high,normal,low}.
+  ...jobConsumerDeclarations('scheduler'),
 ];
 
 export function consumerDeclaration(durable: ConsumerName | string): ConsumerDeclaration {

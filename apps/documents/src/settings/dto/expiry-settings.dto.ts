@@ -11,18 +11,18 @@ import {
   registerDecorator,
   type ValidationOptions,
 } from 'class-validator';
-import { isValidTimeZone } from '../../expiry/expiry-math.js';
 
 const MAX_THRESHOLD = 3650;
 
-function IsTimeZone(options?: ValidationOptions): PropertyDecorator {
+/** A field this API no longer takes, with where it went. */
+function MovedTo(where: string, options?: ValidationOptions): PropertyDecorator {
   return (target, property) =>
     registerDecorator({
-      name: 'isTimeZone',
+      name: 'movedTo',
       target: target.constructor,
       propertyName: property as string,
-      options: { message: '$property must be an IANA time zone such as Europe/Berlin', ...options },
-      validator: { validate: (v: unknown) => typeof v === 'string' && v.length <= 64 && isValidTimeZone(v) },
+      options: { message: `$property is not set here: ${where}`, ...options },
+      validator: { validate: () => false },
     });
 }
 
@@ -58,9 +58,10 @@ function IsThresholdOverrides(options?: ValidationOptions): PropertyDecorator {
 
 /** PUT /api/v1/expiry-settings: replaces the tenant's settings; a field left out takes its default. */
 export class ExpirySettingsDto {
+  /** The tenant's timezone is the tenant registry's; sending it is refused with where to change it. */
   @IsOptional()
-  @IsTimeZone()
-  timezone?: string;
+  @MovedTo('a tenant\'s timezone is changed in the tenant registry (PATCH /api/v1/tenants/{companyId} on the scheduler)')
+  timezone?: unknown;
 
   @IsOptional()
   @IsInt()

@@ -67,9 +67,10 @@ export class SchedulesApiService {
     return own === null || s.scope === 'per_tenant' || (s.scope === 'tenant' && s.companyId === own);
   }
 
+  /** Schedules from code (a tenant's expiry scan, say) are the platform's: tenant callers change them through their settings. */
   private writable(p: Principal, s: Schedule): boolean {
     const own = tenantScope(p);
-    return own === null || (s.scope === 'tenant' && s.companyId === own);
+    return own === null || (s.scope === 'tenant' && s.companyId === own && s.source !== 'code');
   }
 
   /** Schedules by name after `page.after`, at most `page.limit`; tenant callers: theirs and the per-tenant ones. */
@@ -88,7 +89,7 @@ export class SchedulesApiService {
 
   private async getWritable(p: Principal, ref: string): Promise<Schedule> {
     const s = await this.get(p, ref);
-    if (!this.writable(p, s)) throw problems.forbidden('Only platform administrators change schedules shared by every tenant');
+    if (!this.writable(p, s)) throw problems.forbidden('Only platform administrators change schedules shared by every tenant or declared by the platform');
     return s;
   }
 

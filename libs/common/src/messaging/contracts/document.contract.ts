@@ -1,4 +1,4 @@
-import { IsISO8601, IsInt, IsNotEmpty, IsOptional, IsString, Matches, MaxLength, Min, ValidateIf } from 'class-validator';
+import { IsISO8601, IsInt, IsNotEmpty, IsOptional, IsString, Matches, Max, MaxLength, Min, ValidateIf } from 'class-validator';
 
 /** A subject token: letters, digits, _ and - (companyId travels in subjects). */
 const TOKEN = /^[A-Za-z0-9_-]+$/;
@@ -105,4 +105,24 @@ export class ExpiryScanAllJob {
   @IsOptional()
   @IsISO8601({ strict: true })
   asOf?: string;
+}
+
+/**
+ * `document.settings_changed` (apps/documents): a tenant saved its expiry
+ * settings. The scheduler moves the tenant's expiry scan to `scanHour`
+ * (local time); `version` orders the changes of one tenant.
+ */
+export class DocumentSettingsChangedEvent {
+  @IsString()
+  @Matches(TOKEN)
+  companyId: string;
+
+  @IsInt()
+  @Min(0)
+  @Max(23)
+  scanHour: number;
+
+  @IsInt()
+  @Min(1)
+  version: number;
 }

@@ -11,9 +11,11 @@ import {
   JobDeadEvent,
   NotificationRequestedEvent,
   TaskAssignedEvent,
+  TaskReminderDueEvent,
   TaskStatusChangedEvent,
 } from './notifier.contract.js';
-import { DocumentAcknowledgedEvent, DocumentDeletedEvent, DocumentUpsertedEvent } from './document.contract.js';
+import { DocumentAcknowledgedEvent, DocumentDeletedEvent, DocumentSettingsChangedEvent, DocumentUpsertedEvent } from './document.contract.js';
+import { TenantUpsertedEvent } from './tenant.contract.js';
 
 export * from './contract-registry.js';
 export * from './tick.contract.js';
@@ -22,6 +24,7 @@ export * from './recurrence.contract.js';
 export * from './document.contract.js';
 export * from './job-sla.contract.js';
 export * from './notifier.contract.js';
+export * from './tenant.contract.js';
 
 /**
  * Every message type Metronome consumes, with its payload contract. Jobs run by
@@ -42,6 +45,9 @@ export const MESSAGE_CONTRACTS: Record<string, ContractClass> = {
   [EVENT_TYPES.taskAssigned]: TaskAssignedEvent,
   [EVENT_TYPES.taskStatusChanged]: TaskStatusChangedEvent,
   [EVENT_TYPES.calendarReminderDue]: CalendarReminderDueEvent,
+  [EVENT_TYPES.taskReminderDue]: TaskReminderDueEvent,
   [EVENT_TYPES.notificationRequested]: NotificationRequestedEvent,
   [EVENT_TYPES.jobDead]: JobDeadEvent,
+  [EVENT_TYPES.tenantUpserted]: TenantUpsertedEvent,
+  [EVENT_TYPES.documentSettingsChanged]: DocumentSettingsChangedEvent,
 };

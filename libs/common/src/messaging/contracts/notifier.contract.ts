@@ -149,6 +149,39 @@ export class CalendarReminderDueEvent {
   offsetMinutes?: number;
 }
 
+/** `task.reminder_due` (apps/recurrence): an open task is due soon; its assignee is told. */
+export class TaskReminderDueEvent {
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(200)
+  taskId: string;
+
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  templateId?: string;
+
+  @IsOptional()
+  @IsString()
+  @MaxLength(500)
+  title?: string;
+
+  @IsISO8601({ strict: true })
+  dueAt: string;
+
+  @IsOptional()
+  @ValidateIf((o: TaskReminderDueEvent) => o.assigneeUserId !== null)
+  @IsString()
+  @MaxLength(200)
+  assigneeUserId?: string | null;
+
+  /** The template's offset as given (PT1H, P1D). */
+  @IsOptional()
+  @IsString()
+  @MaxLength(50)
+  offset?: string;
+}
+
 /** `notification.requested`: any service asks to tell users or roles something. */
 export class NotificationRequestedEvent {
   @IsString()

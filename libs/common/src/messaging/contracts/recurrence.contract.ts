@@ -28,6 +28,17 @@ export class ReminderJobPayload {
   revision: number;
 }
 
+/** recurrence.task-reminder: one planned task reminder, sent only if its plan is current and the task still open at that due time. */
+export class TaskReminderJobPayload {
+  @IsString()
+  @MaxLength(300)
+  reminderId: string;
+
+  @IsInt()
+  @Min(1)
+  plan: number;
+}
+
 /**
  * recurrence.cleanup: one tenant's finished entries older than its setting.
  * (A contract class needs at least one decorated property: class-validator

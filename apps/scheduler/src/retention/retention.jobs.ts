@@ -1,0 +1,24 @@
+import { Injectable } from '@nestjs/common';
+import { JOB_NAMES, JobHandler, PermanentError, type JobContext, type RunResult } from '../../../../libs/common/src/index.js';
+import { RetentionService } from './retention.service.js';
+
+/** The scheduler's own daily job on the job runtime: decode, purge, report what went. */
+@Injectable()
+export class RetentionJobs {
+  constructor(private readonly retention: RetentionService) {}
+
+  @JobHandler(JOB_NAMES.schedulerRetention, { priority: 'low', maxAttempts: 3, timeoutMs: 30 * 60_000, concurrency: 1 })
+  async purge(ctx: JobContext): Promise<RunResult> {
+    // It deletes every tenant's old rows: a run started for one tenant is refused, not run platform-wide.
+    if (ctx.companyId) throw new PermanentError(`${ctx.job} is a platform job: a run for tenant "${ctx.companyId}" is refused`);
+    const report = await this.retention.purge(ctx.runId, ctx.signal);
+    const { jobs, ...platform } = report;
+    const total = Object.values(platform).reduce((a, b) => a + b, 0) + jobs.reduce((a, j) => a + j.runs + j.steps + j.deadLetters, 0);
+    return {
+      status: 'success',
+      recordsProcessed: total,
+      message: Object.entries(platform).map(([k, v]) => `${v} ${k}`).join(', ') + `; ${jobs.length} per-job policies applied`,
+      data: report,
+    };
+  }
+}
