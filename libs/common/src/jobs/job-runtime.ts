@@ -34,6 +34,7 @@ import type { RunStart, StartedRun, StoredRun } from './job-runs.repository.js';
 import type { RunResult, RunState } from './job.types.js';
 import { RunRecorder } from './run-recorder.js';
 import { DurabilityHooks } from './durability/durability.service.js';
+import { JobTimeoutPublisher } from './timeouts/job-timeout.publisher.js';
 
 export const JOB_RUNTIME_OPTIONS = Symbol('JOB_RUNTIME_OPTIONS');
 
@@ -215,6 +216,7 @@ export class JobRuntime implements OnModuleInit, OnApplicationBootstrap, BeforeA
     private readonly metrics: MetronomeMetrics,
     private readonly book: RunBook,
     private readonly durability: DurabilityHooks,
+    private readonly timeouts: JobTimeoutPublisher,
   ) {
     this.slots = options.concurrency ?? 16;
     this.maxSettling = this.slots * 4;
@@ -573,6 +575,7 @@ export class JobRuntime implements OnModuleInit, OnApplicationBootstrap, BeforeA
       if (reason instanceof CancelledError) throw reason;
       if (reason instanceof JobTimeoutError) {
         logger.warn({ timeoutMs }, 'job timed out; retrying with backoff');
+        this.timeouts.timedOut({ runId, job: spec.name, companyId, attempt: run.attempts, maxAttempts: run.maxAttempts, timeoutMs });
         throw reason;
       }
       if (e instanceof SnoozeError) this.book.outcomes.set(runId, { kind: 'snooze' });

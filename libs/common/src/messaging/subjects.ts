@@ -29,6 +29,7 @@ export const EVENT_TYPES = {
   notificationRequested: 'notification.requested',
   jobDead: 'job.dead',
   jobSlaBreached: 'job.sla_breached',
+  jobTimedOut: 'job.timed_out',
   tenantUpserted: 'tenant.upserted',
 } as const;
 export type EventType = (typeof EVENT_TYPES)[keyof typeof EVENT_TYPES];
@@ -45,6 +46,7 @@ export const JOB_NAMES = {
   notifierDeliver: 'notifier.deliver',
   notifierWeeklyDigest: 'notifier.weekly-digest',
   notifierMonthlyReport: 'notifier.monthly-report',
+  notifierAlertSummary: 'notifier.alert-summary',
 } as const;
 export type JobName = (typeof JOB_NAMES)[keyof typeof JOB_NAMES] | string;
 
@@ -81,6 +83,16 @@ export const subjects = {
   },
   dlq(stream: string, consumer: string): string {
     return `dlq.${stream}.${consumer}`;
+  },
+  /** NATS core (no stream): a stored in-app notification for one user, fanned out to every notifier replica's SSE streams. */
+  notifierInbox(companyId: string, userKey: string): string {
+    assertSubjectToken(companyId, 'companyId');
+    assertSubjectToken(userKey, 'user key');
+    return `notifier.inbox.${companyId}.${userKey}`;
+  },
+  /** Every tenant's in-app notifications (what each notifier replica subscribes to). */
+  notifierInboxAll(): string {
+    return 'notifier.inbox.>';
   },
 } as const;
 

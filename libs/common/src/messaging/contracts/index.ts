@@ -3,12 +3,12 @@ import type { ContractClass } from './contract-registry.js';
 import { MemberRemovedEvent, MemberUpsertedEvent } from './member.contract.js';
 import { TaskGeneratedEvent } from './recurrence.contract.js';
 import { JobSlaBreachedEvent } from './job-sla.contract.js';
+import { JobDeadEvent, JobTimedOutEvent } from './job-alerts.contract.js';
 import {
   CalendarReminderDueEvent,
   DocumentEscalatedEvent,
   DocumentExpiredEvent,
   DocumentExpiringEvent,
-  JobDeadEvent,
   NotificationRequestedEvent,
   TaskAssignedEvent,
   TaskStatusChangedEvent,
@@ -22,6 +22,7 @@ export * from './recurrence.contract.js';
 export * from './document.contract.js';
 export * from './job-sla.contract.js';
 export * from './notifier.contract.js';
+export * from './job-alerts.contract.js';
 
 /**
  * Every message type Metronome consumes, with its payload contract. Jobs run by
@@ -44,4 +45,5 @@ export const MESSAGE_CONTRACTS: Record<string, ContractClass> = {
   [EVENT_TYPES.calendarReminderDue]: CalendarReminderDueEvent,
   [EVENT_TYPES.notificationRequested]: NotificationRequestedEvent,
   [EVENT_TYPES.jobDead]: JobDeadEvent,
+  [EVENT_TYPES.jobTimedOut]: JobTimedOutEvent,
 };

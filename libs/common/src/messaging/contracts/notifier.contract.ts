@@ -178,24 +178,6 @@ export class NotificationRequestedEvent {
   severity?: 'info' | 'warning' | 'critical';
 }
 
-/** `job.dead`: a job run was dead-lettered (told to system admins). */
-export class JobDeadEvent {
-  @IsString()
-  @IsNotEmpty()
-  @MaxLength(200)
-  runId: string;
-
-  @IsString()
-  @IsNotEmpty()
-  @MaxLength(200)
-  job: string;
-
-  @IsOptional()
-  @IsString()
-  @MaxLength(5000)
-  error?: string;
-}
-
 /** Job `notifier.deliver`: one notification to one recipient through one channel. */
 export class DeliverJob {
   @IsIn(['email', 'webhook'])
