@@ -6,6 +6,7 @@ import { Documents1763910000000 } from './1763910000000-documents.js';
 import { Recurrence1763920000000 } from './1763920000000-recurrence.js';
 import { Durability1763950000000 } from './1763950000000-durability.js';
 import { Notifier1763930000000 } from './1763930000000-notifier.js';
+import { NotifierAlertsPush1796362696279 } from './1796362696279-notifier-alerts-push.js';
 
 /** Every migration, in order. New migrations are appended here. */
 export const MIGRATIONS = [
@@ -17,4 +18,5 @@ export const MIGRATIONS = [
   Audit1763840000000,
   Durability1763950000000,
   Notifier1763930000000,
+  NotifierAlertsPush1796362696279,
 ];
