@@ -22,7 +22,12 @@ export class DeliveryJobs {
   async deliver(ctx: JobContext<DeliverJob>): Promise<RunResult> {
     const a = attemptOf(ctx);
     const p = ctx.payload;
-    const outcome = p.channel === 'email' ? await this.delivery.email(a, p.notificationId!) : await this.delivery.webhook(a, p.webhookId!, p.event!);
+    const outcome =
+      p.channel === 'email'
+        ? await this.delivery.email(a, p.notificationId!)
+        : p.channel === 'push'
+          ? await this.delivery.pushNotification(a, p.notificationId!)
+          : await this.delivery.webhook(a, p.webhookId!, p.event!);
     return { status: 'success', recordsProcessed: outcome === 'sent' ? 1 : 0, message: outcome };
   }
 

@@ -7,7 +7,7 @@ export interface DeliveryAttempt {
   companyId: string;
   notificationId: string | null;
   runId: string | null;
-  channel: 'email' | 'webhook';
+  channel: 'email' | 'webhook' | 'push';
   target: string | null;
   attempt: number;
   outcome: DeliveryOutcome;
