@@ -14,6 +14,7 @@ import {
   encodeCloudEvent,
   EventPublisher,
   EVENT_TYPES,
+  jobConsumerDeclarations,
   provision,
   STREAM_DECLARATIONS,
   subjects,
@@ -147,11 +148,12 @@ export class NotifierHarness {
   baseUrl = '';
   private version = 1;
 
-  async start(): Promise<this> {
+  /** `env`: configuration beyond the defaults (VAPID keys, alert window, system admins...). */
+  async start(env: Record<string, string> = {}): Promise<this> {
     await Promise.all([this.nats.start(), this.database.create(), this.smtp.start(), this.receiver.start()]);
     this.nc = await connect({ servers: this.nats.url });
     this.jsm = await jetstreamManager(this.nc);
-    const consumers = [consumerDeclaration(CONSUMERS.notifierEvents), consumerDeclaration(CONSUMERS.notifierJobs)];
+    const consumers = [consumerDeclaration(CONSUMERS.notifierEvents), ...jobConsumerDeclarations('notifier')];
     await provision(this.jsm, STREAM_DECLARATIONS, consumers, { replicas: 1, ackWaitMs: 30_000 });
     Object.assign(process.env, {
       NATS_URLS: this.nats.url,
@@ -160,6 +162,7 @@ export class NotifierHarness {
       NATS_PROVISION_ON_START: 'false',
       SMTP_URL: `smtp://127.0.0.1:${this.smtp.port}`,
       MAIL_FROM: 'Metronome <noreply@metronome.test>',
+      ...env,
     });
     ({ app: this.app, baseUrl: this.baseUrl } = await startServiceApp(
       Test.createTestingModule({ imports: [NotifierModule] }).overrideProvider(NotifierOptions).useValue(this.options),

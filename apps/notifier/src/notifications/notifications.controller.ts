@@ -62,7 +62,7 @@ export class NotificationsController {
     return { unread: await this.notifications.unreadCount(t.companyId, t.userId) };
   }
 
-  /** Server-sent events: every notification created for the caller from now on (this replica; see README). */
+  /** Server-sent events: every notification created for the caller from now on, by any notifier replica. */
   @Sse('stream')
   live(@Tenant() t: TenantContext): Observable<MessageEvent> {
     const notifications = new Observable<MessageEvent>((subscriber) => {

@@ -108,7 +108,6 @@ export const CONSUMERS = {
   recurrenceJobs: 'recurrence-jobs',
   recurrenceEvents: 'recurrence-events',
   notifierEvents: 'notifier-events',
-  notifierJobs: 'notifier-jobs',
   schedulerEvents: 'scheduler-events',
   schedulerJobs: 'scheduler-jobs',
 } as const;
