@@ -35,7 +35,8 @@ describe('loadConfig: notifier', () => {
   const pair = () => {
     const ecdh = createECDH('prime256v1');
     ecdh.generateKeys();
-    return { publicKey: ecdh.getPublicKey().toString('base64url'), privateKey: ecdh.getPrivateKey().toString('base64url') };
+    const priv = ecdh.getPrivateKey();
+    return { publicKey: ecdh.getPublicKey().toString('base64url'), privateKey: Buffer.concat([Buffer.alloc(32 - priv.length), priv]).toString('base64url') };
   };
 
   it('defaults to a 15-minute alert window, no system admins and no push', () => {
