@@ -171,7 +171,17 @@ export class NotifierHarness {
     return this;
   }
 
+  private readonly replicas: INestApplication[] = [];
+
+  /** Another notifier replica on the same NATS and database (its own HTTP port, NATS connection and consumers). */
+  async replica(): Promise<{ app: INestApplication; baseUrl: string }> {
+    const r = await startServiceApp(Test.createTestingModule({ imports: [NotifierModule] }).overrideProvider(NotifierOptions).useValue(this.options));
+    this.replicas.push(r.app);
+    return r;
+  }
+
   async stop(): Promise<void> {
+    for (const r of this.replicas) await r.close();
     await this.app?.close();
     await this.nc?.close();
     await Promise.all([this.smtp.stop(), this.receiver.stop()]);
