@@ -39,7 +39,8 @@ export class TestSmtp {
   private server!: SMTPServer;
   port = 0;
 
-  async start(): Promise<void> {
+  /** `port`: listen there (a server coming back where the notifier expects it); default any free port. */
+  async start(port = 0): Promise<void> {
     this.server = new SMTPServer({
       authOptional: true,
       disabledCommands: ['STARTTLS', 'AUTH'],
@@ -60,7 +61,7 @@ export class TestSmtp {
         });
       },
     });
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', () => resolve()));
+    await new Promise<void>((resolve) => this.server.listen(port, '127.0.0.1', () => resolve()));
     this.port = (this.server.server.address() as AddressInfo).port;
   }
 
