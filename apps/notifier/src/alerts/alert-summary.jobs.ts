@@ -7,7 +7,15 @@ import { AlertsService } from './alerts.service.js';
 export class AlertSummaryJobs {
   constructor(private readonly alerts: AlertsService) {}
 
-  @JobHandler(JOB_NAMES.notifierAlertSummary, { payload: AlertSummaryJob, priority: 'high', maxAttempts: 8, backoff: { kind: 'exponential', baseMs: 2_000, capMs: 300_000, jitter: 0.2 }, timeoutMs: 60_000 })
+  // Started 5 min after its window ended, the folded alerts are late: the notifier's queue is behind.
+  @JobHandler(JOB_NAMES.notifierAlertSummary, {
+    payload: AlertSummaryJob,
+    priority: 'high',
+    maxAttempts: 8,
+    backoff: { kind: 'exponential', baseMs: 2_000, capMs: 300_000, jitter: 0.2 },
+    timeoutMs: 60_000,
+    sla: { maxLatenessMs: 5 * 60_000 },
+  })
   async summarize(ctx: JobContext<AlertSummaryJob>): Promise<RunResult> {
     if (!ctx.companyId) throw new PermanentError(`${ctx.job} runs per scope: the run carries no companyId`);
     const folded = await this.alerts.summarize(ctx.companyId, ctx.payload.alertKey, new Date(ctx.payload.windowEndsAt));

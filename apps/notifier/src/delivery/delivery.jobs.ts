@@ -31,7 +31,8 @@ export class DeliveryJobs {
     return { status: 'success', recordsProcessed: outcome === 'sent' ? 1 : 0, message: outcome };
   }
 
-  @JobHandler(JOB_NAMES.notifierWeeklyDigest, { payload: DigestJob, priority: 'low', maxAttempts: 5, backoff: BACKOFF, timeoutMs: 300_000 })
+  // A digest is a few queries and one mail per admin: one attempt running 2 min means SMTP or Postgres is struggling.
+  @JobHandler(JOB_NAMES.notifierWeeklyDigest, { payload: DigestJob, priority: 'low', maxAttempts: 5, backoff: BACKOFF, timeoutMs: 300_000, sla: { maxDurationMs: 120_000 } })
   async weekly(ctx: JobContext<DigestJob>): Promise<RunResult> {
     const to = ctx.payload?.period ? new Date(ctx.payload.period.to) : this.clock.now();
     const from = ctx.payload?.period ? new Date(ctx.payload.period.from) : new Date(to.getTime() - 7 * DAY);
@@ -39,7 +40,7 @@ export class DeliveryJobs {
     return { status: 'success', recordsProcessed: sent, message: `${sent} digests sent` };
   }
 
-  @JobHandler(JOB_NAMES.notifierMonthlyReport, { payload: DigestJob, priority: 'low', maxAttempts: 5, backoff: BACKOFF, timeoutMs: 300_000 })
+  @JobHandler(JOB_NAMES.notifierMonthlyReport, { payload: DigestJob, priority: 'low', maxAttempts: 5, backoff: BACKOFF, timeoutMs: 300_000, sla: { maxDurationMs: 120_000 } })
   async monthly(ctx: JobContext<DigestJob>): Promise<RunResult> {
     const to = ctx.payload?.period ? new Date(ctx.payload.period.to) : this.clock.now();
     const from = ctx.payload?.period

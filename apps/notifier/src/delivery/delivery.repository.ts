@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 
-export type DeliveryOutcome = 'sent' | 'retry' | 'failed' | 'deferred' | 'skipped';
+export const DELIVERY_OUTCOMES = ['sent', 'retry', 'failed', 'deferred', 'skipped'] as const;
+export type DeliveryOutcome = (typeof DELIVERY_OUTCOMES)[number];
 
 export interface DeliveryAttempt {
   companyId: string;

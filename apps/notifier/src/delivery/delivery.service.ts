@@ -9,7 +9,7 @@ import { pushPayload } from '../push/push-payload.js';
 import { PushRepository } from '../push/push.repository.js';
 import { PushGoneError, PushSender } from '../push/push.sender.js';
 import { WebhooksRepository } from '../webhooks/webhooks.repository.js';
-import { DeliveryRepository, type DeliveryAttempt, type DeliveryOutcome } from './delivery.repository.js';
+import { DELIVERY_OUTCOMES, DeliveryRepository, type DeliveryAttempt, type DeliveryOutcome } from './delivery.repository.js';
 import { Mailer } from './mailer.js';
 import { NotifierOptions } from './notifier-options.js';
 import { msUntilQuietEnds } from './quiet-hours.js';
@@ -47,7 +47,11 @@ export class DeliveryService {
     private readonly options: NotifierOptions,
     private readonly clock: Clock,
     private readonly metrics: MetronomeMetrics,
-  ) {}
+  ) {
+    // Every channel and outcome counts from 0, so rates and alerts on failures exist before the first one.
+    for (const channel of ['email', 'push', 'webhook'] as const) for (const outcome of DELIVERY_OUTCOMES) metrics.notificationDeliveries.inc({ channel, outcome }, 0);
+    for (const outcome of ['sent', 'skipped'] as const) metrics.notificationDeliveries.inc({ channel: 'in_app', outcome }, 0);
+  }
 
   private async record(a: DeliveryAttempt): Promise<void> {
     await this.deliveries.record(a);

@@ -126,7 +126,8 @@ export class RunBook {
   readonly outcomes = new Map<string, Outcome>();
 }
 
-type DeferralReason = 'tenant_full' | 'paused' | 'no_handler' | 'stopping' | 'database_unavailable' | 'not_due';
+const DEFERRAL_REASONS = ['tenant_full', 'paused', 'no_handler', 'stopping', 'database_unavailable', 'not_due'] as const;
+type DeferralReason = (typeof DEFERRAL_REASONS)[number];
 
 /** jobs.<priority>.<job>: the job name, for a message not yet parsed. */
 function jobOfSubject(subject: string): string {
@@ -290,6 +291,7 @@ export class JobRuntime implements OnModuleInit, OnApplicationBootstrap, BeforeA
         payload: o.payload,
       };
       this.book.specs.set(name, spec);
+      for (const reason of DEFERRAL_REASONS) this.metrics.jobDeferrals.inc({ job: name, reason }, 0);
       if (spec.payload) this.payloads.register(name, spec.payload);
       if (!this.contracts.has(name)) this.contracts.register(name, JobEnvelope);
       const handler = ((data: unknown, ctx: JetStreamContext) => this.invoke(spec, ctx)) as unknown as MessageHandler;

@@ -98,7 +98,7 @@ export class MetronomeMetrics {
   });
   readonly queueDepth = new Gauge({
     name: 'metronome_queue_depth',
-    help: 'Job messages waiting per queue',
+    help: "Job messages of a queue (priority) not yet done, from JetStream: undelivered plus delivered and unacknowledged (waiting for a slot, deferred or running), over this service's job consumers",
     labelNames: ['queue'] as const,
     registers: [this.registry],
   });
@@ -132,7 +132,7 @@ export class MetronomeMetrics {
   });
   readonly notificationDeliveries = new Counter({
     name: 'metronome_notification_deliveries_total',
-    help: 'Notification deliveries by channel and outcome',
+    help: 'Notification deliveries by channel (in_app, email, push, webhook) and outcome (sent, retry, failed, deferred, skipped)',
     labelNames: ['channel', 'outcome'] as const,
     registers: [this.registry],
   });
