@@ -292,6 +292,7 @@ export class JobRuntime implements OnModuleInit, OnApplicationBootstrap, BeforeA
       };
       this.book.specs.set(name, spec);
       for (const reason of DEFERRAL_REASONS) this.metrics.jobDeferrals.inc({ job: name, reason }, 0);
+      this.timeouts.declare(name);
       if (spec.payload) this.payloads.register(name, spec.payload);
       if (!this.contracts.has(name)) this.contracts.register(name, JobEnvelope);
       const handler = ((data: unknown, ctx: JetStreamContext) => this.invoke(spec, ctx)) as unknown as MessageHandler;

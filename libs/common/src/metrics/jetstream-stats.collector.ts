@@ -1,4 +1,5 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { DEAD_LETTER_REASONS } from '../dead-letters/dead-letter-reasons.js';
 import { NatsConnectionService } from '../messaging/nats-connection.service.js';
 import { PRIORITIES, STREAMS, type Priority } from '../messaging/subjects.js';
 import type { ConsumerDeclaration } from '../messaging/topology.js';
@@ -31,8 +32,11 @@ export class JetStreamStatsCollector implements OnApplicationBootstrap, OnApplic
   ) {}
 
   onApplicationBootstrap(): void {
-    // Counted from 0 for every consumer this process serves, so a rate exists before the first redelivery.
-    for (const c of this.consumers) this.metrics.redeliveries.inc({ consumer: c.durable }, 0);
+    // Counted from 0 for every consumer this process serves, so increase() sees the first redelivery and dead letter.
+    for (const c of this.consumers) {
+      this.metrics.redeliveries.inc({ consumer: c.durable }, 0);
+      for (const reason of DEAD_LETTER_REASONS) this.metrics.dlqMessages.inc({ consumer: c.durable, reason }, 0);
+    }
     void this.collect();
     this.timer = setInterval(() => void this.collect(), INTERVAL_MS);
     this.timer.unref();

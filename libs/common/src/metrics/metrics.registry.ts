@@ -47,6 +47,12 @@ export class MetronomeMetrics {
     labelNames: ['job', 'reason'] as const,
     registers: [this.registry],
   });
+  readonly jobTimeouts = new Counter({
+    name: 'metronome_job_timeouts_total',
+    help: 'Job attempts aborted at their timeout (each is retried while attempts remain, and published as job.timed_out)',
+    labelNames: ['job'] as const,
+    registers: [this.registry],
+  });
   readonly jobRuns = new Counter({
     name: 'metronome_job_runs_total',
     help: 'Job runs finished, by outcome',

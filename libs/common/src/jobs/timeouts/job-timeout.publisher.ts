@@ -6,6 +6,7 @@ import { EventPublisher } from '../../messaging/event-publisher.js';
 import { alertScope } from '../../messaging/platform-scope.js';
 import { publishRetrying } from '../../messaging/publish-retrying.js';
 import { EVENT_TYPES } from '../../messaging/subjects.js';
+import { MetronomeMetrics } from '../../metrics/metrics.registry.js';
 
 export interface TimedOutAttempt {
   runId: string;
@@ -17,18 +18,26 @@ export interface TimedOutAttempt {
 }
 
 /**
- * Publishes job.timed_out when the job runtime aborts an attempt at its
- * timeout: on events.<companyId>.job.timed_out, or events._platform.job.timed_out
- * for a run without a tenant. Fire and forget: the retry does not wait for it.
+ * Counts (metronome_job_timeouts_total) and publishes job.timed_out when the
+ * job runtime aborts an attempt at its timeout: on events.<companyId>.job.timed_out,
+ * or events._platform.job.timed_out for a run without a tenant. Fire and
+ * forget: the retry does not wait for it.
  */
 @Injectable()
 export class JobTimeoutPublisher {
   constructor(
     private readonly publisher: EventPublisher,
+    private readonly metrics: MetronomeMetrics,
     @Inject(ROOT_LOGGER) private readonly log: Logger,
   ) {}
 
+  /** A job this process runs: its timeouts count from 0. */
+  declare(job: string): void {
+    this.metrics.jobTimeouts.inc({ job }, 0);
+  }
+
   timedOut(a: TimedOutAttempt): void {
+    this.metrics.jobTimeouts.inc({ job: a.job });
     const event: JobTimedOutEvent = {
       runId: a.runId,
       job: a.job,
