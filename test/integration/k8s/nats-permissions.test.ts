@@ -21,9 +21,14 @@ const OWNED_EVENTS: Record<Exclude<Service, 'scheduler'>, string[]> = {
   documents: ['document.expiring', 'document.expired', 'document.escalated', 'notification.requested'],
   recurrence: ['task.generated', 'task.assigned', 'calendar.reminder_due', 'notification.requested'],
 };
-const JOB_EVENTS = ['job.dead', 'job.sla_breached'];
-/** Jobs a service enqueues itself (subjects jobs.<priority>.<job>): documents fans expiry-scan-all out per tenant. */
-const OWNED_JOBS: Record<Exclude<Service, 'scheduler'>, string[]> = { notifier: [], documents: ['documents.expiry-scan'], recurrence: [] };
+const JOB_EVENTS = ['job.dead', 'job.sla_breached', 'job.timed_out'];
+/**
+ * Jobs a service enqueues itself (subjects jobs.<priority>.<job>): documents fans expiry-scan-all out per tenant,
+ * the notifier plans its deliveries and alert summaries.
+ */
+const OWNED_JOBS: Record<Exclude<Service, 'scheduler'>, string[]> = { notifier: ['notifier.deliver', 'notifier.alert-summary'], documents: ['documents.expiry-scan'], recurrence: [] };
+/** NATS core subjects (no stream) a service publishes and subscribes: the notifier's SSE fan-out between its replicas. */
+const CORE: Record<Service, string[]> = { scheduler: [], notifier: ['notifier.inbox.>'], documents: [], recurrence: [] };
 const KV_READ = [
   '$JS.API.STREAM.MSG.GET.KV_control',
   '$JS.API.DIRECT.GET.KV_control',
@@ -77,6 +82,7 @@ function envelope(svc: Service): string[] {
     ...KV_READ,
     ...[...OWNED_EVENTS[svc], ...JOB_EVENTS].map((t) => `events.*.${t}`),
     ...OWNED_JOBS[svc].map((j) => `jobs.*.${j}`),
+    ...CORE[svc],
     ...consumersOf(svc).flatMap((c) => consumerSubjects(c.stream, c.durable)),
   ];
 }
@@ -172,8 +178,10 @@ describe.each(Object.keys(BUILDS) as (keyof typeof BUILDS)[])('nats.conf of the 
     if (svc === 'scheduler') needed.push('jobs.normal.documents.tick', 'events.acme.job.dead', '$KV.control.queue.low', '$JS.API.STREAM.MSG.GET.DLQ');
     else for (const t of [...OWNED_EVENTS[svc], ...JOB_EVENTS]) needed.push(`events.acme.${t}`);
     if (svc !== 'scheduler') for (const j of OWNED_JOBS[svc]) needed.push(`jobs.high.${j}`);
+    if (svc === 'notifier') needed.push('notifier.inbox.acme.0123abcd');
     expect(needed.filter((s) => !canPublish(u, s))).toEqual([]);
     expect(canSubscribe(u, '_INBOX.abc.def')).toBe(true);
+    expect([svc, canSubscribe(u, 'notifier.inbox.acme.0123abcd')]).toEqual([svc, svc === 'notifier']);
   });
 
   test.each(SERVICES)('%s cannot publish outside its subjects', (svc) => {
