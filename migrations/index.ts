@@ -14,6 +14,7 @@ import { TenantRegistry1796362777350 } from './1796362777350-tenant-registry.js'
 import { DocumentsTenantZone1796363368658 } from './1796363368658-documents-tenant-zone.js';
 import { RecurrenceTenantZone1796363769544 } from './1796363769544-recurrence-tenant-zone.js';
 import { TaskReminders1796365002810 } from './1796365002810-task-reminders.js';
+import { NotifierAlertsPush1796362696279 } from './1796362696279-notifier-alerts-push.js';
 
 /** Every migration, in order. New migrations are appended here. */
 export const MIGRATIONS = [
@@ -33,4 +34,5 @@ export const MIGRATIONS = [
   DocumentsTenantZone1796363368658,
   RecurrenceTenantZone1796363769544,
   TaskReminders1796365002810,
+  NotifierAlertsPush1796362696279,
 ];

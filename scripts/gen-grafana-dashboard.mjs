@@ -83,7 +83,7 @@ const ROWS = [
       stat('Active schedules', 'short', [q(`max(metronome_scheduler_active_schedules{${S}})`)]),
       stat('Fires / min', 'short', [q(`sum(rate(metronome_scheduler_fires_total{${S}}[$__rate_interval])) * 60`)]),
       stat('Job failure ratio (5m)', 'percentunit', [
-        q(`sum(rate(metronome_job_runs_total{${SJ}, outcome=~"failed|dead"}[5m])) / sum(rate(metronome_job_runs_total{${SJ}, outcome!="cancelled"}[5m]))`),
+        q(`(sum(rate(metronome_job_runs_total{${SJ}, outcome=~"failed|dead"}[5m])) or vector(0)) / sum(rate(metronome_job_runs_total{${SJ}, outcome!="cancelled"}[5m]))`),
       ], { thresholds: amberRed(0.05, 0.1) }),
       stat('Outbox backlog', 'short', [q(`max(metronome_outbox_backlog{${S}})`)], { thresholds: amberRed(100, 1000) }),
       stat('DLQ depth', 'short', [q(`sum(max by (stream) (metronome_dlq_depth{${S}}))`)], { thresholds: red(1) }),
@@ -101,8 +101,9 @@ const ROWS = [
     panels: [
       timeseries('Job runs by outcome', 'ops', [q(`sum by (outcome) (rate(metronome_job_runs_total{${SJ}}[$__rate_interval]))`, '{{outcome}}')], { stack: true }),
       timeseries('Failure ratio by job', 'percentunit', [
+        // A job without failures charts 0, not nothing.
         q(
-          `sum by (job) (rate(metronome_job_runs_total{${SJ}, outcome=~"failed|dead"}[$__rate_interval])) / sum by (job) (rate(metronome_job_runs_total{${SJ}, outcome!="cancelled"}[$__rate_interval]))`,
+          `(sum by (job) (rate(metronome_job_runs_total{${SJ}, outcome=~"failed|dead"}[$__rate_interval])) or sum by (job) (rate(metronome_job_runs_total{${SJ}}[$__rate_interval])) * 0) / sum by (job) (rate(metronome_job_runs_total{${SJ}, outcome!="cancelled"}[$__rate_interval]))`,
           '{{job}}',
         ),
       ], { min: 0, thresholds: red(0.1), description: 'Alert MetronomeJobFailureRateHigh at 10% over 5m.' }),
@@ -114,13 +115,24 @@ const ROWS = [
       timeseries('Lateness p50 by stage', 's', [
         q(`histogram_quantile(0.5, sum by (stage, le) (rate(metronome_job_lateness_seconds_bucket{${SJ}}[$__rate_interval])))`, '{{stage}}'),
       ]),
-      timeseries('SLA breaches', 'short', [q(`sum by (job, kind) (increase(metronome_sla_breaches_total{${SJ}}[$__rate_interval]))`, '{{job}} {{kind}}')]),
+      timeseries('SLA breaches', 'short', [q(`sum by (job, kind) (increase(metronome_sla_breaches_total{${SJ}}[$__rate_interval]))`, '{{job}} {{kind}}')], {
+        description: 'Alert MetronomeSlaBreached on any breach in 15m; the tenant\'s admins are notified (job.sla_breached).',
+      }),
+      timeseries('Timed-out attempts', 'short', [q(`sum by (job) (increase(metronome_job_timeouts_total{${SJ}}[$__rate_interval]))`, '{{job}}')], {
+        description: 'Attempts aborted at their timeout (retried while attempts remain). Alert MetronomeJobTimeouts at 3 in 15m; job.timed_out notifies the admins.',
+      }),
+      timeseries('Deferrals by reason', 'short', [q(`sum by (reason) (increase(metronome_job_deferrals_total{${SJ}}[$__rate_interval]))`, '{{reason}}')], {
+        description: 'Job messages handed back without spending an attempt: tenant_full, paused, no_handler, stopping, database_unavailable, not_due.',
+      }),
     ],
   },
   {
     title: 'Queues',
     panels: [
-      timeseries('Queue depth', 'short', [q(`max by (queue) (metronome_queue_depth{${S}})`, '{{queue}}')]),
+      // Each service reports its own job consumers (replicas the same figure): max per service, summed over services.
+      timeseries('Queue depth', 'short', [q(`sum by (queue) (max by (service, queue) (metronome_queue_depth{${S}}))`, '{{queue}}')], {
+        description: 'Job messages not yet done per priority: undelivered, or delivered and not yet acknowledged (waiting, deferred, running), from JetStream.',
+      }),
       timeseries('Queue paused', 'none', [q(`max by (queue) (metronome_queue_paused{${S}})`, '{{queue}}')], { mappings: paused, min: 0, max: 1 }),
       timeseries('Paused for', 's', [q(`time() - max by (queue) (metronome_queue_paused_since_seconds{${S}} > 0)`, '{{queue}}')], {
         thresholds: red(3600),
@@ -153,7 +165,7 @@ const ROWS = [
       timeseries('DLQ depth', 'short', [q(`max by (stream) (metronome_dlq_depth{${S}})`, '{{stream}}')], { thresholds: red(1) }),
       timeseries('Dead letters by reason', 'short', [
         q(`sum by (consumer, reason) (increase(metronome_dlq_messages_total{${S}}[$__rate_interval]))`, '{{consumer}}: {{reason}}'),
-      ], { stack: true }),
+      ], { stack: true, description: 'Alert MetronomeDeadLetters on any in 15m; job.dead notifies the tenant\'s admins (system admins for runs without a tenant).' }),
     ],
   },
   {
@@ -173,7 +185,10 @@ const ROWS = [
     panels: [
       timeseries('Deliveries by channel and outcome', 'ops', [
         q(`sum by (channel, outcome) (rate(metronome_notification_deliveries_total{${S}}[$__rate_interval]))`, '{{channel}} {{outcome}}'),
-      ], { w: 24 }),
+      ], { description: 'in_app, email, push, webhook; sent, retry, failed, deferred (quiet hours, open circuit), skipped (opted out, no address).' }),
+      timeseries('Failed deliveries', 'short', [
+        q(`sum by (channel) (increase(metronome_notification_deliveries_total{${S}, outcome="failed"}[$__rate_interval]))`, '{{channel}}'),
+      ], { thresholds: red(1), description: 'Given up: attempts exhausted, refused (4xx), or a push subscription gone (404/410, dropped).' }),
     ],
   },
   {

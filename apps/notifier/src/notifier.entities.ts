@@ -46,7 +46,7 @@ export class NotifierWebhookEntity {
   @Column({ name: 'updated_at', type: 'timestamptz' }) updatedAt: Date;
 }
 
-/** Every delivery attempt (email or webhook) and its outcome. */
+/** Every delivery attempt (email, webhook or push) and its outcome. */
 @Entity('notification_deliveries')
 export class NotificationDeliveryEntity {
   @PrimaryGeneratedColumn({ type: 'bigint' }) id: string;
@@ -62,4 +62,48 @@ export class NotificationDeliveryEntity {
   @Column({ name: 'attempted_at', type: 'timestamptz' }) attemptedAt: Date;
 }
 
-export const NOTIFIER_ENTITIES = [NotifierMemberEntity, NotificationEntity, NotifierWebhookEntity, NotificationDeliveryEntity];
+/** The rate limit of job alerts: one alert per (tenant, alert key) until window_ends_at. */
+@Entity('notifier_alert_windows')
+export class NotifierAlertWindowEntity {
+  @PrimaryColumn({ name: 'company_id', type: 'text' }) companyId: string;
+  @PrimaryColumn({ name: 'alert_key', type: 'text' }) alertKey: string;
+  @Column({ name: 'window_ends_at', type: 'timestamptz' }) windowEndsAt: Date;
+}
+
+/** Every job alert event seen, and what was decided: alerted (with the count it sums up) or folded. */
+@Entity('notifier_alert_events')
+export class NotifierAlertEventEntity {
+  @PrimaryColumn({ name: 'company_id', type: 'text' }) companyId: string;
+  @PrimaryColumn({ name: 'event_id', type: 'text' }) eventId: string;
+  @Column({ name: 'alert_key', type: 'text' }) alertKey: string;
+  @Column({ type: 'text' }) decision: 'alert' | 'folded';
+  @Column({ type: 'int' }) folded: number;
+  @Column({ name: 'summarized_by', type: 'text', nullable: true }) summarizedBy: string | null;
+  @Column({ type: 'jsonb' }) data: Record<string, unknown>;
+  @Column({ name: 'occurred_at', type: 'timestamptz' }) occurredAt: Date;
+}
+
+/** A user's Web Push subscription (one browser). */
+@Entity('notifier_push_subscriptions')
+export class NotifierPushSubscriptionEntity {
+  @PrimaryColumn({ type: 'uuid' }) id: string;
+  @Column({ name: 'company_id', type: 'text' }) companyId: string;
+  @Column({ name: 'user_id', type: 'text' }) userId: string;
+  @Column({ type: 'text' }) endpoint: string;
+  @Column({ type: 'text' }) p256dh: string;
+  @Column({ type: 'text' }) auth: string;
+  @Column({ name: 'expires_at', type: 'timestamptz', nullable: true }) expiresAt: Date | null;
+  @Column({ name: 'user_agent', type: 'text', nullable: true }) userAgent: string | null;
+  @Column({ name: 'created_at', type: 'timestamptz' }) createdAt: Date;
+  @Column({ name: 'last_success_at', type: 'timestamptz', nullable: true }) lastSuccessAt: Date | null;
+}
+
+export const NOTIFIER_ENTITIES = [
+  NotifierMemberEntity,
+  NotificationEntity,
+  NotifierWebhookEntity,
+  NotificationDeliveryEntity,
+  NotifierAlertWindowEntity,
+  NotifierAlertEventEntity,
+  NotifierPushSubscriptionEntity,
+];

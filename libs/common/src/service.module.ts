@@ -6,6 +6,7 @@ import type { EntityList } from './database/typeorm-options.js';
 import { DeadLetterEntity } from './dead-letters/dead-letter.entity.js';
 import { DeadLetterRepository } from './dead-letters/dead-letter.repository.js';
 import { DeadLetterWriter } from './dead-letters/dead-letter.writer.js';
+import { DeadJobPublisher } from './dead-letters/dead-job.publisher.js';
 import { HealthController } from './health/health.controller.js';
 import { LoggingModule, SERVICE_NAME } from './logging/logging.module.js';
 import { ContractRegistry, type ContractClass } from './messaging/contracts/contract-registry.js';
@@ -41,6 +42,7 @@ import { FlowCoordinator } from './jobs/chains/flow-coordinator.js';
 import { DurabilityHooks } from './jobs/durability/durability.service.js';
 import { RetentionPurger } from './jobs/retention/retention-purger.js';
 import { SlaMonitor } from './jobs/sla/sla-monitor.js';
+import { JobTimeoutPublisher } from './jobs/timeouts/job-timeout.publisher.js';
 import { JobStepsRepository } from './jobs/steps/job-steps.repository.js';
 import { AuthGuard } from './auth/auth.guard.js';
 import { CredentialVerifier } from './auth/credential-verifier.js';
@@ -91,6 +93,7 @@ export class MetronomeServiceModule {
       EventPublisher,
       JetStreamClient,
       DeadLetterRepository,
+      DeadJobPublisher,
       DeadLetterWriter,
       JetStreamServer,
       ProvisionOnStart,
@@ -124,6 +127,7 @@ export class MetronomeServiceModule {
           JobIntake,
           JobRuntime,
           SlaMonitor,
+          JobTimeoutPublisher,
           FlowCoordinator,
           DurabilityHooks,
           // Observers see an attempt after its history row is committed: a flow's child is settled before its parent is evaluated.

@@ -361,6 +361,8 @@ describe('prod overlay', () => {
     expect(pairs).toEqual(
       expect.arrayContaining([
         'EVENTS/notifier-events',
+        // the notifier's jobs run on the job runtime too: one consumer per priority
+        ...PRIORITIES.map((p) => `JOBS/${subjects.jobConsumer('notifier', p)}`),
         'EVENTS/documents-events',
         // documents' jobs run on the job runtime: one consumer per priority, each a trigger
         ...PRIORITIES.map((p) => `JOBS/${subjects.jobConsumer('documents', p)}`),

@@ -163,6 +163,7 @@ test('the scheduler fires jobs, publishes events and pauses queues', async () =>
   await expect(js.publish('jobs.normal.documents.tick', '{}', { msgID: 'run-1' })).resolves.toMatchObject({ stream: 'JOBS' });
   await expect(js.publish('jobs.normal.recurrence.generate', '{}', { msgID: 'run-2' })).resolves.toMatchObject({ stream: 'JOBS' });
   await expect(js.publish('jobs.low.scheduler.retention', '{}', { msgID: 'run-3' })).resolves.toMatchObject({ stream: 'JOBS' });
+  await expect(js.publish('jobs.normal.notifier.deliver', '{}', { msgID: 'run-4' })).resolves.toMatchObject({ stream: 'JOBS' });
   await expect(js.publish('events.acme.document.upserted', '{}', { msgID: 'evt-1' })).resolves.toMatchObject({ stream: 'EVENTS' });
   const kv = await new Kvm(s.nc).open('control');
   await kv.put('queue.low', 'paused');
@@ -178,6 +179,7 @@ test.each([
   ['recurrence', 'JOBS', 'recurrence-jobs'],
   ['recurrence', 'EVENTS', 'recurrence-events'],
   ['notifier', 'EVENTS', 'notifier-events'],
+  ['notifier', 'JOBS', 'notifier-jobs-normal'],
 ])('%s pulls and acks %s/%s', async (user, stream, durable) => {
   const c = await client(user);
   const consumer = await jetstream(c.nc).consumers.get(stream, durable);
@@ -190,7 +192,7 @@ test.each([
 test.each([
   ['documents', ['events.acme.document.expiring', 'events.acme.notification.requested', 'dlq.EVENTS.documents-events', 'events.acme.job.dead']],
   ['recurrence', ['events.acme.task.generated', 'events.acme.calendar.reminder_due', 'dlq.JOBS.recurrence-jobs']],
-  ['notifier', ['dlq.EVENTS.notifier-events', 'events.acme.job.sla_breached']],
+  ['notifier', ['dlq.EVENTS.notifier-events', 'events.acme.job.sla_breached', 'events._platform.job.timed_out', 'jobs.high.notifier.deliver']],
 ])('%s publishes its events and dead letters through JetStream and reads the control bucket', async (user, subjects) => {
   const c = await client(user);
   const js = jetstream(c.nc);
@@ -226,6 +228,19 @@ test.each(['notifier', 'documents', 'recurrence'])('the server refuses %s everyt
   const names: string[] = [];
   for await (const n of (await jetstreamManager(admin.nc)).streams.names()) names.push(n);
   expect(names.sort()).toEqual(['DLQ', 'EVENTS', 'JOBS', 'KV_control']);
+});
+
+test('notifier replicas fan in-app notifications out to each other on notifier.inbox, which nobody else may read', async () => {
+  const a = await client('notifier');
+  const b = await client('notifier');
+  const got = b.nc.subscribe('notifier.inbox.>', { max: 1 });
+  await b.nc.flush();
+  a.nc.publish('notifier.inbox.acme.0123abcd', '{"title":"hi"}');
+  for await (const m of got) expect(m.subject).toBe('notifier.inbox.acme.0123abcd');
+  expect([...a.violations, ...b.violations]).toEqual([]);
+  const d = await client('documents');
+  expect(await refusedSubscribe(d, 'notifier.inbox.>')).toBe(true);
+  expect(await refusedPublish(d, 'notifier.inbox.acme.0123abcd')).toBe(true);
 });
 
 test('the scheduler cannot change streams either', async () => {

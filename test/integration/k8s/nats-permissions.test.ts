@@ -21,9 +21,14 @@ const OWNED_EVENTS: Record<Exclude<Service, 'scheduler'>, string[]> = {
   documents: ['document.expiring', 'document.expired', 'document.escalated', 'document.settings_changed', 'notification.requested'],
   recurrence: ['task.generated', 'task.assigned', 'calendar.reminder_due', 'task.reminder_due', 'notification.requested'],
 };
-const JOB_EVENTS = ['job.dead', 'job.sla_breached'];
-/** Jobs a service enqueues itself (subjects jobs.<priority>.<job>): documents fans expiry-scan-all out per tenant. */
-const OWNED_JOBS: Record<Exclude<Service, 'scheduler'>, string[]> = { notifier: [], documents: ['documents.expiry-scan'], recurrence: [] };
+const JOB_EVENTS = ['job.dead', 'job.sla_breached', 'job.timed_out'];
+/**
+ * Jobs a service enqueues itself (subjects jobs.<priority>.<job>): documents fans expiry-scan-all out per tenant,
+ * the notifier plans its deliveries and alert summaries.
+ */
+const OWNED_JOBS: Record<Exclude<Service, 'scheduler'>, string[]> = { notifier: ['notifier.deliver', 'notifier.alert-summary'], documents: ['documents.expiry-scan'], recurrence: [] };
+/** NATS core subjects (no stream) a service publishes and subscribes: the notifier's SSE fan-out between its replicas. */
+const CORE: Record<Service, string[]> = { scheduler: [], notifier: ['notifier.inbox.>'], documents: [], recurrence: [] };
 const KV_READ = [
   '$JS.API.STREAM.MSG.GET.KV_control',
   '$JS.API.DIRECT.GET.KV_control',
@@ -77,6 +82,7 @@ function envelope(svc: Service): string[] {
     ...KV_READ,
     ...[...OWNED_EVENTS[svc], ...JOB_EVENTS].map((t) => `events.*.${t}`),
     ...OWNED_JOBS[svc].map((j) => `jobs.*.${j}`),
+    ...CORE[svc],
     ...consumersOf(svc).flatMap((c) => consumerSubjects(c.stream, c.durable)),
   ];
 }
@@ -175,6 +181,7 @@ describe.each(Object.keys(BUILDS) as (keyof typeof BUILDS)[])('nats.conf of the 
     if (svc === 'scheduler') needed.push('jobs.normal.documents.tick', 'events.acme.job.dead', '$KV.control.queue.low', '$JS.API.STREAM.MSG.GET.DLQ');
     else for (const t of [...OWNED_EVENTS[svc], ...JOB_EVENTS]) needed.push(`events.acme.${t}`);
     if (svc !== 'scheduler') for (const j of OWNED_JOBS[svc]) needed.push(`jobs.high.${j}`);
+    if (svc === 'notifier') needed.push('notifier.inbox.acme.0123abcd');
     expect(needed.filter((s) => !canPublish(u, s))).toEqual([]);
     expect(canSubscribe(u, `_INBOX_${svc}.abc.def`)).toBe(true);
   });
@@ -185,7 +192,9 @@ describe.each(Object.keys(BUILDS) as (keyof typeof BUILDS)[])('nats.conf of the 
     const env = workload.spec.template.spec.containers[0].env as K8sObject[];
     const prefix = env.find((e) => e.name === 'NATS_INBOX_PREFIX')?.value as string;
     expect(prefix).toBe(INBOX[who]);
-    expect(u.subscribeAllow).toEqual([`${prefix}.>`]);
+    // the notifier also hears its replicas' in-app fan-out (notifier.inbox.<companyId>.<user>)
+    expect(u.subscribeAllow).toEqual(who === 'notifier' ? [`${prefix}.>`, 'notifier.inbox.>'] : [`${prefix}.>`]);
+    expect([who, canSubscribe(u, 'notifier.inbox.acme.0123abcd')]).toEqual([who, who === 'notifier']);
     expect(u.subscribeDeny).toEqual([]);
     // nobody publishes into an inbox: a service's replies come from the server only
     expect(Object.values(INBOX).filter((p) => canPublish(u, `${p}.abc`))).toEqual([]);

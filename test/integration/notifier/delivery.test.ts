@@ -33,7 +33,7 @@ describe('notifier: recipients, in-app and email', () => {
     await waitFor(async () => (await h.deliveries('acme')).filter((d) => d.outcome === 'sent').length === 2, { what: 'deliveries recorded' });
   });
 
-  it('resolves escalations, assignments, reminders, requests and dead jobs to the right members', async () => {
+  it('resolves escalations, assignments, reminders, requests and dead jobs (to the tenant\'s admins) to the right members', async () => {
     await h.event(EVENT_TYPES.documentEscalated, 'acme', { id: 'doc-1', companyId: 'acme', title: 'Forklift licence', level: 1, role: 'hr' }, 'evt-esc-1');
     await h.event(EVENT_TYPES.taskAssigned, 'acme', { taskId: 't-1', title: 'Inspect ladder', assigneeUserId: 'carol' }, 'evt-task-1');
     // A reminder naming a user of another tenant reaches only this tenant's attendees.
@@ -49,12 +49,12 @@ describe('notifier: recipients, in-app and email', () => {
     expect(await by('evt-task-1')).toEqual(['carol']);
     expect(await by('evt-rem-1')).toEqual(['alice']);
     expect(await by('evt-req-1')).toEqual(['carol', 'root']);
-    expect(await by('evt-dead-1')).toEqual(['root']);
+    expect(await by('evt-dead-1')).toEqual(['bernd']);
     expect(await by('evt-status-1')).toEqual(['carol']);
     expect(await by('evt-status-2')).toEqual([]);
     const dead = await h.database.query<{ critical: boolean; company_id: string }>('SELECT critical, company_id FROM notifications WHERE source_event_id = $1', ['evt-dead-1']);
     expect(dead).toEqual([{ critical: true, company_id: 'acme' }]);
-    await waitFor(() => h.smtp.to('root@acme.test').length === 2, { what: 'root mails' });
+    await waitFor(() => h.smtp.to('root@acme.test').length === 1 && h.smtp.to('bernd@acme.test').some((m) => m.subject === 'Job fehlgeschlagen: documents.expiry-scan'), { what: 'request to root, dead job to the tenant admin' });
   });
 
   it('creates nothing twice when the same event comes again', async () => {

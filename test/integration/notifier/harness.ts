@@ -14,6 +14,7 @@ import {
   encodeCloudEvent,
   EventPublisher,
   EVENT_TYPES,
+  jobConsumerDeclarations,
   provision,
   STREAM_DECLARATIONS,
   subjects,
@@ -40,7 +41,8 @@ export class TestSmtp {
   private server!: SMTPServer;
   port = 0;
 
-  async start(): Promise<void> {
+  /** `port`: listen there (a server coming back where the notifier expects it); default any free port. */
+  async start(port = 0): Promise<void> {
     this.server = new SMTPServer({
       authOptional: true,
       disabledCommands: ['STARTTLS', 'AUTH'],
@@ -61,7 +63,7 @@ export class TestSmtp {
         });
       },
     });
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', () => resolve()));
+    await new Promise<void>((resolve) => this.server.listen(port, '127.0.0.1', () => resolve()));
     this.port = (this.server.server.address() as AddressInfo).port;
   }
 
@@ -152,15 +154,15 @@ export class NotifierHarness {
   /**
    * `env` overrides the defaults (webhooks may use plain http and reach this
    * loopback receiver: WEBHOOK_ALLOW_HTTP, WEBHOOK_ALLOWED_CIDRS=127.0.0.1/32);
-   * `resolver` stands in for DNS.
+   * `resolver` stands in for DNS. `start(env)` adds configuration (VAPID keys, alert window, system admins...).
    */
   constructor(private readonly setup: { env?: Record<string, string>; resolver?: HostResolver } = {}) {}
 
-  async start(): Promise<this> {
+  async start(env: Record<string, string> = {}): Promise<this> {
     await Promise.all([this.nats.start(), this.database.create(), this.smtp.start(), this.receiver.start()]);
     this.nc = await connect({ servers: this.nats.url });
     this.jsm = await jetstreamManager(this.nc);
-    const consumers = [consumerDeclaration(CONSUMERS.notifierEvents), consumerDeclaration(CONSUMERS.notifierJobs)];
+    const consumers = [consumerDeclaration(CONSUMERS.notifierEvents), ...jobConsumerDeclarations('notifier')];
     await provision(this.jsm, STREAM_DECLARATIONS, consumers, { replicas: 1, ackWaitMs: 30_000 });
     Object.assign(process.env, {
       NATS_URLS: this.nats.url,
@@ -173,6 +175,7 @@ export class NotifierHarness {
       WEBHOOK_ALLOW_HTTP: 'true',
       WEBHOOK_ALLOWED_CIDRS: '127.0.0.1/32',
       ...this.setup.env,
+      ...env,
     });
     let builder = Test.createTestingModule({ imports: [NotifierModule] }).overrideProvider(NotifierOptions).useValue(this.options);
     if (this.setup.resolver) builder = builder.overrideProvider(HostResolver).useValue(this.setup.resolver);
@@ -181,7 +184,17 @@ export class NotifierHarness {
     return this;
   }
 
+  private readonly replicas: INestApplication[] = [];
+
+  /** Another notifier replica on the same NATS and database (its own HTTP port, NATS connection and consumers). */
+  async replica(): Promise<{ app: INestApplication; baseUrl: string }> {
+    const r = await startServiceApp(Test.createTestingModule({ imports: [NotifierModule] }).overrideProvider(NotifierOptions).useValue(this.options));
+    this.replicas.push(r.app);
+    return r;
+  }
+
   async stop(): Promise<void> {
+    for (const r of this.replicas) await r.close();
     await this.app?.close();
     await this.nc?.close();
     await Promise.all([this.smtp.stop(), this.receiver.stop()]);

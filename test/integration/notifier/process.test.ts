@@ -28,7 +28,7 @@ describe('notifier as a real process', () => {
     await database.drop();
   }, 60_000);
 
-  it('starts, provisions notifier-events and notifier-jobs, and delivers an email', async () => {
+  it('starts, provisions notifier-events and its job consumers, and mails a tenant admin about a dead job', async () => {
     const port = await freePort();
     p = new ServiceProcess('apps/notifier/src/main.js', {
       NATS_URLS: nats.url,
@@ -42,7 +42,7 @@ describe('notifier as a real process', () => {
     const js = jetstream(nc);
     const send = (type: string, data: Record<string, unknown>, id: string) =>
       js.publish(subjects.event('proc', type), encodeCloudEvent(createCloudEvent({ type, source: 'test', data, companyId: 'proc', id })), { msgID: id });
-    await send(EVENT_TYPES.memberUpserted, { companyId: 'proc', userId: 'u1', roles: ['system-admin'], email: 'u1@proc.test', version: 1 }, 'm-1');
+    await send(EVENT_TYPES.memberUpserted, { companyId: 'proc', userId: 'u1', roles: ['tenant-admin'], email: 'u1@proc.test', version: 1 }, 'm-1');
     await waitFor(async () => (await database.query("SELECT 1 FROM notifier_members WHERE user_id = 'u1'")).length === 1, { what: 'member projected' });
     await send(EVENT_TYPES.jobDead, { runId: 'r-9', job: 'documents.expiry-scan', error: 'boom' }, 'dead-1');
     const mail = (await waitFor(() => smtp.to('u1@proc.test')[0], { what: 'mail' }))!;

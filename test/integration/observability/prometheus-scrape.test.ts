@@ -1,8 +1,11 @@
 /**
  * A real Prometheus (Debian package `prometheus`) scrapes the four services,
- * each a built child process on its own port, and loads the project's alert
- * rules: the key series exist with a `service` label and every rule group is
- * healthy. Needs `npm run build` first (npm test does).
+ * each a built child process on its own port, running the demo (DEMO=true, as
+ * `npm start` does), and loads the project's alert rules: every metric the
+ * services declare has samples, every dashboard panel has data, the key series
+ * carry a `service` label, every rule group is healthy, and the demo's dead
+ * letter both fires its alert and reaches the tenant admin's in-app inbox.
+ * Needs `npm run build` first (npm test does).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -16,8 +19,10 @@ import {
   CONSUMER_DECLARATIONS,
   createCloudEvent,
   encodeCloudEvent,
+  EVENT_TYPES,
   JOB_NAMES,
   KV_DECLARATIONS,
+  MetronomeMetrics,
   provision,
   STREAM_DECLARATIONS,
   subjects,
@@ -30,6 +35,9 @@ import { waitFor } from '../../support/wait.js';
 const SERVICES = ['scheduler', 'notifier', 'documents', 'recurrence'] as const;
 type Service = (typeof SERVICES)[number];
 const ALERTS = join(ROOT, 'observability', 'prometheus', 'alerts.yml');
+const DASHBOARD = join(ROOT, 'observability', 'grafana', 'dashboards', 'metronome.json');
+/** Panels that chart only a condition the demo does not create. */
+const CONDITIONAL_PANELS: Record<string, string> = { 'Paused for': 'shows only paused queues' };
 
 function findPrometheus(): string {
   if (process.env.PROMETHEUS_BIN) return process.env.PROMETHEUS_BIN;
@@ -84,7 +92,14 @@ describe('a real Prometheus scraping the four services', () => {
       DOCUMENTS_PORT: String(ports.documents),
       RECURRENCE_PORT: String(ports.recurrence),
     };
-    for (const s of SERVICES) services.push(new ServiceProcess(`apps/${s}/src/main.js`, { ...env, INSTANCE_ID: `${s}-scrape` }).start());
+    // The scheduler seeds the demo through the other services' APIs and events: it starts once they are up.
+    const start = (s: Service) => {
+      const p = new ServiceProcess(`apps/${s}/src/main.js`, { ...env, DEMO: 'true', INSTANCE_ID: `${s}-scrape` }).start();
+      services.push(p);
+      return p.waitForLog(`${s} started`, 45_000);
+    };
+    await Promise.all((['notifier', 'documents', 'recurrence'] as const).map(start));
+    const schedulerStarted = start('scheduler');
 
     const promPort = await freePort();
     promUrl = `http://127.0.0.1:${promPort}`;
@@ -111,7 +126,7 @@ describe('a real Prometheus scraping the four services', () => {
     prometheus.stdout!.on('data', (d: Buffer) => promLog.push(d.toString()));
     prometheus.stderr!.on('data', (d: Buffer) => promLog.push(d.toString()));
 
-    await Promise.all(services.map((p, i) => p.waitForLog(`${SERVICES[i]} started`, 45_000)));
+    await schedulerStarted;
     await waitFor(async () => {
       if (prometheus!.exitCode !== null) throw new Error(`prometheus exited ${prometheus!.exitCode}:\n${promLog.join('')}`);
       return fetch(`${promUrl}/-/ready`).then((r) => r.ok, () => false);
@@ -169,6 +184,63 @@ describe('a real Prometheus scraping the four services', () => {
     // Histogram buckets carry le and the service, so histogram_quantile works per service.
     const p99 = await query('histogram_quantile(0.99, sum by (service, le) (rate(metronome_handler_duration_seconds_bucket[1m])))');
     expect(p99.map((x) => x.metric.service)).toContain('documents');
+  });
+
+  it('has samples of every metric the services declare after the demo run', async () => {
+    for (const s of SERVICES) await fetch(`http://127.0.0.1:${ports[s]}/readyz`);
+    const declared = new MetronomeMetrics('scrape-test').registry.getMetricsAsArray().filter((m) => m.name.startsWith('metronome_'));
+    // A histogram is sampled as <name>_count (and _bucket, _sum).
+    const series = declared.map((m) => (String(m.type) === 'histogram' ? `${m.name}_count` : m.name));
+    expect(series.length).toBeGreaterThan(20);
+    const missing = async () => (await Promise.all(series.map(async (name) => ((await query(`count(${name})`)).length ? null : name)))).filter((n): n is string => n !== null);
+    const last = await waitFor(async () => {
+      const m = await missing();
+      return m.length === 0 ? m : undefined;
+    }, { timeoutMs: 90_000, intervalMs: 1_000, what: 'a sample of every declared metric' }).catch(async () => missing());
+    expect(last).toEqual([]);
+    // The two series that used to be declared and never set: the depth of every priority of a job runtime service,
+    // and in-app deliveries the demo's notifications made.
+    const depth = await query('max by (service, queue) (metronome_queue_depth)');
+    for (const s of ['notifier', 'documents']) {
+      expect([s, depth.filter((d) => d.metric.service === s).map((d) => d.metric.queue).sort()]).toEqual([s, ['critical', 'high', 'low', 'normal']]);
+    }
+    const inApp = await waitFor(async () => {
+      const r = await query('sum(metronome_notification_deliveries_total{channel="in_app", outcome="sent"})');
+      return r.length && Number(r[0].value[1]) > 0 ? r : undefined;
+    }, { timeoutMs: 60_000, what: 'in-app deliveries counted' });
+    expect(Number(inApp![0].value[1])).toBeGreaterThan(0);
+  });
+
+  it('has data in every dashboard panel after the demo run', async () => {
+    type Panel = { type: string; title: string; targets?: { expr: string }[] };
+    const panels = (JSON.parse(readFileSync(DASHBOARD, 'utf8')) as { panels: Panel[] }).panels.filter((p) => p.type !== 'row' && !(p.title in CONDITIONAL_PANELS));
+    expect(panels.length).toBeGreaterThan(30);
+    const evaluate = (expr: string) => query(expr.replace(/\$__rate_interval|\$__interval/g, '1m').replace(/\$service|\$job/g, '.*'));
+    const empty = async () => {
+      const out: string[] = [];
+      for (const p of panels) for (const t of p.targets ?? []) if ((await evaluate(t.expr)).length === 0) out.push(`${p.title}: ${t.expr}`);
+      return out;
+    };
+    const last = await waitFor(async () => {
+      const e = await empty();
+      return e.length === 0 ? e : undefined;
+    }, { timeoutMs: 60_000, intervalMs: 1_000, what: 'data in every panel' }).catch(async () => empty());
+    expect(last).toEqual([]);
+  });
+
+  it('tells the demo tenant\'s admin in-app about the demo\'s dead letter, and fires MetronomeDeadLetters', async () => {
+    // The demo publishes one malformed document.upserted for acme: documents-events dead-letters it, job.dead follows.
+    const inbox = await waitFor(async () => {
+      const res = await fetch(`http://127.0.0.1:${ports.notifier}/api/v1/notifications`, { headers: { 'X-Company-Id': 'acme', 'X-User-Id': 'acme-ana' } });
+      const items = ((await res.json()) as { items: { type: string; title: string; data: { job?: string; reason?: string } }[] }).items;
+      return items.find((n) => n.type === EVENT_TYPES.jobDead);
+    }, { timeoutMs: 60_000, intervalMs: 500, what: 'the demo\'s dead letter in acme\'s admin inbox' });
+    expect(inbox).toMatchObject({ title: 'Job failed: document.upserted', data: { job: 'document.upserted', reason: 'invalid_payload' } });
+    const firing = await waitFor(async () => {
+      const body = (await (await fetch(`${promUrl}/api/v1/alerts`)).json()) as { data: { alerts: { labels: Record<string, string>; state: string }[] } };
+      return body.data.alerts.find((a) => a.labels.alertname === 'MetronomeDeadLetters' && a.labels.consumer === 'documents-events' && a.state === 'firing');
+    }, { timeoutMs: 30_000, intervalMs: 500, what: 'MetronomeDeadLetters firing' });
+    expect(firing!.labels.reason).toBe('invalid_payload');
   });
 
   it('loads the alert rules file with every group healthy', async () => {

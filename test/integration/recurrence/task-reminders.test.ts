@@ -1,6 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
-import { consumerDeclaration, CONSUMERS, provision, STREAM_DECLARATIONS } from '../../../libs/common/src/index.js';
+import { consumerDeclaration,
+  jobConsumerDeclarations, CONSUMERS, provision, STREAM_DECLARATIONS } from '../../../libs/common/src/index.js';
 import { instantToLocalDateTime } from '../../../libs/common/src/time/index.js';
 import { NotifierModule } from '../../../apps/notifier/src/notifier.module.js';
 import { startServiceApp } from '../../support/service-app.js';
@@ -17,7 +18,7 @@ describe('task reminders before the due time (real clock)', () => {
 
   beforeAll(async () => {
     await h.start();
-    await provision(h.jsm, STREAM_DECLARATIONS, [consumerDeclaration(CONSUMERS.notifierEvents), consumerDeclaration(CONSUMERS.notifierJobs)], { replicas: 1, ackWaitMs: 30_000 });
+    await provision(h.jsm, STREAM_DECLARATIONS, [consumerDeclaration(CONSUMERS.notifierEvents), ...jobConsumerDeclarations('notifier')], { replicas: 1, ackWaitMs: 30_000 });
     ({ app: notifier } = await startServiceApp(Test.createTestingModule({ imports: [NotifierModule] })));
     await h.tenant('acme', 'UTC');
     await h.member('acme', 'ana', ['inspector']);

@@ -26,12 +26,18 @@ export class DeliveryJobs {
   async deliver(ctx: JobContext<DeliverJob>): Promise<RunResult> {
     const a = attemptOf(ctx);
     const p = ctx.payload;
-    const outcome = p.channel === 'email' ? await this.delivery.email(a, p.notificationId!) : await this.delivery.webhook(a, p.webhookId!, p.event!);
+    const outcome =
+      p.channel === 'email'
+        ? await this.delivery.email(a, p.notificationId!)
+        : p.channel === 'push'
+          ? await this.delivery.pushNotification(a, p.notificationId!)
+          : await this.delivery.webhook(a, p.webhookId!, p.event!);
     return { status: 'success', recordsProcessed: outcome === 'sent' ? 1 : 0, message: outcome };
   }
 
   // Digests mail every admin of a tenant: registered per tenant by the platform, not schedulable by tenants.
-  @JobHandler(JOB_NAMES.notifierWeeklyDigest, { payload: DigestJob, priority: 'low', maxAttempts: 5, backoff: BACKOFF, timeoutMs: 300_000, platform: true })
+  // A digest is a few queries and one mail per admin: one attempt running 2 min means SMTP or Postgres is struggling.
+  @JobHandler(JOB_NAMES.notifierWeeklyDigest, { payload: DigestJob, priority: 'low', maxAttempts: 5, backoff: BACKOFF, timeoutMs: 300_000, sla: { maxDurationMs: 120_000 }, platform: true })
   async weekly(ctx: JobContext<DigestJob>): Promise<RunResult> {
     const a = attemptOf(ctx);
     this.overrides.check(ctx, DIGEST_TIME_FIELDS);
@@ -41,7 +47,7 @@ export class DeliveryJobs {
     return { status: 'success', recordsProcessed: sent, message: `${sent} digests sent` };
   }
 
-  @JobHandler(JOB_NAMES.notifierMonthlyReport, { payload: DigestJob, priority: 'low', maxAttempts: 5, backoff: BACKOFF, timeoutMs: 300_000, platform: true })
+  @JobHandler(JOB_NAMES.notifierMonthlyReport, { payload: DigestJob, priority: 'low', maxAttempts: 5, backoff: BACKOFF, timeoutMs: 300_000, sla: { maxDurationMs: 120_000 }, platform: true })
   async monthly(ctx: JobContext<DigestJob>): Promise<RunResult> {
     const a = attemptOf(ctx);
     this.overrides.check(ctx, DIGEST_TIME_FIELDS);

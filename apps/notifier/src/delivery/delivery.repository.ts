@@ -1,13 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 
-export type DeliveryOutcome = 'sent' | 'retry' | 'failed' | 'deferred' | 'skipped';
+export const DELIVERY_OUTCOMES = ['sent', 'retry', 'failed', 'deferred', 'skipped'] as const;
+export type DeliveryOutcome = (typeof DELIVERY_OUTCOMES)[number];
 
 export interface DeliveryAttempt {
   companyId: string;
   notificationId: string | null;
   runId: string | null;
-  channel: 'email' | 'webhook';
+  channel: 'email' | 'webhook' | 'push';
   target: string | null;
   attempt: number;
   outcome: DeliveryOutcome;

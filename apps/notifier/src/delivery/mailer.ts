@@ -1,6 +1,7 @@
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import nodemailer, { type Transporter } from 'nodemailer';
 import { APP_CONFIG, CircuitBreakers, RetryableError, SnoozeError, type AppConfig } from '../../../../libs/common/src/index.js';
+import { NotifierOptions } from './notifier-options.js';
 
 export interface Mail {
   to: string;
@@ -22,7 +23,9 @@ export class Mailer implements OnModuleDestroy {
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly breakers: CircuitBreakers,
+    options: NotifierOptions,
   ) {
+    breakers.register('smtp', options.smtpCircuit);
     this.transport = nodemailer.createTransport(config.mail.smtpUrl, { connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 20_000 });
   }
 

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import type { CircuitBreakerOptions } from '../../../../libs/common/src/index.js';
 
 /** Tunables of the delivery path (tests override the provider). */
 @Injectable()
@@ -7,4 +8,6 @@ export class NotifierOptions {
   quietRecheckMaxMs = 15 * 60_000;
   /** A webhook call that takes longer is a retryable failure. */
   webhookTimeoutMs = 10_000;
+  /** The `smtp` circuit: 5 consecutive failures open it for 30 s, then one probe (libs/common/src/outbound/circuit-breaker.ts). */
+  smtpCircuit: CircuitBreakerOptions = {};
 }

@@ -43,10 +43,52 @@ const TEMPLATES: Record<string, Record<Lang, (d: Data) => { title: string; body:
     de: (d) => ({ title: s(d.title), body: s(d.body) }),
   },
   'job.dead': {
-    en: (d) => ({ title: `Job failed: ${s(d.job)}`, body: `Run ${s(d.runId)} of ${s(d.job)} was dead-lettered: ${s(d.error, 'no error recorded')}.` }),
-    de: (d) => ({ title: `Job fehlgeschlagen: ${s(d.job)}`, body: `Lauf ${s(d.runId)} von ${s(d.job)} liegt in der Dead-Letter-Queue: ${s(d.error, 'kein Fehler erfasst')}.` }),
+    en: (d) =>
+      d.summary
+        ? { title: `Job failed again: ${s(d.job)} (${s(d.folded)} more)`, body: `${s(d.folded)} more run(s) of ${s(d.job)} were dead-lettered since the last alert${since(d)}; the last: run ${s(d.runId)}: ${s(d.error, 'no error recorded')}.` }
+        : { title: `Job failed: ${s(d.job)}`, body: `Run ${s(d.runId)} of ${s(d.job)} was dead-lettered: ${s(d.error, 'no error recorded')}.${folded(d, 'en')}` },
+    de: (d) =>
+      d.summary
+        ? { title: `Job erneut fehlgeschlagen: ${s(d.job)} (${s(d.folded)} weitere)`, body: `${s(d.folded)} weitere(r) Lauf/Läufe von ${s(d.job)} liegen seit der letzten Warnung in der Dead-Letter-Queue${seit(d)}; zuletzt Lauf ${s(d.runId)}: ${s(d.error, 'kein Fehler erfasst')}.` }
+        : { title: `Job fehlgeschlagen: ${s(d.job)}`, body: `Lauf ${s(d.runId)} von ${s(d.job)} liegt in der Dead-Letter-Queue: ${s(d.error, 'kein Fehler erfasst')}.${folded(d, 'de')}` },
+  },
+  'job.sla_breached': {
+    en: (d) =>
+      d.summary
+        ? { title: `SLA breached again: ${s(d.job)} (${s(d.folded)} more)`, body: `${s(d.folded)} more run(s) of ${s(d.job)} breached their ${s(d.kind)} SLA since the last alert${since(d)}.` }
+        : { title: `SLA breached: ${s(d.job)}`, body: `Run ${s(d.runId)} of ${s(d.job)} breached its ${s(d.kind)} SLA: ${secs(d.observedMs)} against a limit of ${secs(d.limitMs)}.${folded(d, 'en')}` },
+    de: (d) =>
+      d.summary
+        ? { title: `SLA erneut verletzt: ${s(d.job)} (${s(d.folded)} weitere)`, body: `${s(d.folded)} weitere(r) Lauf/Läufe von ${s(d.job)} haben seit der letzten Warnung ihr ${s(d.kind)}-SLA verletzt${seit(d)}.` }
+        : { title: `SLA verletzt: ${s(d.job)}`, body: `Lauf ${s(d.runId)} von ${s(d.job)} hat sein ${s(d.kind)}-SLA verletzt: ${secs(d.observedMs)} bei einem Limit von ${secs(d.limitMs)}.${folded(d, 'de')}` },
+  },
+  'job.timed_out': {
+    en: (d) =>
+      d.summary
+        ? { title: `Job timed out again: ${s(d.job)} (${s(d.folded)} more)`, body: `${s(d.folded)} more attempt(s) of ${s(d.job)} timed out since the last alert${since(d)}.` }
+        : {
+            title: `Job timed out: ${s(d.job)}`,
+            body: `Attempt ${s(d.attempt)} of ${s(d.maxAttempts)} of run ${s(d.runId)} (${s(d.job)}) ran past its ${secs(d.timeoutMs)} timeout and was aborted; ${d.final ? 'it was the last attempt.' : 'it is retried.'}${folded(d, 'en')}`,
+          },
+    de: (d) =>
+      d.summary
+        ? { title: `Job erneut zu lang: ${s(d.job)} (${s(d.folded)} weitere)`, body: `${s(d.folded)} weitere(r) Versuch(e) von ${s(d.job)} haben seit der letzten Warnung ihr Zeitlimit überschritten${seit(d)}.` }
+        : {
+            title: `Job-Zeitlimit überschritten: ${s(d.job)}`,
+            body: `Versuch ${s(d.attempt)} von ${s(d.maxAttempts)} des Laufs ${s(d.runId)} (${s(d.job)}) lief länger als ${secs(d.timeoutMs)} und wurde abgebrochen; ${d.final ? 'es war der letzte Versuch.' : 'er wird wiederholt.'}${folded(d, 'de')}`,
+          },
   },
 };
+
+/** Job alerts are rate-limited: the first alert of a window says how many were folded into it since the previous one. */
+function folded(d: Data, lang: Lang): string {
+  const n = Number(d.folded ?? 0);
+  if (!n) return '';
+  return lang === 'de' ? ` Dazu ${n} weitere seit der letzten Warnung.` : ` ${n} more since the last alert were folded into this one.`;
+}
+const secs = (ms: unknown) => `${Math.round(Number(ms ?? 0) / 100) / 10} s`;
+const since = (d: Data) => (typeof d.firstAt === 'string' ? ` (${d.firstAt.slice(0, 16).replace('T', ' ')} UTC – ${s(d.lastAt).slice(0, 16).replace('T', ' ')} UTC)` : '');
+const seit = since;
 
 export function render(type: string, locale: string | null | undefined, data: Data): { title: string; body: string } {
   const t = TEMPLATES[type];

@@ -4,10 +4,9 @@ import { Subject } from 'rxjs';
 import type { Notification } from './notifications.types.js';
 
 /**
- * New notifications pushed to the SSE streams of this process. In-process only:
- * with several notifier replicas a user connected to one replica does not see
- * notifications created by another (they still appear in the list API); a
- * NATS core subject per tenant would fan them out across replicas.
+ * The SSE streams open on this process. Fed by NotificationFanout, which
+ * brings every replica's new notifications over NATS core, so a stream sees
+ * what any replica stored.
  */
 @Injectable()
 export class NotificationStream implements OnModuleDestroy {

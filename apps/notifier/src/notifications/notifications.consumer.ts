@@ -7,7 +7,6 @@ import {
   DocumentExpiringEvent,
   EVENT_TYPES,
   JetStreamContext,
-  JobDeadEvent,
   NotificationRequestedEvent,
   OnMessage,
   PermanentError,
@@ -16,7 +15,7 @@ import {
   TaskStatusChangedEvent,
 } from '../../../../libs/common/src/index.js';
 import { assertTenant } from '../members/members.consumer.js';
-import { NotificationsService, SYSTEM_ADMIN_ROLE, type Audience } from './notifications.service.js';
+import { NotificationsService, type Audience } from './notifications.service.js';
 
 function eventTime(ctx: JetStreamContext): Date {
   const t = new Date(ctx.event.time);
@@ -79,10 +78,5 @@ export class NotificationsConsumer {
   @OnMessage(EVENT_TYPES.notificationRequested)
   async requested(@Payload() e: NotificationRequestedEvent, @Ctx() ctx: JetStreamContext): Promise<void> {
     await this.notify(ctx, EVENT_TYPES.notificationRequested, e, { userIds: e.userIds ?? [], roles: e.roles ?? [] }, e.severity === 'critical');
-  }
-
-  @OnMessage(EVENT_TYPES.jobDead)
-  async jobDead(@Payload() e: JobDeadEvent, @Ctx() ctx: JetStreamContext): Promise<void> {
-    await this.notify(ctx, EVENT_TYPES.jobDead, e, { roles: [SYSTEM_ADMIN_ROLE] }, true);
   }
 }

@@ -70,7 +70,7 @@ export class NotificationsController {
   }
 
   /**
-   * Server-sent events: every notification created for the caller from now on (this replica; see README).
+   * Server-sent events: every notification created for the caller from now on, by any notifier replica (fanned out over NATS core).
    * Authenticated like every route (Authorization header, read with fetch; never a token in the URL);
    * at most SSE_MAX_PER_USER streams per user and SSE_MAX_PER_PROCESS per process (429 beyond); the stream
    * ends when the credential expires, so a client reconnects with a fresh token.

@@ -17,7 +17,7 @@ import {
 } from '../../../../libs/common/src/index.js';
 import { planClaim, type ClaimPlan } from '../schedules/schedule-timing.js';
 import { SchedulesRepository, type ScheduleAdvance } from '../schedules/schedules.repository.js';
-import { TENANT_TIMEZONE, type Schedule } from '../schedules/schedule.types.js';
+import { SCHEDULE_KINDS, TENANT_TIMEZONE, type Schedule } from '../schedules/schedule.types.js';
 import { TenantsRepository } from '../tenants/tenants.repository.js';
 
 const GAUGE_EVERY_MS = 10_000;
@@ -66,6 +66,8 @@ export class FiringService implements OnApplicationBootstrap, OnApplicationShutd
   ) {}
 
   onApplicationBootstrap(): void {
+    // Each kind reports its fires from 0, so a rate exists before the first one.
+    for (const kind of SCHEDULE_KINDS) this.metrics.schedulerFires.inc({ kind }, 0);
     this.start();
     this.relay.start();
     const gauges = () => {
@@ -239,6 +241,9 @@ export class FiringService implements OnApplicationBootstrap, OnApplicationShutd
   private async updateGauges(): Promise<void> {
     try {
       this.metrics.schedulerActiveSchedules.set(await this.schedules.countActive());
+      // The last fire of any replica, also after a restart (this process's own claims set it at once as well).
+      const last = await this.schedules.lastFireAt();
+      if (last) this.metrics.schedulerLastFire.set(last.getTime() / 1000);
       this.metrics.outboxBacklog.set(await this.outbox.backlog());
     } catch (e) {
       this.logger.debug({ error: errorText(e) }, 'scheduler gauges not updated');

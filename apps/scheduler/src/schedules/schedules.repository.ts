@@ -265,6 +265,12 @@ export class SchedulesRepository {
     return rows.map((r) => r.event_type);
   }
 
+  /** When any schedule last fired (null: never). */
+  async lastFireAt(): Promise<Date | null> {
+    const rows: { at: Date | null }[] = await this.db.query(`SELECT max(last_fire_at) AS at FROM schedules`);
+    return rows[0].at;
+  }
+
   async countActive(): Promise<number> {
     const rows: { n: string }[] = await this.db.query(`SELECT count(*) AS n FROM schedules WHERE enabled AND NOT paused`);
     return Number(rows[0].n);

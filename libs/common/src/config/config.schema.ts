@@ -139,4 +139,27 @@ export interface AppConfig {
   webhooks: { allowHttp: boolean; allowedCidrs: string[]; maxResponseBytes: number };
   /** Notifier email: the SMTP server (smtp:// or smtps://) and the From address. */
   mail: { smtpUrl: string; from: string };
+  notifier: NotifierConfig;
+}
+
+/** A platform operator told about runs without a tenant (their in-app inbox is the `_platform` scope). */
+export interface SystemAdmin {
+  userId: string;
+  email: string | null;
+}
+
+/** Web Push (RFC 8030/8292) VAPID identity: P-256 keys in base64url, and a contact (mailto: or https:). */
+export interface VapidConfig {
+  publicKey: string;
+  privateKey: string;
+  subject: string;
+}
+
+export interface NotifierConfig {
+  /** Job alerts (job.dead, job.sla_breached, job.timed_out): at most one per job, kind and tenant in this window; later ones are counted and summed up when it ends. */
+  alertWindowMs: number;
+  /** Who hears about platform runs (NOTIFIER_SYSTEM_ADMINS=userId=email,...). */
+  systemAdmins: SystemAdmin[];
+  /** Web Push; absent: the push channel is off. */
+  push?: VapidConfig;
 }

@@ -1,7 +1,8 @@
+import { createECDH } from 'node:crypto';
 import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import { parseApiKeys } from './api-keys.js';
-import type { AppConfig } from './config.schema.js';
+import type { AppConfig, SystemAdmin, VapidConfig } from './config.schema.js';
 import { placeholderReason, weakKeyReason } from './placeholder-secret.js';
 import { redactUrl } from '../util/redact-url.js';
 
@@ -125,6 +126,54 @@ function cidrs(raw: string | undefined, key: string, problems: string[]): string
   return out;
 }
 
+/** NOTIFIER_SYSTEM_ADMINS=userId=email,userId (no email: in-app and push only). */
+function systemAdmins(raw: string | undefined, problems: string[]): SystemAdmin[] {
+  const admins: SystemAdmin[] = [];
+  for (const entry of (raw ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
+    const at = entry.indexOf('=');
+    const userId = (at < 0 ? entry : entry.slice(0, at)).trim();
+    const email = at < 0 ? null : entry.slice(at + 1).trim();
+    if (!userId || userId.length > 200) problems.push(`NOTIFIER_SYSTEM_ADMINS: "${entry.slice(0, 40)}" names no user id (userId or userId=email)`);
+    else if (email !== null && !/^[^\s@]+@[^\s@]+$/.test(email)) problems.push(`NOTIFIER_SYSTEM_ADMINS: "${email}" of ${userId} is not an email address`);
+    else if (admins.some((a) => a.userId === userId)) problems.push(`NOTIFIER_SYSTEM_ADMINS: ${userId} appears twice`);
+    else admins.push({ userId, email });
+  }
+  return admins;
+}
+
+const BASE64URL = /^[A-Za-z0-9_-]+$/;
+
+/**
+ * PUSH_VAPID_PUBLIC_KEY (65-byte uncompressed P-256 point), PUSH_VAPID_PRIVATE_KEY
+ * (32 bytes), both base64url, PUSH_VAPID_SUBJECT (mailto: or https:): all three or
+ * none, and the public key must be the private key's.
+ */
+function vapid(publicKey: string | undefined, privateKey: string | undefined, subject: string | undefined, problems: string[]): VapidConfig | undefined {
+  if (publicKey === undefined && privateKey === undefined && subject === undefined) return undefined;
+  const before = problems.length;
+  if (publicKey === undefined || privateKey === undefined || subject === undefined) {
+    problems.push('PUSH_VAPID_PUBLIC_KEY, PUSH_VAPID_PRIVATE_KEY, PUSH_VAPID_SUBJECT: set all three (npx web-push generate-vapid-keys) or none');
+    return undefined;
+  }
+  const pub = BASE64URL.test(publicKey) ? Buffer.from(publicKey, 'base64url') : Buffer.alloc(0);
+  const priv = BASE64URL.test(privateKey) ? Buffer.from(privateKey, 'base64url') : Buffer.alloc(0);
+  if (pub.length !== 65 || pub[0] !== 0x04) problems.push(`PUSH_VAPID_PUBLIC_KEY: must be an uncompressed P-256 public key in base64url (65 bytes), got ${pub.length} bytes`);
+  if (priv.length !== 32) problems.push(`PUSH_VAPID_PRIVATE_KEY: must be a P-256 private key in base64url (32 bytes), got ${priv.length} bytes`);
+  if (!/^mailto:[^\s@]+@[^\s@]+$/.test(subject) && !/^https:\/\/[^\s]+$/.test(subject)) problems.push(`PUSH_VAPID_SUBJECT: must be a mailto: or https: URL (the push services' contact), got "${subject}"`);
+  if (problems.length === before) {
+    let derived: Buffer | undefined;
+    try {
+      const ecdh = createECDH('prime256v1');
+      ecdh.setPrivateKey(priv);
+      derived = ecdh.getPublicKey();
+    } catch {
+      problems.push('PUSH_VAPID_PRIVATE_KEY: not a valid P-256 private key');
+    }
+    if (derived && !derived.equals(pub)) problems.push('PUSH_VAPID_PUBLIC_KEY: is not the public key of PUSH_VAPID_PRIVATE_KEY');
+  }
+  return problems.length === before ? { publicKey, privateKey, subject } : undefined;
+}
+
 /** Reads and validates every key; collects all problems before failing. */
 export function loadConfig(env: Env = process.env): AppConfig {
   const problems: string[] = [];
@@ -182,6 +231,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     }
   }
 
+  const demo = bool('DEMO', false);
   const env_ = oneOf('NODE_ENV', ['development', 'test', 'production'] as const, 'development');
   const config: AppConfig = {
     env: env_,
@@ -259,7 +309,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       ),
     },
     encryption: encryptionKeys(str('ENCRYPTION_KEYS'), str('ENCRYPTION_ACTIVE_KEY'), problems),
-    demo: bool('DEMO', false),
+    demo,
     allowTimeOverrides: bool('ALLOW_TIME_OVERRIDES', false),
     schedules: {
       maxPerTenant: int('SCHEDULES_MAX_PER_TENANT', 100, 1, 1_000_000),
@@ -281,6 +331,12 @@ export function loadConfig(env: Env = process.env): AppConfig {
     mail: {
       smtpUrl: url('SMTP_URL', 'smtp://127.0.0.1:1025', ['smtp:', 'smtps:']),
       from: str('MAIL_FROM', 'Metronome <notifications@metronome.local>')!,
+    },
+    notifier: {
+      alertWindowMs: int('NOTIFIER_ALERT_WINDOW_MS', 15 * 60_000, 1_000, 7 * 24 * 3600_000),
+      // DEMO: the system-admin the demo token signs in as hears about the platform's own failures.
+      systemAdmins: systemAdmins(str('NOTIFIER_SYSTEM_ADMINS', demo ? 'demo-admin=demo-admin@example.test' : undefined), problems),
+      push: vapid(str('PUSH_VAPID_PUBLIC_KEY'), str('PUSH_VAPID_PRIVATE_KEY'), str('PUSH_VAPID_SUBJECT'), problems),
     },
   };
   if (config.nats.user && !config.nats.password) problems.push('NATS_PASSWORD: required when NATS_USER is set');

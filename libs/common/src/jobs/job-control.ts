@@ -73,6 +73,11 @@ export class JobControl {
   async watch(): Promise<void> {
     if (this.watcher) return;
     const kv = await this.bucket();
+    // Every priority lane this process watches reports running (0) until a pause says otherwise.
+    for (const queue of PRIORITIES) {
+      this.metrics.queuePaused.set({ queue }, 0);
+      this.metrics.queuePausedSince.set({ queue }, 0);
+    }
     // The watch delivers every key's last value, then each change; reading the keys too lets start-up wait for the current state.
     this.watcher = await kv.watch({ key: '>' });
     void (async () => {

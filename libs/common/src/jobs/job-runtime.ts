@@ -100,6 +100,7 @@ export class JobRuntime implements OnModuleInit, OnApplicationBootstrap, BeforeA
       const spec = specOf(name, h);
       this.specs.set(name, spec);
       this.runner.register(spec);
+      this.deferrals.declare(name);
     }
     this.heartbeat.describe([...this.specs.keys()], this.slots, () => ({
       inFlight: this.dispatcher.inFlight,

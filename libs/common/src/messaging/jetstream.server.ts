@@ -16,6 +16,7 @@ import { ContractRegistry } from './contracts/contract-registry.js';
 import { CancelledError, errorText, InvalidPayloadError, PermanentError, RetryableError, SnoozeError } from './errors.js';
 import { JetStreamContext } from './jetstream.context.js';
 import { NatsConnectionService } from './nats-connection.service.js';
+import { platformScopeProblem } from './platform-scope.js';
 import type { ConsumerDeclaration } from './topology.js';
 
 export const SERVED_CONSUMERS = Symbol('SERVED_CONSUMERS');
@@ -50,7 +51,7 @@ export function subjectTenantProblem(subject: string, event: CloudEvent): string
   if (tokens.length < 3) return null;
   if (event.companyid === undefined) return `the event names no tenant (companyid) but its subject names "${tokens[1]}"`;
   if (event.companyid !== tokens[1]) return `the event's tenant "${event.companyid}" differs from its subject's "${tokens[1]}"`;
-  return null;
+  return platformScopeProblem(tokens[1], event);
 }
 
 class ConsumerLoop {

@@ -30,6 +30,7 @@ export const EVENT_TYPES = {
   notificationRequested: 'notification.requested',
   jobDead: 'job.dead',
   jobSlaBreached: 'job.sla_breached',
+  jobTimedOut: 'job.timed_out',
   tenantUpserted: 'tenant.upserted',
   documentSettingsChanged: 'document.settings_changed',
 } as const;
@@ -48,6 +49,7 @@ export const JOB_NAMES = {
   notifierDeliver: 'notifier.deliver',
   notifierWeeklyDigest: 'notifier.weekly-digest',
   notifierMonthlyReport: 'notifier.monthly-report',
+  notifierAlertSummary: 'notifier.alert-summary',
 } as const;
 export type JobName = (typeof JOB_NAMES)[keyof typeof JOB_NAMES] | string;
 
@@ -85,6 +87,16 @@ export const subjects = {
   dlq(stream: string, consumer: string): string {
     return `dlq.${stream}.${consumer}`;
   },
+  /** NATS core (no stream): a stored in-app notification for one user, fanned out to every notifier replica's SSE streams. */
+  notifierInbox(companyId: string, userKey: string): string {
+    assertSubjectToken(companyId, 'companyId');
+    assertSubjectToken(userKey, 'user key');
+    return `notifier.inbox.${companyId}.${userKey}`;
+  },
+  /** Every tenant's in-app notifications (what each notifier replica subscribes to). */
+  notifierInboxAll(): string {
+    return 'notifier.inbox.>';
+  },
 } as const;
 
 export const STREAM_SUBJECTS: Record<StreamName, string[]> = {
@@ -100,7 +112,6 @@ export const CONSUMERS = {
   recurrenceJobs: 'recurrence-jobs',
   recurrenceEvents: 'recurrence-events',
   notifierEvents: 'notifier-events',
-  notifierJobs: 'notifier-jobs',
   schedulerEvents: 'scheduler-events',
 } as const;
 export type ConsumerName = (typeof CONSUMERS)[keyof typeof CONSUMERS];

@@ -114,14 +114,8 @@ export const CONSUMER_DECLARATIONS: ConsumerDeclaration[] = [
     backoff: DEFAULT_BACKOFF,
     concurrency: 32,
   },
-  {
-    stream: STREAMS.JOBS,
-    durable: CONSUMERS.notifierJobs,
-    filterSubject: subjects.jobsOfPrefix('notifier'),
-    maxAttempts: 8,
-    backoff: DEFAULT_BACKOFF,
-    concurrency: 16,
-  },
+  // notifier's jobs (deliveries, digests, alert summaries) run on the job runtime: notifier-jobs-{critical,high,normal,low}.
+  ...jobConsumerDeclarations('notifier'),
   {
     // Event-triggered schedules: any domain event type may start a job.
     stream: STREAMS.EVENTS,

@@ -47,6 +47,12 @@ export class MetronomeMetrics {
     labelNames: ['job', 'reason'] as const,
     registers: [this.registry],
   });
+  readonly jobTimeouts = new Counter({
+    name: 'metronome_job_timeouts_total',
+    help: 'Job attempts aborted at their timeout (each is retried while attempts remain, and published as job.timed_out)',
+    labelNames: ['job'] as const,
+    registers: [this.registry],
+  });
   readonly jobRuns = new Counter({
     name: 'metronome_job_runs_total',
     help: 'Job runs finished, by outcome',
@@ -98,7 +104,7 @@ export class MetronomeMetrics {
   });
   readonly queueDepth = new Gauge({
     name: 'metronome_queue_depth',
-    help: 'Job messages waiting per queue',
+    help: "Job messages of a queue (priority) not yet done, from JetStream: undelivered plus delivered and unacknowledged (waiting for a slot, deferred or running), over this service's job consumers",
     labelNames: ['queue'] as const,
     registers: [this.registry],
   });
@@ -132,7 +138,7 @@ export class MetronomeMetrics {
   });
   readonly notificationDeliveries = new Counter({
     name: 'metronome_notification_deliveries_total',
-    help: 'Notification deliveries by channel and outcome',
+    help: 'Notification deliveries by channel (in_app, email, push, webhook) and outcome (sent, retry, failed, deferred, skipped)',
     labelNames: ['channel', 'outcome'] as const,
     registers: [this.registry],
   });

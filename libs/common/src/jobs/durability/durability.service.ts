@@ -63,6 +63,7 @@ export class DurabilityHooks implements OnApplicationBootstrap {
 
   register(job: string, options: JobHandlerOptions): void {
     this.specs.set(job, { sensitive: [...new Set([...sensitiveFieldsOf(job), ...(options.sensitive ?? [])])], options });
+    if (options.sla) this.sla.declare(job, options.sla);
   }
 
   /** Start-up problems: sensitive fields without a key, a dependency cycle. */

@@ -13,6 +13,7 @@ import type { Delivery } from './delivery.js';
 import type { JobSpec } from './job-spec.js';
 import { normalizeResult, type Outcome } from './outcome.js';
 import { WorkerHeartbeat } from './worker-heartbeat.js';
+import { JobTimeoutPublisher } from '../timeouts/job-timeout.publisher.js';
 
 /** The handler ran out of time: its signal aborted and the attempt is retried with backoff. */
 export class JobTimeoutError extends RetryableError {
@@ -37,6 +38,7 @@ export class AttemptRunner {
     private readonly durability: DurabilityHooks,
     private readonly control: JobControl,
     private readonly heartbeat: WorkerHeartbeat,
+    private readonly timeouts: JobTimeoutPublisher,
     private readonly metrics: MetronomeMetrics,
     @Inject(ROOT_LOGGER) private readonly log: Logger,
   ) {
@@ -49,6 +51,7 @@ export class AttemptRunner {
   /** Registers a handler's payload contract. */
   register(spec: JobSpec): void {
     if (spec.options.payload) this.payloads.register(spec.name, spec.options.payload);
+    this.timeouts.declare(spec.name);
   }
 
   async run(d: Delivery): Promise<Outcome> {
@@ -113,6 +116,7 @@ export class AttemptRunner {
       if (reason instanceof CancelledError) return { kind: 'cancelled', error: reason };
       if (reason instanceof JobTimeoutError) {
         logger.warn({ timeoutMs: d.timeoutMs }, 'job timed out; retrying with backoff');
+        this.timeouts.timedOut({ runId, job: spec.name, companyId, attempt: d.attempt, maxAttempts: d.maxAttempts, timeoutMs: d.timeoutMs });
         return { kind: 'retry', error: reason };
       }
       return outcomeOfError(e);

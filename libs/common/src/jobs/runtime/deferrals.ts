@@ -6,7 +6,8 @@ import { errorText } from '../../messaging/errors.js';
 import { MetronomeMetrics } from '../../metrics/metrics.registry.js';
 import { AttemptLedger, type LedgerEntry } from './attempt-ledger.js';
 
-export type DeferralReason = 'tenant_full' | 'paused' | 'no_handler' | 'stopping' | 'not_due' | 'snoozed';
+export const DEFERRAL_REASONS = ['tenant_full', 'paused', 'no_handler', 'stopping', 'not_due', 'snoozed'] as const;
+export type DeferralReason = (typeof DEFERRAL_REASONS)[number];
 
 /**
  * Hands a job message back to the stream for later without using an attempt:
@@ -22,6 +23,11 @@ export class Deferrals {
     private readonly metrics: MetronomeMetrics,
     @Inject(ROOT_LOGGER) private readonly log: Logger,
   ) {}
+
+  /** A job this process runs: its deferrals count from 0, by reason. */
+  declare(job: string): void {
+    for (const reason of DEFERRAL_REASONS) this.metrics.jobDeferrals.inc({ job, reason }, 0);
+  }
 
   async defer(msg: JsMsg, entry: LedgerEntry, delayMs: number, job: string, reason: DeferralReason): Promise<void> {
     this.metrics.jobDeferrals.inc({ job, reason });

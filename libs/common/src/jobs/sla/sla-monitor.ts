@@ -37,6 +37,12 @@ export class SlaMonitor {
     @Inject(ROOT_LOGGER) private readonly log: Logger,
   ) {}
 
+  /** A job's SLA, at start: each kind it declares counts breaches from 0, so rates and alerts see the series before the first breach. */
+  declare(job: string, sla: JobSla): void {
+    if (sla.maxDurationMs !== undefined) this.metrics.slaBreaches.inc({ job, kind: 'duration' }, 0);
+    if (sla.maxLatenessMs !== undefined) this.metrics.slaBreaches.inc({ job, kind: 'lateness' }, 0);
+  }
+
   /** Checks lateness now and arms the duration timer; call the returned function when the attempt ends. */
   watch(run: SlaRun, sla: JobSla | undefined): () => void {
     if (!sla) return () => undefined;

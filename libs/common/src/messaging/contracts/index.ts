@@ -3,12 +3,12 @@ import type { ContractClass } from './contract-registry.js';
 import { MemberRemovedEvent, MemberUpsertedEvent } from './member.contract.js';
 import { TaskGeneratedEvent } from './recurrence.contract.js';
 import { JobSlaBreachedEvent } from './job-sla.contract.js';
+import { JobDeadEvent, JobTimedOutEvent } from './job-alerts.contract.js';
 import {
   CalendarReminderDueEvent,
   DocumentEscalatedEvent,
   DocumentExpiredEvent,
   DocumentExpiringEvent,
-  JobDeadEvent,
   NotificationRequestedEvent,
   TaskAssignedEvent,
   TaskReminderDueEvent,
@@ -25,6 +25,7 @@ export * from './document.contract.js';
 export * from './job-sla.contract.js';
 export * from './notifier.contract.js';
 export * from './tenant.contract.js';
+export * from './job-alerts.contract.js';
 
 /**
  * Every message type Metronome consumes, with its payload contract. Jobs run by
@@ -50,4 +51,5 @@ export const MESSAGE_CONTRACTS: Record<string, ContractClass> = {
   [EVENT_TYPES.jobDead]: JobDeadEvent,
   [EVENT_TYPES.tenantUpserted]: TenantUpsertedEvent,
   [EVENT_TYPES.documentSettingsChanged]: DocumentSettingsChangedEvent,
+  [EVENT_TYPES.jobTimedOut]: JobTimedOutEvent,
 };

@@ -18,7 +18,7 @@ export class ChannelOptOut {
   @MaxLength(100)
   type: string;
 
-  @IsIn(['in_app', 'email', 'webhook', '*'])
+  @IsIn(['in_app', 'email', 'push', 'webhook', '*'])
   channel: string;
 }
 

@@ -211,31 +211,13 @@ export class NotificationRequestedEvent {
   severity?: 'info' | 'warning' | 'critical';
 }
 
-/** `job.dead`: a job run was dead-lettered (told to system admins). */
-export class JobDeadEvent {
-  @IsString()
-  @IsNotEmpty()
-  @MaxLength(200)
-  runId: string;
-
-  @IsString()
-  @IsNotEmpty()
-  @MaxLength(200)
-  job: string;
-
-  @IsOptional()
-  @IsString()
-  @MaxLength(5000)
-  error?: string;
-}
-
 /** Job `notifier.deliver`: one notification to one recipient through one channel. */
 export class DeliverJob {
-  @IsIn(['email', 'webhook'])
-  channel: 'email' | 'webhook';
+  @IsIn(['email', 'webhook', 'push'])
+  channel: 'email' | 'webhook' | 'push';
 
-  /** The in-app notification to email (channel email). */
-  @ValidateIf((o: DeliverJob) => o.channel === 'email')
+  /** The in-app notification to email or push to its recipient's browsers (channels email, push). */
+  @ValidateIf((o: DeliverJob) => o.channel === 'email' || o.channel === 'push')
   @IsString()
   @IsNotEmpty()
   notificationId?: string;
@@ -266,4 +248,16 @@ export class DigestJob {
   @ValidateNested()
   @Type(() => DigestPeriod)
   period?: DigestPeriod;
+}
+
+/** Job `notifier.alert-summary`: the end of a job alert's rate-limit window; what was folded into it is told in one summary. */
+export class AlertSummaryJob {
+  /** '<event type>:<job>' */
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(300)
+  alertKey: string;
+
+  @IsISO8601({ strict: true })
+  windowEndsAt: string;
 }

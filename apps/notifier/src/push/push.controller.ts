@@ -1,0 +1,71 @@
+import { Body, Controller, Delete, Get, Headers, HttpCode, Param, ParseUUIDPipe, Post } from '@nestjs/common';
+import { ProblemException } from '../../../../libs/common/src/http/problem-json.filter.js';
+import { Authorize, SecuredApi, Tenant, type TenantContext } from '../../../../libs/common/src/auth/index.js';
+import { PushSubscriptionBody } from './dto/push.dto.js';
+import { PushRepository } from './push.repository.js';
+import { PushSender } from './push.sender.js';
+import type { PushSubscription } from './push.types.js';
+
+/** A subscription as its owner sees it: the endpoint's origin only (the full URL is a capability of that browser). */
+const view = (s: PushSubscription) => ({
+  id: s.id,
+  endpointOrigin: new URL(s.endpoint).origin,
+  expiresAt: s.expiresAt?.toISOString() ?? null,
+  userAgent: s.userAgent,
+  createdAt: s.createdAt.toISOString(),
+  lastSuccessAt: s.lastSuccessAt?.toISOString() ?? null,
+});
+
+const notConfigured = () =>
+  new ProblemException(404, 'https://metronome.dev/problems/push-not-configured', 'Push is not configured', 'This installation has no VAPID keys (PUSH_VAPID_PUBLIC_KEY, PUSH_VAPID_PRIVATE_KEY, PUSH_VAPID_SUBJECT)');
+const notFound = () => new ProblemException(404, 'https://metronome.dev/problems/push-subscription-not-found', 'Push subscription not found', 'You have no push subscription with this id');
+
+/**
+ * The calling user's Web Push subscriptions: the VAPID key to subscribe with, register, list, unregister.
+ * The user is the verified token's `sub` in its `companyId` (permission `inbox`, like the in-app notifications).
+ */
+@Controller('api/v1/push')
+@SecuredApi()
+export class PushController {
+  constructor(
+    private readonly subscriptions: PushRepository,
+    private readonly sender: PushSender,
+  ) {}
+
+  /** The applicationServerKey for PushManager.subscribe(). */
+  @Get('vapid-public-key')
+  @Authorize('inbox')
+  publicKey() {
+    if (!this.sender.publicKey) throw notConfigured();
+    return { publicKey: this.sender.publicKey };
+  }
+
+  /** Registers (or refreshes) the browser's subscription for the caller; the same endpoint again is the same subscription. */
+  @Post('subscriptions')
+  @HttpCode(201)
+  @Authorize('inbox')
+  async register(@Tenant() t: TenantContext, @Body() body: PushSubscriptionBody, @Headers('user-agent') userAgent?: string) {
+    if (!this.sender.enabled) throw notConfigured();
+    const s = await this.subscriptions.upsert(t.companyId, t.userId, {
+      endpoint: body.endpoint,
+      p256dh: body.keys.p256dh,
+      auth: body.keys.auth,
+      expiresAt: body.expirationTime ? new Date(body.expirationTime) : null,
+      userAgent: userAgent?.slice(0, 300) ?? null,
+    });
+    return view(s);
+  }
+
+  @Get('subscriptions')
+  @Authorize('inbox')
+  async list(@Tenant() t: TenantContext) {
+    return { items: (await this.subscriptions.ofUser(t.companyId, t.userId)).map(view) };
+  }
+
+  @Delete('subscriptions/:id')
+  @HttpCode(204)
+  @Authorize('inbox')
+  async unregister(@Tenant() t: TenantContext, @Param('id', new ParseUUIDPipe()) id: string): Promise<void> {
+    if (!(await this.subscriptions.deleteOwn(t.companyId, t.userId, id))) throw notFound();
+  }
+}
