@@ -36,3 +36,5 @@ export {
   parseRecurrenceRule,
 } from './recurrence-rule.js';
 export type { RecurrenceFrequency, RecurrenceRuleOptions } from './recurrence-rule.js';
+export { localTimeOf, previewCron } from './cron-preview.js';
+export type { CronFiring, CronFiringDst, CronPreview, SkippedWallTime } from './cron-preview.js';
