@@ -1,12 +1,11 @@
 import 'reflect-metadata';
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Injectable, Module, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import {
   JobHandler,
   jobConsumerDeclarations,
@@ -16,18 +15,17 @@ import {
   type JobContext,
   type RunResult,
 } from '../../../libs/common/src/index.js';
-import { ROOT } from '../../support/service-process.js';
 import { waitFor } from '../../support/wait.js';
+import { DESKTOP, horizontalOverflow, launchBrowser, PHONE, RESULTS, withPage } from './browser.js';
 import { bearer, ControlPlaneEnv, seed, TENANT_A, token } from './support.js';
 
 /**
  * The dashboard in headless Debian Chromium (apt-get install -y chromium)
  * driven by playwright-core: sign in, see a job, trigger it, watch the run
- * succeed, retry a dead letter, pause a queue; screenshots at desktop and
- * phone widths go to test/results/.
+ * succeed, retry a dead letter, pause a queue, preview a schedule across a DST
+ * change; screenshots at desktop and phone widths go to test/results/ (and
+ * <test>-failure.png when a step fails).
  */
-const CHROMIUM = '/usr/bin/chromium';
-const RESULTS = join(ROOT, 'test', 'results');
 const JOB = 'demo.work';
 
 const env = new ControlPlaneEnv();
@@ -73,13 +71,9 @@ async function signIn(page: Page): Promise<void> {
 }
 
 beforeAll(async () => {
-  mkdirSync(RESULTS, { recursive: true });
   await env.start({ API_RATE_LIMIT_BURST: '10000' });
   await startWorker();
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchBrowser();
 }, 120_000);
 
 afterAll(async () => {
@@ -95,90 +89,170 @@ it('signs in, triggers a job and watches its run succeed, retries a dead letter 
   expect(created.status).toBe(201);
   const { dlqId, runId: deadRunId } = await seed(env.database, TENANT_A, JOB);
 
-  const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(String(e)));
-  await signIn(page);
-  await expect(page.getByTestId('who').textContent()).resolves.toContain('system-admin');
+  await withPage(browser, 'dashboard-basics', DESKTOP, async (page) => {
+    await signIn(page);
+    await expect(page.getByTestId('who').textContent()).resolves.toContain('system-admin');
 
-  // See the job with its next run.
-  const row = page.locator(`#jobs-table tr[data-job="${JOB}"]`);
-  await row.waitFor();
-  await expect(row.textContent()).resolves.toContain(JOB);
+    // See the job with its next run.
+    const row = page.locator(`#jobs-table tr[data-job="${JOB}"]`);
+    await row.waitFor();
+    await expect(row.textContent()).resolves.toContain(JOB);
 
-  // Trigger it with a payload.
-  await row.locator('button[data-action="trigger"]').click();
-  await page.getByTestId('trigger-payload').fill('{"report": "weekly", "n": 7}');
-  await page.getByTestId('trigger-submit').click();
+    // Trigger it with a payload.
+    await row.locator('button[data-action="trigger"]').click();
+    await page.getByTestId('trigger-payload').fill('{"report": "weekly", "n": 7}');
+    await page.getByTestId('trigger-submit').click();
 
-  // The runs tab opens filtered by the job; the run turns succeeded within the polling interval.
-  const succeeded = page.locator('#runs-table tr[data-state="succeeded"]').first();
-  await succeeded.waitFor({ timeout: 20_000 });
-  const runs = await env.database.query<{ payload: unknown; state: string }>(`SELECT payload, state FROM job_runs WHERE job = $1 AND id <> $2`, [JOB, deadRunId]);
-  expect(runs).toEqual([{ payload: { report: 'weekly', n: 7 }, state: 'succeeded' }]);
-  await succeeded.click();
-  await page.locator('#run-detail').getByText('"recordsProcessed": 3').waitFor();
-  await page.screenshot({ path: join(RESULTS, 'dashboard-run-desktop.png') });
-  await page.locator('#run-dialog button.close').click();
+    // The runs tab opens filtered by the job; the run turns succeeded within the polling interval.
+    const succeeded = page.locator('#runs-table tr[data-state="succeeded"]').first();
+    await succeeded.waitFor({ timeout: 20_000 });
+    const runs = await env.database.query<{ payload: unknown; state: string }>(`SELECT payload, state FROM job_runs WHERE job = $1 AND id <> $2`, [JOB, deadRunId]);
+    expect(runs).toEqual([{ payload: { report: 'weekly', n: 7 }, state: 'succeeded' }]);
+    await succeeded.click();
+    await page.locator('#run-detail').getByText('"recordsProcessed": 3').waitFor();
+    await page.screenshot({ path: join(RESULTS, 'dashboard-run-desktop.png') });
+    await page.locator('#run-dialog button.close').click();
 
-  // Retry the dead letter: a fresh run linked to the dead one (retry_of), the worker runs it, it leaves the pending list.
-  await page.locator('button[data-tab="dlq"]').click();
-  const dead = page.locator(`#dlq-table tr[data-dlq="${dlqId}"]`);
-  await dead.waitFor();
-  await page.screenshot({ path: join(RESULTS, 'dashboard-dlq-desktop.png') });
-  await dead.locator('button[data-action="retry"]').click();
-  await dead.waitFor({ state: 'detached', timeout: 10_000 });
-  const retried = await waitFor(async () => {
-    const rows = await env.database.query<{ id: string; state: string; attempts: number }>('SELECT id, state, attempts FROM job_runs WHERE retry_of = $1', [deadRunId]);
-    return rows[0]?.state === 'succeeded' ? rows : undefined;
-  }, { what: 'retried run succeeded' });
-  expect(retried).toEqual([{ id: expect.any(String), state: 'succeeded', attempts: 1 }]);
-  expect((await env.database.query<{ state: string }>('SELECT state FROM job_runs WHERE id = $1', [deadRunId]))[0].state).toBe('dead');
-  expect((await env.database.query<{ retried_at: Date | null }>('SELECT retried_at FROM dead_letters WHERE id = $1', [dlqId]))[0].retried_at).not.toBeNull();
+    // Retry the dead letter: a fresh run linked to the dead one (retry_of), the worker runs it, it leaves the pending list.
+    await page.locator('button[data-tab="dlq"]').click();
+    const dead = page.locator(`#dlq-table tr[data-dlq="${dlqId}"]`);
+    await dead.waitFor();
+    await page.screenshot({ path: join(RESULTS, 'dashboard-dlq-desktop.png') });
+    await dead.locator('button[data-action="retry"]').click();
+    await dead.waitFor({ state: 'detached', timeout: 10_000 });
+    const retried = await waitFor(async () => {
+      const rows = await env.database.query<{ id: string; state: string; attempts: number }>('SELECT id, state, attempts FROM job_runs WHERE retry_of = $1', [deadRunId]);
+      return rows[0]?.state === 'succeeded' ? rows : undefined;
+    }, { what: 'retried run succeeded' });
+    expect(retried).toEqual([{ id: expect.any(String), state: 'succeeded', attempts: 1 }]);
+    expect((await env.database.query<{ state: string }>('SELECT state FROM job_runs WHERE id = $1', [deadRunId]))[0].state).toBe('dead');
+    expect((await env.database.query<{ retried_at: Date | null }>('SELECT retried_at FROM dead_letters WHERE id = $1', [dlqId]))[0].retried_at).not.toBeNull();
 
-  // Pause a queue.
-  await page.locator('button[data-tab="queues"]').click();
-  const low = page.locator('#queues-table tr[data-queue="low"]');
-  await low.locator('button[data-action="pause"]').click();
-  await low.locator('[data-state="paused"]').waitFor();
-  const queues = await env.call('GET', '/api/v1/queues', { auth: admin });
-  expect(queues.json.items.find((q: { name: string }) => q.name === 'low')).toMatchObject({ status: 'paused', paused: { by: 'ops@example.com' } });
-  // The worker honours it: a low-priority run waits queued while a normal one runs; resuming releases it.
-  const low1 = await env.call('POST', `/api/v1/jobs/${JOB}/trigger`, { auth: admin, body: { priority: 'low', payload: { lane: 'low' } } });
-  const normal1 = await env.call('POST', `/api/v1/jobs/${JOB}/trigger`, { auth: admin, body: { payload: { lane: 'normal' } } });
-  const stateOf = async (id: string) => (await env.database.query<{ state: string }>('SELECT state FROM job_runs WHERE id = $1', [id]))[0]?.state;
-  await waitFor(async () => (await stateOf(normal1.json.runId)) === 'succeeded', { what: 'normal run while low is paused' });
-  expect(await stateOf(low1.json.runId)).toBe('queued');
-  await low.locator('button[data-action="resume"]').click();
-  await waitFor(async () => (await stateOf(low1.json.runId)) === 'succeeded', { timeoutMs: 20_000, what: 'low run after resume' });
+    // Pause a queue.
+    await page.locator('button[data-tab="queues"]').click();
+    const low = page.locator('#queues-table tr[data-queue="low"]');
+    await low.locator('button[data-action="pause"]').click();
+    await low.locator('[data-state="paused"]').waitFor();
+    const queues = await env.call('GET', '/api/v1/queues', { auth: admin });
+    expect(queues.json.items.find((q: { name: string }) => q.name === 'low')).toMatchObject({ status: 'paused', paused: { by: 'ops@example.com' } });
+    // The worker honours it: a low-priority run waits queued while a normal one runs; resuming releases it.
+    const low1 = await env.call('POST', `/api/v1/jobs/${JOB}/trigger`, { auth: admin, body: { priority: 'low', payload: { lane: 'low' } } });
+    const normal1 = await env.call('POST', `/api/v1/jobs/${JOB}/trigger`, { auth: admin, body: { payload: { lane: 'normal' } } });
+    const stateOf = async (id: string) => (await env.database.query<{ state: string }>('SELECT state FROM job_runs WHERE id = $1', [id]))[0]?.state;
+    await waitFor(async () => (await stateOf(normal1.json.runId)) === 'succeeded', { what: 'normal run while low is paused' });
+    expect(await stateOf(low1.json.runId)).toBe('queued');
+    await low.locator('button[data-action="resume"]').click();
+    await waitFor(async () => (await stateOf(low1.json.runId)) === 'succeeded', { timeoutMs: 20_000, what: 'low run after resume' });
 
-  // Schedule editor: a live next-fire preview and a refused bad expression.
-  await page.locator('button[data-tab="schedules"]').click();
-  await page.getByTestId('schedule-cron').fill('30 2 * * *');
-  await page.getByTestId('schedule-tz').fill('Europe/Berlin');
-  await page.getByTestId('schedule-preview').locator('li').first().waitFor();
-  await expect(page.getByTestId('schedule-preview').locator('li').count()).resolves.toBe(5);
-  await page.screenshot({ path: join(RESULTS, 'dashboard-schedules-desktop.png'), fullPage: true });
-  await page.getByTestId('schedule-cron').fill('99 * * * *');
-  await page.getByTestId('schedule-preview').getByText(/cron:/).waitFor();
+    // Schedule editor: a live next-fire preview and a refused bad expression.
+    await page.locator('button[data-tab="schedules"]').click();
+    await page.getByTestId('schedule-cron').fill('30 2 * * *');
+    await page.getByTestId('schedule-tz').fill('Europe/Berlin');
+    await page.getByTestId('schedule-preview').locator('li').first().waitFor();
+    await expect(page.getByTestId('schedule-preview').locator('li').count()).resolves.toBe(5);
+    await page.screenshot({ path: join(RESULTS, 'dashboard-schedules-desktop.png'), fullPage: true });
+    await page.getByTestId('schedule-cron').fill('99 * * * *');
+    await page.getByTestId('schedule-preview').getByText(/cron:/).waitFor();
 
-  // The audit log recorded the changes.
-  const audit = await env.call('GET', '/api/v1/audit?limit=50', { auth: admin });
-  expect(audit.json.items.map((e: { action: string }) => e.action)).toEqual(expect.arrayContaining(['job.trigger', 'dlq.retry', 'queue.pause', 'schedule.create']));
-  expect(errors).toEqual([]);
-  await page.close();
+    // The audit log recorded the changes.
+    const audit = await env.call('GET', '/api/v1/audit?limit=50', { auth: admin });
+    expect(audit.json.items.map((e: { action: string }) => e.action)).toEqual(expect.arrayContaining(['job.trigger', 'dlq.retry', 'queue.pause', 'schedule.create']));
+  });
 }, 120_000);
 
 it('is usable on a 390 px phone screen', async () => {
-  const page = await browser.newPage({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
-  await signIn(page);
-  await page.locator(`#jobs-table tr[data-job="${JOB}"]`).waitFor();
-  // Nothing wider than the screen: no horizontal scrolling.
-  const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - document.documentElement.clientWidth');
-  expect(overflow).toBeLessThanOrEqual(0);
-  await page.screenshot({ path: join(RESULTS, 'dashboard-jobs-phone.png'), fullPage: true });
-  await page.locator('button[data-tab="runs"]').click();
-  await page.locator('#runs-table tr[data-run]').first().waitFor();
-  await page.screenshot({ path: join(RESULTS, 'dashboard-runs-phone.png'), fullPage: true });
-  await page.close();
+  await withPage(browser, 'dashboard-phone', PHONE, async (page) => {
+    await signIn(page);
+    await page.locator(`#jobs-table tr[data-job="${JOB}"]`).waitFor();
+    // Nothing wider than the screen: no horizontal scrolling.
+    expect(await horizontalOverflow(page)).toBeLessThanOrEqual(0);
+    await page.screenshot({ path: join(RESULTS, 'dashboard-jobs-phone.png'), fullPage: true });
+    await page.locator('button[data-tab="runs"]').click();
+    await page.locator('#runs-table tr[data-run]').first().waitFor();
+    await page.screenshot({ path: join(RESULTS, 'dashboard-runs-phone.png'), fullPage: true });
+  });
+}, 60_000);
+
+it('previews a schedule from any instant over the API: local times, DST marks, up to 1,000 firings', async () => {
+  const admin = bearer(await token('system-admin'));
+  // Berlin springs forward on 2030-03-31 at 02:00 CET (01:00Z): 02:30 does not exist that day.
+  const spring = await env.call('POST', '/api/v1/schedules/preview', { auth: admin, body: { cron: '30 2 * * *', timezone: 'Europe/Berlin', from: '2030-03-30T00:00:00Z', count: 3 } });
+  expect(spring.status).toBe(200);
+  expect(spring.json).toMatchObject({
+    timezone: 'Europe/Berlin',
+    from: '2030-03-30T00:00:00.000Z',
+    policy: 'fixed-time',
+    next: ['2030-03-30T01:30:00.000Z', '2030-03-31T01:00:00.000Z', '2030-04-01T00:30:00.000Z'],
+    firings: [
+      { at: '2030-03-30T01:30:00.000Z', local: '2030-03-30T02:30:00', offset: '+01:00', dst: null },
+      { at: '2030-03-31T01:00:00.000Z', local: '2030-03-31T03:00:00', offset: '+02:00', dst: { kind: 'shifted', scheduledLocal: ['2030-03-31T02:30:00'] } },
+      { at: '2030-04-01T00:30:00.000Z', local: '2030-04-01T02:30:00', offset: '+02:00', dst: null },
+    ],
+    nextTransition: { at: '2030-03-31T01:00:00.000Z', kind: 'spring_forward', offsetMinutesBefore: 60, offsetMinutesAfter: 120 },
+  });
+
+  // A stored schedule, previewed from an instant: 02:00 occurs twice on 2030-10-27 and fires once, at the first.
+  const created = await env.call('POST', '/api/v1/schedules', { auth: admin, body: { name: 'preview-nightly', kind: 'cron', job: JOB, cron: '0 2 * * *', timezone: 'Europe/Berlin', enabled: false } });
+  expect(created.status).toBe(201);
+  const autumn = await env.call('GET', '/api/v1/schedules/preview-nightly/preview?from=2030-10-26T12:00:00Z&count=2', { auth: admin });
+  expect(autumn.status).toBe(200);
+  expect(autumn.json.firings).toEqual([
+    { at: '2030-10-27T00:00:00.000Z', local: '2030-10-27T02:00:00', offset: '+02:00', dst: { kind: 'folded', repeatSkippedAt: '2030-10-27T01:00:00.000Z' } },
+    { at: '2030-10-28T01:00:00.000Z', local: '2030-10-28T02:00:00', offset: '+01:00', dst: null },
+  ]);
+
+  // Clock-following: the skipped hour is listed, the repeated one fires twice.
+  const hourly = await env.call('POST', '/api/v1/schedules/preview', { auth: admin, body: { cron: '0 * * * *', timezone: 'Europe/Berlin', from: '2030-03-31T00:00:00Z', count: 2 } });
+  expect(hourly.json).toMatchObject({ policy: 'clock-following', next: ['2030-03-31T00:00:00.000Z', '2030-03-31T01:00:00.000Z'], skipped: [{ local: '2030-03-31T02:00:00', transitionAt: '2030-03-31T01:00:00.000Z' }] });
+
+  // Up to 1,000 firings; more is a 400 problem naming the field, as is an instant that is not ISO 8601.
+  const many = await env.call('POST', '/api/v1/schedules/preview', { auth: admin, body: { cron: '*/5 * * * *', timezone: 'UTC', count: 1000 } });
+  expect(many.status).toBe(200);
+  expect(many.json.firings).toHaveLength(1000);
+  for (const bad of [
+    { call: () => env.call('POST', '/api/v1/schedules/preview', { auth: admin, body: { cron: '* * * * *', count: 1001 } }), field: 'count' },
+    { call: () => env.call('GET', '/api/v1/schedules/preview-nightly/preview?count=1001', { auth: admin }), field: 'count' },
+    { call: () => env.call('POST', '/api/v1/schedules/preview', { auth: admin, body: { cron: '* * * * *', from: 'next tuesday' } }), field: 'from' },
+  ]) {
+    const res = await bad.call();
+    expect(res.status).toBe(400);
+    expect(res.type).toMatch(/^application\/problem\+json/);
+    expect(res.json.errors.map((e: { field: string }) => e.field)).toEqual([bad.field]);
+  }
+});
+
+it('shows the firings around the next DST change in the schedule editor and marks the moved ones', async () => {
+  await withPage(browser, 'dashboard-preview-dst', DESKTOP, async (page) => {
+    await signIn(page);
+    await page.locator('button[data-tab="schedules"]').click();
+    const around = page.getByTestId('schedule-preview-dst');
+    await page.getByTestId('schedule-cron').fill('30 2 * * *');
+    await page.getByTestId('schedule-tz').fill('Europe/Berlin');
+    await page.getByTestId('preview-from').fill('2030-01-01T00:00');
+
+    // Spring 2030: the 02:30 firing of 31 March moves to 03:00 CEST.
+    const shifted = around.locator('li[data-dst="shifted"]');
+    await shifted.waitFor();
+    await expect(shifted.getAttribute('data-fire')).resolves.toBe('2030-03-31T01:00:00.000Z');
+    await expect(shifted.textContent()).resolves.toMatch(/31 Mar 2030.*03:00.*\+02:00.*02:30 does not exist/);
+    await expect(around.locator('[data-transition]').getAttribute('data-transition')).resolves.toBe('2030-03-31T01:00:00.000Z');
+    // The main list starts from the chosen instant.
+    await expect(page.getByTestId('schedule-preview').locator('li').first().getAttribute('data-fire')).resolves.toBe('2030-01-01T01:30:00.000Z');
+    await page.screenshot({ path: join(RESULTS, 'dashboard-preview-spring.png'), fullPage: true });
+
+    // Autumn 2030: 02:30 occurs twice on 27 October and fires once.
+    await page.getByTestId('preview-from').fill('2030-06-01T00:00');
+    const folded = around.locator('li[data-dst="folded"]');
+    await folded.waitFor();
+    await expect(folded.getAttribute('data-fire')).resolves.toBe('2030-10-27T00:30:00.000Z');
+    await expect(folded.textContent()).resolves.toMatch(/02:30 occurs twice.*not again at 01:30 UTC/);
+
+    // Hourly follows the clock: the hour that does not exist is shown as skipped.
+    await page.getByTestId('schedule-cron').fill('0 * * * *');
+    await page.getByTestId('preview-from').fill('2030-01-01T00:00');
+    const skipped = around.locator('li[data-dst="skipped"]');
+    await skipped.waitFor();
+    await expect(skipped.textContent()).resolves.toMatch(/31 Mar 2030.*02:00.*no firing/);
+    await expect(around.locator('li[data-dst="shifted"]').count()).resolves.toBe(0);
+  });
 }, 60_000);

@@ -386,19 +386,87 @@
     previewSoon.timer = setTimeout(renderPreview, 250);
   }
 
+  /** "Sun 29 Mar 2026, 03:00" of a floating wall time "2026-03-29T03:00:00" (already local to the schedule's zone). */
+  const fmtWall = (local) => new Date(`${local}Z`).toLocaleString('en-GB', { timeZone: 'UTC', weekday: 'short', day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit' });
+  const hhmm = (local) => local.slice(11, 16);
+  /** The wall time ("YYYY-MM-DDTHH:mm:ss") an instant reads at a UTC offset in minutes. */
+  const wallAt = (iso, offsetMinutes) => new Date(Date.parse(iso) + offsetMinutes * 60_000).toISOString().slice(0, 19);
+
+  /** One firing of a preview, with what DST did to it (ARCHITECTURE.md invariant 6). */
+  function firingItem(f) {
+    const d = f.dst;
+    let note = null;
+    if (d && d.kind === 'shifted') note = h('span', { class: 'dst-note' }, badge('shifted'), ` ${d.scheduledLocal.map(hhmm).join(', ')} does not exist (clocks jump forward): fires at ${hhmm(f.local)}`);
+    else if (d && d.kind === 'folded') note = h('span', { class: 'dst-note' }, badge('once'), ` ${hhmm(f.local)} occurs twice (clocks go back): fires at the first, not again at ${new Date(d.repeatSkippedAt).toISOString().slice(11, 16)} UTC`);
+    else if (d && d.kind === 'repeated') note = h('span', { class: 'dst-note' }, badge(`pass ${d.pass}`), ` repeated hour: fires on both passes`);
+    return h('li', { dataset: { fire: f.at, dst: d ? d.kind : '' }, title: `${f.at} (UTC) · ${fmtTime(f.at)} your time` },
+      h('span', { class: 'wall' }, `${fmtWall(f.local)} `, h('span', { class: 'muted' }, f.offset)), note);
+  }
+
+  function skippedItem(x) {
+    return h('li', { class: 'skipped', dataset: { dst: 'skipped', fire: '' } }, h('span', { class: 'wall' }, fmtWall(x.local)), h('span', { class: 'dst-note' }, badge('skipped'), ' does not exist (clocks jump forward): no firing'));
+  }
+
+  /** Firings and skipped wall times in time order. */
+  function previewList(r) {
+    const items = r.firings.map((f) => ({ t: Date.parse(f.at), el: firingItem(f) }));
+    for (const x of r.skipped) items.push({ t: Date.parse(x.transitionAt) - 1, el: skippedItem(x) });
+    items.sort((a, b) => a.t - b.t);
+    return h('ol', {}, ...items.map((i) => i.el));
+  }
+
+  /** How far before a DST change to start so that a couple of firings precede it: 2.5 periods, from 90 min to 26 h. */
+  function leadBefore(r) {
+    const t = r.firings.map((f) => Date.parse(f.at));
+    const gaps = t.slice(1).map((x, i) => x - t[i]).sort((a, b) => a - b);
+    const period = gaps.length ? gaps[Math.floor(gaps.length / 2)] : 86_400_000;
+    return Math.min(26 * 3_600_000, Math.max(90 * 60_000, 2.5 * period));
+  }
+
+  function previewBody(f) {
+    const kind = f.kind.value;
+    const body = { kind, timezone: f.timezone.value || 'UTC', count: Number(f.previewCount.value) || 5 };
+    if (kind === 'cron') body.cron = f.cron.value;
+    else body.every = f.every.value;
+    if (f.previewFrom.value) body.from = new Date(f.previewFrom.value).toISOString();
+    return body;
+  }
+
   async function renderPreview() {
     const f = $('#schedule-form');
     const box = $('#schedule-preview');
+    const dstBox = $('#schedule-preview-dst');
     const kind = f.kind.value;
+    const seq = (renderPreview.seq = (renderPreview.seq || 0) + 1);
+    dstBox.hidden = true;
     if (kind !== 'cron' && kind !== 'interval') { box.replaceChildren('No preview for this kind'); box.classList.remove('bad'); return; }
-    const body = { kind, timezone: f.timezone.value || 'UTC', count: 5 };
-    if (kind === 'cron') { if (!f.cron.value) { box.replaceChildren('Type a cron expression to preview it'); return; } body.cron = f.cron.value; }
-    else { if (!f.every.value) { box.replaceChildren('Type an interval to preview it'); return; } body.every = f.every.value; }
+    if (kind === 'cron' && !f.cron.value) { box.replaceChildren('Type a cron expression to preview it'); return; }
+    if (kind === 'interval' && !f.every.value) { box.replaceChildren('Type an interval to preview it'); return; }
+    const body = previewBody(f);
     try {
       const r = await api('POST', '/schedules/preview', body);
+      if (seq !== renderPreview.seq) return; // a newer edit is being previewed
       box.classList.remove('bad');
-      box.replaceChildren(h('div', {}, `Next fire times (${r.timezone}):`), h('ol', {}, ...r.next.map((t) => h('li', { dataset: { fire: t } }, `${fmtTime(t)} — ${new Date(t).toLocaleString('en-GB', { timeZone: r.timezone === 'tenant' ? 'UTC' : r.timezone, dateStyle: 'medium', timeStyle: 'short' })} local`))));
+      const policy = r.policy === 'fixed-time' ? 'fixed time of day: a time the clocks skip fires when they resume, a repeated time fires once'
+        : r.policy === 'clock-following' ? 'follows the clock: skipped hours do not fire, repeated hours fire twice' : 'fixed interval: DST does not move it';
+      box.replaceChildren(h('div', {}, `Next firings from ${body.from ? fmtTime(body.from) : 'now'} (${r.timezone}):`), previewList(r), h('div', { class: 'muted' }, policy));
+      const tr = r.nextTransition;
+      if (!tr || r.policy === 'absolute') return;
+      const from = new Date(Date.parse(tr.at) - leadBefore(r)).toISOString();
+      const around = await api('POST', '/schedules/preview', { ...body, from, count: 8 });
+      if (seq !== renderPreview.seq) return;
+      const fmtOff = (m) => `${m < 0 ? '-' : '+'}${String(Math.floor(Math.abs(m) / 60)).padStart(2, '0')}:${String(Math.abs(m) % 60).padStart(2, '0')}`;
+      const affected = around.firings.some((x) => x.dst) || around.skipped.length > 0;
+      dstBox.replaceChildren(
+        h('div', { dataset: { transition: tr.at } },
+          h('strong', {}, `Around the next DST change: ${fmtWall(wallAt(tr.at, tr.offsetMinutesBefore))} → ${hhmm(wallAt(tr.at, tr.offsetMinutesAfter))} `),
+          `(${tr.kind === 'spring_forward' ? 'clocks jump forward' : 'clocks go back'}, UTC${fmtOff(tr.offsetMinutesBefore)} → UTC${fmtOff(tr.offsetMinutesAfter)})`),
+        previewList(around),
+        h('div', { class: 'muted' }, affected ? 'Marked firings are moved by the change.' : 'No firing shown is moved by this change.'),
+      );
+      dstBox.hidden = false;
     } catch (e) {
+      if (seq !== renderPreview.seq) return;
       box.classList.add('bad');
       const errors = (e.problem && e.problem.errors) || [];
       box.replaceChildren(h('div', {}, e.message), ...errors.map((x) => h('div', {}, typeof x === 'string' ? x : `${x.field}: ${x.messages.join(', ')}`)));
@@ -512,7 +580,7 @@
   const sf = $('#schedule-form');
   sf.addEventListener('submit', saveSchedule);
   sf.kind.addEventListener('change', () => { kindChanged(); previewSoon(); });
-  for (const n of ['cron', 'every', 'timezone']) sf[n].addEventListener('input', previewSoon);
+  for (const n of ['cron', 'every', 'timezone', 'previewFrom', 'previewCount']) { sf[n].addEventListener('input', previewSoon); sf[n].addEventListener('change', previewSoon); }
   $('#schedule-new').addEventListener('click', () => editSchedule(null));
   $('#schedule-delete').addEventListener('click', deleteSchedule);
   try {
