@@ -256,3 +256,16 @@ it('shows the firings around the next DST change in the schedule editor and mark
     await expect(around.locator('li[data-dst="shifted"]').count()).resolves.toBe(0);
   });
 }, 60_000);
+
+it('has no mailbox without DEMO: the API answers 404 and system admins see no Mailbox tab', async () => {
+  const admin = bearer(await token('system-admin'));
+  const mailbox = await env.call('GET', '/api/v1/mailbox', { auth: admin });
+  expect(mailbox.status).toBe(404);
+  expect(mailbox.type).toMatch(/^application\/problem\+json/);
+  expect(mailbox.json.detail).toMatch(/DEMO=true/);
+  await withPage(browser, 'dashboard-no-mailbox', DESKTOP, async (page) => {
+    await signIn(page);
+    await page.locator(`#jobs-table tr[data-job="${JOB}"]`).waitFor();
+    await expect(page.locator('button[data-tab="mailbox"]').isHidden()).resolves.toBe(true);
+  });
+}, 60_000);

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { AuditModule } from '../audit/audit.module.js';
 import { AuthModule } from '../auth/auth.module.js';
+import { DemoModule } from '../demo/demo.module.js';
 import { BodyLimits } from '../http/body-limits.js';
 import { OpenApiController } from '../http/openapi.controller.js';
 import { SchedulesModule } from '../schedules/schedules.module.js';
@@ -11,6 +12,7 @@ import { DlqService } from './dlq/dlq.service.js';
 import { JobsController } from './jobs/jobs.controller.js';
 import { JobsRepository } from './jobs/jobs.repository.js';
 import { JobsService } from './jobs/jobs.service.js';
+import { MailboxController } from './mailbox/mailbox.controller.js';
 import { MetricsController } from './metrics/metrics.controller.js';
 import { MetricsRepository } from './metrics/metrics.repository.js';
 import { RunsController } from './runs/runs.controller.js';
@@ -20,8 +22,8 @@ import { SchedulesController } from './schedules/schedules.controller.js';
 
 /** The admin REST API under /api/v1, its OpenAPI document and UI, and the request limits. */
 @Module({
-  imports: [AuthModule, AuditModule, SchedulesModule],
-  controllers: [JobsController, RunsController, DlqController, SchedulesController, MetricsController, OpenApiController],
+  imports: [AuthModule, AuditModule, SchedulesModule, DemoModule],
+  controllers: [JobsController, RunsController, DlqController, SchedulesController, MetricsController, MailboxController, OpenApiController],
   providers: [BodyLimits, ControlStore, JobsRepository, JobsService, RunsRepository, DlqRepository, DlqService, MetricsRepository, SchedulesApiService],
 })
 export class ApiModule {}

@@ -73,6 +73,10 @@ export interface AppConfig {
    */
   encryption?: { keys: Record<string, Buffer>; activeKeyId?: string };
   demo: boolean;
-  /** Notifier email: the SMTP server (smtp:// or smtps://) and the From address. */
-  mail: { smtpUrl: string; from: string };
+  /**
+   * Notifier email: the SMTP server (smtp:// or smtps://) and the From address.
+   * `demoMailbox`: DEMO=true, SMTP_URL not set and not production — the
+   * scheduler runs a mail catcher on 127.0.0.1:port and smtpUrl points at it.
+   */
+  mail: { smtpUrl: string; from: string; demoMailbox?: { port: number } };
 }

@@ -96,6 +96,10 @@ export function loadConfig(env: Env = process.env): AppConfig {
   }
 
   const env_ = oneOf('NODE_ENV', ['development', 'test', 'production'] as const, 'development');
+  const demo = bool('DEMO', false);
+  // DEMO without a mail server of its own: the scheduler catches the demo's mail in process (never in production).
+  const demoMailboxPort = int('DEMO_MAILBOX_PORT', 1025, 1, 65535);
+  const demoMailbox = demo && str('SMTP_URL') === undefined && env_ !== 'production' ? { port: demoMailboxPort } : undefined;
   const config: AppConfig = {
     env: env_,
     instanceId: str('INSTANCE_ID', `${hostname()}-${process.pid}`)!,
@@ -155,10 +159,11 @@ export function loadConfig(env: Env = process.env): AppConfig {
       pausedRecheckMs: int('JOB_PAUSED_RECHECK_MS', 1_000, 100, 60_000),
     },
     encryption: encryptionKeys(str('ENCRYPTION_KEYS'), str('ENCRYPTION_ACTIVE_KEY'), problems),
-    demo: bool('DEMO', false),
+    demo,
     mail: {
-      smtpUrl: url('SMTP_URL', 'smtp://127.0.0.1:1025', ['smtp:', 'smtps:']),
+      smtpUrl: demoMailbox ? `smtp://127.0.0.1:${demoMailbox.port}` : url('SMTP_URL', 'smtp://127.0.0.1:1025', ['smtp:', 'smtps:']),
       from: str('MAIL_FROM', 'Metronome <notifications@metronome.local>')!,
+      demoMailbox,
     },
   };
   if (config.nats.user && !config.nats.password) problems.push('NATS_PASSWORD: required when NATS_USER is set');
