@@ -20,7 +20,7 @@
     return el;
   }
 
-  const state = { token: sessionStorage.getItem(KEY), principal: null, tab: 'jobs', runsCursor: null, editing: null, timer: null, metrics: null };
+  const state = { token: sessionStorage.getItem(KEY), principal: null, tab: 'jobs', cursor: null, editing: null, timer: null, metrics: null };
 
   // ---------- auth ----------
   function decodePrincipal(token) {
@@ -115,9 +115,13 @@
   const badge = (s) => h('span', { class: `badge ${s}`, dataset: { state: s } }, s);
   const td = (label, ...c) => h('td', { dataset: { label } }, ...c);
   const short = (id) => (id ? String(id).slice(0, 8) : '—');
+  /** Which row and column a <details> sits in, so a refresh keeps open what the user opened. */
+  const detailsKey = (d) => `${JSON.stringify({ ...(d.closest('tr') || {}).dataset })}|${(d.closest('td') || { dataset: {} }).dataset.label}`;
   function fillBody(table, rows, cols) {
     const tbody = $(`${table} tbody`);
+    const open = new Set($$('details[open]', tbody).map(detailsKey));
     tbody.replaceChildren(...(rows.length ? rows : [h('tr', {}, h('td', { colspan: cols, class: 'empty' }, 'Nothing here yet'))]));
+    if (open.size) for (const d of $$('details', tbody)) if (open.has(detailsKey(d))) d.open = true;
   }
   function pct(v) { return v === null || v === undefined ? '—' : `${Math.round(v * 100)}%`; }
 
@@ -216,11 +220,11 @@
     return q;
   }
 
-  async function loadRuns(more = false) {
+  async function loadRuns() {
     const q = runsQuery();
-    if (more && state.runsCursor) q.set('cursor', state.runsCursor);
+    if (state.cursor) q.set('cursor', state.cursor);
     const page = await api('GET', `/runs?${q}`);
-    const rows = page.items.map((r) => h('tr', { class: 'clickable', dataset: { run: r.id, state: r.state }, onclick: () => openRun(r.id) },
+    fillBody('#runs-table', page.items.map((r) => h('tr', { class: 'clickable', dataset: { run: r.id, state: r.state }, onclick: () => openRun(r.id) },
       td('Run', h('span', { class: 'mono' }, short(r.id))),
       td('Job', r.job),
       td('Tenant', r.companyId || '—'),
@@ -228,11 +232,8 @@
       td('Attempts', `${r.attempts}/${r.maxAttempts}`),
       td('Scheduled for', fmtTime(r.scheduledFor)),
       td('Duration', fmtMs(r.durationMs)),
-    ));
-    if (more) $('#runs-table tbody').append(...rows);
-    else fillBody('#runs-table', rows, 7);
-    state.runsCursor = page.nextCursor;
-    $('#runs-more').hidden = !page.nextCursor;
+    )), 7);
+    renderPager('runs', page.nextCursor);
   }
 
   async function openRun(id) {
@@ -275,7 +276,7 @@
       toast(`Run ${short(id)} cancelled (was ${r.previousState})`);
     } catch (e) { toast(e.message); }
     openRun(id);
-    loadRuns(false);
+    loadRuns();
   }
 
   // ---------- dead letters ----------
@@ -288,14 +289,15 @@
 
   async function loadDlq() {
     const { filter, status } = dlqFilter();
-    const q = new URLSearchParams({ ...filter, status, limit: '100' });
+    const q = new URLSearchParams({ ...filter, status, limit: '50' });
+    if (state.cursor) q.set('cursor', state.cursor);
     const page = await api('GET', `/dlq?${q}`);
     fillBody('#dlq-table', page.items.map((d) => h('tr', { dataset: { dlq: d.id } },
       td('Message', h('span', { class: 'mono' }, short(d.id))),
       td('Type', d.messageType || d.subject),
       td('Tenant', d.companyId || '—'),
       td('Reason', d.reason),
-      td('Error', h('span', { class: 'trunc', title: d.error }, d.error)),
+      td('Error', expandable(d.error, 'error')),
       td('Attempts', d.attempts),
       td('Failed', fmtTime(d.lastFailedAt)),
       h('td', { class: 'actions' },
@@ -304,6 +306,7 @@
         canWrite() ? h('button', { type: 'button', class: 'small danger', dataset: { action: 'purge' }, onclick: () => purgeDlq([d.id]) }, 'Purge') : null,
         d.retriedAt ? badge('retried') : null,
       ))), 8);
+    renderPager('dlq', page.nextCursor);
   }
 
   async function retryDlq(id) {
@@ -528,8 +531,9 @@
 
   // ---------- audit ----------
   async function loadAudit() {
-    const { items } = await api('GET', '/audit?limit=100');
-    fillBody('#audit-table', items.map((a) => h('tr', {},
+    const page = await api('GET', `/audit?limit=50${state.cursor ? `&cursor=${encodeURIComponent(state.cursor)}` : ''}`);
+    const { items } = page;
+    fillBody('#audit-table', items.map((a) => h('tr', { dataset: { audit: a.id } },
       td('When', fmtTime(a.at)),
       td('Who', `${a.actor} (${a.actorRole})`),
       td('Action', h('strong', {}, a.action)),
@@ -537,6 +541,7 @@
       td('Tenant', a.companyId || '—'),
       td('Change', h('details', {}, h('summary', {}, 'before / after'), h('pre', {}, JSON.stringify({ before: a.before, after: a.after }, null, 2)))),
     )), 6);
+    renderPager('audit', page.nextCursor);
   }
 
   // ---------- mailbox (demo) ----------
@@ -569,11 +574,79 @@
     for (const b of $$('.tabs button[data-feature]')) b.hidden = !state.features[b.dataset.feature];
   }
 
-  // ---------- tabs and refresh ----------
-  const LOADERS = { jobs: loadJobs, runs: () => loadRuns(false), dlq: loadDlq, schedules: loadSchedules, queues: loadQueues, audit: loadAudit, mailbox: loadMailbox };
+  // ---------- URL: tab, filters and page (deep links, back button) ----------
+  /** Forms whose fields are kept in the URL, per tab. */
+  const URL_FORMS = { runs: '#runs-filter', dlq: '#dlq-filter' };
+  /** Extra per-tab state kept in the URL (charts add theirs). */
+  const URL_EXTRAS = {};
 
-  function selectTab(tab) {
+  function urlFor(tab) {
+    const q = new URLSearchParams();
+    if (tab !== 'jobs') q.set('tab', tab);
+    const form = URL_FORMS[tab] && $(URL_FORMS[tab]);
+    if (form) for (const [k, v] of new FormData(form)) if (v && !(k === 'status' && v === 'pending')) q.set(k, String(v));
+    if (URL_EXTRAS[tab]) for (const [k, v] of Object.entries(URL_EXTRAS[tab].get())) if (v) q.set(k, v);
+    if (state.cursor) q.set('cursor', state.cursor);
+    const qs = q.toString();
+    return `${location.pathname}${qs ? `?${qs}` : ''}`;
+  }
+
+  /** Records the current view in the address bar: a new history entry for navigation, a replacement otherwise. */
+  function writeUrl(push) {
+    const url = urlFor(state.tab);
+    if (url === location.pathname + location.search) return;
+    history[push ? 'pushState' : 'replaceState'](null, '', url);
+  }
+
+  /** Restores tab, filters and page from the address bar; returns the tab. */
+  function readUrl() {
+    const q = new URLSearchParams(location.search);
+    const tab = LOADERS[q.get('tab')] ? q.get('tab') : 'jobs';
+    const form = URL_FORMS[tab] && $(URL_FORMS[tab]);
+    if (form) {
+      form.reset();
+      for (const el of form.elements) if (el.name && q.has(el.name)) el.value = q.get(el.name);
+    }
+    if (URL_EXTRAS[tab]) URL_EXTRAS[tab].set(q);
+    state.cursor = q.get('cursor');
+    return tab;
+  }
+
+  /** "Newest" and "Older" under a paged list; each page is a history entry. */
+  function renderPager(tab, nextCursor) {
+    const box = $(`#${tab}-pager`);
+    box.replaceChildren(...[
+      state.cursor ? h('button', { type: 'button', class: 'ghost small', dataset: { page: 'first' }, onclick: () => goPage(null) }, '← Newest') : null,
+      nextCursor ? h('button', { type: 'button', class: 'ghost small', dataset: { page: 'older' }, onclick: () => goPage(nextCursor) }, 'Older →') : null,
+    ].filter(Boolean));
+  }
+
+  function goPage(cursor) {
+    state.cursor = cursor;
+    writeUrl(true);
+    refresh();
+  }
+
+  /** A filter form was submitted: back to the first page, remembered in the URL. */
+  function filtered(tab) {
+    state.cursor = null;
+    writeUrl(true);
+    LOADERS[tab]();
+  }
+
+  window.addEventListener('popstate', () => {
+    if (!state.token) return;
+    const tab = readUrl();
+    selectTab(tab, { fromUrl: true });
+  });
+
+  // ---------- tabs and refresh ----------
+  const LOADERS = { jobs: loadJobs, runs: loadRuns, dlq: loadDlq, schedules: loadSchedules, queues: loadQueues, audit: loadAudit, mailbox: loadMailbox };
+
+  function selectTab(tab, opts = {}) {
+    if (!opts.fromUrl && tab !== state.tab) state.cursor = null;
     state.tab = tab;
+    if (!opts.fromUrl) writeUrl(tab !== (new URLSearchParams(location.search).get('tab') || 'jobs'));
     for (const b of $$('.tabs button')) b.setAttribute('aria-selected', String(b.dataset.tab === tab));
     for (const s of $$('.tab')) s.hidden = s.id !== `tab-${tab}`;
     if (tab === 'schedules' && !$('#schedule-form').dataset.ready) { $('#schedule-form').dataset.ready = '1'; editSchedule(null); }
@@ -588,7 +661,7 @@
     try {
       if (state.featuresFor !== state.token) await probeFeatures();
       await loadSummary();
-      if (!(state.tab === 'runs' && state.runsCursor && $('#runs-table tbody').children.length > 50)) await LOADERS[state.tab]();
+      await LOADERS[state.tab]();
     } catch (e) {
       $('#live').classList.add('stale');
       if (!(e instanceof ApiError)) console.error(e);
@@ -601,9 +674,8 @@
   $('#sign-in-form').addEventListener('submit', (e) => { e.preventDefault(); signIn($('#token').value); });
   $('#sign-out').addEventListener('click', () => signOut());
   for (const b of $$('.tabs button')) b.addEventListener('click', () => selectTab(b.dataset.tab));
-  $('#runs-filter').addEventListener('submit', (e) => { e.preventDefault(); state.runsCursor = null; loadRuns(false); });
-  $('#runs-more').addEventListener('click', () => loadRuns(true));
-  $('#dlq-filter').addEventListener('submit', (e) => { e.preventDefault(); loadDlq(); });
+  $('#runs-filter').addEventListener('submit', (e) => { e.preventDefault(); filtered('runs'); });
+  $('#dlq-filter').addEventListener('submit', (e) => { e.preventDefault(); filtered('dlq'); });
   $('#dlq-retry-all').addEventListener('click', retryAll);
   $('#dlq-purge-all').addEventListener('click', () => purgeDlq(null));
   $('#trigger-form').addEventListener('submit', submitTrigger);
@@ -618,5 +690,6 @@
     $('#zones').replaceChildren(...Intl.supportedValuesOf('timeZone').map((z) => h('option', { value: z })));
   } catch { /* old browsers: free text */ }
 
+  state.tab = readUrl();
   if (state.token) { state.principal = decodePrincipal(state.token); showApp(); } else signOut();
 })();
