@@ -7,6 +7,7 @@ import { Recurrence1763920000000 } from './1763920000000-recurrence.js';
 import { Durability1763950000000 } from './1763950000000-durability.js';
 import { Notifier1763930000000 } from './1763930000000-notifier.js';
 import { JobAttempts1764800000000 } from './1764800000000-job-attempts.js';
+import { QueueStats1796364451771 } from './1796364451771-queue-stats.js';
 
 /** Every migration, in order. New migrations are appended here. */
 export const MIGRATIONS = [
@@ -19,4 +20,5 @@ export const MIGRATIONS = [
   Durability1763950000000,
   Notifier1763930000000,
   JobAttempts1764800000000,
+  QueueStats1796364451771,
 ];

@@ -19,11 +19,13 @@ import { RunsController } from './runs/runs.controller.js';
 import { RunsRepository } from './runs/runs.repository.js';
 import { SchedulesApiService } from './schedules/schedules-api.service.js';
 import { SchedulesController } from './schedules/schedules.controller.js';
+import { StatsController } from './stats/stats.controller.js';
+import { StatsModule } from '../stats/stats.module.js';
 
 /** The admin REST API under /api/v1, its OpenAPI document and UI, and the request limits. */
 @Module({
-  imports: [AuthModule, AuditModule, SchedulesModule, DemoModule],
-  controllers: [JobsController, RunsController, DlqController, SchedulesController, MetricsController, MailboxController, OpenApiController],
+  imports: [AuthModule, AuditModule, SchedulesModule, DemoModule, StatsModule],
+  controllers: [JobsController, RunsController, DlqController, SchedulesController, MetricsController, MailboxController, StatsController, OpenApiController],
   providers: [BodyLimits, ControlStore, JobsRepository, JobsService, RunsRepository, DlqRepository, DlqService, MetricsRepository, SchedulesApiService],
 })
 export class ApiModule {}

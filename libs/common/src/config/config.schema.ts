@@ -51,6 +51,8 @@ export interface AppConfig {
   schedulerBatchSize: number;
   /** Scheduler: an occurrence later than this counts as missed and follows the schedule's missed-run policy. */
   schedulerMisfireMs: number;
+  /** Scheduler: how often every JOBS consumer's backlog and lag is sampled into queue_stats_minute for the dashboard's charts. */
+  queueStatsSampleMs: number;
   /** Run the outbox relay in this process (the scheduler always does). */
   outboxRelay: boolean;
   /** Test-only fault hooks; never set in production. */

@@ -137,6 +137,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     schedulerLookaheadMs: int('SCHEDULER_LOOKAHEAD_MS', 500, 0, 10_000),
     schedulerBatchSize: int('SCHEDULER_BATCH_SIZE', 500, 1, 10_000),
     schedulerMisfireMs: int('SCHEDULER_MISFIRE_MS', 60_000, 1_000),
+    queueStatsSampleMs: int('QUEUE_STATS_SAMPLE_MS', 60_000, 1_000, 3_600_000),
     outboxRelay: bool('OUTBOX_RELAY', false),
     faults: { crashAfterClaim: bool('FAULT_CRASH_AFTER_CLAIM', false) },
     retention: {
