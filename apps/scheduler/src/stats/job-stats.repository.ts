@@ -7,6 +7,15 @@ import type { JobStatsBucket, JobStatsFilter } from './stats.types.js';
 export class JobStatsRepository {
   constructor(private readonly dataSource: DataSource) {}
 
+  /** The jobs with any rollup in [from, to), for the chart's job picker. */
+  async jobs(f: Pick<JobStatsFilter, 'from' | 'to' | 'companyId'>): Promise<string[]> {
+    const rows: { job: string }[] = await this.dataSource.query(
+      `SELECT DISTINCT job FROM job_stats_minute WHERE minute >= $1 AND minute < $2 AND ($3::text IS NULL OR company_id = $3) ORDER BY job LIMIT 1000`,
+      [f.from, f.to, f.companyId],
+    );
+    return rows.map((r) => r.job);
+  }
+
   async buckets(f: JobStatsFilter): Promise<JobStatsBucket[]> {
     const params = [f.from, f.to, f.bucketSeconds, f.job ?? null, f.companyId];
     const where = `minute >= $1 AND minute < $2 AND ($4::text IS NULL OR job = $4) AND ($5::text IS NULL OR company_id = $5)`;

@@ -31,10 +31,10 @@ export class QueueStatsReader {
   }
 
   /**
-   * Age of the first message after the consumer's ack floor that matches its
-   * filter (the oldest one not yet acked), counted from its due time
-   * (Metronome-Scheduled-For) when it is later than the publish time. 0 when
-   * nothing is waiting; null when the message cannot be read.
+   * Lag of the first message after the consumer's ack floor that matches its
+   * filter (the oldest one not yet acked): how long it has been due
+   * (Metronome-Scheduled-For, else its publish time). 0 when nothing waits or
+   * it is not due yet; null when the message cannot be read.
    */
   private async oldestPendingAge(jsm: JetStreamManager, c: ConsumerInfo, now: Date): Promise<number | null> {
     if (c.num_pending + c.num_ack_pending === 0) return 0;
@@ -43,9 +43,9 @@ export class QueueStatsReader {
       const query = { seq: c.ack_floor.stream_seq + 1, next_by_subj: c.config.filter_subject || '>' } as unknown as { seq: number };
       const m = await jsm.streams.getMessage(c.stream_name, query);
       if (!m) return null;
+      // Late since it was due (a delayed job waiting for its time is not late); without a due time, since it was published.
       const due = Date.parse(m.header?.get(HEADERS.scheduledFor) ?? '');
-      const since = Math.max(m.time.getTime(), Number.isFinite(due) ? due : 0);
-      return Math.max(0, now.getTime() - since);
+      return Math.max(0, now.getTime() - (Number.isFinite(due) ? due : m.time.getTime()));
     } catch {
       return null;
     }

@@ -9,7 +9,7 @@ const hist = (bucket: number, n: number) => Object.assign(new Array<number>(DURA
 
 function service(now: string, jobRows: JobStatsBucket[], queueRows: QueueStatsBucket[] = []) {
   const calls: JobStatsFilter[] = [];
-  const jobs = { buckets: async (f: JobStatsFilter) => (calls.push(f), jobRows) } as unknown as JobStatsRepository;
+  const jobs = { buckets: async (f: JobStatsFilter) => (calls.push(f), jobRows), jobs: async () => [...new Set(jobRows.map(() => 'reports.build'))] } as unknown as JobStatsRepository;
   const queues = { buckets: async () => queueRows } as unknown as QueueStatsRepository;
   return { stats: new StatsService(jobs, queues, new ManualClock(now)), calls };
 }
@@ -35,6 +35,7 @@ describe('StatsService.timeseries', () => {
     expect(s.durationMs.p50[0]).toBeNull();
     expect(s.totals).toEqual({ succeeded: 4, failed: 1, retried: 0, dead: 0, cancelled: 0 });
     expect(s.queue).toBeNull();
+    expect(s.jobs).toEqual(['reports.build']);
   });
 
   it('24 h in 15-minute buckets and 7 d in hours, aligned to UTC', async () => {
@@ -65,6 +66,6 @@ describe('StatsService.timeseries', () => {
     const { stats, calls } = service('2026-12-04T10:30:20Z', [row('2026-12-04T10:30:00Z', { succeeded: 4 })]);
     const s = await stats.timeseries({ range: '1h', companyId: 'acme', withQueue: false, empty: true });
     expect(calls).toEqual([]);
-    expect(s.totals.succeeded).toBe(0);
+    expect([s.totals.succeeded, s.jobs]).toEqual([0, []]);
   });
 });

@@ -48,9 +48,10 @@ export class StatsService {
     const from = to - ms;
     const n = ms / bucketMs;
     const index = (d: Date) => Math.floor((d.getTime() - from) / bucketMs);
-    const [jobRows, queueRows] = q.empty ? [[], []] : await Promise.all([
+    const [jobRows, queueRows, jobs] = q.empty ? [[], [], []] : await Promise.all([
       this.jobStats.buckets({ from: new Date(from), to: new Date(to), bucketSeconds, job: q.job, companyId: q.companyId }),
       q.withQueue ? this.queueStats.buckets(STREAMS.JOBS, new Date(from), new Date(to), bucketSeconds) : Promise.resolve([]),
+      this.jobStats.jobs({ from: new Date(from), to: new Date(to), companyId: q.companyId }),
     ]);
 
     const zeros = () => new Array<number>(n).fill(0);
@@ -99,6 +100,7 @@ export class StatsService {
       durationMs,
       queue,
       totals,
+      jobs,
     };
   }
 }

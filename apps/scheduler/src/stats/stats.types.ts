@@ -65,4 +65,6 @@ export interface TimeSeries {
   /** Platform callers only (consumers are shared by every tenant); null for tenant callers. */
   queue: { pending: (number | null)[]; ackPending: (number | null)[]; lagMs: (number | null)[]; consumers: string[] } | null;
   totals: OutcomeCounts;
+  /** Every job with runs in the range (and the caller's tenant), for picking one. */
+  jobs: string[];
 }

@@ -20,6 +20,8 @@
     return el;
   }
 
+  /** Per-tab state beyond forms that the URL keeps: { get() → params, set(URLSearchParams) } (filled by components below). */
+  const URL_EXTRAS = {};
   const state = { token: sessionStorage.getItem(KEY), principal: null, tab: 'jobs', cursor: null, editing: null, timer: null, metrics: null };
 
   // ---------- auth ----------
@@ -149,6 +151,7 @@
   async function loadJobs() {
     const { items } = await api('GET', '/jobs');
     const perJob = new Map(((state.metrics && state.metrics.jobs) || []).map((j) => [j.job, j]));
+    setChartJobs(items.map((j) => j.job));
     fillBody('#jobs-table', items.map((j) => {
       const m = perJob.get(j.job) || {};
       const counts = j.counts || {};
@@ -160,6 +163,7 @@
         td('24 h', `${counts.succeeded || 0} ok · ${(counts.failed || 0) + (counts.dead || 0)} failed · ${(counts.queued || 0) + (counts.scheduled || 0) + (counts.retrying || 0)} waiting`),
         td('p50 / p95', `${fmtMs(m.p50Ms)} / ${fmtMs(m.p95Ms)}`),
         h('td', { class: 'actions' },
+          h('button', { type: 'button', class: 'small ghost', dataset: { action: 'charts' }, onclick: () => { showCharts(charts.range, j.job); $('#charts').scrollIntoView({ block: 'start' }); } }, 'Charts'),
           canWrite() ? h('button', { type: 'button', class: 'small', dataset: { action: 'trigger' }, onclick: () => openTrigger(j.job) }, 'Trigger') : null,
           isPlatform() ? h('button', { type: 'button', class: 'small ghost', dataset: { action: j.status === 'paused' ? 'resume' : 'pause' }, onclick: () => togglePause('jobs', j.job, j.status !== 'paused') }, j.status === 'paused' ? 'Resume' : 'Pause') : null,
         ));
@@ -544,6 +548,150 @@
     renderPager('audit', page.nextCursor);
   }
 
+  // ---------- charts (uPlot) ----------
+  const RANGES = ['1h', '24h', '7d'];
+  const RANGE_TEXT = { '1h': 'last hour', '24h': 'last 24 hours', '7d': 'last 7 days' };
+  const charts = { range: '1h', job: '', plots: {}, key: '', fetchedAt: 0 };
+  const OUTCOME_COLORS = { succeeded: '#15803d', failed: '#dc2626', retried: '#d97706', dead: '#7f1d1d', cancelled: '#6b7085' };
+
+  /** Lines need two neighbours: a value between gaps (one sample, one busy minute) is drawn as a dot. */
+  function isolatedPoints(u, seriesIdx) {
+    const d = u.data[seriesIdx];
+    const out = [];
+    for (let i = 0; i < d.length; i++) if (d[i] !== null && (i === 0 || d[i - 1] === null) && (i === d.length - 1 || d[i + 1] === null)) out.push(i);
+    return out;
+  }
+
+  function chartWidth(fig) { return Math.max(200, $('.plot', fig).clientWidth || fig.clientWidth - 24); }
+
+  /** Draws into a figure, or updates the plot already there (live, no flicker). */
+  function plot(id, series, axes, data, scales) {
+    const fig = $(`#${id}`);
+    const existing = charts.plots[id];
+    const width = chartWidth(fig);
+    if (existing && existing.series.length === series.length + 1) {
+      existing.setData(data);
+      return existing;
+    }
+    if (existing) existing.destroy();
+    const u = new uPlot({
+      width, height: 180,
+      series: [{}, ...series.map((x) => ({ width: 1.5, spanGaps: false, points: { show: true, size: 5, filter: isolatedPoints }, ...x }))],
+      axes: [{ stroke: '#6b7085', grid: { stroke: '#eef0f6' } }, ...axes],
+      scales: { x: { time: true }, ...scales },
+      legend: { live: true },
+      cursor: { drag: { x: false, y: false } },
+    }, data, $('.plot', fig));
+    charts.plots[id] = u;
+    return u;
+  }
+
+  const yAxis = (x) => ({ stroke: '#6b7085', grid: { stroke: '#eef0f6' }, size: 64, ...x });
+  const lastValue = (arr) => { for (let i = arr.length - 1; i >= 0; i--) if (arr[i] !== null && arr[i] !== undefined) return arr[i]; return null; };
+  const sum = (arr) => arr.reduce((a, v) => a + (v || 0), 0);
+
+  function drawCharts(s) {
+    // Show or hide the queue chart first: the grid's columns (and so every chart's width) depend on it.
+    const qFig = $('#chart-queue');
+    qFig.hidden = !s.queue;
+    const perMinute = 60 / s.bucketSeconds;
+    const outcomes = Object.keys(OUTCOME_COLORS);
+    plot('chart-runs', outcomes.map((o) => ({ label: o, stroke: OUTCOME_COLORS[o], value: (u, v) => (v === null ? '—' : +v.toFixed(2)) })), [yAxis({})],
+      [s.t, ...outcomes.map((o) => s.runs[o].map((n) => n * perMinute))]);
+    const runsSum = $('#chart-runs .chart-sum');
+    runsSum.textContent = `· ${outcomes.map((o) => `${s.totals[o]} ${o}`).join(' · ')} in the ${RANGE_TEXT[s.range]}`;
+    runsSum.dataset.totals = JSON.stringify(s.totals);
+
+    plot('chart-duration', [
+      { label: 'p50', stroke: '#4f46e5', value: (u, v) => fmtMs(v === null ? null : Math.round(v)) },
+      { label: 'p95', stroke: '#db2777', value: (u, v) => fmtMs(v === null ? null : Math.round(v)) },
+    ], [yAxis({ values: (u, vals) => vals.map((v) => fmtMs(Math.round(v))) })], [s.t, s.durationMs.p50, s.durationMs.p95]);
+    const p50 = lastValue(s.durationMs.p50);
+    const p95 = lastValue(s.durationMs.p95);
+    $('#chart-duration .chart-sum').textContent = p50 === null ? '· no finished runs in range' : `· latest p50 ${fmtMs(Math.round(p50))}, p95 ${fmtMs(Math.round(p95))}`;
+
+    if (s.queue) {
+      plot('chart-queue', [
+        { label: 'waiting', stroke: '#1d4ed8', scale: 'n', value: (u, v) => (v === null ? '—' : v) },
+        { label: 'in progress', stroke: '#0891b2', scale: 'n', value: (u, v) => (v === null ? '—' : v) },
+        { label: 'lag', stroke: '#b45309', scale: 's', dash: [4, 3], value: (u, v) => (v === null ? '—' : fmtMs(Math.round(v * 1000))) },
+      ], [yAxis({ scale: 'n' }), yAxis({ scale: 's', side: 1, grid: { show: false }, values: (u, vals) => vals.map((v) => fmtMs(Math.round(v * 1000))) })],
+      [s.t, s.queue.pending, s.queue.ackPending, s.queue.lagMs.map((v) => (v === null ? null : v / 1000))], { n: { auto: true }, s: { auto: true } });
+      const pending = lastValue(s.queue.pending);
+      const lag = lastValue(s.queue.lagMs);
+      const qs = $('#chart-queue .chart-sum');
+      qs.textContent = pending === null ? '· not sampled yet' : `· now ${pending} waiting, ${lastValue(s.queue.ackPending)} in progress, oldest ${fmtMs(lag)}${s.job ? ` (consumers ${s.queue.consumers.join(', ') || 'none'})` : ''}`;
+      qs.dataset.pending = pending === null ? '' : String(pending);
+    }
+    fitCharts();
+    $('#charts').dataset.range = s.range;
+    $('#charts').dataset.job = s.job || '';
+    $('#charts').dataset.points = String(s.t.length);
+  }
+
+  /** Fetches the series for the chosen range and job; 1 h refreshes with the page, longer ranges every 30 s. */
+  async function loadCharts(force = false) {
+    if (typeof uPlot === 'undefined') { $('#charts-error').textContent = 'Charts unavailable: uplot.js did not load'; return; }
+    const key = `${charts.range}|${charts.job}`;
+    if (!force && key === charts.key && Date.now() - charts.fetchedAt < (charts.range === '1h' ? 0 : 30_000)) return;
+    const q = new URLSearchParams({ range: charts.range });
+    if (charts.job) q.set('job', charts.job);
+    try {
+      const s = await api('GET', `/stats/timeseries?${q}`);
+      if (`${charts.range}|${charts.job}` !== key) return; // the user moved on meanwhile
+      charts.key = key;
+      charts.fetchedAt = Date.now();
+      $('#charts-error').textContent = '';
+      setChartJobs(s.jobs);
+      drawCharts(s);
+    } catch (e) {
+      $('#charts-error').textContent = `Charts: ${e.message}`;
+    }
+  }
+
+  function chartsChanged() {
+    for (const b of $$('#charts [data-range]')) b.setAttribute('aria-pressed', String(b.dataset.range === charts.range));
+    const sel = $('#charts-job');
+    if (charts.job && ![...sel.options].some((o) => o.value === charts.job)) sel.append(h('option', { value: charts.job }, charts.job));
+    sel.value = charts.job;
+  }
+
+  function showCharts(range, job) {
+    charts.range = range;
+    charts.job = job;
+    chartsChanged();
+    writeUrl(true);
+    loadCharts(true);
+  }
+
+  /** The job picker lists every job the jobs table shows. */
+  function setChartJobs(names) {
+    const sel = $('#charts-job');
+    const have = new Set([...sel.options].map((o) => o.value));
+    for (const n of names) if (!have.has(n)) sel.append(h('option', { value: n }, n));
+    sel.value = charts.job;
+  }
+
+  URL_EXTRAS.jobs = {
+    get: () => ({ range: charts.range === '1h' ? '' : charts.range, job: charts.job }),
+    set: (q) => { charts.range = RANGES.includes(q.get('range')) ? q.get('range') : '1h'; charts.job = q.get('job') || ''; chartsChanged(); },
+  };
+
+  /** Every visible chart as wide as its grid cell. */
+  function fitCharts() {
+    for (const [id, u] of Object.entries(charts.plots)) {
+      const fig = $(`#${id}`);
+      if (fig.hidden || !fig.offsetParent) continue;
+      const width = chartWidth(fig);
+      if (Math.abs(u.width - width) > 2) u.setSize({ width, height: 180 });
+    }
+  }
+
+  window.addEventListener('resize', () => {
+    clearTimeout(fitCharts.timer);
+    fitCharts.timer = setTimeout(fitCharts, 150);
+  });
+
   // ---------- mailbox (demo) ----------
   /** Long text cut to one line, the whole of it a click away. */
   function expandable(text, label) {
@@ -577,8 +725,6 @@
   // ---------- URL: tab, filters and page (deep links, back button) ----------
   /** Forms whose fields are kept in the URL, per tab. */
   const URL_FORMS = { runs: '#runs-filter', dlq: '#dlq-filter' };
-  /** Extra per-tab state kept in the URL (charts add theirs). */
-  const URL_EXTRAS = {};
 
   function urlFor(tab) {
     const q = new URLSearchParams();
@@ -641,7 +787,7 @@
   });
 
   // ---------- tabs and refresh ----------
-  const LOADERS = { jobs: loadJobs, runs: loadRuns, dlq: loadDlq, schedules: loadSchedules, queues: loadQueues, audit: loadAudit, mailbox: loadMailbox };
+  const LOADERS = { jobs: () => Promise.all([loadJobs(), loadCharts()]), runs: loadRuns, dlq: loadDlq, schedules: loadSchedules, queues: loadQueues, audit: loadAudit, mailbox: loadMailbox };
 
   function selectTab(tab, opts = {}) {
     if (!opts.fromUrl && tab !== state.tab) state.cursor = null;
@@ -674,6 +820,8 @@
   $('#sign-in-form').addEventListener('submit', (e) => { e.preventDefault(); signIn($('#token').value); });
   $('#sign-out').addEventListener('click', () => signOut());
   for (const b of $$('.tabs button')) b.addEventListener('click', () => selectTab(b.dataset.tab));
+  for (const b of $$('#charts [data-range]')) b.addEventListener('click', () => showCharts(b.dataset.range, charts.job));
+  $('#charts-job').addEventListener('change', (e) => showCharts(charts.range, e.target.value));
   $('#runs-filter').addEventListener('submit', (e) => { e.preventDefault(); filtered('runs'); });
   $('#dlq-filter').addEventListener('submit', (e) => { e.preventDefault(); filtered('dlq'); });
   $('#dlq-retry-all').addEventListener('click', retryAll);
