@@ -692,6 +692,90 @@
     fitCharts.timer = setTimeout(fitCharts, 150);
   });
 
+  // ---------- tenants (system admins; the tenant registry's /api/v1/tenants) ----------
+  const tenantsView = { editing: null };
+
+  /** "UTC+01:00 now" for a zone, from the browser's own tz database. */
+  function zoneHint(zone) {
+    try {
+      const part = new Intl.DateTimeFormat('en-US', { timeZone: zone, timeZoneName: 'longOffset' }).formatToParts(new Date()).find((p) => p.type === 'timeZoneName');
+      return `${part ? part.value.replace('GMT', 'UTC') : 'UTC'} now · ${new Date().toLocaleTimeString('en-GB', { timeZone: zone, hour: '2-digit', minute: '2-digit' })} local`;
+    } catch { return 'not a timezone this browser knows'; }
+  }
+
+  async function loadTenants() {
+    const q = new URLSearchParams({ limit: '50' });
+    if (state.cursor) q.set('cursor', state.cursor);
+    const page = await api('GET', `/tenants?${q}`);
+    fillBody('#tenants-table', page.items.map((t) => h('tr', { class: 'clickable', dataset: { tenant: t.companyId, state: !t.active ? 'inactive' : t.paused ? 'paused' : 'active' }, onclick: (e) => { if (e.target.tagName !== 'BUTTON') editTenant(t); } },
+      td('Company', h('strong', { class: 'wrap' }, t.companyId)),
+      td('Name', h('span', { class: 'wrap' }, t.name || '—')),
+      td('Timezone', h('span', { title: zoneHint(t.timezone) }, t.timezone)),
+      td('Locale', t.locale),
+      td('State', badge(!t.active ? 'inactive' : t.paused ? 'paused' : 'active')),
+      td('Updated', fmtTime(t.updatedAt)),
+      h('td', { class: 'actions' }, t.active ? h('button', { type: 'button', class: 'small ghost', dataset: { action: t.paused ? 'resume' : 'pause' }, onclick: () => pauseTenant(t, !t.paused) }, t.paused ? 'Resume' : 'Pause') : null),
+    )), 7);
+    renderPager('tenants', page.nextCursor);
+  }
+
+  function editTenant(t) {
+    const f = $('#tenant-form');
+    tenantsView.editing = t;
+    $('#tenant-form-title').textContent = t ? `Edit ${t.companyId}` : 'New tenant';
+    f.companyId.value = t ? t.companyId : '';
+    f.companyId.disabled = !!t;
+    f.name.value = t && t.name ? t.name : '';
+    f.timezone.value = t ? t.timezone : 'UTC';
+    f.locale.value = t ? t.locale : '';
+    f.paused.checked = !!(t && t.paused);
+    $('[data-testid="tenant-save"]').textContent = t ? 'Save' : 'Create';
+    $('#tenant-error').textContent = '';
+    $('#tenant-tz-hint').textContent = zoneHint(f.timezone.value);
+  }
+
+  function problemText(err) {
+    const errors = (err.problem && err.problem.errors) || [];
+    return [err.message, ...errors.map((x) => (typeof x === 'string' ? x : `${x.field}: ${x.messages.join(', ')}`))].join(' — ');
+  }
+
+  async function saveTenant(e) {
+    e.preventDefault();
+    const f = e.target;
+    const t = tenantsView.editing;
+    const body = { timezone: f.timezone.value.trim(), paused: f.paused.checked };
+    if (f.locale.value.trim()) body.locale = f.locale.value.trim();
+    try {
+      if (t) {
+        // Only what changed: a PATCH carries the fields the admin edited.
+        const patch = {};
+        const name = f.name.value.trim() || null;
+        if (name !== (t.name || null)) patch.name = name;
+        for (const k of ['timezone', 'locale', 'paused']) if (body[k] !== undefined && body[k] !== t[k]) patch[k] = body[k];
+        if (!Object.keys(patch).length) { toast('Nothing changed'); return; }
+        const after = await api('PATCH', `/tenants/${encodeURIComponent(t.companyId)}`, patch);
+        toast(`Tenant ${after.companyId} saved`);
+        editTenant(after);
+      } else {
+        if (f.name.value.trim()) body.name = f.name.value.trim();
+        const created = await api('POST', '/tenants', { companyId: f.companyId.value.trim(), ...body });
+        toast(`Tenant ${created.companyId} created`);
+        editTenant(null);
+      }
+      loadTenants();
+    } catch (err) {
+      $('#tenant-error').textContent = problemText(err);
+    }
+  }
+
+  async function pauseTenant(t, paused) {
+    try {
+      await api('PATCH', `/tenants/${encodeURIComponent(t.companyId)}`, { paused });
+      toast(`${t.companyId} ${paused ? 'paused' : 'resumed'}`);
+    } catch (e) { toast(e.message); }
+    loadTenants();
+  }
+
   // ---------- mailbox (demo) ----------
   /** Long text cut to one line, the whole of it a click away. */
   function expandable(text, label) {
@@ -718,6 +802,7 @@
     state.features = {};
     if (isPlatform()) {
       try { await api('GET', '/mailbox?limit=1'); state.features.mailbox = true; } catch { /* not running: no tab */ }
+      try { await api('GET', '/tenants?limit=1'); state.features.tenants = true; } catch { /* no tenant registry on this server: no tab */ }
     }
     for (const b of $$('.tabs button[data-feature]')) b.hidden = !state.features[b.dataset.feature];
   }
@@ -787,7 +872,7 @@
   });
 
   // ---------- tabs and refresh ----------
-  const LOADERS = { jobs: () => Promise.all([loadJobs(), loadCharts()]), runs: loadRuns, dlq: loadDlq, schedules: loadSchedules, queues: loadQueues, audit: loadAudit, mailbox: loadMailbox };
+  const LOADERS = { jobs: () => Promise.all([loadJobs(), loadCharts()]), runs: loadRuns, dlq: loadDlq, schedules: loadSchedules, queues: loadQueues, audit: loadAudit, tenants: loadTenants, mailbox: loadMailbox };
 
   function selectTab(tab, opts = {}) {
     if (!opts.fromUrl && tab !== state.tab) state.cursor = null;
@@ -796,6 +881,7 @@
     for (const b of $$('.tabs button')) b.setAttribute('aria-selected', String(b.dataset.tab === tab));
     for (const s of $$('.tab')) s.hidden = s.id !== `tab-${tab}`;
     if (tab === 'schedules' && !$('#schedule-form').dataset.ready) { $('#schedule-form').dataset.ready = '1'; editSchedule(null); }
+    if (tab === 'tenants' && !$('#tenant-form').dataset.ready) { $('#tenant-form').dataset.ready = '1'; editTenant(null); }
     refresh();
   }
 
@@ -833,6 +919,9 @@
   sf.kind.addEventListener('change', () => { kindChanged(); previewSoon(); });
   for (const n of ['cron', 'every', 'timezone', 'previewFrom', 'previewCount']) { sf[n].addEventListener('input', previewSoon); sf[n].addEventListener('change', previewSoon); }
   $('#schedule-new').addEventListener('click', () => editSchedule(null));
+  $('#tenant-form').addEventListener('submit', saveTenant);
+  $('#tenant-new').addEventListener('click', () => editTenant(null));
+  $('#tenant-form').timezone.addEventListener('input', (e) => { $('#tenant-tz-hint').textContent = zoneHint(e.target.value); });
   $('#schedule-delete').addEventListener('click', deleteSchedule);
   try {
     $('#zones').replaceChildren(...Intl.supportedValuesOf('timeZone').map((z) => h('option', { value: z })));
