@@ -45,16 +45,21 @@ export class JobAttempts1764800000000 implements MigrationInterface {
         parent_run_id text,
         worker text,
         stream_seq bigint,
-        CONSTRAINT job_attempts_outcome_check CHECK (outcome IN ('succeeded','failed','retrying','dead','cancelled','snoozed','lost')),
+        CONSTRAINT job_attempts_outcome_check CHECK (outcome IN ('succeeded','failed','retrying','dead','cancelled','lost')),
         CONSTRAINT job_attempts_failed_check CHECK (failed = (outcome IN ('failed','retrying','dead','lost')))
       ) PARTITION BY LIST (failed)`);
     for (const [branch, value] of [['ok', 'false'], ['failed', 'true']] as const) {
       await q.query(`CREATE TABLE job_attempts_${branch} PARTITION OF job_attempts FOR VALUES IN (${value}) PARTITION BY RANGE (finished_at)`);
       await q.query(`CREATE TABLE job_attempts_${branch}_default PARTITION OF job_attempts_${branch} DEFAULT`);
     }
+    // Every index costs each insert (the rows are written at the rate jobs finish). A run is found by
+    // id; lists walk finished_at (a monotonic key: each insert lands on the index's last page); lists
+    // by job or tenant read failures through btrees of their own on the failure branch, successes
+    // through the rollup or a walk of the recent ones.
     await q.query(`CREATE INDEX job_attempts_run ON job_attempts (run_id)`);
-    await q.query(`CREATE INDEX job_attempts_job_finished ON job_attempts (job, finished_at DESC)`);
-    await q.query(`CREATE INDEX job_attempts_company_finished ON job_attempts (company_id, finished_at DESC)`);
+    await q.query(`CREATE INDEX job_attempts_finished ON job_attempts (finished_at DESC)`);
+    await q.query(`CREATE INDEX job_attempts_failed_job ON job_attempts_failed (job, finished_at DESC)`);
+    await q.query(`CREATE INDEX job_attempts_failed_company ON job_attempts_failed (company_id, finished_at DESC)`);
     // Daily partitions of both branches from first_day for n days; safe to call from many workers at once.
     await q.query(`
       CREATE FUNCTION job_attempts_ensure_partitions(first_day date, n int) RETURNS int LANGUAGE plpgsql AS $fn$

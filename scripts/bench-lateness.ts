@@ -27,7 +27,7 @@ import { CONSUMER_DECLARATIONS, DueHold, provision, STREAM_DECLARATIONS, STREAMS
 import { MIGRATIONS } from '../migrations/index.js';
 import { cliArg } from './bench/common.js';
 import { freePort, sleep } from './bench/infra.js';
-import { JOB_RUNS_WRITES } from './bench/job-runs-timing.js';
+import { HISTORY_WRITES } from './bench/history-timing.js';
 import { latenessConsumers, startRuntimeHandler } from './bench/lateness-runtime.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -268,13 +268,13 @@ async function main(): Promise<void> {
       load_average: (await import('node:os')).loadavg().map((x) => Math.round(x * 100) / 100),
       handler: HANDLER === 'runtime' ? `job runtime, @JobHandler, ${CONCURRENCY} slots` : 'JetStream consumer',
       delivered_early: HANDLER === 'runtime' ? undefined : early,
-      start_writes:
+      history_writes:
         HANDLER === 'runtime'
-          ? (({ batches, rows, ms, maxMs }) => ({ batches, rows_each: Math.round(rows / Math.max(1, batches)), ms_each: Math.round(ms / Math.max(1, batches)), max_ms: Math.round(maxMs) }))(JOB_RUNS_WRITES.start)
+          ? (({ batches, rows, ms, maxMs }) => ({ batches, rows_each: Math.round(rows / Math.max(1, batches)), ms_each: Math.round(ms / Math.max(1, batches)), max_ms: Math.round(maxMs) }))(HISTORY_WRITES)
           : undefined,
       measured:
         HANDLER === 'runtime'
-          ? 'due time (occurrence instant) to a @JobHandler starting in the job runtime (hold until due, dispatcher, job_runs start write), same host clock'
+          ? 'due time (occurrence instant) to a @JobHandler starting in the job runtime (hold until due, dispatcher; no write before the handler), same host clock'
           : 'due time (occurrence instant) to handler start (JetStream consumer callback; a message delivered before its due time is held until then, as the job runtime does), same host clock',
       host: { cpus: (await import('node:os')).cpus().length, node: process.version },
       at: new Date().toISOString(),

@@ -8,7 +8,7 @@ import 'reflect-metadata';
 import { Injectable, Module, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { withEnv } from './infra.js';
-import { timeJobRunsWrites } from './job-runs-timing.js';
+import { timeHistoryWrites } from './history-timing.js';
 import { JobHandler, jobConsumerDeclarations, MetronomeServiceModule, type ConsumerDeclaration, type JobContext } from '../../libs/common/src/index.js';
 
 export const LATENESS_SERVICE = 'bench';
@@ -23,7 +23,7 @@ export async function startRuntimeHandler(
   env: Record<string, string>,
   started: (ctx: JobContext) => void,
 ): Promise<INestApplication> {
-  timeJobRunsWrites();
+  timeHistoryWrites();
   @Injectable()
   class LatenessJob {
     @JobHandler(job, { maxAttempts: 1, timeoutMs: 60_000 })

@@ -12,13 +12,24 @@ import { ContractRegistry, type ContractClass } from './messaging/contracts/cont
 import { MESSAGE_CONTRACTS } from './messaging/contracts/index.js';
 import { EventPublisher } from './messaging/event-publisher.js';
 import { JetStreamClient } from './messaging/jetstream.client.js';
-import { JetStreamServer, SERVED_CONSUMERS, SETTLEMENT_OBSERVERS } from './messaging/jetstream.server.js';
+import { JetStreamServer, SERVED_CONSUMERS } from './messaging/jetstream.server.js';
 import { DeadLetterTools } from './jobs/dead-letter-tools.js';
 import { DeadLetterToolsRepository } from './jobs/dead-letter-tools.repository.js';
 import { JobControl } from './jobs/job-control.js';
 import { JobRunsRepository } from './jobs/job-runs.repository.js';
-import { JOB_RUNTIME_OPTIONS, JobRuntime, RunBook, RunHistoryObserver, type JobRuntimeOptions } from './jobs/job-runtime.js';
-import { RunRecorder } from './jobs/run-recorder.js';
+import { JOB_RUNTIME_OPTIONS, JobRuntime, type JobRuntimeOptions } from './jobs/job-runtime.js';
+import { HistoryRepository } from './jobs/history/history.repository.js';
+import { HistoryWriter } from './jobs/history/history-writer.js';
+import { AttemptLedger } from './jobs/runtime/attempt-ledger.js';
+import { AttemptRunner } from './jobs/runtime/attempt-runner.js';
+import { Deferrals } from './jobs/runtime/deferrals.js';
+import { JobIntake } from './jobs/runtime/job-intake.js';
+import { JOB_SETTLEMENT_OBSERVERS } from './jobs/runtime/job-settled.js';
+import { Settlement } from './jobs/runtime/settlement.js';
+import { WorkerHeartbeat } from './jobs/runtime/worker-heartbeat.js';
+import { KvBuckets } from './messaging/kv-buckets.js';
+import { LiveRuns } from './jobs/live/live-runs.js';
+import { RunCanceller } from './jobs/live/run-canceller.js';
 import { NatsConnectionService } from './messaging/nats-connection.service.js';
 import { ProvisionOnStart } from './messaging/provision-on-start.js';
 import type { ConsumerDeclaration } from './messaging/topology.js';
@@ -65,6 +76,10 @@ export class MetronomeServiceModule {
     };
     const shared: Type[] = [
       NatsConnectionService,
+      KvBuckets,
+      HistoryRepository,
+      LiveRuns,
+      RunCanceller,
       EventPublisher,
       JetStreamClient,
       DeadLetterRepository,
@@ -84,15 +99,19 @@ export class MetronomeServiceModule {
     const runtime: Provider[] = options.jobs
       ? [
           { provide: JOB_RUNTIME_OPTIONS, useValue: options.jobs },
-          RunBook,
-          RunRecorder,
-          RunHistoryObserver,
+          HistoryWriter,
+          AttemptLedger,
+          Deferrals,
+          WorkerHeartbeat,
+          AttemptRunner,
+          Settlement,
+          JobIntake,
           JobRuntime,
           SlaMonitor,
           FlowCoordinator,
           DurabilityHooks,
-          // Flows after the run history: a child's state is committed before its parent is evaluated.
-          { provide: SETTLEMENT_OBSERVERS, inject: [RunHistoryObserver, FlowCoordinator], useFactory: (o: RunHistoryObserver, f: FlowCoordinator) => [o, f] },
+          // Observers see an attempt after its history row is committed: a flow's child is settled before its parent is evaluated.
+          { provide: JOB_SETTLEMENT_OBSERVERS, inject: [FlowCoordinator], useFactory: (f: FlowCoordinator) => [f] },
         ]
       : [];
     return {
@@ -108,7 +127,7 @@ export class MetronomeServiceModule {
       ],
       controllers: [HealthController],
       providers: [...shared, { provide: ContractRegistry, useFactory: () => new ContractRegistry({ ...MESSAGE_CONTRACTS, ...(options.contracts ?? {}) }) }, ...runtime, ...(options.providers ?? [])],
-      exports: [...shared, ContractRegistry, DatabaseModule, ...(options.jobs ? [JobRuntime, RunRecorder] : [])],
+      exports: [...shared, ContractRegistry, DatabaseModule, ...(options.jobs ? [JobRuntime, HistoryWriter, WorkerHeartbeat] : [])],
     };
   }
 }

@@ -1,10 +1,11 @@
 /**
- * Metronome's full path: JobEnqueuer (job_runs + outbox rows in one
- * transaction, published right after the commit) on the producer side; on the
- * worker side the job runtime (@JobHandler, per-priority consumers, dispatcher,
- * RunRecorder writing job_runs before the handler and before the ack) over the
- * JetStream transport (CloudEvent parse, contracts, typed retry). A private
- * nats-server (JetStream file storage) and a fresh, migrated database per run.
+ * Metronome's full path: JobEnqueuer (due jobs published straight to
+ * JetStream with Nats-Msg-Id = run id, the call returning once the stream
+ * stored them) on the producer side; on the worker side the job runtime
+ * (@JobHandler with its payload contract, per-priority consumers, dispatcher,
+ * typed settle) writing one job_attempts row per finished attempt in batches,
+ * committed before the ack. A private nats-server (JetStream file storage) and
+ * a fresh, migrated database per run.
  */
 import 'reflect-metadata';
 import { Injectable, Module, type INestApplication, type INestApplicationContext } from '@nestjs/common';
@@ -19,19 +20,18 @@ import {
   jobConsumerDeclarations,
   MetronomeServiceModule,
   provision,
-  RunHistoryObserver,
-  SETTLEMENT_OBSERVERS,
+  JOB_SETTLEMENT_OBSERVERS,
   STREAM_DECLARATIONS,
   STREAMS,
   subjects,
   type ConsumerDeclaration,
   type JobContext,
-  type SettledMessage,
-  type SettlementObserver,
+  type JobSettled,
+  type JobSettlementObserver,
 } from '../../../libs/common/src/index.js';
 import { PHASES, type BenchPayload, type Plan, type Tally } from '../common.js';
 import { BenchDatabase, BenchNatsServer, withEnv } from '../infra.js';
-import { JOB_RUNS_WRITES, timeJobRunsWrites } from '../job-runs-timing.js';
+import { describeWrites, HISTORY_WRITES, timeHistoryWrites } from '../history-timing.js';
 import type { SystemUnderTest, SystemWorker } from './types.js';
 
 export const BENCH_JOB = 'bench.noop';
@@ -107,11 +107,11 @@ export async function setupMetronome(plan: Plan): Promise<SystemUnderTest> {
   return {
     workerEnv: await metronomeEnv(nats, db, 'bench-worker'),
     describe: {
-      single: 'JobEnqueuer.enqueue (transactional outbox: job_runs + outbox rows committed, then published with Nats-Msg-Id = run id, then marked published in a batched UPDATE)',
-      bulk: 'JobEnqueuer.enqueueMany (one transaction, one multi-row INSERT, pipelined publish)',
+      single: 'JobEnqueuer.enqueue (published straight to JetStream with Nats-Msg-Id = run id; returns once the stream stored it)',
+      bulk: 'JobEnqueuer.enqueueMany (every publish in flight at once, acks awaited together)',
       worker: 'job runtime: @JobHandler with a class-validator payload contract, per-priority consumers into the in-process dispatcher (slots = concurrency), handler run through the JetStream transport\'s typed settle path',
       history:
-        'job_runs rows created by the enqueuer; the runtime\'s RunRecorder marks each run running (batched upsert, attempt counted) before the handler and writes its outcome (batched UPDATE) before the ack',
+        'one append-only job_attempts row per finished attempt (and the per-minute rollup), written by the worker\'s history writer in batches of up to 1,000 rows and committed before the ack; nothing written at enqueue or start',
       store: `nats-server ${nats.version()} (private, JetStream file storage in ${nats.storeDir}) + Postgres database ${db.name}`,
     },
     durability: {
@@ -132,13 +132,12 @@ export async function setupMetronome(plan: Plan): Promise<SystemUnderTest> {
     },
     async backlog() {
       const c = await jsm.consumers.info(STREAMS.JOBS, subjects.jobConsumer('bench', 'normal'));
-      const rows = await db.query<{ n: string }>(`SELECT count(*) n FROM outbox WHERE published_at IS NULL`);
-      return { pending: c.num_pending, ack_pending: c.num_ack_pending, redelivered: c.num_redelivered, outbox_unpublished: Number(rows[0].n) };
+      return { pending: c.num_pending, ack_pending: c.num_ack_pending, redelivered: c.num_redelivered };
     },
     async history() {
       const rows = await db.query<{ k: string; n: string }>(
-        `SELECT 'job_runs_' || state k, count(*) n FROM job_runs WHERE job = $1 GROUP BY state
-         UNION ALL SELECT 'attempts_' || attempts, count(*) FROM job_runs WHERE job = $1 GROUP BY attempts`,
+        `SELECT 'attempts_' || outcome k, count(*) n FROM job_attempts WHERE job = $1 GROUP BY outcome
+         UNION ALL SELECT 'runs_final', count(DISTINCT run_id) FROM job_attempts WHERE job = $1 AND final`,
         [BENCH_JOB],
       );
       return Object.fromEntries(rows.map((r) => [r.k, Number(r.n)]));
@@ -173,9 +172,9 @@ class BenchJobs {
  * job whose history is stored.
  */
 @Injectable()
-class CompletionTap implements SettlementObserver {
-  async onSettled(m: SettledMessage): Promise<void> {
-    if (m.settlement === 'acked' && m.event) TALLY?.completed((m.event.data as { payload: BenchPayload }).payload);
+class CompletionTap implements JobSettlementObserver {
+  async onJobSettled(s: JobSettled): Promise<void> {
+    if (s.outcome === 'succeeded') TALLY?.completed((s.event.data as { payload: BenchPayload }).payload);
   }
 }
 
@@ -190,8 +189,8 @@ function workerModule(plan: Plan) {
         providers: [
           BenchJobs,
           CompletionTap,
-          // The runtime's own observer first (history committed), then the tap.
-          { provide: SETTLEMENT_OBSERVERS, inject: [RunHistoryObserver, CompletionTap], useFactory: (h: RunHistoryObserver, t: CompletionTap) => [h, t] },
+          // Observers run once the attempt's history row is committed.
+          { provide: JOB_SETTLEMENT_OBSERVERS, inject: [CompletionTap], useFactory: (t: CompletionTap) => [t] },
         ],
       }),
     ],
@@ -202,19 +201,15 @@ function workerModule(plan: Plan) {
 
 export async function startMetronomeWorker(plan: Plan, tally: Tally): Promise<SystemWorker> {
   TALLY = tally;
-  timeJobRunsWrites();
+  timeHistoryWrites();
   const app: INestApplication = await NestFactory.create(workerModule(plan), { logger: false });
   // The job runtime pulls its own consumers at bootstrap; no connectJetStream needed.
   await app.init();
   return {
     get notes() {
-      const w = (k: 'start' | 'settle') => {
-        const x = JOB_RUNS_WRITES[k];
-        return `${k}: ${x.batches} batches, ${(x.rows / Math.max(1, x.batches)).toFixed(1)} rows each, ${(x.ms / Math.max(1, x.batches)).toFixed(2)} ms each`;
-      };
       return [
         `metronome job runtime (@JobHandler), ${plan.concurrency} slots, consumers ${benchConsumers(plan.concurrency).map((c) => c.durable).join(', ')}`,
-        `job_runs writes over the worker's life — ${w('start')}; ${w('settle')}`,
+        `job_attempts writes over the worker's life — ${describeWrites(HISTORY_WRITES)}`,
       ];
     },
     async stop() {

@@ -5,6 +5,7 @@ import { createCloudEvent, encodeCloudEvent, JOB_NAMES, STREAMS, subjects, type 
 import { TestDatabase } from '../../support/database.js';
 import { freePort, TestNatsServer } from '../../support/nats-server.js';
 import { ServiceProcess } from '../../support/service-process.js';
+import { runningRuns, runState } from '../../support/runs.js';
 import { waitFor } from '../../support/wait.js';
 
 const DOCUMENTS = 'apps/documents/src/main.js';
@@ -45,12 +46,8 @@ describe('documents service as a real process', () => {
   const ticks = (runId: string) =>
     database.query<{ deliveries: number; processed_by: string }>('SELECT deliveries, processed_by FROM tick_records WHERE message_id = $1', [runId]);
   const ackPending = async () => (await jsm.consumers.info(STREAMS.JOBS, TICK_CONSUMER)).num_ack_pending;
-  /** The run's job_runs row, written by the job runtime's run recorder. */
-  const run = async (runId: string) =>
-    (await database.query<{ state: string; attempts: number; result: { status: string; recordsProcessed?: number } | null }>(
-      'SELECT state, attempts, result FROM job_runs WHERE id = $1',
-      [runId],
-    ))[0];
+  /** The run as its history tells it (job_attempts, written before each ack). */
+  const run = (runId: string) => runState(database, runId);
 
   beforeAll(async () => {
     await Promise.all([nats.start(), database.create()]);
@@ -71,8 +68,8 @@ describe('documents service as a real process', () => {
   it('redelivers to another process after the ack wait when a consumer is SIGKILLed mid-handler, and the effect exists once', async () => {
     const first = await startDocuments();
     const runId = await publishTick(1_000);
-    // In flight: delivered (ack pending) and its first attempt recorded as running (the runtime records it before the handler runs).
-    await waitFor(async () => (await ackPending()) === 1 && (await run(runId))?.state === 'running', { what: 'handler in flight' });
+    // In flight: delivered (ack pending) and listed running in the worker's heartbeat (nothing is written to Postgres before the handler).
+    await waitFor(async () => (await ackPending()) === 1 && (await runningRuns(nc)).some((r) => r.runId === runId), { what: 'handler in flight' });
     first.kill('SIGKILL');
     await first.exited;
     expect(await ticks(runId)).toHaveLength(0); // killed before its effect
@@ -85,8 +82,10 @@ describe('documents service as a real process', () => {
     expect(rows).toEqual([{ deliveries: 2, processed_by: 'documents-2' }]);
     await waitFor(async () => (await ackPending()) === 0, { what: 'ack' });
     expect(await ticks(runId)).toHaveLength(1);
-    // Run history: the second attempt succeeded and recorded the tick.
+    // Run history: the first attempt is recorded lost (its worker died), the second succeeded and recorded the tick.
     expect(await run(runId)).toMatchObject({ state: 'succeeded', attempts: 2, result: { status: 'success', recordsProcessed: 1 } });
+    expect((await database.query<{ attempt: number; outcome: string }>('SELECT attempt, outcome FROM job_attempts WHERE run_id = $1 ORDER BY attempt', [runId])))
+      .toEqual([{ attempt: 1, outcome: 'lost' }, { attempt: 2, outcome: 'succeeded' }]);
     await second.stop();
   });
 

@@ -1,5 +1,5 @@
 import type { INestApplication } from '@nestjs/common';
-import { JobControl } from '../../../libs/common/src/index.js';
+import { LiveRuns, RunCanceller } from '../../../libs/common/src/index.js';
 import { sleep, waitFor } from '../../support/wait.js';
 import { JOB, RuntimeHarness } from './runtime-support.js';
 
@@ -16,11 +16,12 @@ describe('job runtime: cancellation', () => {
 
   it('aborts a running handler\'s signal and ends the run cancelled, never retried', async () => {
     await h.publish(JOB.hold, { sleepMs: 60_000 }, { runId: 'c-1', companyId: 'acme' });
-    await waitFor(async () => (await h.run('c-1'))?.progress === 40, { what: 'c-1 running' });
+    // Running, with its progress, as the workers' heartbeats list it.
+    await waitFor(async () => (await w1.get(LiveRuns).findRunning('c-1'))?.progress === 40, { what: 'c-1 running' });
     const t0 = Date.now();
     // Another tenant cannot cancel it.
-    expect(await w1.get(JobControl).cancel('c-1', { companyId: 'other' })).toBeNull();
-    expect(await w1.get(JobControl).cancel('c-1', { companyId: 'acme' })).toBe('running');
+    expect(await w1.get(RunCanceller).cancel('c-1', { companyId: 'other' })).toBeNull();
+    expect(await w1.get(RunCanceller).cancel('c-1', { companyId: 'acme' })).toBe('running');
     const aborted = await waitFor(async () => (await h.log(`run_id = 'c-1' AND kind = 'aborted'`))[0], { what: 'the handler to see its signal abort' });
     console.log(`cancel: the running handler saw its signal abort ${aborted.at.getTime() - t0} ms after the cancel`);
     expect(aborted.note).toBe('CancelledError');
@@ -37,7 +38,7 @@ describe('job runtime: cancellation', () => {
 
   it('settles a queued run that was cancelled without running it', async () => {
     await h.database.query(`INSERT INTO job_runs (id, job, queue, company_id, priority, state, scheduled_for) VALUES ('c-2', 'rt.hold', 'normal', 'acme', 'normal', 'queued', now())`);
-    expect(await w1.get(JobControl).cancel('c-2')).toBe('queued');
+    expect(await w1.get(RunCanceller).cancel('c-2')).toBe('queued');
     await h.publish(JOB.hold, { sleepMs: 10 }, { runId: 'c-2', companyId: 'acme' });
     await waitFor(async () => {
       const info = await h.jsm.consumers.info('JOBS', 'rt-jobs-normal');
@@ -45,6 +46,18 @@ describe('job runtime: cancellation', () => {
     }, { what: 'the cancelled message to be settled' });
     expect(await h.log(`run_id = 'c-2'`)).toHaveLength(0);
     expect((await h.run('c-2')).state).toBe('cancelled');
-    expect(await w1.get(JobControl).cancel('c-2')).toBeNull(); // already finished
+    expect(await w1.get(RunCanceller).cancel('c-2')).toBeNull(); // already finished
+  });
+
+  it('cancels a run enqueued straight to JetStream while it waits, and only for its own tenant', async () => {
+    // Both workers busy with long handlers, so the next run waits in the stream.
+    await h.publishMany([1, 2, 3, 4, 5, 6, 7, 8].map((i) => ({ job: JOB.hold, payload: { sleepMs: 3_000 }, runId: `busy-${i}`, companyId: 'acme' })));
+    await h.publish(JOB.hold, { sleepMs: 10, label: 'waiting' }, { runId: 'c-3', companyId: 'acme' });
+    expect(await w1.get(RunCanceller).cancel('c-3', { companyId: 'other' })).toBeNull();
+    expect(await w1.get(RunCanceller).cancel('c-3', { companyId: 'acme' })).toBe('queued');
+    const run = (await waitFor(async () => ((await h.run('c-3'))?.state === 'cancelled' ? h.run('c-3') : undefined), { what: 'c-3 cancelled', timeoutMs: 20_000 }))!;
+    expect(run.attempts).toBe(1);
+    expect(await h.log(`run_id = 'c-3' AND kind = 'start'`)).toHaveLength(0);
+    expect(await w1.get(RunCanceller).cancel('c-3', { companyId: 'acme' })).toBeNull();
   });
 });

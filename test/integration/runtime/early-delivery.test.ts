@@ -28,11 +28,12 @@ describe('job runtime: a job delivered before its scheduled time', () => {
     expect(await h.log(`label = 'early'`)).toHaveLength(0);
     expect((await h.run('early-a'))).toBeUndefined(); // no attempt counted while held
 
-    await waitFor(async () => (await h.database.query(`SELECT 1 FROM job_runs WHERE id LIKE 'early-%' AND state = 'succeeded'`)).length === 3, { what: 'the early jobs succeeded', timeoutMs: 15_000 });
+    await waitFor(async () => (await h.database.query(`SELECT 1 FROM job_attempts WHERE run_id LIKE 'early-%' AND outcome = 'succeeded'`)).length === 3, { what: 'the early jobs succeeded', timeoutMs: 15_000 });
     const starts = await h.log(`label = 'early' AND kind = 'start'`);
     expect(starts).toHaveLength(3);
     for (const s of starts) expect(s.at.getTime()).toBeGreaterThanOrEqual(at.getTime());
-    const runs = await h.database.query<{ attempts: number; started_at: Date; scheduled_for: Date }>(`SELECT attempts, started_at, scheduled_for FROM job_runs WHERE id LIKE 'early-%'`);
+    const runs = await h.database.query<{ attempts: number; started_at: Date; scheduled_for: Date }>(`SELECT attempt AS attempts, started_at, scheduled_for FROM job_attempts WHERE run_id LIKE 'early-%'`);
+    expect(runs).toHaveLength(3);
     for (const r of runs) {
       expect(r.attempts).toBe(1);
       expect(r.scheduled_for.getTime()).toBe(at.getTime());
@@ -42,7 +43,7 @@ describe('job runtime: a job delivered before its scheduled time', () => {
     expect(await deferrals(worker, 'not_due')).toBe(0);
   });
 
-  it('a planned run (a job_runs row, as the scheduler writes) read while it waited starts on time, counts each attempt once and records its outcome', async () => {
+  it('a planned run (a job_runs row, as the scheduler writes) starts on time, counts each attempt once and records its outcome on its row', async () => {
     const at = new Date(Date.now() + 2_000);
     const runs = [
       { id: 'planned-ok', job: JOB.work, payload: { label: 'planned' } },
@@ -53,7 +54,7 @@ describe('job runtime: a job delivered before its scheduled time', () => {
         `INSERT INTO job_runs (id, job, queue, company_id, state, attempts, max_attempts, payload, scheduled_for) VALUES ($1, $2, 'normal', 'a', 'queued', 0, 3, $3, $4)`,
         [r.id, r.job, JSON.stringify(r.payload), at],
       );
-      await h.publish(r.job, r.payload, { runId: r.id, companyId: 'a', scheduledFor: at });
+      await h.publish(r.job, r.payload, { runId: r.id, companyId: 'a', scheduledFor: at, planned: true });
     }
     await waitFor(() => worker.get(JobRuntime).stats().early === 2, { what: 'two planned runs held' });
     const done = () => h.database.query<{ id: string; state: string; attempts: number; started_at: Date; finished_at: Date | null }>(

@@ -22,6 +22,7 @@ import {
 } from '../../../libs/common/src/index.js';
 import { TestDatabase } from '../../support/database.js';
 import { TestNatsServer } from '../../support/nats-server.js';
+import { runState } from '../../support/runs.js';
 
 export const SERVICE = 'rt';
 export const JOB = {
@@ -184,9 +185,15 @@ export class RuntimeHarness {
     return app;
   }
 
-  /** Publishes a job message without the outbox (the runtime inserts its job_runs row). */
-  async publish(job: string, payload: WorkPayload, options: { runId: string; priority?: Priority; companyId?: string; scheduledFor?: Date }): Promise<void> {
-    const event = createCloudEvent({ type: job, source: 'test', data: payload, companyId: options.companyId, id: options.runId });
+  /**
+   * Publishes a job message straight to JetStream, as JobEnqueuer does for a job due now; `planned` sends it
+   * as the outbox relay does for a run with a job_runs row (a JobMessage marked planned).
+   */
+  async publish(job: string, payload: WorkPayload, options: { runId: string; priority?: Priority; companyId?: string; scheduledFor?: Date; planned?: boolean }): Promise<void> {
+    const data = options.planned
+      ? { runId: options.runId, payload, scheduledFor: (options.scheduledFor ?? new Date()).toISOString(), planned: true, ...(options.companyId ? { companyId: options.companyId } : {}) }
+      : payload;
+    const event = createCloudEvent({ type: job, source: 'test', data, companyId: options.companyId, id: options.runId });
     const h = natsHeaders();
     if (options.companyId) h.set(HEADERS.companyId, options.companyId);
     if (options.scheduledFor) h.set(HEADERS.scheduledFor, options.scheduledFor.toISOString());
@@ -207,8 +214,13 @@ export class RuntimeHarness {
     );
   }
 
+  /** The run as its history tells it: its latest attempt (state = outcome, attempts = attempt number), or its planned row. */
   run(id: string) {
-    return this.database.query<Record<string, any>>('SELECT * FROM job_runs WHERE id = $1', [id]).then((r) => r[0]);
+    return runState(this.database, id);
+  }
+
+  attempts(id: string) {
+    return this.database.query<Record<string, any>>('SELECT * FROM job_attempts WHERE run_id = $1 ORDER BY attempt, finished_at', [id]);
   }
 
   async stop(): Promise<void> {

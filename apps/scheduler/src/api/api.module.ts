@@ -17,6 +17,7 @@ import { MetricsController } from './metrics/metrics.controller.js';
 import { MetricsRepository } from './metrics/metrics.repository.js';
 import { RunsController } from './runs/runs.controller.js';
 import { RunsRepository } from './runs/runs.repository.js';
+import { RunsService } from './runs/runs.service.js';
 import { SchedulesApiService } from './schedules/schedules-api.service.js';
 import { SchedulesController } from './schedules/schedules.controller.js';
 import { StatsController } from './stats/stats.controller.js';
@@ -26,6 +27,6 @@ import { StatsModule } from '../stats/stats.module.js';
 @Module({
   imports: [AuthModule, AuditModule, SchedulesModule, DemoModule, StatsModule],
   controllers: [JobsController, RunsController, DlqController, SchedulesController, MetricsController, MailboxController, StatsController, OpenApiController],
-  providers: [BodyLimits, ControlStore, JobsRepository, JobsService, RunsRepository, DlqRepository, DlqService, MetricsRepository, SchedulesApiService],
+  providers: [BodyLimits, ControlStore, JobsRepository, JobsService, RunsRepository, RunsService, DlqRepository, DlqService, MetricsRepository, SchedulesApiService],
 })
 export class ApiModule {}

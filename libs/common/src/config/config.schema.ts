@@ -65,7 +65,15 @@ export interface AppConfig {
    * beyond round-robin), messages held per tenant and priority before the rest
    * is deferred, and how often a paused queue's messages come back to look.
    */
-  jobs: { tenantConcurrency: number; tenantBuffer: number; pausedRecheckMs: number };
+  jobs: {
+    tenantConcurrency: number;
+    tenantBuffer: number;
+    pausedRecheckMs: number;
+    /** Handlers running at once per process (JOB_CONCURRENCY); unset: each service's own default. */
+    concurrency?: number;
+    /** Per service (JOB_CONCURRENCY_<SERVICE>), over JOB_CONCURRENCY. */
+    concurrencyByService: Record<string, number>;
+  };
   /** Admin API (scheduler): requests per second and burst per principal (or IP when anonymous), and the JSON body limit. */
   api: { rateLimitPerSecond: number; rateLimitBurst: number; bodyLimitBytes: number };
   /**

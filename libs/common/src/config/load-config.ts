@@ -56,6 +56,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     }
     return n;
   };
+  const optionalInt = (key: string, min: number, max: number): number | undefined => (str(key) === undefined ? undefined : int(key, min, min, max));
   const bool = (key: string, fallback: boolean): boolean => {
     const raw = str(key);
     if (raw === undefined) return fallback;
@@ -158,6 +159,12 @@ export function loadConfig(env: Env = process.env): AppConfig {
       tenantConcurrency: int('JOB_TENANT_CONCURRENCY', 0, 0, 10_000),
       tenantBuffer: int('JOB_TENANT_BUFFER', 256, 1, 100_000),
       pausedRecheckMs: int('JOB_PAUSED_RECHECK_MS', 1_000, 100, 60_000),
+      concurrency: optionalInt('JOB_CONCURRENCY', 1, 10_000),
+      concurrencyByService: Object.fromEntries(
+        ['scheduler', 'notifier', 'documents', 'recurrence']
+          .map((service) => [service, optionalInt(`JOB_CONCURRENCY_${service.toUpperCase()}`, 1, 10_000)] as const)
+          .filter((e): e is readonly [string, number] => e[1] !== undefined),
+      ),
     },
     encryption: encryptionKeys(str('ENCRYPTION_KEYS'), str('ENCRYPTION_ACTIVE_KEY'), problems),
     demo,

@@ -7,7 +7,8 @@ import { errorText, PermanentError } from '../messaging/errors.js';
 import { EventPublisher } from '../messaging/event-publisher.js';
 import { HEADERS } from '../messaging/subjects.js';
 import { DeadLetterToolsRepository, type DeadLetterFilter, type DeadLetterRow } from './dead-letter-tools.repository.js';
-import { DEFAULT_JOB_MAX_ATTEMPTS, jobMessageOf } from './job-runtime.js';
+import { jobMessageOf } from './runtime/delivery.js';
+import { DEFAULT_JOB_MAX_ATTEMPTS } from './runtime/job-spec.js';
 
 export type { DeadLetterFilter, DeadLetterRow } from './dead-letter-tools.repository.js';
 
@@ -86,7 +87,7 @@ export class DeadLetterTools {
         ...event,
         id: runId,
         time: now.toISOString(),
-        data: isJobMessage ? { ...data, runId, scheduledFor: now.toISOString() } : event.data,
+        data: isJobMessage ? { ...data, runId, scheduledFor: now.toISOString(), planned: true } : { runId, payload: event.data, scheduledFor: now.toISOString(), planned: true },
       };
       const headers = { [HEADERS.runId]: runId, [HEADERS.scheduledFor]: now.toISOString() };
       const maxAttempts = (await this.repository.maxAttemptsOf(dead.runId ?? dead.id)) ?? DEFAULT_JOB_MAX_ATTEMPTS;

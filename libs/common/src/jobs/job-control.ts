@@ -1,12 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { Kvm, type KV } from '@nats-io/kv';
+import type { KV } from '@nats-io/kv';
 import type { QueuedIterator } from '@nats-io/transport-node';
 import type { KvWatchEntry } from '@nats-io/kv';
 import { ROOT_LOGGER } from '../logging/logging.module.js';
 import type { Logger } from '../logging/logger.js';
 import { errorText } from '../messaging/errors.js';
-import { NatsConnectionService } from '../messaging/nats-connection.service.js';
-import { CONTROL_BUCKET, PRIORITIES, type Priority } from '../messaging/subjects.js';
+import { KvBuckets, kvToken } from '../messaging/kv-buckets.js';
+import { CONTROL_BUCKET, PRIORITIES, RUNS_BUCKET, type Priority } from '../messaging/subjects.js';
 import { MetronomeMetrics } from '../metrics/metrics.registry.js';
 import { JobRunsRepository } from './job-runs.repository.js';
 import type { RunState } from './job.types.js';
@@ -29,48 +29,44 @@ const CANCEL = 'cancel.';
 export const CONTROL_KEYS = {
   job: (job: string) => `${PAUSED}${job}`,
   queue: (priority: Priority) => `${QUEUE}${priority}`,
-  cancel: (runId: string) => `${CANCEL}${runId}`,
+  /** In the runs bucket. */
+  cancel: (runId: string) => `${CANCEL}${kvToken(runId)}`,
 } as const;
 
+/** A cancellation request: the tenant it was asked for (null: the platform), checked against the run's. */
+export interface CancelRecord {
+  since: string;
+  companyId: string | null;
+}
+
 /**
- * Pause, resume and cancel through the JetStream KV bucket `control`, which
- * every worker watches: `paused.<job>` holds a pause, `cancel.<runId>` asks
- * whichever worker runs that run to abort it. A watch is pushed by the server,
- * so every replica sees a change within milliseconds.
+ * Pause, resume and cancel through JetStream KV buckets every worker watches
+ * (held in memory, so checking costs nothing per job): `paused.<job>` and
+ * `queue.<priority>` in `control` hold pauses; `cancel.<run>` in `runs` asks
+ * whichever worker holds or runs that run to settle it cancelled (those keys
+ * expire with the bucket's max age if the run never comes). A watch is pushed
+ * by the server, so every replica sees a change within milliseconds.
  */
 @Injectable()
 export class JobControl {
-  private kv?: Promise<KV>;
   private watcher?: QueuedIterator<KvWatchEntry>;
+  private cancelWatcher?: QueuedIterator<KvWatchEntry>;
   private readonly paused = new Map<string, PauseRecord>();
   private readonly pausedLanes = new Map<Priority, PauseRecord>();
-  private readonly cancelled = new Set<string>();
+  private readonly cancelled = new Map<string, CancelRecord>();
   private readonly pauseListeners: ((job: string, paused: boolean) => void)[] = [];
   private readonly queuePauseListeners: ((priority: Priority, paused: boolean) => void)[] = [];
-  private readonly cancelListeners: ((runId: string) => void)[] = [];
+  private readonly cancelListeners: ((runId: string, companyId: string | null) => void)[] = [];
 
   constructor(
-    private readonly nats: NatsConnectionService,
+    private readonly buckets: KvBuckets,
     private readonly runs: JobRunsRepository,
     private readonly metrics: MetronomeMetrics,
     @Inject(ROOT_LOGGER) private readonly logger: Logger,
   ) {}
 
   bucket(): Promise<KV> {
-    this.kv ??= (async () => {
-      const kvm = new Kvm(await this.nats.js());
-      try {
-        const kv = await kvm.open(CONTROL_BUCKET);
-        await kv.status();
-        return kv;
-      } catch {
-        return kvm.create(CONTROL_BUCKET, { history: 1 });
-      }
-    })().catch((e) => {
-      this.kv = undefined;
-      throw e;
-    });
-    return this.kv;
+    return this.buckets.open(CONTROL_BUCKET);
   }
 
   /** Starts watching; resolves once the current pauses and cancellations are known. */
@@ -90,6 +86,36 @@ export class JobControl {
       const entry = await kv.get(key);
       if (entry && entry.operation === 'PUT') this.apply(key, 'PUT', this.parse(entry));
     }
+    const runs = await this.buckets.open(RUNS_BUCKET);
+    this.cancelWatcher = await runs.watch({ key: `${CANCEL}>` });
+    void (async () => {
+      try {
+        for await (const e of this.cancelWatcher!) this.applyCancel(e.key, e.operation, e);
+      } catch (e) {
+        this.logger.warn({ error: errorText(e) }, 'cancellation watch ended');
+      }
+    })();
+    for await (const key of await runs.keys(`${CANCEL}>`)) {
+      const entry = await runs.get(key);
+      if (entry && entry.operation === 'PUT') this.applyCancel(key, 'PUT', entry);
+    }
+  }
+
+  private applyCancel(key: string, operation: string, e: { value: Uint8Array; json<T>(): T }): void {
+    const runId = decodeRunToken(key.slice(CANCEL.length));
+    if (operation !== 'PUT') {
+      this.cancelled.delete(runId);
+      return;
+    }
+    let record: CancelRecord = { since: new Date().toISOString(), companyId: null };
+    try {
+      if (e.value.length) record = { ...record, ...e.json<Partial<CancelRecord>>() };
+    } catch {
+      // a bare key: a platform cancellation
+    }
+    const was = this.cancelled.has(runId);
+    this.cancelled.set(runId, record);
+    if (!was) for (const l of this.cancelListeners) l(runId, record.companyId);
   }
 
   private parse(e: { operation: string; value: Uint8Array; json<T>(): T }): PauseRecord | undefined {
@@ -103,6 +129,8 @@ export class JobControl {
   stop(): void {
     this.watcher?.stop();
     this.watcher = undefined;
+    this.cancelWatcher?.stop();
+    this.cancelWatcher = undefined;
   }
 
   private apply(key: string, operation: 'PUT' | 'DEL' | 'PURGE', value: PauseRecord | undefined): void {
@@ -144,12 +172,6 @@ export class JobControl {
         this.logger.info({ priority }, 'priority queue resumed');
         for (const l of this.queuePauseListeners) l(priority, false);
       }
-    } else if (key.startsWith(CANCEL)) {
-      const runId = key.slice(CANCEL.length);
-      if (operation === 'PUT') {
-        this.cancelled.add(runId);
-        for (const l of this.cancelListeners) l(runId);
-      } else this.cancelled.delete(runId);
     }
   }
 
@@ -161,7 +183,8 @@ export class JobControl {
     this.queuePauseListeners.push(listener);
   }
 
-  onCancel(listener: (runId: string) => void): void {
+  /** A cancellation asked for a run (its tenant: null for the platform). */
+  onCancel(listener: (runId: string, companyId: string | null) => void): void {
     this.cancelListeners.push(listener);
   }
 
@@ -188,8 +211,10 @@ export class JobControl {
     await (await this.bucket()).delete(CONTROL_KEYS.queue(priority));
   }
 
-  isCancelled(runId: string): boolean {
-    return this.cancelled.has(runId);
+  /** Whether a cancellation was asked for this run by its own tenant or the platform. */
+  isCancelled(runId: string, companyId?: string | null): boolean {
+    const c = this.cancelled.get(runId);
+    return c !== undefined && (c.companyId === null || c.companyId === (companyId ?? null));
   }
 
   pausedQueues(): Record<string, PauseRecord> {
@@ -207,15 +232,25 @@ export class JobControl {
   }
 
   /**
-   * Cancels a queued or running run: flags it in job_runs (a queued run is
-   * settled 'cancelled' without running) and tells every worker, so the one
-   * running it aborts its signal. Returns the state it was in, or null when the
-   * run is unknown (to this tenant) or already finished.
+   * Asks every worker to settle a run cancelled: one that holds it waiting
+   * settles it without running, one running it aborts its signal, and a
+   * message delivered later is settled on arrival. `companyId` is the tenant
+   * the caller acts for (null: the platform); a worker honours it only for a
+   * run of that tenant. The planned job_runs row, if any, is the caller's.
+   */
+  async requestCancel(runId: string, companyId: string | null): Promise<void> {
+    const record: CancelRecord = { since: new Date().toISOString(), companyId };
+    await (await this.buckets.open(RUNS_BUCKET)).put(CONTROL_KEYS.cancel(runId), JSON.stringify(record));
+  }
+
+  /**
+   * Cancels a planned run (its job_runs row flagged; null when it does not
+   * exist for this tenant or already finished) and tells every worker.
    */
   async cancel(runId: string, options: { companyId?: string } = {}): Promise<RunState | null> {
     const previous = await this.runs.cancel(runId, options.companyId);
     if (previous === null) return null;
-    await (await this.bucket()).put(`${CANCEL}${runId}`, JSON.stringify({ since: new Date().toISOString() }));
+    await this.requestCancel(runId, options.companyId ?? null);
     return previous;
   }
 
@@ -224,9 +259,13 @@ export class JobControl {
     if (!this.cancelled.has(runId)) return;
     this.cancelled.delete(runId);
     try {
-      await (await this.bucket()).purge(`${CANCEL}${runId}`);
+      await (await this.buckets.open(RUNS_BUCKET)).purge(CONTROL_KEYS.cancel(runId));
     } catch (e) {
       this.logger.debug({ runId, error: errorText(e) }, 'could not purge the cancellation key');
     }
   }
+}
+
+function decodeRunToken(token: string): string {
+  return token.startsWith('_') ? Buffer.from(token.slice(1), 'base64url').toString('utf8') : token;
 }

@@ -9,8 +9,9 @@ import { Clock, SystemClock } from './clock.js';
 import type { JobMessage, JobOptions } from './job.types.js';
 import { OutboxRelay, outboxRowOf } from './outbox-relay.js';
 import { OutboxRepository, type PlannedRun } from './outbox.repository.js';
+import { DEFAULT_JOB_MAX_ATTEMPTS } from './runtime/job-spec.js';
 
-export const DEFAULT_MAX_ATTEMPTS = 5;
+export const DEFAULT_MAX_ATTEMPTS = DEFAULT_JOB_MAX_ATTEMPTS;
 /** Enqueue transactions of single `enqueue()` calls in flight at once before later calls are grouped. */
 const COALESCE_TRANSACTIONS = 2;
 const COALESCE_MAX_RUNS = 500;
@@ -58,6 +59,25 @@ export function occurrenceRunId(scheduleId: string, occurrenceAt: Date | string,
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${((parseInt(h[16], 16) & 0x3) | 0x8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 
+/** The body of a job message (CloudEvent data); only what differs from the handler's defaults is carried. */
+function jobMessage(input: { runId: string; payload: unknown; scheduledFor: Date; companyId: string | null; maxAttempts?: number; options?: Partial<JobOptions>; planned: boolean }): JobMessage {
+  const data: JobMessage = { runId: input.runId, payload: input.payload ?? {}, scheduledFor: input.scheduledFor.toISOString() };
+  if (input.companyId) data.companyId = input.companyId;
+  if (input.planned) data.planned = true;
+  if (input.maxAttempts) data.maxAttempts = input.maxAttempts;
+  if (input.options && Object.keys(input.options).length) data.options = input.options;
+  return data;
+}
+
+/** Whether a request can go straight to JetStream: due now, no run id or idempotency key of its own, not part of a schedule. */
+function isDirect(r: EnqueueRequest, now: number): boolean {
+  const o = r.options;
+  if (!o) return true;
+  if (o.idempotencyKey || o.runId || o.scheduleId || o.occurrenceAt) return false;
+  const at = o.runAt ? o.runAt.getTime() : now + (o.delayMs ?? 0);
+  return at <= now;
+}
+
 /**
  * Builds the job_runs row and its outbox row (a CloudEvent whose id is the run
  * id, type the job name and data a JobMessage) for one run.
@@ -82,14 +102,13 @@ export function planRun(input: {
   const id = input.runId ?? randomUUID();
   const scheduledFor = input.scheduledFor ?? input.now;
   const companyId = input.companyId ?? null;
-  const data: JobMessage = { runId: id, payload: input.payload ?? {}, scheduledFor: scheduledFor.toISOString() };
-  if (companyId) data.companyId = companyId;
-  if (input.scheduleId) data.scheduleId = input.scheduleId;
-  const body = createCloudEvent({ type: input.job, source: input.source, data, companyId: companyId ?? undefined, id, time: input.now });
   const extra: Partial<JobOptions> = {};
   if (o.backoff) extra.backoff = o.backoff;
   if (o.timeoutMs) extra.timeoutMs = o.timeoutMs;
   if (o.concurrency) extra.concurrency = o.concurrency;
+  const data = jobMessage({ runId: id, payload: input.payload, scheduledFor, companyId, maxAttempts: o.maxAttempts, options: extra, planned: true });
+  if (input.scheduleId) data.scheduleId = input.scheduleId;
+  const body = createCloudEvent({ type: input.job, source: input.source, data, companyId: companyId ?? undefined, id, time: input.now });
   return {
     id,
     job: input.job,
@@ -112,10 +131,14 @@ export function planRun(input: {
 }
 
 /**
- * Enqueues jobs transactionally from any service: job_runs and outbox rows are
- * written in one transaction, then published right after the commit. If the
- * process dies in between, an outbox relay publishes them later with the same
- * Nats-Msg-Id, so nothing is lost or doubled.
+ * Enqueues jobs from any service. A job due now goes straight to JetStream
+ * (Nats-Msg-Id = run id, many publishes in flight) and the call returns once
+ * the stream has it: no Postgres write before the handler starts. Jobs that
+ * need a plan take the transactional outbox instead — delayed ones, ones with
+ * an idempotency key or an explicit run id, schedule occurrences, and
+ * `enqueueInTransaction`, where the jobs commit with the caller's own rows:
+ * job_runs and outbox rows in one transaction, published after the commit,
+ * relayed later with the same Nats-Msg-Id if the process dies in between.
  */
 @Injectable()
 export class JobEnqueuer {
@@ -139,18 +162,18 @@ export class JobEnqueuer {
   private coalescing = 0;
 
   /**
-   * One run. Concurrent calls are group-committed: while COALESCE_TRANSACTIONS
-   * enqueue transactions are in flight, later calls wait and go together in the
-   * next one (one INSERT, one commit, pipelined publishes), so a busy caller is
-   * not held to one commit per job. Alone, a call starts its transaction at
-   * once. Calls with an idempotency key or an explicit run id keep their own
-   * transaction (their window and conflicts stay their own); a batch that fails
-   * is retried call by call, so one bad request fails only itself.
+   * One run. Due now: published straight to JetStream. Otherwise planned
+   * through the outbox; concurrent planned calls are group-committed (while
+   * COALESCE_TRANSACTIONS transactions are in flight, later calls go together
+   * in the next one). Calls with an idempotency key or an explicit run id keep
+   * their own transaction; a batch that fails is retried call by call.
    */
   async enqueue<P>(job: string, payload: P, options: EnqueueOptions = {}): Promise<EnqueuedRun> {
-    if (options.idempotencyKey || options.runId) return (await this.enqueueMany([{ job, payload, options }]))[0];
+    const request: EnqueueRequest = { job, payload, options };
+    if (isDirect(request, this.clock.now().getTime())) return (await this.publishDirect([request]))[0];
+    if (options.idempotencyKey || options.runId) return (await this.enqueueMany([request]))[0];
     return new Promise<EnqueuedRun>((resolve, reject) => {
-      this.coalesced.push({ request: { job, payload, options }, resolve, reject });
+      this.coalesced.push({ request, resolve, reject });
       this.drainCoalesced();
     });
   }
@@ -184,11 +207,59 @@ export class JobEnqueuer {
     }
   }
 
-  /** Many runs in one transaction and one multi-row INSERT; results in request order. */
+  /**
+   * Many runs; results in request order. Those due now are published straight
+   * to JetStream together; the rest are planned in one transaction and one
+   * multi-row INSERT.
+   */
   async enqueueMany(requests: EnqueueRequest[]): Promise<EnqueuedRun[]> {
-    const { runs, publish } = await this.commit(requests);
-    await publish();
-    return runs;
+    const now = this.clock.now().getTime();
+    const direct: number[] = [];
+    const planned: number[] = [];
+    requests.forEach((r, i) => (isDirect(r, now) ? direct : planned).push(i));
+    const out = new Array<EnqueuedRun>(requests.length);
+    const work: Promise<void>[] = [];
+    if (direct.length) work.push(this.publishDirect(direct.map((i) => requests[i])).then((runs) => runs.forEach((r, k) => (out[direct[k]] = r))));
+    if (planned.length) {
+      work.push((async () => {
+        const { runs, publish } = await this.commit(planned.map((i) => requests[i]));
+        await publish();
+        runs.forEach((r, k) => (out[planned[k]] = r));
+      })());
+    }
+    await Promise.all(work);
+    return out;
+  }
+
+  /**
+   * Plans runs inside the caller's transaction, so a domain change and the
+   * jobs it causes commit together; call `publish()` after the commit (a relay
+   * publishes them anyway if the process dies first).
+   */
+  enqueueInTransaction(tx: EntityManager, requests: EnqueueRequest[]): Promise<{ runs: EnqueuedRun[]; publish: () => Promise<void> }> {
+    return this.enqueueWithin(tx, requests);
+  }
+
+  /** Jobs due now, straight to JetStream; resolves once the stream stored them all. */
+  private async publishDirect(requests: EnqueueRequest[]): Promise<EnqueuedRun[]> {
+    const now = this.clock.now();
+    const messages = requests.map((r) => {
+      for (const token of r.job.split('.')) assertSubjectToken(token, 'job name segment');
+      const o = r.options ?? {};
+      const priority: Priority = o.priority ?? 'normal';
+      if (!PRIORITIES.includes(priority)) throw new Error(`unknown priority "${priority}" (expected ${PRIORITIES.join(', ')})`);
+      const companyId = o.companyId ?? null;
+      if (companyId !== null) assertSubjectToken(companyId, 'companyId');
+      const runId = randomUUID();
+      const options: Partial<JobOptions> = {};
+      if (o.backoff) options.backoff = o.backoff;
+      if (o.timeoutMs) options.timeoutMs = o.timeoutMs;
+      const data = jobMessage({ runId, payload: this.protect(r.job, r.payload, o.sensitive), scheduledFor: now, companyId, maxAttempts: o.maxAttempts, options, planned: false });
+      const event = createCloudEvent({ type: r.job, source: this.publisher.source, data, companyId: companyId ?? undefined, id: runId, time: now });
+      return { subject: subjects.job(priority, r.job), event };
+    });
+    const acks = await this.publisher.publishMany(messages);
+    return acks.map((a, i) => ({ runId: a.id, job: requests[i].job, scheduledFor: now, created: !a.duplicate, state: 'queued' }));
   }
 
   /**

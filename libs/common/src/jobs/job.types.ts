@@ -38,4 +38,12 @@ export interface JobMessage<P = unknown> {
   payload: P;
   scheduledFor: string;
   scheduleId?: string;
+  /** The run has a planned job_runs row (it went through the outbox): its outcome is written there too. */
+  planned?: true;
+  /** Overrides of the handler's options for this run. */
+  maxAttempts?: number;
+  options?: Partial<JobOptions>;
+  /** Flows: the parent run this one is a child of, and whether this run is a parent. */
+  parentRunId?: string;
+  flow?: true;
 }

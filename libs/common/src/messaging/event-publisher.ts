@@ -52,6 +52,26 @@ export class EventPublisher {
     return { id: event.id, stream: ack.stream, seq: ack.seq, duplicate: ack.duplicate };
   }
 
+  /**
+   * Many envelopes at once, all in flight together (one request each, acks
+   * awaited in parallel); resolves once JetStream stored every one, in order.
+   * Only Nats-Msg-Id rides as a header: jobs carry everything else in the body.
+   */
+  async publishMany(messages: readonly { subject: string; event: CloudEvent }[]): Promise<PublishResult[]> {
+    const js = await this.nats.js();
+    return Promise.all(
+      messages.map(async ({ subject, event }) => {
+        try {
+          const ack = await js.publish(subject, encodeCloudEvent(event), { msgID: event.id });
+          return { id: event.id, stream: ack.stream, seq: ack.seq, duplicate: ack.duplicate };
+        } catch (e) {
+          if (isNoStream(e)) throw new StreamMissingError(subject);
+          throw e;
+        }
+      }),
+    );
+  }
+
   /** A domain event on events.<companyId>.<type>. */
   async publishEvent<T>(type: string, companyId: string, data: T, options: { id?: string; time?: Date } = {}): Promise<PublishResult> {
     const event = createCloudEvent({ type, source: this.source, data, companyId, id: options.id, time: options.time });

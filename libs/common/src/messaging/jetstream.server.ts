@@ -4,6 +4,7 @@ import type { ConsumerMessages, JsMsg } from '@nats-io/jetstream';
 import { lastValueFrom } from 'rxjs';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.schema.js';
+import { deadLetterOf } from '../dead-letters/dead-letter-of.js';
 import { DeadLetterWriter } from '../dead-letters/dead-letter.writer.js';
 import { ROOT_LOGGER } from '../logging/logging.module.js';
 import type { Logger } from '../logging/logger.js';
@@ -251,27 +252,7 @@ export class JetStreamServer extends Server implements CustomTransportStrategy {
     error: string,
     attempts: number,
   ): Promise<void> {
-    const headers: Record<string, string[]> = {};
-    if (msg.headers) for (const [k, v] of msg.headers) headers[k] = v;
-    const now = new Date();
-    const publishedAt = msg.time;
-    await this.deadLetters.write({
-      id: event?.id ?? `${declaration.stream}-${msg.info.streamSequence}`,
-      stream: declaration.stream,
-      consumer: declaration.durable,
-      subject: msg.subject,
-      messageType: event?.type ?? null,
-      companyId: event?.companyid ?? null,
-      headers,
-      payload: Buffer.from(msg.data).toString('utf8'),
-      reason,
-      error,
-      attempts,
-      // A message failing on its first delivery failed now; otherwise the first failure came soon after it was published.
-      firstFailedAt: attempts > 1 ? publishedAt : now,
-      lastFailedAt: now,
-      runId: event?.id ?? null,
-    });
+    await this.deadLetters.write(deadLetterOf({ msg, event, stream: declaration.stream, consumer: declaration.durable, reason, error, attempts }));
   }
 
   /** Stops pulling, lets in-flight handlers finish within the grace period. */

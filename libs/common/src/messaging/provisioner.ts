@@ -25,13 +25,14 @@ export function streamConfig(d: StreamDeclaration, replicas: number): Partial<St
   return {
     name: d.name,
     subjects: d.subjects,
-    retention: RetentionPolicy.Limits,
+    retention: d.retention === 'workqueue' ? RetentionPolicy.Workqueue : RetentionPolicy.Limits,
     storage: StorageType.File,
     discard: DiscardPolicy.Old,
     max_age: nanos(d.maxAgeMs),
     duplicate_window: nanos(d.duplicateWindowMs),
     max_msg_size: d.maxMsgBytes,
     num_replicas: replicas,
+    allow_direct: d.allowDirect ?? false,
   };
 }
 
@@ -49,8 +50,8 @@ export function consumerConfig(d: ConsumerDeclaration, defaultAckWaitMs: number)
 }
 
 /** The settings of a KV bucket's stream that provisioning owns (the rest is the KV client's). */
-export function kvStreamSettings(d: KvDeclaration, replicas: number): { max_msgs_per_subject: number; num_replicas: number } {
-  return { max_msgs_per_subject: d.history, num_replicas: replicas };
+export function kvStreamSettings(d: KvDeclaration, replicas: number): { max_msgs_per_subject: number; num_replicas: number; max_age: number } {
+  return { max_msgs_per_subject: d.history, num_replicas: replicas, max_age: nanos(d.maxAgeMs) };
 }
 
 function differences(want: Record<string, unknown>, have: Record<string, unknown>): string[] {
@@ -80,7 +81,9 @@ export async function provision(
     try {
       const info = await jsm.streams.info(s.name);
       const diff = differences(want, info.config as unknown as Record<string, unknown>);
-      if (diff.length) report.drift.push({ name: `stream ${s.name}`, differences: diff });
+      if (diff.length === 1 && diff[0].startsWith('retention:') && (await migrateRetention(jsm, want))) {
+        report.created.push(`stream ${s.name} (recreated with ${want.retention} retention: nothing was waiting in it)`);
+      } else if (diff.length) report.drift.push({ name: `stream ${s.name}`, differences: diff });
       else report.unchanged.push(`stream ${s.name}`);
     } catch (e) {
       if (!isNotFound(e)) throw e;
@@ -111,9 +114,23 @@ export async function provision(
     } catch (e) {
       if (!isNotFound(e)) throw e;
       // Kvm builds the rest of the bucket's stream (subjects, rollups, direct get) as every KV client expects it.
-      await new Kvm(jsm.jetstream()).create(b.bucket, { history: b.history, replicas: options.replicas });
+      await new Kvm(jsm.jetstream()).create(b.bucket, { history: b.history, replicas: options.replicas, ...(b.maxAgeMs ? { ttl: b.maxAgeMs } : {}) });
       report.created.push(`kv ${b.bucket}`);
     }
   }
   return report;
+}
+
+/**
+ * A stream's retention cannot be changed in place. JOBS moved from limits to
+ * workqueue retention (acked jobs leave the stream); an older JOBS is
+ * recreated when none of its consumers has anything waiting or unacknowledged,
+ * so no job is lost. Anything still pending: false, and it is reported as drift.
+ */
+async function migrateRetention(jsm: JetStreamManager, want: Partial<StreamConfig> & { name: string }): Promise<boolean> {
+  const consumers = await jsm.consumers.list(want.name).next();
+  if (consumers.some((c) => c.num_pending > 0 || c.num_ack_pending > 0)) return false;
+  await jsm.streams.delete(want.name);
+  await jsm.streams.add(want);
+  return true;
 }

@@ -103,8 +103,19 @@ export const CONSUMERS = {
 export type ConsumerName = (typeof CONSUMERS)[keyof typeof CONSUMERS];
 // The job runtime's per-priority consumers are named by subjects.jobConsumer(service, priority), e.g. documents-jobs-normal.
 
-/** The JetStream KV bucket the job runtime's workers watch: `paused.<job>`, `cancel.<runId>`. */
+/** The JetStream KV bucket the job runtime's workers watch: `paused.<job>`, `queue.<priority>`. */
 export const CONTROL_BUCKET = 'control';
+
+/**
+ * Per-run state that outlives a delivery, kept as long as a job message can
+ * (JOBS max age): `cancel.<run>` (watched by every worker) and
+ * `ledger.<stream sequence>` (deferrals and settled deliveries of one job
+ * message, so an attempt number is its delivery count minus its deferrals).
+ */
+export const RUNS_BUCKET = 'runs';
+
+/** Worker heartbeats (`<service>.<instance>`): what each process runs now; entries expire when a worker stops beating. */
+export const WORKERS_BUCKET = 'workers';
 
 export const HEADERS = {
   companyId: 'Metronome-Company-Id',

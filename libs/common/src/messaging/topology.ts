@@ -1,9 +1,17 @@
 import { DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.js';
-import { CONSUMERS, CONTROL_BUCKET, PRIORITIES, STREAMS, STREAM_SUBJECTS, subjects, type ConsumerName, type Priority, type StreamName } from './subjects.js';
+import { CONSUMERS, CONTROL_BUCKET, PRIORITIES, RUNS_BUCKET, WORKERS_BUCKET, STREAMS, STREAM_SUBJECTS, subjects, type ConsumerName, type Priority, type StreamName } from './subjects.js';
 
 export interface StreamDeclaration {
   name: StreamName;
   subjects: string[];
+  /**
+   * limits: messages stay until max age (events, dead letters: replayable);
+   * workqueue: a message is removed once acked, so the stream holds exactly
+   * the jobs still waiting or running (each job subject has one consumer).
+   */
+  retention: 'limits' | 'workqueue';
+  /** Direct get (any replica answers): how waiting jobs are read for listing without a consumer. */
+  allowDirect?: boolean;
   /** Max age of a message in the stream. */
   maxAgeMs: number;
   /** Dedup window for Nats-Msg-Id. */
@@ -32,9 +40,9 @@ export interface ConsumerDeclaration {
 const DAY = 24 * 3600_000;
 
 export const STREAM_DECLARATIONS: StreamDeclaration[] = [
-  { name: STREAMS.EVENTS, subjects: STREAM_SUBJECTS.EVENTS, maxAgeMs: 7 * DAY, duplicateWindowMs: 2 * 60_000, maxMsgBytes: 1024 * 1024 },
-  { name: STREAMS.JOBS, subjects: STREAM_SUBJECTS.JOBS, maxAgeMs: 7 * DAY, duplicateWindowMs: 2 * 60_000, maxMsgBytes: 1024 * 1024 },
-  { name: STREAMS.DLQ, subjects: STREAM_SUBJECTS.DLQ, maxAgeMs: 30 * DAY, duplicateWindowMs: 2 * 60_000, maxMsgBytes: 2 * 1024 * 1024 },
+  { name: STREAMS.EVENTS, subjects: STREAM_SUBJECTS.EVENTS, retention: 'limits', maxAgeMs: 7 * DAY, duplicateWindowMs: 2 * 60_000, maxMsgBytes: 1024 * 1024 },
+  { name: STREAMS.JOBS, subjects: STREAM_SUBJECTS.JOBS, retention: 'workqueue', allowDirect: true, maxAgeMs: 7 * DAY, duplicateWindowMs: 2 * 60_000, maxMsgBytes: 1024 * 1024 },
+  { name: STREAMS.DLQ, subjects: STREAM_SUBJECTS.DLQ, retention: 'limits', maxAgeMs: 30 * DAY, duplicateWindowMs: 2 * 60_000, maxMsgBytes: 2 * 1024 * 1024 },
 ];
 
 /** A JetStream KV bucket (stream `KV_<bucket>`); its replicas follow STREAM_REPLICAS like the streams. */
@@ -42,10 +50,20 @@ export interface KvDeclaration {
   bucket: string;
   /** Values kept per key. */
   history: number;
+  /** Entries older than this are removed (0: kept). */
+  maxAgeMs: number;
 }
 
-/** `control`: pauses and cancellations the job runtime's workers watch (libs/common/src/jobs/job-control.ts). */
-export const KV_DECLARATIONS: KvDeclaration[] = [{ bucket: CONTROL_BUCKET, history: 1 }];
+/** How long a worker's heartbeat stays listed after its last beat. */
+export const WORKER_HEARTBEAT_TTL_MS = 30_000;
+
+export const KV_DECLARATIONS: KvDeclaration[] = [
+  // Pauses the job runtime's workers watch (libs/common/src/jobs/job-control.ts).
+  { bucket: CONTROL_BUCKET, history: 1, maxAgeMs: 0 },
+  // Cancellations and attempt ledgers, as long as the job messages they describe can live.
+  { bucket: RUNS_BUCKET, history: 1, maxAgeMs: 7 * DAY },
+  { bucket: WORKERS_BUCKET, history: 1, maxAgeMs: WORKER_HEARTBEAT_TTL_MS },
+];
 
 export const CONSUMER_DECLARATIONS: ConsumerDeclaration[] = [
   // documents' jobs (tick, expiry scans) run on the job runtime: documents-jobs-{critical,high,normal,low}.

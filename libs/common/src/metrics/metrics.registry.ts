@@ -155,6 +155,29 @@ export class MetronomeMetrics {
     registers: [this.registry],
   });
 
+  readonly historyRows = new Counter({
+    name: 'metronome_history_rows_total',
+    help: 'Finished attempts written to the run history (job_attempts)',
+    registers: [this.registry],
+  });
+  readonly historyBatch = new Histogram({
+    name: 'metronome_history_batch_seconds',
+    help: 'Time to commit one batch of run history',
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5],
+    registers: [this.registry],
+  });
+  readonly historyWriteErrors = new Counter({
+    name: 'metronome_history_write_errors_total',
+    help: 'Run history batches that failed and were retried (Postgres unavailable)',
+    registers: [this.registry],
+  });
+  readonly lostAttempts = new Counter({
+    name: 'metronome_job_lost_attempts_total',
+    help: 'Deliveries of a job that started and never reported (worker died or stalled past the ack wait), seen on redelivery',
+    labelNames: ['job'] as const,
+    registers: [this.registry],
+  });
+
   constructor(service: string) {
     this.registry.setDefaultLabels({ service });
     collectDefaultMetrics({ register: this.registry });

@@ -8,7 +8,8 @@ import { CleanupBody, ListRunsQuery } from '../dto/api.dto.js';
 import { dateOrUndefined, decodeCursor, page } from '../dto/pagination.js';
 import { effectiveTenant } from '../scope.js';
 import { RunsRepository } from './runs.repository.js';
-import { JobControl, JobStepsRepository, redactEncrypted } from '../../../../../libs/common/src/index.js';
+import { RunsService } from './runs.service.js';
+import { JobStepsRepository, redactEncrypted, RunCanceller } from '../../../../../libs/common/src/index.js';
 
 const DAY = 86_400_000;
 
@@ -17,15 +18,16 @@ const DAY = 86_400_000;
 @Controller('api/v1/runs')
 export class RunsController {
   constructor(
-    private readonly runs: RunsRepository,
+    private readonly runs: RunsService,
+    private readonly history: RunsRepository,
     private readonly audit: AuditService,
     private readonly steps: JobStepsRepository,
-    private readonly control: JobControl,
+    private readonly canceller: RunCanceller,
   ) {}
 
   @Get()
   @Authorize('read')
-  @ApiOperation({ summary: 'Run history, newest first; filter by job, state, tenant, schedule and time; keyset (cursor) or offset pages' })
+  @ApiOperation({ summary: 'Runs, newest first: running (workers), queued (JetStream, when asked for), planned and finished; filter by job, state, tenant, schedule and time; keyset (cursor) or offset pages' })
   async list(@CurrentPrincipal() p: Principal, @Query() q: ListRunsQuery) {
     const { scope, foreign } = effectiveTenant(p, q.companyId);
     const limit = q.limit ?? 50;
@@ -41,7 +43,7 @@ export class RunsController {
 
   @Get(':id')
   @Authorize('read')
-  @ApiOperation({ summary: 'One run with its progress, error and result' })
+  @ApiOperation({ summary: 'One run with its progress, error, result and every attempt' })
   @ApiNotFoundResponse({ description: 'No such run for the caller' })
   async get(@CurrentPrincipal() p: Principal, @Param('id') id: string) {
     const run = id.length <= 200 ? await this.runs.get(id, effectiveTenant(p).scope) : null;
@@ -59,8 +61,8 @@ export class RunsController {
     const { scope } = effectiveTenant(ctx.principal);
     const run = id.length <= 200 ? await this.runs.get(id, scope) : null;
     if (!run) throw problems.notFound(`Run "${id.slice(0, 200)}"`);
-    // JobControl flags the run in job_runs (tenant-scoped) and tells every worker through the control bucket.
-    const previous = await this.control.cancel(id, scope === null ? {} : { companyId: scope });
+    // A planned run is flagged in job_runs; every worker is told through the runs bucket (tenant-checked there too).
+    const previous = await this.canceller.cancel(id, scope === null ? {} : { companyId: scope });
     if (previous === null) throw problems.conflict(`Run "${id}" is already finished (${run.state})`);
     await this.audit.record(ctx, {
       action: 'run.cancel', targetType: 'run', targetId: id, companyId: run.companyId ?? null,
@@ -75,7 +77,7 @@ export class RunsController {
   @ApiOperation({ summary: 'Delete finished runs older than N days (failed and dead ones only with includeFailed)' })
   async cleanup(@Actor() ctx: AuditContext, @Body() body: CleanupBody) {
     const before = new Date(Date.now() - body.olderThanDays * DAY);
-    const deleted = await this.runs.deleteFinished(before, body.includeFailed ?? false, body.companyId ?? null);
+    const deleted = await this.history.deleteFinished(before, body.includeFailed ?? false, body.companyId ?? null);
     await this.audit.record(ctx, {
       action: 'runs.cleanup', targetType: 'runs', companyId: body.companyId ?? null,
       before: { olderThanDays: body.olderThanDays, includeFailed: body.includeFailed ?? false, before }, after: { deleted },

@@ -3,7 +3,7 @@ import { DataSource } from 'typeorm';
 import { ROOT_LOGGER } from '../../logging/logging.module.js';
 import type { Logger } from '../../logging/logger.js';
 import { errorText } from '../../messaging/errors.js';
-import type { SettledMessage, SettlementObserver } from '../../messaging/jetstream.server.js';
+import type { JobSettled, JobSettlementObserver } from '../runtime/job-settled.js';
 import { HEADERS } from '../../messaging/subjects.js';
 import { OutboxRelay } from '../outbox-relay.js';
 import type { OutboxRow } from '../outbox.repository.js';
@@ -22,7 +22,7 @@ const TERMINAL = ['succeeded', ...FAILED];
  * or failed once, whatever number of processes see its children settle.
  */
 @Injectable()
-export class FlowCoordinator implements SettlementObserver {
+export class FlowCoordinator implements JobSettlementObserver {
   constructor(
     private readonly dataSource: DataSource,
     @Inject(ROOT_LOGGER) private readonly log: Logger,
@@ -30,9 +30,9 @@ export class FlowCoordinator implements SettlementObserver {
     @Optional() private readonly relay?: OutboxRelay,
   ) {}
 
-  async onSettled(s: SettledMessage): Promise<void> {
-    const parent = (s.event?.data as { parentRunId?: unknown } | null | undefined)?.parentRunId;
-    if (typeof parent !== 'string' || s.settlement === 'retried' || s.settlement === 'ignored') return;
+  async onJobSettled(s: JobSettled): Promise<void> {
+    const parent = (s.event.data as { parentRunId?: unknown } | null | undefined)?.parentRunId;
+    if (typeof parent !== 'string' || s.outcome === 'retrying' || s.outcome === 'lost') return;
     try {
       await this.evaluate(parent);
     } catch (e) {

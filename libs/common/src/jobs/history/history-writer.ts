@@ -1,0 +1,122 @@
+import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { ROOT_LOGGER } from '../../logging/logging.module.js';
+import type { Logger } from '../../logging/logger.js';
+import { errorText } from '../../messaging/errors.js';
+import { MetronomeMetrics } from '../../metrics/metrics.registry.js';
+import { OverlappingBatcher } from '../../util/overlapping-batcher.js';
+import type { AttemptRecord } from './attempt-record.js';
+import { HistoryRepository } from './history.repository.js';
+
+const BATCH_ROWS = 1_000;
+const BATCH_WINDOW_MS = 4;
+const BATCHES_IN_FLIGHT = 3;
+const RETRY_MIN_MS = 250;
+const RETRY_MAX_MS = 15_000;
+const PARTITION_CHECK_MS = 6 * 3600_000;
+
+/** SQLSTATE classes of errors in the data itself (22: data exception, 23: integrity): retrying the same rows cannot help. */
+function isDataError(e: unknown): boolean {
+  const code = (e as { code?: unknown }).code;
+  return typeof code === 'string' && /^2[23]/.test(code);
+}
+
+/**
+ * Writes finished attempts to job_attempts in large batches (one statement
+ * each, a few in flight), resolving each caller once its row is committed —
+ * the job's message is acked only then, so no outcome is lost.
+ *
+ * While Postgres is away the writer keeps retrying with backoff and callers
+ * keep waiting (the runtime keeps their messages alive with working()), so an
+ * outage delays acks instead of re-running handlers. A row Postgres refuses as
+ * data (an invalid value) is retried alone without its result and payload; one
+ * refused even then is rejected to its caller.
+ */
+@Injectable()
+export class HistoryWriter implements OnModuleInit, OnApplicationShutdown {
+  private readonly batcher: OverlappingBatcher<AttemptRecord, void>;
+  private partitionTimer?: NodeJS.Timeout;
+  private stopped = false;
+
+  constructor(
+    private readonly repository: HistoryRepository,
+    private readonly metrics: MetronomeMetrics,
+    @Inject(ROOT_LOGGER) private readonly log: Logger,
+  ) {
+    this.batcher = new OverlappingBatcher((batch) => this.writeBatch(batch), { maxItems: BATCH_ROWS, maxDelayMs: BATCH_WINDOW_MS, inFlight: BATCHES_IN_FLIGHT });
+  }
+
+  async onModuleInit(): Promise<void> {
+    await this.keepPartitions();
+    this.partitionTimer = setInterval(() => void this.keepPartitions(), PARTITION_CHECK_MS);
+    this.partitionTimer.unref();
+  }
+
+  onApplicationShutdown(): void {
+    this.stopped = true;
+    clearInterval(this.partitionTimer);
+  }
+
+  /** Resolves once the attempt is committed. */
+  record(attempt: AttemptRecord): Promise<void> {
+    return this.batcher.add(attempt);
+  }
+
+  /** Rows waiting for a batch. */
+  get backlog(): number {
+    return this.batcher.queued;
+  }
+
+  flush(): Promise<void> {
+    return this.batcher.flush();
+  }
+
+  private async keepPartitions(): Promise<void> {
+    try {
+      const made = await this.repository.ensurePartitions();
+      if (made) this.log.info({ made }, 'run history partitions created ahead');
+    } catch (e) {
+      this.log.warn({ error: errorText(e) }, 'could not create run history partitions ahead (rows go to the default partition)');
+    }
+  }
+
+  private async writeBatch(batch: AttemptRecord[]): Promise<(void | Error)[]> {
+    for (let delay = RETRY_MIN_MS; ; delay = Math.min(RETRY_MAX_MS, delay * 2)) {
+      const started = performance.now();
+      try {
+        await this.repository.write(batch);
+        this.metrics.historyBatch.observe((performance.now() - started) / 1000);
+        this.metrics.historyRows.inc(batch.length);
+        return batch.map(() => undefined);
+      } catch (e) {
+        if (isDataError(e)) return this.writeOneByOne(batch);
+        if (this.stopped) return batch.map(() => (e instanceof Error ? e : new Error(errorText(e))));
+        this.metrics.historyWriteErrors.inc();
+        this.log.error({ rows: batch.length, retryInMs: delay, error: errorText(e) }, 'could not write run history; retrying (the jobs stay unacknowledged meanwhile)');
+        await new Promise((r) => setTimeout(r, delay));
+      }
+    }
+  }
+
+  private async writeOneByOne(batch: AttemptRecord[]): Promise<(void | Error)[]> {
+    const out: (void | Error)[] = [];
+    for (const r of batch) {
+      try {
+        await this.repository.write([r]);
+      } catch (first) {
+        if (!isDataError(first)) {
+          out.push(first instanceof Error ? first : new Error(errorText(first)));
+          continue;
+        }
+        try {
+          await this.repository.write([{ ...r, result: null, payload: null, error: r.error?.slice(0, 2_000) ?? null }]);
+          this.log.warn({ runId: r.runId, job: r.job, error: errorText(first) }, 'run history row stored without its result and payload');
+        } catch (e) {
+          out.push(e instanceof Error ? e : new Error(errorText(e)));
+          continue;
+        }
+      }
+      out.push(undefined);
+    }
+    return out;
+  }
+}

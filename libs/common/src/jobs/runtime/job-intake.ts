@@ -1,0 +1,194 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { ConsumerMessages, JsMsg } from '@nats-io/jetstream';
+import { APP_CONFIG } from '../../config/config.module.js';
+import type { AppConfig } from '../../config/config.schema.js';
+import { deadLetterOf } from '../../dead-letters/dead-letter-of.js';
+import { DeadLetterWriter } from '../../dead-letters/dead-letter.writer.js';
+import { ROOT_LOGGER } from '../../logging/logging.module.js';
+import type { Logger } from '../../logging/logger.js';
+import { MAX_ENVELOPE_BYTES, parseCloudEvent, type CloudEvent } from '../../messaging/cloud-event.js';
+import { CancelledError, errorText } from '../../messaging/errors.js';
+import { NatsConnectionService } from '../../messaging/nats-connection.service.js';
+import type { Priority } from '../../messaging/subjects.js';
+import type { ConsumerDeclaration } from '../../messaging/topology.js';
+import { DueHold } from '../due-hold.js';
+import { JobControl } from '../job-control.js';
+import { AttemptLedger, attemptOf, EMPTY_LEDGER, type LedgerEntry } from './attempt-ledger.js';
+import { Deferrals } from './deferrals.js';
+import { jobMessageOf, jobOfSubject, priorityOf, type Delivery } from './delivery.js';
+import type { JobSpec } from './job-spec.js';
+import { Settlement } from './settlement.js';
+
+/** Messages pulled per request from each consumer. */
+const PULL_BATCH = 512;
+/**
+ * A message delivered at most this long before its scheduled time waits in
+ * memory until then (the scheduler publishes look-ahead claims early); one due
+ * later than that goes back to the stream until it is due.
+ */
+export const MAX_EARLY_HOLD_MS = 5_000;
+
+/**
+ * Pulls the service's job consumers and turns each message into a Delivery:
+ * decodes its envelope once, numbers its attempt (JetStream's delivery count
+ * minus the deferrals in the attempt ledger; a first delivery reads nothing),
+ * and filters what must not reach a slot — malformed (dead letter), attempts
+ * exhausted (dead letter), cancelled (settled without running), not yet due
+ * (held in memory or handed back), no handler here (handed back). The rest go
+ * to `onDue`.
+ */
+@Injectable()
+export class JobIntake {
+  private readonly pulls: ConsumerMessages[] = [];
+  private readonly early = new DueHold<Delivery>((items) => {
+    for (const d of items) this.onDue(d);
+  });
+  private onDue: (d: Delivery) => void = () => undefined;
+  private specs = new Map<string, JobSpec>();
+  private stopping = false;
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(ROOT_LOGGER) private readonly log: Logger,
+    private readonly nats: NatsConnectionService,
+    private readonly ledger: AttemptLedger,
+    private readonly deferrals: Deferrals,
+    private readonly settlement: Settlement,
+    private readonly control: JobControl,
+    private readonly deadLetters: DeadLetterWriter,
+  ) {}
+
+  /** Deliveries held until their scheduled time. */
+  get held(): number {
+    return this.early.size;
+  }
+
+  heldDeliveries(): IterableIterator<Delivery> {
+    return this.early.all();
+  }
+
+  async start(
+    consumers: readonly ConsumerDeclaration[],
+    specs: Map<string, JobSpec>,
+    onDue: (d: Delivery) => void,
+    room: (priority: Priority, maxWaitMs: number) => Promise<void>,
+  ): Promise<void> {
+    this.specs = specs;
+    this.onDue = onDue;
+    const js = await this.nats.js();
+    // A full priority lane means this process has plenty to do: wait for room instead of deferring a
+    // backlog, but not so long that messages pulled and not yet held (no keep-alive) reach their ack wait.
+    const roomWaitMs = Math.min(...consumers.map((c) => c.ackWaitMs ?? this.config.ackWaitMs)) / 4;
+    for (const declaration of consumers) {
+      const consumer = await js.consumers.get(declaration.stream, declaration.durable);
+      const messages = await consumer.consume({ max_messages: PULL_BATCH, expires: 5_000 });
+      this.pulls.push(messages);
+      void (async () => {
+        try {
+          for await (const msg of messages) {
+            await room(priorityOf(msg.subject), roomWaitMs);
+            this.accept(declaration, msg);
+          }
+        } catch (e) {
+          if (!this.stopping) this.log.error({ consumer: declaration.durable, error: errorText(e) }, 'job consumer loop ended');
+        }
+      })();
+    }
+  }
+
+  /** Stops pulling and hands back what is held until due. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    for (const p of this.pulls) {
+      try {
+        p.stop();
+      } catch {
+        // already stopped
+      }
+    }
+    const now = Date.now();
+    await Promise.all(this.early.drain().map(({ dueAt, item }) => this.deferrals.defer(item.msg, item.ledger, Math.max(0, dueAt - now), item.spec.name, 'stopping')));
+  }
+
+  private accept(declaration: ConsumerDeclaration, msg: JsMsg): void {
+    if (this.stopping) {
+      void this.deferrals.defer(msg, EMPTY_LEDGER, 0, jobOfSubject(msg.subject), 'stopping');
+      return;
+    }
+    let event: CloudEvent;
+    try {
+      event = parseCloudEvent(msg.data, MAX_ENVELOPE_BYTES);
+    } catch (e) {
+      void this.malformed(declaration, msg, e);
+      return;
+    }
+    const spec = this.specs.get(event.type);
+    if (!spec) {
+      // A job this version does not handle (a rolling deploy): leave it for a worker that does.
+      this.log.warn({ job: event.type, consumer: declaration.durable }, 'no handler for this job here; deferring it');
+      void this.deferrals.defer(msg, EMPTY_LEDGER, 60_000, 'unknown', 'no_handler');
+      return;
+    }
+    if (msg.info.deliveryCount === 1) return this.number(declaration, msg, event, spec, EMPTY_LEDGER);
+    void this.ledger.read(msg.info.stream, msg.info.streamSequence).then(
+      (entry) => this.number(declaration, msg, event, spec, entry),
+      (e: unknown) => {
+        this.log.warn({ runId: event.id, error: errorText(e) }, 'could not read the attempt ledger; retrying the message later');
+        try {
+          msg.nak(5_000);
+        } catch {
+          // the ack wait brings it back
+        }
+      },
+    );
+  }
+
+  private number(declaration: ConsumerDeclaration, msg: JsMsg, event: CloudEvent, spec: JobSpec, ledger: LedgerEntry): void {
+    const parts = jobMessageOf(event, msg);
+    if (parts.scheduledFor && Number.isNaN(parts.scheduledFor.getTime())) parts.scheduledFor = undefined;
+    const { attempt, lost } = attemptOf(msg.info.deliveryCount, ledger, parts.attemptsOffset);
+    const maxAttempts = parts.maxAttempts ?? spec.maxAttempts;
+    const d: Delivery = {
+      msg, event, spec, parts, declaration, ledger, lost,
+      priority: priorityOf(msg.subject),
+      attempt,
+      maxAttempts,
+      backoff: parts.backoff ?? spec.backoff,
+      timeoutMs: parts.timeoutMs ?? spec.timeoutMs,
+    };
+    if (attempt > maxAttempts) {
+      d.attempt = maxAttempts;
+      void this.settlement.dead(d, new Error(`attempts exhausted: delivered ${msg.info.deliveryCount} times, the handler never settled it`), 'attempts_exhausted');
+      return;
+    }
+    if (this.control.isCancelled(event.id, parts.companyId)) {
+      void this.settlement.settle(d, { kind: 'cancelled', error: new CancelledError('cancelled before it started') }, new Date(), 0);
+      return;
+    }
+    // A job never starts before its scheduled time: one delivered early waits here, not in a slot.
+    const early = parts.scheduledFor ? parts.scheduledFor.getTime() - Date.now() : 0;
+    if (early > MAX_EARLY_HOLD_MS) {
+      void this.deferrals.defer(msg, ledger, early, spec.name, 'not_due');
+      return;
+    }
+    if (early > 0) return this.early.hold(parts.scheduledFor!.getTime(), d);
+    this.onDue(d);
+  }
+
+  private async malformed(declaration: ConsumerDeclaration, msg: JsMsg, error: unknown): Promise<void> {
+    try {
+      await this.deadLetters.write(deadLetterOf({
+        msg, event: undefined, stream: declaration.stream, consumer: declaration.durable, reason: 'malformed', error: errorText(error), attempts: msg.info.deliveryCount,
+      }));
+      // No reason argument: nats-server 2.9 ignores a +TERM that carries one and redelivers the message.
+      msg.term();
+    } catch (e) {
+      this.log.error({ consumer: declaration.durable, error: errorText(e) }, 'could not dead-letter a malformed job message; retrying later');
+      try {
+        msg.nak(5_000);
+      } catch {
+        // the ack wait brings it back
+      }
+    }
+  }
+}

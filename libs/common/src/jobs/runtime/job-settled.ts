@@ -1,0 +1,23 @@
+import type { CloudEvent } from '../../messaging/cloud-event.js';
+import type { AttemptOutcome } from '../history/attempt-record.js';
+import type { RunResult } from '../job.types.js';
+
+export const JOB_SETTLEMENT_OBSERVERS = Symbol('JOB_SETTLEMENT_OBSERVERS');
+
+/** One attempt's outcome, after its history row is committed and before its message is settled. */
+export interface JobSettled {
+  runId: string;
+  job: string;
+  companyId: string | null;
+  outcome: AttemptOutcome;
+  attempt: number;
+  durationMs: number;
+  event: CloudEvent;
+  result?: RunResult;
+  error?: string;
+}
+
+/** Sees every settled attempt (flows release their parents here; the bench counts completions). */
+export interface JobSettlementObserver {
+  onJobSettled(settled: JobSettled): Promise<void>;
+}

@@ -1,0 +1,144 @@
+import { Inject, Injectable, Optional } from '@nestjs/common';
+import { deadLetterOf } from '../../dead-letters/dead-letter-of.js';
+import { DeadLetterWriter } from '../../dead-letters/dead-letter.writer.js';
+import { ROOT_LOGGER } from '../../logging/logging.module.js';
+import type { Logger } from '../../logging/logger.js';
+import { backoffDelay } from '../../messaging/backoff.js';
+import { errorText } from '../../messaging/errors.js';
+import { MetronomeMetrics } from '../../metrics/metrics.registry.js';
+import type { AttemptOutcome, AttemptRecord } from '../history/attempt-record.js';
+import { HistoryWriter } from '../history/history-writer.js';
+import { JobControl } from '../job-control.js';
+import type { RunResult } from '../job.types.js';
+import { AttemptLedger } from './attempt-ledger.js';
+import { Deferrals } from './deferrals.js';
+import type { Delivery } from './delivery.js';
+import { JOB_SETTLEMENT_OBSERVERS, type JobSettlementObserver } from './job-settled.js';
+import type { DeadReason, Outcome } from './outcome.js';
+import { WorkerHeartbeat } from './worker-heartbeat.js';
+
+const LOST = 'the worker running this attempt stopped before it reported (it died, or stalled past the ack wait)';
+
+/**
+ * Settles one delivery from its outcome, always: the attempt (and any lost
+ * before it) is committed to the run history first, then the message is acked
+ * (succeeded, failed, cancelled), nak'd with the job's backoff (retrying) or
+ * terminated with a dead letter (dead). A deferral (snooze) uses no attempt.
+ * If the history or dead letter cannot be written, the message is left to come
+ * back, so no outcome is ever lost.
+ */
+@Injectable()
+export class Settlement {
+  constructor(
+    private readonly history: HistoryWriter,
+    private readonly deadLetters: DeadLetterWriter,
+    private readonly deferrals: Deferrals,
+    private readonly ledger: AttemptLedger,
+    private readonly control: JobControl,
+    private readonly heartbeat: WorkerHeartbeat,
+    private readonly metrics: MetronomeMetrics,
+    @Inject(ROOT_LOGGER) private readonly log: Logger,
+    @Optional() @Inject(JOB_SETTLEMENT_OBSERVERS) private readonly observers: JobSettlementObserver[] = [],
+  ) {}
+
+  async settle(d: Delivery, outcome: Outcome, startedAt: Date, durationMs: number): Promise<void> {
+    const { msg } = d;
+    try {
+      if (outcome.kind === 'snooze') return await this.deferrals.defer(msg, d.ledger, outcome.delayMs, d.spec.name, 'snoozed');
+      if (outcome.kind === 'retry' && d.attempt >= d.maxAttempts) {
+        this.log.warn({ runId: d.event.id, job: d.spec.name, attempt: d.attempt, error: errorText(outcome.error) }, 'job failed on its last attempt: dead-lettering');
+        return await this.settle(d, { kind: 'dead', error: outcome.error, reason: 'attempts_exhausted' }, startedAt, durationMs);
+      }
+      const state = stateOf(outcome);
+      const error = outcome.kind === 'retry' || outcome.kind === 'dead' || outcome.kind === 'cancelled'
+        ? (outcome.error === undefined ? null : errorText(outcome.error))
+        : outcome.kind === 'failed' ? outcome.result.message ?? 'failed' : null;
+      const result = outcome.kind === 'succeeded' || outcome.kind === 'failed' ? stored(outcome.result, durationMs) : undefined;
+      if (outcome.kind === 'dead') {
+        await this.deadLetters.write(deadLetterOf({
+          msg, event: d.event, stream: d.declaration.stream, consumer: d.declaration.durable, reason: outcome.reason, error: error ?? outcome.reason, attempts: d.attempt,
+        }));
+      }
+      const finishedAt = new Date(startedAt.getTime() + durationMs);
+      const writes = d.lost.map((attempt) => this.history.record(this.record(d, attempt, 'lost', finishedAt, finishedAt, 0, LOST, undefined)));
+      writes.push(this.history.record(this.record(d, d.attempt, state, startedAt, finishedAt, durationMs, error, result)));
+      await Promise.all(writes);
+      if (d.lost.length) this.metrics.lostAttempts.inc({ job: d.spec.name }, d.lost.length);
+      for (const o of this.observers) {
+        await o.onJobSettled({
+          runId: d.event.id, job: d.spec.name, companyId: d.parts.companyId ?? null, outcome: state, attempt: d.attempt, durationMs,
+          event: d.event, result: outcome.kind === 'succeeded' || outcome.kind === 'failed' ? outcome.result : undefined, error: error ?? undefined,
+        });
+      }
+      if (state === 'retrying') {
+        await this.ledger.note(msg.info.stream, msg.info.streamSequence, { deferrals: d.ledger.deferrals, settled: msg.info.deliveryCount });
+        const delay = outcome.kind === 'retry' && outcome.delayMs !== undefined ? outcome.delayMs : backoffDelay(d.backoff, d.attempt);
+        msg.nak(delay);
+      } else {
+        if (state === 'dead') msg.term();
+        else msg.ack();
+        if (msg.info.deliveryCount > 1) this.ledger.forget(msg.info.stream, msg.info.streamSequence);
+        if (state === 'cancelled') void this.control.cancellationDone(d.event.id);
+      }
+      const queue = d.priority;
+      this.metrics.jobRuns.inc({ job: d.spec.name, queue, outcome: state });
+      this.metrics.jobDuration.observe({ job: d.spec.name, queue, outcome: state }, durationMs / 1000);
+    } catch (e) {
+      // The history or the dead letter could not be written: leave the message to come back later.
+      this.log.error({ runId: d.event.id, job: d.spec.name, error: errorText(e) }, 'could not settle job: it will be delivered again');
+      try {
+        msg.nak(backoffDelay(d.backoff, d.attempt));
+      } catch {
+        // the connection is gone: the ack wait brings it back
+      }
+    }
+  }
+
+  /** Settles a delivery that never reached its handler (exhausted, malformed contract). */
+  dead(d: Delivery, error: unknown, reason: DeadReason): Promise<void> {
+    return this.settle(d, { kind: 'dead', error, reason }, new Date(), 0);
+  }
+
+  private record(d: Delivery, attempt: number, outcome: AttemptOutcome, startedAt: Date, finishedAt: Date, durationMs: number, error: string | null, result: unknown): AttemptRecord {
+    const info = d.msg.info;
+    return {
+      runId: d.event.id,
+      attempt,
+      job: d.spec.name,
+      queue: d.priority,
+      companyId: d.parts.companyId ?? null,
+      outcome,
+      scheduledFor: d.parts.scheduledFor ?? null,
+      enqueuedAt: new Date(info.timestampNanos / 1e6),
+      startedAt,
+      finishedAt,
+      durationMs,
+      error,
+      result: result ?? null,
+      payload: outcome === 'succeeded' || outcome === 'cancelled' ? null : d.parts.payload,
+      scheduleId: d.parts.scheduleId ?? null,
+      parentRunId: d.parts.parentRunId ?? null,
+      worker: this.heartbeat.instance,
+      streamSeq: info.streamSequence,
+      planned: d.parts.planned,
+      maxAttempts: d.maxAttempts,
+    };
+  }
+}
+
+function stateOf(outcome: Exclude<Outcome, { kind: 'snooze' }>): AttemptOutcome {
+  switch (outcome.kind) {
+    case 'retry': return 'retrying';
+    default: return outcome.kind;
+  }
+}
+
+function stored(result: RunResult, durationMs: number): unknown {
+  return {
+    status: result.status,
+    durationMs: Math.round(durationMs),
+    recordsProcessed: result.recordsProcessed,
+    message: result.message,
+    data: result.data,
+  };
+}

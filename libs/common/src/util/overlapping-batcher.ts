@@ -1,0 +1,87 @@
+/**
+ * Groups writes from concurrent callers into batches, up to `inFlight`
+ * batches being written at once: while one batch waits for its commit the
+ * next fills and goes out, instead of every caller queueing behind a serial
+ * chain. Each caller awaits its own item's result.
+ */
+export class OverlappingBatcher<T, R> {
+  private queue: { item: T; resolve: (r: R) => void; reject: (e: unknown) => void }[] = [];
+  private timer?: NodeJS.Timeout;
+  private running = 0;
+  private readonly idle: (() => void)[] = [];
+
+  constructor(
+    /** One result per item, in order; an Error rejects that item alone. */
+    private readonly write: (items: T[]) => Promise<(R | Error)[]>,
+    private readonly options: { maxItems: number; maxDelayMs: number; inFlight: number; key?: (item: T) => string },
+  ) {}
+
+  get queued(): number {
+    return this.queue.length;
+  }
+
+  add(item: T): Promise<R> {
+    return new Promise<R>((resolve, reject) => {
+      this.queue.push({ item, resolve, reject });
+      if (this.queue.length >= this.options.maxItems) this.kick();
+      else this.timer ??= setTimeout(() => this.kick(), this.options.maxDelayMs);
+    });
+  }
+
+  private kick(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    // All slots busy: the queue keeps filling and goes out when one frees.
+    while (this.queue.length && this.running < this.options.inFlight) this.send();
+  }
+
+  private send(): void {
+    let batch = this.queue.splice(0, this.options.maxItems);
+    const key = this.options.key;
+    if (key) {
+      // One statement cannot touch a row twice: a second item for the same row waits for the next batch.
+      const seen = new Set<string>();
+      const later: typeof batch = [];
+      batch = batch.filter((p) => {
+        const k = key(p.item);
+        if (seen.has(k)) {
+          later.push(p);
+          return false;
+        }
+        seen.add(k);
+        return true;
+      });
+      if (later.length) this.queue.unshift(...later);
+    }
+    this.running++;
+    void this.write(batch.map((p) => p.item))
+      .then(
+        (results) => {
+          for (let i = 0; i < batch.length; i++) {
+            const r = results[i];
+            if (r instanceof Error) batch[i].reject(r);
+            else batch[i].resolve(r as R);
+          }
+        },
+        (e: unknown) => {
+          for (const p of batch) p.reject(e);
+        },
+      )
+      .finally(() => {
+        this.running--;
+        if (this.queue.length) {
+          // A full batch goes at once; a partial one rides the batching window again.
+          if (this.queue.length >= this.options.maxItems) this.kick();
+          else this.timer ??= setTimeout(() => this.kick(), this.options.maxDelayMs);
+        } else if (this.running === 0) for (const wake of this.idle.splice(0)) wake();
+      });
+  }
+
+  /** Writes everything queued so far and resolves once nothing is in flight. */
+  async flush(): Promise<void> {
+    while (this.queue.length || this.running) {
+      this.kick();
+      await new Promise<void>((resolve) => this.idle.push(resolve));
+    }
+  }
+}
