@@ -401,6 +401,7 @@ it.skip('[enable when /api/v1/tenants is on main] lets system admins list, creat
     await row.locator('td[data-label="Timezone"]').getByText('America/New_York').waitFor();
     await row.locator('button[data-action="pause"]').click();
     await page.locator('#tenants-table tr[data-tenant="initech"][data-state="paused"]').waitFor();
+    await expect(page.getByTestId('tenant-paused').isChecked()).resolves.toBe(true);
 
     const admin = bearer(await token('system-admin'));
     const stored = await env.call('GET', '/api/v1/tenants/initech', { auth: admin });

@@ -772,6 +772,8 @@
     try {
       await api('PATCH', `/tenants/${encodeURIComponent(t.companyId)}`, { paused });
       toast(`${t.companyId} ${paused ? 'paused' : 'resumed'}`);
+      const open = tenantsView.editing;
+      if (open && open.companyId === t.companyId) { open.paused = paused; $('#tenant-form').paused.checked = paused; }
     } catch (e) { toast(e.message); }
     loadTenants();
   }
