@@ -15,6 +15,7 @@ import { DocumentsTenantZone1796363368658 } from './1796363368658-documents-tena
 import { RecurrenceTenantZone1796363769544 } from './1796363769544-recurrence-tenant-zone.js';
 import { TaskReminders1796365002810 } from './1796365002810-task-reminders.js';
 import { NotifierAlertsPush1796362696279 } from './1796362696279-notifier-alerts-push.js';
+import { QueueStats1796364451771 } from './1796364451771-queue-stats.js';
 
 /** Every migration, in order. New migrations are appended here. */
 export const MIGRATIONS = [
@@ -35,4 +36,5 @@ export const MIGRATIONS = [
   RecurrenceTenantZone1796363769544,
   TaskReminders1796365002810,
   NotifierAlertsPush1796362696279,
+  QueueStats1796364451771,
 ];

@@ -1,12 +1,11 @@
 import 'reflect-metadata';
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Injectable, Module, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import {
   JobHandler,
   jobConsumerDeclarations,
@@ -16,18 +15,17 @@ import {
   type JobContext,
   type RunResult,
 } from '../../../libs/common/src/index.js';
-import { ROOT } from '../../support/service-process.js';
 import { waitFor } from '../../support/wait.js';
+import { DESKTOP, horizontalOverflow, launchBrowser, PHONE, RESULTS, withPage } from './browser.js';
 import { bearer, ControlPlaneEnv, seed, TENANT_A, token } from './support.js';
 
 /**
  * The dashboard in headless Debian Chromium (apt-get install -y chromium)
  * driven by playwright-core: sign in, see a job, trigger it, watch the run
- * succeed, retry a dead letter, pause a queue; screenshots at desktop and
- * phone widths go to test/results/.
+ * succeed, retry a dead letter, pause a queue, preview a schedule across a DST
+ * change; screenshots at desktop and phone widths go to test/results/ (and
+ * <test>-failure.png when a step fails).
  */
-const CHROMIUM = '/usr/bin/chromium';
-const RESULTS = join(ROOT, 'test', 'results');
 const JOB = 'demo.work';
 
 const env = new ControlPlaneEnv();
@@ -35,10 +33,14 @@ let browser: Browser;
 let worker: INestApplication;
 
 /** The real job runtime serving demo.work: the run recorder moves its runs through running to succeeded. */
+/** Every payload the worker received, in order. */
+const received: unknown[] = [];
+
 @Injectable()
 class DemoJobs {
   @JobHandler(JOB, { timeoutMs: 30_000 })
   async work(ctx: JobContext): Promise<RunResult> {
+    received.push(ctx.payload);
     await ctx.progress(50, 'halfway');
     await new Promise((r) => setTimeout(r, 300));
     return { status: 'success', recordsProcessed: 3 };
@@ -73,13 +75,9 @@ async function signIn(page: Page): Promise<void> {
 }
 
 beforeAll(async () => {
-  mkdirSync(RESULTS, { recursive: true });
   await env.start({ API_RATE_LIMIT_BURST: '10000' });
   await startWorker();
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchBrowser();
 }, 120_000);
 
 afterAll(async () => {
@@ -95,90 +93,329 @@ it('signs in, triggers a job and watches its run succeed, retries a dead letter 
   expect(created.status).toBe(201);
   const { dlqId, runId: deadRunId } = await seed(env.database, TENANT_A, JOB);
 
-  const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(String(e)));
-  await signIn(page);
-  await expect(page.getByTestId('who').textContent()).resolves.toContain('system-admin');
+  await withPage(browser, 'dashboard-basics', DESKTOP, async (page) => {
+    await signIn(page);
+    await expect(page.getByTestId('who').textContent()).resolves.toContain('system-admin');
 
-  // See the job with its next run.
-  const row = page.locator(`#jobs-table tr[data-job="${JOB}"]`);
-  await row.waitFor();
-  await expect(row.textContent()).resolves.toContain(JOB);
+    // See the job with its next run.
+    const row = page.locator(`#jobs-table tr[data-job="${JOB}"]`);
+    await row.waitFor();
+    await expect(row.textContent()).resolves.toContain(JOB);
 
-  // Trigger it with a payload.
-  await row.locator('button[data-action="trigger"]').click();
-  await page.getByTestId('trigger-payload').fill('{"report": "weekly", "n": 7}');
-  await page.getByTestId('trigger-submit').click();
+    // Trigger it with a payload.
+    await row.locator('button[data-action="trigger"]').click();
+    await page.getByTestId('trigger-payload').fill('{"report": "weekly", "n": 7}');
+    await page.getByTestId('trigger-submit').click();
 
-  // The runs tab opens filtered by the job; the run turns succeeded within the polling interval.
-  const succeeded = page.locator('#runs-table tr[data-state="succeeded"]').first();
-  await succeeded.waitFor({ timeout: 20_000 });
-  const runs = await env.database.query<{ payload: unknown; state: string }>(`SELECT payload, state FROM job_runs WHERE job = $1 AND id <> $2`, [JOB, deadRunId]);
-  expect(runs).toEqual([{ payload: { report: 'weekly', n: 7 }, state: 'succeeded' }]);
-  await succeeded.click();
-  await page.locator('#run-detail').getByText('"recordsProcessed": 3').waitFor();
-  await page.screenshot({ path: join(RESULTS, 'dashboard-run-desktop.png') });
-  await page.locator('#run-dialog button.close').click();
+    // The runs tab opens filtered by the job; the run turns succeeded within the polling interval.
+    const succeeded = page.locator('#runs-table tr[data-state="succeeded"]').first();
+    await succeeded.waitFor({ timeout: 20_000 });
+    // The worker ran it with the payload typed in the dialog (a succeeded attempt keeps no payload in history).
+    expect(received).toEqual([{ report: 'weekly', n: 7 }]);
+    // GET /runs/{id} prefers the worker's heartbeat, which can still list the run as running for a moment after it finished.
+    const runId = await succeeded.getAttribute('data-run');
+    await waitFor(async () => (await env.call('GET', `/api/v1/runs/${runId}`, { auth: admin })).json?.state === 'succeeded', { what: 'the run detail to say succeeded' });
+    await succeeded.click();
+    await page.locator('#run-detail').getByText('"recordsProcessed": 3').waitFor();
+    await page.screenshot({ path: join(RESULTS, 'dashboard-run-desktop.png') });
+    await page.locator('#run-dialog button.close').click();
 
-  // Retry the dead letter: a fresh run linked to the dead one (retry_of), the worker runs it, it leaves the pending list.
-  await page.locator('button[data-tab="dlq"]').click();
-  const dead = page.locator(`#dlq-table tr[data-dlq="${dlqId}"]`);
-  await dead.waitFor();
-  await page.screenshot({ path: join(RESULTS, 'dashboard-dlq-desktop.png') });
-  await dead.locator('button[data-action="retry"]').click();
-  await dead.waitFor({ state: 'detached', timeout: 10_000 });
-  const retried = await waitFor(async () => {
-    const rows = await env.database.query<{ id: string; state: string; attempts: number }>('SELECT id, state, attempts FROM job_runs WHERE retry_of = $1', [deadRunId]);
-    return rows[0]?.state === 'succeeded' ? rows : undefined;
-  }, { what: 'retried run succeeded' });
-  expect(retried).toEqual([{ id: expect.any(String), state: 'succeeded', attempts: 1 }]);
-  expect((await env.database.query<{ state: string }>('SELECT state FROM job_runs WHERE id = $1', [deadRunId]))[0].state).toBe('dead');
-  expect((await env.database.query<{ retried_at: Date | null }>('SELECT retried_at FROM dead_letters WHERE id = $1', [dlqId]))[0].retried_at).not.toBeNull();
+    // Retry the dead letter: a fresh run linked to the dead one (retry_of), the worker runs it, it leaves the pending list.
+    await page.locator('button[data-tab="dlq"]').click();
+    const dead = page.locator(`#dlq-table tr[data-dlq="${dlqId}"]`);
+    await dead.waitFor();
+    await page.screenshot({ path: join(RESULTS, 'dashboard-dlq-desktop.png') });
+    await dead.locator('button[data-action="retry"]').click();
+    await dead.waitFor({ state: 'detached', timeout: 10_000 });
+    const retried = await waitFor(async () => {
+      const rows = await env.database.query<{ id: string; state: string; attempts: number }>('SELECT id, state, attempts FROM job_runs WHERE retry_of = $1', [deadRunId]);
+      return rows[0]?.state === 'succeeded' ? rows : undefined;
+    }, { what: 'retried run succeeded' });
+    expect(retried).toEqual([{ id: expect.any(String), state: 'succeeded', attempts: 1 }]);
+    expect((await env.database.query<{ state: string }>('SELECT state FROM job_runs WHERE id = $1', [deadRunId]))[0].state).toBe('dead');
+    expect((await env.database.query<{ retried_at: Date | null }>('SELECT retried_at FROM dead_letters WHERE id = $1', [dlqId]))[0].retried_at).not.toBeNull();
 
-  // Pause a queue.
-  await page.locator('button[data-tab="queues"]').click();
-  const low = page.locator('#queues-table tr[data-queue="low"]');
-  await low.locator('button[data-action="pause"]').click();
-  await low.locator('[data-state="paused"]').waitFor();
-  const queues = await env.call('GET', '/api/v1/queues', { auth: admin });
-  expect(queues.json.items.find((q: { name: string }) => q.name === 'low')).toMatchObject({ status: 'paused', paused: { by: 'ops@example.com' } });
-  // The worker honours it: a low-priority run waits queued while a normal one runs; resuming releases it.
-  const low1 = await env.call('POST', `/api/v1/jobs/${JOB}/trigger`, { auth: admin, body: { priority: 'low', payload: { lane: 'low' } } });
-  const normal1 = await env.call('POST', `/api/v1/jobs/${JOB}/trigger`, { auth: admin, body: { payload: { lane: 'normal' } } });
-  const stateOf = async (id: string) => (await env.database.query<{ state: string }>('SELECT state FROM job_runs WHERE id = $1', [id]))[0]?.state;
-  await waitFor(async () => (await stateOf(normal1.json.runId)) === 'succeeded', { what: 'normal run while low is paused' });
-  expect(await stateOf(low1.json.runId)).toBe('queued');
-  await low.locator('button[data-action="resume"]').click();
-  await waitFor(async () => (await stateOf(low1.json.runId)) === 'succeeded', { timeoutMs: 20_000, what: 'low run after resume' });
+    // Pause a queue.
+    await page.locator('button[data-tab="queues"]').click();
+    const low = page.locator('#queues-table tr[data-queue="low"]');
+    await low.locator('button[data-action="pause"]').click();
+    await low.locator('[data-state="paused"]').waitFor();
+    const queues = await env.call('GET', '/api/v1/queues', { auth: admin });
+    expect(queues.json.items.find((q: { name: string }) => q.name === 'low')).toMatchObject({ status: 'paused', paused: { by: 'ops@example.com' } });
+    // The worker honours it: a low-priority run waits queued while a normal one runs; resuming releases it.
+    const low1 = await env.call('POST', `/api/v1/jobs/${JOB}/trigger`, { auth: admin, body: { priority: 'low', payload: { lane: 'low' } } });
+    const normal1 = await env.call('POST', `/api/v1/jobs/${JOB}/trigger`, { auth: admin, body: { payload: { lane: 'normal' } } });
+    // A run's state as the admin API tells it: waiting ones live in JetStream, finished ones in history.
+    const stateOf = async (id: string) => (await env.call('GET', `/api/v1/runs/${id}`, { auth: admin })).json?.state;
+    await waitFor(async () => (await stateOf(normal1.json.runId)) === 'succeeded', { what: 'normal run while low is paused' });
+    expect(await stateOf(low1.json.runId)).toBe('queued');
+    await low.locator('button[data-action="resume"]').click();
+    await waitFor(async () => (await stateOf(low1.json.runId)) === 'succeeded', { timeoutMs: 20_000, what: 'low run after resume' });
 
-  // Schedule editor: a live next-fire preview and a refused bad expression.
-  await page.locator('button[data-tab="schedules"]').click();
-  await page.getByTestId('schedule-cron').fill('30 2 * * *');
-  await page.getByTestId('schedule-tz').fill('Europe/Berlin');
-  await page.getByTestId('schedule-preview').locator('li').first().waitFor();
-  await expect(page.getByTestId('schedule-preview').locator('li').count()).resolves.toBe(5);
-  await page.screenshot({ path: join(RESULTS, 'dashboard-schedules-desktop.png'), fullPage: true });
-  await page.getByTestId('schedule-cron').fill('99 * * * *');
-  await page.getByTestId('schedule-preview').getByText(/cron:/).waitFor();
+    // Schedule editor: a live next-fire preview and a refused bad expression.
+    await page.locator('button[data-tab="schedules"]').click();
+    await page.getByTestId('schedule-cron').fill('30 2 * * *');
+    await page.getByTestId('schedule-tz').fill('Europe/Berlin');
+    await page.getByTestId('schedule-preview').locator('li').first().waitFor();
+    await expect(page.getByTestId('schedule-preview').locator('li').count()).resolves.toBe(5);
+    await page.screenshot({ path: join(RESULTS, 'dashboard-schedules-desktop.png'), fullPage: true });
+    await page.getByTestId('schedule-cron').fill('99 * * * *');
+    await page.getByTestId('schedule-preview').getByText(/cron:/).waitFor();
 
-  // The audit log recorded the changes.
-  const audit = await env.call('GET', '/api/v1/audit?limit=50', { auth: admin });
-  expect(audit.json.items.map((e: { action: string }) => e.action)).toEqual(expect.arrayContaining(['job.trigger', 'dlq.retry', 'queue.pause', 'schedule.create']));
-  expect(errors).toEqual([]);
-  await page.close();
+    // The audit log recorded the changes.
+    const audit = await env.call('GET', '/api/v1/audit?limit=50', { auth: admin });
+    expect(audit.json.items.map((e: { action: string }) => e.action)).toEqual(expect.arrayContaining(['job.trigger', 'dlq.retry', 'queue.pause', 'schedule.create']));
+  });
 }, 120_000);
 
 it('is usable on a 390 px phone screen', async () => {
-  const page = await browser.newPage({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
-  await signIn(page);
-  await page.locator(`#jobs-table tr[data-job="${JOB}"]`).waitFor();
-  // Nothing wider than the screen: no horizontal scrolling.
-  const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - document.documentElement.clientWidth');
-  expect(overflow).toBeLessThanOrEqual(0);
-  await page.screenshot({ path: join(RESULTS, 'dashboard-jobs-phone.png'), fullPage: true });
-  await page.locator('button[data-tab="runs"]').click();
-  await page.locator('#runs-table tr[data-run]').first().waitFor();
-  await page.screenshot({ path: join(RESULTS, 'dashboard-runs-phone.png'), fullPage: true });
-  await page.close();
+  await withPage(browser, 'dashboard-phone', PHONE, async (page) => {
+    await signIn(page);
+    await page.locator(`#jobs-table tr[data-job="${JOB}"]`).waitFor();
+    // Nothing wider than the screen: no horizontal scrolling.
+    expect(await horizontalOverflow(page)).toBeLessThanOrEqual(0);
+    await page.screenshot({ path: join(RESULTS, 'dashboard-jobs-phone.png'), fullPage: true });
+    await page.locator('button[data-tab="runs"]').click();
+    await page.locator('#runs-table tr[data-run]').first().waitFor();
+    await page.screenshot({ path: join(RESULTS, 'dashboard-runs-phone.png'), fullPage: true });
+  });
+}, 60_000);
+
+it('previews a schedule from any instant over the API: local times, DST marks, up to 1,000 firings', async () => {
+  const admin = bearer(await token('system-admin'));
+  // Berlin springs forward on 2030-03-31 at 02:00 CET (01:00Z): 02:30 does not exist that day.
+  const spring = await env.call('POST', '/api/v1/schedules/preview', { auth: admin, body: { cron: '30 2 * * *', timezone: 'Europe/Berlin', from: '2030-03-30T00:00:00Z', count: 3 } });
+  expect(spring.status).toBe(200);
+  expect(spring.json).toMatchObject({
+    timezone: 'Europe/Berlin',
+    from: '2030-03-30T00:00:00.000Z',
+    policy: 'fixed-time',
+    next: ['2030-03-30T01:30:00.000Z', '2030-03-31T01:00:00.000Z', '2030-04-01T00:30:00.000Z'],
+    firings: [
+      { at: '2030-03-30T01:30:00.000Z', local: '2030-03-30T02:30:00', offset: '+01:00', dst: null },
+      { at: '2030-03-31T01:00:00.000Z', local: '2030-03-31T03:00:00', offset: '+02:00', dst: { kind: 'shifted', scheduledLocal: ['2030-03-31T02:30:00'] } },
+      { at: '2030-04-01T00:30:00.000Z', local: '2030-04-01T02:30:00', offset: '+02:00', dst: null },
+    ],
+    nextTransition: { at: '2030-03-31T01:00:00.000Z', kind: 'spring_forward', offsetMinutesBefore: 60, offsetMinutesAfter: 120 },
+  });
+
+  // A stored schedule, previewed from an instant: 02:00 occurs twice on 2030-10-27 and fires once, at the first.
+  const created = await env.call('POST', '/api/v1/schedules', { auth: admin, body: { name: 'preview-nightly', kind: 'cron', job: JOB, cron: '0 2 * * *', timezone: 'Europe/Berlin', enabled: false } });
+  expect(created.status).toBe(201);
+  const autumn = await env.call('GET', '/api/v1/schedules/preview-nightly/preview?from=2030-10-26T12:00:00Z&count=2', { auth: admin });
+  expect(autumn.status).toBe(200);
+  expect(autumn.json.firings).toEqual([
+    { at: '2030-10-27T00:00:00.000Z', local: '2030-10-27T02:00:00', offset: '+02:00', dst: { kind: 'folded', repeatSkippedAt: '2030-10-27T01:00:00.000Z' } },
+    { at: '2030-10-28T01:00:00.000Z', local: '2030-10-28T02:00:00', offset: '+01:00', dst: null },
+  ]);
+
+  // Clock-following: the skipped hour is listed, the repeated one fires twice.
+  const hourly = await env.call('POST', '/api/v1/schedules/preview', { auth: admin, body: { cron: '0 * * * *', timezone: 'Europe/Berlin', from: '2030-03-31T00:00:00Z', count: 2 } });
+  expect(hourly.json).toMatchObject({ policy: 'clock-following', next: ['2030-03-31T00:00:00.000Z', '2030-03-31T01:00:00.000Z'], skipped: [{ local: '2030-03-31T02:00:00', transitionAt: '2030-03-31T01:00:00.000Z' }] });
+
+  // Up to 1,000 firings; more is a 400 problem naming the field, as is an instant that is not ISO 8601.
+  const many = await env.call('POST', '/api/v1/schedules/preview', { auth: admin, body: { cron: '*/5 * * * *', timezone: 'UTC', count: 1000 } });
+  expect(many.status).toBe(200);
+  expect(many.json.firings).toHaveLength(1000);
+  for (const bad of [
+    { call: () => env.call('POST', '/api/v1/schedules/preview', { auth: admin, body: { cron: '* * * * *', count: 1001 } }), field: 'count' },
+    { call: () => env.call('GET', '/api/v1/schedules/preview-nightly/preview?count=1001', { auth: admin }), field: 'count' },
+    { call: () => env.call('POST', '/api/v1/schedules/preview', { auth: admin, body: { cron: '* * * * *', from: 'next tuesday' } }), field: 'from' },
+  ]) {
+    const res = await bad.call();
+    expect(res.status).toBe(400);
+    expect(res.type).toMatch(/^application\/problem\+json/);
+    expect(res.json.errors.map((e: { field: string }) => e.field)).toEqual([bad.field]);
+  }
+});
+
+it('shows the firings around the next DST change in the schedule editor and marks the moved ones', async () => {
+  await withPage(browser, 'dashboard-preview-dst', DESKTOP, async (page) => {
+    await signIn(page);
+    await page.locator('button[data-tab="schedules"]').click();
+    const around = page.getByTestId('schedule-preview-dst');
+    await page.getByTestId('schedule-cron').fill('30 2 * * *');
+    await page.getByTestId('schedule-tz').fill('Europe/Berlin');
+    await page.getByTestId('preview-from').fill('2030-01-01T00:00');
+
+    // Spring 2030: the 02:30 firing of 31 March moves to 03:00 CEST.
+    const shifted = around.locator('li[data-dst="shifted"]');
+    await shifted.waitFor();
+    await expect(shifted.getAttribute('data-fire')).resolves.toBe('2030-03-31T01:00:00.000Z');
+    await expect(shifted.textContent()).resolves.toMatch(/31 Mar 2030.*03:00.*\+02:00.*02:30 does not exist/);
+    await expect(around.locator('[data-transition]').getAttribute('data-transition')).resolves.toBe('2030-03-31T01:00:00.000Z');
+    // The main list starts from the chosen instant.
+    await expect(page.getByTestId('schedule-preview').locator('li').first().getAttribute('data-fire')).resolves.toBe('2030-01-01T01:30:00.000Z');
+    await page.screenshot({ path: join(RESULTS, 'dashboard-preview-spring.png'), fullPage: true });
+
+    // Autumn 2030: 02:30 occurs twice on 27 October and fires once.
+    await page.getByTestId('preview-from').fill('2030-06-01T00:00');
+    const folded = around.locator('li[data-dst="folded"]');
+    await folded.waitFor();
+    await expect(folded.getAttribute('data-fire')).resolves.toBe('2030-10-27T00:30:00.000Z');
+    await expect(folded.textContent()).resolves.toMatch(/02:30 occurs twice.*not again at 01:30 UTC/);
+
+    // Hourly follows the clock: the hour that does not exist is shown as skipped.
+    await page.getByTestId('schedule-cron').fill('0 * * * *');
+    await page.getByTestId('preview-from').fill('2030-01-01T00:00');
+    const skipped = around.locator('li[data-dst="skipped"]');
+    await skipped.waitFor();
+    await expect(skipped.textContent()).resolves.toMatch(/31 Mar 2030.*02:00.*no firing/);
+    await expect(around.locator('li[data-dst="shifted"]').count()).resolves.toBe(0);
+  });
+}, 60_000);
+
+it('has no mailbox without DEMO: the API answers 404 and system admins see no Mailbox tab', async () => {
+  const admin = bearer(await token('system-admin'));
+  const mailbox = await env.call('GET', '/api/v1/mailbox', { auth: admin });
+  expect(mailbox.status).toBe(404);
+  expect(mailbox.type).toMatch(/^application\/problem\+json/);
+  expect(mailbox.json.detail).toMatch(/DEMO=true/);
+  await withPage(browser, 'dashboard-no-mailbox', DESKTOP, async (page) => {
+    await signIn(page);
+    await page.locator(`#jobs-table tr[data-job="${JOB}"]`).waitFor();
+    await expect(page.locator('button[data-tab="mailbox"]').isHidden()).resolves.toBe(true);
+  });
+}, 60_000);
+
+it('keeps tables inside the page: a long dead-letter error is one line with the whole text on demand; filters and pages live in the URL', async () => {
+  // 55 dead letters of one job whose error is a long stack trace with an unbreakable URL in it.
+  const error = `FetchError: request to https://billing.internal.example.com/${'v1/tenants/globex/invoices/'.repeat(12)}export failed, reason: connect ECONNREFUSED\n${'    at ClientRequest.<anonymous> (/app/node_modules/node-fetch/lib/index.js:1501:11)\n'.repeat(20)}`;
+  await env.database.query(
+    `INSERT INTO dead_letters (id, stream, consumer, subject, message_type, company_id, headers, payload, reason, error, attempts, first_failed_at, last_failed_at, created_at)
+     SELECT 'long-' || lpad(i::text, 3, '0'), 'JOBS', 'billing-jobs', 'jobs.normal.billing.export', 'billing.export', 'globex', '{}', '{}', 'max_attempts', $1, 5, now(), now(), now() - i * interval '1 second'
+     FROM generate_series(1, 55) AS i`,
+    [error],
+  );
+  await withPage(browser, 'dashboard-tables', DESKTOP, async (page) => {
+    await signIn(page);
+    await page.locator('button[data-tab="dlq"]').click();
+    await page.locator('#dlq-filter [name="job"]').fill('billing.export');
+    await page.locator('#dlq-filter button[type="submit"]').click();
+    await page.waitForURL(/\?tab=dlq&job=billing\.export$/);
+    const rows = page.locator('#dlq-table tr[data-dlq]');
+    await expect(rows.first().getAttribute('data-dlq')).resolves.toBe('long-001');
+    await expect(rows.count()).resolves.toBe(50);
+
+    // The error is one line no wider than a third of the page; the page does not scroll sideways.
+    expect(await horizontalOverflow(page)).toBeLessThanOrEqual(0);
+    const cell = rows.first().locator('td[data-label="Error"]');
+    // Measured inside the page in one step: the live refresh redraws rows every 4 s.
+    const box = await page.evaluate<{ width: number; height: number }>(`(() => {
+      const r = document.querySelector('#dlq-table tr[data-dlq="long-001"] td[data-label="Error"]').getBoundingClientRect();
+      return { width: r.width, height: r.height };
+    })()`);
+    expect(box.width).toBeLessThan(1280 / 2);
+    expect(box.height).toBeLessThan(60);
+    await cell.locator('summary').click();
+    await expect(cell.locator('pre').textContent()).resolves.toBe(error);
+    expect(await horizontalOverflow(page)).toBeLessThanOrEqual(0);
+    // The live refresh redraws the table every 4 s and keeps the opened error open.
+    await page.waitForResponse((r) => r.url().includes('/api/v1/dlq?'));
+    await page.waitForTimeout(200);
+    await expect(cell.locator('details').getAttribute('open')).resolves.toBe('');
+    await page.screenshot({ path: join(RESULTS, 'dashboard-dlq-long-error.png') });
+
+    // The next page is a new address; back returns to the first page, then to the unfiltered list.
+    await page.locator('#dlq-pager button[data-page="older"]').click();
+    await page.waitForURL(/\?tab=dlq&job=billing\.export&cursor=/);
+    await page.locator('#dlq-table tr[data-dlq="long-051"]').waitFor();
+    await expect(rows.count()).resolves.toBe(5);
+    const secondPage = page.url();
+    await page.goBack();
+    await page.locator('#dlq-table tr[data-dlq="long-001"]').waitFor();
+    await expect(rows.count()).resolves.toBe(50);
+    await page.goBack();
+    await page.waitForURL(/\?tab=dlq$/);
+    await expect(page.locator('#dlq-filter [name="job"]').inputValue()).resolves.toBe('');
+
+    // A deep link opens the same tab, filter and page.
+    await page.goto(secondPage);
+    await page.locator('#dlq-table tr[data-dlq="long-055"]').waitFor();
+    await expect(rows.count()).resolves.toBe(5);
+    await expect(page.locator('#dlq-filter [name="job"]').inputValue()).resolves.toBe('billing.export');
+    await expect(page.locator('button[data-tab="dlq"]').getAttribute('aria-selected')).resolves.toBe('true');
+
+    // Runs filters too, through a reload.
+    await env.database.query(
+      `INSERT INTO job_attempts (run_id, attempt, job, queue, company_id, outcome, final, failed, started_at, finished_at, duration_ms, error)
+       VALUES ('run-billing-dead', 5, 'billing.export', 'normal', 'globex', 'dead', true, true, now() - interval '2 seconds', now(), 2000, 'boom'),
+              ('run-billing-ok', 1, 'billing.export', 'normal', 'globex', 'succeeded', true, false, now() - interval '1 second', now(), 1000, null)`,
+    );
+    await page.locator('button[data-tab="runs"]').click();
+    await page.locator('#runs-filter [name="job"]').fill('billing.export');
+    await page.locator('#runs-filter [name="state"]').selectOption('dead');
+    await page.locator('#runs-filter button[type="submit"]').click();
+    await page.waitForURL(/\?tab=runs&job=billing\.export&state=dead$/);
+    await page.reload();
+    await expect(page.locator('#runs-filter [name="state"]').inputValue()).resolves.toBe('dead');
+    await page.locator('#runs-table tr[data-run="run-billing-dead"]').waitFor();
+    await expect(page.locator('#runs-table tr[data-run]').count()).resolves.toBe(1);
+  });
+
+  await withPage(browser, 'dashboard-tables-phone', PHONE, async (page) => {
+    await signIn(page);
+    for (const tab of ['dlq', 'runs', 'schedules', 'queues', 'audit']) {
+      await page.goto(`${env.base}/?tab=${tab}${tab === 'dlq' ? '&job=billing.export' : ''}`);
+      await page.locator(`#tab-${tab} table tbody tr`).first().waitFor();
+      await page.waitForTimeout(300);
+      expect({ tab, overflow: await horizontalOverflow(page) }).toEqual({ tab, overflow: 0 });
+    }
+    await page.goto(`${env.base}/?tab=dlq&job=billing.export`);
+    const cell = page.locator('#dlq-table tr[data-dlq="long-001"] td[data-label="Error"]');
+    await cell.locator('summary').click();
+    await expect(cell.locator('pre').textContent()).resolves.toBe(error);
+    expect(await horizontalOverflow(page)).toBeLessThanOrEqual(0);
+    await page.screenshot({ path: join(RESULTS, 'dashboard-dlq-phone.png') });
+  });
+}, 90_000);
+
+// TENANTS-API: needs the tenant registry (POST/GET/PATCH /api/v1/tenants) from the TENANTS engineer's branch.
+// Passed against that branch merged locally; change it.skip to it once the registry is on main.
+it.skip('[enable when /api/v1/tenants is on main] lets system admins list, create, move and pause tenants on the Tenants tab', async () => {
+  await withPage(browser, 'dashboard-tenants', DESKTOP, async (page) => {
+    await signIn(page);
+    await page.locator('button[data-tab="tenants"]').click();
+    await page.waitForURL(/\?tab=tenants$/);
+
+    // Create: a bad timezone is refused with the API's reasons, a good one is listed.
+    await page.getByTestId('tenant-company').fill('initech');
+    await page.getByTestId('tenant-name').fill('Initech GmbH');
+    await page.getByTestId('tenant-timezone').fill('Mars/Olympus');
+    await page.getByTestId('tenant-save').click();
+    await page.locator('#tenant-error').getByText(/timezone: "Mars\/Olympus" is not an IANA timezone/).waitFor();
+    await page.getByTestId('tenant-timezone').fill('Europe/Berlin');
+    await page.getByTestId('tenant-locale').fill('de-DE');
+    await page.getByTestId('tenant-save').click();
+    const row = page.locator('#tenants-table tr[data-tenant="initech"]');
+    await row.waitFor();
+    await expect(row.locator('td[data-label="Name"]').textContent()).resolves.toBe('Initech GmbH');
+    await expect(row.locator('td[data-label="Timezone"]').textContent()).resolves.toBe('Europe/Berlin');
+    await expect(row.locator('td[data-label="Locale"]').textContent()).resolves.toBe('de-DE');
+
+    // Edit: move it to New York; pause and resume from the row.
+    await row.locator('td[data-label="Company"]').click();
+    await expect(page.getByTestId('tenant-company').isDisabled()).resolves.toBe(true);
+    await page.getByTestId('tenant-timezone').fill('America/New_York');
+    await page.getByTestId('tenant-save').click();
+    await row.locator('td[data-label="Timezone"]').getByText('America/New_York').waitFor();
+    await row.locator('button[data-action="pause"]').click();
+    await page.locator('#tenants-table tr[data-tenant="initech"][data-state="paused"]').waitFor();
+    await expect(page.getByTestId('tenant-paused').isChecked()).resolves.toBe(true);
+
+    const admin = bearer(await token('system-admin'));
+    const stored = await env.call('GET', '/api/v1/tenants/initech', { auth: admin });
+    expect(stored.json).toMatchObject({ companyId: 'initech', name: 'Initech GmbH', timezone: 'America/New_York', locale: 'de-DE', paused: true });
+    const audit = await env.call('GET', '/api/v1/audit?limit=50', { auth: admin });
+    expect(audit.json.items.filter((e: { action: string; targetId: string }) => e.targetId === 'initech').map((e: { action: string }) => e.action).sort()).toEqual(['tenant.change', 'tenant.change', 'tenant.create']);
+    await page.screenshot({ path: join(RESULTS, 'dashboard-tenants.png'), fullPage: true });
+  });
+  // Not for tenant callers: no tab.
+  await withPage(browser, 'dashboard-tenants-viewer', DESKTOP, async (page) => {
+    await page.goto(env.base + '/');
+    await page.getByTestId('token').fill(await token('tenant-admin', TENANT_A));
+    await page.getByTestId('sign-in').click();
+    await page.locator('#jobs-table tbody tr').first().waitFor();
+    await expect(page.locator('button[data-tab="tenants"]').isHidden()).resolves.toBe(true);
+  });
 }, 60_000);

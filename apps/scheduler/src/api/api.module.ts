@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { AuditModule } from '../audit/audit.module.js';
+import { DemoModule } from '../demo/demo.module.js';
 import { BodyLimits } from '../http/body-limits.js';
 import { OpenApiController } from '../http/openapi.controller.js';
 import { SchedulesModule } from '../schedules/schedules.module.js';
@@ -11,6 +12,7 @@ import { JobAccess } from './job-access.js';
 import { JobsController } from './jobs/jobs.controller.js';
 import { JobsRepository } from './jobs/jobs.repository.js';
 import { JobsService } from './jobs/jobs.service.js';
+import { MailboxController } from './mailbox/mailbox.controller.js';
 import { MetricsController } from './metrics/metrics.controller.js';
 import { MetricsRepository } from './metrics/metrics.repository.js';
 import { RunsController } from './runs/runs.controller.js';
@@ -22,10 +24,13 @@ import { TenantsApiService } from './tenants/tenants-api.service.js';
 import { TenantsController } from './tenants/tenants.controller.js';
 import { TenantsModule } from '../tenants/tenants.module.js';
 
+import { StatsController } from './stats/stats.controller.js';
+import { StatsModule } from '../stats/stats.module.js';
+
 /** The admin REST API under /api/v1, its OpenAPI document and UI, and the request limits. */
 @Module({
-  imports: [AuditModule, SchedulesModule, TenantsModule],
-  controllers: [JobsController, RunsController, DlqController, SchedulesController, TenantsController, MetricsController, OpenApiController],
+  imports: [AuditModule, SchedulesModule, TenantsModule, DemoModule, StatsModule],
+  controllers: [JobsController, RunsController, DlqController, SchedulesController, TenantsController, MetricsController, MailboxController, StatsController, OpenApiController],
   providers: [BodyLimits, ControlStore, JobAccess, JobsRepository, JobsService, RunsRepository, RunsService, DlqRepository, DlqService, MetricsRepository, SchedulesApiService, TenantsApiService],
 })
 export class ApiModule {}

@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { Controller, Get, Param, Res, UseFilters } from '@nestjs/common';
@@ -11,11 +12,20 @@ import { problems } from '../http/problems.js';
 /** Built next to this file by scripts/copy-assets.mjs (dist) or read from src in tests. */
 export const PUBLIC_DIR = fileURLToPath(new URL('./public/', import.meta.url));
 
+/** Libraries the dashboard uses, served from their installed package (a runtime dependency; no CDN). */
+const require = createRequire(import.meta.url);
+const VENDOR: Record<string, string> = {
+  'uplot.js': require.resolve('uplot/dist/uPlot.iife.min.js'),
+  'uplot.css': require.resolve('uplot/dist/uPlot.min.css'),
+};
+
 const TYPES: Record<string, string> = {
   'index.html': 'text/html; charset=utf-8',
   'app.js': 'text/javascript; charset=utf-8',
   'app.css': 'text/css; charset=utf-8',
   'favicon.svg': 'image/svg+xml',
+  'uplot.js': 'text/javascript; charset=utf-8',
+  'uplot.css': 'text/css; charset=utf-8',
 };
 
 const SECURITY_HEADERS: Record<string, string> = {
@@ -43,7 +53,7 @@ export class DashboardController {
   }
 
   private send(res: Response, file: string): void {
-    const path = join(PUBLIC_DIR, file);
+    const path = VENDOR[file] ?? join(PUBLIC_DIR, file);
     if (!existsSync(path)) throw problems.notFound(`File "${file}"`);
     for (const [k, v] of Object.entries(SECURITY_HEADERS)) res.setHeader(k, v);
     res.setHeader('Content-Type', TYPES[file]);

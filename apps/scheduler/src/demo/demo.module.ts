@@ -3,6 +3,7 @@ import { SchedulesModule } from '../schedules/schedules.module.js';
 import { TenantsModule } from '../tenants/tenants.module.js';
 import { DemoSeeder } from './demo-seeder.js';
 import { DemoToken } from './demo-token.js';
+import { DemoMailbox } from './mailbox/demo-mailbox.js';
 
-@Module({ imports: [SchedulesModule, TenantsModule], providers: [DemoSeeder, DemoToken] })
+@Module({ imports: [SchedulesModule, TenantsModule], providers: [DemoSeeder, DemoToken, DemoMailbox], exports: [DemoMailbox] })
 export class DemoModule {}

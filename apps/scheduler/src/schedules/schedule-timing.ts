@@ -6,7 +6,9 @@
 import { PRIORITIES, assertSubjectToken } from '../../../../libs/common/src/index.js';
 import {
   createInterval,
+  describeTimezone,
   isValidTimezone,
+  localTimeOf,
   MISSED_RUN_POLICIES,
   missedOccurrences,
   nextFireTime,
@@ -14,7 +16,11 @@ import {
   nextIntervalFire,
   parseCron,
   parseDuration,
+  previewCron,
+  type CronFiringDst,
   type CronSpec,
+  type SkippedWallTime,
+  type TimezoneTransition,
 } from '../../../../libs/common/src/time/index.js';
 import {
   SCHEDULE_KINDS,
@@ -231,6 +237,40 @@ export function shortestPeriodMs(d: Pick<ScheduleDraft, 'kind' | 'cron' | 'inter
     if (shortest === null || gap < shortest) shortest = gap;
   }
   return shortest;
+}
+
+export interface PreviewFiring {
+  at: Date;
+  /** Wall clock in the preview's timezone, `YYYY-MM-DDTHH:mm:ss`, and its UTC offset. */
+  local: string;
+  offset: string;
+  /** How a DST change moved this firing (cron only; ARCHITECTURE.md invariant 6). */
+  dst: CronFiringDst | null;
+}
+
+export interface SchedulePreview {
+  /** How DST applies: cron schedules are fixed-time or clock-following; intervals and one-offs are absolute instants. */
+  policy: 'fixed-time' | 'clock-following' | 'absolute';
+  firings: PreviewFiring[];
+  /** Wall times of a clock-following schedule that do not exist on the days shown (spring-forward gaps), so never fire. */
+  skipped: SkippedWallTime[];
+  /** The zone's next change of UTC offset after `from` (within two years), so a caller can look at the firings around it. */
+  nextTransition: TimezoneTransition | null;
+}
+
+/** The next `count` firings at or after `from`, each with its local time and what DST did to it. */
+export function previewFirings(s: Timing, timezone: string, from: Date, count: number): SchedulePreview {
+  const nextTransition = describeTimezone(timezone, from).nextTransition;
+  if (s.kind === 'cron') {
+    const startsMs = s.startsAt?.getTime() ?? -Infinity;
+    const p = previewCron(cronSpec(s.cron!), timezone, new Date(Math.max(from.getTime(), startsMs) - 1), count);
+    const firings = s.endsAt ? p.firings.filter((f) => f.at <= s.endsAt!) : p.firings;
+    const last = firings[firings.length - 1];
+    return { policy: p.policy, firings, skipped: last ? p.skipped.filter((x) => x.transitionAt <= last.at) : [], nextTransition };
+  }
+  const start = s.startsAt && s.startsAt > from ? s.startsAt : from;
+  const firings = preview(s, timezone, start, count).map((at) => ({ at, ...localTimeOf(at, timezone), dst: null }));
+  return { policy: 'absolute', firings, skipped: [], nextTransition };
 }
 
 /** One occurrence to fire and the tenants it fires for (null: a run without a tenant). */

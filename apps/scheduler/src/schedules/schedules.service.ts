@@ -14,7 +14,7 @@ import {
 } from '../../../../libs/common/src/index.js';
 import { FiringService, runOptions } from '../firing/firing.service.js';
 import { TenantsRepository } from '../tenants/tenants.repository.js';
-import { draftSchedule, firstFireAt, preview, type ScheduleDraft } from './schedule-timing.js';
+import { draftSchedule, firstFireAt, previewFirings, type ScheduleDraft, type SchedulePreview } from './schedule-timing.js';
 import {
   ScheduleLimitError,
   ScheduleNotFoundError,
@@ -244,10 +244,11 @@ export class SchedulesService {
   }
 
   /**
-   * The next `count` fire times. A schedule in tenant time is shown in
+   * The next `count` firings at or after `options.from` (default now), with
+   * their local times and DST marks. A schedule in tenant time is shown in
    * `options.timezone`, else in the timezone of `options.companyId`, else UTC.
    */
-  async preview(ref: string, count = 10, options: { timezone?: string; companyId?: string } = {}): Promise<Date[]> {
+  async previewFirings(ref: string, count = 10, options: { timezone?: string; companyId?: string; from?: Date } = {}): Promise<SchedulePreview & { timezone: string }> {
     const s = await this.get(ref);
     let tz = s.timezone;
     if (tz === TENANT_TIMEZONE) {
@@ -255,10 +256,14 @@ export class SchedulesService {
       tz = options.timezone ?? tenant?.timezone ?? 'UTC';
     }
     const n = Math.max(0, Math.min(1_000, Math.floor(count)));
-    const from = s.startsAt && s.startsAt > this.clock.now() ? s.startsAt : this.clock.now();
-    let times = preview(s, tz, from, n);
-    if (s.maxRuns !== null) times = times.slice(0, Math.max(0, s.maxRuns - s.runCount));
-    return times;
+    const p = previewFirings(s, tz, options.from ?? this.clock.now(), n);
+    if (s.maxRuns !== null) p.firings = p.firings.slice(0, Math.max(0, s.maxRuns - s.runCount));
+    return { ...p, timezone: tz };
+  }
+
+  /** The next `count` fire times (see previewFirings). */
+  async preview(ref: string, count = 10, options: { timezone?: string; companyId?: string; from?: Date } = {}): Promise<Date[]> {
+    return (await this.previewFirings(ref, count, options)).firings.map((f) => f.at);
   }
 
   /** A manual run now, with an optional payload replacing the schedule's. One per active tenant for per-tenant schedules. */

@@ -55,6 +55,8 @@ export interface AppConfig {
   schedulerBatchSize: number;
   /** Scheduler: an occurrence later than this counts as missed and follows the schedule's missed-run policy. */
   schedulerMisfireMs: number;
+  /** Scheduler: how often every JOBS consumer's backlog and lag is sampled into queue_stats_minute for the dashboard's charts. */
+  queueStatsSampleMs: number;
   /** Run the outbox relay in this process (the scheduler always does). */
   outboxRelay: boolean;
   /** Test-only fault hooks; never set in production. */
@@ -137,8 +139,13 @@ export interface AppConfig {
    * private-address block (metadata addresses never are), and the most response bytes read.
    */
   webhooks: { allowHttp: boolean; allowedCidrs: string[]; maxResponseBytes: number };
-  /** Notifier email: the SMTP server (smtp:// or smtps://) and the From address. */
-  mail: { smtpUrl: string; from: string };
+  /**
+   * Notifier email: the SMTP server (smtp:// or smtps://) and the From address.
+   * `demoMailbox`: DEMO=true, SMTP_URL not set and not production — the
+   * scheduler runs a mail catcher on 127.0.0.1:port and smtpUrl points at it.
+   */
+  mail: { smtpUrl: string; from: string; demoMailbox?: { port: number } };
+
   notifier: NotifierConfig;
 }
 

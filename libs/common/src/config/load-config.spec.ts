@@ -158,4 +158,14 @@ describe('loadConfig: notifier', () => {
     expect(() => loadConfig({ PUSH_VAPID_PUBLIC_KEY: k.publicKey, PUSH_VAPID_PRIVATE_KEY: k.privateKey, PUSH_VAPID_SUBJECT: 'http://x' })).toThrow(/PUSH_VAPID_SUBJECT/);
     expect(() => loadConfig({ NOTIFIER_ALERT_WINDOW_MS: '10' })).toThrow(/NOTIFIER_ALERT_WINDOW_MS/);
   });
+
+  it('runs the demo mailbox only with DEMO=true, no SMTP_URL and not in production', () => {
+    expect(loadConfig({}).mail).toEqual({ smtpUrl: 'smtp://127.0.0.1:1025', from: expect.any(String), demoMailbox: undefined });
+    expect(loadConfig({ DEMO: 'true' }).mail).toMatchObject({ smtpUrl: 'smtp://127.0.0.1:1025', demoMailbox: { port: 1025 } });
+    expect(loadConfig({ DEMO: 'true', DEMO_MAILBOX_PORT: '2525' }).mail).toMatchObject({ smtpUrl: 'smtp://127.0.0.1:2525', demoMailbox: { port: 2525 } });
+    expect(loadConfig({ DEMO: 'true', SMTP_URL: 'smtp://mail.example.com:25' }).mail).toMatchObject({ smtpUrl: 'smtp://mail.example.com:25', demoMailbox: undefined });
+    // Set to its own default value still counts as set: the operator chose that server.
+    expect(loadConfig({ DEMO: 'true', SMTP_URL: 'smtp://127.0.0.1:1025' }).mail.demoMailbox).toBeUndefined();
+    expect(() => loadConfig({ DEMO: 'true', DEMO_MAILBOX_PORT: '0' })).toThrow(/DEMO_MAILBOX_PORT/);
+  });
 });

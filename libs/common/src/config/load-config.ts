@@ -231,8 +231,11 @@ export function loadConfig(env: Env = process.env): AppConfig {
     }
   }
 
-  const demo = bool('DEMO', false);
   const env_ = oneOf('NODE_ENV', ['development', 'test', 'production'] as const, 'development');
+  const demo = bool('DEMO', false);
+  // DEMO without a mail server of its own: the scheduler catches the demo's mail in process (never in production).
+  const demoMailboxPort = int('DEMO_MAILBOX_PORT', 1025, 1, 65535);
+  const demoMailbox = demo && str('SMTP_URL') === undefined && env_ !== 'production' ? { port: demoMailboxPort } : undefined;
   const config: AppConfig = {
     env: env_,
     instanceId: str('INSTANCE_ID', `${hostname()}-${process.pid}`)!,
@@ -271,6 +274,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     schedulerLookaheadMs: int('SCHEDULER_LOOKAHEAD_MS', 500, 0, 10_000),
     schedulerBatchSize: int('SCHEDULER_BATCH_SIZE', 500, 1, 10_000),
     schedulerMisfireMs: int('SCHEDULER_MISFIRE_MS', 60_000, 1_000),
+    queueStatsSampleMs: int('QUEUE_STATS_SAMPLE_MS', 60_000, 1_000, 3_600_000),
     outboxRelay: bool('OUTBOX_RELAY', false),
     faults: { crashAfterClaim: bool('FAULT_CRASH_AFTER_CLAIM', false) },
     retention: {
@@ -329,8 +333,9 @@ export function loadConfig(env: Env = process.env): AppConfig {
       maxResponseBytes: int('WEBHOOK_MAX_RESPONSE_BYTES', 64 * 1024, 0, 10 * 1024 * 1024),
     },
     mail: {
-      smtpUrl: url('SMTP_URL', 'smtp://127.0.0.1:1025', ['smtp:', 'smtps:']),
+      smtpUrl: demoMailbox ? `smtp://127.0.0.1:${demoMailbox.port}` : url('SMTP_URL', 'smtp://127.0.0.1:1025', ['smtp:', 'smtps:']),
       from: str('MAIL_FROM', 'Metronome <notifications@metronome.local>')!,
+      demoMailbox,
     },
     notifier: {
       alertWindowMs: int('NOTIFIER_ALERT_WINDOW_MS', 15 * 60_000, 1_000, 7 * 24 * 3600_000),

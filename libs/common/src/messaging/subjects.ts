@@ -139,3 +139,15 @@ export const HEADERS = {
   scheduledFor: 'Metronome-Scheduled-For',
   attemptsOffset: 'Metronome-Attempts-Offset',
 } as const;
+
+/** Whether `subject` matches a NATS filter (`*` one token, `>` one or more trailing tokens). */
+export function subjectMatches(filter: string, subject: string): boolean {
+  const f = filter.split('.');
+  const s = subject.split('.');
+  for (let i = 0; i < f.length; i++) {
+    if (f[i] === '>') return s.length > i;
+    if (i >= s.length) return false;
+    if (f[i] !== '*' && f[i] !== s[i]) return false;
+  }
+  return f.length === s.length;
+}

@@ -40,3 +40,5 @@ export {
   parseRecurrenceRule,
 } from './recurrence-rule.js';
 export type { ExpansionOptions, ExpansionTurn, RecurrenceFrequency, RecurrenceRuleOptions, SlicedExpansionOptions } from './recurrence-rule.js';
+export { localTimeOf, previewCron } from './cron-preview.js';
+export type { CronFiring, CronFiringDst, CronPreview, SkippedWallTime } from './cron-preview.js';

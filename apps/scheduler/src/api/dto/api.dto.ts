@@ -134,17 +134,23 @@ export class ScheduleCreateBody extends SchedulePatchBody {
   @ApiProperty() @IsString() @Matches(JOB_NAME) @MaxLength(200) declare job: string;
 }
 
+export const PREVIEW_MAX_COUNT = 1_000;
+
 export class PreviewBody {
   @ApiPropertyOptional({ enum: ['cron', 'interval'], default: 'cron' }) @IsOptional() @IsIn(['cron', 'interval']) kind?: 'cron' | 'interval';
   @ApiPropertyOptional({ example: '0 9 * * 1-5' }) @IsOptional() @IsString() @MaxLength(200) cron?: string;
   @ApiPropertyOptional({ example: '15m' }) @IsOptional() @IsString() @MaxLength(50) every?: string;
   @ApiPropertyOptional({ example: 'Europe/Berlin', default: 'UTC' }) @IsOptional() @IsString() @MaxLength(100) timezone?: string;
-  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 10 }) @IsOptional() @IsInt() @Min(1) @Max(100) count?: number;
+  @ApiPropertyOptional({ minimum: 1, maximum: PREVIEW_MAX_COUNT, default: 10 }) @IsOptional() @IsInt() @Min(1) @Max(PREVIEW_MAX_COUNT) count?: number;
+  @ApiPropertyOptional({ format: 'date-time', description: 'Preview the firings at or after this instant (default: now)' })
+  @IsOptional() @IsISO8601({ strict: true }) from?: string;
 }
 
 export class PreviewQuery {
-  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 10 }) @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(100) count?: number;
+  @ApiPropertyOptional({ minimum: 1, maximum: PREVIEW_MAX_COUNT, default: 10 }) @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(PREVIEW_MAX_COUNT) count?: number;
   @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(100) timezone?: string;
+  @ApiPropertyOptional({ format: 'date-time', description: 'Preview the firings at or after this instant (default: now)' })
+  @IsOptional() @IsISO8601({ strict: true }) from?: string;
 }
 
 export class TriggerScheduleBody {

@@ -4,10 +4,10 @@ import { InvalidCronError, InvalidTimezoneError } from '../../../../../libs/comm
 import { AuditService, type AuditContext } from '../../audit/audit.service.js';
 import { can, tenantScope, type Principal } from '../../../../../libs/common/src/auth/index.js';
 import { problems } from '../../http/problems.js';
-import { draftSchedule, preview, shortestPeriodMs } from '../../schedules/schedule-timing.js';
+import { draftSchedule, preview, previewFirings, shortestPeriodMs, type SchedulePreview } from '../../schedules/schedule-timing.js';
 import { ScheduleLimitError, ScheduleNotFoundError, ScheduleValidationError, type Schedule, type ScheduleInput, type SchedulePatch } from '../../schedules/schedule.types.js';
 import { SchedulesService, type ScheduleGuard } from '../../schedules/schedules.service.js';
-import type { PreviewBody, ScheduleCreateBody, SchedulePatchBody } from '../dto/api.dto.js';
+import type { PreviewBody, PreviewQuery, ScheduleCreateBody, SchedulePatchBody } from '../dto/api.dto.js';
 import { JobAccess } from '../job-access.js';
 
 /** Turns the schedule service's typed errors into problems; anything else propagates (500 without internals). */
@@ -149,15 +149,18 @@ export class SchedulesApiService {
     return { runs };
   }
 
-  async previewOf(p: Principal, ref: string, count: number, timezone?: string): Promise<Date[]> {
+  async previewOf(p: Principal, ref: string, q: PreviewQuery): Promise<PreviewResponse> {
     const s = await this.get(p, ref);
     const own = tenantScope(p);
-    return mapped(() => this.schedules.preview(s.id, count, { timezone, companyId: own ?? s.companyId ?? undefined }), ref);
+    const from = q.from ? new Date(q.from) : new Date();
+    const r = await mapped(() => this.schedules.previewFirings(s.id, q.count ?? 10, { timezone: q.timezone, companyId: own ?? s.companyId ?? undefined, from }), ref);
+    return previewResponse(r.timezone, from, r);
   }
 
-  /** Validates a cron expression or interval in a timezone and returns the next fire times (422 listing what is wrong). */
-  previewDraft(body: PreviewBody): { timezone: string; next: Date[] } {
+  /** Validates a cron expression or interval in a timezone and returns its firings from `from` (422 listing what is wrong). */
+  previewDraft(body: PreviewBody): PreviewResponse {
     const now = new Date();
+    const from = body.from ? new Date(body.from) : now;
     const timezone = body.timezone ?? 'UTC';
     const kind = body.kind ?? 'cron';
     try {
@@ -165,10 +168,21 @@ export class SchedulesApiService {
         name: 'preview', job: 'preview', kind, timezone,
         ...(kind === 'cron' ? { cron: body.cron } : { every: body.every && /^\d+$/.test(body.every) ? Number(body.every) : body.every }),
       }, now);
-      return { timezone, next: preview({ ...draft, createdAt: now }, timezone, now, body.count ?? 10) };
+      return previewResponse(timezone, from, previewFirings({ ...draft, createdAt: now }, timezone, from, body.count ?? 10));
     } catch (e) {
       if (e instanceof ScheduleValidationError) throw problems.unprocessable('The schedule is invalid', e.problems);
       throw e;
     }
   }
+}
+
+export interface PreviewResponse extends SchedulePreview {
+  timezone: string;
+  from: Date;
+  /** The firing instants alone (what `firings[].at` holds). */
+  next: Date[];
+}
+
+function previewResponse(timezone: string, from: Date, p: SchedulePreview): PreviewResponse {
+  return { timezone, from, policy: p.policy, next: p.firings.map((f) => f.at), firings: p.firings, skipped: p.skipped, nextTransition: p.nextTransition };
 }

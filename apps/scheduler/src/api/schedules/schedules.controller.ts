@@ -22,7 +22,7 @@ export class SchedulesController {
   @Post('preview')
   @HttpCode(200)
   @Authorize('read')
-  @ApiOperation({ summary: 'Validate a cron expression (or interval) in a timezone and preview its next fire times' })
+  @ApiOperation({ summary: 'Validate a cron expression (or interval) in a timezone and preview its firings from an instant (default now), with local times and DST marks' })
   @ApiUnprocessableEntityResponse({ description: 'Invalid cron expression, interval or timezone (problem+json with errors)' })
   preview(@Body() body: PreviewBody) {
     return this.schedules.previewDraft(body);
@@ -44,8 +44,9 @@ export class SchedulesController {
 
   @Get(':ref/preview')
   @Authorize('read')
-  async previewOf(@CurrentPrincipal() p: Principal, @Param('ref') ref: string, @Query() q: PreviewQuery) {
-    return { next: await this.schedules.previewOf(p, ref, q.count ?? 10, q.timezone) };
+  @ApiOperation({ summary: 'The next firings of a stored schedule from an instant (default now), with local times and DST marks' })
+  previewOf(@CurrentPrincipal() p: Principal, @Param('ref') ref: string, @Query() q: PreviewQuery) {
+    return this.schedules.previewOf(p, ref, q);
   }
 
   @Patch(':ref')

@@ -20,7 +20,9 @@
     return el;
   }
 
-  const state = { token: sessionStorage.getItem(KEY), principal: null, tab: 'jobs', runsCursor: null, editing: null, timer: null, metrics: null };
+  /** Per-tab state beyond forms that the URL keeps: { get() → params, set(URLSearchParams) } (filled by components below). */
+  const URL_EXTRAS = {};
+  const state = { token: sessionStorage.getItem(KEY), principal: null, tab: 'jobs', cursor: null, editing: null, timer: null, metrics: null };
 
   // ---------- auth ----------
   function decodePrincipal(token) {
@@ -115,9 +117,13 @@
   const badge = (s) => h('span', { class: `badge ${s}`, dataset: { state: s } }, s);
   const td = (label, ...c) => h('td', { dataset: { label } }, ...c);
   const short = (id) => (id ? String(id).slice(0, 8) : '—');
+  /** Which row and column a <details> sits in, so a refresh keeps open what the user opened. */
+  const detailsKey = (d) => `${JSON.stringify({ ...(d.closest('tr') || {}).dataset })}|${(d.closest('td') || { dataset: {} }).dataset.label}`;
   function fillBody(table, rows, cols) {
     const tbody = $(`${table} tbody`);
+    const open = new Set($$('details[open]', tbody).map(detailsKey));
     tbody.replaceChildren(...(rows.length ? rows : [h('tr', {}, h('td', { colspan: cols, class: 'empty' }, 'Nothing here yet'))]));
+    if (open.size) for (const d of $$('details', tbody)) if (open.has(detailsKey(d))) d.open = true;
   }
   function pct(v) { return v === null || v === undefined ? '—' : `${Math.round(v * 100)}%`; }
 
@@ -145,6 +151,7 @@
   async function loadJobs() {
     const { items } = await api('GET', '/jobs');
     const perJob = new Map(((state.metrics && state.metrics.jobs) || []).map((j) => [j.job, j]));
+    setChartJobs(items.map((j) => j.job));
     fillBody('#jobs-table', items.map((j) => {
       const m = perJob.get(j.job) || {};
       const counts = j.counts || {};
@@ -156,6 +163,7 @@
         td('24 h', `${counts.succeeded || 0} ok · ${(counts.failed || 0) + (counts.dead || 0)} failed · ${(counts.queued || 0) + (counts.scheduled || 0) + (counts.retrying || 0)} waiting`),
         td('p50 / p95', `${fmtMs(m.p50Ms)} / ${fmtMs(m.p95Ms)}`),
         h('td', { class: 'actions' },
+          h('button', { type: 'button', class: 'small ghost', dataset: { action: 'charts' }, onclick: () => { showCharts(charts.range, j.job); $('#charts').scrollIntoView({ block: 'start' }); } }, 'Charts'),
           canWrite() ? h('button', { type: 'button', class: 'small', dataset: { action: 'trigger' }, onclick: () => openTrigger(j.job) }, 'Trigger') : null,
           isPlatform() ? h('button', { type: 'button', class: 'small ghost', dataset: { action: j.status === 'paused' ? 'resume' : 'pause' }, onclick: () => togglePause('jobs', j.job, j.status !== 'paused') }, j.status === 'paused' ? 'Resume' : 'Pause') : null,
         ));
@@ -216,11 +224,11 @@
     return q;
   }
 
-  async function loadRuns(more = false) {
+  async function loadRuns() {
     const q = runsQuery();
-    if (more && state.runsCursor) q.set('cursor', state.runsCursor);
+    if (state.cursor) q.set('cursor', state.cursor);
     const page = await api('GET', `/runs?${q}`);
-    const rows = page.items.map((r) => h('tr', { class: 'clickable', dataset: { run: r.id, state: r.state }, onclick: () => openRun(r.id) },
+    fillBody('#runs-table', page.items.map((r) => h('tr', { class: 'clickable', dataset: { run: r.id, state: r.state }, onclick: () => openRun(r.id) },
       td('Run', h('span', { class: 'mono' }, short(r.id))),
       td('Job', r.job),
       td('Tenant', r.companyId || '—'),
@@ -228,11 +236,8 @@
       td('Attempts', `${r.attempts}/${r.maxAttempts}`),
       td('Scheduled for', fmtTime(r.scheduledFor)),
       td('Duration', fmtMs(r.durationMs)),
-    ));
-    if (more) $('#runs-table tbody').append(...rows);
-    else fillBody('#runs-table', rows, 7);
-    state.runsCursor = page.nextCursor;
-    $('#runs-more').hidden = !page.nextCursor;
+    )), 7);
+    renderPager('runs', page.nextCursor);
   }
 
   async function openRun(id) {
@@ -275,7 +280,7 @@
       toast(`Run ${short(id)} cancelled (was ${r.previousState})`);
     } catch (e) { toast(e.message); }
     openRun(id);
-    loadRuns(false);
+    loadRuns();
   }
 
   // ---------- dead letters ----------
@@ -288,14 +293,15 @@
 
   async function loadDlq() {
     const { filter, status } = dlqFilter();
-    const q = new URLSearchParams({ ...filter, status, limit: '100' });
+    const q = new URLSearchParams({ ...filter, status, limit: '50' });
+    if (state.cursor) q.set('cursor', state.cursor);
     const page = await api('GET', `/dlq?${q}`);
     fillBody('#dlq-table', page.items.map((d) => h('tr', { dataset: { dlq: d.id } },
       td('Message', h('span', { class: 'mono' }, short(d.id))),
       td('Type', d.messageType || d.subject),
       td('Tenant', d.companyId || '—'),
       td('Reason', d.reason),
-      td('Error', h('span', { class: 'trunc', title: d.error }, d.error)),
+      td('Error', expandable(d.error, 'error')),
       td('Attempts', d.attempts),
       td('Failed', fmtTime(d.lastFailedAt)),
       h('td', { class: 'actions' },
@@ -304,6 +310,7 @@
         canWrite() ? h('button', { type: 'button', class: 'small danger', dataset: { action: 'purge' }, onclick: () => purgeDlq([d.id]) }, 'Purge') : null,
         d.retriedAt ? badge('retried') : null,
       ))), 8);
+    renderPager('dlq', page.nextCursor);
   }
 
   async function retryDlq(id) {
@@ -386,19 +393,87 @@
     previewSoon.timer = setTimeout(renderPreview, 250);
   }
 
+  /** "Sun 29 Mar 2026, 03:00" of a floating wall time "2026-03-29T03:00:00" (already local to the schedule's zone). */
+  const fmtWall = (local) => new Date(`${local}Z`).toLocaleString('en-GB', { timeZone: 'UTC', weekday: 'short', day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit' });
+  const hhmm = (local) => local.slice(11, 16);
+  /** The wall time ("YYYY-MM-DDTHH:mm:ss") an instant reads at a UTC offset in minutes. */
+  const wallAt = (iso, offsetMinutes) => new Date(Date.parse(iso) + offsetMinutes * 60_000).toISOString().slice(0, 19);
+
+  /** One firing of a preview, with what DST did to it (ARCHITECTURE.md invariant 6). */
+  function firingItem(f) {
+    const d = f.dst;
+    let note = null;
+    if (d && d.kind === 'shifted') note = h('span', { class: 'dst-note' }, badge('shifted'), ` ${d.scheduledLocal.map(hhmm).join(', ')} does not exist (clocks jump forward): fires at ${hhmm(f.local)}`);
+    else if (d && d.kind === 'folded') note = h('span', { class: 'dst-note' }, badge('once'), ` ${hhmm(f.local)} occurs twice (clocks go back): fires at the first, not again at ${new Date(d.repeatSkippedAt).toISOString().slice(11, 16)} UTC`);
+    else if (d && d.kind === 'repeated') note = h('span', { class: 'dst-note' }, badge(`pass ${d.pass}`), ` repeated hour: fires on both passes`);
+    return h('li', { dataset: { fire: f.at, dst: d ? d.kind : '' }, title: `${f.at} (UTC) · ${fmtTime(f.at)} your time` },
+      h('span', { class: 'wall' }, `${fmtWall(f.local)} `, h('span', { class: 'muted' }, f.offset)), note);
+  }
+
+  function skippedItem(x) {
+    return h('li', { class: 'skipped', dataset: { dst: 'skipped', fire: '' } }, h('span', { class: 'wall' }, fmtWall(x.local)), h('span', { class: 'dst-note' }, badge('skipped'), ' does not exist (clocks jump forward): no firing'));
+  }
+
+  /** Firings and skipped wall times in time order. */
+  function previewList(r) {
+    const items = r.firings.map((f) => ({ t: Date.parse(f.at), el: firingItem(f) }));
+    for (const x of r.skipped) items.push({ t: Date.parse(x.transitionAt) - 1, el: skippedItem(x) });
+    items.sort((a, b) => a.t - b.t);
+    return h('ol', {}, ...items.map((i) => i.el));
+  }
+
+  /** How far before a DST change to start so that a couple of firings precede it: 2.5 periods, from 90 min to 26 h. */
+  function leadBefore(r) {
+    const t = r.firings.map((f) => Date.parse(f.at));
+    const gaps = t.slice(1).map((x, i) => x - t[i]).sort((a, b) => a - b);
+    const period = gaps.length ? gaps[Math.floor(gaps.length / 2)] : 86_400_000;
+    return Math.min(26 * 3_600_000, Math.max(90 * 60_000, 2.5 * period));
+  }
+
+  function previewBody(f) {
+    const kind = f.kind.value;
+    const body = { kind, timezone: f.timezone.value || 'UTC', count: Number(f.previewCount.value) || 5 };
+    if (kind === 'cron') body.cron = f.cron.value;
+    else body.every = f.every.value;
+    if (f.previewFrom.value) body.from = new Date(f.previewFrom.value).toISOString();
+    return body;
+  }
+
   async function renderPreview() {
     const f = $('#schedule-form');
     const box = $('#schedule-preview');
+    const dstBox = $('#schedule-preview-dst');
     const kind = f.kind.value;
+    const seq = (renderPreview.seq = (renderPreview.seq || 0) + 1);
+    dstBox.hidden = true;
     if (kind !== 'cron' && kind !== 'interval') { box.replaceChildren('No preview for this kind'); box.classList.remove('bad'); return; }
-    const body = { kind, timezone: f.timezone.value || 'UTC', count: 5 };
-    if (kind === 'cron') { if (!f.cron.value) { box.replaceChildren('Type a cron expression to preview it'); return; } body.cron = f.cron.value; }
-    else { if (!f.every.value) { box.replaceChildren('Type an interval to preview it'); return; } body.every = f.every.value; }
+    if (kind === 'cron' && !f.cron.value) { box.replaceChildren('Type a cron expression to preview it'); return; }
+    if (kind === 'interval' && !f.every.value) { box.replaceChildren('Type an interval to preview it'); return; }
+    const body = previewBody(f);
     try {
       const r = await api('POST', '/schedules/preview', body);
+      if (seq !== renderPreview.seq) return; // a newer edit is being previewed
       box.classList.remove('bad');
-      box.replaceChildren(h('div', {}, `Next fire times (${r.timezone}):`), h('ol', {}, ...r.next.map((t) => h('li', { dataset: { fire: t } }, `${fmtTime(t)} — ${new Date(t).toLocaleString('en-GB', { timeZone: r.timezone === 'tenant' ? 'UTC' : r.timezone, dateStyle: 'medium', timeStyle: 'short' })} local`))));
+      const policy = r.policy === 'fixed-time' ? 'fixed time of day: a time the clocks skip fires when they resume, a repeated time fires once'
+        : r.policy === 'clock-following' ? 'follows the clock: skipped hours do not fire, repeated hours fire twice' : 'fixed interval: DST does not move it';
+      box.replaceChildren(h('div', {}, `Next firings from ${body.from ? fmtTime(body.from) : 'now'} (${r.timezone}):`), previewList(r), h('div', { class: 'muted' }, policy));
+      const tr = r.nextTransition;
+      if (!tr || r.policy === 'absolute') return;
+      const from = new Date(Date.parse(tr.at) - leadBefore(r)).toISOString();
+      const around = await api('POST', '/schedules/preview', { ...body, from, count: 8 });
+      if (seq !== renderPreview.seq) return;
+      const fmtOff = (m) => `${m < 0 ? '-' : '+'}${String(Math.floor(Math.abs(m) / 60)).padStart(2, '0')}:${String(Math.abs(m) % 60).padStart(2, '0')}`;
+      const affected = around.firings.some((x) => x.dst) || around.skipped.length > 0;
+      dstBox.replaceChildren(
+        h('div', { dataset: { transition: tr.at } },
+          h('strong', {}, `Around the next DST change: ${fmtWall(wallAt(tr.at, tr.offsetMinutesBefore))} → ${hhmm(wallAt(tr.at, tr.offsetMinutesAfter))} `),
+          `(${tr.kind === 'spring_forward' ? 'clocks jump forward' : 'clocks go back'}, UTC${fmtOff(tr.offsetMinutesBefore)} → UTC${fmtOff(tr.offsetMinutesAfter)})`),
+        previewList(around),
+        h('div', { class: 'muted' }, affected ? 'Marked firings are moved by the change.' : 'No firing shown is moved by this change.'),
+      );
+      dstBox.hidden = false;
     } catch (e) {
+      if (seq !== renderPreview.seq) return;
       box.classList.add('bad');
       const errors = (e.problem && e.problem.errors) || [];
       box.replaceChildren(h('div', {}, e.message), ...errors.map((x) => h('div', {}, typeof x === 'string' ? x : `${x.field}: ${x.messages.join(', ')}`)));
@@ -460,8 +535,9 @@
 
   // ---------- audit ----------
   async function loadAudit() {
-    const { items } = await api('GET', '/audit?limit=100');
-    fillBody('#audit-table', items.map((a) => h('tr', {},
+    const page = await api('GET', `/audit?limit=50${state.cursor ? `&cursor=${encodeURIComponent(state.cursor)}` : ''}`);
+    const { items } = page;
+    fillBody('#audit-table', items.map((a) => h('tr', { dataset: { audit: a.id } },
       td('When', fmtTime(a.at)),
       td('Who', `${a.actor} (${a.actorRole})`),
       td('Action', h('strong', {}, a.action)),
@@ -469,16 +545,345 @@
       td('Tenant', a.companyId || '—'),
       td('Change', h('details', {}, h('summary', {}, 'before / after'), h('pre', {}, JSON.stringify({ before: a.before, after: a.after }, null, 2)))),
     )), 6);
+    renderPager('audit', page.nextCursor);
   }
 
-  // ---------- tabs and refresh ----------
-  const LOADERS = { jobs: loadJobs, runs: () => loadRuns(false), dlq: loadDlq, schedules: loadSchedules, queues: loadQueues, audit: loadAudit };
+  // ---------- charts (uPlot) ----------
+  const RANGES = ['1h', '24h', '7d'];
+  const RANGE_TEXT = { '1h': 'last hour', '24h': 'last 24 hours', '7d': 'last 7 days' };
+  const charts = { range: '1h', job: '', plots: {}, key: '', fetchedAt: 0 };
+  const OUTCOME_COLORS = { succeeded: '#15803d', failed: '#dc2626', retried: '#d97706', dead: '#7f1d1d', cancelled: '#6b7085' };
 
-  function selectTab(tab) {
+  /** Lines need two neighbours: a value between gaps (one sample, one busy minute) is drawn as a dot. */
+  function isolatedPoints(u, seriesIdx) {
+    const d = u.data[seriesIdx];
+    const out = [];
+    for (let i = 0; i < d.length; i++) if (d[i] !== null && (i === 0 || d[i - 1] === null) && (i === d.length - 1 || d[i + 1] === null)) out.push(i);
+    return out;
+  }
+
+  function chartWidth(fig) { return Math.max(200, $('.plot', fig).clientWidth || fig.clientWidth - 24); }
+
+  /** Draws into a figure, or updates the plot already there (live, no flicker). */
+  function plot(id, series, axes, data, scales) {
+    const fig = $(`#${id}`);
+    const existing = charts.plots[id];
+    const width = chartWidth(fig);
+    if (existing && existing.series.length === series.length + 1) {
+      existing.setData(data);
+      return existing;
+    }
+    if (existing) existing.destroy();
+    const u = new uPlot({
+      width, height: 180,
+      series: [{}, ...series.map((x) => ({ width: 1.5, spanGaps: false, points: { show: true, size: 5, filter: isolatedPoints }, ...x }))],
+      axes: [{ stroke: '#6b7085', grid: { stroke: '#eef0f6' } }, ...axes],
+      scales: { x: { time: true }, ...scales },
+      legend: { live: true },
+      cursor: { drag: { x: false, y: false } },
+    }, data, $('.plot', fig));
+    charts.plots[id] = u;
+    return u;
+  }
+
+  const yAxis = (x) => ({ stroke: '#6b7085', grid: { stroke: '#eef0f6' }, size: 64, ...x });
+  const lastValue = (arr) => { for (let i = arr.length - 1; i >= 0; i--) if (arr[i] !== null && arr[i] !== undefined) return arr[i]; return null; };
+  const sum = (arr) => arr.reduce((a, v) => a + (v || 0), 0);
+
+  function drawCharts(s) {
+    // Show or hide the queue chart first: the grid's columns (and so every chart's width) depend on it.
+    const qFig = $('#chart-queue');
+    qFig.hidden = !s.queue;
+    const perMinute = 60 / s.bucketSeconds;
+    const outcomes = Object.keys(OUTCOME_COLORS);
+    plot('chart-runs', outcomes.map((o) => ({ label: o, stroke: OUTCOME_COLORS[o], value: (u, v) => (v === null ? '—' : +v.toFixed(2)) })), [yAxis({})],
+      [s.t, ...outcomes.map((o) => s.runs[o].map((n) => n * perMinute))]);
+    const runsSum = $('#chart-runs .chart-sum');
+    runsSum.textContent = `· ${outcomes.map((o) => `${s.totals[o]} ${o}`).join(' · ')} in the ${RANGE_TEXT[s.range]}`;
+    runsSum.dataset.totals = JSON.stringify(s.totals);
+
+    plot('chart-duration', [
+      { label: 'p50', stroke: '#4f46e5', value: (u, v) => fmtMs(v === null ? null : Math.round(v)) },
+      { label: 'p95', stroke: '#db2777', value: (u, v) => fmtMs(v === null ? null : Math.round(v)) },
+    ], [yAxis({ values: (u, vals) => vals.map((v) => fmtMs(Math.round(v))) })], [s.t, s.durationMs.p50, s.durationMs.p95]);
+    const p50 = lastValue(s.durationMs.p50);
+    const p95 = lastValue(s.durationMs.p95);
+    $('#chart-duration .chart-sum').textContent = p50 === null ? '· no finished runs in range' : `· latest p50 ${fmtMs(Math.round(p50))}, p95 ${fmtMs(Math.round(p95))}`;
+
+    if (s.queue) {
+      plot('chart-queue', [
+        { label: 'waiting', stroke: '#1d4ed8', scale: 'n', value: (u, v) => (v === null ? '—' : v) },
+        { label: 'in progress', stroke: '#0891b2', scale: 'n', value: (u, v) => (v === null ? '—' : v) },
+        { label: 'lag', stroke: '#b45309', scale: 's', dash: [4, 3], value: (u, v) => (v === null ? '—' : fmtMs(Math.round(v * 1000))) },
+      ], [yAxis({ scale: 'n' }), yAxis({ scale: 's', side: 1, grid: { show: false }, values: (u, vals) => vals.map((v) => fmtMs(Math.round(v * 1000))) })],
+      [s.t, s.queue.pending, s.queue.ackPending, s.queue.lagMs.map((v) => (v === null ? null : v / 1000))], { n: { auto: true }, s: { auto: true } });
+      const pending = lastValue(s.queue.pending);
+      const lag = lastValue(s.queue.lagMs);
+      const qs = $('#chart-queue .chart-sum');
+      qs.textContent = pending === null ? '· not sampled yet' : `· now ${pending} waiting, ${lastValue(s.queue.ackPending)} in progress, oldest ${fmtMs(lag)}${s.job ? ` (consumers ${s.queue.consumers.join(', ') || 'none'})` : ''}`;
+      qs.dataset.pending = pending === null ? '' : String(pending);
+    }
+    fitCharts();
+    $('#charts').dataset.range = s.range;
+    $('#charts').dataset.job = s.job || '';
+    $('#charts').dataset.points = String(s.t.length);
+  }
+
+  /** Fetches the series for the chosen range and job; 1 h refreshes with the page, longer ranges every 30 s. */
+  async function loadCharts(force = false) {
+    if (typeof uPlot === 'undefined') { $('#charts-error').textContent = 'Charts unavailable: uplot.js did not load'; return; }
+    const key = `${charts.range}|${charts.job}`;
+    if (!force && key === charts.key && Date.now() - charts.fetchedAt < (charts.range === '1h' ? 0 : 30_000)) return;
+    const q = new URLSearchParams({ range: charts.range });
+    if (charts.job) q.set('job', charts.job);
+    try {
+      const s = await api('GET', `/stats/timeseries?${q}`);
+      if (`${charts.range}|${charts.job}` !== key) return; // the user moved on meanwhile
+      charts.key = key;
+      charts.fetchedAt = Date.now();
+      $('#charts-error').textContent = '';
+      setChartJobs(s.jobs);
+      drawCharts(s);
+    } catch (e) {
+      $('#charts-error').textContent = `Charts: ${e.message}`;
+    }
+  }
+
+  function chartsChanged() {
+    for (const b of $$('#charts [data-range]')) b.setAttribute('aria-pressed', String(b.dataset.range === charts.range));
+    const sel = $('#charts-job');
+    if (charts.job && ![...sel.options].some((o) => o.value === charts.job)) sel.append(h('option', { value: charts.job }, charts.job));
+    sel.value = charts.job;
+  }
+
+  function showCharts(range, job) {
+    charts.range = range;
+    charts.job = job;
+    chartsChanged();
+    writeUrl(true);
+    loadCharts(true);
+  }
+
+  /** The job picker lists every job the jobs table shows. */
+  function setChartJobs(names) {
+    const sel = $('#charts-job');
+    const have = new Set([...sel.options].map((o) => o.value));
+    for (const n of names) if (!have.has(n)) sel.append(h('option', { value: n }, n));
+    sel.value = charts.job;
+  }
+
+  URL_EXTRAS.jobs = {
+    get: () => ({ range: charts.range === '1h' ? '' : charts.range, job: charts.job }),
+    set: (q) => { charts.range = RANGES.includes(q.get('range')) ? q.get('range') : '1h'; charts.job = q.get('job') || ''; chartsChanged(); },
+  };
+
+  /** Every visible chart as wide as its grid cell. */
+  function fitCharts() {
+    for (const [id, u] of Object.entries(charts.plots)) {
+      const fig = $(`#${id}`);
+      if (fig.hidden || !fig.offsetParent) continue;
+      const width = chartWidth(fig);
+      if (Math.abs(u.width - width) > 2) u.setSize({ width, height: 180 });
+    }
+  }
+
+  window.addEventListener('resize', () => {
+    clearTimeout(fitCharts.timer);
+    fitCharts.timer = setTimeout(fitCharts, 150);
+  });
+
+  // ---------- tenants (system admins; the tenant registry's /api/v1/tenants) ----------
+  const tenantsView = { editing: null };
+
+  /** "UTC+01:00 now" for a zone, from the browser's own tz database. */
+  function zoneHint(zone) {
+    try {
+      const part = new Intl.DateTimeFormat('en-US', { timeZone: zone, timeZoneName: 'longOffset' }).formatToParts(new Date()).find((p) => p.type === 'timeZoneName');
+      return `${part ? part.value.replace('GMT', 'UTC') : 'UTC'} now · ${new Date().toLocaleTimeString('en-GB', { timeZone: zone, hour: '2-digit', minute: '2-digit' })} local`;
+    } catch { return 'not a timezone this browser knows'; }
+  }
+
+  async function loadTenants() {
+    const q = new URLSearchParams({ limit: '50' });
+    if (state.cursor) q.set('cursor', state.cursor);
+    const page = await api('GET', `/tenants?${q}`);
+    fillBody('#tenants-table', page.items.map((t) => h('tr', { class: 'clickable', dataset: { tenant: t.companyId, state: !t.active ? 'inactive' : t.paused ? 'paused' : 'active' }, onclick: (e) => { if (e.target.tagName !== 'BUTTON') editTenant(t); } },
+      td('Company', h('strong', { class: 'wrap' }, t.companyId)),
+      td('Name', h('span', { class: 'wrap' }, t.name || '—')),
+      td('Timezone', h('span', { title: zoneHint(t.timezone) }, t.timezone)),
+      td('Locale', t.locale),
+      td('State', badge(!t.active ? 'inactive' : t.paused ? 'paused' : 'active')),
+      td('Updated', fmtTime(t.updatedAt)),
+      h('td', { class: 'actions' }, t.active ? h('button', { type: 'button', class: 'small ghost', dataset: { action: t.paused ? 'resume' : 'pause' }, onclick: () => pauseTenant(t, !t.paused) }, t.paused ? 'Resume' : 'Pause') : null),
+    )), 7);
+    renderPager('tenants', page.nextCursor);
+  }
+
+  function editTenant(t) {
+    const f = $('#tenant-form');
+    tenantsView.editing = t;
+    $('#tenant-form-title').textContent = t ? `Edit ${t.companyId}` : 'New tenant';
+    f.companyId.value = t ? t.companyId : '';
+    f.companyId.disabled = !!t;
+    f.name.value = t && t.name ? t.name : '';
+    f.timezone.value = t ? t.timezone : 'UTC';
+    f.locale.value = t ? t.locale : '';
+    f.paused.checked = !!(t && t.paused);
+    $('[data-testid="tenant-save"]').textContent = t ? 'Save' : 'Create';
+    $('#tenant-error').textContent = '';
+    $('#tenant-tz-hint').textContent = zoneHint(f.timezone.value);
+  }
+
+  function problemText(err) {
+    const errors = (err.problem && err.problem.errors) || [];
+    return [err.message, ...errors.map((x) => (typeof x === 'string' ? x : `${x.field}: ${x.messages.join(', ')}`))].join(' — ');
+  }
+
+  async function saveTenant(e) {
+    e.preventDefault();
+    const f = e.target;
+    const t = tenantsView.editing;
+    const body = { timezone: f.timezone.value.trim(), paused: f.paused.checked };
+    if (f.locale.value.trim()) body.locale = f.locale.value.trim();
+    try {
+      if (t) {
+        // Only what changed: a PATCH carries the fields the admin edited.
+        const patch = {};
+        const name = f.name.value.trim() || null;
+        if (name !== (t.name || null)) patch.name = name;
+        for (const k of ['timezone', 'locale', 'paused']) if (body[k] !== undefined && body[k] !== t[k]) patch[k] = body[k];
+        if (!Object.keys(patch).length) { toast('Nothing changed'); return; }
+        const after = await api('PATCH', `/tenants/${encodeURIComponent(t.companyId)}`, patch);
+        toast(`Tenant ${after.companyId} saved`);
+        editTenant(after);
+      } else {
+        if (f.name.value.trim()) body.name = f.name.value.trim();
+        const created = await api('POST', '/tenants', { companyId: f.companyId.value.trim(), ...body });
+        toast(`Tenant ${created.companyId} created`);
+        editTenant(null);
+      }
+      loadTenants();
+    } catch (err) {
+      $('#tenant-error').textContent = problemText(err);
+    }
+  }
+
+  async function pauseTenant(t, paused) {
+    try {
+      await api('PATCH', `/tenants/${encodeURIComponent(t.companyId)}`, { paused });
+      toast(`${t.companyId} ${paused ? 'paused' : 'resumed'}`);
+      const open = tenantsView.editing;
+      if (open && open.companyId === t.companyId) { open.paused = paused; $('#tenant-form').paused.checked = paused; }
+    } catch (e) { toast(e.message); }
+    loadTenants();
+  }
+
+  // ---------- mailbox (demo) ----------
+  /** Long text cut to one line, the whole of it a click away. */
+  function expandable(text, label) {
+    const full = String(text || '');
+    const first = full.split('\n').find((l) => l.trim()) || '';
+    if (full.length <= 80 && !full.includes('\n')) return h('span', { class: 'wrap' }, full);
+    return h('details', { class: 'expand' }, h('summary', { title: `Show the whole ${label}` }, h('span', { class: 'trunc' }, first)), h('pre', {}, full));
+  }
+
+  async function loadMailbox() {
+    const { items, total } = await api('GET', '/mailbox?limit=200');
+    fillBody('#mailbox-table', items.map((m) => h('tr', { dataset: { mail: m.id } },
+      td('Received', fmtTime(m.receivedAt)),
+      td('To', h('span', { class: 'wrap' }, m.to.join(', '))),
+      td('Subject', h('strong', { class: 'wrap' }, m.subject || '(no subject)')),
+      td('Body', expandable(m.text, 'message')),
+    )), 4);
+    $('#tab-mailbox .hint').dataset.total = String(total);
+  }
+
+  /** Tabs that depend on the server (the demo mailbox): shown once the API says they exist for this caller. */
+  async function probeFeatures() {
+    state.featuresFor = state.token;
+    state.features = {};
+    if (isPlatform()) {
+      try { await api('GET', '/mailbox?limit=1'); state.features.mailbox = true; } catch { /* not running: no tab */ }
+      try { await api('GET', '/tenants?limit=1'); state.features.tenants = true; } catch { /* no tenant registry on this server: no tab */ }
+    }
+    for (const b of $$('.tabs button[data-feature]')) b.hidden = !state.features[b.dataset.feature];
+  }
+
+  // ---------- URL: tab, filters and page (deep links, back button) ----------
+  /** Forms whose fields are kept in the URL, per tab. */
+  const URL_FORMS = { runs: '#runs-filter', dlq: '#dlq-filter' };
+
+  function urlFor(tab) {
+    const q = new URLSearchParams();
+    if (tab !== 'jobs') q.set('tab', tab);
+    const form = URL_FORMS[tab] && $(URL_FORMS[tab]);
+    if (form) for (const [k, v] of new FormData(form)) if (v && !(k === 'status' && v === 'pending')) q.set(k, String(v));
+    if (URL_EXTRAS[tab]) for (const [k, v] of Object.entries(URL_EXTRAS[tab].get())) if (v) q.set(k, v);
+    if (state.cursor) q.set('cursor', state.cursor);
+    const qs = q.toString();
+    return `${location.pathname}${qs ? `?${qs}` : ''}`;
+  }
+
+  /** Records the current view in the address bar: a new history entry for navigation, a replacement otherwise. */
+  function writeUrl(push) {
+    const url = urlFor(state.tab);
+    if (url === location.pathname + location.search) return;
+    history[push ? 'pushState' : 'replaceState'](null, '', url);
+  }
+
+  /** Restores tab, filters and page from the address bar; returns the tab. */
+  function readUrl() {
+    const q = new URLSearchParams(location.search);
+    const tab = LOADERS[q.get('tab')] ? q.get('tab') : 'jobs';
+    const form = URL_FORMS[tab] && $(URL_FORMS[tab]);
+    if (form) {
+      form.reset();
+      for (const el of form.elements) if (el.name && q.has(el.name)) el.value = q.get(el.name);
+    }
+    if (URL_EXTRAS[tab]) URL_EXTRAS[tab].set(q);
+    state.cursor = q.get('cursor');
+    return tab;
+  }
+
+  /** "Newest" and "Older" under a paged list; each page is a history entry. */
+  function renderPager(tab, nextCursor) {
+    const box = $(`#${tab}-pager`);
+    box.replaceChildren(...[
+      state.cursor ? h('button', { type: 'button', class: 'ghost small', dataset: { page: 'first' }, onclick: () => goPage(null) }, '← Newest') : null,
+      nextCursor ? h('button', { type: 'button', class: 'ghost small', dataset: { page: 'older' }, onclick: () => goPage(nextCursor) }, 'Older →') : null,
+    ].filter(Boolean));
+  }
+
+  function goPage(cursor) {
+    state.cursor = cursor;
+    writeUrl(true);
+    refresh();
+  }
+
+  /** A filter form was submitted: back to the first page, remembered in the URL. */
+  function filtered(tab) {
+    state.cursor = null;
+    writeUrl(true);
+    LOADERS[tab]();
+  }
+
+  window.addEventListener('popstate', () => {
+    if (!state.token) return;
+    const tab = readUrl();
+    selectTab(tab, { fromUrl: true });
+  });
+
+  // ---------- tabs and refresh ----------
+  const LOADERS = { jobs: () => Promise.all([loadJobs(), loadCharts()]), runs: loadRuns, dlq: loadDlq, schedules: loadSchedules, queues: loadQueues, audit: loadAudit, tenants: loadTenants, mailbox: loadMailbox };
+
+  function selectTab(tab, opts = {}) {
+    if (!opts.fromUrl && tab !== state.tab) state.cursor = null;
     state.tab = tab;
+    if (!opts.fromUrl) writeUrl(tab !== (new URLSearchParams(location.search).get('tab') || 'jobs'));
     for (const b of $$('.tabs button')) b.setAttribute('aria-selected', String(b.dataset.tab === tab));
     for (const s of $$('.tab')) s.hidden = s.id !== `tab-${tab}`;
     if (tab === 'schedules' && !$('#schedule-form').dataset.ready) { $('#schedule-form').dataset.ready = '1'; editSchedule(null); }
+    if (tab === 'tenants' && !$('#tenant-form').dataset.ready) { $('#tenant-form').dataset.ready = '1'; editTenant(null); }
     refresh();
   }
 
@@ -488,8 +893,9 @@
     // Do not reload a list while the user is typing in a form or reading a dialog.
     refreshing = true;
     try {
+      if (state.featuresFor !== state.token) await probeFeatures();
       await loadSummary();
-      if (!(state.tab === 'runs' && state.runsCursor && $('#runs-table tbody').children.length > 50)) await LOADERS[state.tab]();
+      await LOADERS[state.tab]();
     } catch (e) {
       $('#live').classList.add('stale');
       if (!(e instanceof ApiError)) console.error(e);
@@ -502,9 +908,10 @@
   $('#sign-in-form').addEventListener('submit', (e) => { e.preventDefault(); signIn($('#token').value); });
   $('#sign-out').addEventListener('click', () => signOut());
   for (const b of $$('.tabs button')) b.addEventListener('click', () => selectTab(b.dataset.tab));
-  $('#runs-filter').addEventListener('submit', (e) => { e.preventDefault(); state.runsCursor = null; loadRuns(false); });
-  $('#runs-more').addEventListener('click', () => loadRuns(true));
-  $('#dlq-filter').addEventListener('submit', (e) => { e.preventDefault(); loadDlq(); });
+  for (const b of $$('#charts [data-range]')) b.addEventListener('click', () => showCharts(b.dataset.range, charts.job));
+  $('#charts-job').addEventListener('change', (e) => showCharts(charts.range, e.target.value));
+  $('#runs-filter').addEventListener('submit', (e) => { e.preventDefault(); filtered('runs'); });
+  $('#dlq-filter').addEventListener('submit', (e) => { e.preventDefault(); filtered('dlq'); });
   $('#dlq-retry-all').addEventListener('click', retryAll);
   $('#dlq-purge-all').addEventListener('click', () => purgeDlq(null));
   $('#trigger-form').addEventListener('submit', submitTrigger);
@@ -512,12 +919,16 @@
   const sf = $('#schedule-form');
   sf.addEventListener('submit', saveSchedule);
   sf.kind.addEventListener('change', () => { kindChanged(); previewSoon(); });
-  for (const n of ['cron', 'every', 'timezone']) sf[n].addEventListener('input', previewSoon);
+  for (const n of ['cron', 'every', 'timezone', 'previewFrom', 'previewCount']) { sf[n].addEventListener('input', previewSoon); sf[n].addEventListener('change', previewSoon); }
   $('#schedule-new').addEventListener('click', () => editSchedule(null));
+  $('#tenant-form').addEventListener('submit', saveTenant);
+  $('#tenant-new').addEventListener('click', () => editTenant(null));
+  $('#tenant-form').timezone.addEventListener('input', (e) => { $('#tenant-tz-hint').textContent = zoneHint(e.target.value); });
   $('#schedule-delete').addEventListener('click', deleteSchedule);
   try {
     $('#zones').replaceChildren(...Intl.supportedValuesOf('timeZone').map((z) => h('option', { value: z })));
   } catch { /* old browsers: free text */ }
 
+  state.tab = readUrl();
   if (state.token) { state.principal = decodePrincipal(state.token); showApp(); } else signOut();
 })();
