@@ -106,6 +106,8 @@ export interface WorkerReport {
   rssNowMb: number;
   heapUsedMb: number;
   notes: string[];
+  /** Metronome: handler end to its run-history row committed (the ack follows the commit), steady phase. */
+  historyLag?: Percentiles;
 }
 
 export function percentiles(values: Float64Array | number[]): Percentiles {
@@ -144,6 +146,7 @@ export class Tally {
   private burnFirstStart = Infinity;
   private burnLastEnd = 0;
   private readonly failedOnce: Uint8Array;
+  private readonly lag: number[] = [];
 
   constructor(readonly plan: Plan) {
     this.counts = { warm: new Uint8Array(plan.warmup), burn: new Uint8Array(phaseSize(plan, 'burn')), steady: new Uint8Array(phaseSize(plan, 'steady')), retry: new Uint8Array(phaseSize(plan, 'retry')) };
@@ -181,6 +184,11 @@ export class Tally {
     }
   }
 
+  /** A steady-phase job's history row became visible `ms` after its handler ended. */
+  historyLag(p: BenchPayload, ms: number): void {
+    if (p.phase === 'steady') this.lag.push(ms);
+  }
+
   /** O(1): the orchestrator polls it while the worker is under test. */
   stats(phase: Phase): PhaseStats {
     const expected = this.counts[phase].length;
@@ -205,6 +213,7 @@ export class Tally {
       rssNowMb: mem.rss / 1024 / 1024,
       heapUsedMb: mem.heapUsed / 1024 / 1024,
       notes,
+      historyLag: this.lag.length ? percentiles(this.lag) : undefined,
     };
   }
 }

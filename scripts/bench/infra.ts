@@ -242,3 +242,40 @@ export async function flushRedisDb(): Promise<void> {
     r.disconnect();
   }
 }
+
+/**
+ * CPU seconds Postgres spends for one database: its backends (connections to
+ * it) and the server's shared background processes that do its WAL and
+ * checkpoint work, sampled by pid from /proc. Backends that come and go
+ * between two samples are counted from the first sample that sees them.
+ */
+export class DatabaseCpu {
+  private readonly base = new Map<number, number>();
+
+  constructor(private readonly db: BenchDatabase) {}
+
+  private async pids(): Promise<number[]> {
+    const rows = await this.db.query<{ pid: number }>(
+      `SELECT pid FROM pg_stat_activity
+        WHERE (datname = current_database() AND pid <> pg_backend_pid())
+           OR backend_type IN ('checkpointer', 'background writer', 'walwriter', 'autovacuum launcher')`,
+    );
+    return rows.map((r) => r.pid);
+  }
+
+  async start(): Promise<void> {
+    for (const pid of await this.pids()) this.base.set(pid, processCpuSeconds(pid) ?? 0);
+  }
+
+  /** Seconds used since start() by the processes seen now (and at start, if still alive). */
+  async used(): Promise<number> {
+    const seen = new Set([...this.base.keys(), ...(await this.pids())]);
+    let total = 0;
+    for (const pid of seen) {
+      const now = processCpuSeconds(pid);
+      if (now === null) continue;
+      total += now - (this.base.get(pid) ?? 0);
+    }
+    return total;
+  }
+}

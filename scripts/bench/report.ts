@@ -23,6 +23,12 @@ export interface SystemResult {
   retried_jobs_latency_p99_ms: number | null;
   cpu_seconds: number | null;
   cpu_ms_per_job: number | null;
+  /** CPU of every process the system needs (worker, broker, database; not the producer) per job. */
+  cpu_per_job_ms_total: number | null;
+  database_cpu_seconds: number | null;
+  /** Metronome: handler end to history row committed (the ack follows the commit). */
+  history_lag_p99_ms: number | null;
+  history_lag_p50_ms: number | null;
   rss_mb: number | null;
   missing: number;
   duplicated: number;
@@ -83,8 +89,11 @@ const METRICS: Metric[] = [
   { key: 'retried_jobs_latency_p99_ms', label: 'retried jobs only, p99', unit: 'ms', higherIsBetter: false },
   { key: 'cpu_seconds', label: 'worker CPU', unit: 's', higherIsBetter: false },
   { key: 'cpu_ms_per_job', label: 'worker CPU per job', unit: 'ms', higherIsBetter: false },
+  { key: 'cpu_per_job_ms_total', label: 'CPU per job, all processes (worker + broker + database)', unit: 'ms', higherIsBetter: false },
   { key: 'rss_mb', label: 'worker peak RSS', unit: 'MB', higherIsBetter: false },
   { key: 'broker_cpu_seconds', label: 'broker CPU (nats / redis)', unit: 's', higherIsBetter: false },
+  { key: 'database_cpu_seconds', label: 'database CPU (Postgres)', unit: 's', higherIsBetter: false },
+  { key: 'history_lag_p99_ms', label: 'history lag p99 (handler end → row committed; ack after)', unit: 'ms', higherIsBetter: false },
   { key: 'missing', label: 'missing jobs', unit: '', higherIsBetter: false },
   { key: 'duplicated', label: 'duplicated jobs', unit: '', higherIsBetter: false },
 ];
@@ -118,12 +127,23 @@ function targets(run: RunResults): RunResults['targets'] {
     t.burndown_vs_bullmq = { target: '≥ 2× BullMQ', value: r === null ? null : Math.round(r * 100) / 100, met: r === null ? null : r >= 2 };
     const l = m.latency_p99_ms !== null && b.latency_p99_ms !== null ? m.latency_p99_ms : null;
     t.p99_vs_bullmq = { target: `p99 @ 1,000/s ≤ BullMQ's (${fmt(b.latency_p99_ms)} ms)`, value: l, met: l === null ? null : l <= b.latency_p99_ms! };
+    const atLeast = (key: 'enqueue_single_per_s' | 'enqueue_bulk_per_s') => {
+      const v = m[key];
+      const o = b[key];
+      return { target: `≥ BullMQ's (${fmt(o)} jobs/s)`, value: v, met: v === null || o === null ? null : v >= o };
+    };
+    t.enqueue_single_vs_bullmq = atLeast('enqueue_single_per_s');
+    t.enqueue_bulk_vs_bullmq = atLeast('enqueue_bulk_per_s');
+    const c = m.cpu_per_job_ms_total;
+    t.cpu_per_job_vs_bullmq = { target: `total CPU per job ≤ BullMQ's (${fmt(b.cpu_per_job_ms_total)} ms)`, value: c, met: c === null || b.cpu_per_job_ms_total === null ? null : c <= b.cpu_per_job_ms_total };
   }
   if (p) {
     const r = m.burndown_per_s && p.burndown_per_s ? m.burndown_per_s / p.burndown_per_s : null;
     t.burndown_vs_pgboss = { target: '≥ 10× pg-boss', value: r === null ? null : Math.round(r * 100) / 100, met: r === null ? null : r >= 10 };
   }
   t.worker_rss = { target: 'worker peak RSS < 150 MB', value: m.rss_mb, met: m.rss_mb === null ? null : m.rss_mb < 150 };
+  t.history_lag = { target: 'history lag p99 < 1 s', value: m.history_lag_p99_ms, met: m.history_lag_p99_ms === null ? null : m.history_lag_p99_ms < 1_000 };
+  t.no_loss = { target: '0 missing, 0 duplicated', value: m.missing + m.duplicated, met: m.missing === 0 && m.duplicated === 0 };
   return t;
 }
 

@@ -33,7 +33,7 @@ import {
   type SystemName,
   type WorkerReport,
 } from './common.js';
-import { ensureRedis, postgresDurability, processCpuSeconds, sleep } from './infra.js';
+import { DatabaseCpu, ensureRedis, postgresDurability, processCpuSeconds, sleep } from './infra.js';
 import { writeResults, type RunResults, type SystemResult } from './report.js';
 import { serviceNodeOptions } from './service-node-options.js';
 import type { SystemUnderTest } from './systems/types.js';
@@ -225,6 +225,8 @@ async function benchSystem(system: SystemName, plan: Plan, nodeOptions: string[]
     const backlogBefore = await sut.backlog();
 
     const brokerCpu0 = sut.brokerPids.map((p) => processCpuSeconds(p) ?? 0);
+    const databaseCpu = sut.database ? new DatabaseCpu(sut.database) : undefined;
+    await databaseCpu?.start();
     const forkedAt = now();
     worker = new WorkerProcess(system, sut.workerEnv, plan, nodeOptions, profileDir);
     await worker.ready();
@@ -248,6 +250,7 @@ async function benchSystem(system: SystemName, plan: Plan, nodeOptions: string[]
     const historyFinal = await sut.history();
     await worker.stop();
     const brokerCpu = sut.brokerPids.map((p, i) => (processCpuSeconds(p) ?? 0) - brokerCpu0[i]).reduce((a, b) => a + b, 0);
+    const dbCpu = databaseCpu ? await databaseCpu.used() : 0;
 
     const phases = report.phases;
     const jobs = Object.values(phases).reduce((n, p) => n + p.done, 0);
@@ -268,6 +271,11 @@ async function benchSystem(system: SystemName, plan: Plan, nodeOptions: string[]
       retried_jobs_latency_p99_ms: round(report.latency.retriedOnly.p99, 2),
       cpu_seconds: round(report.cpu.totalSeconds, 2),
       cpu_ms_per_job: round((report.cpu.totalSeconds * 1000) / Math.max(1, jobs), 3),
+      // Every process the system needs but the producer: worker, broker (nats-server / redis-server), database (Postgres).
+      cpu_per_job_ms_total: round(((report.cpu.totalSeconds + brokerCpu + dbCpu) * 1000) / Math.max(1, jobs), 3),
+      database_cpu_seconds: sut.database ? round(dbCpu, 2) : null,
+      history_lag_p99_ms: report.historyLag ? round(report.historyLag.p99, 2) : null,
+      history_lag_p50_ms: report.historyLag ? round(report.historyLag.p50, 2) : null,
       rss_mb: round(report.rssPeakMb, 1),
       missing,
       duplicated,

@@ -6,6 +6,7 @@ import type { EntityList } from './database/typeorm-options.js';
 import { DeadLetterEntity } from './dead-letters/dead-letter.entity.js';
 import { DeadLetterRepository } from './dead-letters/dead-letter.repository.js';
 import { DeadLetterWriter } from './dead-letters/dead-letter.writer.js';
+import { MaxDeliveriesWatcher } from './dead-letters/max-deliveries.watcher.js';
 import { DeadJobPublisher } from './dead-letters/dead-job.publisher.js';
 import { HealthController } from './health/health.controller.js';
 import { LoggingModule, SERVICE_NAME } from './logging/logging.module.js';
@@ -95,6 +96,7 @@ export class MetronomeServiceModule {
       DeadLetterRepository,
       DeadJobPublisher,
       DeadLetterWriter,
+      MaxDeliveriesWatcher,
       JetStreamServer,
       ProvisionOnStart,
       JetStreamStatsCollector,

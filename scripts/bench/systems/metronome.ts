@@ -124,6 +124,7 @@ export async function setupMetronome(plan: Plan): Promise<SystemUnderTest> {
       postgres: { synchronous_commit: sync },
     },
     brokerPids: nats.pid ? [nats.pid] : [],
+    database: db,
     async enqueueOne(p) {
       await enqueuer.enqueue(BENCH_JOB, p, { companyId: p.tenant });
     },
@@ -174,7 +175,10 @@ class BenchJobs {
 @Injectable()
 class CompletionTap implements JobSettlementObserver {
   async onJobSettled(s: JobSettled): Promise<void> {
-    if (s.outcome === 'succeeded') TALLY?.completed((s.event.data as { payload: BenchPayload }).payload);
+    if (s.outcome !== 'succeeded') return;
+    const p = (s.event.data as { payload: BenchPayload }).payload;
+    TALLY?.historyLag(p, Date.now() - s.finishedAt.getTime());
+    TALLY?.completed(p);
   }
 }
 

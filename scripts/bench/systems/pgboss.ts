@@ -38,6 +38,7 @@ export async function setupPgboss(): Promise<SystemUnderTest> {
     },
     durability: { postgres: { synchronous_commit: sync } },
     brokerPids: [],
+    database: db,
     async enqueueOne(p) {
       await boss.send(QUEUE, p, RETRY);
     },

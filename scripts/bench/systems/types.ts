@@ -1,4 +1,5 @@
 import type { BenchPayload } from '../common.js';
+import type { BenchDatabase } from '../infra.js';
 
 /** The orchestrator's side of one system: infrastructure, a producer, what to tear down. */
 export interface SystemUnderTest {
@@ -9,6 +10,8 @@ export interface SystemUnderTest {
   durability: Record<string, unknown>;
   /** Processes of the broker (nats-server, redis-server) whose CPU is worth reporting. */
   brokerPids: number[];
+  /** The system's database (Postgres), whose CPU counts toward its cost per job; absent for Redis-only systems. */
+  database?: BenchDatabase;
   enqueueOne(p: BenchPayload): Promise<void>;
   enqueueMany(ps: BenchPayload[]): Promise<void>;
   /** What the system itself says is still waiting or in flight, to cross-check the worker's tally. */

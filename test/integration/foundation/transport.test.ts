@@ -22,6 +22,13 @@ import { TestNatsServer } from '../../support/nats-server.js';
 import { sleep, waitFor } from '../../support/wait.js';
 
 const PROBE = 'probe.work';
+/** A message whose handler never settles, on a consumer that delivers once. */
+const STUCK = 'probe-once.hang';
+
+class StuckJob {
+  @IsString()
+  key: string;
+}
 
 class ProbeJob {
   @IsString()
@@ -60,6 +67,12 @@ class ProbeConsumer {
     }
     await this.effects.effect(job.key);
   }
+
+  @OnMessage(STUCK)
+  async hang(@Payload() job: StuckJob, @Ctx() ctx: JetStreamContext): Promise<void> {
+    await this.effects.attempt(job.key, ctx.deliveryCount);
+    await new Promise(() => undefined);
+  }
 }
 
 const probeConsumer: ConsumerDeclaration = {
@@ -72,13 +85,24 @@ const probeConsumer: ConsumerDeclaration = {
   ackWaitMs: 1_500,
 };
 
+const onceConsumer: ConsumerDeclaration = {
+  stream: STREAMS.JOBS,
+  durable: 'probe-once',
+  filterSubject: 'jobs.*.probe-once.>',
+  maxAttempts: 1,
+  maxDeliver: 1,
+  backoff: { kind: 'fixed', baseMs: 0, capMs: 0, jitter: 0 },
+  concurrency: 1,
+  ackWaitMs: 1_000,
+};
+
 @Module({
   imports: [
     MetronomeServiceModule.forService({
       service: 'probe',
-      consumers: [probeConsumer],
+      consumers: [probeConsumer, onceConsumer],
       entities: [],
-      contracts: { [PROBE]: ProbeJob },
+      contracts: { [PROBE]: ProbeJob, [STUCK]: StuckJob },
     }),
   ],
   controllers: [ProbeConsumer],
@@ -100,7 +124,7 @@ describe('JetStream transport against real NATS and Postgres', () => {
     await database.query('CREATE TABLE probe_effects (key text PRIMARY KEY, at timestamptz NOT NULL DEFAULT now())');
     nc = await connect({ servers: nats.url });
     jsm = await jetstreamManager(nc);
-    await provision(jsm, STREAM_DECLARATIONS, [probeConsumer], { replicas: 1, ackWaitMs: 1_500 });
+    await provision(jsm, STREAM_DECLARATIONS, [probeConsumer, onceConsumer], { replicas: 1, ackWaitMs: 1_500 });
     Object.assign(process.env, { NATS_URLS: nats.url, DATABASE_URL: database.url, LOG_LEVEL: 'warn', NATS_PROVISION_ON_START: 'false' });
     app = await NestFactory.create(ProbeModule, { logger: false });
     await connectJetStream(app);
@@ -119,6 +143,16 @@ describe('JetStream transport against real NATS and Postgres', () => {
     database.query<{ delivery: number; at: Date }>('SELECT delivery, at FROM probe_attempts WHERE key = $1 ORDER BY at', [key]);
   const effects = async (key: string) => Number((await database.query<{ n: string }>('SELECT count(*) n FROM probe_effects WHERE key = $1', [key]))[0].n);
   const deadLetter = async (id: string) => (await database.query('SELECT * FROM dead_letters WHERE id = $1', [id]))[0];
+
+  it('dead-letters a message that used up its max deliveries unsettled (the JetStream advisory), and removes it from the work queue', async () => {
+    const sent = await publisher.publishJob(STUCK, { key: 'stuck-1' });
+    await waitFor(async () => (await attempts('stuck-1')).length === 1, { what: 'the one delivery' });
+    const dead = await waitFor(() => deadLetter(sent.id), { what: 'a max_deliveries dead letter', timeoutMs: 15_000 });
+    expect(dead).toMatchObject({ reason: 'max_deliveries', consumer: 'probe-once', message_type: STUCK, attempts: 1 });
+    expect(dead.error).toContain('never settled');
+    expect(await jsm.streams.getMessage(STREAMS.JOBS, { seq: sent.seq }).catch(() => null)).toBeNull();
+    expect((await attempts('stuck-1')).map((a) => a.delivery)).toEqual([1]);
+  });
 
   it('acks a handler that succeeds once and never redelivers it', async () => {
     const sent = await publisher.publishJob(PROBE, { key: 'ok-1', mode: 'succeed' });

@@ -12,6 +12,8 @@ export interface JobSettled {
   outcome: AttemptOutcome;
   attempt: number;
   durationMs: number;
+  /** When the handler returned (the history row was committed after it, the message is settled after this call). */
+  finishedAt: Date;
   event: CloudEvent;
   result?: RunResult;
   error?: string;

@@ -66,7 +66,7 @@ export class Settlement {
       if (d.lost.length) this.metrics.lostAttempts.inc({ job: d.spec.name }, d.lost.length);
       for (const o of this.observers) {
         await o.onJobSettled({
-          runId: d.event.id, job: d.spec.name, companyId: d.parts.companyId ?? null, outcome: state, attempt: d.attempt, durationMs,
+          runId: d.event.id, job: d.spec.name, companyId: d.parts.companyId ?? null, outcome: state, attempt: d.attempt, durationMs, finishedAt,
           event: d.event, result: outcome.kind === 'succeeded' || outcome.kind === 'failed' ? outcome.result : undefined, error: error ?? undefined,
         });
       }
