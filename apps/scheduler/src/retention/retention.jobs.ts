@@ -12,12 +12,12 @@ export class RetentionJobs {
     // It deletes every tenant's old rows: a run started for one tenant is refused, not run platform-wide.
     if (ctx.companyId) throw new PermanentError(`${ctx.job} is a platform job: a run for tenant "${ctx.companyId}" is refused`);
     const report = await this.retention.purge(ctx.runId, ctx.signal);
-    const { jobs, ...platform } = report;
+    const { jobs, partitionsDropped, ...platform } = report;
     const total = Object.values(platform).reduce((a, b) => a + b, 0) + jobs.reduce((a, j) => a + j.runs + j.steps + j.deadLetters, 0);
     return {
       status: 'success',
       recordsProcessed: total,
-      message: Object.entries(platform).map(([k, v]) => `${v} ${k}`).join(', ') + `; ${jobs.length} per-job policies applied`,
+      message: Object.entries(platform).map(([k, v]) => `${v} ${k}`).join(', ') + ` (${partitionsDropped} history partitions dropped); ${jobs.length} per-job policies applied`,
       data: report,
     };
   }

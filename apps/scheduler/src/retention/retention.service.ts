@@ -13,6 +13,8 @@ export interface RetentionReport {
   runs: number;
   failedRuns: number;
   outbox: number;
+  /** Daily job_attempts partitions dropped whole. */
+  partitionsDropped: number;
   auditLog: number;
   notifications: number;
   deliveries: number;

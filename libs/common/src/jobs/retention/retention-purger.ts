@@ -18,7 +18,7 @@ const TERMINAL = `('succeeded','failed','dead','cancelled')`;
 /**
  * Per-job retention: each worker writes its handlers' `retention` to
  * job_retention at start; `purge()` deletes what is older than that —
- * finished runs (with their outbox rows and steps), step results of finished
+ * finished attempts (job_attempts) and planned runs (with their outbox rows and steps), step results of finished
  * runs, dead letters — encrypted payloads included, and writes one audit_log
  * entry per job purged (action `retention.purge`, actor `system`).
  */
@@ -60,9 +60,11 @@ export class RetentionPurger {
             `WITH gone AS (
                DELETE FROM job_runs WHERE job = $1 AND state IN ${TERMINAL} AND finished_at < $2 RETURNING id, payload
              ), s AS (DELETE FROM job_steps WHERE run_id IN (SELECT id FROM gone) RETURNING result),
-             o AS (DELETE FROM outbox WHERE run_id IN (SELECT id FROM gone) RETURNING run_id)
-             SELECT (SELECT count(*) FROM gone)::int AS runs, (SELECT count(*) FROM s)::int AS steps,
-                    (SELECT count(*) FROM gone WHERE payload::text LIKE '%"$enc"%')::int + (SELECT count(*) FROM s WHERE result::text LIKE '%"$enc"%')::int AS encrypted`,
+             o AS (DELETE FROM outbox WHERE run_id IN (SELECT id FROM gone) RETURNING run_id),
+             a AS (DELETE FROM job_attempts WHERE job = $1 AND finished_at < $2 RETURNING run_id, payload, result)
+             SELECT (SELECT count(*) FROM gone)::int + (SELECT count(*) FROM a)::int AS runs, (SELECT count(*) FROM s)::int AS steps,
+                    (SELECT count(*) FROM gone WHERE payload::text LIKE '%"$enc"%')::int
+                    + (SELECT count(*) FROM a WHERE payload::text LIKE '%"$enc"%' OR result::text LIKE '%"$enc"%')::int + (SELECT count(*) FROM s WHERE result::text LIKE '%"$enc"%')::int AS encrypted`,
             [p.job, runsBefore],
           )) as { runs: number; steps: number; encrypted: number }[];
           c.runs += r.runs;
