@@ -88,9 +88,25 @@ export class DeadLetterToolsRepository {
     return rows[0] ? toRow(rows[0]) : null;
   }
 
+  /** The dead run: its planned job_runs row, else what its history says (latest attempt, `state` = its outcome). */
   async run(id: string): Promise<Record<string, unknown> | null> {
     const rows: Record<string, unknown>[] = await this.dataSource.query(`SELECT * FROM job_runs WHERE id = $1`, [id]);
-    return rows[0] ?? null;
+    if (rows[0]) return rows[0];
+    const attempts: Record<string, unknown>[] = await this.dataSource.query(
+      `SELECT run_id AS id, job, queue AS priority, company_id, outcome AS state, attempt AS attempts, error, result,
+              scheduled_for, enqueued_at, started_at, finished_at, schedule_id, parent_run_id
+         FROM job_attempts WHERE run_id = $1 ORDER BY attempt DESC, final DESC, finished_at DESC LIMIT 1`,
+      [id],
+    );
+    return attempts[0] ?? null;
+  }
+
+  /** Every recorded attempt of a run, first to last. */
+  async attempts(id: string): Promise<Record<string, unknown>[]> {
+    return this.dataSource.query(
+      `SELECT attempt, outcome, error, started_at, finished_at, duration_ms, worker FROM job_attempts WHERE run_id = $1 ORDER BY attempt, finished_at`,
+      [id],
+    );
   }
 
   /** The retry's run (queued, fresh attempts, retry_of the dead run) and its outbox row, and the dead letter marked retried. */

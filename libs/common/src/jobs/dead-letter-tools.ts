@@ -16,8 +16,10 @@ export interface DeadLetterInspection {
   deadLetter: DeadLetterRow;
   /** The stored message parsed as a CloudEvent, or null when it was not one. */
   event: CloudEvent | null;
-  /** The dead run's job_runs row, when there is one. */
+  /** The dead run: its planned job_runs row, else its latest recorded attempt (`state` = outcome). */
   run: Record<string, unknown> | null;
+  /** Every attempt the run history holds, first to last (errors of each). */
+  attempts: Record<string, unknown>[];
 }
 
 export interface RetriedRun {
@@ -61,8 +63,9 @@ export class DeadLetterTools {
     } catch {
       event = null;
     }
-    const run = await this.repository.run(deadLetter.runId ?? deadLetter.id);
-    return { deadLetter, event, run };
+    const runId = deadLetter.runId ?? deadLetter.id;
+    const [run, attempts] = await Promise.all([this.repository.run(runId), this.repository.attempts(runId)]);
+    return { deadLetter, event, run, attempts };
   }
 
   /** Retries one dead job run; null when it was already retried. */
