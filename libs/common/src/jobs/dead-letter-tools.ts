@@ -16,7 +16,7 @@ export interface DeadLetterInspection {
   deadLetter: DeadLetterRow;
   /** The stored message parsed as a CloudEvent, or null when it was not one. */
   event: CloudEvent | null;
-  /** The dead run's job_runs row, when there is one. */
+  /** The dead run: its latest attempt in the run history, else its planned job_runs row; null when neither exists. */
   run: Record<string, unknown> | null;
 }
 
