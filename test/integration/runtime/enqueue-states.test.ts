@@ -13,38 +13,49 @@ describe('job runtime: what enqueue leaves behind', () => {
   });
   afterAll(() => h.stop());
 
-  it('writes due runs queued and delayed ones scheduled, group-commits concurrent calls, and records when the stream stored each', async () => {
+  it('sends due runs straight to JetStream (no row before the handler), plans delayed ones, group-commits concurrent calls, and records when the stream stored each', async () => {
     const enqueuer = app.get(JobEnqueuer);
+    const called = Date.now();
     const due = await Promise.all(Array.from({ length: 40 }, (_, i) => enqueuer.enqueue(JOB.work, { label: `due-${i}` }, { companyId: 'acme' })));
-    const delayed = await enqueuer.enqueue(JOB.work, { label: 'later' }, { companyId: 'acme', delayMs: 45_000 });
-    expect(new Set(due.map((r) => r.runId)).size).toBe(40);
+    const delayed = await Promise.all(Array.from({ length: 10 }, (_, i) => enqueuer.enqueue(JOB.work, { label: `later-${i}` }, { companyId: 'acme', delayMs: 45_000 })));
+    const dueIds = due.map((r) => r.runId);
+    const delayedIds = delayed.map((r) => r.runId);
+    expect(new Set(dueIds).size).toBe(40);
     expect(due.every((r) => r.created && r.state === 'queued')).toBe(true);
-    expect(delayed.state).toBe('scheduled');
+    expect(new Set(delayedIds).size).toBe(10);
+    expect(delayed.every((r) => r.created && r.state === 'scheduled')).toBe(true);
 
-    const states = await h.database.query<{ id: string; state: string }>(`SELECT id, state FROM job_runs WHERE id = ANY($1)`, [[...due.map((r) => r.runId), delayed.runId]]);
-    const byId = new Map(states.map((s) => [s.id, s.state]));
-    // Never scheduled once enqueue returned: queued, or already taken by the worker.
-    for (const r of due) expect(['queued', 'running', 'succeeded']).toContain(byId.get(r.runId));
-    expect(byId.get(delayed.runId)).toBe('scheduled');
+    // Due now: nothing in Postgres, neither a planned row nor an outbox row (the hot path never writes one).
+    expect(await h.database.query(`SELECT id FROM job_runs WHERE id = ANY($1)`, [dueIds])).toEqual([]);
+    expect(await h.database.query(`SELECT run_id FROM outbox WHERE run_id = ANY($1)`, [dueIds])).toEqual([]);
+    // Delayed: every concurrent call planned (job_runs row scheduled, outbox row not yet published).
+    const planned = await h.database.query<{ id: string; state: string; scheduled_for: Date }>(`SELECT id, state, scheduled_for FROM job_runs WHERE id = ANY($1)`, [delayedIds]);
+    expect(planned).toHaveLength(10);
+    for (const r of planned) {
+      expect(r.state).toBe('scheduled');
+      expect(r.scheduled_for.getTime()).toBeGreaterThanOrEqual(called + 45_000 - 1_000);
+    }
+    expect(await h.database.query(`SELECT 1 FROM outbox WHERE run_id = ANY($1) AND published_at IS NULL`, [delayedIds])).toHaveLength(10);
 
     await waitFor(async () => (await h.log(`kind = 'end'`)).length === 40, { what: 'forty runs' });
-    const runs = await h.database.query<{ state: string; attempts: number; published_at: Date | null; started_at: Date; created_at: Date }>(
-      `SELECT state, attempts, published_at, started_at, created_at FROM job_runs WHERE id = ANY($1)`,
-      [due.map((r) => r.runId)],
+    // The history of each due run: one attempt, succeeded, with the time JetStream stored its message.
+    const outcomes = () => h.database.query<{ outcome: string; attempt: number; published_at: Date | null; started_at: Date }>(
+      `SELECT outcome, attempt, enqueued_at AS published_at, started_at FROM job_attempts WHERE run_id = ANY($1)`,
+      [dueIds],
     );
+    await waitFor(async () => (await outcomes()).length >= 40, { what: 'forty outcomes recorded' });
+    const runs = await outcomes();
     expect(runs).toHaveLength(40);
     for (const r of runs) {
-      expect(r).toMatchObject({ state: 'succeeded', attempts: 1 });
+      expect(r).toMatchObject({ outcome: 'succeeded', attempt: 1 });
       expect(r.published_at).not.toBeNull();
-      expect(r.published_at!.getTime()).toBeGreaterThanOrEqual(r.created_at.getTime() - 1_000);
+      expect(r.published_at!.getTime()).toBeGreaterThanOrEqual(called - 1_000);
       expect(r.published_at!.getTime()).toBeLessThanOrEqual(r.started_at.getTime());
     }
-    // The outbox rows are marked in the background, every one of them.
-    await waitFor(
-      async () => (await h.database.query<{ n: string }>(`SELECT count(*) n FROM outbox WHERE run_id = ANY($1) AND published_at IS NOT NULL`, [due.map((r) => r.runId)]))[0].n === '40',
-      { what: 'outbox rows marked published' },
-    );
-    const unpublished = await h.database.query(`SELECT 1 FROM outbox WHERE run_id = $1 AND published_at IS NULL`, [delayed.runId]);
-    expect(unpublished).toHaveLength(1);
+    // Nothing was run of the delayed ones, and still nothing in the stream for them (their relay publishes at their time).
+    expect(await h.log(`label LIKE 'later-%'`)).toHaveLength(0);
+    expect(await h.database.query(`SELECT 1 FROM job_attempts WHERE run_id = ANY($1)`, [delayedIds])).toHaveLength(0);
+    // The due runs were the only messages in JOBS: all gone once acked (a work-queue stream keeps only what waits).
+    await waitFor(async () => (await h.jsm.streams.info('JOBS')).state.messages === 0, { what: 'JOBS empty after the acks' });
   });
 });
