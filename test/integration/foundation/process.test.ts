@@ -18,6 +18,8 @@ describe('documents service as a real process', () => {
   let nc: NatsConnection;
   let jsm: JetStreamManager;
   const running: ServiceProcess[] = [];
+  /** A documents replica still running when a test ends, for the next one. */
+  let live: { p: ServiceProcess; id: string } | undefined;
 
   let lastPort = 0;
   const env = async (): Promise<Record<string, string>> => ({
@@ -97,11 +99,14 @@ describe('documents service as a real process', () => {
     expect(await run(runId)).toMatchObject({ state: 'succeeded', attempts: 2, result: { status: 'success', recordsProcessed: 1 } });
     expect((await database.query<{ attempt: number; outcome: string }>('SELECT attempt, outcome FROM job_attempts WHERE run_id = $1 ORDER BY attempt', [runId])))
       .toEqual([{ attempt: 1, outcome: 'lost' }, { attempt: 2, outcome: 'succeeded' }]);
-    await survivor.p.stop();
+    // It goes on serving: the next test stops it.
+    live = survivor;
   });
 
   it('finishes in-flight handlers on SIGTERM before the process exits', async () => {
-    const p = await startDocuments();
+    // The replica left from the previous test (or a new one when run alone).
+    const { p, id } = live ?? { p: await startDocuments(), id: `documents-${running.length}` };
+    live = undefined;
     const runId = await publishTick(2_000);
     await waitFor(async () => (await ackPending()) === 1, { what: 'handler in flight' });
     p.kill('SIGTERM');
@@ -109,7 +114,7 @@ describe('documents service as a real process', () => {
     // Nest closes the app, then re-raises the signal so the exit status says SIGTERM, never a crash.
     expect({ code: p.exitCode, signal: p.exitSignal }).toEqual({ code: null, signal: 'SIGTERM' });
     // The row was written by the handler before exit, on its first delivery, and the message was acked.
-    expect(await ticks(runId)).toEqual([{ deliveries: 1, processed_by: `documents-${running.length}` }]);
+    expect(await ticks(runId)).toEqual([{ deliveries: 1, processed_by: id }]);
     expect(await ackPending()).toBe(0);
     expect(await run(runId)).toMatchObject({ state: 'succeeded', attempts: 1, result: { status: 'success', recordsProcessed: 1 } });
   });
