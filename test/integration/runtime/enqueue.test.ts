@@ -1,9 +1,10 @@
 import type { INestApplication } from '@nestjs/common';
 import { JobEnqueuer, JobEnqueuerModule } from '../../../libs/common/src/index.js';
-import { waitFor } from '../../support/wait.js';
+import { sleep, waitFor } from '../../support/wait.js';
 import { JOB, RuntimeHarness } from './runtime-support.js';
 
-describe('job runtime: what enqueue leaves behind', () => {
+/** What JobEnqueuer does with due, delayed and keyed runs (one worker app that also enqueues). */
+describe('job runtime: enqueue', () => {
   const h = new RuntimeHarness();
   let app: INestApplication;
 
@@ -37,7 +38,7 @@ describe('job runtime: what enqueue leaves behind', () => {
     }
     expect(await h.database.query(`SELECT 1 FROM outbox WHERE run_id = ANY($1) AND published_at IS NULL`, [delayedIds])).toHaveLength(10);
 
-    await waitFor(async () => (await h.log(`kind = 'end'`)).length === 40, { what: 'forty runs' });
+    await waitFor(async () => (await h.log(`kind = 'end' AND label LIKE 'due-%'`)).length === 40, { what: 'forty runs' });
     // The history of each due run: one attempt, succeeded, with the time JetStream stored its message.
     const outcomes = () => h.database.query<{ outcome: string; attempt: number; published_at: Date | null; started_at: Date }>(
       `SELECT outcome, attempt, enqueued_at AS published_at, started_at FROM job_attempts WHERE run_id = ANY($1)`,
@@ -57,5 +58,33 @@ describe('job runtime: what enqueue leaves behind', () => {
     expect(await h.database.query(`SELECT 1 FROM job_attempts WHERE run_id = ANY($1)`, [delayedIds])).toHaveLength(0);
     // The due runs were the only messages in JOBS: all gone once acked (a work-queue stream keeps only what waits).
     await waitFor(async () => (await h.jsm.streams.info('JOBS')).state.messages === 0, { what: 'JOBS empty after the acks' });
+  });
+
+  it('plans one run per key in one call, returns the same run for a repeated key, and runs each once', async () => {
+    const enqueuer = app.get(JobEnqueuer);
+    const keys = ['k1', 'k2', 'k1', 'k3', 'k2', 'k1'];
+    const first = await enqueuer.enqueueMany(keys.map((k, i) => ({ job: JOB.work, payload: { label: k, sleepMs: 5 }, options: { idempotencyKey: k, companyId: 'acme', priority: i % 2 ? 'high' : 'normal' } })));
+    expect(first).toHaveLength(6);
+    const byKey = new Map<string, string>();
+    keys.forEach((k, i) => {
+      if (!byKey.has(k)) byKey.set(k, first[i].runId);
+      expect(first[i].runId).toBe(byKey.get(k));
+    });
+    expect(first.filter((r) => r.created)).toHaveLength(3);
+    const again = await enqueuer.enqueueMany(['k3', 'k1', 'k4'].map((k) => ({ job: JOB.work, payload: { label: k }, options: { idempotencyKey: k, companyId: 'acme' } })));
+    expect(again[0]).toMatchObject({ runId: byKey.get('k3'), created: false });
+    expect(again[1]).toMatchObject({ runId: byKey.get('k1'), created: false });
+    expect(again[2].created).toBe(true);
+    const ids = [...byKey.values(), again[2].runId];
+    await waitFor(async () => (await h.log(`kind = 'end' AND run_id = ANY($1)`, [ids])).length === 4, { what: 'four runs' });
+    await sleep(1_000);
+    const starts = await h.log(`kind = 'start' AND run_id = ANY($1)`, [ids]);
+    expect(starts.map((s) => s.label).sort()).toEqual(['k1', 'k2', 'k3', 'k4']);
+    // Keyed runs are planned (job_runs + outbox): their rows record the outcome, as the history does.
+    const runs = await h.database.query<{ state: string; attempts: number }>(`SELECT state, attempts FROM job_runs WHERE idempotency_key IS NOT NULL`);
+    expect(runs).toHaveLength(4);
+    expect(runs.every((r) => r.state === 'succeeded' && r.attempts === 1)).toBe(true);
+    const history = await h.database.query<{ outcome: string; attempt: number }>(`SELECT outcome, attempt FROM job_attempts WHERE run_id = ANY($1)`, [ids]);
+    expect(history).toEqual(Array.from({ length: 4 }, () => ({ outcome: 'succeeded', attempt: 1 })));
   });
 });
