@@ -290,6 +290,9 @@ export async function tenantFairness(h: RuntimeHarness, o: { backlog: number; ha
     await waitFor(async () => (await h.log(`kind = 'end' AND run_id = $1`, [`b-${i}`]))[0], { what: `${tenant}'s job to end` });
   }
   const sorted = [...waits].sort((x, y) => x - y);
+  const info = await h.jsm.consumers.info('JOBS', 'rt-jobs-normal');
+  console.log(`fairness: ${backlog} tenant-a jobs published in ${publishMs} ms, read after ${readMs} ms (${deferred} deferrals by then, ` +
+    `${startedAtRead} started); other tenants' single jobs started after ${waits.join(', ')} ms; consumer now ${info.num_pending} undelivered, ${info.num_ack_pending} held or deferred`);
   // In FIFO order it would wait for the whole backlog (backlog x handlerMs / 4 slots). Typically a slot frees within
   // one handler duration; the worst of five also carries the host's scheduling noise (424 ms once on a loaded 2-CPU
   // CI machine), so it gets more room than the median.
