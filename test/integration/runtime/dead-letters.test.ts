@@ -21,7 +21,9 @@ describe('job runtime: DLQ tools', () => {
     await h.publish(JOB.fragile, { label: 'x1' }, { runId: 'd-1', companyId: 'acme', priority: 'high' });
     await h.publish(JOB.work, { sleepMs: 1 }, { runId: 'ok-1', companyId: 'acme' });
     await dead('d-1');
-    expect((await h.run('d-1')).state).toBe('dead');
+    // Its history: one attempt, dead (written in the same settlement as the dead letter, before the term).
+    await waitFor(async () => (await h.run('d-1'))?.state === 'dead', { what: 'd-1 dead in the history' });
+    expect((await h.attempts('d-1')).map((a) => [a.attempt, a.outcome])).toEqual([[1, 'dead']]);
 
     expect((await tools.list({ job: JOB.fragile, companyId: 'acme' })).map((d) => d.id)).toEqual(['d-1']);
     expect((await tools.list({ error: 'UPSTREAM REJECTED' })).map((d) => d.id)).toEqual(['d-1']);
@@ -29,7 +31,7 @@ describe('job runtime: DLQ tools', () => {
     const inspected = await tools.inspect('d-1');
     expect(inspected.deadLetter.reason).toBe('permanent_error');
     expect(inspected.event?.type).toBe(JOB.fragile);
-    expect(inspected.run?.state).toBe('dead');
+    expect(inspected.run).toMatchObject({ id: 'd-1', state: 'dead', attempts: 1, company_id: 'acme', job: JOB.fragile });
 
     healed.add('x1');
     const retried = await tools.retry('d-1');
@@ -38,7 +40,13 @@ describe('job runtime: DLQ tools', () => {
       const r = await h.run(retried!.runId);
       return r?.state === 'succeeded' ? r : undefined;
     }, { what: 'the retry to succeed' }) as Record<string, any>;
-    expect(run).toMatchObject({ retry_of: 'd-1', attempts: 1, company_id: 'acme', priority: 'high', job: JOB.fragile });
+    expect(run).toMatchObject({ attempts: 1, company_id: 'acme', queue: 'high', job: JOB.fragile });
+    // The retry is a planned run (its outbox row made it safe against a crash before the publish), linked to the dead one.
+    const [planned] = await h.database.query(`SELECT * FROM job_runs WHERE id = $1`, [retried!.runId]);
+    expect(planned).toMatchObject({ retry_of: 'd-1', company_id: 'acme', priority: 'high', job: JOB.fragile });
+    await waitFor(async () => (await h.database.query(`SELECT state FROM job_runs WHERE id = $1`, [retried!.runId]))[0]?.state === 'succeeded', { what: 'the planned row to record the outcome' });
+    // The dead run stays dead in the history.
+    expect((await h.run('d-1')).state).toBe('dead');
     expect((await h.log(`run_id = $1 AND kind = 'end'`, [retried!.runId]))).toHaveLength(1);
     expect((await tools.inspect('d-1')).deadLetter.retriedAt).not.toBeNull();
     expect(await tools.retry('d-1')).toBeNull(); // once

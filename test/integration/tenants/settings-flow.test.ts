@@ -10,6 +10,7 @@ import { SchedulerModule } from '../../../apps/scheduler/src/scheduler.module.js
 import { CONSUMER_DECLARATIONS, EventPublisher, EVENT_TYPES, provision, STREAM_DECLARATIONS } from '../../../libs/common/src/index.js';
 import { TestDatabase } from '../../support/database.js';
 import { TestNatsServer } from '../../support/nats-server.js';
+import { runState } from '../../support/runs.js';
 import { startServiceApp } from '../../support/service-app.js';
 import { waitFor } from '../../support/wait.js';
 
@@ -73,18 +74,19 @@ describe('tenant settings reach every service', () => {
     const text = await res.text();
     return { status: res.status, body: text ? JSON.parse(text) : undefined };
   }
-  const asTenant = (companyId: string) => ({ 'x-company-id': companyId, 'x-user-id': 'tester' });
+  /** A tenant administrator of the company (every route takes the tenant from the verified credential, never from a header). */
+  const asTenant = (companyId: string) => bearer('tenant-admin', companyId);
   const scanSchedule = async () =>
     (await database.query<{ cron: string; zone_cursors: Record<string, string> | null }>(`SELECT cron, zone_cursors FROM schedules WHERE name = 'platform.documents-expiry-scan.acme'`))[0];
 
   it('a timezone set in the registry reaches documents, recurrence and the scheduler; documents\' scan hour moves the scan', async () => {
     const created = await call('scheduler', 'POST', '/api/v1/tenants', await bearer('system-admin'), { companyId: 'acme', timezone: 'Europe/Berlin' });
     expect(created.status).toBe(201);
-    await waitFor(async () => (await call('documents', 'GET', '/api/v1/expiry-settings', asTenant('acme'))).body.timezone === 'Europe/Berlin', { what: 'documents in Berlin' });
-    await waitFor(async () => (await call('recurrence', 'GET', '/api/v1/recurrence-settings', asTenant('acme'))).body.timezone === 'Europe/Berlin', { what: 'recurrence in Berlin' });
+    await waitFor(async () => (await call('documents', 'GET', '/api/v1/expiry-settings', await asTenant('acme'))).body.timezone === 'Europe/Berlin', { what: 'documents in Berlin' });
+    await waitFor(async () => (await call('recurrence', 'GET', '/api/v1/recurrence-settings', await asTenant('acme'))).body.timezone === 'Europe/Berlin', { what: 'recurrence in Berlin' });
 
     const start = new Date(Date.now() + 2 * DAY).toISOString().slice(0, 10);
-    const template = await call('recurrence', 'POST', '/api/v1/task-templates', asTenant('acme'), { title: 'Opening round', rule: 'FREQ=DAILY;COUNT=3', startLocal: `${start}T09:00` });
+    const template = await call('recurrence', 'POST', '/api/v1/task-templates', await asTenant('acme'), { title: 'Opening round', rule: 'FREQ=DAILY;COUNT=3', startLocal: `${start}T09:00` });
     expect(template.status).toBe(201);
     const occurrences = async () => (await database.query<{ occurrence_at: Date }>(`SELECT occurrence_at FROM task_instances WHERE template_id = $1 ORDER BY occurrence_at`, [template.body.id])).map((r) => r.occurrence_at);
     expect((await occurrences()).map((d) => localHour(d, 'Europe/Berlin'))).toEqual([9, 9, 9]);
@@ -93,16 +95,16 @@ describe('tenant settings reach every service', () => {
     const moved = await call('scheduler', 'PATCH', '/api/v1/tenants/acme', await bearer('tenant-admin', 'acme'), { timezone: 'America/New_York' });
     expect(moved.status).toBe(200);
 
-    await waitFor(async () => (await call('documents', 'GET', '/api/v1/expiry-settings', asTenant('acme'))).body.timezone === 'America/New_York', { what: 'documents in New York' });
+    await waitFor(async () => (await call('documents', 'GET', '/api/v1/expiry-settings', await asTenant('acme'))).body.timezone === 'America/New_York', { what: 'documents in New York' });
     await waitFor(async () => (await occurrences()).every((d) => localHour(d, 'America/New_York') === 9), { what: 'the template re-expanded at 09:00 New York' });
-    expect((await call('recurrence', 'GET', '/api/v1/recurrence-settings', asTenant('acme'))).body.timezone).toBe('America/New_York');
+    expect((await call('recurrence', 'GET', '/api/v1/recurrence-settings', await asTenant('acme'))).body.timezone).toBe('America/New_York');
     await waitFor(async () => {
       const cursors = (await scanSchedule())?.zone_cursors ?? {};
       return Object.keys(cursors).join() === 'America/New_York' && localHour(cursors['America/New_York'], 'America/New_York') === 8;
     }, { what: 'the expiry scan at 08:00 New York' });
 
     // Documents' scan hour moves the tenant's scan to 06:00, in its timezone.
-    const put = await call('documents', 'PUT', '/api/v1/expiry-settings', asTenant('acme'), { scanHour: 6 });
+    const put = await call('documents', 'PUT', '/api/v1/expiry-settings', await asTenant('acme'), { scanHour: 6 });
     expect(put.status).toBe(200);
     await waitFor(async () => (await scanSchedule())?.cron === '0 6 * * *', { what: 'scan schedule at 06:00' });
     // The changed cron drops the cursors; the next claim places the new one.
@@ -120,13 +122,13 @@ describe('tenant settings reach every service', () => {
     const trigger = await call('scheduler', 'POST', '/api/v1/schedules/platform.documents-expiry-scan.acme/trigger', await bearer('system-admin'), {});
     expect(trigger.status).toBe(202);
     const runId = trigger.body.runs[0].runId;
-    await waitFor(async () => (await database.query<{ state: string }>(`SELECT state FROM job_runs WHERE id = $1`, [runId]))[0]?.state === 'succeeded', { what: 'scan run succeeded' });
+    await waitFor(async () => (await runState(database, runId))?.state === 'succeeded', { what: 'scan run succeeded' });
     const alert = await database.query<{ payload: { timezone: string; thresholdDays: number } }>(`SELECT payload FROM document_alerts WHERE company_id = 'acme' AND document_id = 'lease'`);
     expect(alert).toEqual([{ payload: expect.objectContaining({ timezone: 'America/New_York', thresholdDays: 14 }) }]);
   });
 
   it('a scan hour saved before the tenant was registered is applied when the registry announces it', async () => {
-    expect((await call('documents', 'PUT', '/api/v1/expiry-settings', asTenant('globex'), { scanHour: 22 })).status).toBe(200);
+    expect((await call('documents', 'PUT', '/api/v1/expiry-settings', await asTenant('globex'), { scanHour: 22 })).status).toBe(200);
     const created = await call('scheduler', 'POST', '/api/v1/tenants', await bearer('system-admin'), { companyId: 'globex', timezone: 'Asia/Tokyo' });
     expect(created.status).toBe(201);
     await waitFor(

@@ -88,17 +88,19 @@ export class DeadLetterToolsRepository {
     return rows[0] ? toRow(rows[0]) : null;
   }
 
-  /** The dead run: its planned job_runs row, else what its history says (latest attempt, `state` = its outcome). */
+  /**
+   * The dead run as its history tells it: its latest attempt (state = outcome, attempts = attempt number; a run
+   * enqueued straight to JetStream has nothing else), else its planned job_runs row.
+   */
   async run(id: string): Promise<Record<string, unknown> | null> {
-    const rows: Record<string, unknown>[] = await this.dataSource.query(`SELECT * FROM job_runs WHERE id = $1`, [id]);
-    if (rows[0]) return rows[0];
-    const attempts: Record<string, unknown>[] = await this.dataSource.query(
-      `SELECT run_id AS id, job, queue AS priority, company_id, outcome AS state, attempt AS attempts, error, result,
-              scheduled_for, enqueued_at, started_at, finished_at, schedule_id, parent_run_id
+    const [attempt]: Record<string, unknown>[] = await this.dataSource.query(
+      `SELECT run_id AS id, job, queue, company_id, outcome AS state, attempt AS attempts, error, result, scheduled_for, started_at, finished_at, worker, final
          FROM job_attempts WHERE run_id = $1 ORDER BY attempt DESC, final DESC, finished_at DESC LIMIT 1`,
       [id],
     );
-    return attempts[0] ?? null;
+    if (attempt) return attempt;
+    const rows: Record<string, unknown>[] = await this.dataSource.query(`SELECT * FROM job_runs WHERE id = $1`, [id]);
+    return rows[0] ?? null;
   }
 
   /** Every recorded attempt of a run, first to last. */

@@ -16,7 +16,7 @@ export interface DeadLetterInspection {
   deadLetter: DeadLetterRow;
   /** The stored message parsed as a CloudEvent, or null when it was not one. */
   event: CloudEvent | null;
-  /** The dead run: its planned job_runs row, else its latest recorded attempt (`state` = outcome). */
+  /** The dead run: its latest attempt in the run history, else its planned job_runs row; null when neither exists. */
   run: Record<string, unknown> | null;
   /** Every attempt the run history holds, first to last (errors of each). */
   attempts: Record<string, unknown>[];

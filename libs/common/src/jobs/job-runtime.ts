@@ -145,6 +145,8 @@ export class JobRuntime implements OnModuleInit, OnApplicationBootstrap, BeforeA
     while ((this.dispatcher.inFlight > 0 || this.settling > 0) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     if (this.dispatcher.inFlight > 0) this.log.warn({ running: this.dispatcher.inFlight }, 'job handlers still running at the end of the grace period');
     clearInterval(this.keepAlive);
+    // Every hand-back begun (its ledger note and nak) completes while the connection is still open.
+    await this.deferrals.idle();
     await this.history.flush().catch(() => undefined);
     this.control.stop();
   }

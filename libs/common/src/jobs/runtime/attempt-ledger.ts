@@ -65,6 +65,8 @@ function decode(v: string | undefined): LedgerEntry | undefined {
 export class AttemptLedger {
   private readonly local = new Map<string, LedgerEntry>();
   private readonly pending = new Map<string, PendingBlock>();
+  /** Blocks being merged now: one merge per block at a time in this process (two would only fail each other's compare-and-set). */
+  private readonly merging = new Set<string>();
   private readonly reading = new Map<string, Promise<Block>>();
   private timer?: NodeJS.Timeout;
 
@@ -107,15 +109,22 @@ export class AttemptLedger {
     this.local.delete(`${stream}.${seq}`);
   }
 
+  /** Merges each pending block whose previous merge is done; a block still being merged keeps gathering notes until then. */
   private flush(): void {
     this.timer = undefined;
-    const blocks = [...this.pending];
-    this.pending.clear();
-    for (const [key, p] of blocks) {
-      this.merge(key, p.notes).then(
-        () => p.waiters.forEach((w) => w.resolve()),
-        (e: unknown) => p.waiters.forEach((w) => w.reject(e)),
-      );
+    for (const [key, p] of [...this.pending]) {
+      if (this.merging.has(key)) continue;
+      this.pending.delete(key);
+      this.merging.add(key);
+      this.merge(key, p.notes)
+        .then(
+          () => p.waiters.forEach((w) => w.resolve()),
+          (e: unknown) => p.waiters.forEach((w) => w.reject(e)),
+        )
+        .finally(() => {
+          this.merging.delete(key);
+          if (this.pending.has(key)) this.timer ??= setTimeout(() => this.flush(), NOTE_WINDOW_MS);
+        });
     }
   }
 

@@ -18,6 +18,9 @@ export type DeferralReason = (typeof DEFERRAL_REASONS)[number];
  */
 @Injectable()
 export class Deferrals {
+  /** Hand-backs not yet done (ledger note written, then nak): shutdown waits for them before the connection closes. */
+  private readonly inFlight = new Set<Promise<void>>();
+
   constructor(
     private readonly ledger: AttemptLedger,
     private readonly metrics: MetronomeMetrics,
@@ -29,7 +32,19 @@ export class Deferrals {
     for (const reason of DEFERRAL_REASONS) this.metrics.jobDeferrals.inc({ job, reason }, 0);
   }
 
-  async defer(msg: JsMsg, entry: LedgerEntry, delayMs: number, job: string, reason: DeferralReason): Promise<void> {
+  defer(msg: JsMsg, entry: LedgerEntry, delayMs: number, job: string, reason: DeferralReason): Promise<void> {
+    const done = this.handBack(msg, entry, delayMs, job, reason);
+    this.inFlight.add(done);
+    void done.finally(() => this.inFlight.delete(done));
+    return done;
+  }
+
+  /** Resolves once every hand-back begun so far is done. */
+  async idle(): Promise<void> {
+    while (this.inFlight.size) await Promise.allSettled([...this.inFlight]);
+  }
+
+  private async handBack(msg: JsMsg, entry: LedgerEntry, delayMs: number, job: string, reason: DeferralReason): Promise<void> {
     this.metrics.jobDeferrals.inc({ job, reason });
     try {
       await this.ledger.note(msg.info.stream, msg.info.streamSequence, { deferrals: entry.deferrals + 1, settled: msg.info.deliveryCount });

@@ -14,7 +14,7 @@ import type { ConsumerDeclaration } from '../../messaging/topology.js';
 import { DueHold } from '../due-hold.js';
 import { JobControl } from '../job-control.js';
 import { AttemptLedger, attemptOf, EMPTY_LEDGER, type LedgerEntry } from './attempt-ledger.js';
-import { Deferrals } from './deferrals.js';
+import { Deferrals, type DeferralReason } from './deferrals.js';
 import { jobMessageOf, jobOfSubject, priorityOf, type Delivery } from './delivery.js';
 import type { JobSpec } from './job-spec.js';
 import { Settlement } from './settlement.js';
@@ -27,6 +27,8 @@ const PULL_BATCH = 512;
  * later than that goes back to the stream until it is due.
  */
 export const MAX_EARLY_HOLD_MS = 5_000;
+/** Longest stop() waits for the pull loops to hand back what they had received. */
+const STOP_WAIT_MS = 5_000;
 
 /**
  * Pulls the service's job consumers and turns each message into a Delivery:
@@ -40,6 +42,9 @@ export const MAX_EARLY_HOLD_MS = 5_000;
 @Injectable()
 export class JobIntake {
   private readonly pulls: ConsumerMessages[] = [];
+  /** The pull loops, and redeliveries waiting for their ledger entry: stop() waits for both. */
+  private readonly loops: Promise<void>[] = [];
+  private readonly reads = new Set<Promise<void>>();
   private readonly early = new DueHold<Delivery>((items) => {
     for (const d of items) this.onDue(d);
   });
@@ -83,7 +88,7 @@ export class JobIntake {
       const consumer = await js.consumers.get(declaration.stream, declaration.durable);
       const messages = await consumer.consume({ max_messages: PULL_BATCH, expires: 5_000 });
       this.pulls.push(messages);
-      void (async () => {
+      this.loops.push((async () => {
         try {
           for await (const msg of messages) {
             await room(priorityOf(msg.subject), roomWaitMs);
@@ -92,7 +97,7 @@ export class JobIntake {
         } catch (e) {
           if (!this.stopping) this.log.error({ consumer: declaration.durable, error: errorText(e) }, 'job consumer loop ended');
         }
-      })();
+      })());
     }
   }
 
@@ -108,13 +113,15 @@ export class JobIntake {
     }
     const now = Date.now();
     await Promise.all(this.early.drain().map(({ dueAt, item }) => this.deferrals.defer(item.msg, item.ledger, Math.max(0, dueAt - now), item.spec.name, 'stopping')));
+    // Messages the pulls had already received still come out of their loops (each handed back); the wait is bounded
+    // so a stuck iterator cannot hold the shutdown (what is left comes back after its ack wait).
+    const bounded = (work: Promise<unknown>) => Promise.race([work, new Promise((r) => setTimeout(r, STOP_WAIT_MS).unref())]);
+    await bounded(Promise.allSettled(this.loops));
+    await bounded(Promise.allSettled([...this.reads]));
   }
 
   private accept(declaration: ConsumerDeclaration, msg: JsMsg): void {
-    if (this.stopping) {
-      void this.deferrals.defer(msg, EMPTY_LEDGER, 0, jobOfSubject(msg.subject), 'stopping');
-      return;
-    }
+    if (this.stopping) return this.handBack(msg, jobOfSubject(msg.subject), 0, 'stopping');
     let event: CloudEvent;
     try {
       event = parseCloudEvent(msg.data, MAX_ENVELOPE_BYTES);
@@ -126,24 +133,37 @@ export class JobIntake {
     if (!spec) {
       // A job this version does not handle (a rolling deploy): leave it for a worker that does.
       this.log.warn({ job: event.type, consumer: declaration.durable }, 'no handler for this job here; deferring it');
-      void this.deferrals.defer(msg, EMPTY_LEDGER, 60_000, 'unknown', 'no_handler');
-      return;
+      return this.handBack(msg, 'unknown', 60_000, 'no_handler');
     }
     if (msg.info.deliveryCount === 1) return this.number(declaration, msg, event, spec, EMPTY_LEDGER);
-    void this.ledger.read(msg.info.stream, msg.info.streamSequence).then(
+    this.track(this.ledger.read(msg.info.stream, msg.info.streamSequence).then(
       (entry) => this.number(declaration, msg, event, spec, entry),
       (e: unknown) => {
         this.log.warn({ runId: event.id, error: errorText(e) }, 'could not read the attempt ledger; retrying the message later');
-        try {
-          msg.nak(5_000);
-        } catch {
-          // the ack wait brings it back
-        }
+        nakQuietly(msg, 5_000);
       },
-    );
+    ));
+  }
+
+  /**
+   * Hands back a message not yet numbered. A redelivery's earlier deferrals are read first, so its note keeps
+   * them (noting it from an empty entry would turn them into attempts and could exhaust a deferred run).
+   */
+  private handBack(msg: JsMsg, job: string, delayMs: number, reason: DeferralReason): void {
+    if (msg.info.deliveryCount === 1) return void this.deferrals.defer(msg, EMPTY_LEDGER, delayMs, job, reason);
+    this.track(this.ledger.read(msg.info.stream, msg.info.streamSequence).then(
+      (entry) => this.deferrals.defer(msg, entry, delayMs, job, reason),
+      () => nakQuietly(msg, delayMs),
+    ));
+  }
+
+  private track(work: Promise<void>): void {
+    this.reads.add(work);
+    void work.finally(() => this.reads.delete(work));
   }
 
   private number(declaration: ConsumerDeclaration, msg: JsMsg, event: CloudEvent, spec: JobSpec, ledger: LedgerEntry): void {
+    if (this.stopping) return void this.deferrals.defer(msg, ledger, 0, spec.name, 'stopping');
     const parts = jobMessageOf(event, msg);
     if (parts.scheduledFor && Number.isNaN(parts.scheduledFor.getTime())) parts.scheduledFor = undefined;
     const { attempt, lost } = attemptOf(msg.info.deliveryCount, ledger, parts.attemptsOffset);
@@ -184,11 +204,15 @@ export class JobIntake {
       msg.term();
     } catch (e) {
       this.log.error({ consumer: declaration.durable, error: errorText(e) }, 'could not dead-letter a malformed job message; retrying later');
-      try {
-        msg.nak(5_000);
-      } catch {
-        // the ack wait brings it back
-      }
+      nakQuietly(msg, 5_000);
     }
+  }
+}
+
+function nakQuietly(msg: JsMsg, delayMs: number): void {
+  try {
+    msg.nak(delayMs);
+  } catch {
+    // the connection is gone: the ack wait brings it back
   }
 }
