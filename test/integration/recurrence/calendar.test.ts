@@ -40,7 +40,8 @@ describe('calendar reminders through one-off jobs (real clock)', () => {
       const rows = await h.database.query<{ state: string; scheduled_for: Date; started_at: Date; result: { recordsProcessed: number } }>(
         "SELECT state, scheduled_for, started_at, result FROM job_runs WHERE job = 'recurrence.reminder'",
       );
-      return rows.length === 1 && rows[0].state !== 'running' ? rows : null;
+      // The planned row says queued until the attempt's outcome is written.
+      return rows.length === 1 && ['succeeded', 'failed', 'dead', 'cancelled'].includes(rows[0].state) ? rows : null;
     }, { what: 'the reminder run settled' }))!;
     expect(run.state).toBe('succeeded');
     expect(run.scheduled_for.getTime()).toBe(dueAt.getTime()); // planned for the exact instant
