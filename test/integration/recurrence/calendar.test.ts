@@ -29,7 +29,7 @@ describe('calendar reminders through one-off jobs (real clock)', () => {
   const remindersSent = (companyId: string) => h.stored(`events.${companyId}.calendar.reminder_due`);
 
   it('fires a reminder at its instant and records its lateness', async () => {
-    const { event, dueAt } = await eventWithReminderIn('acme', 'Safety briefing', 5_000);
+    const { event, dueAt } = await eventWithReminderIn('acme', 'Safety briefing', 3_000);
     const [reminder] = (await h.api<{ items: Reminder[] }>('GET', `/calendar-events/${event.id}/reminders`, 'acme')).body.items;
     expect(new Date(reminder.dueAt).getTime()).toBe(dueAt.getTime());
     expect(await remindersSent('acme')).toBe(0);
@@ -74,7 +74,7 @@ describe('calendar reminders through one-off jobs (real clock)', () => {
   it('moving an event moves its reminder: the old instant sends nothing, the new one sends once', async () => {
     const before = await remindersSent('acme');
     const { event } = await eventWithReminderIn('acme', 'Moved meeting', 2_000);
-    const later = new Date(Math.ceil((Date.now() + 60_000 + 5_000) / 1000) * 1000);
+    const later = new Date(Math.ceil((Date.now() + 60_000 + 3_000) / 1000) * 1000);
     const moved = await h.api<CalendarEvent>('PUT', `/calendar-events/${event.id}`, 'acme', {
       title: 'Moved meeting', startLocal: instantToLocalDateTime(later, 'Europe/Berlin').slice(0, 19), attendeeUserIds: ['ana'], reminderOffsetsMinutes: [1],
     });
