@@ -20,6 +20,7 @@ import { Clock } from '../../../apps/documents/src/clock.js';
 import { DocumentsModule } from '../../../apps/documents/src/documents.module.js';
 import { TEST_JWT_SECRET, tenantAuth } from '../../support/auth.js';
 import { TestDatabase } from '../../support/database.js';
+import { runState } from '../../support/runs.js';
 import { startServiceApp } from '../../support/service-app.js';
 import { TestNatsServer } from '../../support/nats-server.js';
 import { waitFor } from '../../support/wait.js';
@@ -121,7 +122,7 @@ export class DocumentsHarness {
   /**
    * Runs documents.expiry-scan through JetStream as the scheduler sends it (a
    * JobMessage { runId, companyId, payload: { asOf? }, scheduledFor }) and waits
-   * for the scan and for its job_runs row to be succeeded.
+   * for the scan and for its run history to say succeeded.
    */
   async scan(companyId: string, asOf?: string): Promise<ScanRow> {
     const runId = `scan-${randomUUID()}`;
@@ -132,13 +133,18 @@ export class DocumentsHarness {
     return scan;
   }
 
-  /** Waits for a job_runs row in a state and returns it. */
+  /** Waits until the run's history (its latest attempt in job_attempts) is in a state and returns it. */
   async waitForRun(runId: string, state: string): Promise<RunRow> {
     const row = await waitFor(async () => {
-      const rows = await this.database.query<RunRow>('SELECT id, job, company_id, state, attempts, result FROM job_runs WHERE id = $1', [runId]);
-      return rows[0]?.state === state ? rows[0] : undefined;
+      const run = await runState(this.database, runId);
+      return run?.state === state ? (run as RunRow) : undefined;
     }, { what: `run ${runId} ${state}` });
     return row!;
+  }
+
+  /** How many messages the JOBS stream has ever stored (its last sequence): a workqueue stream forgets consumed ones, not their count. */
+  async jobsPublished(): Promise<number> {
+    return (await this.jsm.streams.info(STREAMS.JOBS)).state.last_seq;
   }
 
   async waitForScan(runId: string): Promise<ScanRow> {

@@ -45,10 +45,15 @@ describe('documents: tenant jobs and time overrides', () => {
     const dead = await deadLetter(scan);
     expect(dead).toMatchObject({ reason: 'invalid_payload' });
     expect(dead!.error).toMatch(/"asOf" would override the clock.*ALLOW_TIME_OVERRIDES/);
+    await h.waitForRun(scan, 'dead');
     const fanout = `asof-all-${randomUUID()}`;
+    const published = await h.jobsPublished();
     await job(JOB_NAMES.documentsExpiryScanAll, fanout, undefined, { asOf: '2025-07-01T00:00:00Z' });
     expect(await deadLetter(fanout)).toMatchObject({ reason: 'invalid_payload' });
-    expect(await h.database.query(`SELECT id FROM job_runs WHERE id LIKE $1`, [`${fanout}:%`])).toEqual([]);
+    await h.waitForRun(fanout, 'dead');
+    // The fan-out published no child scan: JOBS stored the fan-out's own message and nothing after it.
+    expect(await h.jobsPublished()).toBe(published + 1);
+    expect(await h.database.query(`SELECT run_id FROM job_attempts WHERE run_id LIKE $1`, [`${fanout}:%`])).toEqual([]);
     expect(await alerts('acme')).toBe(0);
     // "expired" for a document two days before it expires would need asOf: none was raised.
     expect(await h.stored('document.expired', 'acme')).toEqual([]);
@@ -61,8 +66,9 @@ describe('documents: tenant jobs and time overrides', () => {
       const child = await h.waitForRun(`${runId}:${tenant}`, 'succeeded');
       expect(child.company_id).toBe(tenant);
     }
-    const payloads = await h.database.query<{ payload: unknown }>(`SELECT payload FROM job_runs WHERE id LIKE $1`, [`${runId}:%`]);
-    expect(payloads.map((p) => p.payload)).toEqual([{}, {}]);
+    // Each child judged by its own clock (the harness clock), not by an instant handed down (which would have been dead-lettered here).
+    const scans = await h.database.query<{ as_of: Date }>(`SELECT as_of FROM document_scans WHERE run_id LIKE $1`, [`${runId}:%`]);
+    expect(scans.map((s) => s.as_of.toISOString())).toEqual(['2025-06-01T00:00:00.000Z', '2025-06-01T00:00:00.000Z']);
     await waitFor(async () => (await alerts('acme')) === 1 && (await alerts('globex')) === 1, { what: 'one expiring alert each' });
     expect(await h.stored('document.expired', 'acme')).toEqual([]);
   });

@@ -121,7 +121,11 @@ describe('notifier: Web Push', () => {
     await h.event(EVENT_TYPES.notificationRequested, 'gone', { title: 'Hello', userIds: ['u'] }, 'evt-push-gone');
     await waitFor(() => push.to('flaky').length === 1, { what: 'flaky browser reached after the retry', timeoutMs: 20_000 });
     expect(JSON.parse(flaky.decrypt(push.to('flaky')[0].body)).title).toBe('Hello');
-    const rows = await pushDeliveries('gone');
+    // The delivery is recorded after the push service answered: wait for the row, not only for the push.
+    const rows = (await waitFor(async () => {
+      const r = await pushDeliveries('gone');
+      return r.some((d) => d.target !== stale.id && d.outcome === 'sent') ? r : undefined;
+    }, { what: 'the sent push recorded' }))!;
     expect(rows.filter((d) => d.target === stale.id).map((d) => [d.outcome, d.status_code])).toEqual([['failed', 410]]);
     expect(rows.filter((d) => d.target !== stale.id).map((d) => d.outcome)).toEqual(['retry', 'sent']);
     expect((await h.http('GET', '/api/v1/push/subscriptions', { companyId: 'gone', userId: 'u' })).body.items.map((s: { id: string }) => s.id)).not.toContain(stale.id);

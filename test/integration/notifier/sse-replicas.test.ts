@@ -1,6 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import { EVENT_TYPES } from '../../../libs/common/src/index.js';
 import { NotificationsService } from '../../../apps/notifier/src/notifications/notifications.service.js';
+import { tenantAuth } from '../../support/auth.js';
 import { sleep, waitFor } from '../../support/wait.js';
 import { NotifierHarness } from './harness.js';
 
@@ -12,7 +13,7 @@ class LiveStream {
 
   static async open(baseUrl: string, companyId: string, userId: string): Promise<LiveStream> {
     const s = new LiveStream();
-    const res = await fetch(`${baseUrl}/api/v1/notifications/stream`, { headers: { 'X-Company-Id': companyId, 'X-User-Id': userId }, signal: s.controller.signal });
+    const res = await fetch(`${baseUrl}/api/v1/notifications/stream`, { headers: await tenantAuth(companyId, userId), signal: s.controller.signal });
     expect(res.headers.get('content-type')).toContain('text/event-stream');
     const reader = res.body!.getReader();
     void (async () => {

@@ -19,6 +19,7 @@ import {
 import { RecurrenceModule } from '../../../apps/recurrence/src/recurrence.module.js';
 import { TEST_JWT_SECRET, tenantAuth } from '../../support/auth.js';
 import { TestDatabase } from '../../support/database.js';
+import { runState } from '../../support/runs.js';
 import { startServiceApp } from '../../support/service-app.js';
 import { TestNatsServer } from '../../support/nats-server.js';
 import { waitFor } from '../../support/wait.js';
@@ -106,21 +107,25 @@ export class RecurrenceHarness {
     await this.runJob(JOB_NAMES.recurrenceGenerate, companyId, horizonDays ? { companyId, horizonDays } : {});
   }
 
-  /** Publishes one run of a recurrence job for a tenant; resolves with its result when it succeeded. */
+  /** Publishes one run of a recurrence job for a tenant; resolves with its result once its history says it succeeded. */
   async runJob(job: string, companyId: string, payload: Record<string, unknown> = {}): Promise<{ recordsProcessed?: number; message?: string }> {
     const runId = randomUUID();
     await this.publisher.publishJob(job, { runId, companyId, payload, scheduledFor: new Date().toISOString() }, { runId, companyId });
-    let result: { recordsProcessed?: number; message?: string } = {};
-    let seen = 'no job_runs row';
-    await waitFor(async () => {
-      const rows = await this.database.query<{ state: string; result: typeof result; last_error: string | null }>('SELECT * FROM job_runs WHERE id = $1', [runId]);
-      result = rows[0]?.result ?? {};
-      if (rows[0]) seen = JSON.stringify(rows[0]);
-      return rows[0]?.state === 'succeeded';
-    }, { what: `${job} run ${runId}` }).catch((e: Error) => {
+    const run = await this.waitForRun(runId, 'succeeded', job);
+    return run.result ?? {};
+  }
+
+  /** Waits until the run's history (its latest attempt, else its planned row) is in a state; returns it. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  async waitForRun(runId: string, state: string, what = 'run'): Promise<Record<string, any>> {
+    let seen = 'no attempt and no planned row';
+    return (await waitFor(async () => {
+      const run = await runState(this.database, runId);
+      if (run) seen = JSON.stringify(run);
+      return run?.state === state ? run : undefined;
+    }, { what: `${what} ${runId} ${state}` }).catch((e: Error) => {
       throw new Error(`${e.message}; run: ${seen}`);
-    });
-    return result;
+    }))!;
   }
 
   /** How many messages the EVENTS stream holds on a subject (JetStream dedup applied). */

@@ -52,7 +52,7 @@ describe('task reminders before the due time (real clock)', () => {
     h.database.query<{ state: string; result: { recordsProcessed: number } | null }>(`SELECT state, result FROM job_runs WHERE job = 'recurrence.task-reminder' AND payload->>'reminderId' = $1 ORDER BY created_at`, [reminderId]);
 
   it('tells the assignee once, at the offset before the task is due', async () => {
-    const { template, task, due } = await taskRemindedIn('Fire drill', 4_000);
+    const { template, task, due } = await taskRemindedIn('Fire drill', 3_000);
     expect(template.reminderOffsets).toEqual(['P1D', 'PT1M']);
     const [reminder, ...others] = await reminders(task.id);
     expect(others).toEqual([]); // P1D before was already past
@@ -97,7 +97,7 @@ describe('task reminders before the due time (real clock)', () => {
   });
 
   it('plans a reopened task\'s reminder again and sends it once', async () => {
-    const { task } = await taskRemindedIn('Reopened', 5_000);
+    const { task } = await taskRemindedIn('Reopened', 3_000);
     await h.api('PATCH', `/task-instances/${task.id}`, 'acme', { status: 'done' });
     await h.api('PATCH', `/task-instances/${task.id}`, 'acme', { status: 'open' });
     expect((await reminders(task.id)).map((r) => [r.state, r.plan])).toEqual([['planned', 2]]);

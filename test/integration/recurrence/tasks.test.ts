@@ -20,6 +20,7 @@ describe('recurring task templates', () => {
 
   const create = async (companyId: string, body: Record<string, unknown>) => {
     const res = await h.api<Template>('POST', '/task-templates', companyId, body);
+    if (res.status !== 201) console.log('DBG', JSON.stringify(res.body));
     expect(res.status).toBe(201);
     return res.body;
   };
@@ -130,7 +131,7 @@ describe('recurring task templates', () => {
   it("a job run for one tenant refuses a payload naming another", async () => {
     const runId = randomUUID();
     await h.publisher.publishJob('recurrence.generate', { runId, companyId: 'globex', payload: { companyId: 'acme' }, scheduledFor: new Date().toISOString() }, { runId, companyId: 'globex' });
-    await waitFor(async () => (await h.database.query<{ state: string }>('SELECT state FROM job_runs WHERE id = $1', [runId]))[0]?.state === 'dead', { what: 'the mismatched run dead-lettered' });
+    await h.waitForRun(runId, 'dead', 'the mismatched run');
   });
 
   it('an edit regenerates only future instances nobody started; past and started ones stay', async () => {

@@ -84,6 +84,7 @@ export class RecurrenceController {
   }
 
   @Get('task-instances/:id/reminders')
+  @Authorize('read')
   taskReminders(@Tenant() t: TenantContext, @Param('id', ParseUUIDPipe) id: string) {
     return this.tasks.remindersOf(t.companyId, id);
   }
