@@ -124,6 +124,23 @@ const ROWS = [
       timeseries('Deferrals by reason', 'short', [q(`sum by (reason) (increase(metronome_job_deferrals_total{${SJ}}[$__rate_interval]))`, '{{reason}}')], {
         description: 'Job messages handed back without spending an attempt: tenant_full, paused, no_handler, stopping, database_unavailable, not_due.',
       }),
+      timeseries('Lost attempts', 'short', [q(`sum by (job) (increase(metronome_job_lost_attempts_total{${SJ}}[$__rate_interval]))`, '{{job}}')], {
+        thresholds: red(1),
+        description: 'Deliveries that started and never reported (the worker died or stalled past the ack wait), counted when the message came back; each is an attempt.',
+      }),
+    ],
+  },
+  {
+    title: 'Run history',
+    panels: [
+      timeseries('Attempts written', 'ops', [q(`sum by (service) (rate(metronome_history_rows_total{${S}}[$__rate_interval]))`, '{{service}}')], {
+        description: 'Finished attempts written to job_attempts in batches, before their messages are acked.',
+      }),
+      timeseries('History batch commit', 's', quantiles('metronome_history_batch_seconds', 'service', S, '{{service}}')),
+      timeseries('History write errors', 'short', [q(`sum by (service) (increase(metronome_history_write_errors_total{${S}}[$__rate_interval]))`, '{{service}}')], {
+        thresholds: red(1),
+        description: 'Batches that failed (PostgreSQL unavailable) and were retried; their messages stay unacked until written.',
+      }),
     ],
   },
   {

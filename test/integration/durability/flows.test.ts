@@ -73,7 +73,13 @@ describe('flows: a parent runs after its children', () => {
     const children = seen.get('ok')!;
     expect(children.map((c) => c.state)).toEqual(['succeeded', 'succeeded', 'succeeded']);
     expect(children.map((c) => c.runId).sort()).toEqual(root.children.map((c) => c.runId).sort());
-    for (const c of root.children) expect((await h.run(c.runId)).parent_run_id).toBe(root.runId);
+    // Each child's history names its parent (the planned child rows too).
+    const links = await h.database.query<{ run_id: string; parent_run_id: string }>(
+      `SELECT run_id, parent_run_id FROM job_attempts WHERE run_id = ANY($1) UNION SELECT id, parent_run_id FROM job_runs WHERE id = ANY($1)`,
+      [root.children.map((c) => c.runId)],
+    );
+    expect(links.filter((l) => l.parent_run_id === root.runId).map((l) => l.run_id).sort()).toEqual(root.children.map((c) => c.runId).sort());
+    expect(links.filter((l) => l.parent_run_id !== root.runId)).toEqual([]);
   });
 
   it("policy 'fail': a failed child fails the parent, which never runs", async () => {

@@ -19,8 +19,19 @@ import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { loadConfig } from '../../../libs/common/src/config/load-config.js';
 import { natsConnectionOptions } from '../../../libs/common/src/messaging/nats-connection.service.js';
+import { NatsConnectionService } from '../../../libs/common/src/messaging/nats-connection.service.js';
+import { KvBuckets } from '../../../libs/common/src/messaging/kv-buckets.js';
 import { provision } from '../../../libs/common/src/messaging/provisioner.js';
-import { CONSUMER_DECLARATIONS, STREAM_DECLARATIONS } from '../../../libs/common/src/messaging/topology.js';
+import { JOB_CATALOG_BUCKET, RUNS_BUCKET } from '../../../libs/common/src/messaging/subjects.js';
+import { CONSUMER_DECLARATIONS, KV_DECLARATIONS, STREAM_DECLARATIONS } from '../../../libs/common/src/messaging/topology.js';
+import { maxDeliveriesSubject } from '../../../libs/common/src/dead-letters/max-deliveries.watcher.js';
+import { CONTROL_KEYS } from '../../../libs/common/src/jobs/job-control.js';
+import { JobCatalog } from '../../../libs/common/src/jobs/job-catalog.js';
+import { LiveRuns } from '../../../libs/common/src/jobs/live/live-runs.js';
+import { AttemptLedger } from '../../../libs/common/src/jobs/runtime/attempt-ledger.js';
+import { WorkerHeartbeat } from '../../../libs/common/src/jobs/runtime/worker-heartbeat.js';
+import { createRootLogger } from '../../../libs/common/src/logging/logger.js';
+import { MetronomeMetrics } from '../../../libs/common/src/metrics/metrics.registry.js';
 import { TestDatabase } from '../../support/database.js';
 import { ServiceProcess } from '../../support/service-process.js';
 import { configData, containerEnv, find, K8sObject, KUBECTL_HINT, kustomize, NATS_SERVER_HINT, natsServerBin, podSpec, requireTool } from './k8s-support.js';
@@ -73,10 +84,14 @@ async function client(user: string, opts: { inboxPrefix?: null } = {}): Promise<
   return { nc, violations };
 }
 
-/** Waits (up to 2 s) for the server's permission violation for this operation and subject. */
-async function violation(c: Client, operation: string, subject: string): Promise<boolean> {
+/**
+ * Waits (up to 2 s) for the server's permission violation for this operation and subject. The server answers a
+ * refused SUB or PUB with -ERR before the PONG of the flush that follows it, so `waitMs` may be short when an
+ * operation is expected to pass.
+ */
+async function violation(c: Client, operation: string, subject: string, waitMs = 2_000): Promise<boolean> {
   await c.nc.flush();
-  for (let i = 0; i < 40; i++) {
+  for (let i = 0; i < waitMs / 50; i++) {
     if (c.violations.some((v) => v.operation === operation && v.subject === subject)) return true;
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -89,9 +104,9 @@ async function refusedPublish(c: Client, subject: string): Promise<boolean> {
   return violation(c, 'publish', subject);
 }
 
-async function refusedSubscribe(c: Client, subject: string): Promise<boolean> {
+async function refusedSubscribe(c: Client, subject: string, waitMs?: number): Promise<boolean> {
   const sub = c.nc.subscribe(subject);
-  const refused = await violation(c, 'subscription', subject);
+  const refused = await violation(c, 'subscription', subject, waitMs);
   sub.unsubscribe();
   return refused;
 }
@@ -139,11 +154,10 @@ beforeAll(async () => {
     });
   });
 
-  // What the metronome-provision Job does (R1 here: one server), plus the control bucket.
+  // What the metronome-provision Job does (scripts/provision.ts; R1 here: one server): streams, consumers, KV buckets.
   const admin = await client('metronome-admin');
-  const report = await provision(await jetstreamManager(admin.nc), STREAM_DECLARATIONS, CONSUMER_DECLARATIONS, { replicas: 1, ackWaitMs: 30_000 });
+  const report = await provision(await jetstreamManager(admin.nc), STREAM_DECLARATIONS, CONSUMER_DECLARATIONS, { replicas: 1, ackWaitMs: 30_000, kv: KV_DECLARATIONS });
   expect(report.drift).toEqual([]);
-  await new Kvm(admin.nc).create('control');
   expect(admin.violations).toEqual([]);
 }, 60_000);
 
@@ -172,7 +186,7 @@ test('the scheduler fires jobs, publishes events and pauses queues', async () =>
 });
 
 test.each([
-  ['scheduler', 'JOBS', 'scheduler-jobs'],
+  ['scheduler', 'JOBS', 'scheduler-jobs-low'],
   ['scheduler', 'EVENTS', 'scheduler-events'],
   ['documents', 'JOBS', 'documents-jobs-normal'],
   ['documents', 'EVENTS', 'documents-events'],
@@ -227,7 +241,7 @@ test.each(['notifier', 'documents', 'recurrence'])('the server refuses %s everyt
   const admin = await client('metronome-admin');
   const names: string[] = [];
   for await (const n of (await jetstreamManager(admin.nc)).streams.names()) names.push(n);
-  expect(names.sort()).toEqual(['DLQ', 'EVENTS', 'JOBS', 'KV_control']);
+  expect(names.sort()).toEqual(['DLQ', 'EVENTS', 'JOBS', 'KV_control', 'KV_job-catalog', 'KV_runs', 'KV_workers']);
 });
 
 test('notifier replicas fan in-app notifications out to each other on notifier.inbox, which nobody else may read', async () => {
@@ -276,7 +290,7 @@ describe('inbox prefixes', () => {
     const notRefused: string[] = [];
     for (const subject of [...others, '_INBOX_admin.>', '_INBOX.>', '>']) if (!(await refusedSubscribe(c, subject))) notRefused.push(subject);
     expect(notRefused).toEqual([]);
-    expect(await refusedSubscribe(c, `_INBOX_${user}.probe`)).toBe(false);
+    expect(await refusedSubscribe(c, `_INBOX_${user}.probe`, 300)).toBe(false);
   });
 
   test("a service cannot read another's pulled jobs: documents pulls, recurrence's subscription to its inbox is refused and sees nothing", async () => {
@@ -298,6 +312,110 @@ describe('inbox prefixes', () => {
     const c = await client('documents', { inboxPrefix: null });
     await expect(jetstreamManager(c.nc, { timeout: 2_000 })).rejects.toThrow();
     expect(c.violations.some((v) => v.operation === 'subscription' && v.subject.startsWith('_INBOX.'))).toBe(true);
+  });
+});
+
+/** A service's NATS side as its process builds it: NatsConnectionService on its workload's config, the declared KV buckets. */
+async function service(user: string) {
+  const config = loadConfig(workloadEnv(user));
+  const log = createRootLogger('silent', user);
+  const nats = new NatsConnectionService(config, log, new MetronomeMetrics(user));
+  const nc = await nats.connection$();
+  open.push(nc);
+  const violations: Client['violations'] = [];
+  void (async () => {
+    for await (const s of nc.status()) {
+      const e = (s as { type: string; error?: { name?: string; operation?: string; subject?: string } }).error;
+      if (s.type === 'error' && e?.name === 'PermissionViolationError') violations.push({ operation: e.operation ?? '', subject: e.subject ?? '' });
+    }
+  })();
+  return { config, log, nats, nc, violations, buckets: new KvBuckets(nats), c: { nc, violations } as Client };
+}
+
+describe('the job runtime under each user', () => {
+  test.each(SERVICES)('%s beats its heartbeat, keeps its attempt ledger, announces its jobs, follows and purges cancellations', async (user) => {
+    const s = await service(user);
+    const scheduler = user === 'scheduler' ? s : await service('scheduler');
+    // heartbeat (workers.<service>.<instance>): the scheduler's run listing sees it, and it is gone on shutdown
+    const heartbeat = new WorkerHeartbeat(s.buckets, user, s.log);
+    heartbeat.describe([`${user}.probe`], 4, () => ({ inFlight: 0, waiting: 0, held: 0, settling: 0 }));
+    await heartbeat.onApplicationBootstrap();
+    const live = new LiveRuns(scheduler.buckets, scheduler.nats);
+    expect((await live.workers()).map((w) => w.instance)).toContain(heartbeat.instance);
+    await heartbeat.beforeApplicationShutdown();
+    expect((await live.workers()).map((w) => w.instance)).not.toContain(heartbeat.instance);
+    // attempt ledger (runs bucket, ledger.JOBS.<block>): noted by one process, read back by another
+    const seq = 1_000_000 + SERVICES.indexOf(user) * 5_000;
+    await new AttemptLedger(s.buckets).note('JOBS', seq, { deferrals: 2, settled: 3 });
+    await new AttemptLedger(s.buckets).note('JOBS', seq + 1, { deferrals: 1, settled: 0 }); // a compare-and-set on the same block
+    expect(await new AttemptLedger(s.buckets).read('JOBS', seq)).toEqual({ deferrals: 2, settled: 3 });
+    // job declarations (job-catalog, <service>.<job>): the scheduler's catalog knows them
+    const catalog = new JobCatalog(s.nats, user, s.config, s.log);
+    catalog.announce([{ name: `${user}.probe`, priority: 'normal', maxAttempts: 3, timeoutMs: 60_000 }], () => ({}));
+    await catalog.onApplicationBootstrap();
+    const schedulerCatalog = new JobCatalog(scheduler.nats, 'scheduler', scheduler.config, scheduler.log);
+    await schedulerCatalog.watch();
+    expect(schedulerCatalog.get(`${user}.probe`)).toMatchObject({ job: `${user}.probe`, service: user });
+    schedulerCatalog.beforeApplicationShutdown();
+    catalog.beforeApplicationShutdown();
+    // cancellations (runs, cancel.<run>): the scheduler asks, the worker sees it on its watch and purges it once settled
+    const runs = await s.buckets.open(RUNS_BUCKET);
+    const watch = await runs.watch({ key: 'cancel.>' });
+    const runId = `0b5d3c1e-4b0a-4c55-9a43-00000000000${SERVICES.indexOf(user)}`;
+    await (await scheduler.buckets.open(RUNS_BUCKET)).put(CONTROL_KEYS.cancel(runId), JSON.stringify({ since: new Date().toISOString(), companyId: null }));
+    for await (const e of watch) {
+      if (e.key === CONTROL_KEYS.cancel(runId)) break;
+    }
+    watch.stop();
+    await runs.purge(CONTROL_KEYS.cancel(runId));
+    expect((await runs.get(CONTROL_KEYS.cancel(runId)))?.operation).toBe('PURGE');
+    expect(s.violations).toEqual([]);
+    expect(scheduler.violations).toEqual([]);
+  });
+
+  test.each(SERVICES)('%s hears the max-deliveries advisories of its consumers, reads the message back and removes it from JOBS', async (user) => {
+    const s = await service(user);
+    // what MaxDeliveriesWatcher subscribes to at bootstrap
+    const subs = CONSUMER_DECLARATIONS.filter((d) => d.durable.startsWith(`${user}-`)).map((d) => s.nc.subscribe(maxDeliveriesSubject(d.stream, d.durable)));
+    expect(subs.length).toBeGreaterThan(1);
+    await s.nc.flush();
+    // a message of each stream it consumes, read back by sequence; the job is removed from the work queue
+    const publisher = jetstream((await client('scheduler')).nc);
+    const event = await publisher.publish(`events.acme.probe.${user}`, '{}');
+    const job = await publisher.publish(`jobs.critical.${user}.max-deliveries-probe`, '{}');
+    const jsm = await s.nats.jsm();
+    await expect(jsm.streams.getMessage('EVENTS', { seq: event.seq })).resolves.toHaveProperty('subject', `events.acme.probe.${user}`);
+    await expect(jsm.streams.getMessage('JOBS', { seq: job.seq })).resolves.toHaveProperty('subject', `jobs.critical.${user}.max-deliveries-probe`);
+    await expect(jsm.streams.deleteMessage('JOBS', job.seq, false)).resolves.toBe(true);
+    await expect(jsm.streams.getMessage('JOBS', { seq: job.seq })).resolves.toBeNull();
+    expect(s.violations).toEqual([]);
+    for (const sub of subs) sub.unsubscribe();
+  });
+
+  test('the scheduler lists waiting jobs from JOBS by direct get', async () => {
+    const s = await service('scheduler');
+    await jetstream(s.nc).publish('jobs.high.documents.expiry-scan', '{}', { msgID: 'run-direct-get-probe' });
+    const live = new LiveRuns(s.buckets, s.nats);
+    const waiting = await live.queued({ limit: 100, job: 'documents.expiry-scan' });
+    expect(waiting.scanned).toBeGreaterThan(0);
+    expect((await live.depth())['jobs.high.documents.expiry-scan']).toBeGreaterThan(0);
+    expect(s.violations).toEqual([]);
+  });
+
+  test.each(['notifier', 'documents', 'recurrence'])("%s cannot touch another's heartbeat or declarations, list workers or waiting jobs, hear another's advisories, or remove events and dead letters", async (user) => {
+    const s = await service(user);
+    const other = user === 'documents' ? 'notifier' : 'documents';
+    const notRefused: string[] = [];
+    for (const subject of [`$KV.workers.${other}.x`, `$KV.workers.scheduler.x`, `$KV.job-catalog.${other}.x`, '$KV.runs.other.x', '$KV.control.paused.x', '$JS.API.DIRECT.GET.JOBS', '$JS.API.CONSUMER.CREATE.KV_workers', '$JS.API.DIRECT.GET.KV_job-catalog.$KV.job-catalog.documents.tick', '$JS.API.STREAM.MSG.DELETE.EVENTS', '$JS.API.STREAM.MSG.DELETE.DLQ', '$JS.API.STREAM.MSG.DELETE.KV_runs']) {
+      if (!(await refusedPublish(s.c, subject))) notRefused.push(subject);
+    }
+    for (const subject of [maxDeliveriesSubject('EVENTS', `${other}-events`), maxDeliveriesSubject('JOBS', `${other}-jobs-normal`), '$JS.EVENT.ADVISORY.>']) {
+      if (!(await refusedSubscribe(s.c, subject))) notRefused.push(`subscribe ${subject}`);
+    }
+    expect(notRefused).toEqual([]);
+    // the run listing's own calls fail for it
+    const live = new LiveRuns(s.buckets, s.nats);
+    await expect(live.queued({ limit: 1 })).rejects.toThrow();
   });
 });
 

@@ -29,16 +29,28 @@ const JOB_EVENTS = ['job.dead', 'job.sla_breached', 'job.timed_out'];
 const OWNED_JOBS: Record<Exclude<Service, 'scheduler'>, string[]> = { notifier: ['notifier.deliver', 'notifier.alert-summary'], documents: ['documents.expiry-scan'], recurrence: [] };
 /** NATS core subjects (no stream) a service publishes and subscribes: the notifier's SSE fan-out between its replicas. */
 const CORE: Record<Service, string[]> = { scheduler: [], notifier: ['notifier.inbox.>'], documents: [], recurrence: [] };
-const KV_READ = [
-  '$JS.API.STREAM.MSG.GET.KV_control',
-  '$JS.API.DIRECT.GET.KV_control',
-  '$JS.API.DIRECT.GET.KV_control.>',
-  '$JS.API.CONSUMER.CREATE.KV_control',
-  '$JS.API.CONSUMER.CREATE.KV_control.>',
-  '$JS.API.CONSUMER.INFO.KV_control.*',
-  '$JS.API.CONSUMER.DELETE.KV_control.*',
-  '$JS.API.CONSUMER.MSG.NEXT.KV_control.*',
+/** Reading a KV bucket: get (direct or message get), keys and watch (an ordered consumer, deleted after). */
+const kvRead = (bucket: string) => [
+  `$JS.API.STREAM.MSG.GET.KV_${bucket}`,
+  `$JS.API.DIRECT.GET.KV_${bucket}`,
+  `$JS.API.DIRECT.GET.KV_${bucket}.>`,
+  `$JS.API.CONSUMER.CREATE.KV_${bucket}`,
+  `$JS.API.CONSUMER.CREATE.KV_${bucket}.>`,
+  `$JS.API.CONSUMER.INFO.KV_${bucket}.*`,
+  `$JS.API.CONSUMER.DELETE.KV_${bucket}.*`,
+  `$JS.API.CONSUMER.MSG.NEXT.KV_${bucket}.*`,
 ];
+/**
+ * What the job runtime of every service does with the KV buckets (libs/common/src/jobs): reads pauses (control) and
+ * cancellations (runs, cancel.<run>), purges a cancellation once settled, merges its attempt ledger blocks
+ * (runs, ledger.JOBS.<block>), beats its heartbeat (workers, <service>.<instance>) and publishes its job declarations
+ * (job-catalog, keyed by job name <service>.<job>).
+ */
+const KV_READ = [...kvRead('control'), ...kvRead('runs')];
+const kvWrites = (svc: string) => ['$KV.runs.cancel.*', '$KV.runs.ledger.JOBS.*', `$KV.workers.${svc}.*`, `$KV.job-catalog.${svc}.>`];
+/** The max-deliveries watcher (libs/common/src/dead-letters): reads the message back by sequence, removes it from JOBS. */
+const MAX_DELIVERIES = ['$JS.API.STREAM.MSG.GET.EVENTS', '$JS.API.STREAM.MSG.GET.JOBS', '$JS.API.STREAM.MSG.DELETE.JOBS'];
+const advisory = (stream: string, durable: string) => `$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.${stream}.${durable}`;
 const JS_READ = ['$JS.API.INFO', '$JS.API.STREAM.NAMES', '$JS.API.STREAM.INFO.*'];
 
 const consumersOf = (svc: string) => CONSUMER_DECLARATIONS.filter((c) => c.durable.startsWith(`${svc}-`));
@@ -65,6 +77,13 @@ function envelope(svc: Service): string[] {
       '$JS.API.CONSUMER.NAMES.*',
       '$JS.API.CONSUMER.LIST.*',
       '$JS.API.CONSUMER.INFO.*.*',
+      ...kvWrites(svc),
+      ...MAX_DELIVERIES,
+      // the admin API: running runs from every worker's heartbeat, job access from every service's declarations,
+      // waiting runs and the oldest pending message of each job consumer from JOBS
+      ...kvRead('workers'),
+      ...kvRead('job-catalog'),
+      '$JS.API.DIRECT.GET.JOBS',
       '$JS.API.STREAM.MSG.GET.DLQ',
       '$JS.API.STREAM.MSG.DELETE.DLQ',
       '$JS.API.DIRECT.GET.DLQ',
@@ -83,6 +102,8 @@ function envelope(svc: Service): string[] {
     ...[...OWNED_EVENTS[svc], ...JOB_EVENTS].map((t) => `events.*.${t}`),
     ...OWNED_JOBS[svc].map((j) => `jobs.*.${j}`),
     ...CORE[svc],
+    ...kvWrites(svc),
+    ...MAX_DELIVERIES,
     ...consumersOf(svc).flatMap((c) => consumerSubjects(c.stream, c.durable)),
   ];
 }
@@ -167,7 +188,25 @@ describe.each(Object.keys(BUILDS) as (keyof typeof BUILDS)[])('nats.conf of the 
 
   test.each(SERVICES)('%s may use what its code needs', (svc) => {
     const u = user(svc);
-    const needed = ['$JS.API.INFO', '$JS.API.STREAM.INFO.KV_control', '$JS.API.DIRECT.GET.KV_control.$KV.control.queue.low', '$JS.API.CONSUMER.MSG.NEXT.KV_control.abc'];
+    const needed = [
+      '$JS.API.INFO',
+      '$JS.API.STREAM.INFO.KV_control',
+      '$JS.API.DIRECT.GET.KV_control.$KV.control.queue.low',
+      '$JS.API.CONSUMER.MSG.NEXT.KV_control.abc',
+      // job runtime: buckets opened, cancellations watched and purged, ledger blocks read and merged, heartbeat, declarations
+      '$JS.API.STREAM.INFO.KV_runs',
+      '$JS.API.STREAM.INFO.KV_workers',
+      '$JS.API.STREAM.INFO.KV_job-catalog',
+      '$JS.API.CONSUMER.CREATE.KV_runs.abc.$KV.runs.cancel.>',
+      '$JS.API.DIRECT.GET.KV_runs.$KV.runs.ledger.JOBS.12',
+      '$JS.API.DIRECT.GET.KV_runs.$KV.runs.cancel._YWJj',
+      '$KV.runs.ledger.JOBS.12',
+      '$KV.runs.cancel.0b5d3c1e-4b0a-4c55-9a43-1a2b3c4d5e6f',
+      `$KV.workers.${svc}.nats-0-17-ab12`,
+      `$KV.job-catalog.${svc}.some-job`,
+      // max-deliveries watcher
+      ...MAX_DELIVERIES,
+    ];
     const declared = consumersOf(svc);
     if (svc !== 'scheduler') expect(declared.length).toBeGreaterThan(0);
     for (const c of declared) {
@@ -178,22 +217,28 @@ describe.each(Object.keys(BUILDS) as (keyof typeof BUILDS)[])('nats.conf of the 
         `dlq.${c.stream}.${c.durable}`,
       );
     }
-    if (svc === 'scheduler') needed.push('jobs.normal.documents.tick', 'events.acme.job.dead', '$KV.control.queue.low', '$JS.API.STREAM.MSG.GET.DLQ');
+    if (svc === 'scheduler') {
+      needed.push('jobs.normal.documents.tick', 'events.acme.job.dead', '$KV.control.queue.low', '$JS.API.STREAM.MSG.GET.DLQ', '$JS.API.DIRECT.GET.JOBS');
+      needed.push('$JS.API.CONSUMER.CREATE.KV_workers.abc.$KV.workers.>', '$JS.API.DIRECT.GET.KV_workers.$KV.workers.documents.nats-0-17-ab12');
+      needed.push('$JS.API.CONSUMER.CREATE.KV_job-catalog.abc.$KV.job-catalog.>', '$JS.API.DIRECT.GET.KV_job-catalog.$KV.job-catalog.documents.tick');
+    }
     else for (const t of [...OWNED_EVENTS[svc], ...JOB_EVENTS]) needed.push(`events.acme.${t}`);
     if (svc !== 'scheduler') for (const j of OWNED_JOBS[svc]) needed.push(`jobs.high.${j}`);
     if (svc === 'notifier') needed.push('notifier.inbox.acme.0123abcd');
     expect(needed.filter((s) => !canPublish(u, s))).toEqual([]);
     expect(canSubscribe(u, `_INBOX_${svc}.abc.def`)).toBe(true);
+    expect(declared.map((c) => advisory(c.stream, c.durable)).filter((s) => !canSubscribe(u, s))).toEqual([]);
   });
 
-  test.each([...SERVICES, 'metronome-admin'])('%s subscribes only to its own inbox prefix, the one its workload sets', (who) => {
+  test.each([...SERVICES, 'metronome-admin'])('%s subscribes only to its own inbox prefix, the one its workload sets, and its consumers\' max-deliveries advisories', (who) => {
     const u = user(who);
     const workload = who === 'metronome-admin' ? find(built[name], 'Job', 'metronome-provision') : find(built[name], 'Deployment', who);
     const env = workload.spec.template.spec.containers[0].env as K8sObject[];
     const prefix = env.find((e) => e.name === 'NATS_INBOX_PREFIX')?.value as string;
     expect(prefix).toBe(INBOX[who]);
     // the notifier also hears its replicas' in-app fan-out (notifier.inbox.<companyId>.<user>)
-    expect(u.subscribeAllow).toEqual(who === 'notifier' ? [`${prefix}.>`, 'notifier.inbox.>'] : [`${prefix}.>`]);
+    const advisories = who === 'metronome-admin' ? [] : consumersOf(who).map((c) => advisory(c.stream, c.durable));
+    expect([...u.subscribeAllow].sort()).toEqual([...(who === 'notifier' ? [`${prefix}.>`, 'notifier.inbox.>'] : [`${prefix}.>`]), ...advisories].sort());
     expect([who, canSubscribe(u, 'notifier.inbox.acme.0123abcd')]).toEqual([who, who === 'notifier']);
     expect(u.subscribeDeny).toEqual([]);
     // nobody publishes into an inbox: a service's replies come from the server only
@@ -211,6 +256,17 @@ describe.each(Object.keys(BUILDS) as (keyof typeof BUILDS)[])('nats.conf of the 
       'events',
       '$SYS.REQ.SERVER.PING',
       ...others.flatMap((c) => [`$JS.API.CONSUMER.MSG.NEXT.${c.stream}.${c.durable}`, `$JS.ACK.${c.stream}.${c.durable}.1.1.1.1.0`, `dlq.${c.stream}.${c.durable}`]),
+      // another service's heartbeat or job declarations, any other key of the runs bucket, dead letters' or events' removal
+      ...SERVICES.filter((s) => s !== svc).flatMap((s) => [`$KV.workers.${s}.nats-0-17-ab12`, `$KV.job-catalog.${s}.some-job`]),
+      '$KV.workers.x',
+      '$KV.runs.anything',
+      '$KV.runs.ledger.EVENTS.1',
+      '$KV.job-catalog.x',
+      '$JS.API.STREAM.MSG.DELETE.EVENTS',
+      '$JS.API.STREAM.MSG.DELETE.KV_runs',
+      '$JS.API.STREAM.PURGE.KV_runs',
+      '$JS.API.STREAM.DELETE.KV_workers',
+      '$JS.API.STREAM.CREATE.KV_job-catalog',
     ];
     if (svc !== 'scheduler') {
       forbidden.push(
@@ -221,6 +277,12 @@ describe.each(Object.keys(BUILDS) as (keyof typeof BUILDS)[])('nats.conf of the 
         '$KV.control.queue.low',
         '$JS.API.STREAM.MSG.DELETE.DLQ',
         '$JS.API.CONSUMER.INFO.EVENTS.scheduler-events',
+        // only the scheduler lists waiting jobs, running runs and job declarations
+        '$JS.API.DIRECT.GET.JOBS',
+        '$JS.API.CONSUMER.CREATE.KV_workers.abc.$KV.workers.>',
+        '$JS.API.DIRECT.GET.KV_workers.$KV.workers.documents.nats-0-17-ab12',
+        '$JS.API.CONSUMER.CREATE.KV_job-catalog.abc.$KV.job-catalog.>',
+        '$JS.API.DIRECT.GET.KV_job-catalog.$KV.job-catalog.documents.tick',
       );
       const foreign = Object.entries(OWNED_EVENTS)
         .filter(([s]) => s !== svc)
@@ -230,7 +292,10 @@ describe.each(Object.keys(BUILDS) as (keyof typeof BUILDS)[])('nats.conf of the 
     }
     expect(forbidden.filter((s) => canPublish(u, s))).toEqual([]);
     // replies only: no subscription to message subjects
-    for (const s of ['events.acme.document.expiring', 'jobs.normal.documents.tick', '$KV.control.queue.low', 'dlq.EVENTS.notifier-events']) expect(canSubscribe(u, s)).toBe(false);
+    for (const s of ['events.acme.document.expiring', 'jobs.normal.documents.tick', '$KV.control.queue.low', 'dlq.EVENTS.notifier-events', '$KV.workers.scheduler.x']) expect(canSubscribe(u, s)).toBe(false);
+    // nor another service's advisories, nor every advisory
+    const foreignAdvisories = [...others.map((c) => advisory(c.stream, c.durable)), '$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.DLQ.x', '$JS.EVENT.ADVISORY.STREAM.CREATED.JOBS'];
+    expect(foreignAdvisories.filter((s) => canSubscribe(u, s))).toEqual([]);
   });
 
   test('metronome-admin (provision Job) has the JetStream API but no message subjects', () => {

@@ -68,7 +68,7 @@ describe('three-node NATS cluster on loopback, streams at R3', () => {
     await database.drop();
   });
 
-  it('provisions the streams, the consumers and the control bucket at R3, and a second run changes nothing', async () => {
+  it('provisions the streams, the consumers and the KV buckets at R3, and a second run changes nothing', async () => {
     const options = { replicas: 3, ackWaitMs: ACK_WAIT_MS, kv: KV_DECLARATIONS };
     const first = await provision(jsm, STREAM_DECLARATIONS, CONSUMER_DECLARATIONS, options);
     expect(first.drift).toEqual([]);
@@ -78,7 +78,7 @@ describe('three-node NATS cluster on loopback, streams at R3', () => {
     // Consumers inherit the stream's replicas: a leader plus two followers each.
     for (const c of CONSUMER_DECLARATIONS) expect([c.durable, (await jsm.consumers.info(c.stream, c.durable)).cluster?.replicas?.length]).toEqual([c.durable, 2]);
 
-    for (const name of [STREAMS.EVENTS, STREAMS.JOBS, STREAMS.DLQ, 'KV_control']) {
+    for (const name of [STREAMS.EVENTS, STREAMS.JOBS, STREAMS.DLQ, ...KV_DECLARATIONS.map((k) => `KV_${k.bucket}`)]) {
       const info = await jsm.streams.info(name);
       expect([name, info.config.num_replicas, info.cluster?.replicas?.length]).toEqual([name, 3, 2]);
     }
@@ -91,12 +91,10 @@ describe('three-node NATS cluster on loopback, streams at R3', () => {
     expect(second.drift).toEqual([]);
     expect(second.unchanged).toContain('kv control');
 
-    // The same bucket declared at R1 is drift: reported, never rewritten.
+    // The same buckets declared at R1 are drift: reported, never rewritten.
     const r1 = await provision(jsm, [], [], { ...options, replicas: 1 });
-    expect(r1.drift).toEqual([
-      { name: 'kv control', differences: ['num_replicas: declared 1, server has 3'] },
-      { name: 'kv job-catalog', differences: ['num_replicas: declared 1, server has 3'] },
-    ]);
+    expect(KV_DECLARATIONS.map((k) => k.bucket)).toEqual(['control', 'runs', 'workers', 'job-catalog']);
+    expect(r1.drift).toEqual(KV_DECLARATIONS.map((k) => ({ name: `kv ${k.bucket}`, differences: ['num_replicas: declared 1, server has 3'] })));
     expect((await jsm.streams.info('KV_control')).config.num_replicas).toBe(3);
   });
 
@@ -132,6 +130,9 @@ describe('three-node NATS cluster on loopback, streams at R3', () => {
     expect(consumerLeader).toBe(streamLeader);
 
     const ids: string[] = Array.from({ length: TOTAL }, () => randomUUID());
+    // JOBS is a work queue (acked jobs leave it): what it stored is told by how far its sequence moved.
+    const seqBefore = (await jsm.streams.info(STREAMS.JOBS)).state.last_seq;
+    const ackSeqs = new Set<number>();
     const firstAttempt: number[] = [];
     const ackedAt: number[] = [];
     let retries = 0;
@@ -148,6 +149,7 @@ describe('three-node NATS cluster on loopback, streams at R3', () => {
         try {
           const ack = await js.publish(TICK_SUBJECT, payload, { msgID: id, timeout: 2_000 });
           if (ack.duplicate) duplicateAcks++;
+          ackSeqs.add(ack.seq);
           ackedAt[i] = Date.now();
           return;
         } catch {
@@ -180,7 +182,7 @@ describe('three-node NATS cluster on loopback, streams at R3', () => {
     } catch (e) {
       const c = await consumerInfo().then((i) => ({ ...i, config: undefined }), (x) => String(x));
       const runs = await database.query(
-        `SELECT state, attempts, count(*)::int AS n FROM job_runs WHERE id = ANY($1) AND id NOT IN (SELECT message_id FROM tick_records) GROUP BY 1, 2`,
+        `SELECT outcome, attempt, count(*)::int AS n FROM job_attempts WHERE run_id = ANY($1) AND run_id NOT IN (SELECT message_id FROM tick_records) GROUP BY 1, 2`,
         [ids],
       );
       const m = await fetch(`http://127.0.0.1:${documentsPort}/metrics`).then((r) => r.text(), (x) => String(x));
@@ -188,7 +190,7 @@ describe('three-node NATS cluster on loopback, streams at R3', () => {
       const log = documents.text.split('\n').filter((l) => !l.includes('"tick recorded"')).join('\n');
       throw new Error(
         `${String(e)}: ${await count()} recorded; killed ${streamLeader} (consumer leader was ${consumerLeader}) at publish ${TOTAL / 2}\n` +
-          `unrecorded runs in job_runs: ${JSON.stringify(runs)}\nconsumer now ${JSON.stringify(c)}\n${gauges}\n${log.slice(-4000)}`,
+          `unrecorded runs' attempts: ${JSON.stringify(runs)}\nconsumer now ${JSON.stringify(c)}\n${gauges}\n${log.slice(-4000)}`,
       );
     }
     // Let any redelivery in progress land before counting.
@@ -201,7 +203,8 @@ describe('three-node NATS cluster on loopback, streams at R3', () => {
       'SELECT message_id, deliveries, processed_at FROM tick_records ORDER BY processed_at',
     );
     const published = new Set(ids);
-    const stored = (await jsm.streams.info(STREAMS.JOBS)).state.messages;
+    const jobsNow = (await jsm.streams.info(STREAMS.JOBS)).state;
+    const stored = jobsNow.last_seq - seqBefore;
     const distinct = new Set(rows.map((r) => r.message_id));
     const afterKill = ids.filter((_, i) => firstAttempt[i] >= killAt);
     const processedAt = new Map(rows.map((r) => [r.message_id, r.processed_at.getTime()]));
@@ -245,6 +248,8 @@ describe('three-node NATS cluster on loopback, streams at R3', () => {
     expect(rows.every((r) => published.has(r.message_id))).toBe(true);
     expect(rows).toHaveLength(TOTAL);
     expect(stored).toBe(TOTAL); // dedup kept one copy of every retried publish
+    expect(ackSeqs.size).toBe(TOTAL); // and acked each retry with the copy's sequence
+    expect(jobsNow.messages).toBe(0); // every job acked and gone from the work queue
     expect(afterKill.length).toBeGreaterThan(0);
     expect(afterKill.every((id) => processedAt.has(id))).toBe(true);
     expect(figures.streamLeaderAfter).not.toBe(streamLeader);

@@ -27,6 +27,7 @@ import {
   STREAM_DECLARATIONS,
   subjects,
 } from '../../../libs/common/src/index.js';
+import { TEST_JWT_SECRET, testToken } from '../../support/auth.js';
 import { TestDatabase } from '../../support/database.js';
 import { freePort, TestNatsServer } from '../../support/nats-server.js';
 import { ROOT, ServiceProcess } from '../../support/service-process.js';
@@ -87,6 +88,8 @@ describe('a real Prometheus scraping the four services', () => {
       DATABASE_URL: database.url,
       // Streams, consumers and the control bucket exist already: four processes provisioning at once would race.
       NATS_PROVISION_ON_START: 'false',
+      // One secret for the four processes (the demo's seeder calls the other APIs with tokens it signs).
+      JWT_SECRET: TEST_JWT_SECRET,
       SCHEDULER_PORT: String(ports.scheduler),
       NOTIFIER_PORT: String(ports.notifier),
       DOCUMENTS_PORT: String(ports.documents),
@@ -230,8 +233,11 @@ describe('a real Prometheus scraping the four services', () => {
 
   it('tells the demo tenant\'s admin in-app about the demo\'s dead letter, and fires MetronomeDeadLetters', async () => {
     // The demo publishes one malformed document.upserted for acme: documents-events dead-letters it, job.dead follows.
+    // acme's admin reads her inbox with her own token, as the identity provider signs it.
+    const ana = { Authorization: `Bearer ${await testToken('tenant-admin', 'acme', { sub: 'acme-ana' })}` };
     const inbox = await waitFor(async () => {
-      const res = await fetch(`http://127.0.0.1:${ports.notifier}/api/v1/notifications`, { headers: { 'X-Company-Id': 'acme', 'X-User-Id': 'acme-ana' } });
+      const res = await fetch(`http://127.0.0.1:${ports.notifier}/api/v1/notifications`, { headers: ana });
+      expect(res.status).toBe(200);
       const items = ((await res.json()) as { items: { type: string; title: string; data: { job?: string; reason?: string } }[] }).items;
       return items.find((n) => n.type === EVENT_TYPES.jobDead);
     }, { timeoutMs: 60_000, intervalMs: 500, what: 'the demo\'s dead letter in acme\'s admin inbox' });

@@ -12,6 +12,8 @@ export interface RotationCounts {
 /** Every stored place a sensitive value can sit: table, key column(s), the column holding JSON, and whether it is text. */
 const TARGETS = [
   { table: 'job_runs', key: 'id', column: 'payload', text: false },
+  // The payload of every attempt that did not succeed is kept with the run history, to read and retry a failed run after its message is gone.
+  { table: 'job_attempts', key: `run_id || '\u001f' || lpad(attempt::text, 10, '0') || '\u001f' || outcome`, column: 'payload', text: false },
   { table: 'outbox', key: 'run_id', column: 'body', text: false },
   { table: 'dead_letters', key: 'id', column: 'payload', text: true },
   { table: 'job_steps', key: `run_id || '\u001f' || name`, column: 'result', text: false },
@@ -26,7 +28,7 @@ function rowsOf<T>(result: unknown): T[] {
 
 /**
  * Re-encrypts under the cipher's active key every stored value encrypted
- * under another key: run history payloads, outbox bodies, dead letters (their
+ * under another key: planned runs' and failed attempts' payloads, outbox bodies, dead letters (their
  * raw message text) and step results. Keyset-paged, one UPDATE per changed
  * row, safe to run while workers run (a row is rewritten only if unchanged
  * since it was read) and to re-run. Messages already in JetStream cannot be

@@ -101,6 +101,7 @@ export class JobRuntime implements OnModuleInit, OnApplicationBootstrap, BeforeA
       this.specs.set(name, spec);
       this.runner.register(spec);
       this.deferrals.declare(name);
+      this.settlement.declare(name);
     }
     this.heartbeat.describe([...this.specs.keys()], this.slots, () => ({
       inFlight: this.dispatcher.inFlight,

@@ -78,7 +78,7 @@ export class DemoMailbox implements OnModuleInit, OnModuleDestroy {
       return;
     }
     this.server = server;
-    this.logger.info({ smtpUrl: this.config.mail.smtpUrl }, 'demo mailbox: catching the notifier\'s email (dashboard: Mailbox tab)');
+    this.logger.info({ listening: `smtp://127.0.0.1:${settings.port}` }, 'demo mailbox: catching the notifier\'s email (dashboard: Mailbox tab)');
   }
 
   private keep(raw: Buffer, envelope: { mailFrom: { address: string } | false; rcptTo: { address: string }[] }): void {

@@ -18,8 +18,8 @@ const TERMINAL = `('succeeded','failed','dead','cancelled')`;
 /**
  * Per-job retention: each worker writes its handlers' `retention` to
  * job_retention at start; `purge()` deletes what is older than that —
- * finished attempts (job_attempts) and planned runs (with their outbox rows and steps), step results of finished
- * runs, dead letters — encrypted payloads included, and writes one audit_log
+ * finished runs (their attempts in job_attempts, their planned job_runs row,
+ * outbox rows and steps), step results of finished runs, dead letters — encrypted payloads included, and writes one audit_log
  * entry per job purged (action `retention.purge`, actor `system`).
  */
 @Injectable()
@@ -56,15 +56,22 @@ export class RetentionPurger {
         const c: PurgeCounts = { job: p.job, runs: 0, steps: 0, deadLetters: 0, encrypted: 0 };
         const runsBefore = cutoff(p.runs_ms);
         if (runsBefore) {
+          // A run's history: its planned job_runs row (schedules, keyed, delayed, flows) and its attempts in
+          // job_attempts (every run), once its final attempt is older than the cutoff.
           const [r] = (await tx.query(
-            `WITH gone AS (
+            `WITH planned AS (
                DELETE FROM job_runs WHERE job = $1 AND state IN ${TERMINAL} AND finished_at < $2 RETURNING id, payload
-             ), s AS (DELETE FROM job_steps WHERE run_id IN (SELECT id FROM gone) RETURNING result),
-             o AS (DELETE FROM outbox WHERE run_id IN (SELECT id FROM gone) RETURNING run_id),
-             a AS (DELETE FROM job_attempts WHERE job = $1 AND finished_at < $2 RETURNING run_id, payload, result)
-             SELECT (SELECT count(*) FROM gone)::int + (SELECT count(*) FROM a)::int AS runs, (SELECT count(*) FROM s)::int AS steps,
-                    (SELECT count(*) FROM gone WHERE payload::text LIKE '%"$enc"%')::int
-                    + (SELECT count(*) FROM a WHERE payload::text LIKE '%"$enc"%' OR result::text LIKE '%"$enc"%')::int + (SELECT count(*) FROM s WHERE result::text LIKE '%"$enc"%')::int AS encrypted`,
+             ), attempts AS (
+               DELETE FROM job_attempts WHERE job = $1 AND finished_at < $2
+                  AND run_id IN (SELECT run_id FROM job_attempts WHERE job = $1 AND final AND finished_at < $2)
+               RETURNING run_id, payload
+             ), gone AS (SELECT id FROM planned UNION SELECT run_id FROM attempts),
+             s AS (DELETE FROM job_steps WHERE run_id IN (SELECT id FROM gone) RETURNING result),
+             o AS (DELETE FROM outbox WHERE run_id IN (SELECT id FROM gone) RETURNING run_id)
+             SELECT (SELECT count(*) FROM gone)::int AS runs, (SELECT count(*) FROM s)::int AS steps,
+                    (SELECT count(*) FROM planned WHERE payload::text LIKE '%"$enc"%')::int
+                    + (SELECT count(*) FROM attempts WHERE payload::text LIKE '%"$enc"%')::int
+                    + (SELECT count(*) FROM s WHERE result::text LIKE '%"$enc"%')::int AS encrypted`,
             [p.job, runsBefore],
           )) as { runs: number; steps: number; encrypted: number }[];
           c.runs += r.runs;
@@ -75,8 +82,11 @@ export class RetentionPurger {
         if (stepsBefore) {
           const [r] = (await tx.query(
             `WITH s AS (
-               DELETE FROM job_steps st USING job_runs r
-                WHERE st.run_id = r.id AND r.job = $1 AND r.state IN ${TERMINAL} AND r.finished_at < $2 RETURNING st.result
+               DELETE FROM job_steps st
+                WHERE st.job = $1
+                  AND (EXISTS (SELECT 1 FROM job_runs r WHERE r.id = st.run_id AND r.state IN ${TERMINAL} AND r.finished_at < $2)
+                    OR EXISTS (SELECT 1 FROM job_attempts a WHERE a.run_id = st.run_id AND a.final AND a.finished_at < $2))
+                RETURNING st.result
              ) SELECT count(*)::int AS steps, count(*) FILTER (WHERE result::text LIKE '%"$enc"%')::int AS encrypted FROM s`,
             [p.job, stepsBefore],
           )) as { steps: number; encrypted: number }[];

@@ -41,6 +41,11 @@ export class Settlement {
     @Optional() @Inject(JOB_SETTLEMENT_OBSERVERS) private readonly observers: JobSettlementObserver[] = [],
   ) {}
 
+  /** A job this process runs: its lost attempts count from 0 (the series exists before the first one). */
+  declare(job: string): void {
+    this.metrics.lostAttempts.inc({ job }, 0);
+  }
+
   async settle(d: Delivery, outcome: Outcome, startedAt: Date, durationMs: number): Promise<void> {
     const { msg } = d;
     try {
