@@ -45,6 +45,10 @@ export class TriggerJobBody {
   @ApiPropertyOptional({ maxLength: 200 }) @IsOptional() @IsString() @MaxLength(200) idempotencyKey?: string;
 }
 
+export class EmptyBody {
+  @ApiProperty({ description: 'The name of the queue (or job) being emptied, to confirm', example: 'low' }) @IsString() @MaxLength(200) confirm: string;
+}
+
 export class PauseBody {
   @ApiPropertyOptional({ maxLength: 500 }) @IsOptional() @IsString() @MaxLength(500) reason?: string;
 }
