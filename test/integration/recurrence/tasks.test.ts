@@ -1,6 +1,7 @@
 import { tenantAuth } from '../../support/auth.js';
 import { randomUUID } from 'node:crypto';
 import { waitFor } from '../../support/wait.js';
+import { runState } from '../../support/runs.js';
 import { RecurrenceHarness } from './harness.js';
 
 interface Template { id: string }
@@ -130,7 +131,7 @@ describe('recurring task templates', () => {
   it("a job run for one tenant refuses a payload naming another", async () => {
     const runId = randomUUID();
     await h.publisher.publishJob('recurrence.generate', { runId, companyId: 'globex', payload: { companyId: 'acme' }, scheduledFor: new Date().toISOString() }, { runId, companyId: 'globex' });
-    await waitFor(async () => (await h.database.query<{ state: string }>('SELECT state FROM job_runs WHERE id = $1', [runId]))[0]?.state === 'dead', { what: 'the mismatched run dead-lettered' });
+    await waitFor(async () => (await runState(h.database, runId))?.state === 'dead', { what: 'the mismatched run dead-lettered' });
   });
 
   it('an edit regenerates only future instances nobody started; past and started ones stay', async () => {
