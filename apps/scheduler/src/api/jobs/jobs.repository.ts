@@ -32,14 +32,20 @@ export class JobsRepository {
       planned_finished_at: Date | null; planned_company_id: string | null; attempt_run_id: string | null; attempt_outcome: string | null;
       attempt_finished_at: Date | null; attempt_company_id: string | null; finished: Record<string, number> | null; planned: Record<string, number> | null;
     }[] = await this.dataSource.query(
-      `WITH names AS (
+      `WITH stats AS (
+         -- One pass over the window's rollup for every job (its primary key leads with the minute).
+         SELECT job, sum(succeeded) AS succeeded, sum(failed) AS failed, sum(retried) AS retried, sum(dead) AS dead, sum(cancelled) AS cancelled,
+                max(minute) AS last_minute
+           FROM job_stats_minute WHERE minute >= date_trunc('minute', $2::timestamptz) AND ($1::text IS NULL OR company_id = $1) AND ($3::text IS NULL OR job = $3)
+          GROUP BY job
+       ), names AS (
          SELECT unnest($6::text[]) AS job
          UNION
          SELECT job FROM schedules WHERE ${SCHEDULE_SCOPE_SQL('$1')}
          UNION
          SELECT DISTINCT job FROM job_runs WHERE created_at >= $2 AND ($1::text IS NULL OR company_id = $1)
          UNION
-         SELECT DISTINCT job FROM job_stats_minute WHERE minute >= date_trunc('minute', $2::timestamptz) AND ($1::text IS NULL OR company_id = $1)
+         SELECT job FROM stats
        ), wanted AS (
          SELECT job FROM names WHERE ($3::text IS NULL OR job = $3) AND ($4::text IS NULL OR job > $4) ORDER BY job LIMIT $5
        )
@@ -48,26 +54,22 @@ export class JobsRepository {
          (SELECT min(next_fire_at) FROM schedules s WHERE s.job = w.job AND s.enabled AND NOT s.paused AND ${SCHEDULE_SCOPE_SQL('$1')}) AS next_run_at,
          p.id AS planned_id, p.state AS planned_state, p.created_at AS planned_created_at, p.finished_at AS planned_finished_at, p.company_id AS planned_company_id,
          a.run_id AS attempt_run_id, a.outcome AS attempt_outcome, a.finished_at AS attempt_finished_at, a.company_id AS attempt_company_id,
-         (SELECT jsonb_build_object('succeeded', coalesce(sum(succeeded), 0), 'failed', coalesce(sum(failed), 0), 'retrying', coalesce(sum(retried), 0),
-                                    'dead', coalesce(sum(dead), 0), 'cancelled', coalesce(sum(cancelled), 0))
-            FROM job_stats_minute st WHERE st.job = w.job AND st.minute >= date_trunc('minute', $2::timestamptz) AND ($1::text IS NULL OR st.company_id = $1)) AS finished,
+         CASE WHEN st.job IS NULL THEN NULL ELSE jsonb_build_object('succeeded', st.succeeded, 'failed', st.failed, 'retrying', st.retried, 'dead', st.dead, 'cancelled', st.cancelled) END AS finished,
          (SELECT jsonb_object_agg(state, n) FROM (
             SELECT state, count(*)::int AS n FROM job_runs r
              WHERE r.job = w.job AND r.state IN ('scheduled', 'queued') AND (r.state = 'scheduled' OR r.created_at >= $2) AND ($1::text IS NULL OR r.company_id = $1)
              GROUP BY state
           ) c) AS planned
        FROM wanted w
+       LEFT JOIN stats st ON st.job = w.job
        LEFT JOIN LATERAL (
          SELECT id, state, created_at, finished_at, company_id FROM job_runs r
          WHERE r.job = w.job AND ($1::text IS NULL OR r.company_id = $1) ORDER BY created_at DESC LIMIT 1
        ) p ON true
        LEFT JOIN LATERAL (
-         SELECT max(minute) AS minute FROM job_stats_minute st
-         WHERE st.job = w.job AND st.minute >= date_trunc('minute', $2::timestamptz) AND ($1::text IS NULL OR st.company_id = $1)
-       ) m ON true
-       LEFT JOIN LATERAL (
+         -- The latest attempt, looked up in the last minute the rollup saw the job (one partition, the finished_at index).
          SELECT run_id, outcome, finished_at, company_id FROM job_attempts ja
-         WHERE m.minute IS NOT NULL AND ja.job = w.job AND ja.finished_at >= m.minute AND ja.finished_at < m.minute + interval '1 minute'
+         WHERE st.last_minute IS NOT NULL AND ja.job = w.job AND ja.finished_at >= st.last_minute AND ja.finished_at < st.last_minute + interval '1 minute'
            AND ($1::text IS NULL OR ja.company_id = $1)
          ORDER BY ja.finished_at DESC LIMIT 1
        ) a ON true
