@@ -185,7 +185,7 @@ describe('emptying a queue', () => {
 
     const emptied = await env.call('POST', '/api/v1/queues/low/empty', { auth: env.auth.admin, body: { confirm: 'low' } });
     expect(emptied.status).toBe(200);
-    expect(emptied.json).toEqual({ target: 'queue', name: 'low', subject: 'jobs.low.>', removed: 3, cancelledPlanned: 1 });
+    expect(emptied.json).toEqual({ target: 'queue', name: 'low', subject: 'jobs.low.>', removed: 3, cancelledPlanned: 1, recalled: 3 });
     expect(await env.waiting(`jobs.*.${LEDGER_EXPORT}`)).toEqual({ [`jobs.normal.${LEDGER_EXPORT}`]: 1 });
     const [row] = await env.database.query<{ state: string; outbox: number }>(
       'SELECT state, (SELECT count(*)::int FROM outbox WHERE run_id = $1) AS outbox FROM job_runs WHERE id = $1', [later.json.runId]);
@@ -193,12 +193,32 @@ describe('emptying a queue', () => {
 
     expectProblem(await env.call('POST', `/api/v1/jobs/${LEDGER_EXPORT}/empty`, { auth: env.auth.admin, body: { confirm: 'low' } }), 400);
     const job = await env.call('POST', `/api/v1/jobs/${LEDGER_EXPORT}/empty`, { auth: env.auth.admin, body: { confirm: LEDGER_EXPORT } });
-    expect(job.json).toMatchObject({ target: 'job', subject: `jobs.*.${LEDGER_EXPORT}`, removed: 1, cancelledPlanned: 0 });
+    expect(job.json).toMatchObject({ target: 'job', subject: `jobs.*.${LEDGER_EXPORT}`, removed: 1, cancelledPlanned: 0, recalled: 1 });
     expect(await env.waiting(`jobs.*.${LEDGER_EXPORT}`)).toEqual({});
     expect((await env.call('GET', `/api/v1/jobs/${LEDGER_EXPORT}`, { auth: env.auth.admin })).json.counts.queued).toBeUndefined();
 
     const audits = [...(await env.audits('queue.empty')), ...(await env.audits('job.empty'))];
     expect(audits.map((a) => [a.action, a.targetId, a.actor, a.after.removed])).toEqual([['queue.empty', 'low', 'system-admin-all', 3], ['job.empty', LEDGER_EXPORT, 'system-admin-all', 1]]);
+  });
+  it('settles cancelled, never runs, the jobs a worker had already pulled and held when the queue was emptied', async () => {
+    // Paused, the reports worker pulls the low jobs and parks them in memory.
+    expect((await env.call('POST', '/api/v1/queues/low/pause', { auth: env.auth.admin, body: {} })).status).toBe(200);
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) ids.push((await env.call('POST', `/api/v1/jobs/${REPORTS.idle}/trigger`, { auth: env.auth.admin, body: { companyId: TENANT, priority: 'low' } })).json.runId);
+    await waitFor(async () => {
+      const reports = (await env.call('GET', '/api/v1/workers', { auth: env.auth.admin })).json.items.find((w: any) => w.service === 'reports');
+      return reports?.waiting >= 3;
+    }, { what: 'the reports worker holding the three low jobs' });
+    const emptied = await env.call('POST', '/api/v1/queues/low/empty', { auth: env.auth.admin, body: { confirm: 'low' } });
+    expect(emptied.json).toMatchObject({ removed: 3, recalled: 3 });
+    expect((await env.call('POST', '/api/v1/queues/low/resume', { auth: env.auth.admin, body: {} })).status).toBe(200);
+    for (const id of ids) {
+      const run = await waitFor(async () => {
+        const r = await env.run(id);
+        return r && r.state !== 'queued' && r.state !== 'running' ? r : null;
+      }, { what: `held run ${id} settled` });
+      expect([id, run.state]).toEqual([id, 'cancelled']);
+    }
   });
 });
 
