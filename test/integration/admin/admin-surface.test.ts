@@ -242,6 +242,13 @@ describe('workers and consumers', () => {
     await env.call('POST', `/api/v1/runs/${slow}/cancel`, { auth: env.auth.tenant });
   });
 
+  it('documents the new routes in the OpenAPI document', async () => {
+    const paths = Object.keys((await env.call('GET', '/api/docs-json')).json.paths);
+    expect(paths).toEqual(expect.arrayContaining([
+      '/api/v1/workers', '/api/v1/runs/{id}/retry', '/api/v1/runs/{id}', '/api/v1/queues/{queue}/empty', '/api/v1/jobs/{job}/empty',
+    ]));
+  });
+
   it('gives every service four per-priority job consumers and replaces an old single consumer without losing its waiting jobs', async () => {
     const jobConsumers = CONSUMER_DECLARATIONS.filter((c) => c.stream === 'JOBS');
     for (const service of ['scheduler', 'documents', 'recurrence', 'notifier']) {
