@@ -10,6 +10,7 @@ import {
   JOB_CATALOG_BUCKET,
   jobDeclaration,
   jobHandlerMetadata,
+  toPriority,
   type JobDeclaration,
   type JobHandlerOptions,
 } from '../../libs/common/src/index.js';
@@ -29,7 +30,7 @@ const HANDLERS: [string, { prototype: object }][] = [
 export function productionDeclarations(extra: { job: string; service: string; options: JobHandlerOptions }[] = []): JobDeclaration[] {
   const out: JobDeclaration[] = [];
   const add = (service: string, job: string, o: JobHandlerOptions) =>
-    out.push(jobDeclaration(service, 'test', { name: job, priority: o.priority ?? 'normal', maxAttempts: o.maxAttempts ?? DEFAULT_JOB_MAX_ATTEMPTS, timeoutMs: o.timeoutMs ?? DEFAULT_JOB_TIMEOUT_MS }, o));
+    out.push(jobDeclaration(service, 'test', { name: job, priority: toPriority(o.priority ?? 'normal'), maxAttempts: o.maxAttempts ?? DEFAULT_JOB_MAX_ATTEMPTS, timeoutMs: o.timeoutMs ?? DEFAULT_JOB_TIMEOUT_MS }, o));
   for (const [service, cls] of HANDLERS) {
     for (const name of Object.getOwnPropertyNames(cls.prototype)) {
       const fn = (cls.prototype as Record<string, unknown>)[name];

@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { CONSUMERS, consumerDeclaration, JOB_NAMES, JobEnqueuerModule, MetronomeServiceModule } from '../../../libs/common/src/index.js';
+import { CONSUMERS, consumerDeclaration, JOB_NAMES, JobEnqueuerModule, jobConsumerDeclarations, MetronomeServiceModule } from '../../../libs/common/src/index.js';
 import { CalendarRepository } from './calendar/calendar.repository.js';
 import { CalendarService } from './calendar/calendar.service.js';
 import { RecurrenceController } from './http/recurrence.controller.js';
@@ -25,7 +25,7 @@ import { TenantZoneService } from './tenants/tenant-zone.service.js';
       entities: RECURRENCE_ENTITIES,
       jobs: {
         names: [JOB_NAMES.recurrenceGenerate, JOB_NAMES.recurrenceReminder, JOB_NAMES.recurrenceTaskReminder, JOB_NAMES.recurrenceCleanup],
-        consumers: [consumerDeclaration(CONSUMERS.recurrenceJobs)],
+        consumers: jobConsumerDeclarations('recurrence'),
         concurrency: 16,
       },
     }),

@@ -29,6 +29,7 @@ export * from './service.module.js';
 export * from './util/batcher.js';
 export * from './messaging/on-message.decorator.js';
 export * from './jobs/job.types.js';
+export * from './jobs/priority.js';
 export * from './jobs/clock.js';
 export * from './jobs/outbox.repository.js';
 export * from './jobs/outbox-relay.js';

@@ -367,7 +367,8 @@ describe('prod overlay', () => {
         // documents' jobs run on the job runtime: one consumer per priority, each a trigger
         ...PRIORITIES.map((p) => `JOBS/${subjects.jobConsumer('documents', p)}`),
         'EVENTS/recurrence-events',
-        'JOBS/recurrence-jobs',
+        // every service's jobs run on per-priority consumers (critical work never waits behind a low backlog)
+        ...PRIORITIES.map((p) => `JOBS/${subjects.jobConsumer('recurrence', p)}`),
       ]),
     );
     for (const s of scaled) {

@@ -190,7 +190,7 @@ test.each([
   ['scheduler', 'EVENTS', 'scheduler-events'],
   ['documents', 'JOBS', 'documents-jobs-normal'],
   ['documents', 'EVENTS', 'documents-events'],
-  ['recurrence', 'JOBS', 'recurrence-jobs'],
+  ['recurrence', 'JOBS', 'recurrence-jobs-normal'],
   ['recurrence', 'EVENTS', 'recurrence-events'],
   ['notifier', 'EVENTS', 'notifier-events'],
   ['notifier', 'JOBS', 'notifier-jobs-normal'],
@@ -205,7 +205,7 @@ test.each([
 
 test.each([
   ['documents', ['events.acme.document.expiring', 'events.acme.notification.requested', 'dlq.EVENTS.documents-events', 'events.acme.job.dead']],
-  ['recurrence', ['events.acme.task.generated', 'events.acme.calendar.reminder_due', 'dlq.JOBS.recurrence-jobs']],
+  ['recurrence', ['events.acme.task.generated', 'events.acme.calendar.reminder_due', 'dlq.JOBS.recurrence-jobs-low']],
   ['notifier', ['dlq.EVENTS.notifier-events', 'events.acme.job.sla_breached', 'events._platform.job.timed_out', 'jobs.high.notifier.deliver']],
 ])('%s publishes its events and dead letters through JetStream and reads the control bucket', async (user, subjects) => {
   const c = await client(user);

@@ -11,6 +11,7 @@ import {
   EventPublisher,
   EVENT_TYPES,
   JOB_NAMES,
+  jobConsumerDeclarations,
   ManualClock,
   provision,
   STREAM_DECLARATIONS,
@@ -49,7 +50,7 @@ export class RecurrenceHarness {
     await Promise.all([this.nats.start(), this.database.create()]);
     this.nc = await connect({ servers: this.nats.url });
     this.jsm = await jetstreamManager(this.nc);
-    const consumers = [consumerDeclaration(CONSUMERS.recurrenceJobs), consumerDeclaration(CONSUMERS.recurrenceEvents)];
+    const consumers = [...jobConsumerDeclarations('recurrence'), consumerDeclaration(CONSUMERS.recurrenceEvents)];
     await provision(this.jsm, STREAM_DECLARATIONS, consumers, { replicas: 1, ackWaitMs: 30_000 });
     Object.assign(process.env, {
       NATS_URLS: this.nats.url,

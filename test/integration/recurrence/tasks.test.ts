@@ -1,6 +1,7 @@
 import { tenantAuth } from '../../support/auth.js';
 import { randomUUID } from 'node:crypto';
 import { waitFor } from '../../support/wait.js';
+import { runState } from '../../support/runs.js';
 import { RecurrenceHarness } from './harness.js';
 
 interface Template { id: string }

@@ -25,12 +25,19 @@ import { TenantsController } from './tenants/tenants.controller.js';
 import { TenantsModule } from '../tenants/tenants.module.js';
 
 import { StatsController } from './stats/stats.controller.js';
+import { QueueEmptyRepository } from './queues/queue-empty.repository.js';
+import { QueueEmptyService } from './queues/queue-empty.service.js';
+import { RunActionsRepository } from './runs/run-actions.repository.js';
+import { RunActionsService } from './runs/run-actions.service.js';
+import { WorkersController } from './workers/workers.controller.js';
+import { WorkersService } from './workers/workers.service.js';
 import { StatsModule } from '../stats/stats.module.js';
 
 /** The admin REST API under /api/v1, its OpenAPI document and UI, and the request limits. */
 @Module({
   imports: [AuditModule, SchedulesModule, TenantsModule, DemoModule, StatsModule],
-  controllers: [JobsController, RunsController, DlqController, SchedulesController, TenantsController, MetricsController, MailboxController, StatsController, OpenApiController],
-  providers: [BodyLimits, ControlStore, JobAccess, JobsRepository, JobsService, RunsRepository, RunsService, DlqRepository, DlqService, MetricsRepository, SchedulesApiService, TenantsApiService],
+  controllers: [JobsController, RunsController, DlqController, SchedulesController, TenantsController, MetricsController, MailboxController, StatsController, WorkersController, OpenApiController],
+  providers: [BodyLimits, ControlStore, JobAccess, JobsRepository, JobsService, RunsRepository, RunsService, DlqRepository, DlqService, MetricsRepository, SchedulesApiService, TenantsApiService,
+    RunActionsRepository, RunActionsService, QueueEmptyRepository, QueueEmptyService, WorkersService],
 })
 export class ApiModule {}

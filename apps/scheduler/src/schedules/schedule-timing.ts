@@ -3,7 +3,7 @@
  * a schedule's next-fire function in a timezone, and what one claim fires
  * (missed-run policy, end date, maximum runs, per-tenant timezones).
  */
-import { PRIORITIES, assertSubjectToken } from '../../../../libs/common/src/index.js';
+import { DEFAULT_JOB_MAX_ATTEMPTS, parsePriority, PRIORITIES, assertSubjectToken, type Priority } from '../../../../libs/common/src/index.js';
 import {
   createInterval,
   describeTimezone,
@@ -120,9 +120,10 @@ export function draftSchedule(input: ScheduleInput, now: Date): ScheduleDraft {
     else eventType = input.eventType;
   } else if (input.eventType) problems.push('eventType: only for kind event');
 
-  const priority = input.priority ?? 'normal';
-  if (!PRIORITIES.includes(priority)) problems.push(`priority: one of ${PRIORITIES.join(', ')}`);
-  const maxAttempts = input.maxAttempts ?? 5;
+  // A name or the seeds' number (1 critical, 5 high, 10 normal, 15 low).
+  const priority = parsePriority(input.priority ?? 'normal') ?? (input.priority as Priority);
+  if (!PRIORITIES.includes(priority)) problems.push(`priority: one of ${PRIORITIES.join(', ')} (or 1, 5, 10, 15)`);
+  const maxAttempts = input.maxAttempts ?? DEFAULT_JOB_MAX_ATTEMPTS;
   if (!Number.isInteger(maxAttempts) || maxAttempts < 1 || maxAttempts > 100) problems.push('maxAttempts: an integer from 1 to 100');
   if (input.backoff) {
     const b = input.backoff;

@@ -1,4 +1,4 @@
-import type { BackoffPolicy, JobOptions, Priority } from '../../../../libs/common/src/index.js';
+import type { BackoffPolicy, JobOptions, Priority, PriorityInput } from '../../../../libs/common/src/index.js';
 import type { MissedRunPolicy } from '../../../../libs/common/src/time/index.js';
 
 export const SCHEDULE_KINDS = ['cron', 'interval', 'once', 'event', 'manual'] as const;
@@ -69,7 +69,8 @@ export interface ScheduleInput {
   scope?: ScheduleScope;
   companyId?: string;
   payload?: Record<string, unknown>;
-  priority?: Priority;
+  /** A name or the seeds' number (1, 5, 10, 15). */
+  priority?: PriorityInput;
   maxAttempts?: number;
   backoff?: BackoffPolicy;
   timeoutMs?: number;

@@ -3,13 +3,14 @@ import { Global, Injectable, Module, Optional } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { createCloudEvent } from '../messaging/cloud-event.js';
 import { EventPublisher } from '../messaging/event-publisher.js';
-import { assertSubjectToken, HEADERS, PRIORITIES, subjects, type Priority } from '../messaging/subjects.js';
+import { assertSubjectToken, HEADERS, subjects, type Priority } from '../messaging/subjects.js';
 import { EncryptionNotConfiguredError, FieldEncryption, sensitiveFieldsOf } from '../crypto/field-cipher.js';
 import { Clock, SystemClock } from './clock.js';
 import type { JobMessage, JobOptions } from './job.types.js';
 import { OutboxRelay, outboxRowOf } from './outbox-relay.js';
 import { OutboxRepository, type PlannedRun } from './outbox.repository.js';
 import { DEFAULT_JOB_MAX_ATTEMPTS } from './runtime/job-spec.js';
+import { toPriority, type PriorityInput } from './priority.js';
 
 export const DEFAULT_MAX_ATTEMPTS = DEFAULT_JOB_MAX_ATTEMPTS;
 /** Enqueue transactions of single `enqueue()` calls in flight at once before later calls are grouped. */
@@ -20,7 +21,9 @@ export const DEFAULT_IDEMPOTENCY_WINDOW_MS = 24 * 3600_000;
 /** Delayed runs due within this are published by a timer in the enqueuing process; later ones by a relay. */
 export const MAX_IN_PROCESS_DELAY_MS = 60_000;
 
-export interface EnqueueOptions extends Partial<JobOptions> {
+export interface EnqueueOptions extends Partial<Omit<JobOptions, 'priority'>> {
+  /** A name (critical, high, normal, low) or the seeds' number (1, 5, 10, 15). */
+  priority?: PriorityInput;
   companyId?: string;
   /** Publish no earlier than this many milliseconds from now. */
   delayMs?: number;
@@ -94,11 +97,10 @@ export function planRun(input: {
   scheduledFor?: Date;
   notBefore?: Date | null;
   idempotencyKey?: string | null;
-  options?: Partial<JobOptions> | null;
+  options?: (Partial<Omit<JobOptions, 'priority'>> & { priority?: PriorityInput }) | null;
 }): PlannedRun {
   const o = input.options ?? {};
-  const priority: Priority = o.priority ?? 'normal';
-  if (!PRIORITIES.includes(priority)) throw new Error(`unknown priority "${priority}" (expected ${PRIORITIES.join(', ')})`);
+  const priority: Priority = toPriority(o.priority ?? 'normal');
   const id = input.runId ?? randomUUID();
   const scheduledFor = input.scheduledFor ?? input.now;
   const companyId = input.companyId ?? null;
@@ -246,8 +248,7 @@ export class JobEnqueuer {
     const messages = requests.map((r) => {
       for (const token of r.job.split('.')) assertSubjectToken(token, 'job name segment');
       const o = r.options ?? {};
-      const priority: Priority = o.priority ?? 'normal';
-      if (!PRIORITIES.includes(priority)) throw new Error(`unknown priority "${priority}" (expected ${PRIORITIES.join(', ')})`);
+      const priority: Priority = toPriority(o.priority ?? 'normal');
       const companyId = o.companyId ?? null;
       if (companyId !== null) assertSubjectToken(companyId, 'companyId');
       const runId = randomUUID();

@@ -3,6 +3,7 @@ import type { Logger } from '../logging/logger.js';
 import type { BackoffPolicy } from '../messaging/backoff.js';
 import type { ContractClass } from '../messaging/contracts/contract-registry.js';
 import type { Priority } from '../messaging/subjects.js';
+import type { PriorityInput } from './priority.js';
 import type { RunResult } from './job.types.js';
 import { registerSensitiveFields } from '../crypto/field-cipher.js';
 import type { ChildResult } from './chains/flow.types.js';
@@ -13,10 +14,11 @@ import type { StepRunner } from './steps/step-runner.js';
 
 /** Options of one job handler; a schedule or an enqueue may override attempts, backoff and timeout per run. */
 export interface JobHandlerOptions {
-  /** The priority the job is published at by default (enqueuers choose; the subject says which). */
-  priority?: Priority;
-  /** Attempts before the run is dead-lettered (default 5). */
+  /** The priority the job is published at by default (enqueuers choose; the subject says which): a name, or 1/5/10/15. */
+  priority?: PriorityInput;
+  /** Attempts before the run is dead-lettered (default 3, DEFAULT_JOB_MAX_ATTEMPTS). */
   maxAttempts?: number;
+  /** Delay before each retry (default exponential from 2 s, DEFAULT_JOB_BACKOFF). */
   backoff?: BackoffPolicy;
   /** The handler's signal aborts after this long and the attempt fails as retryable (default 5 minutes). */
   timeoutMs?: number;

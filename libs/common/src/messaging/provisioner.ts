@@ -10,7 +10,7 @@ import {
   type StreamConfig,
 } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
-import type { ConsumerDeclaration, KvDeclaration, StreamDeclaration } from './topology.js';
+import { RETIRED_CONSUMERS, type ConsumerDeclaration, type KvDeclaration, type StreamDeclaration } from './topology.js';
 
 const nanos = (ms: number): number => ms * 1_000_000;
 
@@ -89,6 +89,16 @@ export async function provision(
       if (!isNotFound(e)) throw e;
       await jsm.streams.add(want);
       report.created.push(`stream ${s.name}`);
+    }
+  }
+  // A retired consumer goes before its replacements are made (a work-queue stream refuses overlapping consumers).
+  for (const r of RETIRED_CONSUMERS) {
+    if (!consumers.some((c) => c.stream === r.stream)) continue;
+    try {
+      await jsm.consumers.delete(r.stream, r.durable);
+      report.created.push(`removed retired consumer ${r.stream}/${r.durable} (replaced by ${r.replacedBy}; its waiting messages stay in ${r.stream})`);
+    } catch (e) {
+      if (!isNotFound(e)) throw e;
     }
   }
   for (const c of consumers) {

@@ -109,7 +109,6 @@ export const STREAM_SUBJECTS: Record<StreamName, string[]> = {
 export const CONSUMERS = {
   documentsEvents: 'documents-events',
   documentsTenants: 'documents-tenants',
-  recurrenceJobs: 'recurrence-jobs',
   recurrenceEvents: 'recurrence-events',
   notifierEvents: 'notifier-events',
   schedulerEvents: 'scheduler-events',

@@ -87,17 +87,8 @@ export const CONSUMER_DECLARATIONS: ConsumerDeclaration[] = [
     backoff: DEFAULT_BACKOFF,
     concurrency: 4,
   },
-  {
-    stream: STREAMS.JOBS,
-    durable: CONSUMERS.recurrenceJobs,
-    filterSubject: subjects.jobsOfPrefix('recurrence'),
-    maxAttempts: 5,
-    backoff: DEFAULT_BACKOFF,
-    concurrency: 8,
-    // Run by the job runtime, which counts attempts in job_runs and defers by nak: no delivery limit.
-    maxDeliver: -1,
-    maxAckPending: 100_000,
-  },
+  // recurrence's jobs (generation, reminders, cleanup) run on the job runtime: recurrence-jobs-{critical,high,normal,low}.
+  ...jobConsumerDeclarations('recurrence'),
   {
     stream: STREAMS.EVENTS,
     durable: CONSUMERS.recurrenceEvents,
@@ -127,6 +118,16 @@ export const CONSUMER_DECLARATIONS: ConsumerDeclaration[] = [
   },
   // The scheduler's own jobs (retention) run on the job runtime like every service's: scheduler-jobs-{critical,high,normal,low}.
   ...jobConsumerDeclarations('scheduler'),
+];
+
+/**
+ * Consumers no longer declared, removed by provisioning: JOBS is a work-queue
+ * stream, where a consumer may not overlap another's subjects, so an old
+ * single consumer of a service's jobs must go before its per-priority ones are
+ * made. Its waiting messages stay in the stream for the new consumers.
+ */
+export const RETIRED_CONSUMERS: { stream: StreamName; durable: string; replacedBy: string }[] = [
+  { stream: STREAMS.JOBS, durable: 'recurrence-jobs', replacedBy: 'recurrence-jobs-{critical,high,normal,low}' },
 ];
 
 export function consumerDeclaration(durable: ConsumerName | string): ConsumerDeclaration {

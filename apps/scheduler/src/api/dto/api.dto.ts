@@ -1,9 +1,13 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
+import { Transform, Type } from 'class-transformer';
 import {
   IsArray, IsBoolean, IsIn, IsInt, IsISO8601, IsObject, IsOptional, IsString, Matches, Max, MaxLength, Min, ArrayMaxSize, ArrayMinSize, ValidateNested,
 } from 'class-validator';
-import { PRIORITIES, RUN_STATES } from '../../../../../libs/common/src/index.js';
+import { parsePriority, PRIORITIES, PRIORITY_INPUTS, RUN_STATES } from '../../../../../libs/common/src/index.js';
+
+/** A priority given as a name or the seeds' number (1 critical, 5 high, 10 normal, 15 low) becomes its name; anything else fails @IsIn. */
+const PriorityName = () => Transform(({ value }) => parsePriority(value) ?? value);
+const PRIORITY_DOC = { enum: PRIORITY_INPUTS, description: 'critical, high, normal, low, or the numbers 1, 5, 10, 15 (1 = critical, 15 = low)' };
 import { JOB_NAME, NamePageQuery, PageQuery, TOKEN } from './pagination.js';
 
 export class ListRunsQuery extends PageQuery {
@@ -36,9 +40,13 @@ export class TriggerJobBody {
   @ApiPropertyOptional({ type: 'object', additionalProperties: true, description: 'Job payload (JSON object)' })
   @IsOptional() @IsObject() payload?: Record<string, unknown>;
   @ApiPropertyOptional({ description: 'Tenant to run for (tenant-admins: their own only)' }) @IsOptional() @IsString() @Matches(TOKEN) companyId?: string;
-  @ApiPropertyOptional({ enum: PRIORITIES }) @IsOptional() @IsIn(PRIORITIES) priority?: (typeof PRIORITIES)[number];
+  @ApiPropertyOptional(PRIORITY_DOC) @IsOptional() @PriorityName() @IsIn(PRIORITIES) priority?: (typeof PRIORITIES)[number];
   @ApiPropertyOptional({ minimum: 0, maximum: 31 * 86_400_000 }) @IsOptional() @IsInt() @Min(0) @Max(31 * 86_400_000) delayMs?: number;
   @ApiPropertyOptional({ maxLength: 200 }) @IsOptional() @IsString() @MaxLength(200) idempotencyKey?: string;
+}
+
+export class EmptyBody {
+  @ApiProperty({ description: 'The name of the queue (or job) being emptied, to confirm', example: 'low' }) @IsString() @MaxLength(200) confirm: string;
 }
 
 export class PauseBody {
@@ -114,7 +122,7 @@ export class SchedulePatchBody {
   @ApiPropertyOptional({ enum: SCOPES }) @IsOptional() @IsIn(SCOPES) scope?: (typeof SCOPES)[number];
   @ApiPropertyOptional() @IsOptional() @IsString() @Matches(TOKEN) companyId?: string;
   @ApiPropertyOptional({ type: 'object', additionalProperties: true }) @IsOptional() @IsObject() payload?: Record<string, unknown>;
-  @ApiPropertyOptional({ enum: PRIORITIES }) @IsOptional() @IsIn(PRIORITIES) priority?: (typeof PRIORITIES)[number];
+  @ApiPropertyOptional(PRIORITY_DOC) @IsOptional() @PriorityName() @IsIn(PRIORITIES) priority?: (typeof PRIORITIES)[number];
   @ApiPropertyOptional({ minimum: 1, maximum: 100 }) @IsOptional() @IsInt() @Min(1) @Max(100) maxAttempts?: number;
   @ApiPropertyOptional({ type: BackoffBody }) @IsOptional() @ValidateNested() @Type(() => BackoffBody) backoff?: BackoffBody;
   @ApiPropertyOptional() @IsOptional() @IsInt() @Min(1) @Max(86_400_000) timeoutMs?: number;

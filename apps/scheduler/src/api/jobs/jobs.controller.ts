@@ -3,7 +3,8 @@ import { ApiNotFoundResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Actor, SecuredApi, Authorize, CurrentPrincipal, type Principal } from '../../../../../libs/common/src/auth/index.js';
 import type { AuditContext } from '../../audit/audit.service.js';
 import { problems } from '../../http/problems.js';
-import { ListJobsPageQuery, ListJobsQuery, PauseBody, TriggerJobBody } from '../dto/api.dto.js';
+import { EmptyBody, ListJobsPageQuery, ListJobsQuery, PauseBody, TriggerJobBody } from '../dto/api.dto.js';
+import { QueueEmptyService } from '../queues/queue-empty.service.js';
 import { decodeNameCursor, JOB_NAME, namePage } from '../dto/pagination.js';
 import { writeTenant } from '../scope.js';
 import { JobsService } from './jobs.service.js';
@@ -17,7 +18,10 @@ function jobName(job: string): string {
 @SecuredApi()
 @Controller('api/v1')
 export class JobsController {
-  constructor(private readonly jobs: JobsService) {}
+  constructor(
+    private readonly jobs: JobsService,
+    private readonly emptier: QueueEmptyService,
+  ) {}
 
   @Get('jobs')
   @Authorize('read')
@@ -58,6 +62,15 @@ export class JobsController {
     return this.jobs.setPaused(ctx, 'job', jobName(job), false, body.reason);
   }
 
+  @Post('jobs/:job/empty')
+  @HttpCode(200)
+  @Authorize('platform')
+  @ApiOperation({ summary: 'Remove every waiting message of the job from JetStream (all priorities) and cancel its unpublished planned runs; body {"confirm": "<job>"}' })
+  async emptyJob(@Actor() ctx: AuditContext, @Param('job') job: string, @Body() body: EmptyBody) {
+    await this.jobs.get(ctx.principal, jobName(job));
+    return this.emptier.empty(ctx, 'job', job, body.confirm);
+  }
+
   @Get('queues')
   @Authorize('read')
   @ApiOperation({ summary: 'Queues (priority lanes) and whether they are paused' })
@@ -70,6 +83,14 @@ export class JobsController {
   @Authorize('platform')
   pauseQueue(@Actor() ctx: AuditContext, @Param('queue') queue: string, @Body() body: PauseBody) {
     return this.jobs.setPaused(ctx, 'queue', queue, true, body.reason);
+  }
+
+  @Post('queues/:queue/empty')
+  @HttpCode(200)
+  @Authorize('platform')
+  @ApiOperation({ summary: 'Remove every waiting message of the queue (priority lane) from JetStream and cancel its unpublished planned runs; body {"confirm": "<queue>"}' })
+  emptyQueue(@Actor() ctx: AuditContext, @Param('queue') queue: string, @Body() body: EmptyBody) {
+    return this.emptier.empty(ctx, 'queue', queue, body.confirm);
   }
 
   @Post('queues/:queue/resume')

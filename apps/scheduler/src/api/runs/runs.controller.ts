@@ -1,5 +1,5 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
-import { ApiNotFoundResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { ApiConflictResponse, ApiNotFoundResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Actor, SecuredApi, Authorize, CurrentPrincipal, type Principal } from '../../../../../libs/common/src/auth/index.js';
 import { AuditService, type AuditContext } from '../../audit/audit.service.js';
 import { problems } from '../../http/problems.js';
@@ -8,6 +8,7 @@ import { dateOrUndefined, decodeCursor, page } from '../dto/pagination.js';
 import { effectiveTenant, writeTenant } from '../scope.js';
 import { RunsRepository } from './runs.repository.js';
 import { RunsService } from './runs.service.js';
+import { RunActionsService } from './run-actions.service.js';
 import { JobStepsRepository, redactEncrypted, RunCanceller } from '../../../../../libs/common/src/index.js';
 
 const DAY = 86_400_000;
@@ -22,6 +23,7 @@ export class RunsController {
     private readonly audit: AuditService,
     private readonly steps: JobStepsRepository,
     private readonly canceller: RunCanceller,
+    private readonly actions: RunActionsService,
   ) {}
 
   @Get()
@@ -68,6 +70,25 @@ export class RunsController {
       before: { state: previous }, after: { state: 'cancelled' },
     });
     return { id, previousState: previous, state: 'cancelled' };
+  }
+
+  @Post(':id/retry')
+  @HttpCode(202)
+  @Authorize('write')
+  @ApiOperation({ summary: 'Retry a failed or dead run: a new run of the same job, tenant, priority and payload with fresh attempts, linked by retryOf (a dead run\'s dead letter is retried with it); once per run' })
+  @ApiNotFoundResponse({ description: 'No such run for the caller' })
+  @ApiConflictResponse({ description: 'The run did not fail, or was already retried' })
+  retry(@Actor() ctx: AuditContext, @Param('id') id: string) {
+    return this.actions.retry(ctx, id);
+  }
+
+  @Delete(':id')
+  @Authorize('write')
+  @ApiOperation({ summary: 'Delete a finished run: its attempts, planned row and step results (the per-minute rollup keeps its counts)' })
+  @ApiNotFoundResponse({ description: 'No such run for the caller' })
+  @ApiConflictResponse({ description: 'The run is running, waiting or retrying' })
+  remove(@Actor() ctx: AuditContext, @Param('id') id: string) {
+    return this.actions.remove(ctx, id);
   }
 
   @Post('cleanup')

@@ -25,6 +25,8 @@ export interface RunningRun extends RunningAttempt {
 
 export interface QueueFilter {
   job?: string;
+  /** A JOBS subject filter (`jobs.low.>`); wins over `job`. */
+  subject?: string;
   /** null: every tenant. */
   companyId?: string | null;
   limit: number;
@@ -81,7 +83,7 @@ export class LiveRuns {
   /** Jobs waiting (or retrying, or running) in JOBS, oldest first, up to `limit` of the filter. */
   async queued(filter: QueueFilter): Promise<{ items: QueuedRun[]; scanned: number; complete: boolean }> {
     const jsm = await this.nats.jsm();
-    const subject = filter.job ? `jobs.*.${filter.job}` : 'jobs.>';
+    const subject = filter.subject ?? (filter.job ? `jobs.*.${filter.job}` : 'jobs.>');
     const scanLimit = filter.scanLimit ?? 10_000;
     const info = await jsm.streams.info(STREAMS.JOBS);
     let seq = info.state.first_seq;

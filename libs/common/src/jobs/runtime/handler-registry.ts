@@ -1,9 +1,9 @@
 import type { DiscoveryService, MetadataScanner } from '@nestjs/core';
-import { DEFAULT_BACKOFF } from '../../messaging/backoff.js';
 import { PRIORITIES } from '../../messaging/subjects.js';
 import type { ConsumerDeclaration } from '../../messaging/topology.js';
 import { jobHandlerMetadata, type JobHandlerFn, type JobHandlerMetadata } from '../job-handler.decorator.js';
-import { DEFAULT_JOB_MAX_ATTEMPTS, DEFAULT_JOB_TIMEOUT_MS, type JobSpec } from './job-spec.js';
+import { DEFAULT_JOB_BACKOFF, DEFAULT_JOB_MAX_ATTEMPTS, DEFAULT_JOB_TIMEOUT_MS, type JobSpec } from './job-spec.js';
+import { toPriority } from '../priority.js';
 
 interface Found {
   meta: JobHandlerMetadata;
@@ -80,9 +80,9 @@ export function specOf(name: string, h: Found, defaults: { maxAttempts?: number 
     name,
     owner: h.owner,
     fn: h.fn,
-    priority: o.priority ?? 'normal',
+    priority: toPriority(o.priority ?? 'normal'),
     maxAttempts: o.maxAttempts ?? defaults.maxAttempts ?? DEFAULT_JOB_MAX_ATTEMPTS,
-    backoff: o.backoff ?? DEFAULT_BACKOFF,
+    backoff: o.backoff ?? DEFAULT_JOB_BACKOFF,
     timeoutMs: o.timeoutMs ?? DEFAULT_JOB_TIMEOUT_MS,
     concurrency: o.concurrency ?? 0,
     tenantConcurrency: o.tenantConcurrency,
