@@ -225,6 +225,15 @@ export class SchedulesRepository {
     return rows[0].map((r) => r.name).sort();
   }
 
+  /** Schedules whose name starts with `prefix` (a service's own: `<service>.`), by name. */
+  async listByPrefix(prefix: string, limit = 1_000): Promise<Schedule[]> {
+    const rows: ScheduleRow[] = await this.db.query(
+      `SELECT * FROM schedules WHERE starts_with(name, $1) ORDER BY name LIMIT $2`,
+      [prefix, limit],
+    );
+    return rows.map(toSchedule);
+  }
+
   /** Names of the schedules `service` declared. */
   async declaredBy(service: string): Promise<string[]> {
     const rows: { name: string }[] = await this.db.query(`SELECT name FROM schedules WHERE declared_by = $1 ORDER BY name`, [service]);
