@@ -110,7 +110,8 @@ describe('@nestjs/schedule methods on three replicas', () => {
   it('runs an occurrence again on another replica once, when the replica running it is killed', async () => {
     let victim: { run_id: string; worker: string } | undefined;
     await waitFor(async () => {
-      const started = await rows(`kind = 'export' AND phase = 'start' AND run_id NOT IN (SELECT run_id FROM report_runs WHERE kind = 'export' AND phase = 'end')`);
+      const started = await rows(`worker LIKE 'metronome-%' AND kind = 'export' AND phase = 'start'
+        AND run_id NOT IN (SELECT run_id FROM report_runs WHERE kind = 'export' AND phase = 'end' AND run_id IS NOT NULL)`);
       victim = started.find((r) => r.attempt === 1) as typeof victim;
       return victim !== undefined;
     }, { what: 'an export running', timeoutMs: 15_000 });
