@@ -90,6 +90,14 @@ describe('@nestjs/schedule methods on three replicas', () => {
       { name: 'reports.sync-usage', kind: 'interval', job: 'reports.sync-usage' },
       { name: 'reports.warm-cache', kind: 'once', job: 'reports.warm-cache' },
     ]);
+    // The platform's own periodic work is declared the same way, by the scheduler.
+    expect(await database.query(`SELECT name, job, scope, timezone FROM schedules WHERE declared_by = 'scheduler' ORDER BY name`)).toEqual([
+      { name: 'metronome.retention', job: 'scheduler.retention', scope: 'global', timezone: 'UTC' },
+      { name: 'platform.notifier-monthly-report', job: 'notifier.monthly-report', scope: 'per_tenant', timezone: 'tenant' },
+      { name: 'platform.notifier-weekly-digest', job: 'notifier.weekly-digest', scope: 'per_tenant', timezone: 'tenant' },
+      { name: 'platform.recurrence-cleanup', job: 'recurrence.cleanup', scope: 'per_tenant', timezone: 'tenant' },
+      { name: 'platform.recurrence-generate', job: 'recurrence.generate', scope: 'per_tenant', timezone: 'tenant' },
+    ]);
     await waitFor(async () => {
       const [{ n }] = await database.query<{ n: number }>(`SELECT count(*)::int AS n FROM job_attempts WHERE job = 'reports.refresh-dashboard' AND outcome = 'succeeded'`);
       return n >= metronome.filter((r) => r.kind === 'cron').length - 2;

@@ -22,6 +22,13 @@ export interface MetronomeJobOptions {
   concurrency?: number;
   /** A platform job (spans tenants): only the platform may trigger or retry it (docs/jobs.md). */
   platform?: boolean;
+  /**
+   * Another job for the occurrences to run (handled by this service or another
+   * one): the method then only declares the schedule and is never called. The
+   * platform declares its per-tenant digests and generation this way in the
+   * scheduler, whose handlers live in notifier and recurrence.
+   */
+  job?: string;
   /** The schedule's full name (default `<service>.<decorator name or Class.method>`). */
   schedule?: string;
   /** Shown in the dashboard and the API. */

@@ -71,7 +71,7 @@ describe('reading @nestjs/schedule declarations', () => {
       localName: 'Reports.everyTwo',
       job: 'reports.Reports.everyTwo',
       ownHandler: true,
-      schedule: { name: 'reports.Reports.everyTwo', kind: 'cron', cron: '*/2 * * * * *', timezone: 'UTC', scope: 'global', enabled: true },
+      schedule: { name: 'reports.Reports.everyTwo', kind: 'cron', cron: '*/2 * * * * *', timezone: 'UTC', scope: 'global' },
     });
     expect(declare('poll')!.declaration!.schedule).toMatchObject({ kind: 'interval', every: 1500 });
     expect(declare('sync')!.declaration).toMatchObject({ localName: 'sync', job: 'reports.sync', schedule: { name: 'reports.sync' } });
@@ -96,6 +96,22 @@ describe('reading @nestjs/schedule declarations', () => {
       ownHandler: false,
       schedule: { name: 'metronome.retention', job: 'scheduler.retention', maxAttempts: 3, priority: 'low', timezone: 'UTC' },
     });
+  });
+
+  it('declares only the schedule when @MetronomeJob names another job (handled elsewhere)', () => {
+    class P {
+      @Cron('0 8 * * 1', { name: 'notifier-weekly-digest' })
+      @MetronomeJob({ schedule: 'platform.notifier-weekly-digest', job: 'notifier.weekly-digest', perTenant: true, priority: 'low' })
+      weeklyDigest() {}
+    }
+    const nest = readNestSchedule(P.prototype.weeklyDigest)!;
+    const { declaration } = declareScheduledMethod({ service: 'scheduler', className: 'P', methodName: 'weeklyDigest', nest, metronome: metronomeJobOptions(P.prototype.weeklyDigest) }, NOW);
+    expect(declaration).toMatchObject({
+      ownHandler: false,
+      job: 'notifier.weekly-digest',
+      schedule: { name: 'platform.notifier-weekly-digest', timezone: 'tenant', scope: 'per_tenant', priority: 'low', cron: '0 8 * * 1' },
+    });
+    expect(declaration!.schedule.enabled).toBeUndefined();
   });
 
   it('reads perTenant as each tenant\'s own timezone unless @Cron names one', () => {

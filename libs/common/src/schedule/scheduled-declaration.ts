@@ -15,7 +15,7 @@ export interface ScheduledDeclaration {
   schedule: ScheduleInput;
   /** The job each occurrence runs. */
   job: string;
-  /** False when the method is already a @JobHandler of that job (the runtime registers it as such). */
+  /** False when the method is already a @JobHandler of that job (the runtime registers it as such), or names another job (@MetronomeJob({ job })). */
   ownHandler: boolean;
   /** The job's options when this module registers the handler. */
   handlerOptions: JobHandlerOptions;
@@ -70,7 +70,7 @@ export function declareScheduledMethod(site: ScheduledMethodSite, now: Date): { 
   const problems: string[] = [];
   const localName = nest.name ?? owner;
   const scheduleName = metronome.schedule ?? scheduleNameOf(site.service, localName);
-  const job = site.jobHandler?.job ?? scheduledJobName(site.service, localName);
+  const job = metronome.job ?? site.jobHandler?.job ?? scheduledJobName(site.service, localName);
   const handlerDefaults = site.jobHandler?.options ?? {};
   const input: ScheduleInput = {
     name: scheduleName,
@@ -86,7 +86,6 @@ export function declareScheduledMethod(site: ScheduledMethodSite, now: Date): { 
     missedPolicy: metronome.missedRunPolicy,
     maxCatchUp: metronome.maxCatchUp,
     description: metronome.description ?? `${owner} (@${nest.kind === 'cron' ? 'Cron' : nest.kind === 'interval' ? 'Interval' : 'Timeout'} in ${site.service})`,
-    enabled: true,
   };
   const defaultZone = metronome.perTenant ? TENANT_TIMEZONE : 'UTC';
 
@@ -111,7 +110,8 @@ export function declareScheduledMethod(site: ScheduledMethodSite, now: Date): { 
       input.kind = 'once';
       input.runAt = time instanceof Date ? time : time.toJSDate();
     } else problems.push(at(`the cron time must be a cron expression or a Date (got ${JSON.stringify(time)})`));
-    if (o.disabled === true) input.enabled = false;
+    // disabled: true turns the schedule off, false on; unsaid, an operator's pause or disable survives restarts.
+    if (typeof o.disabled === 'boolean') input.enabled = !o.disabled;
   } else if (nest.kind === 'interval') {
     input.kind = 'interval';
     input.every = nest.ms;
@@ -124,6 +124,7 @@ export function declareScheduledMethod(site: ScheduledMethodSite, now: Date): { 
     input.delayMs = nest.ms;
     if (typeof nest.ms !== 'number' || nest.ms < 0) problems.push(at(`${JSON.stringify(nest.ms)} ms is not a delay`));
   }
+  if (metronome.job && site.jobHandler && site.jobHandler.job !== metronome.job) problems.push(at(`@MetronomeJob names job "${metronome.job}", the @JobHandler "${site.jobHandler.job}"`));
   if (metronome.perTenant && site.jobHandler?.options.platform) problems.push(at('perTenant runs one run per tenant; the @JobHandler says platform'));
   if (jobTokenOf(job) !== job) problems.push(at(`job name "${job}" is not made of subject tokens`));
 
@@ -147,7 +148,7 @@ export function declareScheduledMethod(site: ScheduledMethodSite, now: Date): { 
   for (const k of Object.keys(handlerOptions) as (keyof JobHandlerOptions)[]) if (handlerOptions[k] === undefined) delete handlerOptions[k];
   for (const k of Object.keys(input) as (keyof ScheduleInput)[]) if (input[k] === undefined) delete input[k];
   return {
-    declaration: { owner, kind: nest.kind, localName, schedule: input, job, ownHandler: !site.jobHandler, handlerOptions },
+    declaration: { owner, kind: nest.kind, localName, schedule: input, job, ownHandler: !site.jobHandler && !metronome.job, handlerOptions },
     problems,
   };
 }
@@ -162,6 +163,6 @@ export function duplicateProblems(declarations: ScheduledDeclaration[]): string[
   };
   seen((d) => `${d.kind}:${d.localName}`, 'name');
   seen((d) => d.schedule.name, 'schedule');
-  seen((d) => d.job, 'job');
+  seen((d) => (d.ownHandler ? d.job : `${d.owner}:${d.job}`), 'job');
   return [...new Set(problems)];
 }
