@@ -118,7 +118,8 @@ describe('@nestjs/schedule methods on three replicas', () => {
   it('runs an occurrence again on another replica once, when the replica running it is killed', async () => {
     let victim: { run_id: string; worker: string } | undefined;
     await waitFor(async () => {
-      const started = await rows(`worker LIKE 'metronome-%' AND kind = 'export' AND phase = 'start'
+      // Started within the last second of its 2.5 s: still running when the kill lands.
+      const started = await rows(`worker LIKE 'metronome-%' AND kind = 'export' AND phase = 'start' AND at > clock_timestamp() - interval '1 second'
         AND run_id NOT IN (SELECT run_id FROM report_runs WHERE kind = 'export' AND phase = 'end' AND run_id IS NOT NULL)`);
       victim = started.find((r) => r.attempt === 1) as typeof victim;
       return victim !== undefined;
