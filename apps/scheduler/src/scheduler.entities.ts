@@ -32,6 +32,8 @@ export class ScheduleEntity {
   @Column({ type: 'jsonb', name: 'zone_cursors', nullable: true }) zoneCursors: Record<string, string> | null;
   @Column({ type: 'timestamptz', name: 'last_fire_at', nullable: true }) lastFireAt: Date | null;
   @Column({ type: 'text', default: 'api' }) source: string;
+  /** The service that declares it with @Cron/@Interval/@Timeout (MetronomeScheduleModule), which retires it once undeclared. */
+  @Column({ type: 'text', name: 'declared_by', nullable: true }) declaredBy: string | null;
   @Column({ type: 'text', nullable: true }) description: string | null;
   @Column({ type: 'timestamptz', name: 'created_at', default: () => 'now()' }) createdAt: Date;
   @Column({ type: 'timestamptz', name: 'updated_at', default: () => 'now()' }) updatedAt: Date;

@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { CONSUMERS, consumerDeclaration, JOB_NAMES, JobEnqueuerModule, jobConsumerDeclarations, MetronomeServiceModule } from '../../../libs/common/src/index.js';
+import { CONSUMERS, consumerDeclaration, JOB_NAMES, JobEnqueuerModule, jobConsumerDeclarations, MetronomeScheduleModule, MetronomeServiceModule } from '../../../libs/common/src/index.js';
 import { RetentionModule } from './retention/retention.module.js';
 import { TenantsModule } from './tenants/tenants.module.js';
 import { SCHEDULER_ENTITIES } from './scheduler.entities.js';
@@ -21,6 +21,8 @@ import { ApiNotFoundModule } from './http/api-not-found.module.js';
       jobs: { names: [JOB_NAMES.schedulerRetention], consumers: jobConsumerDeclarations('scheduler'), concurrency: 2 },
     }),
     JobEnqueuerModule,
+    // The platform's own schedules are @Cron methods (PlatformSchedules, RetentionJobs), run once across replicas like any service's.
+    MetronomeScheduleModule.forRoot(),
     SchedulesModule,
     TenantsModule,
     RetentionModule,

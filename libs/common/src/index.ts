@@ -76,3 +76,5 @@ export * from './jobs/retention/retention-purger.js';
 export * from './jobs/durability/durability.service.js';
 export * from './jobs/chains/flows.module.js';
 export * from './crypto/key-rotation.js';
+export * from './jobs/runtime/extra-handlers.js';
+export * from './schedule/index.js';

@@ -15,6 +15,7 @@ import {
   type Logger,
   type PlannedRun,
 } from '../../../../libs/common/src/index.js';
+import { runOptions } from '../../../../libs/common/src/schedule/run-options.js';
 import { planClaim, type ClaimPlan } from '../schedules/schedule-timing.js';
 import { SchedulesRepository, type ScheduleAdvance } from '../schedules/schedules.repository.js';
 import { SCHEDULE_KINDS, TENANT_TIMEZONE, type Schedule } from '../schedules/schedule.types.js';
@@ -24,16 +25,7 @@ const GAUGE_EVERY_MS = 10_000;
 /** When due rows are held by another replica, look again this soon. */
 const CONTENDED_RETRY_MS = 10;
 
-/** The job options a schedule gives each of its runs. */
-export function runOptions(s: Schedule) {
-  return {
-    priority: s.options.priority,
-    maxAttempts: s.options.maxAttempts,
-    backoff: s.options.backoff ?? undefined,
-    timeoutMs: s.options.timeoutMs ?? undefined,
-    concurrency: s.options.concurrency ?? undefined,
-  };
-}
+export { runOptions } from '../../../../libs/common/src/schedule/run-options.js';
 
 /**
  * The claim loop (ARCHITECTURE.md invariant 2). Sleeps until the earliest

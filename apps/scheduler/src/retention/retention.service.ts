@@ -1,7 +1,6 @@
-import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
-import { APP_CONFIG, Clock, JOB_NAMES, RetentionPurger, ROOT_LOGGER, type AppConfig, type Logger, type PurgeCounts } from '../../../../libs/common/src/index.js';
+import { Inject, Injectable } from '@nestjs/common';
+import { APP_CONFIG, Clock, RetentionPurger, ROOT_LOGGER, type AppConfig, type Logger, type PurgeCounts } from '../../../../libs/common/src/index.js';
 import { AuditService } from '../audit/audit.service.js';
-import { ScheduleRegistry } from '../schedules/schedule-registry.js';
 import { RetentionRepository } from './retention.repository.js';
 import { RunHistoryRetentionRepository } from './run-history-retention.repository.js';
 
@@ -34,25 +33,16 @@ export interface RetentionReport {
  * cut-offs and the counts.
  */
 @Injectable()
-export class RetentionService implements OnModuleInit {
+export class RetentionService {
   constructor(
     private readonly repository: RetentionRepository,
     private readonly history: RunHistoryRetentionRepository,
     private readonly perJob: RetentionPurger,
     private readonly audit: AuditService,
-    private readonly registry: ScheduleRegistry,
     private readonly clock: Clock,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(ROOT_LOGGER) private readonly logger: Logger,
   ) {}
-
-  async onModuleInit(): Promise<void> {
-    await this.registry.registerCron('metronome.retention', '17 3 * * *', 'UTC', JOB_NAMES.schedulerRetention, {}, {
-      priority: 'low',
-      maxAttempts: 3,
-      description: 'Retention: run history, audit log, notifications and deliveries, dead letters; per-job policies first',
-    });
-  }
 
   async purge(runId: string | null = null, signal?: AbortSignal): Promise<RetentionReport> {
     const now = this.clock.now();

@@ -1,4 +1,4 @@
-import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Optional, type BeforeApplicationShutdown, type OnApplicationBootstrap, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner } from '@nestjs/core';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.schema.js';
@@ -14,6 +14,7 @@ import { JobDispatcher, type Waiting } from './job-dispatcher.js';
 import { AttemptRunner } from './runtime/attempt-runner.js';
 import { Deferrals } from './runtime/deferrals.js';
 import type { Delivery } from './runtime/delivery.js';
+import { EXTRA_JOB_HANDLERS, type ExtraJobHandlers } from './runtime/extra-handlers.js';
 import { discoverHandlers, handlerProblems, specOf } from './runtime/handler-registry.js';
 import { JobIntake } from './runtime/job-intake.js';
 import type { JobSpec } from './runtime/job-spec.js';
@@ -73,6 +74,7 @@ export class JobRuntime implements OnModuleInit, OnApplicationBootstrap, BeforeA
     private readonly history: HistoryWriter,
     private readonly heartbeat: WorkerHeartbeat,
     private readonly catalog: JobCatalog,
+    @Optional() @Inject(EXTRA_JOB_HANDLERS) private readonly extra?: ExtraJobHandlers,
   ) {
     const jobs = config.jobs;
     this.slots = jobs.concurrencyByService[service] ?? jobs.concurrency ?? options.concurrency ?? 16;
@@ -91,8 +93,12 @@ export class JobRuntime implements OnModuleInit, OnApplicationBootstrap, BeforeA
   /** Discovers handlers and registers them; throws (start-up fails) listing every problem. */
   onModuleInit(): void {
     const found = discoverHandlers(this.discovery, this.scanner);
-    const problems = handlerProblems(found, this.options.names, this.options.consumers);
-    const declared = new Set(this.options.names);
+    // Handlers contributed by modules (MetronomeScheduleModule's scheduled methods) are declared jobs too.
+    const extra = this.extra?.handlers() ?? [];
+    for (const h of extra) found.set(h.job, [...(found.get(h.job) ?? []), { meta: { job: h.job, options: h.options }, fn: h.fn, owner: h.owner }]);
+    const names = [...this.options.names, ...extra.map((h) => h.job)];
+    const problems = handlerProblems(found, names, this.options.consumers);
+    const declared = new Set(names);
     for (const [name, [h]] of found) if (declared.has(name)) this.durability.register(name, h.meta.options);
     problems.push(...this.durability.problems());
     if (problems.length) throw new Error(`Job handlers are misdeclared:\n  - ${problems.join('\n  - ')}`);
