@@ -50,6 +50,8 @@ export class JobRuntime implements OnModuleInit, OnApplicationBootstrap, BeforeA
   private readonly parking: PausedParking;
   /** Deliveries whose handler runs or whose outcome is being written: the keep-alive renews their ack wait. */
   private readonly busy = new Set<Delivery>();
+  /** Stream sequences of the messages whose handler runs here now (JOBS is one stream). */
+  private readonly runningSeqs = new Set<number>();
   private keepAlive?: NodeJS.Timeout;
   private roomWaiters: (() => void)[] = [];
   private stopping = false;
@@ -207,6 +209,16 @@ export class JobRuntime implements OnModuleInit, OnApplicationBootstrap, BeforeA
 
   private async execute(w: Waiting<Delivery>): Promise<void> {
     const d = w.item;
+    const seq = d.msg.info.streamSequence;
+    if (this.runningSeqs.has(seq)) {
+      // A redelivery of a message this process is still running (its ack wait ran out under load): the
+      // attempt in progress settles the message; running it a second time here would only double its effect.
+      this.log.warn({ runId: d.event.id, job: d.spec.name, seq }, 'redelivered while still running here; left to the running attempt');
+      this.dispatcher.done(w);
+      this.pump();
+      return;
+    }
+    this.runningSeqs.add(seq);
     this.busy.add(d);
     // The slot is given back when the handler returns, not when its outcome is committed and acked, so
     // `concurrency` bounds running handlers; at most maxSettling finished jobs wait for their history
@@ -227,6 +239,7 @@ export class JobRuntime implements OnModuleInit, OnApplicationBootstrap, BeforeA
       }
       await this.settlement.settle(d, outcome, startedAt, durationMs);
     } finally {
+      this.runningSeqs.delete(seq);
       this.busy.delete(d);
       if (settling) this.settling--;
       if (held) this.dispatcher.done(w);
