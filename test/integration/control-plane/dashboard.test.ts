@@ -30,6 +30,7 @@ const JOB = 'demo.work';
 
 const env = new ControlPlaneEnv();
 let browser: Browser;
+let launching: Promise<Browser> | undefined;
 let worker: INestApplication;
 
 /** The real job runtime serving demo.work: the run recorder moves its runs through running to succeeded. */
@@ -75,13 +76,16 @@ async function signIn(page: Page): Promise<void> {
 }
 
 beforeAll(async () => {
+  // The browser starts while the scheduler and the worker do.
+  launching = launchBrowser();
+  launching.catch(() => undefined);
   await env.start({ API_RATE_LIMIT_BURST: '10000' });
   await startWorker();
-  browser = await launchBrowser();
+  browser = await launching;
 }, 120_000);
 
 afterAll(async () => {
-  await browser?.close();
+  await (await launching?.catch(() => undefined))?.close();
   await worker?.close();
   await env.stop();
 });
