@@ -15,6 +15,7 @@ import {
   type JobContext,
   type RunResult,
 } from '../../../libs/common/src/index.js';
+import { runState } from '../../support/runs.js';
 import { waitFor } from '../../support/wait.js';
 import { DESKTOP, horizontalOverflow, launchBrowser, PHONE, RESULTS, withPage } from './browser.js';
 import { bearer, ControlPlaneEnv, seed, TENANT_A, token } from './support.js';
@@ -33,8 +34,7 @@ let browser: Browser;
 let launching: Promise<Browser> | undefined;
 let worker: INestApplication;
 
-/** The real job runtime serving demo.work: the run recorder moves its runs through running to succeeded. */
-/** Every payload the worker received, in order. */
+/** Every payload the worker received, in order (the real job runtime serves demo.work; each attempt goes to the run history). */
 const received: unknown[] = [];
 
 @Injectable()
@@ -136,7 +136,7 @@ it('signs in, triggers a job and watches its run succeed, retries a dead letter 
       return rows[0]?.state === 'succeeded' ? rows : undefined;
     }, { what: 'retried run succeeded' });
     expect(retried).toEqual([{ id: expect.any(String), state: 'succeeded', attempts: 1 }]);
-    expect((await env.database.query<{ state: string }>('SELECT state FROM job_runs WHERE id = $1', [deadRunId]))[0].state).toBe('dead');
+    expect((await runState(env.database, deadRunId)).state).toBe('dead');
     expect((await env.database.query<{ retried_at: Date | null }>('SELECT retried_at FROM dead_letters WHERE id = $1', [dlqId]))[0].retried_at).not.toBeNull();
 
     // Pause a queue.
