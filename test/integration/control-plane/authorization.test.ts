@@ -83,7 +83,7 @@ function outcomeOf(status: number): Outcome | `status ${number}` {
   return `status ${status}`;
 }
 
-const env = new ControlPlaneEnv();
+const env = new ControlPlaneEnv('authorization');
 const auth: Record<Caller, Record<string, string>> = {} as never;
 
 async function target(companyId: string): Promise<Target> {

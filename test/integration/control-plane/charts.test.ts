@@ -23,7 +23,7 @@ import { bearer, ControlPlaneEnv, TENANT_A, TENANT_B, token } from './support.js
  * rollup rows themselves (as that writer would); the queue sampler is real,
  * reading JetStream consumer info every second here (QUEUE_STATS_SAMPLE_MS).
  */
-const env = new ControlPlaneEnv();
+const env = new ControlPlaneEnv('charts');
 let browser: Browser;
 let launching: Promise<Browser> | undefined;
 const JOB = 'reports.build';

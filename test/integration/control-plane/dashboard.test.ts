@@ -29,7 +29,7 @@ import { bearer, ControlPlaneEnv, seed, TENANT_A, token } from './support.js';
  */
 const JOB = 'demo.work';
 
-const env = new ControlPlaneEnv();
+const env = new ControlPlaneEnv('dashboard');
 let browser: Browser;
 let launching: Promise<Browser> | undefined;
 let worker: INestApplication;

@@ -16,7 +16,7 @@ import { apiKey, bearer, ControlPlaneEnv, seed, TENANT_A, token } from './suppor
  * enqueues (schedule create, change, resume, trigger; job trigger; dead-letter
  * retry): 403 problem+json, and nothing is planned, published or retried.
  */
-const env = new ControlPlaneEnv();
+const env = new ControlPlaneEnv('platform-jobs');
 const DECLARED = productionDeclarations();
 const PLATFORM = [...DECLARED.filter((d) => d.platform).map((d) => d.job), JOB_NAMES.schedulerRetention].sort();
 const TENANT_SCHEDULABLE = DECLARED.filter((d) => d.tenantSchedulable).map((d) => d.job).sort();

@@ -1,7 +1,9 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { TEST_JWT_SECRET, testToken, type TestRole } from '../../support/auth.js';
 import { freePort, TestNatsServer } from '../../support/nats-server.js';
 import { TestDatabase } from '../../support/database.js';
-import { ServiceProcess } from '../../support/service-process.js';
+import { ROOT, ServiceProcess } from '../../support/service-process.js';
 
 export const JWT_SECRET = TEST_JWT_SECRET;
 export const API_KEY = 'svc-key-0123456789';
@@ -18,6 +20,9 @@ export class ControlPlaneEnv {
   readonly database = new TestDatabase();
   scheduler?: ServiceProcess;
   port = 0;
+
+  /** `name`: the scheduler's output goes to test/results/<name>-scheduler.log when the suite ends, to read after a failure. */
+  constructor(readonly name = 'control-plane') {}
 
   get base(): string {
     return `http://127.0.0.1:${this.port}`;
@@ -42,6 +47,11 @@ export class ControlPlaneEnv {
 
   async stop(): Promise<void> {
     await this.scheduler?.stop();
+    if (this.scheduler) {
+      const results = join(ROOT, 'test', 'results');
+      mkdirSync(results, { recursive: true });
+      writeFileSync(join(results, `${this.name}-scheduler.log`), this.scheduler.text);
+    }
     await this.nats.destroy();
     await this.database.drop();
   }
