@@ -83,7 +83,7 @@ function outcomeOf(status: number): Outcome | `status ${number}` {
   return `status ${status}`;
 }
 
-const env = new ControlPlaneEnv();
+const env = new ControlPlaneEnv('authorization');
 const auth: Record<Caller, Record<string, string>> = {} as never;
 
 async function target(companyId: string): Promise<Target> {
@@ -118,25 +118,26 @@ describe('authorisation matrix', () => {
     const mismatches: string[] = [];
     let checked = 0;
     for (const route of ROUTES) {
-      for (const caller of CALLERS) {
-        for (const tenant of ['own', 'other'] as Tenant[]) {
-          const t = await target(tenant === 'own' ? TENANT_A : TENANT_B); // fresh objects: a change by one caller never hides another's answer
-          const { method, path, body } = route.call(t);
-          const res = await env.call(method, path, { auth: auth[caller], body });
-          const want = expected(route, caller, tenant);
-          const got = outcomeOf(res.status);
-          checked++;
-          if (got !== want) mismatches.push(`${route.name} as ${caller} on ${tenant} tenant: expected ${want}, got ${got} ${res.text.slice(0, 200)}`);
-          if (res.status >= 400) {
-            if (res.status >= 500 || !res.type.startsWith('application/problem+json') || res.json?.status !== res.status || typeof res.json?.title !== 'string') {
-              mismatches.push(`${route.name} as ${caller}: ${res.status} is not problem+json: ${res.type} ${res.text.slice(0, 200)}`);
-            }
+      // Fresh objects for every caller and tenant (a change by one caller never hides another's answer), made at once.
+      const cases = CALLERS.flatMap((caller) => (['own', 'other'] as Tenant[]).map((tenant) => ({ caller, tenant })));
+      const targets = await Promise.all(cases.map(({ tenant }) => target(tenant === 'own' ? TENANT_A : TENANT_B)));
+      for (const [n, { caller, tenant }] of cases.entries()) {
+        const t = targets[n];
+        const { method, path, body } = route.call(t);
+        const res = await env.call(method, path, { auth: auth[caller], body });
+        const want = expected(route, caller, tenant);
+        const got = outcomeOf(res.status);
+        checked++;
+        if (got !== want) mismatches.push(`${route.name} as ${caller} on ${tenant} tenant: expected ${want}, got ${got} ${res.text.slice(0, 200)}`);
+        if (res.status >= 400) {
+          if (res.status >= 500 || !res.type.startsWith('application/problem+json') || res.json?.status !== res.status || typeof res.json?.title !== 'string') {
+            mismatches.push(`${route.name} as ${caller}: ${res.status} is not problem+json: ${res.type} ${res.text.slice(0, 200)}`);
           }
-          // A tenant caller listing another tenant sees nothing of it.
-          if (route.list && tenant === 'other' && (caller === 'tenant-admin' || caller === 'viewer') && res.status === 200 && Array.isArray(res.json?.items)) {
-            const leaked = res.json.items.filter((i: { companyId?: string | null }) => i.companyId === TENANT_B);
-            if (leaked.length) mismatches.push(`${route.name} as ${caller} leaked ${leaked.length} items of ${TENANT_B}`);
-          }
+        }
+        // A tenant caller listing another tenant sees nothing of it.
+        if (route.list && tenant === 'other' && (caller === 'tenant-admin' || caller === 'viewer') && res.status === 200 && Array.isArray(res.json?.items)) {
+          const leaked = res.json.items.filter((i: { companyId?: string | null }) => i.companyId === TENANT_B);
+          if (leaked.length) mismatches.push(`${route.name} as ${caller} leaked ${leaked.length} items of ${TENANT_B}`);
         }
       }
     }
@@ -193,6 +194,17 @@ describe('run cancellation', () => {
     expect(log.json.items).toHaveLength(1);
     expect(log.json.items[0]).toMatchObject({ actor: `tenant-admin-${TENANT_A}`, targetType: 'run', companyId: TENANT_A, before: { state: 'queued' }, after: { state: 'cancelled' } });
   });
+
+  it('cancels a run waiting in JetStream (no job_runs row) for its own tenant only', async () => {
+    const trig = await env.call('POST', '/api/v1/jobs/reports.build/trigger', { auth: auth['tenant-admin'], body: { payload: { n: 2 } } });
+    expect(trig.status).toBe(202);
+    expect(await env.database.query('SELECT 1 FROM job_runs WHERE id = $1', [trig.json.runId])).toEqual([]);
+    const foreign = await env.call('POST', `/api/v1/runs/${trig.json.runId}/cancel`, { auth: bearer(await token('tenant-admin', TENANT_B)) });
+    expect(foreign.status).toBe(404);
+    const res = await env.call('POST', `/api/v1/runs/${trig.json.runId}/cancel`, { auth: auth['tenant-admin'] });
+    expect(res.status).toBe(200);
+    expect(res.json).toEqual({ id: trig.json.runId, previousState: 'queued', state: 'cancelled' });
+  });
 });
 
 describe('dead-letter retry', () => {
@@ -201,14 +213,15 @@ describe('dead-letter retry', () => {
     const res = await env.call('POST', `/api/v1/dlq/${dlqId}/retry`, { auth: auth['tenant-admin'] });
     expect(res.status).toBe(200);
     expect(res.json.newRunId).toEqual(expect.any(String));
+    // The retry is a planned run that names the dead one; the dead run's history still ends dead after five attempts.
     const runs = await env.database.query<{ id: string; state: string; attempts: number; retry_of: string | null }>(
       'SELECT id, state, attempts, retry_of FROM job_runs WHERE id = ANY($1) ORDER BY created_at',
       [[runId, res.json.newRunId]],
     );
-    expect(runs).toEqual([
-      { id: runId, state: 'dead', attempts: 5, retry_of: null },
-      { id: res.json.newRunId, state: expect.stringMatching(/^(scheduled|queued)$/), attempts: 0, retry_of: runId },
-    ]);
+    expect(runs).toEqual([{ id: res.json.newRunId, state: expect.stringMatching(/^(scheduled|queued)$/), attempts: 0, retry_of: runId }]);
+    const dead = await env.call('GET', `/api/v1/runs/${runId}`, { auth: auth['tenant-admin'] });
+    expect(dead.json).toMatchObject({ id: runId, state: 'dead', attempts: 5 });
+    expect(dead.json.attemptHistory).toHaveLength(5);
     expect((await env.call('POST', `/api/v1/dlq/${dlqId}/retry`, { auth: auth['tenant-admin'] })).status).toBe(409);
   });
 });

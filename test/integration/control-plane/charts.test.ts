@@ -23,17 +23,21 @@ import { bearer, ControlPlaneEnv, TENANT_A, TENANT_B, token } from './support.js
  * rollup rows themselves (as that writer would); the queue sampler is real,
  * reading JetStream consumer info every second here (QUEUE_STATS_SAMPLE_MS).
  */
-const env = new ControlPlaneEnv();
+const env = new ControlPlaneEnv('charts');
 let browser: Browser;
+let launching: Promise<Browser> | undefined;
 const JOB = 'reports.build';
 
 beforeAll(async () => {
+  // The browser starts while the scheduler does.
+  launching = launchBrowser();
+  launching.catch(() => undefined);
   await env.start({ API_RATE_LIMIT_BURST: '10000', QUEUE_STATS_SAMPLE_MS: '1000' });
-  browser = await launchBrowser();
+  browser = await launching;
 }, 120_000);
 
 afterAll(async () => {
-  await browser?.close();
+  await (await launching?.catch(() => undefined))?.close();
   await env.stop();
 });
 

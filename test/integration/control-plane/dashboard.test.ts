@@ -15,6 +15,7 @@ import {
   type JobContext,
   type RunResult,
 } from '../../../libs/common/src/index.js';
+import { runState } from '../../support/runs.js';
 import { waitFor } from '../../support/wait.js';
 import { DESKTOP, horizontalOverflow, launchBrowser, PHONE, RESULTS, withPage } from './browser.js';
 import { bearer, ControlPlaneEnv, seed, TENANT_A, token } from './support.js';
@@ -28,12 +29,12 @@ import { bearer, ControlPlaneEnv, seed, TENANT_A, token } from './support.js';
  */
 const JOB = 'demo.work';
 
-const env = new ControlPlaneEnv();
+const env = new ControlPlaneEnv('dashboard');
 let browser: Browser;
+let launching: Promise<Browser> | undefined;
 let worker: INestApplication;
 
-/** The real job runtime serving demo.work: the run recorder moves its runs through running to succeeded. */
-/** Every payload the worker received, in order. */
+/** Every payload the worker received, in order (the real job runtime serves demo.work; each attempt goes to the run history). */
 const received: unknown[] = [];
 
 @Injectable()
@@ -75,13 +76,16 @@ async function signIn(page: Page): Promise<void> {
 }
 
 beforeAll(async () => {
+  // The browser starts while the scheduler and the worker do.
+  launching = launchBrowser();
+  launching.catch(() => undefined);
   await env.start({ API_RATE_LIMIT_BURST: '10000' });
   await startWorker();
-  browser = await launchBrowser();
+  browser = await launching;
 }, 120_000);
 
 afterAll(async () => {
-  await browser?.close();
+  await (await launching?.catch(() => undefined))?.close();
   await worker?.close();
   await env.stop();
 });
@@ -132,7 +136,7 @@ it('signs in, triggers a job and watches its run succeed, retries a dead letter 
       return rows[0]?.state === 'succeeded' ? rows : undefined;
     }, { what: 'retried run succeeded' });
     expect(retried).toEqual([{ id: expect.any(String), state: 'succeeded', attempts: 1 }]);
-    expect((await env.database.query<{ state: string }>('SELECT state FROM job_runs WHERE id = $1', [deadRunId]))[0].state).toBe('dead');
+    expect((await runState(env.database, deadRunId)).state).toBe('dead');
     expect((await env.database.query<{ retried_at: Date | null }>('SELECT retried_at FROM dead_letters WHERE id = $1', [dlqId]))[0].retried_at).not.toBeNull();
 
     // Pause a queue.
@@ -238,7 +242,9 @@ it('shows the firings around the next DST change in the schedule editor and mark
     await page.getByTestId('schedule-tz').fill('Europe/Berlin');
     await page.getByTestId('preview-from').fill('2030-01-01T00:00');
 
-    // Spring 2030: the 02:30 firing of 31 March moves to 03:00 CEST.
+    // Spring 2030: the 02:30 firing of 31 March moves to 03:00 CEST. Each edit re-renders the preview after a
+    // pause: on a slow machine a render from "now" (before the start instant was typed) may show first.
+    await around.locator('[data-transition="2030-03-31T01:00:00.000Z"]').waitFor();
     const shifted = around.locator('li[data-dst="shifted"]');
     await shifted.waitFor();
     await expect(shifted.getAttribute('data-fire')).resolves.toBe('2030-03-31T01:00:00.000Z');
@@ -250,6 +256,7 @@ it('shows the firings around the next DST change in the schedule editor and mark
 
     // Autumn 2030: 02:30 occurs twice on 27 October and fires once.
     await page.getByTestId('preview-from').fill('2030-06-01T00:00');
+    await around.locator('[data-transition="2030-10-27T01:00:00.000Z"]').waitFor();
     const folded = around.locator('li[data-dst="folded"]');
     await folded.waitFor();
     await expect(folded.getAttribute('data-fire')).resolves.toBe('2030-10-27T00:30:00.000Z');
@@ -258,6 +265,7 @@ it('shows the firings around the next DST change in the schedule editor and mark
     // Hourly follows the clock: the hour that does not exist is shown as skipped.
     await page.getByTestId('schedule-cron').fill('0 * * * *');
     await page.getByTestId('preview-from').fill('2030-01-01T00:00');
+    await around.locator('[data-transition="2030-03-31T01:00:00.000Z"]').waitFor();
     const skipped = around.locator('li[data-dst="skipped"]');
     await skipped.waitFor();
     await expect(skipped.textContent()).resolves.toMatch(/31 Mar 2030.*02:00.*no firing/);
@@ -370,9 +378,7 @@ it('keeps tables inside the page: a long dead-letter error is one line with the 
   });
 }, 90_000);
 
-// TENANTS-API: needs the tenant registry (POST/GET/PATCH /api/v1/tenants) from the TENANTS engineer's branch.
-// Passed against that branch merged locally; change it.skip to it once the registry is on main.
-it.skip('[enable when /api/v1/tenants is on main] lets system admins list, create, move and pause tenants on the Tenants tab', async () => {
+it('lets system admins list, create, move and pause tenants on the Tenants tab', async () => {
   await withPage(browser, 'dashboard-tenants', DESKTOP, async (page) => {
     await signIn(page);
     await page.locator('button[data-tab="tenants"]').click();

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { bearer, ControlPlaneEnv, TENANT_A, token } from './support.js';
 
-const env = new ControlPlaneEnv();
+const env = new ControlPlaneEnv('limits');
 beforeAll(async () => {
   await env.start({ API_RATE_LIMIT_BURST: '5', API_RATE_LIMIT_PER_SECOND: '1', API_BODY_LIMIT_BYTES: '2048' });
 });

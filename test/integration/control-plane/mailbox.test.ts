@@ -19,6 +19,7 @@ const nats = new TestNatsServer();
 const database = new TestDatabase();
 let demo: ServiceProcess;
 let browser: Browser;
+let launching: Promise<Browser> | undefined;
 let base = '';
 
 interface CaughtMail {
@@ -31,6 +32,9 @@ interface CaughtMail {
 }
 
 beforeAll(async () => {
+  // The browser starts while the services do.
+  launching = launchBrowser();
+  launching.catch(() => undefined);
   await Promise.all([nats.start(), database.create()]);
   const [scheduler, notifier, documents, recurrence, mailbox] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
   base = `http://127.0.0.1:${scheduler}`;
@@ -50,11 +54,11 @@ beforeAll(async () => {
     LOG_LEVEL: 'info',
   }).start();
   await demo.waitForLog('scheduler started', 90_000);
-  browser = await launchBrowser();
+  browser = await launching;
 }, 150_000);
 
 afterAll(async () => {
-  await browser?.close();
+  await (await launching?.catch(() => undefined))?.close();
   await demo?.stop();
   await nats.destroy();
   await database.drop();

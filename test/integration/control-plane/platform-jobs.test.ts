@@ -16,7 +16,7 @@ import { apiKey, bearer, ControlPlaneEnv, seed, TENANT_A, token } from './suppor
  * enqueues (schedule create, change, resume, trigger; job trigger; dead-letter
  * retry): 403 problem+json, and nothing is planned, published or retried.
  */
-const env = new ControlPlaneEnv();
+const env = new ControlPlaneEnv('platform-jobs');
 const DECLARED = productionDeclarations();
 const PLATFORM = [...DECLARED.filter((d) => d.platform).map((d) => d.job), JOB_NAMES.schedulerRetention].sort();
 const TENANT_SCHEDULABLE = DECLARED.filter((d) => d.tenantSchedulable).map((d) => d.job).sort();
@@ -69,7 +69,7 @@ describe('platform-only jobs', () => {
       JOB_NAMES.documentsExpiryScanAll, JOB_NAMES.documentsTick, JOB_NAMES.notifierMonthlyReport, JOB_NAMES.notifierWeeklyDigest, JOB_NAMES.schedulerRetention,
     ].sort());
     expect(TENANT_SCHEDULABLE).toEqual([JOB_NAMES.documentsExpiryScan, JOB_NAMES.recurrenceCleanup, JOB_NAMES.recurrenceGenerate].sort());
-    expect(TENANT_ONLY).toEqual([JOB_NAMES.notifierDeliver, JOB_NAMES.recurrenceReminder].sort());
+    expect(TENANT_ONLY).toEqual([JOB_NAMES.notifierDeliver, JOB_NAMES.recurrenceReminder, JOB_NAMES.recurrenceTaskReminder].sort());
   });
 
   it('refuses every platform job to tenant roles and service keys on every path, and enqueues nothing', async () => {
@@ -141,8 +141,11 @@ describe('platform-only jobs', () => {
     }
     const trig = await env.call('POST', `/api/v1/jobs/${JOB_NAMES.documentsExpiryScan}/trigger`, { auth: admin, body: { payload: {} } });
     expect(trig.status).toBe(202);
-    const [row] = await env.database.query<{ company_id: string }>('SELECT company_id FROM job_runs WHERE id = $1', [trig.json.runId]);
-    expect(row.company_id).toBe(TENANT_A);
+    // A trigger goes straight to JetStream: the run waits there, and the runs API shows it with the caller's tenant (and to no other tenant).
+    const waiting = await env.call('GET', `/api/v1/runs/${trig.json.runId}`, { auth: admin });
+    expect(waiting.status).toBe(200);
+    expect(waiting.json).toMatchObject({ id: trig.json.runId, job: JOB_NAMES.documentsExpiryScan, companyId: TENANT_A, state: 'queued' });
+    expect((await env.call('GET', `/api/v1/runs/${trig.json.runId}`, { auth: bearer(await token('tenant-admin', 'globex')) })).status).toBe(404);
     // Jobs the services enqueue for themselves (deliveries, reminders): a tenant may not run them with a payload of its own.
     for (const job of TENANT_ONLY) {
       const refused = await env.call('POST', `/api/v1/jobs/${job}/trigger`, { auth: admin, body: { payload: { reminderId: 'x', revision: 1 } } });

@@ -1,7 +1,9 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { TEST_JWT_SECRET, testToken, type TestRole } from '../../support/auth.js';
 import { freePort, TestNatsServer } from '../../support/nats-server.js';
 import { TestDatabase } from '../../support/database.js';
-import { ServiceProcess } from '../../support/service-process.js';
+import { ROOT, ServiceProcess } from '../../support/service-process.js';
 
 export const JWT_SECRET = TEST_JWT_SECRET;
 export const API_KEY = 'svc-key-0123456789';
@@ -18,6 +20,9 @@ export class ControlPlaneEnv {
   readonly database = new TestDatabase();
   scheduler?: ServiceProcess;
   port = 0;
+
+  /** `name`: the scheduler's output goes to test/results/<name>-scheduler.log when the suite ends, to read after a failure. */
+  constructor(readonly name = 'control-plane') {}
 
   get base(): string {
     return `http://127.0.0.1:${this.port}`;
@@ -42,6 +47,11 @@ export class ControlPlaneEnv {
 
   async stop(): Promise<void> {
     await this.scheduler?.stop();
+    if (this.scheduler) {
+      const results = join(ROOT, 'test', 'results');
+      mkdirSync(results, { recursive: true });
+      writeFileSync(join(results, `${this.name}-scheduler.log`), this.scheduler.text);
+    }
     await this.nats.destroy();
     await this.database.drop();
   }
@@ -67,13 +77,19 @@ export class ControlPlaneEnv {
 export const bearer = (t: string) => ({ Authorization: `Bearer ${t}` });
 export const apiKey = (k = API_KEY) => ({ 'X-Api-Key': k });
 
-/** A run and a dead letter for a tenant, written as the runtime would. */
+/**
+ * A dead run and its dead letter for a tenant, written as the runtime would: a
+ * run enqueued straight to JetStream leaves no job_runs row, only its history
+ * (one job_attempts row per finished attempt; the last one, dead, is final).
+ */
 export async function seed(db: TestDatabase, companyId: string, job = 'reports.build'): Promise<{ runId: string; dlqId: string }> {
   const runId = `run-${companyId}-${Math.random().toString(36).slice(2, 10)}`;
   const dlqId = `msg-${companyId}-${Math.random().toString(36).slice(2, 10)}`;
   await db.query(
-    `INSERT INTO job_runs (id, job, queue, company_id, priority, state, attempts, max_attempts, payload, scheduled_for, started_at, finished_at, error)
-     VALUES ($1, $2, 'normal', $3, 'normal', 'dead', 5, 5, '{}', now() - interval '1 minute', now() - interval '50 seconds', now() - interval '49 seconds', 'boom')`,
+    `INSERT INTO job_attempts (run_id, attempt, job, queue, company_id, outcome, final, failed, scheduled_for, enqueued_at, started_at, finished_at, duration_ms, error, payload)
+     SELECT $1, n, $2, 'normal', $3, CASE WHEN n = 5 THEN 'dead' ELSE 'retrying' END, n = 5, true, now() - interval '1 minute', now() - interval '1 minute',
+            now() - interval '50 seconds' + n * interval '1 second', now() - interval '49 seconds' + n * interval '1 second', 1000, 'boom', '{}'
+       FROM generate_series(1, 5) AS n`,
     [runId, job, companyId],
   );
   await db.query(

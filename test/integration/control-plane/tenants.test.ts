@@ -7,7 +7,7 @@ import { apiKey, bearer, ControlPlaneEnv, token } from './support.js';
 /** The hour of an instant on the wall clock of a zone. */
 const localHour = (iso: string, timeZone: string) => Number(new Intl.DateTimeFormat('en-GB', { timeZone, hour: '2-digit', hourCycle: 'h23' }).format(new Date(iso)));
 
-const env = new ControlPlaneEnv();
+const env = new ControlPlaneEnv('tenants');
 let nc: NatsConnection;
 const as: Record<string, Record<string, string>> = {};
 

@@ -4,7 +4,7 @@ import { sleep } from '../../support/wait.js';
 import { insertSchedule, SCHEDULER_ENTRY, SchedulerTestEnv } from './scheduler-support.js';
 
 const SCHEDULES = 60;
-const RUN_MS = 12_000;
+const RUN_MS = 8_000;
 
 describe('three scheduler processes over one-second schedules', () => {
   const env = new SchedulerTestEnv();

@@ -90,27 +90,21 @@ export class SchedulerTestEnv {
     );
   }
 
-  /** Job messages stored in JOBS on a subject. */
-  async messages(subject: string): Promise<{ id: string; data: { runId: string; scheduledFor: string; companyId?: string; scheduleId?: string } }[]> {
-    const { jetstream } = await import('@nats-io/jetstream');
-    const js = jetstream(this.nc);
-    const info = await this.jsm.streams.info('JOBS', { subjects_filter: subject } as never);
-    const count = (info.state as { subjects?: Record<string, number> }).subjects?.[subject] ?? 0;
-    if (count === 0) return [];
-    const name = `probe-${Math.random().toString(36).slice(2)}`;
-    await this.jsm.consumers.add('JOBS', { name, filter_subject: subject, ack_policy: 'none' as never, inactive_threshold: 60_000_000_000 } as never);
-    const consumer = await js.consumers.get('JOBS', name);
+  /**
+   * Job messages stored in JOBS on a subject, oldest first, read by direct get
+   * (JOBS is a work-queue stream: it refuses a consumer overlapping the workers'
+   * own, and a stream read leaves the messages where they are).
+   */
+  async messages(subject: string): Promise<{ id: string; data: { runId: string; scheduledFor: string; companyId?: string; scheduleId?: string; payload?: unknown } }[]> {
+    const info = await this.jsm.streams.info('JOBS');
     const out: { id: string; data: { runId: string; scheduledFor: string } }[] = [];
-    while (out.length < count) {
-      const batch = await consumer.fetch({ max_messages: Math.min(1000, count - out.length), expires: 2_000 });
-      let got = 0;
-      for await (const m of batch) {
-        out.push(JSON.parse(new TextDecoder().decode(m.data)));
-        got++;
-      }
-      if (got === 0) break;
+    let seq = Math.max(1, info.state.first_seq);
+    while (info.state.messages > 0 && seq <= info.state.last_seq) {
+      const m = await this.jsm.direct.getMessage('JOBS', { seq, next_by_subj: subject });
+      if (!m || m.seq > info.state.last_seq) break;
+      out.push(m.json());
+      seq = m.seq + 1;
     }
-    await this.jsm.consumers.delete('JOBS', name);
     return out as never;
   }
 

@@ -2,6 +2,7 @@
 (() => {
   'use strict';
   const REFRESH_MS = 4000;
+  const API_TIMEOUT_MS = 30000;
   const KEY = 'metronome.token';
   const $ = (sel, root = document) => root.querySelector(sel);
   const $$ = (sel, root = document) => [...root.querySelectorAll(sel)];
@@ -54,6 +55,8 @@
       method,
       headers: { ...authHeaders(), ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}), Accept: 'application/json' },
       body: body !== undefined ? JSON.stringify(body) : undefined,
+      // A read that never answers must not hold the live refresh (one at a time) for good; changes may take long (retry all).
+      signal: method === 'GET' ? AbortSignal.timeout(API_TIMEOUT_MS) : undefined,
     });
     if (res.status === 204) return null;
     const text = await res.text();
@@ -888,8 +891,11 @@
   }
 
   let refreshing = false;
+  /** A refresh asked for while one was running (a tab chosen, a filter applied): it runs as soon as that one ends. */
+  let refreshAgain = false;
   async function refresh() {
-    if (!state.token || refreshing) return;
+    if (!state.token) return;
+    if (refreshing) { refreshAgain = true; return; }
     // Do not reload a list while the user is typing in a form or reading a dialog.
     refreshing = true;
     try {
@@ -901,6 +907,7 @@
       if (!(e instanceof ApiError)) console.error(e);
     } finally {
       refreshing = false;
+      if (refreshAgain) { refreshAgain = false; refresh(); }
     }
   }
 

@@ -81,11 +81,12 @@ export class RetentionPurger {
         const stepsBefore = cutoff(p.steps_ms);
         if (stepsBefore) {
           const [r] = (await tx.query(
+            // A run is finished by its planned row or, for one published straight to JetStream, by its final attempt.
             `WITH s AS (
                DELETE FROM job_steps st
-                WHERE st.job = $1
+                WHERE st.job = $1 AND st.completed_at < $2
                   AND (EXISTS (SELECT 1 FROM job_runs r WHERE r.id = st.run_id AND r.state IN ${TERMINAL} AND r.finished_at < $2)
-                    OR EXISTS (SELECT 1 FROM job_attempts a WHERE a.run_id = st.run_id AND a.final AND a.finished_at < $2))
+                       OR EXISTS (SELECT 1 FROM job_attempts a WHERE a.run_id = st.run_id AND a.final AND a.finished_at < $2))
                 RETURNING st.result
              ) SELECT count(*)::int AS steps, count(*) FILTER (WHERE result::text LIKE '%"$enc"%')::int AS encrypted FROM s`,
             [p.job, stepsBefore],
