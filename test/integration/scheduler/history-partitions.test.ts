@@ -51,6 +51,12 @@ describe('run history retention drops job_attempts partitions', () => {
     await attempt('failed-200', 'svc.work', 'dead', older);
     await attempt('report-100', 'reports.build', 'succeeded', old);
     await attempt('ok-today', 'svc.work', 'succeeded', day(0));
+    // A run that succeeded on its second attempt: its first (retrying) attempt sits on the failed branch.
+    await database.query(
+      `INSERT INTO job_attempts (run_id, attempt, job, queue, outcome, final, failed, started_at, finished_at, duration_ms)
+       VALUES ('retried-100', 1, 'svc.work', 'normal', 'retrying', false, true, $1, $1, 1), ('retried-100', 2, 'svc.work', 'normal', 'succeeded', true, false, $1, $1, 1)`,
+      [old],
+    );
     // A day with no partition of its own (the history writer caught up late): the default partition holds it.
     await attempt('ok-default-120', 'svc.work', 'succeeded', day(120));
 
@@ -58,7 +64,8 @@ describe('run history retention drops job_attempts partitions', () => {
 
     expect(await left()).toEqual(['failed-100', 'ok-today', 'report-100']);
     // ok 100 and 200 days back, failed 200 days back; failed 100 days back is within 180 days.
-    expect(purge).toMatchObject({ runs: 2, failedRuns: 1, partitionsDropped: 3 });
+    // ...and the retried run goes whole: no `retrying` attempt is left to read as a run still retrying.
+    expect(purge).toMatchObject({ runs: 3, failedRuns: 1, partitionsDropped: 3 });
     const names = await partitions();
     expect(names).not.toContain(`job_attempts_ok_p${ymd(old)}`);
     expect(names).not.toContain(`job_attempts_failed_p${ymd(older)}`);

@@ -104,6 +104,15 @@ export class RunHistoryRetentionRepository {
         )) as { n: number }[];
         copied = row.n;
       }
+      if (branch === 'ok') {
+        // A run that succeeded after retrying has its earlier attempts on the failed branch, kept longer: without
+        // its final row they would read as a run still retrying. They go with the run (only runs with attempt > 1).
+        await tx.query(
+          `DELETE FROM job_attempts_failed f USING ${partition} p
+            WHERE p.attempt > 1 AND p.final AND f.run_id = p.run_id AND NOT f.final AND NOT (p.job = ANY($1::text[]))`,
+          [kept],
+        );
+      }
       await tx.query(`DROP TABLE ${partition}`);
       return n - copied;
     });
