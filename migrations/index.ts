@@ -16,6 +16,7 @@ import { RecurrenceTenantZone1796363769544 } from './1796363769544-recurrence-te
 import { TaskReminders1796365002810 } from './1796365002810-task-reminders.js';
 import { NotifierAlertsPush1796362696279 } from './1796362696279-notifier-alerts-push.js';
 import { QueueStats1796364451771 } from './1796364451771-queue-stats.js';
+import { AuditAppendOnly1796366000000 } from './1796366000000-audit-append-only.js';
 
 /** Every migration, in order. New migrations are appended here. */
 export const MIGRATIONS = [
@@ -37,4 +38,5 @@ export const MIGRATIONS = [
   TaskReminders1796365002810,
   NotifierAlertsPush1796362696279,
   QueueStats1796364451771,
+  AuditAppendOnly1796366000000,
 ];

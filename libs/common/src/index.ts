@@ -75,3 +75,4 @@ export * from './jobs/retention/retention-purger.js';
 export * from './jobs/durability/durability.service.js';
 export * from './jobs/chains/flows.module.js';
 export * from './crypto/key-rotation.js';
+export * from './audit/index.js';

@@ -12,6 +12,7 @@ import {
   type EnqueuedRun,
   type PlannedRun,
 } from '../../../../libs/common/src/index.js';
+import { afterCommit } from '../../../../libs/common/src/audit/index.js';
 import { FiringService, runOptions } from '../firing/firing.service.js';
 import { TenantsRepository } from '../tenants/tenants.repository.js';
 import { draftSchedule, firstFireAt, previewFirings, type ScheduleDraft, type SchedulePreview } from './schedule-timing.js';
@@ -137,7 +138,7 @@ export class SchedulesService {
       created = await this.schedules.insertCapped(id, { ...draft, companyId: draft.companyId }, source, now, nextFireAt, guard.maxPerTenant);
       if (!created) throw new ScheduleLimitError(draft.companyId, guard.maxPerTenant);
     } else created = await this.schedules.insert(id, draft, source, now, nextFireAt);
-    this.firing.wake();
+    afterCommit(() => this.firing.wake());
     return this.announce(created);
   }
 
@@ -204,7 +205,7 @@ export class SchedulesService {
     const timingChanged = differs(draft, current, TIMING_KEYS);
     const nextFireAt = timingChanged ? this.initialFireAt(draft, existing.createdAt, now) : existing.nextFireAt;
     const updated = await this.schedules.replace(existing.id, draft, { nextFireAt, resetCursors: timingChanged, updatedAt: now, source });
-    this.firing.wake();
+    afterCommit(() => this.firing.wake());
     return this.announce(updated);
   }
 
@@ -223,7 +224,7 @@ export class SchedulesService {
   async resume(ref: string): Promise<Schedule> {
     const s = await this.get(ref);
     const updated = (await this.schedules.setState(s.id, { paused: false }, this.clock.now()))!;
-    this.firing.wake();
+    afterCommit(() => this.firing.wake());
     return updated;
   }
 
@@ -239,7 +240,7 @@ export class SchedulesService {
     const now = this.clock.now();
     const nextFireAt = s.kind === 'once' ? s.runAt && s.runCount === 0 ? s.runAt : null : this.initialFireAt(draftSchedule(scheduleInputOf(s), now), s.createdAt, now);
     const updated = (await this.schedules.setState(s.id, { enabled: true, nextFireAt, resetCursors: true }, now))!;
-    this.firing.wake();
+    afterCommit(() => this.firing.wake());
     return updated;
   }
 

@@ -1,4 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
+import { inAmbient } from '../audit/ambient-transaction.js';
 import { Global, Injectable, Module, Optional } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { createCloudEvent } from '../messaging/cloud-event.js';
@@ -171,7 +172,8 @@ export class JobEnqueuer {
   async enqueue<P>(job: string, payload: P, options: EnqueueOptions = {}): Promise<EnqueuedRun> {
     const request: EnqueueRequest = { job, payload, options };
     if (isDirect(request, this.clock.now().getTime())) return (await this.publishDirect([request]))[0];
-    if (options.idempotencyKey || options.runId) return (await this.enqueueMany([request]))[0];
+    // Inside an audited transaction the run is planned in it (a savepoint), never group-committed with other callers'.
+    if (options.idempotencyKey || options.runId || inAmbient()) return (await this.enqueueMany([request]))[0];
     return new Promise<EnqueuedRun>((resolve, reject) => {
       this.coalesced.push({ request, resolve, reject });
       this.drainCoalesced();

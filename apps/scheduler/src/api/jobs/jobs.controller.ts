@@ -1,7 +1,7 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiNotFoundResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Actor, SecuredApi, Authorize, CurrentPrincipal, type Principal } from '../../../../../libs/common/src/auth/index.js';
-import type { AuditContext } from '../../audit/audit.service.js';
+import { Audited, type AuditActor as AuditContext } from '../../../../../libs/common/src/audit/index.js';
 import { problems } from '../../http/problems.js';
 import { ListJobsPageQuery, ListJobsQuery, PauseBody, TriggerJobBody } from '../dto/api.dto.js';
 import { decodeNameCursor, JOB_NAME, namePage } from '../dto/pagination.js';
@@ -35,6 +35,7 @@ export class JobsController {
   }
 
   @Post('jobs/:job/trigger')
+  @Audited('job.trigger')
   @HttpCode(202)
   @Authorize('write')
   @ApiOperation({ summary: 'Enqueue a run of the job now (or after delayMs) with a payload' })
@@ -44,6 +45,7 @@ export class JobsController {
   }
 
   @Post('jobs/:job/pause')
+  @Audited('job.pause')
   @HttpCode(200)
   @Authorize('platform')
   @ApiOperation({ summary: 'Pause a job on every worker (KV control bucket); queued work stays queued' })
@@ -52,6 +54,7 @@ export class JobsController {
   }
 
   @Post('jobs/:job/resume')
+  @Audited('job.resume')
   @HttpCode(200)
   @Authorize('platform')
   resume(@Actor() ctx: AuditContext, @Param('job') job: string, @Body() body: PauseBody) {
@@ -66,6 +69,7 @@ export class JobsController {
   }
 
   @Post('queues/:queue/pause')
+  @Audited('queue.pause')
   @HttpCode(200)
   @Authorize('platform')
   pauseQueue(@Actor() ctx: AuditContext, @Param('queue') queue: string, @Body() body: PauseBody) {
@@ -73,6 +77,7 @@ export class JobsController {
   }
 
   @Post('queues/:queue/resume')
+  @Audited('queue.resume')
   @HttpCode(200)
   @Authorize('platform')
   resumeQueue(@Actor() ctx: AuditContext, @Param('queue') queue: string, @Body() body: PauseBody) {
