@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { inAmbient } from '../audit/ambient-transaction.js';
+import { afterCommit, inAmbient } from '../audit/ambient-transaction.js';
 import { Global, Injectable, Module, Optional } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { createCloudEvent } from '../messaging/cloud-event.js';
@@ -337,8 +337,13 @@ export class JobEnqueuer {
     return {
       runs: results,
       publish: async () => {
-        for (const r of soon) void this.relay.publishAt([outboxRowOf(r)], r.notBefore!);
-        await this.relay.publishNow(due.map(outboxRowOf));
+        const go = async () => {
+          for (const r of soon) void this.relay.publishAt([outboxRowOf(r)], r.notBefore!);
+          await this.relay.publishNow(due.map(outboxRowOf));
+        };
+        // Inside an audited transaction the rows are not committed yet: they go out once it has (the relay if this fails).
+        if (inAmbient()) return afterCommit(() => void go().catch(() => undefined));
+        await go();
       },
     };
   }
