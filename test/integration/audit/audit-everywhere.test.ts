@@ -156,13 +156,14 @@ describe('audit everywhere', () => {
 
     // notifier
     r = await audited('notifier', 'PUT', '/api/v1/webhooks', '/api/v1/webhooks', 'acmeAdmin', { url: 'http://127.0.0.1:9/hook', secret: WEBHOOK_SECRET });
-    expect(r.entry).toMatchObject({ action: 'webhook.put', company_id: A, before: null, after: { url: 'http://127.0.0.1:9/hook' } });
+    const webhookId = r.res.json.id as string;
+    expect(r.entry).toMatchObject({ action: 'webhook.put', company_id: A, target_id: webhookId, before: null, after: { url: 'http://127.0.0.1:9/hook' } });
     r = await audited('notifier', 'DELETE', '/api/v1/webhooks', '/api/v1/webhooks', 'acmeAdmin');
-    expect(r.entry).toMatchObject({ action: 'webhook.delete', before: { url: 'http://127.0.0.1:9/hook' }, after: null });
+    expect(r.entry).toMatchObject({ action: 'webhook.delete', target_id: webhookId, before: { url: 'http://127.0.0.1:9/hook' }, after: null });
     const n1 = await seedNotification(A, 'ulla');
     const n2 = await seedNotification(A, 'ulla');
     r = await audited('notifier', 'POST', '/api/v1/notifications/read', '/api/v1/notifications/read', 'acmeUser', { ids: [n1] });
-    expect(r.entry).toMatchObject({ action: 'notification.read', actor: 'ulla', actor_role: 'user', company_id: A, target_id: n1, after: { marked: 1 } });
+    expect(r.entry).toMatchObject({ action: 'notification.read', actor: 'ulla', actor_role: 'user', company_id: A, target_id: n1, before: null, after: { userId: 'ulla', ids: [n1], marked: 1 } });
     await audited('notifier', 'POST', '/api/v1/notifications/:id/read', `/api/v1/notifications/${n2}/read`, 'acmeUser');
     const endpoint = `https://push.example.com/send/${randomBytes(8).toString('hex')}`;
     r = await audited('notifier', 'POST', '/api/v1/push/subscriptions', '/api/v1/push/subscriptions', 'acmeUser', { endpoint, keys: { p256dh: p256dh(), auth: randomBytes(16).toString('base64url') } });

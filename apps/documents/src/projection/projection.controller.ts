@@ -80,7 +80,7 @@ export class ProjectionController {
   async acknowledge(@Actor() a: AuditActor, @Tenant() tenant: TenantContext, @Param('id') id: string, @Body() body: AcknowledgeDocumentBody) {
     const at = this.clock.now();
     const expiresAt = body?.expiresAt ? new Date(body.expiresAt) : null;
-    return this.audit.change(a, { action: 'document.acknowledge', targetType: 'document', targetId: id, companyId: tenant.companyId, before: () => ({ expiresAt }) }, async () => {
+    return this.audit.change(a, { action: 'document.acknowledge', targetType: 'document', targetId: id, companyId: tenant.companyId, after: (r) => ({ ...r, expiresAt }) }, async () => {
       const acknowledged = await this.expiry.acknowledge(tenant.companyId, id, tenant.userId, at, expiresAt);
       if (acknowledged === null) throw notFound(id);
       return { id, acknowledged, acknowledgedBy: tenant.userId, acknowledgedAt: at.toISOString() };

@@ -97,7 +97,7 @@ export class NotificationsController {
   @Authorize('inbox')
   async markRead(@Actor() a: AuditActor, @Tenant() t: TenantContext, @Body() body: MarkReadBody) {
     const ids = body?.ids ?? null;
-    return this.audit.change(a, { action: 'notification.read', targetType: 'notification', targetId: ids?.length === 1 ? ids[0] : null, companyId: t.companyId, before: () => ({ userId: t.userId, ids: ids ?? 'all-unread' }) },
+    return this.audit.change(a, { action: 'notification.read', targetType: 'notification', targetId: ids?.length === 1 ? ids[0] : null, companyId: t.companyId, after: (r) => ({ userId: t.userId, ids: ids ?? 'all-unread', ...r }) },
       async () => ({ marked: await this.notifications.markRead(t.companyId, t.userId, ids, new Date()) }));
   }
 
@@ -106,7 +106,7 @@ export class NotificationsController {
   @HttpCode(200)
   @Authorize('inbox')
   async markOneRead(@Actor() a: AuditActor, @Tenant() t: TenantContext, @Param('id', new ParseUUIDPipe()) id: string) {
-    return this.audit.change(a, { action: 'notification.read', targetType: 'notification', targetId: id, companyId: t.companyId, before: () => ({ userId: t.userId, ids: [id] }) },
+    return this.audit.change(a, { action: 'notification.read', targetType: 'notification', targetId: id, companyId: t.companyId, after: (r) => ({ userId: t.userId, ...r }) },
       async () => ({ id, marked: await this.notifications.markRead(t.companyId, t.userId, [id], new Date()) }));
   }
 }

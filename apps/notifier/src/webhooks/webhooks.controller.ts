@@ -55,7 +55,7 @@ export class WebhooksController {
   @HttpCode(204)
   @Authorize('write')
   async delete(@Actor() a: AuditActor, @Tenant() tenant: TenantContext): Promise<void> {
-    await this.audit.change(a, { action: 'webhook.delete', targetType: 'webhook', companyId: tenant.companyId, before: () => this.current(tenant.companyId), after: () => null }, async () => {
+    await this.audit.change(a, { action: 'webhook.delete', targetType: 'webhook', targetId: (_, before) => (before as { id?: string } | null)?.id, companyId: tenant.companyId, before: () => this.current(tenant.companyId), after: () => null }, async () => {
       if (!(await this.webhooks.delete(tenant.companyId))) throw notFound();
     });
   }

@@ -16,7 +16,8 @@ export type RecordChange = ((change: AuditChange) => Promise<AuditEntry>) & { no
 export interface AuditSpec<T> {
   action: string;
   targetType: string;
-  targetId?: string | null | ((result: T) => string | null | undefined);
+  /** Or from the result (a created object's id), or from the object before (a deleted one's). */
+  targetId?: string | null | ((result: T, before: unknown) => string | null | undefined);
   companyId?: string | null;
   before?: () => Promise<unknown> | unknown;
   after?: (result: T) => unknown;
@@ -62,7 +63,7 @@ export class AuditLog {
     return this.transaction(actor, async (record) => {
       const before = spec.before ? await spec.before() : undefined;
       const result = await work();
-      const targetId = typeof spec.targetId === 'function' ? spec.targetId(result) : spec.targetId;
+      const targetId = typeof spec.targetId === 'function' ? spec.targetId(result, before) : spec.targetId;
       await record({
         action: spec.action,
         targetType: spec.targetType,
