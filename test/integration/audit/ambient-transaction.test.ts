@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { DataSource } from 'typeorm';
-import { afterCommit, inAmbientTransaction, joinAmbientTransactions } from '../../../libs/common/src/audit/index.js';
+import { afterCommit, inAmbientTransaction, joinAmbientTransactions, savepoint } from '../../../libs/common/src/audit/index.js';
 import { Batcher } from '../../../libs/common/src/util/batcher.js';
 import { TestDatabase } from '../../support/database.js';
 
@@ -61,6 +61,22 @@ describe('ambient (audited) transactions', () => {
       await repo.add('after');
     });
     expect(await names()).toEqual(['kept', 'after']);
+  });
+
+  it('a best-effort step in a savepoint fails alone; without one, a caught database error aborts the whole transaction', async () => {
+    await database.query('TRUNCATE ambient_probe');
+    await inAmbientTransaction(ds, async () => {
+      await repo.add('one');
+      await savepoint(() => repo.add('one')).catch(() => undefined);
+      await repo.add('two');
+    });
+    expect(await names()).toEqual(['one', 'two']);
+    await expect(inAmbientTransaction(ds, async () => {
+      await repo.add('three');
+      await repo.add('one').catch(() => undefined);
+      await repo.add('four');
+    })).rejects.toThrow(/current transaction is aborted/);
+    expect(await names()).toEqual(['one', 'two']);
   });
 
   it('afterCommit runs once the transaction committed, never after a rollback', async () => {

@@ -87,3 +87,14 @@ export function inAmbient(): boolean {
 export function outsideAmbient<T>(fn: () => T): T {
   return AMBIENT.exit(fn);
 }
+
+/**
+ * Runs a best-effort step whose database errors its caller catches and survives: inside an audited
+ * transaction it runs in a savepoint, so a failed statement rolls back the step alone instead of
+ * aborting the whole transaction; outside one it just runs.
+ */
+export function savepoint<T>(fn: () => Promise<T>): Promise<T> {
+  const a = AMBIENT.getStore();
+  if (!a || !a.open || a.runner.isReleased) return fn();
+  return a.runner.manager.transaction(() => fn());
+}

@@ -4,4 +4,4 @@ export * from './audit-log.js';
 export * from './audited.decorator.js';
 export * from './audited-routes.js';
 export { redactSecrets } from './redact-secrets.js';
-export { inAmbientTransaction, joinAmbientTransactions, afterCommit, inAmbient, outsideAmbient } from './ambient-transaction.js';
+export { inAmbientTransaction, joinAmbientTransactions, afterCommit, inAmbient, outsideAmbient, savepoint } from './ambient-transaction.js';
