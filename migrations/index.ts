@@ -17,6 +17,7 @@ import { TaskReminders1796365002810 } from './1796365002810-task-reminders.js';
 import { NotifierAlertsPush1796362696279 } from './1796362696279-notifier-alerts-push.js';
 import { QueueStats1796364451771 } from './1796364451771-queue-stats.js';
 import { ScheduleDeclarations1796366000000 } from './1796366000000-schedule-declarations.js';
+import { AuditAppendOnly1796366000001 } from './1796366000001-audit-append-only.js';
 
 /** Every migration, in order. New migrations are appended here. */
 export const MIGRATIONS = [
@@ -39,4 +40,5 @@ export const MIGRATIONS = [
   NotifierAlertsPush1796362696279,
   QueueStats1796364451771,
   ScheduleDeclarations1796366000000,
+  AuditAppendOnly1796366000001,
 ];

@@ -78,3 +78,4 @@ export * from './jobs/chains/flows.module.js';
 export * from './crypto/key-rotation.js';
 export * from './jobs/runtime/extra-handlers.js';
 export * from './schedule/index.js';
+export * from './audit/index.js';

@@ -48,6 +48,9 @@ import { JobStepsRepository } from './jobs/steps/job-steps.repository.js';
 import { AuthGuard } from './auth/auth.guard.js';
 import { CredentialVerifier } from './auth/credential-verifier.js';
 import { RouteAudit } from './auth/route-audit.js';
+import { AuditLog } from './audit/audit-log.js';
+import { AuditRepository } from './audit/audit.repository.js';
+import { AuditedRoutes } from './audit/audited-routes.js';
 import { RateLimitRepository } from './http/rate-limit.repository.js';
 import { RateLimiter } from './http/rate-limiter.js';
 import { SseSlots } from './http/sse-slots.js';
@@ -114,6 +117,9 @@ export class MetronomeServiceModule {
       RateLimiter,
       AuthGuard,
       SseSlots,
+      // One audit log for every service's changes (libs/common/src/audit), written in the change's transaction.
+      AuditRepository,
+      AuditLog,
       JobCatalog,
       TimeOverrides,
     ];
@@ -148,7 +154,7 @@ export class MetronomeServiceModule {
         DiscoveryModule,
       ],
       controllers: [HealthController],
-      providers: [...shared, { provide: ContractRegistry, useFactory: () => new ContractRegistry({ ...MESSAGE_CONTRACTS, ...(options.contracts ?? {}) }) }, RouteAudit, ...runtime, ...(options.providers ?? [])],
+      providers: [...shared, { provide: ContractRegistry, useFactory: () => new ContractRegistry({ ...MESSAGE_CONTRACTS, ...(options.contracts ?? {}) }) }, RouteAudit, AuditedRoutes, ...runtime, ...(options.providers ?? [])],
       exports: [...shared, ContractRegistry, DatabaseModule, ...(options.jobs ? [JobRuntime, HistoryWriter, WorkerHeartbeat] : [])],
     };
   }

@@ -1,6 +1,6 @@
 import { DataSource } from 'typeorm';
 import { RunHistoryRetentionRepository } from '../../../apps/scheduler/src/retention/run-history-retention.repository.js';
-import { RetentionPurger } from '../../../libs/common/src/index.js';
+import { AuditLog, AuditRepository, RetentionPurger } from '../../../libs/common/src/index.js';
 import { TestDatabase } from '../../support/database.js';
 
 const DAY = 86_400_000;
@@ -21,7 +21,7 @@ describe('run history retention drops job_attempts partitions', () => {
     await database.create();
     dataSource = await new DataSource({ type: 'postgres', url: database.url }).initialize();
     repository = new RunHistoryRetentionRepository(dataSource);
-    purger = new RetentionPurger(dataSource, silent);
+    purger = new RetentionPurger(dataSource, new AuditLog(dataSource, new AuditRepository(dataSource)), silent);
   }, 60_000);
 
   afterAll(async () => {

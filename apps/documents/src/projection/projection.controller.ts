@@ -3,7 +3,8 @@ import { ProblemException } from '../../../../libs/common/src/http/problem-json.
 import { Clock } from '../clock.js';
 import { ExpiryService } from '../expiry/expiry.service.js';
 import type { AlertView } from '../expiry/expiry.types.js';
-import { Authorize, SecuredApi, Tenant, type TenantContext } from '../../../../libs/common/src/auth/index.js';
+import { Actor, Authorize, SecuredApi, Tenant, type TenantContext } from '../../../../libs/common/src/auth/index.js';
+import { Audited, AuditLog, type AuditActor } from '../../../../libs/common/src/audit/index.js';
 import { AcknowledgeDocumentBody, ListDocumentsQuery } from './dto/list-documents.query.js';
 import { ProjectionService } from './projection.service.js';
 import type { ExpiryCursor, ProjectedDocument } from './projection.types.js';
@@ -47,6 +48,7 @@ export class ProjectionController {
     private readonly documents: ProjectionService,
     private readonly expiry: ExpiryService,
     private readonly clock: Clock,
+    private readonly audit: AuditLog,
   ) {}
 
   @Get()
@@ -72,12 +74,16 @@ export class ProjectionController {
   }
 
   @Post(':id/acknowledge')
+  @Audited('document.acknowledge')
   @HttpCode(200)
   @Authorize('write')
-  async acknowledge(@Tenant() tenant: TenantContext, @Param('id') id: string, @Body() body: AcknowledgeDocumentBody) {
+  async acknowledge(@Actor() a: AuditActor, @Tenant() tenant: TenantContext, @Param('id') id: string, @Body() body: AcknowledgeDocumentBody) {
     const at = this.clock.now();
-    const acknowledged = await this.expiry.acknowledge(tenant.companyId, id, tenant.userId, at, body?.expiresAt ? new Date(body.expiresAt) : null);
-    if (acknowledged === null) throw notFound(id);
-    return { id, acknowledged, acknowledgedBy: tenant.userId, acknowledgedAt: at.toISOString() };
+    const expiresAt = body?.expiresAt ? new Date(body.expiresAt) : null;
+    return this.audit.change(a, { action: 'document.acknowledge', targetType: 'document', targetId: id, companyId: tenant.companyId, after: (r) => ({ ...r, expiresAt }) }, async () => {
+      const acknowledged = await this.expiry.acknowledge(tenant.companyId, id, tenant.userId, at, expiresAt);
+      if (acknowledged === null) throw notFound(id);
+      return { id, acknowledged, acknowledgedBy: tenant.userId, acknowledgedAt: at.toISOString() };
+    });
   }
 }

@@ -1,5 +1,6 @@
 import { Body, Controller, Get, Put } from '@nestjs/common';
-import { Authorize, SecuredApi, Tenant, type TenantContext } from '../../../../libs/common/src/auth/index.js';
+import { Actor, Authorize, SecuredApi, Tenant, type TenantContext } from '../../../../libs/common/src/auth/index.js';
+import { Audited, AuditLog, type AuditActor } from '../../../../libs/common/src/audit/index.js';
 import { ExpirySettingsDto } from './dto/expiry-settings.dto.js';
 import { SettingsService } from './settings.service.js';
 import type { ExpirySettings } from './settings.types.js';
@@ -7,7 +8,10 @@ import type { ExpirySettings } from './settings.types.js';
 @Controller('api/v1/expiry-settings')
 @SecuredApi()
 export class SettingsController {
-  constructor(private readonly settings: SettingsService) {}
+  constructor(
+    private readonly settings: SettingsService,
+    private readonly audit: AuditLog,
+  ) {}
 
   @Get()
   @Authorize('read')
@@ -16,8 +20,10 @@ export class SettingsController {
   }
 
   @Put()
+  @Audited('expiry-settings.put')
   @Authorize('write')
-  put(@Tenant() tenant: TenantContext, @Body() body: ExpirySettingsDto): Promise<ExpirySettings> {
-    return this.settings.put(tenant.companyId, body);
+  put(@Actor() a: AuditActor, @Tenant() tenant: TenantContext, @Body() body: ExpirySettingsDto): Promise<ExpirySettings> {
+    return this.audit.change(a, { action: 'expiry-settings.put', targetType: 'expiry-settings', targetId: tenant.companyId, companyId: tenant.companyId, before: () => this.settings.get(tenant.companyId) },
+      () => this.settings.put(tenant.companyId, body));
   }
 }

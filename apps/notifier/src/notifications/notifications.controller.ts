@@ -2,7 +2,8 @@ import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Query, Sse
 import { finalize, interval, map, merge, Observable, takeUntil, timer } from 'rxjs';
 import { ProblemException } from '../../../../libs/common/src/http/problem-json.filter.js';
 import { SseSlots } from '../../../../libs/common/src/http/sse-slots.js';
-import { Authorize, CurrentPrincipal, SecuredApi, Tenant, type Principal, type TenantContext } from '../../../../libs/common/src/auth/index.js';
+import { Actor, Authorize, CurrentPrincipal, SecuredApi, Tenant, type Principal, type TenantContext } from '../../../../libs/common/src/auth/index.js';
+import { Audited, AuditLog, type AuditActor } from '../../../../libs/common/src/audit/index.js';
 import { ListNotificationsQuery, MarkReadBody } from './dto/notifications.dto.js';
 import { NotificationStream } from './notification-stream.js';
 import { NotificationsService } from './notifications.service.js';
@@ -52,6 +53,7 @@ export class NotificationsController {
     private readonly notifications: NotificationsService,
     private readonly stream: NotificationStream,
     private readonly slots: SseSlots,
+    private readonly audit: AuditLog,
   ) {}
 
   @Get()
@@ -90,17 +92,21 @@ export class NotificationsController {
   }
 
   @Post('read')
+  @Audited('notification.read')
   @HttpCode(200)
   @Authorize('inbox')
-  async markRead(@Tenant() t: TenantContext, @Body() body: MarkReadBody) {
-    return { marked: await this.notifications.markRead(t.companyId, t.userId, body?.ids ?? null, new Date()) };
+  async markRead(@Actor() a: AuditActor, @Tenant() t: TenantContext, @Body() body: MarkReadBody) {
+    const ids = body?.ids ?? null;
+    return this.audit.change(a, { action: 'notification.read', targetType: 'notification', targetId: ids?.length === 1 ? ids[0] : null, companyId: t.companyId, after: (r) => ({ userId: t.userId, ids: ids ?? 'all-unread', ...r }) },
+      async () => ({ marked: await this.notifications.markRead(t.companyId, t.userId, ids, new Date()) }));
   }
 
   @Post(':id/read')
+  @Audited('notification.read')
   @HttpCode(200)
   @Authorize('inbox')
-  async markOneRead(@Tenant() t: TenantContext, @Param('id', new ParseUUIDPipe()) id: string) {
-    const marked = await this.notifications.markRead(t.companyId, t.userId, [id], new Date());
-    return { id, marked };
+  async markOneRead(@Actor() a: AuditActor, @Tenant() t: TenantContext, @Param('id', new ParseUUIDPipe()) id: string) {
+    return this.audit.change(a, { action: 'notification.read', targetType: 'notification', targetId: id, companyId: t.companyId, after: (r) => ({ userId: t.userId, ...r }) },
+      async () => ({ id, marked: await this.notifications.markRead(t.companyId, t.userId, [id], new Date()) }));
   }
 }

@@ -1,6 +1,7 @@
 import { Body, Controller, Delete, Get, Headers, HttpCode, Param, ParseUUIDPipe, Post } from '@nestjs/common';
 import { ProblemException } from '../../../../libs/common/src/http/problem-json.filter.js';
-import { Authorize, SecuredApi, Tenant, type TenantContext } from '../../../../libs/common/src/auth/index.js';
+import { Actor, Authorize, SecuredApi, Tenant, type TenantContext } from '../../../../libs/common/src/auth/index.js';
+import { Audited, AuditLog, type AuditActor } from '../../../../libs/common/src/audit/index.js';
 import { PushSubscriptionBody } from './dto/push.dto.js';
 import { PushRepository } from './push.repository.js';
 import { PushSender } from './push.sender.js';
@@ -30,6 +31,7 @@ export class PushController {
   constructor(
     private readonly subscriptions: PushRepository,
     private readonly sender: PushSender,
+    private readonly audit: AuditLog,
   ) {}
 
   /** The applicationServerKey for PushManager.subscribe(). */
@@ -42,18 +44,20 @@ export class PushController {
 
   /** Registers (or refreshes) the browser's subscription for the caller; the same endpoint again is the same subscription. */
   @Post('subscriptions')
+  @Audited('push-subscription.register')
   @HttpCode(201)
   @Authorize('inbox')
-  async register(@Tenant() t: TenantContext, @Body() body: PushSubscriptionBody, @Headers('user-agent') userAgent?: string) {
+  async register(@Actor() a: AuditActor, @Tenant() t: TenantContext, @Body() body: PushSubscriptionBody, @Headers('user-agent') userAgent?: string) {
     if (!this.sender.enabled) throw notConfigured();
-    const s = await this.subscriptions.upsert(t.companyId, t.userId, {
-      endpoint: body.endpoint,
-      p256dh: body.keys.p256dh,
-      auth: body.keys.auth,
-      expiresAt: body.expirationTime ? new Date(body.expirationTime) : null,
-      userAgent: userAgent?.slice(0, 300) ?? null,
-    });
-    return view(s);
+    // The entry holds the subscription as its owner sees it: the endpoint's origin, never the keys or the full URL.
+    return this.audit.change(a, { action: 'push-subscription.register', targetType: 'push-subscription', targetId: (v) => v.id, companyId: t.companyId },
+      async () => view(await this.subscriptions.upsert(t.companyId, t.userId, {
+        endpoint: body.endpoint,
+        p256dh: body.keys.p256dh,
+        auth: body.keys.auth,
+        expiresAt: body.expirationTime ? new Date(body.expirationTime) : null,
+        userAgent: userAgent?.slice(0, 300) ?? null,
+      })));
   }
 
   @Get('subscriptions')
@@ -63,9 +67,15 @@ export class PushController {
   }
 
   @Delete('subscriptions/:id')
+  @Audited('push-subscription.delete')
   @HttpCode(204)
   @Authorize('inbox')
-  async unregister(@Tenant() t: TenantContext, @Param('id', new ParseUUIDPipe()) id: string): Promise<void> {
-    if (!(await this.subscriptions.deleteOwn(t.companyId, t.userId, id))) throw notFound();
+  async unregister(@Actor() a: AuditActor, @Tenant() t: TenantContext, @Param('id', new ParseUUIDPipe()) id: string): Promise<void> {
+    await this.audit.change(a, {
+      action: 'push-subscription.delete', targetType: 'push-subscription', targetId: id, companyId: t.companyId,
+      before: async () => (await this.subscriptions.ofUser(t.companyId, t.userId)).filter((s) => s.id === id).map(view)[0] ?? null, after: () => null,
+    }, async () => {
+      if (!(await this.subscriptions.deleteOwn(t.companyId, t.userId, id))) throw notFound();
+    });
   }
 }

@@ -1,6 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Put } from '@nestjs/common';
 import { ProblemException } from '../../../../libs/common/src/http/problem-json.filter.js';
-import { Authorize, SecuredApi, Tenant, type TenantContext } from '../../../../libs/common/src/auth/index.js';
+import { Actor, Authorize, SecuredApi, Tenant, type TenantContext } from '../../../../libs/common/src/auth/index.js';
+import { Audited, AuditLog, type AuditActor } from '../../../../libs/common/src/audit/index.js';
 import { PutWebhookBody } from './webhook.dto.js';
 import { WebhookTargetError } from './webhook-targets.js';
 import type { Webhook } from './webhooks.repository.js';
@@ -22,13 +23,23 @@ function refused(e: unknown): never {
 @Controller('api/v1/webhooks')
 @SecuredApi()
 export class WebhooksController {
-  constructor(private readonly webhooks: WebhooksService) {}
+  constructor(
+    private readonly webhooks: WebhooksService,
+    private readonly audit: AuditLog,
+  ) {}
+
+  /** The tenant's webhook as the audit log keeps it: the secret never (not even encrypted). */
+  private async current(companyId: string) {
+    const w = await this.webhooks.ofTenant(companyId);
+    return w ? view(w) : null;
+  }
 
   @Put()
+  @Audited('webhook.put')
   @Authorize('write')
-  async put(@Tenant() tenant: TenantContext, @Body() body: PutWebhookBody) {
-    const stored = await this.webhooks.put(tenant.companyId, { url: body.url, secret: body.secret, types: body.types ?? [], enabled: body.enabled ?? true }).catch(refused);
-    return view(stored);
+  async put(@Actor() a: AuditActor, @Tenant() tenant: TenantContext, @Body() body: PutWebhookBody) {
+    return this.audit.change(a, { action: 'webhook.put', targetType: 'webhook', targetId: (v) => v.id, companyId: tenant.companyId, before: () => this.current(tenant.companyId) }, async () =>
+      view(await this.webhooks.put(tenant.companyId, { url: body.url, secret: body.secret, types: body.types ?? [], enabled: body.enabled ?? true }).catch(refused)));
   }
 
   @Get()
@@ -40,9 +51,12 @@ export class WebhooksController {
   }
 
   @Delete()
+  @Audited('webhook.delete')
   @HttpCode(204)
   @Authorize('write')
-  async delete(@Tenant() tenant: TenantContext): Promise<void> {
-    if (!(await this.webhooks.delete(tenant.companyId))) throw notFound();
+  async delete(@Actor() a: AuditActor, @Tenant() tenant: TenantContext): Promise<void> {
+    await this.audit.change(a, { action: 'webhook.delete', targetType: 'webhook', targetId: (_, before) => (before as { id?: string } | null)?.id, companyId: tenant.companyId, before: () => this.current(tenant.companyId), after: () => null }, async () => {
+      if (!(await this.webhooks.delete(tenant.companyId))) throw notFound();
+    });
   }
 }

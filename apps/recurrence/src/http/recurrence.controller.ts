@@ -7,7 +7,8 @@ import { SettingsRepository } from '../settings/settings.repository.js';
 import { TasksService } from '../tasks/tasks.service.js';
 import { TemplateNotFoundError } from '../tasks/tasks.types.js';
 import { CalendarEventDto, InstancesQuery, InstanceStatusDto, SettingsDto, TemplateDto } from './dto.js';
-import { Authorize, SecuredApi, Tenant, type TenantContext } from '../../../../libs/common/src/auth/index.js';
+import { Actor, Authorize, SecuredApi, Tenant, type TenantContext } from '../../../../libs/common/src/auth/index.js';
+import { Audited, AuditLog, type AuditActor } from '../../../../libs/common/src/audit/index.js';
 import { PageParams, pageBody, pageRequest, UUID } from '../../../../libs/common/src/http/pagination.js';
 
 /** Turns domain errors into problem+json: 422 for a rule, zone or start that cannot work (or costs too much), 409 for a tenant cap, 404 for another tenant's or a missing object. */
@@ -31,12 +32,15 @@ export class RecurrenceController {
     private readonly tasks: TasksService,
     private readonly calendar: CalendarService,
     private readonly settings: SettingsRepository,
+    private readonly audit: AuditLog,
   ) {}
 
   @Post('task-templates')
+  @Audited('task-template.create')
   @Authorize('write')
-  createTemplate(@Tenant() t: TenantContext, @Body() body: TemplateDto) {
-    return problems(() => this.tasks.createTemplate(t.companyId, body));
+  createTemplate(@Actor() a: AuditActor, @Tenant() t: TenantContext, @Body() body: TemplateDto) {
+    return this.audit.change(a, { action: 'task-template.create', targetType: 'task-template', targetId: (r) => r.id, companyId: t.companyId },
+      () => problems(() => this.tasks.createTemplate(t.companyId, body)));
   }
 
   @Get('task-templates')
@@ -55,16 +59,20 @@ export class RecurrenceController {
   }
 
   @Put('task-templates/:id')
+  @Audited('task-template.change')
   @Authorize('write')
-  changeTemplate(@Tenant() t: TenantContext, @Param('id', ParseUUIDPipe) id: string, @Body() body: TemplateDto) {
-    return problems(() => this.tasks.changeTemplate(t.companyId, id, body));
+  changeTemplate(@Actor() a: AuditActor, @Tenant() t: TenantContext, @Param('id', ParseUUIDPipe) id: string, @Body() body: TemplateDto) {
+    return this.audit.change(a, { action: 'task-template.change', targetType: 'task-template', targetId: id, companyId: t.companyId, before: () => this.tasks.getTemplate(t.companyId, id) },
+      () => problems(() => this.tasks.changeTemplate(t.companyId, id, body)));
   }
 
   @Delete('task-templates/:id')
+  @Audited('task-template.delete')
   @HttpCode(204)
   @Authorize('write')
-  async deleteTemplate(@Tenant() t: TenantContext, @Param('id', ParseUUIDPipe) id: string): Promise<void> {
-    await problems(() => this.tasks.deleteTemplate(t.companyId, id));
+  async deleteTemplate(@Actor() a: AuditActor, @Tenant() t: TenantContext, @Param('id', ParseUUIDPipe) id: string): Promise<void> {
+    await this.audit.change(a, { action: 'task-template.delete', targetType: 'task-template', targetId: id, companyId: t.companyId, before: () => this.tasks.getTemplate(t.companyId, id), after: () => null },
+      () => problems(() => this.tasks.deleteTemplate(t.companyId, id)));
   }
 
   @Get('task-instances')
@@ -76,11 +84,15 @@ export class RecurrenceController {
   }
 
   @Patch('task-instances/:id')
+  @Audited('task-instance.status')
   @Authorize('write')
-  async setStatus(@Tenant() t: TenantContext, @Param('id', ParseUUIDPipe) id: string, @Body() body: InstanceStatusDto) {
-    const updated = await this.tasks.setStatus(t.companyId, id, body.status, t.userId);
-    if (!updated) throw new ProblemException(404, 'not-found', 'Not found', `task instance ${id} was not found`);
-    return updated;
+  async setStatus(@Actor() a: AuditActor, @Tenant() t: TenantContext, @Param('id', ParseUUIDPipe) id: string, @Body() body: InstanceStatusDto) {
+    return this.audit.transaction(a, async (record) => {
+      const changed = await this.tasks.setStatus(t.companyId, id, body.status, t.userId);
+      if (!changed) throw new ProblemException(404, 'not-found', 'Not found', `task instance ${id} was not found`);
+      await record({ action: 'task-instance.status', targetType: 'task-instance', targetId: id, companyId: t.companyId, before: { status: changed.previous }, after: { status: changed.instance.status } });
+      return changed.instance;
+    });
   }
 
   @Get('task-instances/:id/reminders')
@@ -90,9 +102,11 @@ export class RecurrenceController {
   }
 
   @Post('calendar-events')
+  @Audited('calendar-event.create')
   @Authorize('write')
-  createEvent(@Tenant() t: TenantContext, @Body() body: CalendarEventDto) {
-    return problems(() => this.calendar.create(t.companyId, body));
+  createEvent(@Actor() a: AuditActor, @Tenant() t: TenantContext, @Body() body: CalendarEventDto) {
+    return this.audit.change(a, { action: 'calendar-event.create', targetType: 'calendar-event', targetId: (r) => r.id, companyId: t.companyId },
+      () => problems(() => this.calendar.create(t.companyId, body)));
   }
 
   @Get('calendar-events')
@@ -110,16 +124,20 @@ export class RecurrenceController {
   }
 
   @Put('calendar-events/:id')
+  @Audited('calendar-event.change')
   @Authorize('write')
-  changeEvent(@Tenant() t: TenantContext, @Param('id', ParseUUIDPipe) id: string, @Body() body: CalendarEventDto) {
-    return problems(() => this.calendar.change(t.companyId, id, body));
+  changeEvent(@Actor() a: AuditActor, @Tenant() t: TenantContext, @Param('id', ParseUUIDPipe) id: string, @Body() body: CalendarEventDto) {
+    return this.audit.change(a, { action: 'calendar-event.change', targetType: 'calendar-event', targetId: id, companyId: t.companyId, before: () => this.calendar.get(t.companyId, id) },
+      () => problems(() => this.calendar.change(t.companyId, id, body)));
   }
 
   @Delete('calendar-events/:id')
+  @Audited('calendar-event.delete')
   @HttpCode(204)
   @Authorize('write')
-  async deleteEvent(@Tenant() t: TenantContext, @Param('id', ParseUUIDPipe) id: string): Promise<void> {
-    await problems(() => this.calendar.remove(t.companyId, id));
+  async deleteEvent(@Actor() a: AuditActor, @Tenant() t: TenantContext, @Param('id', ParseUUIDPipe) id: string): Promise<void> {
+    await this.audit.change(a, { action: 'calendar-event.delete', targetType: 'calendar-event', targetId: id, companyId: t.companyId, before: () => this.calendar.get(t.companyId, id), after: () => null },
+      () => problems(() => this.calendar.remove(t.companyId, id)));
   }
 
   @Get('recurrence-settings')
@@ -129,8 +147,10 @@ export class RecurrenceController {
   }
 
   @Put('recurrence-settings')
+  @Audited('recurrence-settings.put')
   @Authorize('write')
-  putSettings(@Tenant() t: TenantContext, @Body() body: SettingsDto) {
-    return this.settings.put({ companyId: t.companyId, horizonDays: body.horizonDays ?? 30, cleanupAfterDays: body.cleanupAfterDays ?? null });
+  putSettings(@Actor() a: AuditActor, @Tenant() t: TenantContext, @Body() body: SettingsDto) {
+    return this.audit.change(a, { action: 'recurrence-settings.put', targetType: 'recurrence-settings', targetId: t.companyId, companyId: t.companyId, before: () => this.settings.get(t.companyId) },
+      () => this.settings.put({ companyId: t.companyId, horizonDays: body.horizonDays ?? 30, cleanupAfterDays: body.cleanupAfterDays ?? null }));
   }
 }

@@ -153,11 +153,11 @@ export class TasksService {
    * Moves an instance to a status and publishes task.status_changed (the notifier
    * tells the assignee unless they made the change). Unchanged status: nothing
    * published. If the publish fails the previous status is restored, so the
-   * caller's retry changes and announces it again.
+   * caller's retry changes and announces it again. Answers the instance and the status it had before.
    */
-  async setStatus(companyId: string, id: string, status: TaskInstance['status'], changedBy: string): Promise<TaskInstance | undefined> {
+  async setStatus(companyId: string, id: string, status: TaskInstance['status'], changedBy: string): Promise<{ instance: TaskInstance; previous: TaskInstance['status'] } | undefined> {
     const changed = await this.tasks.setStatus(companyId, id, status);
-    if (!changed || changed.previous === status) return changed?.instance;
+    if (!changed || changed.previous === status) return changed;
     const i = changed.instance;
     await this.rescheduleReminders(i, changed.previous);
     try {
@@ -168,7 +168,7 @@ export class TasksService {
       await this.tasks.restoreStatus(companyId, id, status, changed.previous);
       throw e;
     }
-    return i;
+    return changed;
   }
 
   /** A finished task's reminders are cancelled; a reopened one's still ahead are planned again. */

@@ -4,17 +4,17 @@ import { SecuredApi, Authorize, CurrentPrincipal, type Principal } from '../../.
 import { ListAuditQuery } from '../api/dto/api.dto.js';
 import { dateOrUndefined, decodeCursor, encodeCursor } from '../api/dto/pagination.js';
 import { effectiveTenant } from '../api/scope.js';
-import { AuditService } from './audit.service.js';
+import { AuditLog } from '../../../../libs/common/src/audit/index.js';
 
 @ApiTags('audit')
 @SecuredApi()
 @Controller('api/v1/audit')
 export class AuditController {
-  constructor(private readonly audit: AuditService) {}
+  constructor(private readonly audit: AuditLog) {}
 
   @Get()
   @Authorize('read')
-  @ApiOperation({ summary: 'Audit log of changes made through the API, newest first (tenant callers: their tenant only)' })
+  @ApiOperation({ summary: 'Audit log of every change made through the API of any service, newest first (tenant callers: their tenant only)' })
   async list(@CurrentPrincipal() p: Principal, @Query() q: ListAuditQuery) {
     const { scope, foreign } = effectiveTenant(p, q.companyId);
     const limit = q.limit ?? 50;

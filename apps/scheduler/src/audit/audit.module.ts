@@ -1,11 +1,8 @@
 import { Module } from '@nestjs/common';
 import { AuditController } from './audit.controller.js';
-import { AuditRepository } from './audit.repository.js';
-import { AuditService } from './audit.service.js';
 
+/** The audit log's read API; every service writes it through AuditLog (libs/common/src/audit). */
 @Module({
   controllers: [AuditController],
-  providers: [AuditRepository, AuditService],
-  exports: [AuditService],
 })
 export class AuditModule {}

@@ -1,5 +1,4 @@
 import { Module } from '@nestjs/common';
-import { AuditModule } from '../audit/audit.module.js';
 import { SchedulesModule } from '../schedules/schedules.module.js';
 import { RetentionJobs } from './retention.jobs.js';
 import { RetentionRepository } from './retention.repository.js';
@@ -7,7 +6,7 @@ import { RetentionService } from './retention.service.js';
 import { RunHistoryRetentionRepository } from './run-history-retention.repository.js';
 
 @Module({
-  imports: [SchedulesModule, AuditModule],
+  imports: [SchedulesModule],
   providers: [RetentionJobs, RetentionService, RetentionRepository, RunHistoryRetentionRepository],
   exports: [RetentionService],
 })

@@ -4,17 +4,13 @@ import { drain, RETENTION_BATCH } from './drain.js';
 
 /**
  * Deletes old rows of the platform's record in bounded batches, so no
- * statement holds locks for long: the audit log, in-app notifications and
- * their delivery attempts, dead letters. Dead letters of a job with its own
+ * statement holds locks for long: in-app notifications and their delivery
+ * attempts, dead letters (the audit log goes through AuditLog.purge()). Dead letters of a job with its own
  * `retention.deadLettersMs` are left to the per-job purger.
  */
 @Injectable()
 export class RetentionRepository {
   constructor(private readonly dataSource: DataSource) {}
-
-  auditLog(before: Date, signal?: AbortSignal): Promise<number> {
-    return drain(() => this.delete(`DELETE FROM audit_log WHERE id IN (SELECT id FROM audit_log WHERE at < $1 ORDER BY at LIMIT $2)`, before), signal);
-  }
 
   notifications(before: Date, signal?: AbortSignal): Promise<number> {
     return drain(() => this.delete(`DELETE FROM notifications WHERE id IN (SELECT id FROM notifications WHERE created_at < $1 ORDER BY created_at LIMIT $2)`, before), signal);

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, Clock, RetentionPurger, ROOT_LOGGER, type AppConfig, type Logger, type PurgeCounts } from '../../../../libs/common/src/index.js';
-import { AuditService } from '../audit/audit.service.js';
+import { AuditLog } from '../../../../libs/common/src/audit/index.js';
+import { drain, RETENTION_BATCH } from './drain.js';
 import { RetentionRepository } from './retention.repository.js';
 import { RunHistoryRetentionRepository } from './run-history-retention.repository.js';
 
@@ -38,7 +39,7 @@ export class RetentionService {
     private readonly repository: RetentionRepository,
     private readonly history: RunHistoryRetentionRepository,
     private readonly perJob: RetentionPurger,
-    private readonly audit: AuditService,
+    private readonly audit: AuditLog,
     private readonly clock: Clock,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(ROOT_LOGGER) private readonly logger: Logger,
@@ -61,14 +62,15 @@ export class RetentionService {
     const history = await this.history.purgeRunHistory(cutoffs, signal);
     const report: RetentionReport = {
       ...history,
-      auditLog: await this.repository.auditLog(cutoffs.auditLogBefore, signal),
+      // Through audit_log_purge(), the one way past the table's append-only trigger; each batch audits itself.
+      auditLog: await drain(() => this.audit.purge(cutoffs.auditLogBefore, RETENTION_BATCH), signal),
       notifications: await this.repository.notifications(cutoffs.notificationsBefore, signal),
       deliveries: await this.repository.deliveries(cutoffs.notificationsBefore, signal),
       deadLetters: await this.repository.deadLetters(cutoffs.deadLettersBefore, signal),
       jobs: jobs.filter((j) => j.runs + j.steps + j.deadLetters > 0),
     };
     const { jobs: _jobs, ...counts } = report;
-    await this.audit.recordSystem({ action: 'retention.purge', targetType: 'platform', targetId: runId, before: cutoffs, after: counts });
+    await this.audit.system({ action: 'retention.purge', targetType: 'platform', targetId: runId, before: cutoffs, after: counts });
     this.logger.info({ ...counts, perJob: report.jobs.length }, 'retention done');
     return report;
   }

@@ -11,6 +11,7 @@ import {
   type EnqueuedRun,
   type PlannedRun,
 } from '../../../../libs/common/src/index.js';
+import { afterCommit } from '../../../../libs/common/src/audit/index.js';
 import { FiringService, runOptions } from '../firing/firing.service.js';
 import { TenantsRepository } from '../tenants/tenants.repository.js';
 import { ScheduleDefinitions, type ScheduleGuard } from '../../../../libs/common/src/schedule/schedule-definitions.js';
@@ -54,7 +55,8 @@ export class SchedulesService {
   ) {
     // A schedule created or changed in this process: claim at once, and listen for a new event type.
     definitions.onChange((s) => {
-      firing.wake();
+      // Inside an audited change the claim loop must see the committed schedule: wake it after the commit.
+      afterCommit(() => firing.wake());
       this.announce(s);
     });
   }

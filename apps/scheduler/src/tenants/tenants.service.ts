@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { savepoint } from '../../../../libs/common/src/audit/index.js';
 import { Clock, errorText, EVENT_TYPES, EventPublisher, ROOT_LOGGER, type Logger } from '../../../../libs/common/src/index.js';
 import { isValidTimezone } from '../../../../libs/common/src/time/index.js';
 import { EXPIRY_SCAN_SCHEDULE_PREFIX, TenantSchedules } from '../platform/tenant-schedules.js';
@@ -155,7 +156,8 @@ export class TenantsService {
   private async afterWrite(t: Tenant, created: boolean): Promise<void> {
     if (created) {
       try {
-        await this.tenantSchedules.ensure(t.companyId, (await this.tenants.scanHour(t.companyId)) ?? DEFAULT_SCAN_HOUR);
+        // A savepoint inside an audited change: a failure here is retried by reconcile(), it must not abort the change.
+        await savepoint(async () => this.tenantSchedules.ensure(t.companyId, (await this.tenants.scanHour(t.companyId)) ?? DEFAULT_SCAN_HOUR));
       } catch (e) {
         this.logger.warn({ companyId: t.companyId, error: errorText(e) }, 'tenant schedules not created yet: the registry retries shortly');
       }
@@ -172,7 +174,7 @@ export class TenantsService {
         { companyId: t.companyId, name: t.name, timezone: t.timezone, locale: t.locale, active: t.active, paused: t.paused, version: t.version },
         { id: `tenant:${t.companyId}:v${t.version}` },
       );
-      await this.tenants.markPublished(t.companyId, t.version);
+      await savepoint(() => this.tenants.markPublished(t.companyId, t.version));
       return true;
     } catch (e) {
       this.logger.warn({ companyId: t.companyId, version: t.version, error: errorText(e) }, 'tenant.upserted not published yet: the registry retries shortly');

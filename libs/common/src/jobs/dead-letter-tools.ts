@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { savepoint } from '../audit/ambient-transaction.js';
 import { Inject, Injectable } from '@nestjs/common';
 import { ROOT_LOGGER } from '../logging/logging.module.js';
 import type { Logger } from '../logging/logger.js';
@@ -111,7 +112,8 @@ export class DeadLetterTools {
     let published = false;
     try {
       await this.publisher.publishEnvelope(planned.dead.subject, planned.body, planned.headers);
-      await this.repository.markPublished(planned.runId);
+      // A savepoint inside an audited retry: if marking fails the relay publishes it, and the retry still commits.
+      await savepoint(() => this.repository.markPublished(planned.runId));
       published = true;
     } catch (e) {
       this.logger.warn({ deadLetterId: id, runId: planned.runId, error: errorText(e) }, 'retry planned but not published yet; the outbox relay publishes it');

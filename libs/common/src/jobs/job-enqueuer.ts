@@ -1,4 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
+import { afterCommit, inAmbient } from '../audit/ambient-transaction.js';
 import { Global, Injectable, Module, Optional } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { createCloudEvent } from '../messaging/cloud-event.js';
@@ -173,7 +174,8 @@ export class JobEnqueuer {
   async enqueue<P>(job: string, payload: P, options: EnqueueOptions = {}): Promise<EnqueuedRun> {
     const request: EnqueueRequest = { job, payload, options };
     if (isDirect(request, this.clock.now().getTime())) return (await this.publishDirect([request]))[0];
-    if (options.idempotencyKey || options.runId) return (await this.enqueueMany([request]))[0];
+    // Inside an audited transaction the run is planned in it (a savepoint), never group-committed with other callers'.
+    if (options.idempotencyKey || options.runId || inAmbient()) return (await this.enqueueMany([request]))[0];
     return new Promise<EnqueuedRun>((resolve, reject) => {
       this.coalesced.push({ request, resolve, reject });
       this.drainCoalesced();
@@ -336,8 +338,13 @@ export class JobEnqueuer {
     return {
       runs: results,
       publish: async () => {
-        for (const r of soon) void this.relay.publishAt([outboxRowOf(r)], r.notBefore!);
-        await this.relay.publishNow(due.map(outboxRowOf));
+        const go = async () => {
+          for (const r of soon) void this.relay.publishAt([outboxRowOf(r)], r.notBefore!);
+          await this.relay.publishNow(due.map(outboxRowOf));
+        };
+        // Inside an audited transaction the rows are not committed yet: they go out once it has (the relay if this fails).
+        if (inAmbient()) return afterCommit(() => void go().catch(() => undefined));
+        await go();
       },
     };
   }

@@ -1,3 +1,5 @@
+import { outsideAmbient } from '../audit/ambient-transaction.js';
+
 interface Pending<T> {
   item: T;
   resolve: () => void;
@@ -22,8 +24,8 @@ export class Batcher<T> {
   add(item: T): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       this.queue.push({ item, resolve, reject });
-      if (this.queue.length >= this.options.maxItems) this.flushSoon(0);
-      else this.flushSoon(this.options.maxDelayMs);
+      // A batch of many callers' items is never written inside one caller's audited transaction.
+      outsideAmbient(() => (this.queue.length >= this.options.maxItems ? this.flushSoon(0) : this.flushSoon(this.options.maxDelayMs)));
     });
   }
 
@@ -42,6 +44,10 @@ export class Batcher<T> {
 
   /** Writes everything queued so far; batches run one after another. */
   flush(): Promise<void> {
+    return outsideAmbient(() => this.flushNow());
+  }
+
+  private flushNow(): Promise<void> {
     const batch = this.queue;
     if (batch.length === 0) return this.flushing;
     this.queue = [];

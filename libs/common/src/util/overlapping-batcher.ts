@@ -1,3 +1,5 @@
+import { outsideAmbient } from '../audit/ambient-transaction.js';
+
 /**
  * Groups writes from concurrent callers into batches, up to `inFlight`
  * batches being written at once: while one batch waits for its commit the
@@ -23,8 +25,11 @@ export class OverlappingBatcher<T, R> {
   add(item: T): Promise<R> {
     return new Promise<R>((resolve, reject) => {
       this.queue.push({ item, resolve, reject });
-      if (this.queue.length >= this.options.maxItems) this.kick();
-      else this.timer ??= setTimeout(() => this.kick(), this.options.maxDelayMs);
+      // A batch of many callers' items is never written inside one caller's audited transaction.
+      outsideAmbient(() => {
+        if (this.queue.length >= this.options.maxItems) this.kick();
+        else this.timer ??= setTimeout(() => this.kick(), this.options.maxDelayMs);
+      });
     });
   }
 

@@ -1,7 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiNotFoundResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Actor, SecuredApi, Authorize, CurrentPrincipal, type Principal } from '../../../../../libs/common/src/auth/index.js';
-import type { AuditContext } from '../../audit/audit.service.js';
+import { Audited, type AuditActor as AuditContext } from '../../../../../libs/common/src/audit/index.js';
 import { problems } from '../../http/problems.js';
 import { DlqMatchBody, ListDlqQuery, PurgeBody, RetryMatchingBody } from '../dto/api.dto.js';
 import { dateOrUndefined, decodeCursor, page } from '../dto/pagination.js';
@@ -43,6 +43,7 @@ export class DlqController {
   }
 
   @Post(':id/retry')
+  @Audited('dlq.retry')
   @HttpCode(200)
   @Authorize('write')
   @ApiOperation({ summary: 'Re-publish one dead letter to its original subject with fresh attempts' })
@@ -51,6 +52,7 @@ export class DlqController {
   }
 
   @Post('retry')
+  @Audited('dlq.retry')
   @HttpCode(200)
   @Authorize('write')
   @ApiOperation({ summary: 'Retry every pending dead letter matching the filter (at most `max`)' })
@@ -61,6 +63,7 @@ export class DlqController {
   }
 
   @Delete(':id')
+  @Audited('dlq.purge')
   @Authorize('write')
   @ApiOperation({ summary: 'Purge one dead letter' })
   async remove(@Actor() ctx: AuditContext, @Param('id') id: string) {
@@ -69,6 +72,7 @@ export class DlqController {
   }
 
   @Post('purge')
+  @Audited('dlq.purge')
   @HttpCode(200)
   @Authorize('write')
   @ApiOperation({ summary: 'Purge dead letters by ids, or every one matching the filter (confirm: true)' })

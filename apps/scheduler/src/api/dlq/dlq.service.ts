@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { headers as natsHeaders } from '@nats-io/transport-node';
 import { DeadLetterTools, NatsConnectionService, PermanentError } from '../../../../../libs/common/src/index.js';
-import { AuditService, type AuditContext } from '../../audit/audit.service.js';
+import { AuditLog, type AuditActor as AuditContext } from '../../../../../libs/common/src/audit/index.js';
 import { tenantScope } from '../../../../../libs/common/src/auth/index.js';
 import { problems } from '../../http/problems.js';
 import { DlqRepository, type DeadLetterFilter, type DeadLetterView } from './dlq.repository.js';
@@ -36,7 +36,7 @@ export class DlqService {
     private readonly repository: DlqRepository,
     private readonly tools: DeadLetterTools,
     private readonly nats: NatsConnectionService,
-    private readonly audit: AuditService,
+    private readonly audit: AuditLog,
     private readonly access: JobAccess,
   ) {}
 
@@ -79,27 +79,31 @@ export class DlqService {
     const outcome: RetryOutcome = { retried: [], runs: [], failed: [] };
     for (const d of items) {
       try {
-        if (d.subject.startsWith('jobs.')) {
-          const run = await this.tools.retry(d.id);
-          if (!run) {
-            outcome.failed.push({ id: d.id, error: 'already retried' });
-            continue;
+        // One transaction per dead letter: its retry and its audit entry commit together.
+        await this.audit.transaction(ctx, async (record) => {
+          if (d.subject.startsWith('jobs.')) {
+            const run = await this.tools.retry(d.id);
+            if (!run) {
+              outcome.failed.push({ id: d.id, error: 'already retried' });
+              record.nothingChanged();
+              return;
+            }
+            await record({
+              action: 'dlq.retry', targetType: 'dead-letter', targetId: d.id, companyId: d.companyId,
+              before: { retriedAt: null, attempts: d.attempts, reason: d.reason, runId: d.runId },
+              after: { retriedAt: new Date(), subject: d.subject, runId: run.runId, retryOf: d.runId, published: run.published },
+            });
+            outcome.retried.push(d.id);
+            outcome.runs.push({ deadLetterId: d.id, runId: run.runId });
+          } else {
+            await this.republish(d);
+            await record({
+              action: 'dlq.retry', targetType: 'dead-letter', targetId: d.id, companyId: d.companyId,
+              before: { retriedAt: null, attempts: d.attempts, reason: d.reason }, after: { retriedAt: new Date(), subject: d.subject },
+            });
+            outcome.retried.push(d.id);
           }
-          outcome.retried.push(d.id);
-          outcome.runs.push({ deadLetterId: d.id, runId: run.runId });
-          await this.audit.record(ctx, {
-            action: 'dlq.retry', targetType: 'dead-letter', targetId: d.id, companyId: d.companyId,
-            before: { retriedAt: null, attempts: d.attempts, reason: d.reason, runId: d.runId },
-            after: { retriedAt: new Date(), subject: d.subject, runId: run.runId, retryOf: d.runId, published: run.published },
-          });
-        } else {
-          await this.republish(d);
-          outcome.retried.push(d.id);
-          await this.audit.record(ctx, {
-            action: 'dlq.retry', targetType: 'dead-letter', targetId: d.id, companyId: d.companyId,
-            before: { retriedAt: null, attempts: d.attempts, reason: d.reason }, after: { retriedAt: new Date(), subject: d.subject },
-          });
-        }
+        });
       } catch (e) {
         outcome.failed.push({ id: d.id, error: e instanceof PermanentError ? e.message : 'retry failed' });
       }
@@ -122,14 +126,16 @@ export class DlqService {
    * filter with the API's wider criteria (time range, retried or not) here.
    */
   async purge(ctx: AuditContext, input: { ids?: string[]; filter?: Omit<DeadLetterFilter, 'limit' | 'cursor'> }): Promise<{ deleted: number }> {
-    const scope = tenantScope(ctx.principal);
-    let deleted: number;
-    if (input.ids) deleted = input.ids.length ? await this.tools.purge({ ids: input.ids, includeRetried: true, ...(scope !== null ? { companyId: scope } : {}) }) : 0;
-    else deleted = await this.repository.deleteMatching(input.filter!);
-    await this.audit.record(ctx, {
-      action: 'dlq.purge', targetType: 'dead-letter', targetId: input.ids?.length === 1 ? input.ids[0] : null,
-      companyId: scope ?? input.filter?.companyId ?? null, before: input.ids ? { ids: input.ids } : { filter: input.filter }, after: { deleted },
+    return this.audit.transaction(ctx, async (record) => {
+      const scope = tenantScope(ctx.principal);
+      let deleted: number;
+      if (input.ids) deleted = input.ids.length ? await this.tools.purge({ ids: input.ids, includeRetried: true, ...(scope !== null ? { companyId: scope } : {}) }) : 0;
+      else deleted = await this.repository.deleteMatching(input.filter!);
+      await record({
+        action: 'dlq.purge', targetType: 'dead-letter', targetId: input.ids?.length === 1 ? input.ids[0] : null,
+        companyId: scope ?? input.filter?.companyId ?? null, before: input.ids ? { ids: input.ids } : { filter: input.filter }, after: { deleted },
+      });
+      return { deleted };
     });
-    return { deleted };
   }
 }

@@ -1,7 +1,7 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiNotFoundResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Actor, SecuredApi, Authorize, CurrentPrincipal, type Principal } from '../../../../../libs/common/src/auth/index.js';
-import type { AuditContext } from '../../audit/audit.service.js';
+import { Audited, type AuditActor as AuditContext } from '../../../../../libs/common/src/audit/index.js';
 import { problems } from '../../http/problems.js';
 import { EmptyBody, ListJobsPageQuery, ListJobsQuery, PauseBody, TriggerJobBody } from '../dto/api.dto.js';
 import { QueueEmptyService } from '../queues/queue-empty.service.js';
@@ -39,6 +39,7 @@ export class JobsController {
   }
 
   @Post('jobs/:job/trigger')
+  @Audited('job.trigger')
   @HttpCode(202)
   @Authorize('write')
   @ApiOperation({ summary: 'Enqueue a run of the job now (or after delayMs) with a payload' })
@@ -48,6 +49,7 @@ export class JobsController {
   }
 
   @Post('jobs/:job/pause')
+  @Audited('job.pause')
   @HttpCode(200)
   @Authorize('platform')
   @ApiOperation({ summary: 'Pause a job on every worker (KV control bucket); queued work stays queued' })
@@ -56,6 +58,7 @@ export class JobsController {
   }
 
   @Post('jobs/:job/resume')
+  @Audited('job.resume')
   @HttpCode(200)
   @Authorize('platform')
   resume(@Actor() ctx: AuditContext, @Param('job') job: string, @Body() body: PauseBody) {
@@ -63,6 +66,7 @@ export class JobsController {
   }
 
   @Post('jobs/:job/empty')
+  @Audited('job.empty')
   @HttpCode(200)
   @Authorize('platform')
   @ApiOperation({ summary: 'Remove every waiting message of the job from JetStream (all priorities) and cancel its unpublished planned runs; body {"confirm": "<job>"}' })
@@ -79,6 +83,7 @@ export class JobsController {
   }
 
   @Post('queues/:queue/pause')
+  @Audited('queue.pause')
   @HttpCode(200)
   @Authorize('platform')
   pauseQueue(@Actor() ctx: AuditContext, @Param('queue') queue: string, @Body() body: PauseBody) {
@@ -86,6 +91,7 @@ export class JobsController {
   }
 
   @Post('queues/:queue/empty')
+  @Audited('queue.empty')
   @HttpCode(200)
   @Authorize('platform')
   @ApiOperation({ summary: 'Remove every waiting message of the queue (priority lane) from JetStream and cancel its unpublished planned runs; body {"confirm": "<queue>"}' })
@@ -94,6 +100,7 @@ export class JobsController {
   }
 
   @Post('queues/:queue/resume')
+  @Audited('queue.resume')
   @HttpCode(200)
   @Authorize('platform')
   resumeQueue(@Actor() ctx: AuditContext, @Param('queue') queue: string, @Body() body: PauseBody) {

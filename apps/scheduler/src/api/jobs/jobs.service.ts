@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { JobCatalog, JobEnqueuer, LiveRuns, PRIORITIES, type EnqueuedRun, type JobDeclaration, type Priority } from '../../../../../libs/common/src/index.js';
-import type { AuditContext } from '../../audit/audit.service.js';
-import { AuditService } from '../../audit/audit.service.js';
+import { AuditLog, type AuditActor as AuditContext } from '../../../../../libs/common/src/audit/index.js';
 import { can, tenantScope, type Principal } from '../../../../../libs/common/src/auth/index.js';
 import { problems } from '../../http/problems.js';
 import { ControlStore, controlKey, type ControlTarget, type PauseState } from '../control/control.store.js';
@@ -35,7 +34,7 @@ export class JobsService {
     private readonly repository: JobsRepository,
     private readonly control: ControlStore,
     private readonly enqueuer: JobEnqueuer,
-    private readonly audit: AuditService,
+    private readonly audit: AuditLog,
     private readonly access: JobAccess,
     private readonly catalog: JobCatalog,
     private readonly live: LiveRuns,
@@ -120,19 +119,21 @@ export class JobsService {
     job: string,
     body: { payload?: Record<string, unknown>; companyId?: string; priority?: Priority; delayMs?: number; idempotencyKey?: string },
   ): Promise<EnqueuedRun> {
-    this.access.assert(ctx.principal, job, 'trigger');
-    // 404 unless the job exists for the caller: declared by a service, or seen in its schedules and runs.
-    if (!this.access.declared(job)) await this.get(ctx.principal, job);
-    const companyId = body.companyId;
-    const run = await this.enqueuer.enqueue(job, body.payload ?? {}, {
-      companyId,
-      // Unless the caller chose, the priority its handler declares.
-      priority: body.priority ?? this.catalog.get(job)?.priority,
-      delayMs: body.delayMs,
-      idempotencyKey: body.idempotencyKey,
+    return this.audit.transaction(ctx, async (record) => {
+      this.access.assert(ctx.principal, job, 'trigger');
+      // 404 unless the job exists for the caller: declared by a service, or seen in its schedules and runs.
+      if (!this.access.declared(job)) await this.get(ctx.principal, job);
+      const companyId = body.companyId;
+      const run = await this.enqueuer.enqueue(job, body.payload ?? {}, {
+        companyId,
+        // Unless the caller chose, the priority its handler declares.
+        priority: body.priority ?? this.catalog.get(job)?.priority,
+        delayMs: body.delayMs,
+        idempotencyKey: body.idempotencyKey,
+      });
+      await record({ action: 'job.trigger', targetType: 'job', targetId: job, companyId: companyId ?? null, after: { ...run, payload: body.payload ?? {} } });
+      return run;
     });
-    await this.audit.record(ctx, { action: 'job.trigger', targetType: 'job', targetId: job, companyId: companyId ?? null, after: { ...run, payload: body.payload ?? {} } });
-    return run;
   }
 
   async queues(): Promise<QueueView[]> {
@@ -144,13 +145,15 @@ export class JobsService {
   }
 
   async setPaused(ctx: AuditContext, target: ControlTarget, name: string, paused: boolean, reason?: string): Promise<PauseState> {
-    if (target === 'queue' && !(PRIORITIES as readonly string[]).includes(name)) throw problems.notFound(`Queue "${name}"`);
-    if (target === 'job') await this.get(ctx.principal, name);
-    const before = await this.control.get(target, name);
-    if ((before?.paused ?? false) === paused) throw problems.conflict(`${target} "${name}" is already ${paused ? 'paused' : 'running'}`);
-    const state: PauseState = { paused, by: ctx.principal.id, at: new Date().toISOString(), ...(reason ? { reason } : {}) };
-    await this.control.set(target, name, state);
-    await this.audit.record(ctx, { action: `${target}.${paused ? 'pause' : 'resume'}`, targetType: target, targetId: name, before, after: state });
-    return state;
+    return this.audit.transaction(ctx, async (record) => {
+      if (target === 'queue' && !(PRIORITIES as readonly string[]).includes(name)) throw problems.notFound(`Queue "${name}"`);
+      if (target === 'job') await this.get(ctx.principal, name);
+      const before = await this.control.get(target, name);
+      if ((before?.paused ?? false) === paused) throw problems.conflict(`${target} "${name}" is already ${paused ? 'paused' : 'running'}`);
+      const state: PauseState = { paused, by: ctx.principal.id, at: new Date().toISOString(), ...(reason ? { reason } : {}) };
+      await this.control.set(target, name, state);
+      await record({ action: `${target}.${paused ? 'pause' : 'resume'}`, targetType: target, targetId: name, before, after: state });
+      return state;
+    });
   }
 }

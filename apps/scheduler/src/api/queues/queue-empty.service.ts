@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { JobControl, LiveRuns, NatsConnectionService, PRIORITIES, STREAMS, type Priority } from '../../../../../libs/common/src/index.js';
-import { AuditService, type AuditContext } from '../../audit/audit.service.js';
+import { AuditLog, type AuditActor as AuditContext } from '../../../../../libs/common/src/audit/index.js';
 import { problems } from '../../http/problems.js';
 import { QueueEmptyRepository } from './queue-empty.repository.js';
 
@@ -43,7 +43,7 @@ export class QueueEmptyService {
     private readonly nats: NatsConnectionService,
     private readonly control: JobControl,
     private readonly live: LiveRuns,
-    private readonly audit: AuditService,
+    private readonly audit: AuditLog,
   ) {}
 
   async empty(ctx: AuditContext, target: 'queue' | 'job', name: string, confirm: string | undefined): Promise<EmptiedQueue> {
@@ -52,15 +52,19 @@ export class QueueEmptyService {
       throw problems.badRequest(`Emptying removes every waiting job for good: confirm with the body {"confirm": "${name}"}`);
     }
     const subject = target === 'queue' ? `jobs.${name as Priority}.>` : `jobs.*.${name}`;
-    const cancelled = await this.repository.cancelUnpublished(target === 'queue' ? { queue: name } : { job: name }, `cancelled: ${target} "${name}" emptied by ${ctx.principal.id}`);
-    const recalled = await this.recall(subject);
-    const jsm = await this.nats.jsm();
-    const { purged } = await jsm.streams.purge(STREAMS.JOBS, { filter: subject });
-    const soon = Date.now() + IN_PROCESS_WINDOW_MS;
-    for (const c of cancelled) if (c.scheduledFor.getTime() <= soon) await this.control.requestCancel(c.id, c.companyId);
-    const out: EmptiedQueue = { target, name, subject, removed: purged, cancelledPlanned: cancelled.length, recalled };
-    await this.audit.record(ctx, { action: `${target}.empty`, targetType: target, targetId: name, before: null, after: out });
-    return out;
+    // One transaction: the planned runs cancelled and the audit entry (with what the stream purge removed) commit
+    // together; the recall and the purge act on JetStream inside it, so a failure before the entry leaves no entry.
+    return this.audit.transaction(ctx, async (record) => {
+      const cancelled = await this.repository.cancelUnpublished(target === 'queue' ? { queue: name } : { job: name }, `cancelled: ${target} "${name}" emptied by ${ctx.principal.id}`);
+      const recalled = await this.recall(subject);
+      const jsm = await this.nats.jsm();
+      const { purged } = await jsm.streams.purge(STREAMS.JOBS, { filter: subject });
+      const soon = Date.now() + IN_PROCESS_WINDOW_MS;
+      for (const c of cancelled) if (c.scheduledFor.getTime() <= soon) await this.control.requestCancel(c.id, c.companyId);
+      const out: EmptiedQueue = { target, name, subject, removed: purged, cancelledPlanned: cancelled.length, recalled };
+      await record({ action: `${target}.empty`, targetType: target, targetId: name, before: null, after: out });
+      return out;
+    });
   }
 
   /** Asks workers to cancel the runs of the first waiting messages (not those running now: they finish). */

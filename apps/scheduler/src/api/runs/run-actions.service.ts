@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { JobEnqueuer, parsePriority, type JobOptions } from '../../../../../libs/common/src/index.js';
 import { tenantScope } from '../../../../../libs/common/src/auth/index.js';
-import { AuditService, type AuditContext } from '../../audit/audit.service.js';
+import { afterCommit, AuditLog, type AuditActor as AuditContext } from '../../../../../libs/common/src/audit/index.js';
 import { problems } from '../../http/problems.js';
 import { DlqService } from '../dlq/dlq.service.js';
 import { JobAccess } from '../job-access.js';
@@ -41,7 +41,7 @@ export class RunActionsService {
     private readonly enqueuer: JobEnqueuer,
     private readonly dlq: DlqService,
     private readonly access: JobAccess,
-    private readonly audit: AuditService,
+    private readonly audit: AuditLog,
   ) {}
 
   private async find(id: string, scope: string | null) {
@@ -62,36 +62,40 @@ export class RunActionsService {
       const retried = await this.dlq.retryOne(ctx, deadLetterId);
       if (!retried.newRunId) throw problems.conflict(`Run "${id}" could not be retried`);
       const out: RetriedRun = { id, newRunId: retried.newRunId, job: run.job, state: 'queued', deadLetterId };
-      await this.audit.record(ctx, { action: 'run.retry', targetType: 'run', targetId: id, companyId: run.companyId, before: { state: run.state }, after: out });
+      await this.audit.transaction(ctx, (record) => record({ action: 'run.retry', targetType: 'run', targetId: id, companyId: run.companyId, before: { state: run.state }, after: out }));
       return out;
     }
 
     const options = ((await this.repository.plannedOptions(id)) ?? {}) as Partial<JobOptions>;
-    const retried = await this.repository.transaction(async (tx) => {
-      await this.repository.lockRetries(tx, id);
-      const earlier = await this.repository.retriedAs(tx, id);
-      if (earlier) return { earlier };
-      const { runs, publish } = await this.enqueuer.enqueueInTransaction(tx, [{
-        job: run.job,
-        payload: run.payload ?? {},
-        options: {
-          companyId: run.companyId ?? undefined,
-          priority: parsePriority(run.priority) ?? 'normal',
-          ...(run.maxAttempts ? { maxAttempts: run.maxAttempts } : {}),
-          ...(options.backoff ? { backoff: options.backoff } : {}),
-          ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
-          // A run id of its own takes the planned path: the new run has a job_runs row to link.
-          runId: crypto.randomUUID(),
-        },
-      }]);
-      await this.repository.linkRetry(tx, runs[0].runId, id);
-      return { run: runs[0], publish };
+    // The new run, its link and the audit entry commit together; the run is published after the commit.
+    return this.audit.transaction(ctx, async (record) => {
+      const retried = await this.repository.transaction(async (tx) => {
+        await this.repository.lockRetries(tx, id);
+        const earlier = await this.repository.retriedAs(tx, id);
+        if (earlier) return { earlier };
+        const { runs, publish } = await this.enqueuer.enqueueInTransaction(tx, [{
+          job: run.job,
+          payload: run.payload ?? {},
+          options: {
+            companyId: run.companyId ?? undefined,
+            priority: parsePriority(run.priority) ?? 'normal',
+            ...(run.maxAttempts ? { maxAttempts: run.maxAttempts } : {}),
+            ...(options.backoff ? { backoff: options.backoff } : {}),
+            ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
+            // A run id of its own takes the planned path: the new run has a job_runs row to link.
+            runId: crypto.randomUUID(),
+          },
+        }]);
+        await this.repository.linkRetry(tx, runs[0].runId, id);
+        return { run: runs[0], publish };
+      });
+      if ('earlier' in retried) throw problems.conflict(`Run "${id}" was already retried as run "${retried.earlier}"`);
+      // A publish that fails is left to the outbox relay.
+      afterCommit(() => void retried.publish().catch(() => undefined));
+      const out: RetriedRun = { id, newRunId: retried.run.runId, job: run.job, state: retried.run.state, deadLetterId: null };
+      await record({ action: 'run.retry', targetType: 'run', targetId: id, companyId: run.companyId, before: { state: run.state, attempts: run.attempts }, after: out });
+      return out;
     });
-    if ('earlier' in retried) throw problems.conflict(`Run "${id}" was already retried as run "${retried.earlier}"`);
-    await retried.publish();
-    const out: RetriedRun = { id, newRunId: retried.run.runId, job: run.job, state: retried.run.state, deadLetterId: null };
-    await this.audit.record(ctx, { action: 'run.retry', targetType: 'run', targetId: id, companyId: run.companyId, before: { state: run.state, attempts: run.attempts }, after: out });
-    return out;
   }
 
   async remove(ctx: AuditContext, id: string): Promise<{ id: string; deleted: DeletedRun }> {
@@ -100,11 +104,13 @@ export class RunActionsService {
     if (!DELETABLE_STATES.includes(run.state)) {
       throw problems.conflict(`Run "${id}" is ${run.state}: only a finished run is deleted (cancel it first)`);
     }
-    const deleted = await this.repository.deleteFinished(id, scope);
-    await this.audit.record(ctx, {
-      action: 'run.delete', targetType: 'run', targetId: id, companyId: run.companyId,
-      before: { job: run.job, state: run.state, attempts: run.attempts, finishedAt: run.finishedAt, error: run.error }, after: { deleted },
+    return this.audit.transaction(ctx, async (record) => {
+      const deleted = await this.repository.deleteFinished(id, scope);
+      await record({
+        action: 'run.delete', targetType: 'run', targetId: id, companyId: run.companyId,
+        before: { job: run.job, state: run.state, attempts: run.attempts, finishedAt: run.finishedAt, error: run.error }, after: { deleted },
+      });
+      return { id, deleted };
     });
-    return { id, deleted };
   }
 }

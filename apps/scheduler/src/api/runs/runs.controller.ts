@@ -1,7 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiConflictResponse, ApiNotFoundResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Actor, SecuredApi, Authorize, CurrentPrincipal, type Principal } from '../../../../../libs/common/src/auth/index.js';
-import { AuditService, type AuditContext } from '../../audit/audit.service.js';
+import { AuditLog, Audited, type AuditActor as AuditContext } from '../../../../../libs/common/src/audit/index.js';
 import { problems } from '../../http/problems.js';
 import { CleanupBody, ListRunsQuery } from '../dto/api.dto.js';
 import { dateOrUndefined, decodeCursor, page } from '../dto/pagination.js';
@@ -20,7 +20,7 @@ export class RunsController {
   constructor(
     private readonly runs: RunsService,
     private readonly history: RunsRepository,
-    private readonly audit: AuditService,
+    private readonly audit: AuditLog,
     private readonly steps: JobStepsRepository,
     private readonly canceller: RunCanceller,
     private readonly actions: RunActionsService,
@@ -54,25 +54,29 @@ export class RunsController {
   }
 
   @Post(':id/cancel')
+  @Audited('run.cancel')
   @HttpCode(200)
   @Authorize('write')
   @ApiOperation({ summary: 'Cancel a scheduled, queued, running or retrying run: a waiting run is settled cancelled without running, a running one has its signal aborted' })
   @ApiNotFoundResponse({ description: 'No such run for the caller' })
   async cancel(@Actor() ctx: AuditContext, @Param('id') id: string) {
-    const { scope } = effectiveTenant(ctx.principal);
-    const run = id.length <= 200 ? await this.runs.get(id, scope) : null;
-    if (!run) throw problems.notFound(`Run "${id.slice(0, 200)}"`);
-    // A planned run is flagged in job_runs; every worker is told through the runs bucket (tenant-checked there too).
-    const previous = await this.canceller.cancel(id, scope === null ? {} : { companyId: scope });
-    if (previous === null) throw problems.conflict(`Run "${id}" is already finished (${run.state})`);
-    await this.audit.record(ctx, {
-      action: 'run.cancel', targetType: 'run', targetId: id, companyId: run.companyId ?? null,
-      before: { state: previous }, after: { state: 'cancelled' },
+    return this.audit.transaction(ctx, async (record) => {
+      const { scope } = effectiveTenant(ctx.principal);
+      const run = id.length <= 200 ? await this.runs.get(id, scope) : null;
+      if (!run) throw problems.notFound(`Run "${id.slice(0, 200)}"`);
+      // A planned run is flagged in job_runs; every worker is told through the runs bucket (tenant-checked there too).
+      const previous = await this.canceller.cancel(id, scope === null ? {} : { companyId: scope });
+      if (previous === null) throw problems.conflict(`Run "${id}" is already finished (${run.state})`);
+      await record({
+        action: 'run.cancel', targetType: 'run', targetId: id, companyId: run.companyId ?? null,
+        before: { state: previous }, after: { state: 'cancelled' },
+      });
+      return { id, previousState: previous, state: 'cancelled' };
     });
-    return { id, previousState: previous, state: 'cancelled' };
   }
 
   @Post(':id/retry')
+  @Audited('run.retry')
   @HttpCode(202)
   @Authorize('write')
   @ApiOperation({ summary: 'Retry a failed or dead run: a new run of the same job, tenant, priority and payload with fresh attempts, linked by retryOf (a dead run\'s dead letter is retried with it); once per run' })
@@ -83,6 +87,7 @@ export class RunsController {
   }
 
   @Delete(':id')
+  @Audited('run.delete')
   @Authorize('write')
   @ApiOperation({ summary: 'Delete a finished run: its attempts, planned row and step results (the per-minute rollup keeps its counts)' })
   @ApiNotFoundResponse({ description: 'No such run for the caller' })
@@ -92,18 +97,21 @@ export class RunsController {
   }
 
   @Post('cleanup')
+  @Audited('runs.cleanup')
   @HttpCode(200)
   @Authorize('platform')
   @ApiOperation({ summary: 'Delete finished runs older than N days (failed and dead ones only with includeFailed)' })
   async cleanup(@Actor() ctx: AuditContext, @Body() body: CleanupBody) {
-    const before = new Date(Date.now() - body.olderThanDays * DAY);
-    // A system-admin acting for a tenant cleans that tenant's runs only.
-    const companyId = writeTenant(ctx.principal, body.companyId) ?? null;
-    const deleted = await this.history.deleteFinished(before, body.includeFailed ?? false, companyId);
-    await this.audit.record(ctx, {
-      action: 'runs.cleanup', targetType: 'runs', companyId,
-      before: { olderThanDays: body.olderThanDays, includeFailed: body.includeFailed ?? false, before }, after: { deleted },
+    return this.audit.transaction(ctx, async (record) => {
+      const before = new Date(Date.now() - body.olderThanDays * DAY);
+      // A system-admin acting for a tenant cleans that tenant's runs only.
+      const companyId = writeTenant(ctx.principal, body.companyId) ?? null;
+      const deleted = await this.history.deleteFinished(before, body.includeFailed ?? false, companyId);
+      await record({
+        action: 'runs.cleanup', targetType: 'runs', companyId,
+        before: { olderThanDays: body.olderThanDays, includeFailed: body.includeFailed ?? false, before }, after: { deleted },
+      });
+      return { deleted, before };
     });
-    return { deleted, before };
   }
 }

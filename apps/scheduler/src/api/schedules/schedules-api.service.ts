@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../../../../../libs/common/src/index.js';
 import { InvalidCronError, InvalidTimezoneError } from '../../../../../libs/common/src/time/index.js';
-import { AuditService, type AuditContext } from '../../audit/audit.service.js';
+import { AuditLog, type AuditActor as AuditContext } from '../../../../../libs/common/src/audit/index.js';
 import { can, tenantScope, type Principal } from '../../../../../libs/common/src/auth/index.js';
 import { problems } from '../../http/problems.js';
 import { draftSchedule, preview, previewFirings, shortestPeriodMs, type SchedulePreview } from '../../schedules/schedule-timing.js';
@@ -37,7 +37,7 @@ function inputOf(body: SchedulePatchBody): SchedulePatch {
 export class SchedulesApiService {
   constructor(
     private readonly schedules: SchedulesService,
-    private readonly audit: AuditService,
+    private readonly audit: AuditLog,
     private readonly access: JobAccess,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
@@ -94,59 +94,69 @@ export class SchedulesApiService {
   }
 
   async create(ctx: AuditContext, body: ScheduleCreateBody): Promise<Schedule> {
-    const own = tenantScope(ctx.principal);
-    const input = { ...inputOf(body), name: body.name, kind: body.kind, job: body.job } as ScheduleInput;
-    if (own !== null) {
-      if (input.scope && input.scope !== 'tenant') throw problems.forbidden('Tenant administrators create schedules of scope "tenant" only');
-      if (input.companyId && input.companyId !== own) throw problems.notFound('Tenant');
-      input.scope = 'tenant';
-      input.companyId = own;
-    }
-    this.access.assert(ctx.principal, input.job, 'schedule');
-    const created = await mapped(() => this.schedules.create(input, 'api', this.guard(ctx.principal)));
-    await this.audit.record(ctx, { action: 'schedule.create', targetType: 'schedule', targetId: created.id, companyId: created.companyId, after: created });
-    return created;
+    return this.audit.transaction(ctx, async (record) => {
+      const own = tenantScope(ctx.principal);
+      const input = { ...inputOf(body), name: body.name, kind: body.kind, job: body.job } as ScheduleInput;
+      if (own !== null) {
+        if (input.scope && input.scope !== 'tenant') throw problems.forbidden('Tenant administrators create schedules of scope "tenant" only');
+        if (input.companyId && input.companyId !== own) throw problems.notFound('Tenant');
+        input.scope = 'tenant';
+        input.companyId = own;
+      }
+      this.access.assert(ctx.principal, input.job, 'schedule');
+      const created = await mapped(() => this.schedules.create(input, 'api', this.guard(ctx.principal)));
+      await record({ action: 'schedule.create', targetType: 'schedule', targetId: created.id, companyId: created.companyId, after: created });
+      return created;
+    });
   }
 
   async change(ctx: AuditContext, ref: string, body: SchedulePatchBody): Promise<Schedule> {
-    const before = await this.getWritable(ctx.principal, ref);
-    const patch = inputOf(body);
-    const own = tenantScope(ctx.principal);
-    if (own !== null) {
-      if (patch.scope && patch.scope !== 'tenant') throw problems.forbidden('Tenant administrators keep schedules of scope "tenant"');
-      if (patch.companyId && patch.companyId !== own) throw problems.notFound('Tenant');
-    }
-    // Any change re-arms the schedule (payload, timing): the caller must be allowed its job.
-    this.access.assert(ctx.principal, patch.job ?? before.job, 'schedule');
-    const after = await mapped(() => this.schedules.change(before.id, patch, this.guard(ctx.principal)), ref);
-    await this.audit.record(ctx, { action: 'schedule.change', targetType: 'schedule', targetId: before.id, companyId: before.companyId, before, after });
-    return after;
+    return this.audit.transaction(ctx, async (record) => {
+      const before = await this.getWritable(ctx.principal, ref);
+      const patch = inputOf(body);
+      const own = tenantScope(ctx.principal);
+      if (own !== null) {
+        if (patch.scope && patch.scope !== 'tenant') throw problems.forbidden('Tenant administrators keep schedules of scope "tenant"');
+        if (patch.companyId && patch.companyId !== own) throw problems.notFound('Tenant');
+      }
+      // Any change re-arms the schedule (payload, timing): the caller must be allowed its job.
+      this.access.assert(ctx.principal, patch.job ?? before.job, 'schedule');
+      const after = await mapped(() => this.schedules.change(before.id, patch, this.guard(ctx.principal)), ref);
+      await record({ action: 'schedule.change', targetType: 'schedule', targetId: before.id, companyId: before.companyId, before, after });
+      return after;
+    });
   }
 
   async remove(ctx: AuditContext, ref: string): Promise<void> {
-    const before = await this.getWritable(ctx.principal, ref);
-    await mapped(() => this.schedules.remove(before.id), ref);
-    await this.audit.record(ctx, { action: 'schedule.delete', targetType: 'schedule', targetId: before.id, companyId: before.companyId, before });
+    return this.audit.transaction(ctx, async (record) => {
+      const before = await this.getWritable(ctx.principal, ref);
+      await mapped(() => this.schedules.remove(before.id), ref);
+      await record({ action: 'schedule.delete', targetType: 'schedule', targetId: before.id, companyId: before.companyId, before });
+    });
   }
 
   async setPaused(ctx: AuditContext, ref: string, paused: boolean): Promise<Schedule> {
-    const before = await this.getWritable(ctx.principal, ref);
-    if (before.paused === paused) throw problems.conflict(`Schedule "${ref}" is already ${paused ? 'paused' : 'running'}`);
-    if (!paused) this.access.assert(ctx.principal, before.job, 'schedule');
-    const after = await mapped(() => (paused ? this.schedules.pause(before.id) : this.schedules.resume(before.id)), ref);
-    await this.audit.record(ctx, { action: paused ? 'schedule.pause' : 'schedule.resume', targetType: 'schedule', targetId: before.id, companyId: before.companyId, before: { paused: before.paused }, after: { paused: after.paused } });
-    return after;
+    return this.audit.transaction(ctx, async (record) => {
+      const before = await this.getWritable(ctx.principal, ref);
+      if (before.paused === paused) throw problems.conflict(`Schedule "${ref}" is already ${paused ? 'paused' : 'running'}`);
+      if (!paused) this.access.assert(ctx.principal, before.job, 'schedule');
+      const after = await mapped(() => (paused ? this.schedules.pause(before.id) : this.schedules.resume(before.id)), ref);
+      await record({ action: paused ? 'schedule.pause' : 'schedule.resume', targetType: 'schedule', targetId: before.id, companyId: before.companyId, before: { paused: before.paused }, after: { paused: after.paused } });
+      return after;
+    });
   }
 
   async trigger(ctx: AuditContext, ref: string, body: { payload?: Record<string, unknown>; companyId?: string }) {
-    const s = await this.get(ctx.principal, ref);
-    const own = tenantScope(ctx.principal);
-    if (own !== null && body.companyId && body.companyId !== own) throw problems.notFound('Tenant');
-    this.access.assert(ctx.principal, s.job, 'trigger');
-    const companyId = own ?? body.companyId;
-    const runs = await mapped(() => this.schedules.trigger(s.id, { payload: body.payload, companyId }), ref);
-    await this.audit.record(ctx, { action: 'schedule.trigger', targetType: 'schedule', targetId: s.id, companyId: companyId ?? s.companyId, after: { runs, payload: body.payload ?? null } });
-    return { runs };
+    return this.audit.transaction(ctx, async (record) => {
+      const s = await this.get(ctx.principal, ref);
+      const own = tenantScope(ctx.principal);
+      if (own !== null && body.companyId && body.companyId !== own) throw problems.notFound('Tenant');
+      this.access.assert(ctx.principal, s.job, 'trigger');
+      const companyId = own ?? body.companyId;
+      const runs = await mapped(() => this.schedules.trigger(s.id, { payload: body.payload, companyId }), ref);
+      await record({ action: 'schedule.trigger', targetType: 'schedule', targetId: s.id, companyId: companyId ?? s.companyId, after: { runs, payload: body.payload ?? null } });
+      return { runs };
+    });
   }
 
   async previewOf(p: Principal, ref: string, q: PreviewQuery): Promise<PreviewResponse> {

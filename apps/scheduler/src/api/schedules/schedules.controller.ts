@@ -1,7 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiOperation, ApiTags, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
 import { Actor, SecuredApi, Authorize, CurrentPrincipal, type Principal } from '../../../../../libs/common/src/auth/index.js';
-import type { AuditContext } from '../../audit/audit.service.js';
+import { Audited, NotAudited, type AuditActor as AuditContext } from '../../../../../libs/common/src/audit/index.js';
 import { ListSchedulesQuery, PreviewBody, PreviewQuery, ScheduleCreateBody, SchedulePatchBody, TriggerScheduleBody } from '../dto/api.dto.js';
 import { decodeNameCursor, namePage } from '../dto/pagination.js';
 import { SchedulesApiService } from './schedules-api.service.js';
@@ -20,6 +20,7 @@ export class SchedulesController {
   }
 
   @Post('preview')
+  @NotAudited('validates a draft schedule and returns its firings; stores nothing')
   @HttpCode(200)
   @Authorize('read')
   @ApiOperation({ summary: 'Validate a cron expression (or interval) in a timezone and preview its firings from an instant (default now), with local times and DST marks' })
@@ -29,6 +30,7 @@ export class SchedulesController {
   }
 
   @Post()
+  @Audited('schedule.create')
   @Authorize('write')
   @ApiOperation({ summary: 'Create a schedule (tenant-admins: scope "tenant" for their company only)' })
   @ApiUnprocessableEntityResponse({ description: 'Invalid cron expression, timezone or combination of fields' })
@@ -50,6 +52,7 @@ export class SchedulesController {
   }
 
   @Patch(':ref')
+  @Audited('schedule.change')
   @Authorize('write')
   @ApiUnprocessableEntityResponse({ description: 'Invalid cron expression, timezone or combination of fields' })
   change(@Actor() ctx: AuditContext, @Param('ref') ref: string, @Body() body: SchedulePatchBody) {
@@ -57,6 +60,7 @@ export class SchedulesController {
   }
 
   @Delete(':ref')
+  @Audited('schedule.delete')
   @HttpCode(204)
   @Authorize('write')
   async remove(@Actor() ctx: AuditContext, @Param('ref') ref: string): Promise<void> {
@@ -64,6 +68,7 @@ export class SchedulesController {
   }
 
   @Post(':ref/pause')
+  @Audited('schedule.pause')
   @HttpCode(200)
   @Authorize('write')
   pause(@Actor() ctx: AuditContext, @Param('ref') ref: string) {
@@ -71,6 +76,7 @@ export class SchedulesController {
   }
 
   @Post(':ref/resume')
+  @Audited('schedule.resume')
   @HttpCode(200)
   @Authorize('write')
   resume(@Actor() ctx: AuditContext, @Param('ref') ref: string) {
@@ -78,6 +84,7 @@ export class SchedulesController {
   }
 
   @Post(':ref/trigger')
+  @Audited('schedule.trigger')
   @HttpCode(202)
   @Authorize('write')
   trigger(@Actor() ctx: AuditContext, @Param('ref') ref: string, @Body() body: TriggerScheduleBody) {

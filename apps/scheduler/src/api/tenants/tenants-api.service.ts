@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { AuditService, type AuditContext } from '../../audit/audit.service.js';
+import { AuditLog, type AuditActor as AuditContext } from '../../../../../libs/common/src/audit/index.js';
 import { tenantScope, type Principal } from '../../../../../libs/common/src/auth/index.js';
 import { problems } from '../../http/problems.js';
 import { TENANT_ADMIN_FIELDS, TenantExistsError, TenantNotFoundError, TenantValidationError, type Tenant, type TenantPatch } from '../../tenants/tenant.types.js';
@@ -32,7 +32,7 @@ function decodeCursor(cursor: string | undefined): string | undefined {
 export class TenantsApiService {
   constructor(
     private readonly tenants: TenantsService,
-    private readonly audit: AuditService,
+    private readonly audit: AuditLog,
   ) {}
 
   /** Tenant callers see their own tenant only. */
@@ -49,23 +49,28 @@ export class TenantsApiService {
   }
 
   async create(ctx: AuditContext, body: TenantCreateBody): Promise<Tenant> {
-    const created = await mapped(() => this.tenants.create(body));
-    await this.audit.record(ctx, { action: 'tenant.create', targetType: 'tenant', targetId: created.companyId, companyId: created.companyId, after: created });
-    return created;
+    return this.audit.transaction(ctx, async (record) => {
+      const created = await mapped(() => this.tenants.create(body));
+      await record({ action: 'tenant.create', targetType: 'tenant', targetId: created.companyId, companyId: created.companyId, after: created });
+      return created;
+    });
   }
 
   /** System admins change anything; a tenant's admins its own timezone and locale; nobody else. */
   async change(ctx: AuditContext, companyId: string, body: TenantPatchBody): Promise<Tenant> {
-    const p = ctx.principal;
-    if (p.role !== 'system-admin') {
-      if (p.role !== 'tenant-admin') throw problems.forbidden('Tenants are changed by platform administrators, and a tenant\'s timezone and locale by its own administrators');
-      this.assertVisible(p, companyId);
-      const refused = Object.keys(body).filter((k) => body[k as keyof TenantPatchBody] !== undefined && !TENANT_ADMIN_FIELDS.includes(k as keyof TenantPatch));
-      if (refused.length) throw problems.forbidden(`Tenant administrators change timezone and locale only (not ${refused.join(', ')})`);
-    }
-    const { before, after } = await mapped(() => this.tenants.change(companyId, body));
-    if (after !== before) await this.audit.record(ctx, { action: 'tenant.change', targetType: 'tenant', targetId: companyId, companyId, before, after });
-    return after;
+    return this.audit.transaction(ctx, async (record) => {
+      const p = ctx.principal;
+      if (p.role !== 'system-admin') {
+        if (p.role !== 'tenant-admin') throw problems.forbidden('Tenants are changed by platform administrators, and a tenant\'s timezone and locale by its own administrators');
+        this.assertVisible(p, companyId);
+        const refused = Object.keys(body).filter((k) => body[k as keyof TenantPatchBody] !== undefined && !TENANT_ADMIN_FIELDS.includes(k as keyof TenantPatch));
+        if (refused.length) throw problems.forbidden(`Tenant administrators change timezone and locale only (not ${refused.join(', ')})`);
+      }
+      const { before, after } = await mapped(() => this.tenants.change(companyId, body));
+      if (after !== before) await record({ action: 'tenant.change', targetType: 'tenant', targetId: companyId, companyId, before, after });
+      else record.nothingChanged();
+      return after;
+    });
   }
 
   private assertVisible(p: Principal, companyId: string): void {

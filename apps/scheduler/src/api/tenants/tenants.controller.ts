@@ -1,7 +1,7 @@
 import { Body, Controller, Get, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiConflictResponse, ApiNotFoundResponse, ApiOperation, ApiTags, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
 import { Actor, Authorize, CurrentPrincipal, SecuredApi, type Principal } from '../../../../../libs/common/src/auth/index.js';
-import type { AuditContext } from '../../audit/audit.service.js';
+import { Audited, type AuditActor as AuditContext } from '../../../../../libs/common/src/audit/index.js';
 import { ListTenantsQuery, TenantCreateBody, TenantPatchBody } from './tenant.dto.js';
 import { TenantsApiService } from './tenants-api.service.js';
 
@@ -19,6 +19,7 @@ export class TenantsController {
   }
 
   @Post()
+  @Audited('tenant.create')
   @Authorize('platform')
   @ApiOperation({ summary: 'Register a tenant: announced as tenant.upserted, its platform schedules start at once' })
   @ApiConflictResponse({ description: 'The company is registered already (problem+json)' })
@@ -35,6 +36,7 @@ export class TenantsController {
   }
 
   @Patch(':companyId')
+  @Audited('tenant.change')
   @Authorize('write')
   @ApiOperation({ summary: 'Change a tenant (system-admin: any field; tenant-admin: its own timezone and locale)' })
   @ApiUnprocessableEntityResponse({ description: 'Unknown timezone or locale (problem+json with errors)' })

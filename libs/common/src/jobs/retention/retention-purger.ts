@@ -3,6 +3,7 @@ import { DataSource } from 'typeorm';
 import { ROOT_LOGGER } from '../../logging/logging.module.js';
 import type { Logger } from '../../logging/logger.js';
 import type { JobRetention } from './retention.types.js';
+import { AuditLog } from '../../audit/audit-log.js';
 
 export interface PurgeCounts {
   job: string;
@@ -26,6 +27,7 @@ const TERMINAL = `('succeeded','failed','dead','cancelled')`;
 export class RetentionPurger {
   constructor(
     private readonly dataSource: DataSource,
+    private readonly audit: AuditLog,
     @Inject(ROOT_LOGGER) private readonly log: Logger,
   ) {}
 
@@ -105,16 +107,12 @@ export class RetentionPurger {
           c.encrypted += r.encrypted;
         }
         if (c.runs + c.steps + c.deadLetters > 0) {
-          await tx.query(
-            `INSERT INTO audit_log (actor, actor_role, actor_kind, action, target_type, target_id, company_id, before, after)
-             VALUES ($1, 'system', 'system', 'retention.purge', 'job', $2, NULL, $3::jsonb, $4::jsonb)`,
-            [
-              actor,
-              p.job,
-              JSON.stringify({ runsBefore, stepsBefore, deadLettersBefore: dlqBefore, policy: { runsMs: p.runs_ms, stepsMs: p.steps_ms, deadLettersMs: p.dead_letters_ms } }),
-              JSON.stringify({ runs: c.runs, steps: c.steps, deadLetters: c.deadLetters, encrypted: c.encrypted }),
-            ],
-          );
+          // In the purge's transaction: the entry commits with the deletion or not at all.
+          await this.audit.system({
+            action: 'retention.purge', targetType: 'job', targetId: p.job, companyId: null,
+            before: { runsBefore, stepsBefore, deadLettersBefore: dlqBefore, policy: { runsMs: p.runs_ms, stepsMs: p.steps_ms, deadLettersMs: p.dead_letters_ms } },
+            after: { runs: c.runs, steps: c.steps, deadLetters: c.deadLetters, encrypted: c.encrypted },
+          }, tx, actor);
         }
         return c;
       });

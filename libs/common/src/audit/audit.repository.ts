@@ -1,21 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
-
-export interface AuditEntry {
-  id: string;
-  at: Date;
-  actor: string;
-  actorRole: string;
-  actorKind: string;
-  action: string;
-  targetType: string;
-  targetId: string | null;
-  companyId: string | null;
-  before: unknown;
-  after: unknown;
-  requestId: string | null;
-  ip: string | null;
-}
+import { DataSource, type EntityManager } from 'typeorm';
+import type { AuditEntry } from './audit.types.js';
 
 export type NewAuditEntry = Omit<AuditEntry, 'id' | 'at'>;
 
@@ -54,19 +39,29 @@ const toEntry = (r: Row): AuditEntry => ({
   targetId: r.target_id, companyId: r.company_id, before: r.before, after: r.after, requestId: r.request_id, ip: r.ip,
 });
 
-/** The only file touching audit_log (migrations/1763840000000-audit.ts). */
+/**
+ * The only file that reads or writes audit_log (migrations 1763840000000-audit, 1796366000001-audit-append-only).
+ * Rows are inserted through the caller's transaction; the table refuses UPDATE, DELETE and TRUNCATE
+ * except through audit_log_purge() (retention).
+ */
 @Injectable()
 export class AuditRepository {
   constructor(private readonly dataSource: DataSource) {}
 
-  async insert(e: NewAuditEntry): Promise<AuditEntry> {
-    const rows: Row[] = await this.dataSource.query(
+  async insert(db: Pick<EntityManager, 'query'>, e: NewAuditEntry): Promise<AuditEntry> {
+    const rows: Row[] = await db.query(
       `INSERT INTO audit_log (actor, actor_role, actor_kind, action, target_type, target_id, company_id, before, after, request_id, ip)
        VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11) RETURNING *`,
       [e.actor, e.actorRole, e.actorKind, e.action, e.targetType, e.targetId, e.companyId,
         e.before === undefined ? null : JSON.stringify(e.before), e.after === undefined ? null : JSON.stringify(e.after), e.requestId, e.ip],
     );
     return toEntry(rows[0]);
+  }
+
+  /** Deletes at most `batch` entries older than `before` through audit_log_purge() (which audits the purge itself); returns how many. */
+  async purge(before: Date, batch: number): Promise<number> {
+    const rows: { n: number }[] = await this.dataSource.query(`SELECT audit_log_purge($1, $2) AS n`, [before, batch]);
+    return Number(rows[0].n);
   }
 
   async list(f: AuditFilter): Promise<AuditEntry[]> {
