@@ -3,7 +3,7 @@ import { scenario } from './support/recorder.js';
 import { FaultEnv } from './support/harness.js';
 import { sleep, waitFor } from '../support/wait.js';
 
-/** Scenarios 1, 2, 5 and 7: a fault-worker process (test/fixtures/fault-worker.ts) killed, stalled, stopped or cut from Postgres. */
+/** Scenarios 1, 2, 5, 7 and 10: a fault-worker process (test/fixtures/fault-worker.ts) killed, stalled, stopped or cut from Postgres. */
 const ACK_WAIT_MS = 2_000;
 const env = new FaultEnv(ACK_WAIT_MS);
 
@@ -44,6 +44,43 @@ describe('fault worker', () => {
       const doomed = await env.log(`key = 'k1-doomed' AND kind = 'effect'`);
       expect(doomed.map((l) => [l.attempt, l.applied])).toEqual([[1, true], [2, false]]);
       expect(await env.run(jobs.get('k1-doomed')!)).toMatchObject({ state: 'succeeded', attempts: 2 });
+      // History: the crashed delivery is a lost attempt, then the redelivery's success.
+      expect((await env.attempts(jobs.get('k1-doomed')!)).map((a) => [a.attempt, a.outcome])).toEqual([[1, 'lost'], [2, 'succeeded']]);
+    });
+    await stopAll();
+  }, 120_000);
+
+  it('10: a worker SIGKILLed right after its ack: the outcome is already in history and the job is not redelivered', async () => {
+    await scenario('10 sigkill-right-after-ack', async (c) => {
+      const w1 = await env.worker();
+      const jobs = new Map<string, string>();
+      for (let i = 0; i < 20; i++) jobs.set(`k10-${i}`, await env.publish({ key: `k10-${i}`, sleepMs: 300 }));
+      const doomedRun = await env.publish({ key: 'k10-doomed', killAfterAck: true });
+      jobs.set('k10-doomed', doomedRun);
+      await w1.exited;
+      c.faults = 1;
+      expect(w1.exitSignal).toBe('SIGKILL');
+      // Before the ack, the settlement observer read the attempt's row on another connection: durable before the ack.
+      const settled = await env.log(`key = 'k10-doomed' AND kind = 'settled'`);
+      expect(settled.map((l) => [l.attempt, l.applied])).toEqual([[1, true]]);
+      // Right after the kill: the outcome is in history, and the ack reached JetStream (JOBS is a work queue: the message is gone).
+      expect((await env.attempts(doomedRun)).map((a) => [a.attempt, a.outcome])).toEqual([[1, 'succeeded']]);
+      // (The server applies an ack asynchronously: allow it well under one ack wait, with no worker that could take the message.)
+      expect(await waitFor(async () => !(await env.inStream(doomedRun)), { timeoutMs: ACK_WAIT_MS / 2, what: 'the acked message removed from JOBS' })).toBe(true);
+      // Another worker, for longer than three ack waits: it finishes the other jobs the kill cut short, never the doomed one.
+      await env.worker();
+      await sleep(3 * ACK_WAIT_MS + 1_000);
+      const r = await env.settle(jobs);
+      c.messages = r.expected;
+      c.lost = r.lost.length;
+      c.duplicated = r.duplicated.length;
+      c.notes = `${r.executions} executions reached the effect for ${r.expected} jobs; attempts ${JSON.stringify(r.attempts)}`;
+      expect(r.lost).toEqual([]);
+      expect(r.duplicated).toEqual([]);
+      expect((await env.log(`key = 'k10-doomed' AND kind = 'start'`)).map((l) => l.attempt)).toEqual([1]);
+      expect((await env.attempts(doomedRun)).map((a) => [a.attempt, a.outcome])).toEqual([[1, 'succeeded']]);
+      expect(await env.run(doomedRun)).toMatchObject({ state: 'succeeded', attempts: 1 });
+      expect(r.succeededTwice).toEqual([]);
     });
     await stopAll();
   }, 120_000);
@@ -145,7 +182,8 @@ describe('fault worker', () => {
       c.lost = r.lost.length;
       c.duplicated = r.duplicated.length;
       const after = await env.run(runId);
-      c.notes = `winner ${winner}; after the stale attempt: state ${after.state}, result by ${after.result?.data?.worker}, attempts ${after.attempts}`;
+      const history = await env.attempts(runId);
+      c.notes = `winner ${winner}; after the stale attempt: state ${after.state}, result by ${after.result?.data?.worker}, attempts ${after.attempts}; history ${history.map((a) => `${a.attempt}:${a.outcome}`).join(',')}`;
       expect(r.lost).toEqual([]);
       expect(r.duplicated).toEqual([]);
       expect(await env.log(`key = 'k7' AND kind = 'effect' AND applied`)).toEqual([expect.objectContaining({ worker: winner })]);
