@@ -1,6 +1,8 @@
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { randomUUID } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import {
   createCloudEvent,
   encodeCloudEvent,
@@ -13,7 +15,7 @@ import {
 import { TestDatabase } from '../../support/database.js';
 import { TestNatsServer } from '../../support/nats-server.js';
 import { runState } from '../../support/runs.js';
-import { ServiceProcess } from '../../support/service-process.js';
+import { ROOT, ServiceProcess } from '../../support/service-process.js';
 import { sleep, waitFor } from '../../support/wait.js';
 
 export const FAULT_WORKER_ENTRY = 'test/fixtures/fault-worker.js';
@@ -215,6 +217,10 @@ export class FaultEnv {
       p.kill('SIGKILL');
       await p.exited;
     }
+    // Every worker's output, for reading a failure afterwards (test/results/fault-logs, ignored by git).
+    const dir = join(ROOT, 'test', 'results', 'fault-logs');
+    mkdirSync(dir, { recursive: true });
+    this.workers.forEach((p, i) => writeFileSync(join(dir, `${this.database.name}-w${i + 1}.log`), p.text));
     await this.nc?.close().catch(() => undefined);
     await this.nats.destroy();
     await this.database.drop();
