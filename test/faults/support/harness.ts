@@ -174,7 +174,7 @@ export class FaultEnv {
   async reconcile(jobs: Map<string, string>): Promise<Reconciliation> {
     const effects = new Set((await this.database.query<{ key: string }>('SELECT key FROM fault_effects')).map((r) => r.key));
     const applied = new Map((await this.database.query<{ key: string; n: string }>(`SELECT key, count(*) n FROM fault_log WHERE kind = 'effect' AND applied GROUP BY key`)).map((r) => [r.key, Number(r.n)]));
-    const executions = Number((await this.database.query<{ n: string }>(`SELECT count(*) n FROM fault_log WHERE kind = 'effect'`))[0].n);
+    const executions = Number((await this.database.query<{ n: string }>(`SELECT count(*) n FROM fault_log WHERE kind = 'effect' AND key = ANY($1)`, [[...jobs.keys()]]))[0].n);
     const rows = await this.database.query<{ run_id: string; outcome: string; attempt: number; final: boolean }>(
       'SELECT run_id, outcome, attempt, final FROM job_attempts WHERE run_id = ANY($1) ORDER BY run_id, attempt, final, finished_at',
       [[...jobs.values()]],
