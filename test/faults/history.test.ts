@@ -6,7 +6,7 @@ import type { ServiceProcess } from '../support/service-process.js';
 import { sleep, waitFor } from '../support/wait.js';
 
 /**
- * Scenario 11: the history writer killed mid-batch. Every finished attempt is
+ * Scenario 12: the history writer killed mid-batch. Every finished attempt is
  * written to job_attempts by the worker's HistoryWriter, one transaction per
  * batch (COPY of the rows, then the per-minute rollup), and a job's message is
  * acked only once its row is committed.
@@ -88,13 +88,13 @@ function failedBatchRows(w: ServiceProcess): number[] {
 const workerEnv = { FAULT_CONCURRENCY: String(JOBS + 100), JOB_TENANT_BUFFER: String(JOBS * 4) };
 
 describe('history writer killed mid-batch', () => {
-  it('11a: the history writer\'s Postgres backends terminated mid-batch: nothing acked until the retried batch commits; every outcome recorded once, no redelivery', async () => {
-    await scenario('11a history-backend-terminated-mid-batch', async (c) => {
+  it('12a: the history writer\'s Postgres backends terminated mid-batch: nothing acked until the retried batch commits; every outcome recorded once, no redelivery', async () => {
+    await scenario('12a history-backend-terminated-mid-batch', async (c) => {
       const lock = await holdRollup();
       let released = false;
       try {
         const w = await env.worker(workerEnv);
-        const jobs = await publishTogether('k11a');
+        const jobs = await publishTogether('k12a');
         const blocked = (await waitFor(async () => {
           const b = await blockedWriters();
           return b.length ? b : undefined;
@@ -140,13 +140,13 @@ describe('history writer killed mid-batch', () => {
     for (const w of env.workers) await w.stop();
   }, 240_000);
 
-  it('11b: the worker SIGKILLed while its history batch is mid-transaction: the batch never commits, the messages come back and every outcome is recorded, no effect applied twice', async () => {
-    await scenario('11b worker-sigkilled-mid-history-batch', async (c) => {
+  it('12b: the worker SIGKILLed while its history batch is mid-transaction: the batch never commits, the messages come back and every outcome is recorded, no effect applied twice', async () => {
+    await scenario('12b worker-sigkilled-mid-history-batch', async (c) => {
       const lock = await holdRollup();
       let released = false;
       try {
         const w1 = await env.worker({ ...workerEnv, INSTANCE_ID: 'doomed' });
-        const jobs = await publishTogether('k11b');
+        const jobs = await publishTogether('k12b');
         const blocked = (await waitFor(async () => {
           const b = await blockedWriters();
           return b.length ? b : undefined;
@@ -176,7 +176,7 @@ describe('history writer killed mid-batch', () => {
         expect(r.lost).toEqual([]);
         expect(r.duplicated).toEqual([]);
         // Every effect was applied by the killed worker; the redeliveries found it applied; no success of the killed worker reached history.
-        const [{ n: appliedByDoomed }] = await env.database.query<{ n: string }>(`SELECT count(*) n FROM fault_effects WHERE key LIKE 'k11b-%' AND worker = 'doomed'`);
+        const [{ n: appliedByDoomed }] = await env.database.query<{ n: string }>(`SELECT count(*) n FROM fault_effects WHERE key LIKE 'k12b-%' AND worker = 'doomed'`);
         expect(Number(appliedByDoomed)).toBe(JOBS);
         const [{ n: doomedRows }] = await env.database.query<{ n: string }>(
           `SELECT count(*) n FROM job_attempts WHERE run_id = ANY($1) AND result->'data'->>'worker' = 'doomed'`, [[...jobs.values()]],

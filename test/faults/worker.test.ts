@@ -3,7 +3,7 @@ import { scenario } from './support/recorder.js';
 import { FaultEnv } from './support/harness.js';
 import { sleep, waitFor } from '../support/wait.js';
 
-/** Scenarios 1, 2, 5, 7 and 10: a fault-worker process (test/fixtures/fault-worker.ts) killed, stalled, stopped or cut from Postgres. */
+/** Scenarios 1, 2, 5, 7 and 11: a fault-worker process (test/fixtures/fault-worker.ts) killed, stalled, stopped or cut from Postgres. */
 const ACK_WAIT_MS = 2_000;
 const env = new FaultEnv(ACK_WAIT_MS);
 
@@ -55,18 +55,18 @@ describe('fault worker', () => {
     await stopAll();
   }, 120_000);
 
-  it('10: a worker SIGKILLed right after its ack: the outcome is already in history and the job is not redelivered', async () => {
-    await scenario('10 sigkill-right-after-ack', async (c) => {
+  it('11: a worker SIGKILLed right after its ack: the outcome is already in history and the job is not redelivered', async () => {
+    await scenario('11 sigkill-right-after-ack', async (c) => {
       const w1 = await env.worker();
       const jobs = new Map<string, string>();
-      for (let i = 0; i < 20; i++) jobs.set(`k10-${i}`, await env.publish({ key: `k10-${i}`, sleepMs: 300 }));
-      const doomedRun = await env.publish({ key: 'k10-doomed', killAfterAck: true });
-      jobs.set('k10-doomed', doomedRun);
+      for (let i = 0; i < 20; i++) jobs.set(`k11-${i}`, await env.publish({ key: `k11-${i}`, sleepMs: 300 }));
+      const doomedRun = await env.publish({ key: 'k11-doomed', killAfterAck: true });
+      jobs.set('k11-doomed', doomedRun);
       await w1.exited;
       c.faults = 1;
       expect(w1.exitSignal).toBe('SIGKILL');
       // Before the ack, the settlement observer read the attempt's row on another connection: durable before the ack.
-      const settled = await env.log(`key = 'k10-doomed' AND kind = 'settled'`);
+      const settled = await env.log(`key = 'k11-doomed' AND kind = 'settled'`);
       expect(settled.map((l) => [l.attempt, l.applied])).toEqual([[1, true]]);
       // Right after the kill: the outcome is in history, and the ack reached JetStream (JOBS is a work queue: the message is gone).
       expect((await env.attempts(doomedRun)).map((a) => [a.attempt, a.outcome])).toEqual([[1, 'succeeded']]);
@@ -82,7 +82,7 @@ describe('fault worker', () => {
       c.notes = `${r.executions} executions reached the effect for ${r.expected} jobs; attempts ${JSON.stringify(r.attempts)}`;
       expect(r.lost).toEqual([]);
       expect(r.duplicated).toEqual([]);
-      expect((await env.log(`key = 'k10-doomed' AND kind = 'start'`)).map((l) => l.attempt)).toEqual([1]);
+      expect((await env.log(`key = 'k11-doomed' AND kind = 'start'`)).map((l) => l.attempt)).toEqual([1]);
       expect((await env.attempts(doomedRun)).map((a) => [a.attempt, a.outcome])).toEqual([[1, 'succeeded']]);
       expect(await env.run(doomedRun)).toMatchObject({ state: 'succeeded', attempts: 1 });
       expect(r.succeededTwice).toEqual([]);
