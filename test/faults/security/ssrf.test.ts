@@ -67,7 +67,8 @@ const INTERNAL_NAMES = ['localhost', 'localhost.', 'LOCALHOST', 'api.localhost',
  */
 describe('security: webhook SSRF', () => {
   const resolver = new TestResolver();
-  const h = new NotifierHarness({ resolver, env: { WEBHOOK_ALLOW_HTTP: 'false', WEBHOOK_ALLOWED_CIDRS: '' } });
+  // Production webhook settings; the API's rate limit raised (thousands of registrations from one caller are the test, not abuse).
+  const h = new NotifierHarness({ resolver, env: { WEBHOOK_ALLOW_HTTP: 'false', WEBHOOK_ALLOWED_CIDRS: '', API_RATE_LIMIT_BURST: '1000000', API_RATE_LIMIT_PER_SECOND: '100000' } });
   let trap: Server;
   let trapPort = 0;
   let connections = 0;

@@ -1,6 +1,8 @@
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { randomUUID } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import {
   createCloudEvent,
   encodeCloudEvent,
@@ -12,7 +14,8 @@ import {
 } from '../../../libs/common/src/index.js';
 import { TestDatabase } from '../../support/database.js';
 import { TestNatsServer } from '../../support/nats-server.js';
-import { ServiceProcess } from '../../support/service-process.js';
+import { runState } from '../../support/runs.js';
+import { ROOT, ServiceProcess } from '../../support/service-process.js';
 import { sleep, waitFor } from '../../support/wait.js';
 
 export const FAULT_WORKER_ENTRY = 'test/fixtures/fault-worker.js';
@@ -22,6 +25,8 @@ export const FAULT_JOB = 'faults.work';
 export interface FaultPayload {
   key: string;
   killAfterEffect?: boolean;
+  killAfterAck?: boolean;
+  releaseAt?: number;
   busyMs?: number;
   holdMs?: number;
   sleepMs?: number;
@@ -31,7 +36,7 @@ export interface FaultPayload {
 export interface LogRow {
   run_id: string;
   key: string;
-  kind: 'start' | 'in-tx' | 'effect' | 'return';
+  kind: 'start' | 'in-tx' | 'effect' | 'return' | 'settled';
   attempt: number;
   worker: string;
   applied: boolean | null;
@@ -39,15 +44,31 @@ export interface LogRow {
   at: Date;
 }
 
+/** One row of job_attempts, as the fault suite reads it. */
+export interface AttemptRow {
+  run_id: string;
+  attempt: number;
+  outcome: string;
+  final: boolean;
+  worker: string;
+  result: { data?: { worker?: string; attempt?: number; applied?: boolean } } | null;
+  finished_at: Date;
+}
+
 export interface Reconciliation {
   expected: number;
-  /** Jobs whose effect row is missing or whose run did not end succeeded. */
+  /** Jobs whose effect row is missing or that have no `succeeded` attempt in job_attempts (the outcome never reached history). */
   lost: string[];
   /** Jobs whose effect was applied by more than one execution. */
   duplicated: string[];
   /** Handler executions that reached the effect (redeliveries included). */
   executions: number;
+  /** Runs by their latest attempt's outcome (`none`: no attempt in history). */
   states: Record<string, number>;
+  /** Attempt rows by outcome, over all the jobs (a redelivery after a crash shows as `lost` + a later attempt). */
+  attempts: Record<string, number>;
+  /** Runs with more than one `succeeded` attempt row (a stale attempt that finished after the winner): history, not effects. */
+  succeededTwice: string[];
 }
 
 /** A private nats-server and database, the fault service's job consumers provisioned, and fault-worker processes. */
@@ -58,6 +79,8 @@ export class FaultEnv {
   jsm!: JetStreamManager;
   js!: JetStreamClient;
   readonly workers: ServiceProcess[] = [];
+  /** JOBS stream sequence of every job this env published, by run id. */
+  readonly seqs = new Map<string, number>();
   private n = 0;
 
   constructor(readonly ackWaitMs = 30_000) {}
@@ -105,7 +128,8 @@ export class FaultEnv {
     const deadline = Date.now() + (options.retryForMs ?? 0);
     for (;;) {
       try {
-        await this.js.publish(subjects.job('normal', FAULT_JOB), encodeCloudEvent(event), { msgID: runId, timeout: 2_000 });
+        const ack = await this.js.publish(subjects.job('normal', FAULT_JOB), encodeCloudEvent(event), { msgID: runId, timeout: 2_000 });
+        this.seqs.set(runId, ack.seq);
         return runId;
       } catch (e) {
         if (Date.now() > deadline) throw e;
@@ -118,35 +142,70 @@ export class FaultEnv {
     return this.database.query<LogRow & Record<string, unknown>>(`SELECT * FROM fault_log WHERE ${where} ORDER BY at`, params);
   }
 
+  /** The run as its history tells it (test/support/runs.ts): its latest attempt (state = outcome, attempts = attempt number), else its planned row. */
   run(id: string) {
-    return this.database.query<Record<string, any>>('SELECT * FROM job_runs WHERE id = $1', [id]).then((r) => r[0]);
+    return runState(this.database, id);
+  }
+
+  /** Every attempt row of a run, in attempt order. */
+  attempts(runId: string): Promise<AttemptRow[]> {
+    return this.database.query<AttemptRow & Record<string, unknown>>(
+      'SELECT run_id, attempt, outcome, final, worker, result, finished_at FROM job_attempts WHERE run_id = $1 ORDER BY attempt, finished_at',
+      [runId],
+    );
+  }
+
+  /** Is the job's message still stored in JOBS (a work-queue stream: an acked message is removed)? */
+  async inStream(runId: string): Promise<boolean> {
+    const seq = this.seqs.get(runId);
+    if (seq === undefined) throw new Error(`no stream sequence known for ${runId}`);
+    return (await this.jsm.streams.getMessage('JOBS', { seq })) !== null;
   }
 
   async effects(key: string): Promise<number> {
     return Number((await this.database.query<{ n: string }>('SELECT count(*) n FROM fault_effects WHERE key = $1', [key]))[0].n);
   }
 
-  /** Counts every job by key: effect present and run succeeded (else lost), effect applied once (else duplicated). */
+  /**
+   * Counts every job by key: lost unless its effect row exists and its run has
+   * a `succeeded` attempt in job_attempts; duplicated when more than one
+   * execution applied its effect.
+   */
   async reconcile(jobs: Map<string, string>): Promise<Reconciliation> {
     const effects = new Set((await this.database.query<{ key: string }>('SELECT key FROM fault_effects')).map((r) => r.key));
     const applied = new Map((await this.database.query<{ key: string; n: string }>(`SELECT key, count(*) n FROM fault_log WHERE kind = 'effect' AND applied GROUP BY key`)).map((r) => [r.key, Number(r.n)]));
-    const executions = Number((await this.database.query<{ n: string }>(`SELECT count(*) n FROM fault_log WHERE kind = 'effect'`))[0].n);
-    const runs = new Map((await this.database.query<{ id: string; state: string }>('SELECT id, state FROM job_runs WHERE id = ANY($1)', [[...jobs.values()]])).map((r) => [r.id, r.state]));
+    const executions = Number((await this.database.query<{ n: string }>(`SELECT count(*) n FROM fault_log WHERE kind = 'effect' AND key = ANY($1)`, [[...jobs.keys()]]))[0].n);
+    const rows = await this.database.query<{ run_id: string; outcome: string; attempt: number; final: boolean }>(
+      'SELECT run_id, outcome, attempt, final FROM job_attempts WHERE run_id = ANY($1) ORDER BY run_id, attempt, final, finished_at',
+      [[...jobs.values()]],
+    );
+    const succeeded = new Map<string, number>();
+    const latest = new Map<string, string>();
+    const attempts: Record<string, number> = {};
+    for (const r of rows) {
+      attempts[r.outcome] = (attempts[r.outcome] ?? 0) + 1;
+      if (r.outcome === 'succeeded') succeeded.set(r.run_id, (succeeded.get(r.run_id) ?? 0) + 1);
+      // Rows come in (attempt, final, finished_at) order: the last one per run is its latest, as runState reads it.
+      latest.set(r.run_id, r.outcome);
+    }
     const states: Record<string, number> = {};
-    for (const s of runs.values()) states[s] = (states[s] ?? 0) + 1;
     const lost: string[] = [];
     const duplicated: string[] = [];
+    const succeededTwice: string[] = [];
     for (const [key, runId] of jobs) {
-      if (!effects.has(key) || runs.get(runId) !== 'succeeded') lost.push(key);
+      const s = latest.get(runId) ?? 'none';
+      states[s] = (states[s] ?? 0) + 1;
+      if (!effects.has(key) || !succeeded.has(runId)) lost.push(key);
       if ((applied.get(key) ?? 0) > 1) duplicated.push(key);
+      if ((succeeded.get(runId) ?? 0) > 1) succeededTwice.push(key);
     }
-    return { expected: jobs.size, lost, duplicated, executions, states };
+    return { expected: jobs.size, lost, duplicated, executions, states, attempts, succeededTwice };
   }
 
-  /** Waits until every job's run ended succeeded (or the timeout), then reconciles. */
+  /** Waits until every job's run has a succeeded attempt in history (or the timeout), then reconciles. */
   async settle(jobs: Map<string, string>, timeoutMs = 60_000): Promise<Reconciliation> {
     await waitFor(async () => {
-      const r = await this.database.query<{ n: string }>(`SELECT count(*) n FROM job_runs WHERE id = ANY($1) AND state = 'succeeded'`, [[...jobs.values()]]);
+      const r = await this.database.query<{ n: string }>(`SELECT count(DISTINCT run_id) n FROM job_attempts WHERE run_id = ANY($1) AND outcome = 'succeeded'`, [[...jobs.values()]]);
       return Number(r[0].n) === jobs.size;
     }, { timeoutMs, intervalMs: 200, what: `${jobs.size} runs succeeded` }).catch(() => undefined);
     return this.reconcile(jobs);
@@ -158,6 +217,10 @@ export class FaultEnv {
       p.kill('SIGKILL');
       await p.exited;
     }
+    // Every worker's output, for reading a failure afterwards (test/results/fault-logs, ignored by git).
+    const dir = join(ROOT, 'test', 'results', 'fault-logs');
+    mkdirSync(dir, { recursive: true });
+    this.workers.forEach((p, i) => writeFileSync(join(dir, `${this.database.name}-w${i + 1}.log`), p.text));
     await this.nc?.close().catch(() => undefined);
     await this.nats.destroy();
     await this.database.drop();

@@ -32,6 +32,23 @@ export async function beginAt(env: SchedulerTestEnv, ids: string[], start: Date)
   await env.database.query(`UPDATE schedules SET next_fire_at = $1, missed_policy = 'fire_all' WHERE id = ANY($2)`, [start, ids]);
 }
 
+/**
+ * Job messages stored in JOBS on a subject, oldest first, read by direct get:
+ * JOBS is a work-queue stream, which refuses a probe consumer overlapping the
+ * workers' own, and a direct read leaves the messages where they are.
+ */
+export async function jobMessages(env: SchedulerTestEnv, subject: string): Promise<{ id: string; data: { runId: string } }[]> {
+  const { state } = await env.jsm.streams.info('JOBS');
+  const out: { id: string; data: { runId: string } }[] = [];
+  for (let seq = Math.max(1, state.first_seq); state.messages > 0 && seq <= state.last_seq;) {
+    const m = await env.jsm.direct.getMessage('JOBS', { seq, next_by_subj: subject });
+    if (!m || m.seq > state.last_seq) break;
+    out.push(m.json());
+    seq = m.seq + 1;
+  }
+  return out;
+}
+
 export interface OccurrenceCount {
   schedules: number;
   /** Occurrences from the first to the last one planned, per schedule, summed: what should exist. */
@@ -47,8 +64,9 @@ export interface OccurrenceCount {
 
 /**
  * Checks every occurrence of the schedules: consecutive seconds from `start`,
- * each planned once (job_runs), published (state queued, outbox marked) and
- * stored once in the JOBS stream under its run id.
+ * each planned once (a planned row in job_runs: schedule firings keep theirs),
+ * published (state queued, outbox marked) and stored once in the JOBS stream
+ * under its run id.
  */
 export async function countOccurrences(env: SchedulerTestEnv, ids: string[], job: string, start: Date): Promise<OccurrenceCount> {
   const rows = await env.database.query<{ schedule_id: string; occurrence_at: Date; id: string; state: string }>(
@@ -77,7 +95,7 @@ export async function countOccurrences(env: SchedulerTestEnv, ids: string[], job
   const unpublished = rows.filter((r) => r.state !== 'queued');
   lost += unpublished.length;
   if (unpublished.length) detail.push(`${unpublished.length} runs not published: ${unpublished.slice(0, 5).map((r) => `${r.id}=${r.state}`).join(', ')}`);
-  const messages = await env.messages(`jobs.normal.${job}`);
+  const messages = await jobMessages(env, `jobs.normal.${job}`);
   const runIds = new Set(rows.map((r) => r.id));
   const messageIds = new Set(messages.map((m) => m.id));
   duplicated += messages.length - messageIds.size;

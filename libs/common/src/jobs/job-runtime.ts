@@ -48,10 +48,8 @@ export class JobRuntime implements OnModuleInit, OnApplicationBootstrap, BeforeA
   readonly specs = new Map<string, JobSpec>();
   private readonly dispatcher: JobDispatcher<Delivery>;
   private readonly parking: PausedParking;
-  /** Deliveries whose handler runs or whose outcome is being written: the keep-alive renews their ack wait. */
-  private readonly busy = new Set<Delivery>();
-  /** Stream sequences of the messages whose handler runs here now (JOBS is one stream). */
-  private readonly runningSeqs = new Set<number>();
+  /** Deliveries whose handler runs or whose outcome is being written, by stream sequence: the keep-alive renews their ack wait. */
+  private readonly busy = new Map<string, Delivery>();
   private keepAlive?: NodeJS.Timeout;
   private roomWaiters: (() => void)[] = [];
   private stopping = false;
@@ -136,7 +134,7 @@ export class JobRuntime implements OnModuleInit, OnApplicationBootstrap, BeforeA
       for (const w of this.dispatcher.all()) w.item.msg.working();
       for (const d of this.intake.heldDeliveries()) d.msg.working();
       for (const d of this.parking.all()) d.msg.working();
-      for (const d of this.busy) d.msg.working();
+      for (const d of this.busy.values()) d.msg.working();
     }, Math.max(100, ackWait / 2));
     this.log.info({ consumers: this.options.consumers.map((c) => c.durable), slots: this.slots }, 'job runtime started');
   }
@@ -207,19 +205,30 @@ export class JobRuntime implements OnModuleInit, OnApplicationBootstrap, BeforeA
     }
   }
 
+  /**
+   * A second delivery of a message this process is already running or
+   * settling: nats-server 2.9 can hand one message out twice at once after a
+   * worker holding it died, or to a worker that was stalled (one copy with its
+   * delivery count set back). The handler runs once, as the attempt it
+   * started as (a stalled worker's late result then never outnumbers the
+   * attempt that overtook it); the server tracks the message by stream
+   * sequence, so its settlement ends both deliveries.
+   */
+  private duplicate(running: Delivery, d: Delivery): void {
+    this.log.warn({ runId: d.event.id, job: d.spec.name, deliveryCount: d.msg.info.deliveryCount, running: running.msg.info.deliveryCount }, 'job message delivered again while it runs here: running it once');
+  }
+
   private async execute(w: Waiting<Delivery>): Promise<void> {
     const d = w.item;
-    const seq = d.msg.info.streamSequence;
-    if (this.runningSeqs.has(seq)) {
-      // A redelivery of a message this process is still running (its ack wait ran out under load): the
-      // attempt in progress settles the message; running it a second time here would only double its effect.
-      this.log.warn({ runId: d.event.id, job: d.spec.name, seq }, 'redelivered while still running here; left to the running attempt');
+    const seq = `${d.msg.info.stream}.${d.msg.info.streamSequence}`;
+    const running = this.busy.get(seq);
+    if (running) {
+      this.duplicate(running, d);
       this.dispatcher.done(w);
       this.pump();
       return;
     }
-    this.runningSeqs.add(seq);
-    this.busy.add(d);
+    this.busy.set(seq, d);
     // The slot is given back when the handler returns, not when its outcome is committed and acked, so
     // `concurrency` bounds running handlers; at most maxSettling finished jobs wait for their history
     // write at once (beyond that the slot is held until the ack, which throttles the pull).
@@ -239,8 +248,7 @@ export class JobRuntime implements OnModuleInit, OnApplicationBootstrap, BeforeA
       }
       await this.settlement.settle(d, outcome, startedAt, durationMs);
     } finally {
-      this.runningSeqs.delete(seq);
-      this.busy.delete(d);
+      if (this.busy.get(seq) === d) this.busy.delete(seq);
       if (settling) this.settling--;
       if (held) this.dispatcher.done(w);
       this.pump();

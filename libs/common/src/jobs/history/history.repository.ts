@@ -150,6 +150,11 @@ export class HistoryRepository {
     if (!pool) throw new Error('the data source is not connected to Postgres');
     const client = await pool.connect();
     let broken: unknown;
+    // A checked-out pg client has no error listener: a backend terminated mid-batch (failover, restart,
+    // pg_terminate_backend) emits 'error' on it, which would crash the process. The failed statement rejects
+    // on its own; the client is discarded on release.
+    const onError = (e: unknown) => (broken = e);
+    client.on('error', onError);
     try {
       await client.query('BEGIN');
       try {
@@ -165,7 +170,8 @@ export class HistoryRepository {
         throw e;
       }
     } finally {
-      client.release(broken instanceof Error ? broken : undefined);
+      client.removeListener('error', onError);
+      client.release(broken instanceof Error ? broken : broken === undefined ? undefined : new Error(String(broken)));
     }
   }
 

@@ -1,0 +1,192 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type pg from 'pg';
+import { FaultEnv } from './support/harness.js';
+import { scenario } from './support/recorder.js';
+import type { ServiceProcess } from '../support/service-process.js';
+import { sleep, waitFor } from '../support/wait.js';
+
+/**
+ * Scenario 12: the history writer killed mid-batch. Every finished attempt is
+ * written to job_attempts by the worker's HistoryWriter, one transaction per
+ * batch (COPY of the rows, then the per-minute rollup), and a job's message is
+ * acked only once its row is committed.
+ *
+ * To stop a batch half-way on purpose, the test holds the rollup rows of the
+ * minutes around now in an open transaction: a batch's COPY goes through, then
+ * its rollup upsert waits on the test's locks — rows written, transaction
+ * open, nothing acked. Three hundred jobs finish at the same instant, so that
+ * batch is one large one. Then:
+ *  a) the writer's Postgres backends are terminated (the worker lives on);
+ *  b) the worker is SIGKILLed.
+ */
+const ACK_WAIT_MS = 2_000;
+const JOBS = 300;
+const JOB = 'faults.work';
+const env = new FaultEnv(ACK_WAIT_MS);
+
+beforeAll(async () => {
+  await env.start();
+});
+afterAll(async () => {
+  await env.stop();
+});
+
+/** Holds the rollup rows (job_stats_minute) of faults.work for the minutes around now in an open transaction. */
+async function holdRollup(): Promise<pg.PoolClient> {
+  const client = await env.database.db.connect();
+  await client.query('BEGIN');
+  await client.query(
+    `INSERT INTO job_stats_minute AS s (minute, job, queue, company_id, duration_hist)
+     SELECT m, $1, 'normal', '', array_fill(0, ARRAY[22])
+       FROM generate_series(date_trunc('minute', now()) - interval '2 minutes', date_trunc('minute', now()) + interval '15 minutes', interval '1 minute') m
+     ON CONFLICT (minute, job, queue, company_id) DO UPDATE SET succeeded = s.succeeded`,
+    [JOB],
+  );
+  return client;
+}
+
+/** The worker's backends whose batch wrote its rows and now waits on the rollup lock. */
+function blockedWriters(): Promise<{ pid: number; xid: string | null }[]> {
+  return env.database.query(
+    `SELECT pid, backend_xid::text AS xid FROM pg_stat_activity
+      WHERE datname = current_database() AND application_name = 'metronome' AND wait_event_type = 'Lock' AND query LIKE '%INSERT INTO job_stats_minute%'`,
+  );
+}
+
+async function publishTogether(prefix: string): Promise<Map<string, string>> {
+  // Every job applies its effect, then waits for the same instant and returns: one large batch of outcomes.
+  const releaseAt = Date.now() + 15_000;
+  const jobs = new Map<string, string>();
+  for (let i = 0; i < JOBS; i += 50) {
+    const keys = Array.from({ length: Math.min(50, JOBS - i) }, (_, k) => `${prefix}-${i + k}`);
+    const ids = await Promise.all(keys.map((key) => env.publish({ key, releaseAt })));
+    keys.forEach((key, k) => jobs.set(key, ids[k]));
+  }
+  await waitFor(async () => {
+    const [{ n }] = await env.database.query<{ n: string }>(`SELECT count(*) n FROM fault_log WHERE kind = 'effect' AND key LIKE $1`, [`${prefix}-%`]);
+    return Number(n) === JOBS;
+  }, { timeoutMs: 60_000, intervalMs: 200, what: `${JOBS} effects applied before the release` });
+  return jobs;
+}
+
+async function attemptRows(jobs: Map<string, string>): Promise<number> {
+  const [{ n }] = await env.database.query<{ n: string }>('SELECT count(*) n FROM job_attempts WHERE run_id = ANY($1)', [[...jobs.values()]]);
+  return Number(n);
+}
+
+async function inStream(jobs: Map<string, string>): Promise<number> {
+  let n = 0;
+  for (const id of jobs.values()) if (await env.inStream(id)) n++;
+  return n;
+}
+
+/** Rows of the batches the writer reported failing (its error log carries `rows`). */
+function failedBatchRows(w: ServiceProcess): number[] {
+  return w.text.split('\n').filter((l) => l.includes('could not write run history')).map((l) => Number(JSON.parse(l).rows));
+}
+
+const workerEnv = { FAULT_CONCURRENCY: String(JOBS + 100), JOB_TENANT_BUFFER: String(JOBS * 4) };
+
+describe('history writer killed mid-batch', () => {
+  it('12a: the history writer\'s Postgres backends terminated mid-batch: nothing acked until the retried batch commits; every outcome recorded once, no redelivery', async () => {
+    await scenario('12a history-backend-terminated-mid-batch', async (c) => {
+      const lock = await holdRollup();
+      let released = false;
+      try {
+        const w = await env.worker(workerEnv);
+        const jobs = await publishTogether('k12a');
+        const blocked = (await waitFor(async () => {
+          const b = await blockedWriters();
+          return b.length ? b : undefined;
+        }, { timeoutMs: 60_000, what: 'a history batch waiting on the rollup, its rows written' }))!;
+        // Mid-batch: the batch's transaction has written (an xid), nothing is visible, nothing is acked.
+        expect(blocked.every((b) => b.xid !== null)).toBe(true);
+        expect(await attemptRows(jobs)).toBe(0);
+        expect(await inStream(jobs)).toBe(JOBS);
+
+        for (const b of blocked) await env.database.query('SELECT pg_terminate_backend($1)', [b.pid]);
+        c.faults += blocked.length;
+        // The writer retries the same batch on a new connection, which waits on the rollup again; the messages stay unacked
+        // (the runtime keeps them alive with working() past the 2 s ack wait).
+        const again = (await waitFor(async () => {
+          const b = await blockedWriters();
+          return b.some((x) => !blocked.some((y) => y.pid === x.pid)) ? b : undefined;
+        }, { timeoutMs: 30_000, what: 'the batch retried on a new backend' }))!;
+        await sleep(2 * ACK_WAIT_MS);
+        expect(await attemptRows(jobs)).toBe(0);
+        expect(await inStream(jobs)).toBe(JOBS);
+        await lock.query('ROLLBACK');
+        released = true;
+
+        const r = await env.settle(jobs, 60_000);
+        const rows = failedBatchRows(w);
+        c.messages = r.expected;
+        c.lost = r.lost.length;
+        c.duplicated = r.duplicated.length;
+        c.notes = `${blocked.length} batch(es) of ${rows.join('+')} rows terminated mid-transaction, retried on ${again.length} backend(s); ${r.executions} executions; attempts ${JSON.stringify(r.attempts)}`;
+        expect(r.lost).toEqual([]);
+        expect(r.duplicated).toEqual([]);
+        expect(Math.max(...rows)).toBeGreaterThanOrEqual(JOBS / 2);
+        // Nothing was redelivered: one execution per job, one attempt row each, acked once its row was committed.
+        expect(r.executions).toBe(JOBS);
+        expect(r.attempts).toEqual({ succeeded: JOBS });
+        await waitFor(async () => (await inStream(jobs)) === 0, { timeoutMs: 10_000, what: 'every message acked' });
+        expect(w.exitCode).toBeNull();
+      } finally {
+        if (!released) await lock.query('ROLLBACK').catch(() => undefined);
+        lock.release();
+      }
+    });
+    for (const w of env.workers) await w.stop();
+  }, 240_000);
+
+  it('12b: the worker SIGKILLed while its history batch is mid-transaction: the batch never commits, the messages come back and every outcome is recorded, no effect applied twice', async () => {
+    await scenario('12b worker-sigkilled-mid-history-batch', async (c) => {
+      const lock = await holdRollup();
+      let released = false;
+      try {
+        const w1 = await env.worker({ ...workerEnv, INSTANCE_ID: 'doomed' });
+        const jobs = await publishTogether('k12b');
+        const blocked = (await waitFor(async () => {
+          const b = await blockedWriters();
+          return b.length ? b : undefined;
+        }, { timeoutMs: 60_000, what: 'a history batch waiting on the rollup, its rows written' }))!;
+        expect(blocked.every((b) => b.xid !== null)).toBe(true);
+        expect(await attemptRows(jobs)).toBe(0);
+        expect(await inStream(jobs)).toBe(JOBS);
+
+        w1.kill('SIGKILL');
+        await w1.exited;
+        c.faults = 1;
+        // The dead client's transaction is let go: its backend finishes the statement, finds the client gone and rolls back.
+        await lock.query('ROLLBACK');
+        released = true;
+        await waitFor(async () => (await env.database.query(`SELECT pid FROM pg_stat_activity WHERE pid = ANY($1)`, [blocked.map((b) => b.pid)])).length === 0, {
+          timeoutMs: 30_000, what: 'the dead worker\'s backends gone',
+        });
+        expect(await attemptRows(jobs)).toBe(0);
+        expect(await inStream(jobs)).toBe(JOBS);
+
+        await env.worker({ ...workerEnv, INSTANCE_ID: 'survivor' });
+        const r = await env.settle(jobs, 120_000);
+        c.messages = r.expected;
+        c.lost = r.lost.length;
+        c.duplicated = r.duplicated.length;
+        c.notes = `a batch of ${JOBS} outcomes killed with its worker mid-transaction (${blocked.length} backend(s) blocked); ${r.executions} executions; attempts ${JSON.stringify(r.attempts)}; states ${JSON.stringify(r.states)}`;
+        expect(r.lost).toEqual([]);
+        expect(r.duplicated).toEqual([]);
+        // Every effect was applied by the killed worker; the redeliveries found it applied; no success of the killed worker reached history.
+        const [{ n: appliedByDoomed }] = await env.database.query<{ n: string }>(`SELECT count(*) n FROM fault_effects WHERE key LIKE 'k12b-%' AND worker = 'doomed'`);
+        expect(Number(appliedByDoomed)).toBe(JOBS);
+        const [{ n: doomedRows }] = await env.database.query<{ n: string }>(
+          `SELECT count(*) n FROM job_attempts WHERE run_id = ANY($1) AND result->'data'->>'worker' = 'doomed'`, [[...jobs.values()]],
+        );
+        expect(Number(doomedRows)).toBe(0);
+        await waitFor(async () => (await inStream(jobs)) === 0, { timeoutMs: 10_000, what: 'every message acked' });
+      } finally {
+        if (!released) await lock.query('ROLLBACK').catch(() => undefined);
+        lock.release();
+      }
+    });
+  }, 240_000);
+});
