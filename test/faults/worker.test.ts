@@ -3,7 +3,7 @@ import { scenario } from './support/recorder.js';
 import { FaultEnv } from './support/harness.js';
 import { sleep, waitFor } from '../support/wait.js';
 
-/** Scenarios 1, 2, 5, 7 and 11: a fault-worker process (test/fixtures/fault-worker.ts) killed, stalled, stopped or cut from Postgres. */
+/** Scenarios 1, 2, 5, 7, 11 and 13: a fault-worker process (test/fixtures/fault-worker.ts) killed, stalled, stopped or cut from Postgres. */
 const ACK_WAIT_MS = 2_000;
 const env = new FaultEnv(ACK_WAIT_MS);
 
@@ -85,6 +85,37 @@ describe('fault worker', () => {
       expect((await env.log(`key = 'k11-doomed' AND kind = 'start'`)).map((l) => l.attempt)).toEqual([1]);
       expect((await env.attempts(doomedRun)).map((a) => [a.attempt, a.outcome])).toEqual([[1, 'succeeded']]);
       expect(await env.run(doomedRun)).toMatchObject({ state: 'succeeded', attempts: 1 });
+      expect(r.succeededTwice).toEqual([]);
+    });
+    await stopAll();
+  }, 120_000);
+
+  it('13: a worker SIGKILLed after its outcome was committed and before its ack: the redelivery is acked without running the handler again', async () => {
+    await scenario('13 sigkill-after-history-before-ack', async (c) => {
+      const w1 = await env.worker();
+      const jobs = new Map<string, string>();
+      for (let i = 0; i < 20; i++) jobs.set(`k13-${i}`, await env.publish({ key: `k13-${i}`, sleepMs: 300 }));
+      const doomedRun = await env.publish({ key: 'k13-doomed', killBeforeAck: true });
+      jobs.set('k13-doomed', doomedRun);
+      await w1.exited;
+      c.faults = 1;
+      expect(w1.exitSignal).toBe('SIGKILL');
+      // The outcome was committed before the kill, and the message was never acked: it is still in JOBS.
+      expect((await env.log(`key = 'k13-doomed' AND kind = 'settled'`)).map((l) => [l.attempt, l.applied])).toEqual([[1, true]]);
+      expect(await env.inStream(doomedRun)).toBe(true);
+      // Another worker gets the redelivery after the ack wait, finds the run finished in history and acks it.
+      await env.worker();
+      await waitFor(async () => !(await env.inStream(doomedRun)), { timeoutMs: 6 * ACK_WAIT_MS, what: 'the redelivery acked' });
+      const r = await env.settle(jobs);
+      c.messages = r.expected;
+      c.lost = r.lost.length;
+      c.duplicated = r.duplicated.length;
+      c.notes = `${r.executions} executions reached the effect for ${r.expected} jobs`;
+      expect(r.lost).toEqual([]);
+      expect(r.duplicated).toEqual([]);
+      // The handler ran once in all (no second start), and history holds one outcome: no lost attempt, no second success.
+      expect((await env.log(`key = 'k13-doomed' AND kind = 'start'`)).map((l) => l.attempt)).toEqual([1]);
+      expect((await env.attempts(doomedRun)).map((a) => [a.attempt, a.outcome])).toEqual([[1, 'succeeded']]);
       expect(r.succeededTwice).toEqual([]);
     });
     await stopAll();

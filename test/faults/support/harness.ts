@@ -26,6 +26,7 @@ export interface FaultPayload {
   key: string;
   killAfterEffect?: boolean;
   killAfterAck?: boolean;
+  killBeforeAck?: boolean;
   releaseAt?: number;
   busyMs?: number;
   holdMs?: number;

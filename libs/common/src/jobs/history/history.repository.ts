@@ -186,6 +186,15 @@ export class HistoryRepository {
     return r ? { outcome: r.outcome, attempt: r.attempt, final: r.final, companyId: r.company_id } : undefined;
   }
 
+  /** The run's final recorded outcome (succeeded, failed, dead, cancelled), or null while it has none. */
+  async finalOutcome(runId: string): Promise<{ outcome: string; attempt: number } | null> {
+    const rows: { outcome: string; attempt: number }[] = await this.dataSource.query(
+      `SELECT outcome, attempt FROM job_attempts WHERE run_id = $1 AND final ORDER BY finished_at DESC LIMIT 1`,
+      [runId],
+    );
+    return rows[0] ?? null;
+  }
+
   /** Makes sure daily partitions exist from yesterday to PARTITION_DAYS_AHEAD days ahead; returns how many were made. */
   async ensurePartitions(now = new Date()): Promise<number> {
     const day = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() - 1)).toISOString().slice(0, 10);

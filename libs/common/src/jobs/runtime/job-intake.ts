@@ -12,6 +12,7 @@ import { NatsConnectionService } from '../../messaging/nats-connection.service.j
 import type { Priority } from '../../messaging/subjects.js';
 import type { ConsumerDeclaration } from '../../messaging/topology.js';
 import { DueHold } from '../due-hold.js';
+import { HistoryRepository } from '../history/history.repository.js';
 import { JobControl } from '../job-control.js';
 import { AttemptLedger, attemptOf, EMPTY_LEDGER, type LedgerEntry } from './attempt-ledger.js';
 import { Deferrals, type DeferralReason } from './deferrals.js';
@@ -61,6 +62,7 @@ export class JobIntake {
     private readonly settlement: Settlement,
     private readonly control: JobControl,
     private readonly deadLetters: DeadLetterWriter,
+    private readonly history: HistoryRepository,
   ) {}
 
   /** Deliveries held until their scheduled time. */
@@ -176,6 +178,36 @@ export class JobIntake {
       backoff: parts.backoff ?? spec.backoff,
       timeoutMs: parts.timeoutMs ?? spec.timeoutMs,
     };
+    if (lost.length > 0) {
+      // A delivery before this one never came back settled: its worker died — perhaps after its outcome was
+      // committed and before the ack reached the server. Then the run is done: ack it, never run it again.
+      void this.history.finalOutcome(event.id).then(
+        (done) => {
+          if (!done) return this.route(d);
+          this.log.info({ runId: event.id, job: spec.name, outcome: done.outcome, attempt: done.attempt }, 'redelivered after its outcome was recorded (the ack was lost): acked without running again');
+          try {
+            msg.ack();
+          } catch {
+            // the connection is closing: the next delivery asks again
+          }
+        },
+        (e: unknown) => {
+          this.log.warn({ runId: event.id, error: errorText(e) }, 'could not read the run history for a redelivery; retrying the message later');
+          try {
+            msg.nak(5_000);
+          } catch {
+            // the ack wait brings it back
+          }
+        },
+      );
+      return;
+    }
+    this.route(d);
+  }
+
+  /** Where a numbered delivery goes: dead (attempts exhausted), settled (cancelled), held or handed back (not due), or due. */
+  private route(d: Delivery): void {
+    const { msg, event, spec, parts, ledger, attempt, maxAttempts } = d;
     if (attempt > maxAttempts) {
       d.attempt = maxAttempts;
       void this.settlement.dead(d, new Error(`attempts exhausted: delivered ${msg.info.deliveryCount} times, the handler never settled it`), 'attempts_exhausted');
