@@ -27,6 +27,8 @@ import { bearer, ControlPlaneEnv, seed, TENANT_A, token } from './support.js';
  * <test>-failure.png when a step fails).
  */
 const JOB = 'demo.work';
+/** A job whose partner API is down: both attempts fail, the run goes dead with a readable error. */
+const FAILING = 'demo.sync';
 
 const env = new ControlPlaneEnv();
 let browser: Browser;
@@ -45,6 +47,11 @@ class DemoJobs {
     await new Promise((r) => setTimeout(r, 300));
     return { status: 'success', recordsProcessed: 3 };
   }
+
+  @JobHandler(FAILING, { maxAttempts: 2, backoff: { kind: 'fixed', baseMs: 200, capMs: 200, jitter: 0 }, timeoutMs: 10_000 })
+  async sync(ctx: JobContext<{ order: string }>): Promise<RunResult> {
+    throw new Error(`Partner API answered 503 Service Unavailable for order ${ctx.payload.order} (attempt ${ctx.attempt})`);
+  }
 }
 
 @Module({})
@@ -59,7 +66,7 @@ async function startWorker(): Promise<void> {
   worker = await NestFactory.create(
     {
       module: DemoWorkerModule,
-      imports: [MetronomeServiceModule.forService({ service: 'demo', consumers: [], entities: [], jobs: { names: [JOB], consumers, concurrency: 2 } })],
+      imports: [MetronomeServiceModule.forService({ service: 'demo', consumers: [], entities: [], jobs: { names: [JOB, FAILING], consumers, concurrency: 2 } })],
       providers: [DemoJobs],
     },
     { logger: false },
@@ -67,9 +74,9 @@ async function startWorker(): Promise<void> {
   await worker.init();
 }
 
-async function signIn(page: Page): Promise<void> {
+async function signIn(page: Page, as?: string): Promise<void> {
   await page.goto(env.base + '/');
-  await page.getByTestId('token').fill(await token('system-admin', undefined, { sub: 'ops@example.com' }));
+  await page.getByTestId('token').fill(as ?? await token('system-admin', undefined, { sub: 'ops@example.com' }));
   await page.getByTestId('sign-in').click();
   await page.getByTestId('who').waitFor();
 }
@@ -116,9 +123,11 @@ it('signs in, triggers a job and watches its run succeed, retries a dead letter 
     const runId = await succeeded.getAttribute('data-run');
     await waitFor(async () => (await env.call('GET', `/api/v1/runs/${runId}`, { auth: admin })).json?.state === 'succeeded', { what: 'the run detail to say succeeded' });
     await succeeded.click();
+    await page.waitForURL(`${env.base}/?tab=run&id=${runId}`);
     await page.locator('#run-detail').getByText('"recordsProcessed": 3').waitFor();
     await page.screenshot({ path: join(RESULTS, 'dashboard-run-desktop.png') });
-    await page.locator('#run-dialog button.close').click();
+    await page.goBack();
+    await page.locator('#runs-table tr[data-run]').first().waitFor();
 
     // Retry the dead letter: a fresh run linked to the dead one (retry_of), the worker runs it, it leaves the pending list.
     await page.locator('button[data-tab="dlq"]').click();
@@ -370,9 +379,7 @@ it('keeps tables inside the page: a long dead-letter error is one line with the 
   });
 }, 90_000);
 
-// TENANTS-API: needs the tenant registry (POST/GET/PATCH /api/v1/tenants) from the TENANTS engineer's branch.
-// Passed against that branch merged locally; change it.skip to it once the registry is on main.
-it.skip('[enable when /api/v1/tenants is on main] lets system admins list, create, move and pause tenants on the Tenants tab', async () => {
+it('lets system admins list, create, move and pause tenants on the Tenants tab', async () => {
   await withPage(browser, 'dashboard-tenants', DESKTOP, async (page) => {
     await signIn(page);
     await page.locator('button[data-tab="tenants"]').click();
@@ -419,3 +426,73 @@ it.skip('[enable when /api/v1/tenants is on main] lets system admins list, creat
     await expect(page.locator('button[data-tab="tenants"]').isHidden()).resolves.toBe(true);
   });
 }, 60_000);
+
+it('shows a failed run on its own page: every attempt\'s error, reachable from the runs list and by deep link; retry makes a new run; viewers get no actions', async () => {
+  const admin = bearer(await token('system-admin'));
+  const triggered = await env.call('POST', `/api/v1/jobs/${FAILING}/trigger`, { auth: admin, body: { companyId: TENANT_A, payload: { order: 'SO-1042' } } });
+  expect(triggered.status).toBe(202);
+  const runId: string = triggered.json.runId;
+  const dead = await waitFor(async () => {
+    const r = await env.call('GET', `/api/v1/runs/${runId}`, { auth: admin });
+    return r.json?.state === 'dead' && r.json.attemptHistory.length === 2 ? r.json : undefined;
+  }, { timeoutMs: 20_000, what: 'the failing run dead after two attempts' });
+  expect(dead.attemptHistory.map((a: { outcome: string }) => a.outcome)).toEqual(['retrying', 'dead']);
+
+  await withPage(browser, 'dashboard-run-page', DESKTOP, async (page) => {
+    await signIn(page);
+    // From the runs list: the run's id is a link to its page.
+    await page.goto(`${env.base}/?tab=runs&job=${FAILING}`);
+    await page.locator(`#runs-table a[data-run-link="${runId}"]`).click();
+    await page.waitForURL(`${env.base}/?tab=run&id=${runId}`);
+    const detail = page.getByTestId('run-detail');
+    const attempts = page.getByTestId('run-attempts').locator('li');
+    await attempts.nth(1).waitFor();
+    await expect(attempts.count()).resolves.toBe(2);
+    await expect(attempts.nth(0).textContent()).resolves.toMatch(/#1\s*retrying.*Partner API answered 503 Service Unavailable for order SO-1042 \(attempt 1\)/);
+    await expect(attempts.nth(1).textContent()).resolves.toMatch(/#2\s*dead.*Partner API answered 503 Service Unavailable for order SO-1042 \(attempt 2\)/);
+    await expect(page.getByTestId('run-error-text').textContent()).resolves.toContain('(attempt 2)');
+    // ("of N" only when the run has a planned row: history keeps no max for a direct enqueue.)
+    await expect(detail.locator('[data-field="attempts"]').textContent()).resolves.toMatch(/^2( of 2)?$/);
+    await expect(detail.locator('[data-field="tenant"]').textContent()).resolves.toBe(TENANT_A);
+    await expect(detail.textContent()).resolves.toContain('"order": "SO-1042"');
+    expect(await horizontalOverflow(page)).toBeLessThanOrEqual(0);
+    await page.screenshot({ path: join(RESULTS, 'dashboard-run-failed.png'), fullPage: true });
+    // Back returns to the filtered list.
+    await page.goBack();
+    await page.waitForURL(`${env.base}/?tab=runs&job=${FAILING}`);
+
+    // A deep link opens the page directly; Retry makes a new run of the same payload, linked to this one, and opens it.
+    await page.goto(`${env.base}/?tab=run&id=${runId}`);
+    await attempts.nth(1).waitFor();
+    await page.getByTestId('run-actions').locator('button[data-action="retry"]').click();
+    const retried = await waitFor(async () => {
+      const rows = await env.database.query<{ id: string; payload: unknown }>('SELECT id, payload FROM job_runs WHERE retry_of = $1', [runId]);
+      return rows[0];
+    }, { what: 'the retried run' });
+    expect(retried.payload).toEqual({ order: 'SO-1042' });
+    await page.waitForURL(`${env.base}/?tab=run&id=${retried.id}`);
+    await detail.locator(`[data-field="retry-of"] a[data-run-link="${runId}"]`).waitFor();
+    // The failed run cannot be retried twice.
+    expect((await env.call('POST', `/api/v1/runs/${runId}/retry`, { auth: admin })).status).toBe(409);
+  });
+
+  // A viewer of the tenant reads the same page without any action.
+  await withPage(browser, 'dashboard-run-viewer', PHONE, async (page) => {
+    await signIn(page, await token('viewer', TENANT_A));
+    await page.goto(`${env.base}/?tab=run&id=${runId}`);
+    await page.getByTestId('run-attempts').locator('li').nth(1).waitFor();
+    await expect(page.locator('#tab-run button[data-action]').count()).resolves.toBe(0);
+    expect(await horizontalOverflow(page)).toBeLessThanOrEqual(0);
+    await page.screenshot({ path: join(RESULTS, 'dashboard-run-phone.png'), fullPage: true });
+  });
+
+  // An admin deletes the finished run from its page; it is gone from the API.
+  await withPage(browser, 'dashboard-run-delete', DESKTOP, async (page) => {
+    await signIn(page);
+    page.on('dialog', (d) => void d.accept());
+    await page.goto(`${env.base}/?tab=run&id=${runId}`);
+    await page.getByTestId('run-actions').locator('button[data-action="delete"]').click();
+    await page.waitForURL(/\?tab=runs/);
+    expect((await env.call('GET', `/api/v1/runs/${runId}`, { auth: admin })).status).toBe(404);
+  });
+}, 90_000);
