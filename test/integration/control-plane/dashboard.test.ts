@@ -496,3 +496,44 @@ it('shows a failed run on its own page: every attempt\'s error, reachable from t
     expect((await env.call('GET', `/api/v1/runs/${runId}`, { auth: admin })).status).toBe(404);
   });
 }, 90_000);
+
+it('lists the workers from their heartbeats, and empties a queue only once its name is typed in the confirm dialog', async () => {
+  const admin = bearer(await token('system-admin'));
+  // Two low-priority runs held waiting by a paused lane.
+  expect((await env.call('POST', '/api/v1/queues/low/pause', { auth: admin, body: {} })).status).toBe(200);
+  const ids: string[] = [];
+  for (const n of [1, 2]) ids.push((await env.call('POST', `/api/v1/jobs/${JOB}/trigger`, { auth: admin, body: { priority: 'low', payload: { emptied: n } } })).json.runId);
+  const queuedIds = async () => ((await env.call('GET', `/api/v1/runs?state=queued&job=${JOB}`, { auth: admin })).json.items as { id: string }[]).map((r) => r.id);
+  await waitFor(async () => (await queuedIds()).filter((id) => ids.includes(id)).length === 2, { what: 'two runs waiting in the paused low lane' });
+
+  await withPage(browser, 'dashboard-workers-empty', DESKTOP, async (page) => {
+    await signIn(page);
+    await page.locator('button[data-tab="workers"]').click();
+    const worker = page.locator('#workers-table tr[data-worker^="demo."]');
+    await worker.waitFor();
+    await expect(worker.getAttribute('data-stale')).resolves.toBe('false');
+    await expect(worker.locator('td[data-label="Jobs"]').textContent()).resolves.toContain(JOB);
+    await expect(worker.locator('td[data-label="Slots"]').textContent()).resolves.toMatch(/^\d+ \/ 2$/);
+    await page.screenshot({ path: join(RESULTS, 'dashboard-workers.png'), fullPage: true });
+
+    await page.locator('button[data-tab="queues"]').click();
+    await page.locator('#queues-table tr[data-queue="low"] button[data-action="empty"]').click();
+    const submit = page.getByTestId('empty-submit');
+    await expect(submit.isDisabled()).resolves.toBe(true);
+    await page.getByTestId('empty-confirm').fill('lo');
+    await expect(submit.isDisabled()).resolves.toBe(true);
+    await page.getByTestId('empty-confirm').fill('low');
+    const answer = page.waitForResponse((r) => r.url().endsWith('/api/v1/queues/low/empty'));
+    await submit.click();
+    const res = await answer;
+    expect(res.status()).toBe(200);
+    expect(res.request().postDataJSON()).toEqual({ confirm: 'low' });
+    await page.locator('#toast').getByText(/^low: \d+ waiting removed, \d+ planned cancelled$/).waitFor();
+    await expect(page.getByTestId('empty-dialog').isHidden()).resolves.toBe(true);
+  });
+  // Nothing of the lane waits any more.
+  expect((await queuedIds()).filter((id) => ids.includes(id))).toEqual([]);
+  expect((await env.call('POST', '/api/v1/queues/low/resume', { auth: admin, body: {} })).status).toBe(200);
+  const audit = await env.call('GET', '/api/v1/audit?limit=20', { auth: admin });
+  expect(audit.json.items.map((e: { action: string }) => e.action)).toContain('queue.empty');
+}, 60_000);

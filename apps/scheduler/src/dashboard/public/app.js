@@ -649,10 +649,59 @@
       td('Status', badge(q.status)),
       td('Waiting', (depth.get(q.name) || {}).waiting || 0),
       td('Running', (depth.get(q.name) || {}).running || 0),
-      h('td', { class: 'actions' }, isPlatform() ? h('button', { type: 'button', class: 'small ghost', dataset: { action: q.status === 'paused' ? 'resume' : 'pause' }, onclick: () => togglePause('queues', q.name, q.status !== 'paused') }, q.status === 'paused' ? 'Resume' : 'Pause') : null),
+      h('td', { class: 'actions' }, isPlatform() ? [
+        h('button', { type: 'button', class: 'small ghost', dataset: { action: q.status === 'paused' ? 'resume' : 'pause' }, onclick: () => togglePause('queues', q.name, q.status !== 'paused') }, q.status === 'paused' ? 'Resume' : 'Pause'),
+        h('button', { type: 'button', class: 'small danger', dataset: { action: 'empty' }, onclick: () => openEmpty(q.name) }, 'Empty'),
+      ] : null),
     )), 5);
     const consumers = (state.metrics && state.metrics.consumers) || [];
     fillBody('#consumers-table', consumers.map((c) => h('tr', {}, td('Consumer', c.consumer), td('Stream', c.stream), td('Lag (pending)', c.pending), td('Ack pending', c.ackPending), td('Redelivered', c.redelivered))), 5);
+  }
+
+  /** Emptying a queue removes its waiting jobs for good: a dialog where the admin types the queue's name (the API's {"confirm": name}). */
+  function openEmpty(queue) {
+    const dlg = $('#empty-dialog');
+    dlg.dataset.queue = queue;
+    $('#empty-queue').textContent = queue;
+    $('#empty-name').textContent = queue;
+    $('#empty-error').textContent = '';
+    const f = $('#empty-form');
+    f.confirm.value = '';
+    $('[data-testid="empty-submit"]').disabled = true;
+    dlg.showModal();
+    f.confirm.focus();
+  }
+
+  async function submitEmpty(e) {
+    e.preventDefault();
+    const dlg = $('#empty-dialog');
+    const queue = dlg.dataset.queue;
+    const confirmed = e.target.confirm.value.trim();
+    if (confirmed !== queue) return;
+    try {
+      const r = await api('POST', `/queues/${encodeURIComponent(queue)}/empty`, { confirm: confirmed });
+      dlg.close();
+      toast(`${queue}: ${r.removed} waiting removed, ${r.cancelledPlanned} planned cancelled`);
+    } catch (err) {
+      $('#empty-error').textContent = problemText(err);
+    }
+    refresh();
+  }
+
+  // ---------- workers (system admins; GET /api/v1/workers, from the heartbeats) ----------
+  async function loadWorkers() {
+    const { items } = await api('GET', '/workers');
+    fillBody('#workers-table', items.map((w) => h('tr', { dataset: { worker: w.id, stale: String(w.stale) } },
+      td('Worker', h('strong', { class: 'wrap' }, w.service), ' ', h('span', { class: 'mono' }, w.instance)),
+      td('Host', h('span', { class: 'wrap' }, `${w.host} · pid ${w.pid}`)),
+      td('Jobs', expandable(w.jobs.join(', '), 'job list')),
+      td('Slots', `${w.inFlight} / ${w.concurrency}`),
+      td('Waiting', `${w.waiting}${w.held ? ` · ${w.held} held` : ''}${w.settling ? ` · ${w.settling} settling` : ''}`),
+      td('Heartbeat', w.stale ? badge('stale') : badge('active'), ` ${fmtMs(w.heartbeatAgeMs)} ago`),
+      td('Running', w.running.length
+        ? h('ul', { class: 'plain' }, ...w.running.map((r) => h('li', {}, runLink(r.runId, short(r.runId)), ` ${r.job}${r.companyId ? ` (${r.companyId})` : ''} #${r.attempt}${r.progress !== null ? ` ${r.progress}%` : ''}`)))
+        : '—'),
+    )), 7);
   }
 
   // ---------- audit ----------
@@ -927,6 +976,7 @@
     if (isPlatform()) {
       try { await api('GET', '/mailbox?limit=1'); state.features.mailbox = true; } catch { /* not running: no tab */ }
       try { await api('GET', '/tenants?limit=1'); state.features.tenants = true; } catch { /* no tenant registry on this server: no tab */ }
+      try { await api('GET', '/workers'); state.features.workers = true; } catch { /* not on this server: no tab */ }
     }
     for (const b of $$('.tabs button[data-feature]')) b.hidden = !state.features[b.dataset.feature];
   }
@@ -996,7 +1046,7 @@
   });
 
   // ---------- tabs and refresh ----------
-  const LOADERS = { jobs: () => Promise.all([loadJobs(), loadCharts()]), runs: loadRuns, run: loadRun, dlq: loadDlq, schedules: loadSchedules, queues: loadQueues, audit: loadAudit, tenants: loadTenants, mailbox: loadMailbox };
+  const LOADERS = { jobs: () => Promise.all([loadJobs(), loadCharts()]), runs: loadRuns, run: loadRun, dlq: loadDlq, schedules: loadSchedules, queues: loadQueues, workers: loadWorkers, audit: loadAudit, tenants: loadTenants, mailbox: loadMailbox };
 
   function selectTab(tab, opts = {}) {
     if (!opts.fromUrl && tab !== state.tab) state.cursor = null;
@@ -1048,6 +1098,9 @@
   $('#tenant-new').addEventListener('click', () => editTenant(null));
   $('#tenant-form').timezone.addEventListener('input', (e) => { $('#tenant-tz-hint').textContent = zoneHint(e.target.value); });
   $('#schedule-delete').addEventListener('click', deleteSchedule);
+  $('#empty-form').addEventListener('submit', submitEmpty);
+  $('#empty-form').confirm.addEventListener('input', (e) => { $('[data-testid="empty-submit"]').disabled = e.target.value.trim() !== $('#empty-dialog').dataset.queue; });
+  $('#empty-cancel').addEventListener('click', () => $('#empty-dialog').close());
   try {
     $('#zones').replaceChildren(...Intl.supportedValuesOf('timeZone').map((z) => h('option', { value: z })));
   } catch { /* old browsers: free text */ }
