@@ -41,10 +41,17 @@ const received: unknown[] = [];
 @Injectable()
 class DemoJobs {
   @JobHandler(JOB, { timeoutMs: 30_000 })
-  async work(ctx: JobContext): Promise<RunResult> {
+  async work(ctx: JobContext<{ holdMs?: number }>): Promise<RunResult> {
     received.push(ctx.payload);
+    // A run asked to hold records a durable step first, then stays running (until cancelled) for the run page to show.
+    const hold = ctx.payload?.holdMs;
+    if (hold) await ctx.step.run('fetch orders', async () => ({ orders: 3 }));
     await ctx.progress(50, 'halfway');
-    await new Promise((r) => setTimeout(r, 300));
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, hold ?? 300);
+      ctx.signal.addEventListener('abort', () => { clearTimeout(timer); resolve(); }, { once: true });
+    });
+    if (ctx.signal.aborted) throw ctx.signal.reason;
     return { status: 'success', recordsProcessed: 3 };
   }
 
@@ -536,4 +543,25 @@ it('lists the workers from their heartbeats, and empties a queue only once its n
   expect((await env.call('POST', '/api/v1/queues/low/resume', { auth: admin, body: {} })).status).toBe(200);
   const audit = await env.call('GET', '/api/v1/audit?limit=20', { auth: admin });
   expect(audit.json.items.map((e: { action: string }) => e.action)).toContain('queue.empty');
+}, 60_000);
+
+it('shows a running run\'s progress from the heartbeats and its durable steps, and cancels it from its page', async () => {
+  const admin = bearer(await token('system-admin'));
+  const triggered = await env.call('POST', `/api/v1/jobs/${JOB}/trigger`, { auth: admin, body: { payload: { holdMs: 20_000 } } });
+  const runId: string = triggered.json.runId;
+  await withPage(browser, 'dashboard-run-running', DESKTOP, async (page) => {
+    await signIn(page);
+    page.on('dialog', (d) => void d.accept());
+    await page.goto(`${env.base}/?tab=run&id=${runId}`);
+    const detail = page.getByTestId('run-detail');
+    // The page refreshes itself: the progress arrives with the worker's heartbeat, the step once recorded.
+    await detail.locator('[data-field="progress"]').getByText('50% · halfway').waitFor({ timeout: 15_000 });
+    await detail.locator('#run-steps tr[data-step="fetch orders"]').waitFor({ timeout: 15_000 });
+    await expect(detail.locator('#run-steps tr[data-step="fetch orders"] td[data-label="Result"] pre').textContent()).resolves.toContain('"orders": 3');
+    await expect(page.getByTestId('run-actions').locator('button[data-action]').evaluateAll((bs) => bs.map((b) => b.getAttribute("data-action")))).resolves.toEqual(['cancel']);
+    await page.screenshot({ path: join(RESULTS, 'dashboard-run-running.png'), fullPage: true });
+    await page.getByTestId('run-actions').locator('button[data-action="cancel"]').click();
+    await page.locator('#run-detail[data-state="cancelled"]').waitFor({ timeout: 15_000 });
+  });
+  expect((await env.call('GET', `/api/v1/runs/${runId}`, { auth: admin })).json.state).toBe('cancelled');
 }, 60_000);

@@ -347,7 +347,9 @@
       ] : []),
       ...(r.result !== null && r.result !== undefined ? [h('h2', {}, 'Result'), json(r.result)] : []),
       h('h2', {}, 'Payload'),
-      r.payload === null || r.payload === undefined ? h('p', { class: 'muted' }, 'Not kept (a succeeded attempt keeps no payload), or not known yet.') : json(r.payload),
+      r.payload === null || r.payload === undefined
+        ? h('p', { class: 'muted' }, r.state === 'running' ? 'With the worker while it runs; kept in the history if an attempt fails.' : 'Not kept: a succeeded attempt keeps no payload.')
+        : json(r.payload),
       h('p', { class: 'muted' }, 'Fields the job declares sensitive show as "[redacted]".'),
     );
     if (open.size) for (const d of $$('details', detail)) if (open.has(d.dataset.key)) d.open = true;
