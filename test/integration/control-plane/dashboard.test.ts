@@ -464,9 +464,12 @@ it('shows a failed run on its own page: every attempt\'s error, reachable from t
     await expect(detail.textContent()).resolves.toContain('"order": "SO-1042"');
     expect(await horizontalOverflow(page)).toBeLessThanOrEqual(0);
     await page.screenshot({ path: join(RESULTS, 'dashboard-run-failed.png'), fullPage: true });
-    // Back returns to the filtered list.
+    // Back returns to the filtered list; the same run opens again from it.
     await page.goBack();
     await page.waitForURL(`${env.base}/?tab=runs&job=${FAILING}`);
+    await page.locator(`#runs-table a[data-run-link="${runId}"]`).click();
+    await page.waitForURL(`${env.base}/?tab=run&id=${runId}`);
+    await attempts.nth(1).waitFor();
 
     // A deep link opens the page directly; Retry makes a new run of the same payload, linked to this one, and opens it.
     await page.goto(`${env.base}/?tab=run&id=${runId}`);

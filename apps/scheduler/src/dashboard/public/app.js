@@ -257,11 +257,18 @@
   /** Shows one run's page: a new history entry, so Back returns to the list. */
   function openRun(id) {
     if (!id) return;
+    showRunOf(id);
+    state.cursor = null;
+    selectTab('run');
+  }
+
+  /** Forgets the page drawn so far: the next load draws the run afresh. */
+  function showRunOf(id) {
     runView.id = id;
     runView.run = null;
-    state.cursor = null;
+    runView.sig = null;
+    $('#run-error').textContent = '';
     $('#run-detail').replaceChildren();
-    selectTab('run');
   }
 
   async function loadRun() {
@@ -279,7 +286,7 @@
     runView.run = r;
     // The page refreshes live; redraw only what changed (keeps a text selection and open details).
     const sig = JSON.stringify(r);
-    if (sig === runView.sig && $('#run-detail').dataset.run === r.id) return;
+    if (sig === runView.sig) return;
     runView.sig = sig;
     renderRun(r);
   }
@@ -395,7 +402,7 @@
 
   URL_EXTRAS.run = {
     get: () => ({ id: runView.id || '' }),
-    set: (q) => { if (runView.id !== q.get('id')) { runView.id = q.get('id'); runView.run = null; $('#run-detail').replaceChildren(); } },
+    set: (q) => showRunOf(q.get('id')),
   };
 
   // ---------- dead letters ----------
