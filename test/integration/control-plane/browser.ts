@@ -22,13 +22,16 @@ export async function launchBrowser(): Promise<Browser> {
 /**
  * Runs `work` on a fresh page; when it throws, a full-page screenshot goes to
  * test/results/<name>-failure.png before the error is rethrown. Page errors
- * (uncaught exceptions in the dashboard) fail the test too.
+ * (uncaught exceptions in the dashboard) and Content-Security-Policy
+ * violations fail the test too.
  */
 export async function withPage(browser: Browser, name: string, options: BrowserContextOptions, work: (page: Page) => Promise<void>): Promise<void> {
   const context = await browser.newContext(options);
   const page = await context.newPage();
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(String(e)));
+  // The dashboard's Content-Security-Policy allows no inline script or style: a violation is a bug.
+  page.on('console', (m) => { if (m.type() === 'error' && /Content Security Policy/i.test(m.text())) errors.push(m.text()); });
   try {
     await work(page);
     if (errors.length) throw new Error(`uncaught errors in the page:\n${errors.join('\n')}`);

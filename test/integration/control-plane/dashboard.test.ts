@@ -28,6 +28,8 @@ import { bearer, ControlPlaneEnv, seed, TENANT_A, token } from './support.js';
  * <test>-failure.png when a step fails).
  */
 const JOB = 'demo.work';
+/** A job whose partner API is down: both attempts fail, the run goes dead with a readable error. */
+const FAILING = 'demo.sync';
 
 const env = new ControlPlaneEnv('dashboard');
 let browser: Browser;
@@ -40,11 +42,23 @@ const received: unknown[] = [];
 @Injectable()
 class DemoJobs {
   @JobHandler(JOB, { timeoutMs: 30_000 })
-  async work(ctx: JobContext): Promise<RunResult> {
+  async work(ctx: JobContext<{ holdMs?: number }>): Promise<RunResult> {
     received.push(ctx.payload);
+    // A run asked to hold records a durable step first, then stays running (until cancelled) for the run page to show.
+    const hold = ctx.payload?.holdMs;
+    if (hold) await ctx.step.run('fetch orders', async () => ({ orders: 3 }));
     await ctx.progress(50, 'halfway');
-    await new Promise((r) => setTimeout(r, 300));
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, hold ?? 300);
+      ctx.signal.addEventListener('abort', () => { clearTimeout(timer); resolve(); }, { once: true });
+    });
+    if (ctx.signal.aborted) throw ctx.signal.reason;
     return { status: 'success', recordsProcessed: 3 };
+  }
+
+  @JobHandler(FAILING, { maxAttempts: 2, backoff: { kind: 'fixed', baseMs: 200, capMs: 200, jitter: 0 }, timeoutMs: 10_000 })
+  async sync(ctx: JobContext<{ order: string }>): Promise<RunResult> {
+    throw new Error(`Partner API answered 503 Service Unavailable for order ${ctx.payload.order} (attempt ${ctx.attempt})`);
   }
 }
 
@@ -60,7 +74,7 @@ async function startWorker(): Promise<void> {
   worker = await NestFactory.create(
     {
       module: DemoWorkerModule,
-      imports: [MetronomeServiceModule.forService({ service: 'demo', consumers: [], entities: [], jobs: { names: [JOB], consumers, concurrency: 2 } })],
+      imports: [MetronomeServiceModule.forService({ service: 'demo', consumers: [], entities: [], jobs: { names: [JOB, FAILING], consumers, concurrency: 2 } })],
       providers: [DemoJobs],
     },
     { logger: false },
@@ -68,9 +82,9 @@ async function startWorker(): Promise<void> {
   await worker.init();
 }
 
-async function signIn(page: Page): Promise<void> {
+async function signIn(page: Page, as?: string): Promise<void> {
   await page.goto(env.base + '/');
-  await page.getByTestId('token').fill(await token('system-admin', undefined, { sub: 'ops@example.com' }));
+  await page.getByTestId('token').fill(as ?? await token('system-admin', undefined, { sub: 'ops@example.com' }));
   await page.getByTestId('sign-in').click();
   await page.getByTestId('who').waitFor();
 }
@@ -120,9 +134,11 @@ it('signs in, triggers a job and watches its run succeed, retries a dead letter 
     const runId = await succeeded.getAttribute('data-run');
     await waitFor(async () => (await env.call('GET', `/api/v1/runs/${runId}`, { auth: admin })).json?.state === 'succeeded', { what: 'the run detail to say succeeded' });
     await succeeded.click();
+    await page.waitForURL(`${env.base}/?tab=run&id=${runId}`);
     await page.locator('#run-detail').getByText('"recordsProcessed": 3').waitFor();
     await page.screenshot({ path: join(RESULTS, 'dashboard-run-desktop.png') });
-    await page.locator('#run-dialog button.close').click();
+    await page.goBack();
+    await page.locator('#runs-table tr[data-run]').first().waitFor();
 
     // Retry the dead letter: a fresh run linked to the dead one (retry_of), the worker runs it, it leaves the pending list.
     await page.locator('button[data-tab="dlq"]').click();
@@ -424,4 +440,139 @@ it('lets system admins list, create, move and pause tenants on the Tenants tab',
     await page.locator('#jobs-table tbody tr').first().waitFor();
     await expect(page.locator('button[data-tab="tenants"]').isHidden()).resolves.toBe(true);
   });
+}, 60_000);
+
+it('shows a failed run on its own page: every attempt\'s error, reachable from the runs list and by deep link; retry makes a new run; viewers get no actions', async () => {
+  const admin = bearer(await token('system-admin'));
+  const triggered = await env.call('POST', `/api/v1/jobs/${FAILING}/trigger`, { auth: admin, body: { companyId: TENANT_A, payload: { order: 'SO-1042' } } });
+  expect(triggered.status).toBe(202);
+  const runId: string = triggered.json.runId;
+  const dead = await waitFor(async () => {
+    const r = await env.call('GET', `/api/v1/runs/${runId}`, { auth: admin });
+    return r.json?.state === 'dead' && r.json.attemptHistory.length === 2 ? r.json : undefined;
+  }, { timeoutMs: 20_000, what: 'the failing run dead after two attempts' });
+  expect(dead.attemptHistory.map((a: { outcome: string }) => a.outcome)).toEqual(['retrying', 'dead']);
+
+  await withPage(browser, 'dashboard-run-page', DESKTOP, async (page) => {
+    await signIn(page);
+    // From the runs list: the run's id is a link to its page.
+    await page.goto(`${env.base}/?tab=runs&job=${FAILING}`);
+    await page.locator(`#runs-table a[data-run-link="${runId}"]`).click();
+    await page.waitForURL(`${env.base}/?tab=run&id=${runId}`);
+    const detail = page.getByTestId('run-detail');
+    const attempts = page.getByTestId('run-attempts').locator('li');
+    await attempts.nth(1).waitFor();
+    await expect(attempts.count()).resolves.toBe(2);
+    await expect(attempts.nth(0).textContent()).resolves.toMatch(/#1\s*retrying.*Partner API answered 503 Service Unavailable for order SO-1042 \(attempt 1\)/);
+    await expect(attempts.nth(1).textContent()).resolves.toMatch(/#2\s*dead.*Partner API answered 503 Service Unavailable for order SO-1042 \(attempt 2\)/);
+    await expect(page.getByTestId('run-error-text').textContent()).resolves.toContain('(attempt 2)');
+    // ("of N" only when the run has a planned row: history keeps no max for a direct enqueue.)
+    await expect(detail.locator('[data-field="attempts"]').textContent()).resolves.toMatch(/^2( of 2)?$/);
+    await expect(detail.locator('[data-field="tenant"]').textContent()).resolves.toBe(TENANT_A);
+    await expect(detail.textContent()).resolves.toContain('"order": "SO-1042"');
+    expect(await horizontalOverflow(page)).toBeLessThanOrEqual(0);
+    await page.screenshot({ path: join(RESULTS, 'dashboard-run-failed.png'), fullPage: true });
+    // Back returns to the filtered list; the same run opens again from it.
+    await page.goBack();
+    await page.waitForURL(`${env.base}/?tab=runs&job=${FAILING}`);
+    await page.locator(`#runs-table a[data-run-link="${runId}"]`).click();
+    await page.waitForURL(`${env.base}/?tab=run&id=${runId}`);
+    await attempts.nth(1).waitFor();
+
+    // A deep link opens the page directly; Retry makes a new run of the same payload, linked to this one, and opens it.
+    await page.goto(`${env.base}/?tab=run&id=${runId}`);
+    await attempts.nth(1).waitFor();
+    await page.getByTestId('run-actions').locator('button[data-action="retry"]').click();
+    const retried = await waitFor(async () => {
+      const rows = await env.database.query<{ id: string; payload: unknown }>('SELECT id, payload FROM job_runs WHERE retry_of = $1', [runId]);
+      return rows[0];
+    }, { what: 'the retried run' });
+    expect(retried.payload).toEqual({ order: 'SO-1042' });
+    await page.waitForURL(`${env.base}/?tab=run&id=${retried.id}`);
+    await detail.locator(`[data-field="retry-of"] a[data-run-link="${runId}"]`).waitFor();
+    // The failed run cannot be retried twice.
+    expect((await env.call('POST', `/api/v1/runs/${runId}/retry`, { auth: admin })).status).toBe(409);
+  });
+
+  // A viewer of the tenant reads the same page without any action.
+  await withPage(browser, 'dashboard-run-viewer', PHONE, async (page) => {
+    await signIn(page, await token('viewer', TENANT_A));
+    await page.goto(`${env.base}/?tab=run&id=${runId}`);
+    await page.getByTestId('run-attempts').locator('li').nth(1).waitFor();
+    await expect(page.locator('#tab-run button[data-action]').count()).resolves.toBe(0);
+    expect(await horizontalOverflow(page)).toBeLessThanOrEqual(0);
+    await page.screenshot({ path: join(RESULTS, 'dashboard-run-phone.png'), fullPage: true });
+  });
+
+  // An admin deletes the finished run from its page; it is gone from the API.
+  await withPage(browser, 'dashboard-run-delete', DESKTOP, async (page) => {
+    await signIn(page);
+    page.on('dialog', (d) => void d.accept());
+    await page.goto(`${env.base}/?tab=run&id=${runId}`);
+    await page.getByTestId('run-actions').locator('button[data-action="delete"]').click();
+    await page.waitForURL(/\?tab=runs/);
+    expect((await env.call('GET', `/api/v1/runs/${runId}`, { auth: admin })).status).toBe(404);
+  });
+}, 90_000);
+
+it('lists the workers from their heartbeats, and empties a queue only once its name is typed in the confirm dialog', async () => {
+  const admin = bearer(await token('system-admin'));
+  // Two low-priority runs held waiting by a paused lane.
+  expect((await env.call('POST', '/api/v1/queues/low/pause', { auth: admin, body: {} })).status).toBe(200);
+  const ids: string[] = [];
+  for (const n of [1, 2]) ids.push((await env.call('POST', `/api/v1/jobs/${JOB}/trigger`, { auth: admin, body: { priority: 'low', payload: { emptied: n } } })).json.runId);
+  const queuedIds = async () => ((await env.call('GET', `/api/v1/runs?state=queued&job=${JOB}`, { auth: admin })).json.items as { id: string }[]).map((r) => r.id);
+  await waitFor(async () => (await queuedIds()).filter((id) => ids.includes(id)).length === 2, { what: 'two runs waiting in the paused low lane' });
+
+  await withPage(browser, 'dashboard-workers-empty', DESKTOP, async (page) => {
+    await signIn(page);
+    await page.locator('button[data-tab="workers"]').click();
+    const worker = page.locator('#workers-table tr[data-worker^="demo."]');
+    await worker.waitFor();
+    await expect(worker.getAttribute('data-stale')).resolves.toBe('false');
+    await expect(worker.locator('td[data-label="Jobs"]').textContent()).resolves.toContain(JOB);
+    await expect(worker.locator('td[data-label="Slots"]').textContent()).resolves.toMatch(/^\d+ \/ 2$/);
+    await page.screenshot({ path: join(RESULTS, 'dashboard-workers.png'), fullPage: true });
+
+    await page.locator('button[data-tab="queues"]').click();
+    await page.locator('#queues-table tr[data-queue="low"] button[data-action="empty"]').click();
+    const submit = page.getByTestId('empty-submit');
+    await expect(submit.isDisabled()).resolves.toBe(true);
+    await page.getByTestId('empty-confirm').fill('lo');
+    await expect(submit.isDisabled()).resolves.toBe(true);
+    await page.getByTestId('empty-confirm').fill('low');
+    const answer = page.waitForResponse((r) => r.url().endsWith('/api/v1/queues/low/empty'));
+    await submit.click();
+    const res = await answer;
+    expect(res.status()).toBe(200);
+    expect(res.request().postDataJSON()).toEqual({ confirm: 'low' });
+    await page.locator('#toast').getByText(/^low: \d+ waiting removed, \d+ planned cancelled$/).waitFor();
+    await expect(page.getByTestId('empty-dialog').isHidden()).resolves.toBe(true);
+  });
+  // Nothing of the lane waits any more.
+  expect((await queuedIds()).filter((id) => ids.includes(id))).toEqual([]);
+  expect((await env.call('POST', '/api/v1/queues/low/resume', { auth: admin, body: {} })).status).toBe(200);
+  const audit = await env.call('GET', '/api/v1/audit?limit=20', { auth: admin });
+  expect(audit.json.items.map((e: { action: string }) => e.action)).toContain('queue.empty');
+}, 60_000);
+
+it('shows a running run\'s progress from the heartbeats and its durable steps, and cancels it from its page', async () => {
+  const admin = bearer(await token('system-admin'));
+  const triggered = await env.call('POST', `/api/v1/jobs/${JOB}/trigger`, { auth: admin, body: { payload: { holdMs: 20_000 } } });
+  const runId: string = triggered.json.runId;
+  await withPage(browser, 'dashboard-run-running', DESKTOP, async (page) => {
+    await signIn(page);
+    page.on('dialog', (d) => void d.accept());
+    await page.goto(`${env.base}/?tab=run&id=${runId}`);
+    const detail = page.getByTestId('run-detail');
+    // The page refreshes itself: the progress arrives with the worker's heartbeat, the step once recorded.
+    await detail.locator('[data-field="progress"]').getByText('50% · halfway').waitFor({ timeout: 15_000 });
+    await detail.locator('#run-steps tr[data-step="fetch orders"]').waitFor({ timeout: 15_000 });
+    await expect(detail.locator('#run-steps tr[data-step="fetch orders"] td[data-label="Result"] pre').textContent()).resolves.toContain('"orders": 3');
+    await expect(page.getByTestId('run-actions').locator('button[data-action]').evaluateAll((bs) => bs.map((b) => b.getAttribute("data-action")))).resolves.toEqual(['cancel']);
+    await page.screenshot({ path: join(RESULTS, 'dashboard-run-running.png'), fullPage: true });
+    await page.getByTestId('run-actions').locator('button[data-action="cancel"]').click();
+    await page.locator('#run-detail[data-state="cancelled"]').waitFor({ timeout: 15_000 });
+  });
+  expect((await env.call('GET', `/api/v1/runs/${runId}`, { auth: admin })).json.state).toBe('cancelled');
 }, 60_000);

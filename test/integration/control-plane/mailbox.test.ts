@@ -1,5 +1,7 @@
 import 'reflect-metadata';
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { freePort, TestNatsServer } from '../../support/nats-server.js';
@@ -21,6 +23,9 @@ let demo: ServiceProcess;
 let browser: Browser;
 let launching: Promise<Browser> | undefined;
 let base = '';
+/** Where DEMO=true writes the newcomer's system-admin token. */
+const tokenDir = mkdtempSync(join(tmpdir(), 'metronome-demo-'));
+const tokenFile = join(tokenDir, 'demo-token');
 
 interface CaughtMail {
   id: string;
@@ -47,6 +52,7 @@ beforeAll(async () => {
     RECURRENCE_PORT: String(recurrence),
     DEMO: 'true',
     DEMO_MAILBOX_PORT: String(mailbox),
+    DEMO_TOKEN_FILE: tokenFile,
     JWT_SECRET,
     API_KEYS: `ci=${API_KEY}`,
     API_RATE_LIMIT_BURST: '10000',
@@ -62,6 +68,7 @@ afterAll(async () => {
   await demo?.stop();
   await nats.destroy();
   await database.drop();
+  rmSync(tokenDir, { recursive: true, force: true });
 });
 
 async function get(path: string, auth: Record<string, string> = {}) {
@@ -142,5 +149,39 @@ it('shows the demo\'s email on the Mailbox tab, whole bodies on demand, also on 
     await page.locator('#mailbox-table tr[data-mail]').first().waitFor();
     expect(await horizontalOverflow(page)).toBeLessThanOrEqual(0);
     await page.screenshot({ path: join(RESULTS, 'dashboard-mailbox-phone.png'), fullPage: true });
+  });
+}, 60_000);
+
+it('walks the newcomer path: signs in with the demo token, sees charts with data, opens the demo\'s failed run and reads why, finds the email', async () => {
+  const demoToken = readFileSync(tokenFile, 'utf8').trim();
+  await withPage(browser, 'newcomer-path', DESKTOP, async (page) => {
+    await page.goto(`${base}/`);
+    await page.getByTestId('token').fill(demoToken);
+    await page.getByTestId('sign-in').click();
+    await page.getByTestId('who').filter({ hasText: 'demo-admin · system-admin' }).waitFor();
+
+    // Charts: the demo's scans ran (the first test waited for their email), so the last hour has finished runs.
+    const totals = page.locator('#chart-runs .chart-sum[data-totals]');
+    await totals.waitFor();
+    await waitFor(async () => {
+      const t = JSON.parse((await totals.getAttribute('data-totals')) ?? '{}') as Record<string, number>;
+      return (t.succeeded ?? 0) > 0;
+    }, { timeoutMs: 20_000, what: 'succeeded runs on the runs chart' });
+
+    // The demo's failed run: listed among dead runs, opened from the list, its reason readable.
+    await page.locator('button[data-tab="runs"]').click();
+    await page.locator('#runs-filter [name="state"]').selectOption('dead');
+    await page.locator('#runs-filter button[type="submit"]').click();
+    const failed = page.locator('#runs-table tr[data-state="dead"]').filter({ hasText: 'documents.expiry-scan' }).first();
+    await failed.waitFor({ timeout: 20_000 });
+    await failed.locator('a[data-run-link]').click();
+    await page.waitForURL(/\?tab=run&id=/);
+    await expect(page.getByTestId('run-error-text').textContent()).resolves.toMatch(/payload field "asOf" would override the clock; time overrides are refused outside tests/);
+    await expect(page.getByTestId('run-attempts').locator('li[data-outcome="dead"]').count()).resolves.toBe(1);
+    await page.screenshot({ path: join(RESULTS, 'newcomer-failed-run.png'), fullPage: true });
+
+    // The mailbox holds the demo's email.
+    await page.locator('button[data-tab="mailbox"]').click();
+    await page.locator('#mailbox-table tr[data-mail]').first().waitFor();
   });
 }, 60_000);

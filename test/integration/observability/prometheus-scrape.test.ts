@@ -239,7 +239,8 @@ describe('a real Prometheus scraping the four services', () => {
       const res = await fetch(`http://127.0.0.1:${ports.notifier}/api/v1/notifications`, { headers: ana });
       expect(res.status).toBe(200);
       const items = ((await res.json()) as { items: { type: string; title: string; data: { job?: string; reason?: string } }[] }).items;
-      return items.find((n) => n.type === EVENT_TYPES.jobDead);
+      // (The demo's failed job run, a refused expiry scan, is dead-lettered too and tells her as well.)
+      return items.find((n) => n.type === EVENT_TYPES.jobDead && n.data.job === 'document.upserted');
     }, { timeoutMs: 60_000, intervalMs: 500, what: 'the demo\'s dead letter in acme\'s admin inbox' });
     expect(inbox).toMatchObject({ title: 'Job failed: document.upserted', data: { job: 'document.upserted', reason: 'invalid_payload' } });
     const firing = await waitFor(async () => {

@@ -1,5 +1,5 @@
 import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
-import { APP_CONFIG, EVENT_TYPES, EventPublisher, JOB_NAMES, ROOT_LOGGER, errorText, type AppConfig, type Logger } from '../../../../libs/common/src/index.js';
+import { APP_CONFIG, EVENT_TYPES, EventPublisher, JOB_NAMES, JobEnqueuer, ROOT_LOGGER, errorText, type AppConfig, type Logger } from '../../../../libs/common/src/index.js';
 import { CredentialVerifier } from '../../../../libs/common/src/auth/index.js';
 import { ScheduleRegistry } from '../schedules/schedule-registry.js';
 import { TenantsService } from '../tenants/tenants.service.js';
@@ -23,8 +23,10 @@ const DOCUMENT_KINDS = [
  * different time zones, documents expiring over the next weeks (and one
  * already expired), a scan every minute so alerts appear, members, a
  * round-robin recurring inspection, a briefing in ten minutes with reminders,
- * and one malformed event so the dead-letter view is not empty. Idempotent: event ids are fixed,
- * schedules upsert by name.
+ * one malformed event so the dead-letter view is not empty, and one job run that
+ * fails (an expiry scan asked to judge "as of" next month, which the documents
+ * service refuses outside tests) so a newcomer can open a failed run and read why.
+ * Idempotent: event ids are fixed, schedules upsert by name, the failing run is keyed.
  */
 @Injectable()
 export class DemoSeeder implements OnApplicationBootstrap {
@@ -35,6 +37,7 @@ export class DemoSeeder implements OnApplicationBootstrap {
     private readonly registry: ScheduleRegistry,
     private readonly publisher: EventPublisher,
     private readonly verifier: CredentialVerifier,
+    private readonly enqueuer: JobEnqueuer,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -81,7 +84,22 @@ export class DemoSeeder implements OnApplicationBootstrap {
     for (const tenant of DEMO_TENANTS) await this.seedRecurrence(tenant.companyId, tenant.timezone, now);
     // One event that fails its contract, so the dead-letter view has something to retry or purge.
     await this.publisher.publishEvent(EVENT_TYPES.documentUpserted, 'acme', { id: 'acme-broken', companyId: 'acme', expiresAt: 'next tuesday' }, { id: 'demo-acme-broken' });
+    await this.seedFailedRun(now);
     this.logger.info({ tenants: DEMO_TENANTS.map((t) => t.companyId) }, 'demo tenants seeded');
+  }
+
+  /**
+   * A run that fails for a reason a reader understands: someone asks acme's
+   * expiry scan to judge "as of" 30 days from now; the documents service
+   * refuses payloads that override the clock (ALLOW_TIME_OVERRIDES is for
+   * tests), so the run is dead-lettered on its first attempt with that reason.
+   * Keyed, so restarts within a day do not add more.
+   */
+  private async seedFailedRun(now: number): Promise<void> {
+    await this.enqueuer.enqueue(JOB_NAMES.documentsExpiryScan, { asOf: new Date(now + 30 * DAY).toISOString() }, {
+      companyId: 'acme',
+      idempotencyKey: 'demo-failed-run',
+    });
   }
 
   /** Members, a round-robin weekly inspection and a briefing with reminders, through the recurrence service's API. */

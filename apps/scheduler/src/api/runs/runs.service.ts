@@ -57,7 +57,11 @@ export class RunsService {
     const [stored, running, attempts] = await Promise.all([this.repository.get(id, scope), this.live.findRunning(id), this.repository.attempts(id, scope)]);
     if (running && (scope === null || running.companyId === scope)) {
       const live = fromRunning(running);
-      return { ...(stored ?? live), ...live, payload: stored?.payload ?? null, scheduleId: stored?.scheduleId ?? null, attemptHistory: attempts };
+      // The heartbeat knows the attempt; the planned row or earlier attempts know where the run comes from (schedule, flow, retry).
+      return {
+        ...(stored ?? live), ...live, payload: stored?.payload ?? null, scheduleId: stored?.scheduleId ?? null, occurrenceAt: stored?.occurrenceAt ?? null,
+        retryOf: stored?.retryOf ?? null, parentRunId: stored?.parentRunId ?? null, attemptHistory: attempts,
+      };
     }
     if (stored) return { ...stored, attemptHistory: attempts };
     const waiting = await this.live.queued({ limit: 1, companyId: scope, match: id });

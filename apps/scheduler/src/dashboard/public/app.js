@@ -161,7 +161,7 @@
       return h('tr', { dataset: { job: j.job } },
         td('Job', h('strong', {}, j.job)),
         td('Status', badge(j.status)),
-        td('Last run', j.lastRun ? h('span', {}, badge(j.lastRun.state), ' ', h('a', { href: '#', onclick: (e) => { e.preventDefault(); openRun(j.lastRun.id); } }, fmtTime(j.lastRun.createdAt))) : '—'),
+        td('Last run', j.lastRun ? h('span', {}, badge(j.lastRun.state), ' ', runLink(j.lastRun.id, fmtTime(j.lastRun.createdAt), '')) : '—'),
         td('Next run', fmtTime(j.nextRunAt)),
         td('24 h', `${counts.succeeded || 0} ok · ${(counts.failed || 0) + (counts.dead || 0)} failed · ${(counts.queued || 0) + (counts.scheduled || 0) + (counts.retrying || 0)} waiting`),
         td('p50 / p95', `${fmtMs(m.p50Ms)} / ${fmtMs(m.p95Ms)}`),
@@ -232,7 +232,7 @@
     if (state.cursor) q.set('cursor', state.cursor);
     const page = await api('GET', `/runs?${q}`);
     fillBody('#runs-table', page.items.map((r) => h('tr', { class: 'clickable', dataset: { run: r.id, state: r.state }, onclick: () => openRun(r.id) },
-      td('Run', h('span', { class: 'mono' }, short(r.id))),
+      td('Run', runLink(r.id, short(r.id))),
       td('Job', r.job),
       td('Tenant', r.companyId || '—'),
       td('State', badge(r.state), r.progress !== null && r.state === 'running' ? ` ${r.progress}%` : ''),
@@ -243,48 +243,170 @@
     renderPager('runs', page.nextCursor);
   }
 
-  async function openRun(id) {
-    const r = await api('GET', `/runs/${encodeURIComponent(id)}`);
-    const kv = (k, v) => [h('dt', {}, k), h('dd', {}, v)];
-    $('#run-detail').replaceChildren(
-      h('h2', {}, `Run of ${r.job}`),
-      h('dl', { class: 'kv' },
-        kv('Id', h('span', { class: 'mono' }, r.id)),
-        kv('State', badge(r.state)),
-        kv('Tenant', r.companyId || '—'),
-        kv('Queue', r.queue),
-        kv('Attempts', `${r.attempts} of ${r.maxAttempts}`),
-        kv('Progress', r.progress === null ? '—' : h('div', {}, h('div', { class: 'progress' }, h('span', { style: `width:${Math.max(0, Math.min(100, r.progress))}%` })), r.progressMessage || `${r.progress}%`)),
-        kv('Scheduled for', fmtTime(r.scheduledFor)),
-        kv('Published', fmtTime(r.publishedAt)),
-        kv('Started', fmtTime(r.startedAt)),
-        kv('Finished', fmtTime(r.finishedAt)),
-        kv('Duration', fmtMs(r.durationMs)),
-        ...(r.retryOf ? kv('Retry of', r.retryOf) : []),
-      ),
-      ...(r.error ? [h('h3', {}, 'Error'), h('pre', { class: 'error-text' }, r.error)] : []),
-      ...(r.result ? [h('h3', {}, 'Result'), h('pre', {}, JSON.stringify(r.result, null, 2))] : []),
-      h('h3', {}, 'Payload'), h('pre', {}, JSON.stringify(r.payload, null, 2)),
-      canWrite() && CANCELLABLE.includes(r.state)
-        ? h('p', { class: 'actions' }, h('button', { type: 'button', class: 'small danger', dataset: { action: 'cancel' }, onclick: () => cancelRun(r.id) }, 'Cancel run'))
-        : null,
-    );
-    const dlg = $('#run-dialog');
-    if (!dlg.open) dlg.showModal();
-  }
-
+  // ---------- run detail page (?tab=run&id=<run id>) ----------
+  const runView = { id: null, run: null };
   /** States a run can be cancelled in (POST /runs/{id}/cancel: waiting runs settle cancelled unrun, running ones are aborted). */
   const CANCELLABLE = ['scheduled', 'queued', 'running', 'retrying'];
+  /** The admin API's rules (run-actions.service.ts): retry a failed or dead run, delete a finished one. */
+  const RETRYABLE = ['failed', 'dead'];
+  const DELETABLE = ['succeeded', 'failed', 'dead', 'cancelled', 'lost'];
+
+  const runHref = (id) => `?tab=run&id=${encodeURIComponent(id)}`;
+  /** A link to a run's page that navigates in place (a history entry; middle-click opens a tab). */
+  function runLink(id, text, cls = 'mono') {
+    return h('a', { href: runHref(id), class: cls, dataset: { runLink: id }, onclick: (e) => { if (e.button === 0 && !e.metaKey && !e.ctrlKey && !e.shiftKey) { e.preventDefault(); e.stopPropagation(); openRun(id); } } }, text);
+  }
+
+  /** Shows one run's page: a new history entry, so Back returns to the list. */
+  function openRun(id) {
+    if (!id) return;
+    showRunOf(id);
+    state.cursor = null;
+    selectTab('run');
+  }
+
+  /** Forgets the page drawn so far: the next load draws the run afresh. */
+  function showRunOf(id) {
+    runView.id = id;
+    runView.run = null;
+    runView.sig = null;
+    $('#run-error').textContent = '';
+    $('#run-detail').replaceChildren();
+  }
+
+  async function loadRun() {
+    if (!runView.id) { $('#run-error').textContent = 'No run chosen'; return; }
+    const id = runView.id;
+    let r;
+    try {
+      r = await api('GET', `/runs/${encodeURIComponent(id)}`);
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 404) { $('#run-error').textContent = e.message; $('#run-detail').replaceChildren(); return; }
+      throw e;
+    }
+    if (id !== runView.id) return; // the user moved on meanwhile
+    $('#run-error').textContent = '';
+    runView.run = r;
+    // The page refreshes live; redraw only what changed (keeps a text selection and open details).
+    const sig = JSON.stringify(r);
+    if (sig === runView.sig) return;
+    runView.sig = sig;
+    renderRun(r);
+  }
+
+  const kv = (k, v, key) => [h('dt', {}, k), h('dd', { dataset: { field: key || k.toLowerCase() } }, v)];
+  const json = (v) => h('pre', {}, JSON.stringify(v, null, 2));
+  const waitedMs = (r) => {
+    const from = r.publishedAt || r.scheduledFor;
+    return r.startedAt && from ? Math.max(0, Date.parse(r.startedAt) - Date.parse(from)) : null;
+  };
+
+  function renderRun(r) {
+    const detail = $('#run-detail');
+    const open = new Set($$('details[open]', detail).map((d) => d.dataset.key));
+    const attempts = r.attemptHistory || [];
+    const steps = r.steps || [];
+    detail.dataset.run = r.id;
+    detail.dataset.state = r.state;
+    detail.replaceChildren(
+      h('div', { class: 'run-head' },
+        h('h1', {}, `Run of ${r.job}`),
+        badge(r.state),
+        r.state === 'running' && r.progress !== null ? h('span', {}, h('progress', { class: 'run-progress', max: '100', value: String(Math.max(0, Math.min(100, r.progress))) }), ` ${r.progress}%${r.progressMessage ? ` · ${r.progressMessage}` : ''}`) : null,
+      ),
+      runActions(r),
+      h('div', { class: 'run-grid' },
+        h('section', { class: 'card', 'aria-label': 'Run' }, h('dl', { class: 'kv' },
+          ...kv('Id', h('span', { class: 'mono' }, r.id), 'id'),
+          ...kv('Job', h('a', { href: `?range=24h&job=${encodeURIComponent(r.job)}`, title: 'Charts of this job' }, r.job), 'job'),
+          ...kv('Tenant', r.companyId || '— (platform)', 'tenant'),
+          ...kv('Queue', r.queue || r.priority, 'queue'),
+          ...kv('Attempts', `${r.attempts}${r.maxAttempts ? ` of ${r.maxAttempts}` : ''}`, 'attempts'),
+          ...(r.worker ? kv('Worker', h('span', { class: 'mono' }, r.worker), 'worker') : []),
+          ...(r.scheduleId ? kv('Schedule', h('a', { href: `?tab=schedules&schedule=${encodeURIComponent(r.scheduleId)}`, dataset: { scheduleLink: r.scheduleId } }, r.scheduleId), 'schedule') : []),
+          ...(r.occurrenceAt ? kv('Occurrence', fmtTime(r.occurrenceAt), 'occurrence') : []),
+          ...(r.parentRunId ? kv('Flow (parent run)', runLink(r.parentRunId, r.parentRunId), 'parent') : []),
+          ...(r.retryOf ? kv('Retry of', runLink(r.retryOf, r.retryOf), 'retry-of') : []),
+          ...(r.state === 'running' ? kv('Progress', r.progress === null ? 'not reported' : `${r.progress}%${r.progressMessage ? ` · ${r.progressMessage}` : ''}`, 'progress') : []),
+        )),
+        h('section', { class: 'card', 'aria-label': 'Timings' }, h('dl', { class: 'kv' },
+          ...kv('Scheduled for', fmtTime(r.scheduledFor), 'scheduled'),
+          ...kv('Enqueued', fmtTime(r.publishedAt), 'published'),
+          ...kv('Started', fmtTime(r.startedAt), 'started'),
+          ...kv('Waited', fmtMs(waitedMs(r)), 'waited'),
+          ...kv('Finished', fmtTime(r.finishedAt), 'finished'),
+          ...kv('Duration', fmtMs(r.durationMs), 'duration'),
+        )),
+      ),
+      ...(r.error ? [h('h2', {}, 'Why it failed'), h('pre', { class: 'error-text', dataset: { testid: 'run-error-text' } }, r.error)] : []),
+      h('h2', {}, `Attempts (${attempts.length})`),
+      attempts.length
+        ? h('ol', { class: 'attempts plain', dataset: { testid: 'run-attempts' } }, ...attempts.map((a) => h('li', { class: 'attempt', dataset: { attempt: String(a.attempt), outcome: a.outcome } },
+          h('div', { class: 'attempt-head' }, h('strong', {}, `#${a.attempt}`), badge(a.outcome), h('span', { class: 'muted' }, `${fmtTime(a.startedAt)} · ${fmtMs(a.durationMs)}`), a.worker ? h('span', { class: 'muted mono' }, a.worker) : null),
+          a.error ? h('pre', { class: 'error-text' }, a.error) : null,
+        )))
+        : h('p', { class: 'muted' }, r.state === 'running' ? 'The first attempt is running.' : 'No attempt has finished yet.'),
+      ...(steps.length ? [
+        h('h2', {}, `Durable steps (${steps.length})`),
+        h('table', { class: 'grid', id: 'run-steps' },
+          h('thead', {}, h('tr', {}, h('th', {}, '#'), h('th', {}, 'Step'), h('th', {}, 'Attempt'), h('th', {}, 'Duration'), h('th', {}, 'Completed'), h('th', {}, 'Result'))),
+          h('tbody', {}, ...steps.map((s) => h('tr', { dataset: { step: s.name } },
+            td('#', s.seq), td('Step', h('strong', { class: 'wrap' }, s.name)), td('Attempt', s.attempt), td('Duration', fmtMs(s.durationMs)), td('Completed', fmtTime(s.completedAt)),
+            td('Result', h('details', { dataset: { key: `step-${s.seq}` } }, h('summary', {}, 'result'), json(s.result))),
+          )))),
+      ] : []),
+      ...(r.result !== null && r.result !== undefined ? [h('h2', {}, 'Result'), json(r.result)] : []),
+      h('h2', {}, 'Payload'),
+      r.payload === null || r.payload === undefined
+        ? h('p', { class: 'muted' }, r.state === 'running' ? 'With the worker while it runs; kept in the history if an attempt fails.' : 'Not kept: a succeeded attempt keeps no payload.')
+        : json(r.payload),
+      h('p', { class: 'muted' }, 'Fields the job declares sensitive show as "[redacted]".'),
+    );
+    if (open.size) for (const d of $$('details', detail)) if (open.has(d.dataset.key)) d.open = true;
+  }
+
+  /** Only what the viewer's role may do, and only what the run's state allows. */
+  function runActions(r) {
+    if (!canWrite()) return null;
+    const buttons = [
+      RETRYABLE.includes(r.state) ? h('button', { type: 'button', class: 'warn', dataset: { action: 'retry' }, onclick: () => retryRun(r) }, 'Retry') : null,
+      CANCELLABLE.includes(r.state) ? h('button', { type: 'button', class: 'danger', dataset: { action: 'cancel' }, onclick: () => cancelRun(r.id) }, 'Cancel') : null,
+      DELETABLE.includes(r.state) ? h('button', { type: 'button', class: 'ghost danger', dataset: { action: 'delete' }, onclick: () => deleteRun(r) }, 'Delete') : null,
+    ].filter(Boolean);
+    return buttons.length ? h('div', { class: 'run-actions', dataset: { testid: 'run-actions' } }, ...buttons) : null;
+  }
+
+  async function retryRun(r) {
+    try {
+      const out = await api('POST', `/runs/${encodeURIComponent(r.id)}/retry`, {});
+      toast(`Retried as run ${short(out.newRunId)}`);
+      openRun(out.newRunId);
+    } catch (e) { $('#run-error').textContent = problemText(e); }
+  }
 
   async function cancelRun(id) {
     if (!confirm('Cancel this run?')) return;
     try {
       const r = await api('POST', `/runs/${encodeURIComponent(id)}/cancel`, {});
       toast(`Run ${short(id)} cancelled (was ${r.previousState})`);
-    } catch (e) { toast(e.message); }
-    openRun(id);
-    loadRuns();
+    } catch (e) { $('#run-error').textContent = problemText(e); }
+    loadRun();
   }
+
+  async function deleteRun(r) {
+    if (!confirm(`Delete this ${r.state} run of ${r.job} and its attempts?`)) return;
+    try {
+      await api('DELETE', `/runs/${encodeURIComponent(r.id)}`);
+      toast(`Run ${short(r.id)} deleted`);
+      runView.id = null;
+      selectTab('runs');
+    } catch (e) { $('#run-error').textContent = problemText(e); }
+  }
+
+  URL_EXTRAS.run = {
+    get: () => ({ id: runView.id || '' }),
+    set: (q) => showRunOf(q.get('id')),
+  };
 
   // ---------- dead letters ----------
   function dlqFilter() {
@@ -308,7 +430,7 @@
       td('Attempts', d.attempts),
       td('Failed', fmtTime(d.lastFailedAt)),
       h('td', { class: 'actions' },
-        d.runId ? h('button', { type: 'button', class: 'small ghost', onclick: () => openRun(d.runId) }, 'Run') : null,
+        d.runId ? runLink(d.runId, 'Run', 'small') : null,
         canWrite() && !d.retriedAt ? h('button', { type: 'button', class: 'small', dataset: { action: 'retry' }, onclick: () => retryDlq(d.id) }, 'Retry') : null,
         canWrite() ? h('button', { type: 'button', class: 'small danger', dataset: { action: 'purge' }, onclick: () => purgeDlq([d.id]) }, 'Purge') : null,
         d.retriedAt ? badge('retried') : null,
@@ -351,8 +473,17 @@
     return 'manual';
   }
 
+  /** A schedule to open in the editor once listed (?tab=schedules&schedule=<id or name>, the run page links here). */
+  const schedulesView = { pick: null };
+  URL_EXTRAS.schedules = { get: () => ({}), set: (q) => { schedulesView.pick = q.get('schedule'); } };
+
   async function loadSchedules() {
     const { items } = await api('GET', '/schedules');
+    if (schedulesView.pick) {
+      const s = items.find((x) => x.id === schedulesView.pick || x.name === schedulesView.pick);
+      schedulesView.pick = null;
+      if (s) editSchedule(s);
+    }
     fillBody('#schedules-table', items.map((s) => h('tr', { class: 'clickable', dataset: { schedule: s.name }, onclick: (e) => { if (e.target.tagName !== 'BUTTON') editSchedule(s); } },
       td('Name', h('strong', {}, s.name)),
       td('Job', s.job),
@@ -530,10 +661,59 @@
       td('Status', badge(q.status)),
       td('Waiting', (depth.get(q.name) || {}).waiting || 0),
       td('Running', (depth.get(q.name) || {}).running || 0),
-      h('td', { class: 'actions' }, isPlatform() ? h('button', { type: 'button', class: 'small ghost', dataset: { action: q.status === 'paused' ? 'resume' : 'pause' }, onclick: () => togglePause('queues', q.name, q.status !== 'paused') }, q.status === 'paused' ? 'Resume' : 'Pause') : null),
+      h('td', { class: 'actions' }, isPlatform() ? [
+        h('button', { type: 'button', class: 'small ghost', dataset: { action: q.status === 'paused' ? 'resume' : 'pause' }, onclick: () => togglePause('queues', q.name, q.status !== 'paused') }, q.status === 'paused' ? 'Resume' : 'Pause'),
+        h('button', { type: 'button', class: 'small danger', dataset: { action: 'empty' }, onclick: () => openEmpty(q.name) }, 'Empty'),
+      ] : null),
     )), 5);
     const consumers = (state.metrics && state.metrics.consumers) || [];
     fillBody('#consumers-table', consumers.map((c) => h('tr', {}, td('Consumer', c.consumer), td('Stream', c.stream), td('Lag (pending)', c.pending), td('Ack pending', c.ackPending), td('Redelivered', c.redelivered))), 5);
+  }
+
+  /** Emptying a queue removes its waiting jobs for good: a dialog where the admin types the queue's name (the API's {"confirm": name}). */
+  function openEmpty(queue) {
+    const dlg = $('#empty-dialog');
+    dlg.dataset.queue = queue;
+    $('#empty-queue').textContent = queue;
+    $('#empty-name').textContent = queue;
+    $('#empty-error').textContent = '';
+    const f = $('#empty-form');
+    f.confirm.value = '';
+    $('[data-testid="empty-submit"]').disabled = true;
+    dlg.showModal();
+    f.confirm.focus();
+  }
+
+  async function submitEmpty(e) {
+    e.preventDefault();
+    const dlg = $('#empty-dialog');
+    const queue = dlg.dataset.queue;
+    const confirmed = e.target.confirm.value.trim();
+    if (confirmed !== queue) return;
+    try {
+      const r = await api('POST', `/queues/${encodeURIComponent(queue)}/empty`, { confirm: confirmed });
+      dlg.close();
+      toast(`${queue}: ${r.removed} waiting removed, ${r.cancelledPlanned} planned cancelled`);
+    } catch (err) {
+      $('#empty-error').textContent = problemText(err);
+    }
+    refresh();
+  }
+
+  // ---------- workers (system admins; GET /api/v1/workers, from the heartbeats) ----------
+  async function loadWorkers() {
+    const { items } = await api('GET', '/workers');
+    fillBody('#workers-table', items.map((w) => h('tr', { dataset: { worker: w.id, stale: String(w.stale) } },
+      td('Worker', h('strong', { class: 'wrap' }, w.service), ' ', h('span', { class: 'mono' }, w.instance)),
+      td('Host', h('span', { class: 'wrap' }, `${w.host} · pid ${w.pid}`)),
+      td('Jobs', expandable(w.jobs.join(', '), 'job list')),
+      td('Slots', `${w.inFlight} / ${w.concurrency}`),
+      td('Waiting', `${w.waiting}${w.held ? ` · ${w.held} held` : ''}${w.settling ? ` · ${w.settling} settling` : ''}`),
+      td('Heartbeat', w.stale ? badge('stale') : badge('active'), ` ${fmtMs(w.heartbeatAgeMs)} ago`),
+      td('Running', w.running.length
+        ? h('ul', { class: 'plain' }, ...w.running.map((r) => h('li', {}, runLink(r.runId, short(r.runId)), ` ${r.job}${r.companyId ? ` (${r.companyId})` : ''} #${r.attempt}${r.progress !== null ? ` ${r.progress}%` : ''}`)))
+        : '—'),
+    )), 7);
   }
 
   // ---------- audit ----------
@@ -808,6 +988,7 @@
     if (isPlatform()) {
       try { await api('GET', '/mailbox?limit=1'); state.features.mailbox = true; } catch { /* not running: no tab */ }
       try { await api('GET', '/tenants?limit=1'); state.features.tenants = true; } catch { /* no tenant registry on this server: no tab */ }
+      try { await api('GET', '/workers'); state.features.workers = true; } catch { /* not on this server: no tab */ }
     }
     for (const b of $$('.tabs button[data-feature]')) b.hidden = !state.features[b.dataset.feature];
   }
@@ -877,12 +1058,13 @@
   });
 
   // ---------- tabs and refresh ----------
-  const LOADERS = { jobs: () => Promise.all([loadJobs(), loadCharts()]), runs: loadRuns, dlq: loadDlq, schedules: loadSchedules, queues: loadQueues, audit: loadAudit, tenants: loadTenants, mailbox: loadMailbox };
+  const LOADERS = { jobs: () => Promise.all([loadJobs(), loadCharts()]), runs: loadRuns, run: loadRun, dlq: loadDlq, schedules: loadSchedules, queues: loadQueues, workers: loadWorkers, audit: loadAudit, tenants: loadTenants, mailbox: loadMailbox };
 
   function selectTab(tab, opts = {}) {
     if (!opts.fromUrl && tab !== state.tab) state.cursor = null;
     state.tab = tab;
-    if (!opts.fromUrl) writeUrl(tab !== (new URLSearchParams(location.search).get('tab') || 'jobs'));
+    // A new history entry for another tab, or for another run's page.
+    if (!opts.fromUrl) writeUrl(tab !== (new URLSearchParams(location.search).get('tab') || 'jobs') || tab === 'run');
     for (const b of $$('.tabs button')) b.setAttribute('aria-selected', String(b.dataset.tab === tab));
     for (const s of $$('.tab')) s.hidden = s.id !== `tab-${tab}`;
     if (tab === 'schedules' && !$('#schedule-form').dataset.ready) { $('#schedule-form').dataset.ready = '1'; editSchedule(null); }
@@ -932,6 +1114,9 @@
   $('#tenant-new').addEventListener('click', () => editTenant(null));
   $('#tenant-form').timezone.addEventListener('input', (e) => { $('#tenant-tz-hint').textContent = zoneHint(e.target.value); });
   $('#schedule-delete').addEventListener('click', deleteSchedule);
+  $('#empty-form').addEventListener('submit', submitEmpty);
+  $('#empty-form').confirm.addEventListener('input', (e) => { $('[data-testid="empty-submit"]').disabled = e.target.value.trim() !== $('#empty-dialog').dataset.queue; });
+  $('#empty-cancel').addEventListener('click', () => $('#empty-dialog').close());
   try {
     $('#zones').replaceChildren(...Intl.supportedValuesOf('timeZone').map((z) => h('option', { value: z })));
   } catch { /* old browsers: free text */ }
