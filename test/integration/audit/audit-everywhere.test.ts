@@ -123,6 +123,19 @@ describe('audit everywhere', () => {
     r = await audited('scheduler', 'POST', '/api/v1/dlq/purge', '/api/v1/dlq/purge', 'acmeAdmin', { ids: [dead[3].dlqId] });
     expect(r.entry).toMatchObject({ action: 'dlq.purge', company_id: A, after: { deleted: 1 } });
 
+    // scheduler: retry and delete a run, empty a queue and a job's queue
+    const failed = await seed(env.database, A, JOB);
+    // Its dead letter already handled: the run itself is retried (a new run linked to it).
+    await env.database.query('UPDATE dead_letters SET retried_at = now() WHERE id = $1', [failed.dlqId]);
+    r = await audited('scheduler', 'POST', '/api/v1/runs/:id/retry', `/api/v1/runs/${failed.runId}/retry`, 'acmeAdmin');
+    expect(r.entry).toMatchObject({ action: 'run.retry', target_id: failed.runId, company_id: A, before: { state: 'dead' } });
+    r = await audited('scheduler', 'DELETE', '/api/v1/runs/:id', `/api/v1/runs/${failed.runId}`, 'acmeAdmin');
+    expect(r.entry).toMatchObject({ action: 'run.delete', target_id: failed.runId, company_id: A, before: { state: 'dead' } });
+    r = await audited('scheduler', 'POST', '/api/v1/queues/:queue/empty', '/api/v1/queues/low/empty', 'admin', { confirm: 'low' });
+    expect(r.entry).toMatchObject({ action: 'queue.empty', target_id: 'low' });
+    r = await audited('scheduler', 'POST', '/api/v1/jobs/:job/empty', `/api/v1/jobs/${JOB}/empty`, 'admin', { confirm: JOB });
+    expect(r.entry).toMatchObject({ action: 'job.empty', target_id: JOB });
+
     // documents
     r = await audited('documents', 'PUT', '/api/v1/expiry-settings', '/api/v1/expiry-settings', 'acmeAdmin', { thresholds: [30, 7] });
     expect(r.entry).toMatchObject({ action: 'expiry-settings.put', company_id: A, before: { thresholds: [30, 14, 7, 1] }, after: { thresholds: [30, 7] } });

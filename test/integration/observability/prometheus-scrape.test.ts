@@ -243,6 +243,11 @@ describe('a real Prometheus scraping the four services', () => {
       return items.find((n) => n.type === EVENT_TYPES.jobDead && n.data.job === 'document.upserted');
     }, { timeoutMs: 60_000, intervalMs: 500, what: 'the demo\'s dead letter in acme\'s admin inbox' });
     expect(inbox).toMatchObject({ title: 'Job failed: document.upserted', data: { job: 'document.upserted', reason: 'invalid_payload' } });
+    // The demo's dead letter may come before Prometheus's first scrape of documents (then increase() sees no change):
+    // one more payload documents-events refuses, now that every counter has been scraped at its value.
+    const badId = randomUUID();
+    const bad = createCloudEvent({ type: 'document.upserted', source: 'scrape-test', id: badId, companyId: 'acme', data: { documentId: 42 } });
+    await jetstream(nc).publish(subjects.event('acme', 'document.upserted'), encodeCloudEvent(bad), { msgID: badId });
     const firing = await waitFor(async () => {
       const body = (await (await fetch(`${promUrl}/api/v1/alerts`)).json()) as { data: { alerts: { labels: Record<string, string>; state: string }[] } };
       return body.data.alerts.find((a) => a.labels.alertname === 'MetronomeDeadLetters' && a.labels.consumer === 'documents-events' && a.state === 'firing');

@@ -120,7 +120,7 @@ describe('MetronomeScheduleModule in one service', () => {
     const first = await schedules();
     expect(first.map((s) => [s.name, s.kind, s.job, s.priority, s.max_attempts, s.declared_by])).toEqual([
       ['billing.hourly-invoices', 'cron', 'billing.hourly-invoices', 'high', 2, SERVICE],
-      ['billing.old-sync', 'interval', 'billing.old-sync', 'normal', 5, SERVICE],
+      ['billing.old-sync', 'interval', 'billing.old-sync', 'normal', 3, SERVICE],
     ]);
     await Promise.all([a.close(), b.close()]);
 
