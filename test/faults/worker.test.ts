@@ -20,17 +20,27 @@ const stopAll = async () => {
   }
 };
 
+/**
+ * A worker with twenty ordinary jobs in flight around one doomed job whose fault flag makes the worker SIGKILL
+ * itself; resolves once it died, with every job's run id by key and the doomed run's id.
+ */
+async function killedAround(prefix: string, fault: { killAfterEffect?: boolean; killAfterAck?: boolean; killBeforeAck?: boolean }) {
+  const w1 = await env.worker();
+  const jobs = new Map<string, string>();
+  for (let i = 0; i < 20; i++) jobs.set(`${prefix}-${i}`, await env.publish({ key: `${prefix}-${i}`, sleepMs: 300 }));
+  const doomedRun = await env.publish({ key: `${prefix}-doomed`, ...fault });
+  jobs.set(`${prefix}-doomed`, doomedRun);
+  await w1.exited;
+  expect(w1.exitSignal).toBe('SIGKILL');
+  return { jobs, doomedRun };
+}
+
 describe('fault worker', () => {
   it('1: a worker SIGKILLed after its effect and before its ack: another worker redelivers, the effect exists once', async () => {
     await scenario('1 sigkill-after-effect-before-ack', async (c) => {
-      const w1 = await env.worker();
-      const jobs = new Map<string, string>();
       // Twenty ordinary jobs in flight around the doomed one, so the kill also catches handlers mid-way.
-      for (let i = 0; i < 20; i++) jobs.set(`k1-${i}`, await env.publish({ key: `k1-${i}`, sleepMs: 300 }));
-      jobs.set('k1-doomed', await env.publish({ key: 'k1-doomed', killAfterEffect: true }));
-      await w1.exited;
+      const { jobs } = await killedAround('k1', { killAfterEffect: true });
       c.faults = 1;
-      expect(w1.exitSignal).toBe('SIGKILL');
       // The effect was committed by the dead worker, and the message was never acked.
       expect(await env.effects('k1-doomed')).toBe(1);
       await env.worker();
@@ -57,14 +67,8 @@ describe('fault worker', () => {
 
   it('11: a worker SIGKILLed right after its ack: the outcome is already in history and the job is not redelivered', async () => {
     await scenario('11 sigkill-right-after-ack', async (c) => {
-      const w1 = await env.worker();
-      const jobs = new Map<string, string>();
-      for (let i = 0; i < 20; i++) jobs.set(`k11-${i}`, await env.publish({ key: `k11-${i}`, sleepMs: 300 }));
-      const doomedRun = await env.publish({ key: 'k11-doomed', killAfterAck: true });
-      jobs.set('k11-doomed', doomedRun);
-      await w1.exited;
+      const { jobs, doomedRun } = await killedAround('k11', { killAfterAck: true });
       c.faults = 1;
-      expect(w1.exitSignal).toBe('SIGKILL');
       // Before the ack, the settlement observer read the attempt's row on another connection: durable before the ack.
       const settled = await env.log(`key = 'k11-doomed' AND kind = 'settled'`);
       expect(settled.map((l) => [l.attempt, l.applied])).toEqual([[1, true]]);
@@ -92,14 +96,8 @@ describe('fault worker', () => {
 
   it('13: a worker SIGKILLed after its outcome was committed and before its ack: the redelivery is acked without running the handler again', async () => {
     await scenario('13 sigkill-after-history-before-ack', async (c) => {
-      const w1 = await env.worker();
-      const jobs = new Map<string, string>();
-      for (let i = 0; i < 20; i++) jobs.set(`k13-${i}`, await env.publish({ key: `k13-${i}`, sleepMs: 300 }));
-      const doomedRun = await env.publish({ key: 'k13-doomed', killBeforeAck: true });
-      jobs.set('k13-doomed', doomedRun);
-      await w1.exited;
+      const { jobs, doomedRun } = await killedAround('k13', { killBeforeAck: true });
       c.faults = 1;
-      expect(w1.exitSignal).toBe('SIGKILL');
       // The outcome was committed before the kill, and the message was never acked: it is still in JOBS.
       expect((await env.log(`key = 'k13-doomed' AND kind = 'settled'`)).map((l) => [l.attempt, l.applied])).toEqual([[1, true]]);
       expect(await env.inStream(doomedRun)).toBe(true);
