@@ -1,11 +1,10 @@
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { Injectable } from '@nestjs/common';
-import type { Pool } from 'pg';
+import type { Pool, PoolClient } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { DataSource } from 'typeorm';
 import { DURATION_BUCKETS, durationBucket } from './duration-histogram.js';
-import { FAILED_OUTCOMES, FINAL_OUTCOMES, type AttemptRecord } from './attempt-record.js';
+import type { AttemptRecord } from './attempt-record.js';
+import { COPY_ATTEMPTS, copyLine, jsonRow, ONE_STATEMENT, ONE_STATEMENT_PLANNED, PLANNED, plannedUpdates, STATS } from './history-statements.js';
 
 /** Days of job_attempts partitions kept ready ahead of today. */
 export const PARTITION_DAYS_AHEAD = 7;
@@ -51,88 +50,15 @@ export function rollup(records: readonly AttemptRecord[]): StatsRow[] {
   return [...rows.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, r]) => r);
 }
 
-const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
-
-const COLUMNS = [
-  'run_id', 'attempt', 'job', 'queue', 'company_id', 'outcome', 'final', 'failed', 'scheduled_for', 'enqueued_at',
-  'started_at', 'finished_at', 'duration_ms', 'error', 'result', 'payload', 'schedule_id', 'parent_run_id', 'worker', 'stream_seq',
-].join(', ');
-
-/** COPY's text format: tab-separated, \N for null, backslash, tab, newline and carriage return escaped. */
-function field(v: unknown): string {
-  if (v === null || v === undefined) return '\\N';
-  const s = typeof v === 'string' ? v : v instanceof Date ? v.toISOString() : typeof v === 'object' ? JSON.stringify(v) : String(v);
-  return /[\\\t\n\r]/.test(s) ? s.replace(/[\\\t\n\r]/g, (c) => (c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r')) : s;
-}
-
-function line(r: AttemptRecord): string {
-  const final = FINAL_OUTCOMES.includes(r.outcome);
-  const failed = FAILED_OUTCOMES.includes(r.outcome);
-  return [
-    field(r.runId), r.attempt, field(r.job), field(r.queue), field(r.companyId), r.outcome, final ? 't' : 'f', failed ? 't' : 'f',
-    field(r.scheduledFor), field(r.enqueuedAt), r.startedAt.toISOString(), r.finishedAt.toISOString(), Math.round(r.durationMs),
-    field(r.error), field(r.result), field(r.payload), field(r.scheduleId), field(r.parentRunId), field(r.worker), r.streamSeq ?? '\\N',
-  ].join('\t');
-}
-
 /**
- * The planned runs a batch finishes or retries (job_runs, the latest attempt
- * per run): rows locked in id order, so concurrent batches wait instead of
- * deadlocking; a cancelled run stays cancelled unless this attempt is final; a
- * finished run and a stale attempt never overwrite a later outcome.
+ * Batches up to this many rows go in one statement (one round trip); larger
+ * ones by COPY in a transaction (four round trips, but Postgres parses COPY
+ * text about four times cheaper than JSON). Measured 2026-12-04: 4-row
+ * batches cost the worker 40–48 µs a row in one statement against 110–170 µs
+ * by COPY, Postgres 87–93 against 167–173; 1,000-row batches 9.5 against 6.3
+ * (worker) and 32 against 7–9 (Postgres).
  */
-const PLANNED = `
-WITH l AS (
-  SELECT * FROM jsonb_to_recordset($1::jsonb) AS l(run_id text, attempt int, outcome text, final boolean, started_at timestamptz,
-                                                  finished_at timestamptz, enqueued_at timestamptz, error text, result jsonb)
-), locked AS (
-  SELECT r.id FROM job_runs r JOIN l ON l.run_id = r.id ORDER BY r.id FOR UPDATE OF r
-)
-UPDATE job_runs r
-   SET state = l.outcome,
-       attempts = greatest(r.attempts, l.attempt),
-       started_at = l.started_at,
-       published_at = coalesce(r.published_at, l.enqueued_at),
-       finished_at = CASE WHEN l.final THEN l.finished_at ELSE NULL END,
-       error = l.error,
-       result = coalesce(l.result, r.result),
-       progress = CASE WHEN l.outcome = 'succeeded' THEN 100 ELSE r.progress END,
-       updated_at = now()
-  FROM l, locked k
- WHERE r.id = l.run_id AND k.id = l.run_id
-   AND NOT (r.state = 'cancelled' AND NOT l.final)
-   AND r.state NOT IN ('succeeded', 'failed', 'dead')
-   AND r.attempts <= l.attempt`;
-
-/** The per-minute rollup, rows in key order (the same order every batch locks them in). */
-const STATS = `
-INSERT INTO job_stats_minute AS s (minute, job, queue, company_id, succeeded, failed, retried, dead, cancelled, duration_ms_sum, duration_hist)
-SELECT minute, job, queue, company_id, succeeded, failed, retried, dead, cancelled, duration_ms_sum, duration_hist
-  FROM jsonb_to_recordset($1::jsonb) AS x(minute timestamptz, job text, queue text, company_id text, succeeded int, failed int,
-                                          retried int, dead int, cancelled int, duration_ms_sum bigint, duration_hist int[])
-ON CONFLICT (minute, job, queue, company_id) DO UPDATE SET
-  succeeded = s.succeeded + EXCLUDED.succeeded,
-  failed = s.failed + EXCLUDED.failed,
-  retried = s.retried + EXCLUDED.retried,
-  dead = s.dead + EXCLUDED.dead,
-  cancelled = s.cancelled + EXCLUDED.cancelled,
-  duration_ms_sum = s.duration_ms_sum + EXCLUDED.duration_ms_sum,
-  duration_hist = (SELECT array_agg(coalesce(a, 0) + coalesce(b, 0) ORDER BY i)
-                     FROM unnest(s.duration_hist, EXCLUDED.duration_hist) WITH ORDINALITY AS h(a, b, i))`;
-
-/** The latest attempt of each planned run in a batch (lost attempts do not change a run's state). */
-function plannedUpdates(records: readonly AttemptRecord[]): unknown[] {
-  const latest = new Map<string, AttemptRecord>();
-  for (const r of records) {
-    if (!r.planned || r.outcome === 'lost') continue;
-    const seen = latest.get(r.runId);
-    if (!seen || r.attempt >= seen.attempt) latest.set(r.runId, r);
-  }
-  return [...latest.values()].map((r) => ({
-    run_id: r.runId, attempt: r.attempt, outcome: r.outcome, final: FINAL_OUTCOMES.includes(r.outcome),
-    started_at: r.startedAt.toISOString(), finished_at: r.finishedAt.toISOString(), enqueued_at: iso(r.enqueuedAt), error: r.error, result: r.result ?? null,
-  }));
-}
+const ONE_STATEMENT_MAX_ROWS = 100;
 
 /** The history writer's statements (job_attempts, planned job_runs, job_stats_minute). */
 @Injectable()
@@ -156,22 +82,39 @@ export class HistoryRepository {
     const onError = (e: unknown) => (broken = e);
     client.on('error', onError);
     try {
-      await client.query('BEGIN');
-      try {
-        const copy = client.query(copyFrom(`COPY job_attempts (${COLUMNS}) FROM STDIN`));
-        await pipeline(Readable.from([records.map(line).join('\n') + '\n']), copy);
-        const planned = plannedUpdates(records);
-        if (planned.length) await client.query(PLANNED, [JSON.stringify(planned)]);
-        const stats = rollup(records);
-        if (stats.length) await client.query(STATS, [JSON.stringify(stats)]);
-        await client.query('COMMIT');
-      } catch (e) {
-        await client.query('ROLLBACK').catch((r: unknown) => (broken = r));
-        throw e;
-      }
+      if (records.length <= ONE_STATEMENT_MAX_ROWS) await this.writeInOneStatement(client, records);
+      else await this.writeByCopy(client, records, (e) => (broken = e));
     } finally {
       client.removeListener('error', onError);
       client.release(broken instanceof Error ? broken : broken === undefined ? undefined : new Error(String(broken)));
+    }
+  }
+
+  private async writeInOneStatement(client: PoolClient, records: readonly AttemptRecord[]): Promise<void> {
+    const planned = plannedUpdates(records);
+    const attempts = JSON.stringify(records.map(jsonRow));
+    const stats = JSON.stringify(rollup(records));
+    if (planned.length) await client.query({ ...ONE_STATEMENT_PLANNED, values: [attempts, stats, JSON.stringify(planned)] });
+    else await client.query({ ...ONE_STATEMENT, values: [attempts, stats] });
+  }
+
+  private async writeByCopy(client: PoolClient, records: readonly AttemptRecord[], broke: (e: unknown) => void): Promise<void> {
+    await client.query('BEGIN');
+    try {
+      const copy = client.query(copyFrom(COPY_ATTEMPTS));
+      await new Promise<void>((resolve, reject) => {
+        copy.once('finish', resolve);
+        copy.once('error', reject);
+        copy.end(records.map(copyLine).join('\n') + '\n');
+      });
+      const planned = plannedUpdates(records);
+      if (planned.length) await client.query(PLANNED, [JSON.stringify(planned)]);
+      const stats = rollup(records);
+      if (stats.length) await client.query(STATS, [JSON.stringify(stats)]);
+      await client.query('COMMIT');
+    } catch (e) {
+      await client.query('ROLLBACK').catch(broke);
+      throw e;
     }
   }
 

@@ -1,0 +1,133 @@
+import { FAILED_OUTCOMES, FINAL_OUTCOMES, type AttemptRecord } from './attempt-record.js';
+
+/** job_attempts' columns as the history writer fills them, with their types for jsonb_to_recordset. */
+const ATTEMPT_COLUMNS: readonly (readonly [string, string])[] = [
+  ['run_id', 'text'], ['attempt', 'int'], ['job', 'text'], ['queue', 'text'], ['company_id', 'text'], ['outcome', 'text'],
+  ['final', 'boolean'], ['failed', 'boolean'], ['scheduled_for', 'timestamptz'], ['enqueued_at', 'timestamptz'],
+  ['started_at', 'timestamptz'], ['finished_at', 'timestamptz'], ['duration_ms', 'int'], ['error', 'text'], ['result', 'jsonb'],
+  ['payload', 'jsonb'], ['schedule_id', 'text'], ['parent_run_id', 'text'], ['worker', 'text'], ['stream_seq', 'bigint'],
+];
+const COLUMNS = ATTEMPT_COLUMNS.map(([name]) => name).join(', ');
+
+export const COPY_ATTEMPTS = `COPY job_attempts (${COLUMNS}) FROM STDIN`;
+
+/** COPY's text format: tab-separated, \N for null, backslash, tab, newline and carriage return escaped. */
+function field(v: unknown): string {
+  if (v === null || v === undefined) return '\\N';
+  const s = typeof v === 'string' ? v : v instanceof Date ? v.toISOString() : typeof v === 'object' ? JSON.stringify(v) : String(v);
+  return escaped(s);
+}
+
+/** A jsonb column's COPY text: the value as JSON, a string too (a bare string is not valid JSON text). */
+function jsonField(v: unknown): string {
+  return v === null || v === undefined ? '\\N' : escaped(JSON.stringify(v));
+}
+
+function escaped(s: string): string {
+  return /[\\\t\n\r]/.test(s) ? s.replace(/[\\\t\n\r]/g, (c) => (c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r')) : s;
+}
+
+/** One attempt as a line of COPY text, in ATTEMPT_COLUMNS order. */
+export function copyLine(r: AttemptRecord): string {
+  return [
+    field(r.runId), r.attempt, field(r.job), field(r.queue), field(r.companyId), r.outcome,
+    FINAL_OUTCOMES.includes(r.outcome) ? 't' : 'f', FAILED_OUTCOMES.includes(r.outcome) ? 't' : 'f',
+    field(r.scheduledFor), field(r.enqueuedAt), r.startedAt.toISOString(), r.finishedAt.toISOString(), Math.round(r.durationMs),
+    field(r.error), jsonField(r.result), jsonField(r.payload), field(r.scheduleId), field(r.parentRunId), field(r.worker), r.streamSeq ?? '\\N',
+  ].join('\t');
+}
+
+/** One attempt as an array in ATTEMPT_COLUMNS order (dates become ISO strings in JSON). */
+export function jsonRow(r: AttemptRecord): unknown[] {
+  return [
+    r.runId, r.attempt, r.job, r.queue, r.companyId, r.outcome, FINAL_OUTCOMES.includes(r.outcome), FAILED_OUTCOMES.includes(r.outcome),
+    r.scheduledFor, r.enqueuedAt, r.startedAt, r.finishedAt, Math.round(r.durationMs),
+    r.error, r.result ?? null, r.payload ?? null, r.scheduleId, r.parentRunId, r.worker, r.streamSeq,
+  ];
+}
+
+/** The planned runs' new state, one JSON object per run (PLANNED_ROWS). */
+const PLANNED_ROWS = `SELECT * FROM jsonb_to_recordset($$::jsonb) AS l(run_id text, attempt int, outcome text, final boolean, started_at timestamptz,
+                                                  finished_at timestamptz, enqueued_at timestamptz, error text, result jsonb)`;
+
+/**
+ * The planned runs a batch finishes or retries (job_runs, the latest attempt
+ * per run): rows locked in id order, so concurrent batches wait instead of
+ * deadlocking; a cancelled run stays cancelled unless this attempt is final; a
+ * finished run and a stale attempt never overwrite a later outcome.
+ */
+const PLANNED_LOCK = `SELECT r.id FROM job_runs r JOIN l ON l.run_id = r.id ORDER BY r.id FOR UPDATE OF r`;
+const PLANNED_UPDATE = `
+UPDATE job_runs r
+   SET state = l.outcome,
+       attempts = greatest(r.attempts, l.attempt),
+       started_at = l.started_at,
+       published_at = coalesce(r.published_at, l.enqueued_at),
+       finished_at = CASE WHEN l.final THEN l.finished_at ELSE NULL END,
+       error = l.error,
+       result = coalesce(l.result, r.result),
+       progress = CASE WHEN l.outcome = 'succeeded' THEN 100 ELSE r.progress END,
+       updated_at = now()
+  FROM l, locked k
+ WHERE r.id = l.run_id AND k.id = l.run_id
+   AND NOT (r.state = 'cancelled' AND NOT l.final)
+   AND r.state NOT IN ('succeeded', 'failed', 'dead')
+   AND r.attempts <= l.attempt`;
+
+/** The per-minute rollup, rows in key order (the same order every batch locks them in). */
+const STATS_UPSERT = `
+INSERT INTO job_stats_minute AS s (minute, job, queue, company_id, succeeded, failed, retried, dead, cancelled, duration_ms_sum, duration_hist)
+SELECT minute, job, queue, company_id, succeeded, failed, retried, dead, cancelled, duration_ms_sum, duration_hist
+  FROM jsonb_to_recordset($$::jsonb) AS x(minute timestamptz, job text, queue text, company_id text, succeeded int, failed int,
+                                          retried int, dead int, cancelled int, duration_ms_sum bigint, duration_hist int[])
+ON CONFLICT (minute, job, queue, company_id) DO UPDATE SET
+  succeeded = s.succeeded + EXCLUDED.succeeded,
+  failed = s.failed + EXCLUDED.failed,
+  retried = s.retried + EXCLUDED.retried,
+  dead = s.dead + EXCLUDED.dead,
+  cancelled = s.cancelled + EXCLUDED.cancelled,
+  duration_ms_sum = s.duration_ms_sum + EXCLUDED.duration_ms_sum,
+  duration_hist = (SELECT array_agg(coalesce(a, 0) + coalesce(b, 0) ORDER BY i)
+                     FROM unnest(s.duration_hist, EXCLUDED.duration_hist) WITH ORDINALITY AS h(a, b, i))`;
+
+const param = (sql: string, n: number) => sql.replace('$$', `$${n}`);
+
+/** After COPY, in the same transaction: the planned runs ($1). */
+export const PLANNED = `WITH l AS (${param(PLANNED_ROWS, 1)}), locked AS (${PLANNED_LOCK}) ${PLANNED_UPDATE}`;
+/** After COPY, in the same transaction: the rollup ($1). */
+export const STATS = param(STATS_UPSERT, 1);
+
+/**
+ * A small batch in one statement (one round trip, one implicit transaction):
+ * the attempts ($1, arrays in ATTEMPT_COLUMNS order), the rollup ($2) and, in
+ * the planned form, the planned runs ($3). The main query reads the planned
+ * update before the rollup, so every batch locks job_runs rows before
+ * job_stats_minute rows, as the COPY path does.
+ */
+function oneStatement(planned: boolean): string {
+  const values = ATTEMPT_COLUMNS.map(([, type], i) => (type === 'jsonb' ? `nullif(x->${i}, 'null'::jsonb)` : `(x->>${i})::${type}`)).join(', ');
+  const attempts = `a AS (INSERT INTO job_attempts (${COLUMNS}) SELECT ${values} FROM jsonb_array_elements($1::jsonb) AS x)`;
+  const stats = `s AS (${param(STATS_UPSERT, 2)} RETURNING 1)`;
+  if (!planned) return `WITH ${attempts}, ${stats} SELECT (SELECT count(*) FROM s)`;
+  return `WITH ${attempts}, l AS (${param(PLANNED_ROWS, 3)}), locked AS (${PLANNED_LOCK}), p AS (${PLANNED_UPDATE} RETURNING 1), ${stats}
+    SELECT (SELECT count(*) FROM p), (SELECT count(*) FROM s)`;
+}
+
+export const ONE_STATEMENT = { name: 'metronome-history-batch', text: oneStatement(false) };
+export const ONE_STATEMENT_PLANNED = { name: 'metronome-history-batch-planned', text: oneStatement(true) };
+
+const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
+
+/** The latest attempt of each planned run in a batch (lost attempts do not change a run's state). */
+export function plannedUpdates(records: readonly AttemptRecord[]): unknown[] {
+  const latest = new Map<string, AttemptRecord>();
+  for (const r of records) {
+    if (!r.planned || r.outcome === 'lost') continue;
+    const seen = latest.get(r.runId);
+    if (!seen || r.attempt >= seen.attempt) latest.set(r.runId, r);
+  }
+  return [...latest.values()].map((r) => ({
+    run_id: r.runId, attempt: r.attempt, outcome: r.outcome, final: FINAL_OUTCOMES.includes(r.outcome),
+    started_at: r.startedAt.toISOString(), finished_at: r.finishedAt.toISOString(), enqueued_at: iso(r.enqueuedAt), error: r.error, result: r.result ?? null,
+  }));
+}

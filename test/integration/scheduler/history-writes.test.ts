@@ -1,0 +1,102 @@
+import { DataSource } from 'typeorm';
+import { HistoryRepository, type AttemptRecord } from '../../../libs/common/src/index.js';
+import { TestDatabase } from '../../support/database.js';
+
+/**
+ * The history writer stores a small batch in one statement and a large one by
+ * COPY: both must store the same rows, settle the same planned runs and add up
+ * the same per-minute rollup, whatever the text holds (tabs, newlines,
+ * backslashes, quotes, unicode) and whichever fields are empty.
+ */
+describe('run history batches, small (one statement) and large (COPY)', () => {
+  const database = new TestDatabase();
+  let dataSource: DataSource;
+  let history: HistoryRepository;
+
+  beforeAll(async () => {
+    await database.create();
+    dataSource = await new DataSource({ type: 'postgres', url: database.url }).initialize();
+    history = new HistoryRepository(dataSource);
+    await history.ensurePartitions();
+  }, 60_000);
+
+  afterAll(async () => {
+    await dataSource?.destroy();
+    await database.drop();
+  });
+
+  const at = new Date('2026-12-04T10:15:30.123Z');
+  const record = (runId: string, overrides: Partial<AttemptRecord> = {}): AttemptRecord => ({
+    runId, attempt: 1, job: 'svc.work', queue: 'normal', companyId: 'acme', outcome: 'succeeded',
+    scheduledFor: null, enqueuedAt: at, startedAt: at, finishedAt: new Date(at.getTime() + 25), durationMs: 25.4,
+    error: null, result: { status: 'success', recordsProcessed: 3, data: { note: 'tab\there\nline "quoted" \\ back ✓' } },
+    payload: null, scheduleId: null, parentRunId: null, worker: 'w-1', streamSeq: 7, planned: false, maxAttempts: 3,
+    ...overrides,
+  });
+  const hostile = 'boom:\tcolumn\nnext line \\N not null \\ "quotes" \'single\' ✓ ünïcode';
+  const variety = (prefix: string): AttemptRecord[] => [
+    record(`${prefix}-ok`),
+    record(`${prefix}-retry`, { outcome: 'retrying', error: hostile, result: null, payload: { to: 'x@example.com', list: [1, null, 'a\tb'] }, companyId: null }),
+    record(`${prefix}-dead`, { outcome: 'dead', attempt: 3, error: 'gave up', result: null, payload: 'a bare string payload', scheduledFor: at, scheduleId: 'sched-1', parentRunId: 'parent-1' }),
+    record(`${prefix}-lost`, { outcome: 'lost', error: 'worker died', result: null, durationMs: 0, streamSeq: null }),
+  ];
+  const stored = async (prefix: string) =>
+    (await database.query<Record<string, unknown>>(
+      `SELECT regexp_replace(run_id, '^[^-]+-', '') AS run, attempt, job, queue, company_id, outcome, final, failed, scheduled_for, enqueued_at,
+              started_at, finished_at, duration_ms, error, result, payload, schedule_id, parent_run_id, worker, stream_seq
+         FROM job_attempts WHERE run_id LIKE $1 || '-%' ORDER BY run`,
+      [prefix],
+    ));
+
+  it('stores the same rows both ways, nulls as SQL NULL and text exactly as given', async () => {
+    await history.write(variety('small'));
+    const filler = Array.from({ length: 150 }, (_, i) => record(`large-filler${String(i).padStart(3, '0')}`));
+    await history.write([...variety('large'), ...filler]);
+
+    const small = await stored('small');
+    const large = (await stored('large')).filter((r) => !String(r.run).startsWith('filler'));
+    expect(small).toHaveLength(4);
+    expect(large).toEqual(small);
+    const retry = small.find((r) => r.run === 'retry')!;
+    expect(retry).toMatchObject({ error: hostile, result: null, company_id: null, final: false, failed: true, payload: { to: 'x@example.com', list: [1, null, 'a\tb'] } });
+    expect(small.find((r) => r.run === 'ok')).toMatchObject({ duration_ms: 25, final: true, failed: false, payload: null, result: { data: { note: 'tab\there\nline "quoted" \\ back ✓' } } });
+    expect(small.find((r) => r.run === 'dead')).toMatchObject({ payload: 'a bare string payload', schedule_id: 'sched-1', parent_run_id: 'parent-1', scheduled_for: at });
+    expect(small.find((r) => r.run === 'lost')).toMatchObject({ stream_seq: null, final: false, failed: true });
+  });
+
+  it('settles planned runs and adds to the per-minute rollup the same way', async () => {
+    const minute = new Date('2026-12-04T10:15:00.000Z');
+    for (const prefix of ['psmall', 'plarge']) {
+      await database.query(
+        `INSERT INTO job_runs (id, job, queue, state, attempts, company_id, scheduled_for) VALUES ($1, 'svc.planned', 'normal', 'queued', 0, 'acme', now()),
+                ($2, 'svc.planned', 'normal', 'queued', 0, 'acme', now())`,
+        [`${prefix}-a`, `${prefix}-b`],
+      );
+    }
+    const planned = (prefix: string) => [
+      record(`${prefix}-a`, { job: 'svc.planned', planned: true }),
+      record(`${prefix}-b`, { job: 'svc.planned', planned: true, outcome: 'retrying', error: 'try again', result: null }),
+    ];
+    await history.write(planned('psmall'));
+    const rollupAfterSmall = await database.query(`SELECT succeeded, retried, duration_ms_sum FROM job_stats_minute WHERE job = 'svc.planned' AND minute = $1`, [minute]);
+    expect(rollupAfterSmall).toEqual([{ succeeded: 1, retried: 1, duration_ms_sum: '50' }]);
+
+    await history.write([...planned('plarge'), ...Array.from({ length: 120 }, (_, i) => record(`pfill-${i}`, { job: 'svc.filler' }))]);
+    const runs = await database.query(`SELECT id, state, attempts, error FROM job_runs WHERE id LIKE 'p%' ORDER BY id`);
+    expect(runs).toEqual([
+      { id: 'plarge-a', state: 'succeeded', attempts: 1, error: null },
+      { id: 'plarge-b', state: 'retrying', attempts: 1, error: 'try again' },
+      { id: 'psmall-a', state: 'succeeded', attempts: 1, error: null },
+      { id: 'psmall-b', state: 'retrying', attempts: 1, error: 'try again' },
+    ]);
+    const rollup = await database.query(`SELECT job, succeeded, retried FROM job_stats_minute WHERE minute = $1 AND job IN ('svc.planned', 'svc.filler') ORDER BY job`, [minute]);
+    expect(rollup).toEqual([{ job: 'svc.filler', succeeded: 120, retried: 0 }, { job: 'svc.planned', succeeded: 2, retried: 2 }]);
+  });
+
+  it('refuses a batch whose text Postgres cannot store, in either form, so the writer can retry its rows alone', async () => {
+    await expect(history.write([record('nul-small', { error: 'bad \u0000 byte' })])).rejects.toMatchObject({ code: expect.stringMatching(/^22/) });
+    const many = Array.from({ length: 120 }, (_, i) => record(`nul-large-${i}`, { error: i === 60 ? 'bad \u0000 byte' : null }));
+    await expect(history.write(many)).rejects.toMatchObject({ code: expect.stringMatching(/^22/) });
+    expect(await database.query(`SELECT count(*)::int AS n FROM job_attempts WHERE run_id LIKE 'nul-%'`)).toEqual([{ n: 0 }]);
+  });
+});
