@@ -251,6 +251,9 @@ export async function flushRedisDb(): Promise<void> {
  */
 export class DatabaseCpu {
   private readonly base = new Map<number, number>();
+  /** The latest reading of every backend seen: one that exits keeps what it had used by then. */
+  private readonly last = new Map<number, number>();
+  private timer?: NodeJS.Timeout;
 
   constructor(private readonly db: BenchDatabase) {}
 
@@ -263,19 +266,28 @@ export class DatabaseCpu {
     return rows.map((r) => r.pid);
   }
 
-  async start(): Promise<void> {
-    for (const pid of await this.pids()) this.base.set(pid, processCpuSeconds(pid) ?? 0);
+  private async sample(): Promise<void> {
+    for (const pid of new Set([...this.last.keys(), ...(await this.pids())])) {
+      const now = processCpuSeconds(pid);
+      if (now !== null) this.last.set(pid, now);
+    }
   }
 
-  /** Seconds used since start() by the processes seen now (and at start, if still alive). */
+  /**
+   * Reads every backend now and then every 500 ms: a worker's backends exit
+   * with its pool, and their CPU would be lost if read only at the end.
+   */
+  async start(): Promise<void> {
+    for (const pid of await this.pids()) this.base.set(pid, processCpuSeconds(pid) ?? 0);
+    this.timer = setInterval(() => void this.sample().catch(() => undefined), 500);
+  }
+
+  /** Seconds used since start() by every backend seen since (backends born later count from 0). */
   async used(): Promise<number> {
-    const seen = new Set([...this.base.keys(), ...(await this.pids())]);
+    clearInterval(this.timer);
+    await this.sample();
     let total = 0;
-    for (const pid of seen) {
-      const now = processCpuSeconds(pid);
-      if (now === null) continue;
-      total += now - (this.base.get(pid) ?? 0);
-    }
+    for (const [pid, now] of this.last) total += now - (this.base.get(pid) ?? 0);
     return total;
   }
 }

@@ -248,9 +248,10 @@ async function benchSystem(system: SystemName, plan: Plan, nodeOptions: string[]
     const report = await worker.report();
     const backlogAfter = await sut.backlog();
     const historyFinal = await sut.history();
+    // Read while the worker's backends are alive (they exit with its pool).
+    const dbCpu = databaseCpu ? await databaseCpu.used() : 0;
     await worker.stop();
     const brokerCpu = sut.brokerPids.map((p, i) => (processCpuSeconds(p) ?? 0) - brokerCpu0[i]).reduce((a, b) => a + b, 0);
-    const dbCpu = databaseCpu ? await databaseCpu.used() : 0;
 
     const phases = report.phases;
     const jobs = Object.values(phases).reduce((n, p) => n + p.done, 0);
