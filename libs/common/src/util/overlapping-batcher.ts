@@ -22,12 +22,13 @@ export class OverlappingBatcher<T, R> {
     return this.queue.length;
   }
 
-  add(item: T): Promise<R> {
+  /** `urgent`: something waits on this item (a retry about to start): send what is queued now, not at the window's end. */
+  add(item: T, urgent = false): Promise<R> {
     return new Promise<R>((resolve, reject) => {
       this.queue.push({ item, resolve, reject });
       // A batch of many callers' items is never written inside one caller's audited transaction.
       outsideAmbient(() => {
-        if (this.queue.length >= this.options.maxItems) this.kick();
+        if (urgent || this.queue.length >= this.options.maxItems) this.kick();
         else this.timer ??= setTimeout(() => this.kick(), this.options.maxDelayMs);
       });
     });
