@@ -136,7 +136,6 @@ export const HEADERS = {
   companyId: 'Metronome-Company-Id',
   runId: 'Metronome-Run-Id',
   scheduledFor: 'Metronome-Scheduled-For',
-  attemptsOffset: 'Metronome-Attempts-Offset',
 } as const;
 
 /** Whether `subject` matches a NATS filter (`*` one token, `>` one or more trailing tokens). */

@@ -21,8 +21,6 @@ export interface JobMessageParts {
   maxAttempts?: number;
   backoff?: BackoffPolicy;
   timeoutMs?: number;
-  /** Attempts the run used before this message (a dead letter replayed, a run re-published). */
-  attemptsOffset: number;
 }
 
 /** One delivery of a job message, as the runtime carries it from intake to settlement. */
@@ -65,8 +63,6 @@ export function jobMessageOf(event: CloudEvent, msg?: JsMsg): JobMessageParts {
   // Headers are decoded on first access: read them only when the body does not say.
   const header = (name: string) => msg?.headers?.get(name) || undefined;
   const companyId = event.companyid ?? str(data?.companyId);
-  const offsetHeader = Number(header(HEADERS.attemptsOffset) ?? 0);
-  const attemptsOffset = Number.isInteger(offsetHeader) && offsetHeader > 0 ? offsetHeader : 0;
   if (data && typeof data === 'object' && typeof data.runId === 'string' && 'payload' in data) {
     const at = str(data.scheduledFor) ?? header(HEADERS.scheduledFor);
     const options = (data.options && typeof data.options === 'object' ? data.options : {}) as Record<string, unknown>;
@@ -81,9 +77,8 @@ export function jobMessageOf(event: CloudEvent, msg?: JsMsg): JobMessageParts {
       maxAttempts: posInt(data.maxAttempts),
       backoff: options.backoff as BackoffPolicy | undefined,
       timeoutMs: posInt(options.timeoutMs),
-      attemptsOffset,
     };
   }
   const at = header(HEADERS.scheduledFor);
-  return { payload: data, scheduledFor: at ? new Date(at) : undefined, companyId, planned: false, flow: false, attemptsOffset };
+  return { payload: data, scheduledFor: at ? new Date(at) : undefined, companyId, planned: false, flow: false };
 }
