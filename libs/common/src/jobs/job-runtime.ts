@@ -191,8 +191,13 @@ export class JobRuntime implements OnModuleInit, OnApplicationBootstrap, BeforeA
     if (this.roomWaiters.length) for (const wake of this.roomWaiters.splice(0)) wake();
   }
 
-  /** Resolves when the priority's lane has room, the runtime stops, or after `maxWaitMs`. */
-  private async room(priority: Priority, maxWaitMs: number): Promise<void> {
+  /** undefined when the priority's lane has room; else resolves when it has, the runtime stops, or after `maxWaitMs`. */
+  private room(priority: Priority, maxWaitMs: number): Promise<void> | undefined {
+    if (this.stopping || this.dispatcher.hasRoom(priority)) return undefined;
+    return this.waitForRoom(priority, maxWaitMs);
+  }
+
+  private async waitForRoom(priority: Priority, maxWaitMs: number): Promise<void> {
     const deadline = Date.now() + maxWaitMs;
     while (!this.stopping && !this.dispatcher.hasRoom(priority) && Date.now() < deadline) {
       await new Promise<void>((resolve) => {

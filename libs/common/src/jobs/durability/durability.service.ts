@@ -18,12 +18,14 @@ interface DurableSpec {
   options: JobHandlerOptions;
 }
 
+const NO_WATCH = (): void => undefined;
+
 export interface PreparedRun {
   /** The payload with sensitive fields decrypted (for the handler only). */
   payload: unknown;
   /** The run's logger, censoring the job's sensitive fields. */
   logger: Logger;
-  step: StepRunner;
+  readonly step: StepRunner;
   childResults: readonly ChildResult[];
   /** Ends the attempt's SLA watch. */
   done: () => void;
@@ -106,13 +108,20 @@ export class DurabilityHooks implements OnApplicationBootstrap {
     const codec: StepCodec | undefined = sensitive.length && this.cipher.enabled
       ? { encode: (v) => this.cipher.encrypt(v), decode: (v) => (isEncrypted(v) ? this.cipher.decrypt(v) : v) }
       : undefined;
-    const step = new StepRunner(this.steps, { runId: input.runId, job: input.job, companyId: input.companyId ?? null, attempt: input.attempt }, logger, codec);
+    let step: StepRunner | undefined;
+    const steps = this.steps;
     const isParent = (input.event.data as { flow?: unknown } | null)?.flow === true;
     const childResults = isParent ? await this.flows.childResults(input.runId) : [];
-    const done = this.sla.watch(
-      { runId: input.runId, job: input.job, companyId: input.companyId, scheduledFor: input.scheduledFor, attempt: input.attempt, startedAt: new Date() },
-      spec?.options.sla,
-    );
-    return { payload, logger, step, childResults, done };
+    const sla = spec?.options.sla;
+    const done = sla
+      ? this.sla.watch({ runId: input.runId, job: input.job, companyId: input.companyId, scheduledFor: input.scheduledFor, attempt: input.attempt, startedAt: new Date() }, sla)
+      : NO_WATCH;
+    return {
+      payload, logger, childResults, done,
+      // Most handlers never use durable steps: the runner is made on first use.
+      get step() {
+        return (step ??= new StepRunner(steps, { runId: input.runId, job: input.job, companyId: input.companyId ?? null, attempt: input.attempt }, logger, codec));
+      },
+    };
   }
 }

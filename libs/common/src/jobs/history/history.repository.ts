@@ -26,14 +26,23 @@ interface StatsRow {
 /** The per-minute rollup of a batch, keyed and sorted so concurrent batches lock its rows in one order. */
 export function rollup(records: readonly AttemptRecord[]): StatsRow[] {
   const rows = new Map<string, StatsRow>();
+  // A batch is mostly one job's rows in one minute: the previous row is reused without building a key.
+  let last: StatsRow | undefined;
+  let lastMinute = -1;
   for (const r of records) {
-    const minute = new Date(Math.floor(r.finishedAt.getTime() / 60_000) * 60_000).toISOString();
+    const minuteMs = Math.floor(r.finishedAt.getTime() / 60_000) * 60_000;
     const company = r.companyId ?? '';
-    const key = `${minute}\u001f${r.job}\u001f${r.queue}\u001f${company}`;
-    let row = rows.get(key);
+    let row = last && minuteMs === lastMinute && r.job === last.job && r.queue === last.queue && company === last.company_id ? last : undefined;
     if (!row) {
-      row = { minute, job: r.job, queue: r.queue, company_id: company, succeeded: 0, failed: 0, retried: 0, dead: 0, cancelled: 0, duration_ms_sum: 0, duration_hist: new Array<number>(DURATION_BUCKETS).fill(0) };
-      rows.set(key, row);
+      const minute = new Date(minuteMs).toISOString();
+      const key = `${minute}\u001f${r.job}\u001f${r.queue}\u001f${company}`;
+      row = rows.get(key);
+      if (!row) {
+        row = { minute, job: r.job, queue: r.queue, company_id: company, succeeded: 0, failed: 0, retried: 0, dead: 0, cancelled: 0, duration_ms_sum: 0, duration_hist: new Array<number>(DURATION_BUCKETS).fill(0) };
+        rows.set(key, row);
+      }
+      last = row;
+      lastMinute = minuteMs;
     }
     switch (r.outcome) {
       case 'succeeded': row.succeeded++; break;

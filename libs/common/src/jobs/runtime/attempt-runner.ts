@@ -33,6 +33,7 @@ export class JobTimeoutError extends RetryableError {
 export class AttemptRunner {
   private readonly payloads = new ContractRegistry();
   private readonly active = new Map<string, { abort: AttemptAbort; companyId: string | null }>();
+  private readonly lateness = new Map<string, { observe(seconds: number): void }>();
 
   constructor(
     private readonly durability: DurabilityHooks,
@@ -46,6 +47,13 @@ export class AttemptRunner {
       const a = this.active.get(runId);
       if (a && (companyId === null || companyId === a.companyId)) a.abort.abort(new CancelledError('cancelled by an operator'));
     });
+  }
+
+  /** The job's started-lateness histogram, label-bound once. */
+  private latenessOf(job: string): { observe(seconds: number): void } {
+    let series = this.lateness.get(job);
+    if (!series) this.lateness.set(job, (series = this.metrics.jobLateness.labels({ job, stage: 'started' })));
+    return series;
   }
 
   /** Registers a handler's payload contract. */
@@ -79,7 +87,7 @@ export class AttemptRunner {
       }
     }
     if (d.attempt === 1 && parts.scheduledFor) {
-      this.metrics.jobLateness.observe({ job: spec.name, stage: 'started' }, Math.max(0, Date.now() - parts.scheduledFor.getTime()) / 1000);
+      this.latenessOf(spec.name).observe(Math.max(0, Date.now() - parts.scheduledFor.getTime()) / 1000);
     }
     const abort = new AttemptAbort();
     const timer = setTimeout(() => abort.abort(new JobTimeoutError(d.timeoutMs)), d.timeoutMs);
@@ -105,7 +113,9 @@ export class AttemptRunner {
       throwIfAborted: () => {
         if (abort.aborted) throw abort.reason;
       },
-      step: durable.step,
+      get step() {
+        return durable.step;
+      },
       childResults: durable.childResults,
     };
     try {

@@ -78,7 +78,7 @@ export class JobIntake {
     consumers: readonly ConsumerDeclaration[],
     specs: Map<string, JobSpec>,
     onDue: (d: Delivery) => void,
-    room: (priority: Priority, maxWaitMs: number) => Promise<void>,
+    room: (priority: Priority, maxWaitMs: number) => Promise<void> | undefined,
   ): Promise<void> {
     this.specs = specs;
     this.onDue = onDue;
@@ -93,7 +93,8 @@ export class JobIntake {
       this.loops.push((async () => {
         try {
           for await (const msg of messages) {
-            await room(priorityOf(msg.subject), roomWaitMs);
+            const wait = room(priorityOf(msg.subject), roomWaitMs);
+            if (wait) await wait;
             this.accept(declaration, msg);
           }
         } catch (e) {
@@ -168,7 +169,7 @@ export class JobIntake {
     if (this.stopping) return void this.deferrals.defer(msg, ledger, 0, spec.name, 'stopping');
     const parts = jobMessageOf(event, msg);
     if (parts.scheduledFor && Number.isNaN(parts.scheduledFor.getTime())) parts.scheduledFor = undefined;
-    const { attempt, lost } = attemptOf(msg.info.deliveryCount, ledger, parts.attemptsOffset);
+    const { attempt, lost } = attemptOf(msg.info.deliveryCount, ledger);
     const maxAttempts = parts.maxAttempts ?? spec.maxAttempts;
     const d: Delivery = {
       msg, event, spec, parts, declaration, ledger, lost,

@@ -27,8 +27,15 @@ const LOST = 'the worker running this attempt stopped before it reported (it die
  * If the history or dead letter cannot be written, the message is left to come
  * back, so no outcome is ever lost.
  */
+interface SettledSeries {
+  runs: { inc(): void };
+  duration: { observe(value: number): void };
+}
+
 @Injectable()
 export class Settlement {
+  private readonly series = new Map<string, Map<string, Map<AttemptOutcome, SettledSeries>>>();
+
   constructor(
     private readonly history: HistoryWriter,
     private readonly deadLetters: DeadLetterWriter,
@@ -65,10 +72,13 @@ export class Settlement {
         }));
       }
       const finishedAt = new Date(startedAt.getTime() + durationMs);
-      const writes = d.lost.map((attempt) => this.history.record(this.record(d, attempt, 'lost', finishedAt, finishedAt, 0, LOST, undefined)));
-      writes.push(this.history.record(this.record(d, d.attempt, state, startedAt, finishedAt, durationMs, error, result)));
-      await Promise.all(writes);
-      if (d.lost.length) this.metrics.lostAttempts.inc({ job: d.spec.name }, d.lost.length);
+      const written = this.history.record(this.record(d, d.attempt, state, startedAt, finishedAt, durationMs, error, result));
+      if (d.lost.length) {
+        await Promise.all([written, ...d.lost.map((attempt) => this.history.record(this.record(d, attempt, 'lost', finishedAt, finishedAt, 0, LOST, undefined)))]);
+        this.metrics.lostAttempts.inc({ job: d.spec.name }, d.lost.length);
+      } else {
+        await written;
+      }
       for (const o of this.observers) {
         await o.onJobSettled({
           runId: d.event.id, job: d.spec.name, companyId: d.parts.companyId ?? null, outcome: state, attempt: d.attempt, durationMs, finishedAt,
@@ -85,9 +95,9 @@ export class Settlement {
         if (msg.info.deliveryCount > 1) this.ledger.forget(msg.info.stream, msg.info.streamSequence);
         if (state === 'cancelled') void this.control.cancellationDone(d.event.id);
       }
-      const queue = d.priority;
-      this.metrics.jobRuns.inc({ job: d.spec.name, queue, outcome: state });
-      this.metrics.jobDuration.observe({ job: d.spec.name, queue, outcome: state }, durationMs / 1000);
+      const series = this.seriesOf(d.spec.name, d.priority, state);
+      series.runs.inc();
+      series.duration.observe(durationMs / 1000);
     } catch (e) {
       // The history or the dead letter could not be written: leave the message to come back later.
       this.log.error({ runId: d.event.id, job: d.spec.name, error: errorText(e) }, 'could not settle job: it will be delivered again');
@@ -97,6 +107,20 @@ export class Settlement {
         // the connection is gone: the ack wait brings it back
       }
     }
+  }
+
+  /** The job's run counter and duration histogram for one queue and outcome, label-bound once (no labels object per job). */
+  private seriesOf(job: string, queue: string, outcome: AttemptOutcome): SettledSeries {
+    let byQueue = this.series.get(job);
+    if (!byQueue) this.series.set(job, (byQueue = new Map()));
+    let byOutcome = byQueue.get(queue);
+    if (!byOutcome) byQueue.set(queue, (byOutcome = new Map()));
+    let series = byOutcome.get(outcome);
+    if (!series) {
+      const labels = { job, queue, outcome };
+      byOutcome.set(outcome, (series = { runs: this.metrics.jobRuns.labels(labels), duration: this.metrics.jobDuration.labels(labels) }));
+    }
+    return series;
   }
 
   /** Settles a delivery that never reached its handler (exhausted, malformed contract). */

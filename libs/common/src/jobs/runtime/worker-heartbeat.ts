@@ -53,6 +53,44 @@ export interface RunningHandle {
   done(): void;
 }
 
+/** One running attempt: the handle its handler reports through, listed in beats (made only when a beat lists it). */
+class RunningEntry implements RunningHandle {
+  private progressPercent: number | null = null;
+  private progressMessage: string | null = null;
+
+  constructor(
+    private readonly heartbeat: WorkerHeartbeat,
+    readonly d: Delivery,
+    private readonly startedAtMs: number,
+  ) {}
+
+  progress(percent: number, message: string | null): void {
+    this.progressPercent = percent;
+    this.progressMessage = message;
+    this.heartbeat.progressed();
+  }
+
+  done(): void {
+    this.heartbeat.ended(this);
+  }
+
+  listed(): RunningAttempt {
+    const d = this.d;
+    return {
+      runId: d.event.id,
+      job: d.spec.name,
+      companyId: d.parts.companyId ?? null,
+      priority: d.priority,
+      attempt: d.attempt,
+      maxAttempts: d.maxAttempts,
+      startedAt: new Date(this.startedAtMs).toISOString(),
+      scheduledFor: d.parts.scheduledFor?.toISOString() ?? null,
+      progress: this.progressPercent,
+      progressMessage: this.progressMessage,
+    };
+  }
+}
+
 type Stats = () => Pick<WorkerBeat, 'inFlight' | 'waiting' | 'held' | 'settling'>;
 
 /**
@@ -64,7 +102,7 @@ type Stats = () => Pick<WorkerBeat, 'inFlight' | 'waiting' | 'held' | 'settling'
 @Injectable()
 export class WorkerHeartbeat implements OnApplicationBootstrap, BeforeApplicationShutdown {
   readonly instance = `${hostname().replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 40)}-${process.pid}-${randomBytes(2).toString('hex')}`;
-  private readonly running = new Map<string, RunningAttempt>();
+  private readonly running = new Map<string, RunningEntry>();
   private readonly startedAt = new Date().toISOString();
   private timer?: NodeJS.Timeout;
   private lastBeat = 0;
@@ -112,30 +150,19 @@ export class WorkerHeartbeat implements OnApplicationBootstrap, BeforeApplicatio
   }
 
   started(d: Delivery): RunningHandle {
-    const runId = d.event.id;
-    const entry: RunningAttempt = {
-      runId,
-      job: d.spec.name,
-      companyId: d.parts.companyId ?? null,
-      priority: d.priority,
-      attempt: d.attempt,
-      maxAttempts: d.maxAttempts,
-      startedAt: new Date().toISOString(),
-      scheduledFor: d.parts.scheduledFor?.toISOString() ?? null,
-      progress: null,
-      progressMessage: null,
-    };
-    this.running.set(runId, entry);
-    return {
-      progress: (percent, message) => {
-        entry.progress = percent;
-        entry.progressMessage = message;
-        this.soon();
-      },
-      done: () => {
-        if (this.running.get(runId) === entry) this.running.delete(runId);
-      },
-    };
+    const entry = new RunningEntry(this, d, Date.now());
+    this.running.set(d.event.id, entry);
+    return entry;
+  }
+
+  /** @internal RunningEntry's report of progress. */
+  progressed(): void {
+    this.soon();
+  }
+
+  /** @internal RunningEntry's end. */
+  ended(entry: RunningEntry): void {
+    if (this.running.get(entry.d.event.id) === entry) this.running.delete(entry.d.event.id);
   }
 
   /** An extra beat soon after a progress report, at most one per PROGRESS_BEAT_MS. */
@@ -152,7 +179,7 @@ export class WorkerHeartbeat implements OnApplicationBootstrap, BeforeApplicatio
     const running: RunningAttempt[] = [];
     for (const r of this.running.values()) {
       if (running.length >= MAX_LISTED) break;
-      running.push(r);
+      running.push(r.listed());
     }
     return {
       instance: this.instance,

@@ -54,8 +54,10 @@ export function compileContract(cls: ContractClass): CompiledCheck | undefined {
     }
   }
   const checks = [...byProperty.values()];
-  const name = cls.name;
+  // One arguments object, refilled per rule: the check is synchronous, and the built-in validators read it only during the call.
+  const args: ValidationArguments = { targetName: cls.name, property: '', object: {}, value: undefined, constraints: [] };
   return (object) => {
+    args.object = object;
     for (const c of checks) {
       const value = object[c.property];
       // A false condition (IsOptional on null/undefined, ValidateIf) skips the property, as in class-validator.
@@ -63,7 +65,9 @@ export function compileContract(cls: ContractClass): CompiledCheck | undefined {
       for (const cond of c.conditions) if (!(cond.constraints[0] as (o: object, v: unknown) => boolean)(object, value)) skip = true;
       if (skip) continue;
       for (const { meta, validate } of c.rules) {
-        const args: ValidationArguments = { targetName: name, property: c.property, object, value, constraints: meta.constraints };
+        args.property = c.property;
+        args.value = value;
+        args.constraints = meta.constraints;
         if (meta.each && (Array.isArray(value) || value instanceof Set || value instanceof Map)) {
           for (const item of value instanceof Map ? value.values() : value) if (validate(item, args) !== true) return false;
         } else if (validate(value, args) !== true) return false;
