@@ -25,7 +25,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { AckPolicy, jetstream, jetstreamManager, RetentionPolicy, type JsMsg } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { DataSource } from 'typeorm';
-import { HistoryRepository, OverlappingBatcher, type AttemptRecord } from '../libs/common/src/index.js';
+import { HISTORY_BATCHING, HistoryRepository, OverlappingBatcher, type AttemptRecord } from '../libs/common/src/index.js';
 import { cliArg, payload, percentiles } from './bench/common.js';
 import { BenchDatabase, BenchNatsServer, processCpuSeconds } from './bench/infra.js';
 
@@ -87,7 +87,7 @@ async function withFloor<T>(work: (f: Floor) => Promise<T>): Promise<T> {
     const batcher = new OverlappingBatcher<AttemptRecord, void>(async (rows) => {
       await repository.write(rows);
       return rows.map(() => undefined);
-    }, { maxItems: 1_000, maxDelayMs: 4, inFlight: 3 });
+    }, HISTORY_BATCHING);
     return await work({ nats, ds, nc, history: (r) => batcher.add(r) });
   } finally {
     await nc.close().catch(() => undefined);

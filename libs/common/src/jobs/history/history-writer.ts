@@ -16,6 +16,8 @@ const BATCH_ROWS = 1_000;
  */
 const BATCH_WINDOW_MS = 20;
 const BATCHES_IN_FLIGHT = 3;
+/** How the writer batches, shared with `npm run bench:history-floor` so the floor batches as the runtime does. */
+export const HISTORY_BATCHING = { maxItems: BATCH_ROWS, maxDelayMs: BATCH_WINDOW_MS, inFlight: BATCHES_IN_FLIGHT } as const;
 const RETRY_MIN_MS = 250;
 const RETRY_MAX_MS = 15_000;
 const PARTITION_CHECK_MS = 6 * 3600_000;
@@ -48,7 +50,7 @@ export class HistoryWriter implements OnModuleInit, OnApplicationShutdown {
     private readonly metrics: MetronomeMetrics,
     @Inject(ROOT_LOGGER) private readonly log: Logger,
   ) {
-    this.batcher = new OverlappingBatcher((batch) => this.writeBatch(batch), { maxItems: BATCH_ROWS, maxDelayMs: BATCH_WINDOW_MS, inFlight: BATCHES_IN_FLIGHT });
+    this.batcher = new OverlappingBatcher((batch) => this.writeBatch(batch), HISTORY_BATCHING);
   }
 
   async onModuleInit(): Promise<void> {
