@@ -17,9 +17,14 @@
  * due now) to handler start, with the history written behind (`history`) or
  * not at all (`transport-only`).
  *
+ * The third part is the floor under the enqueue benchmark: JetStream publishes
+ * with Nats-Msg-Id awaiting each stored ack, as JobEnqueuer publishes a job due
+ * now, with nothing else — `single` (50 callers, one publish each at a time)
+ * and `bulk` (calls of 1,000 publishes in flight), the bench's own shapes.
+ *
  *   npm run bench:history-floor -- [--jobs 50000] [--modes history,no-history]
- *     [--steady history,transport-only] [--seconds 30]
- *   (`--modes none` or `--steady none` skips that half)
+ *     [--steady history,transport-only] [--seconds 30] [--enqueue single,bulk]
+ *   (`--modes none`, `--steady none` or `--enqueue none` skips that part)
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { AckPolicy, jetstream, jetstreamManager, RetentionPolicy, type JsMsg } from '@nats-io/jetstream';
@@ -37,6 +42,9 @@ const STEADY_RATE = 1_000;
 const STEADY_SECONDS = Number(cliArg('seconds', '30'));
 const STEADY_WARMUP_SECONDS = 3;
 const JOB = 'bench.noop';
+const ENQUEUE_MODES = cliArg('enqueue', 'single,bulk').split(',').filter((m) => m && m !== 'none') as EnqueueMode[];
+type EnqueueMode = 'single' | 'bulk';
+const ENQUEUE_COUNTS: Record<EnqueueMode, number> = { single: 10_000, bulk: 40_000 };
 
 /** CPU seconds used so far by every process named `postgres` (the server and all its backends). */
 function postgresCpuSeconds(): number {
@@ -231,9 +239,42 @@ function runSteady(mode: SteadyMode): Promise<Record<string, unknown>> {
   });
 }
 
+/** The enqueue floor: only publishes, each with its Nats-Msg-Id, awaiting the stream's ack. */
+function runEnqueue(mode: EnqueueMode): Promise<Record<string, unknown>> {
+  return withFloor(async ({ nats, nc }) => {
+    const js = jetstream(nc);
+    const total = ENQUEUE_COUNTS[mode];
+    const publish = (seq: number) => {
+      const id = crypto.randomUUID();
+      return js.publish(`jobs.normal.${JOB}`, JSON.stringify({
+        specversion: '1.0', id, type: JOB, source: 'floor', time: new Date().toISOString(), companyid: 'tenant-1',
+        data: { runId: id, payload: payload('burn', seq), scheduledFor: new Date().toISOString() },
+      }), { msgID: id });
+    };
+    const cpu0 = { producer: process.cpuUsage(), nats: processCpuSeconds(nats.pid) ?? 0 };
+    const t0 = performance.now();
+    if (mode === 'single') {
+      let next = 0;
+      await Promise.all(Array.from({ length: 50 }, async () => {
+        while (next < total) await publish(next++);
+      }));
+    } else {
+      for (let i = 0; i < total; i += 1_000) await Promise.all(Array.from({ length: Math.min(1_000, total - i) }, (_, k) => publish(i + k)));
+    }
+    const seconds = (performance.now() - t0) / 1000;
+    const used = process.cpuUsage(cpu0.producer);
+    const per1k = (s: number) => +((s / total) * 1000).toFixed(3);
+    return {
+      enqueue: mode, jobs: total, jobs_per_s: Math.round(total / seconds),
+      cpu_s_per_1000_jobs: { producer: per1k((used.user + used.system) / 1e6), nats_server: per1k((processCpuSeconds(nats.pid) ?? 0) - cpu0.nats) },
+    };
+  });
+}
+
 async function main(): Promise<void> {
   for (const mode of MODES) console.log(JSON.stringify(await runMode(mode)));
   for (const mode of STEADY_MODES) console.log(JSON.stringify(await runSteady(mode)));
+  for (const mode of ENQUEUE_MODES) console.log(JSON.stringify(await runEnqueue(mode)));
 }
 
 void main().catch((e) => {
