@@ -6,6 +6,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Phase, PhaseStats, Plan, SystemName } from './common.js';
+import { targetNotes } from './target-notes.js';
 import { SERVICE_MANIFEST } from './service-node-options.js';
 
 export interface SystemResult {
@@ -98,7 +99,7 @@ const METRICS: Metric[] = [
   { key: 'duplicated', label: 'duplicated jobs', unit: '', higherIsBetter: false },
 ];
 
-const fmt = (v: unknown): string => {
+export const fmt = (v: unknown): string => {
   if (v === null || v === undefined || (typeof v === 'number' && !Number.isFinite(v))) return '—';
   if (typeof v !== 'number') return String(v);
   if (Number.isInteger(v) || Math.abs(v) >= 1000) return Math.round(v).toLocaleString('en-US');
@@ -216,147 +217,16 @@ function durabilityText(run: RunResults): string {
   if (m?.nats) {
     lines.push(
       `- **Metronome / NATS**: ${m.nats.version}, JetStream \`${m.nats.storage}\` storage, ${m.nats.replicas} replica (private server). ${m.nats.sync}. ` +
-        `Run history and the outbox are in Postgres (below), committed before publish and before ack.`,
+        `Jobs due now go straight to the stream; run history is in Postgres (below), committed before each ack.`,
     );
   }
   if (b?.redis) {
     lines.push(`- **BullMQ / Redis** ${b.redis.redis_version}: \`appendonly ${b.redis.appendonly}\`, \`appendfsync ${b.redis.appendfsync}\`, \`save "${b.redis.save}"\` (read with CONFIG GET during the run).`);
   }
   lines.push(
-    `- **Postgres** ${run.postgres.server_version} (Metronome's job_runs/outbox and pg-boss): \`synchronous_commit ${run.postgres.synchronous_commit}\`, \`fsync ${run.postgres.fsync}\`, \`wal_sync_method ${run.postgres.wal_sync_method}\`, \`full_page_writes ${run.postgres.full_page_writes}\`, \`shared_buffers ${run.postgres.shared_buffers}\` (read with SHOW).`,
+    `- **Postgres** ${run.postgres.server_version} (Metronome's run history, and pg-boss): \`synchronous_commit ${run.postgres.synchronous_commit}\`, \`fsync ${run.postgres.fsync}\`, \`wal_sync_method ${run.postgres.wal_sync_method}\`, \`full_page_writes ${run.postgres.full_page_writes}\`, \`shared_buffers ${run.postgres.shared_buffers}\` (read with SHOW).`,
   );
   return lines.join('\n');
-}
-
-/** What holds each missed target: the run's own figures plus the worker profile (reproduce with --profile). */
-function targetNotes(run: RunResults): string {
-  const m = run.systems.metronome;
-  if (!m) return '';
-  const notes = (m.worker.notes as string[] | undefined) ?? [];
-  const writes = notes.find((n) => n.startsWith('job_runs writes')) ?? '';
-  const bullmqBurndown = run.systems.bullmq?.burndown_per_s;
-  const twiceBullmq = bullmqBurndown ? `≈ ${fmt(2 * bullmqBurndown)}/s in this run` : 'twice its burn-down';
-  return `### What holds the targets
-
-Measured, not guessed. Reproduce the profile with
-\`node dist/scripts/bench/run.js --quick --only=metronome --profile\` and
-\`node dist/scripts/bench/profile-summary.js bench/results/profiles/metronome-worker.cpuprofile 30 --window=<burn-down seconds>\`
-(the summary prints the worker's busy share per 0.5 s, so the burn-down window is easy to find).
-
-- **Burn-down (≥ 2× BullMQ).** Raised from 3,892/s (an earlier run on 2026-12-01) to the figure
-  above by compiling each payload contract once into one synchronous check (the
-  decorators' own validate functions; class-validator only explains failures)
-  and by a start write that updates the run's row instead of upserting it with
-  its payload, run-history batches sent as one JSON document, a per-run logger
-  built only when used, each message's envelope read once, and (2026-12-03, ≈ +5 %
-  in interleaved quick runs) a handler's AbortController made only when it reads
-  its signal: the controller, its listener and a Promise.race per run were about
-  a tenth of the worker's allocation per job. This run: ${writes || 'see latest.json'}. The host is the
-  limit, not one frame: a profile of a full-plan run (\`--only=metronome --profile\`,
-  2026-12-03) shows the worker busy 60–70 % of the burn-down, no single frame above
-  ≈ 2 % apart from GC and socket writes, and the rest waiting on its start writes,
-  which each of the 50 slots holds its job through (≈ 20 rows, 5–6 ms a batch in
-  burn-down-heavy runs; the same 20-row start plus settle takes ≈ 1.8 ms on an otherwise idle
-  Postgres, with or without the \`state\` index, so the difference is waiting for
-  one of the 2 CPUs that nats-server, Postgres and the worker share). The socket
-  writes are that too: pg's corked writes spend ≈ 250 µs each in \`writev\` by
-  wall clock (strace -T) against ≈ 8 µs of system time (strace -c), most likely the
-  sender switched out for the Postgres backend it woke. nats.js alone consumes and acks ≈ 53,000–58,000
-  messages/s here at ≈ 18 µs of CPU each. Each job is
-  a JetStream delivery and ack, two committed job_runs writes (batched: the
-  attempt counted before the handler, the outcome before the ack), one
-  contract check, metrics and a per-run context; a BullMQ job is a few Redis
-  commands in one process. 2× BullMQ (${twiceBullmq}) would mean a worker CPU
-  budget per job a fraction of today's plus twice as many job_runs row writes a
-  second on the same two CPUs; with run history kept per job this host does not
-  have that CPU. The floor says so directly (\`npm run bench:history-floor\`,
-  2026-12-03): a bare worker doing only Metronome's job_runs statements and
-  batching, a JSON parse and the ack, no framework, burned down 16,024 and
-  14,403 jobs/s against BullMQ's 17,557 and 15,180 in same-hour interleaved
-  pairs (0.91× and 0.95×); with one job_runs write per job instead of two,
-  31,843 and 23,196 (1.81×, 1.53×); with no history, 67,261 and 43,486. Its CPU
-  per 1,000 jobs is 0.048 s in the worker, 0.012 s in nats-server and 0.071 s
-  in Postgres: 0.13 CPU-seconds per 1,000 jobs caps two CPUs at ≈ 15,000 jobs/s,
-  and Postgres alone would need ≈ 2.3 CPUs at 2× BullMQ. Meeting that target
-  means giving up the committed start write (the attempt counted before the
-  handler runs, which is how a crash is counted and a cancellation seen), which
-  the design keeps. The
-  ≥ 10× pg-boss target is met in this run.
-- **p99 at 1,000 jobs/s (≤ BullMQ's).** Every Metronome job passes, by design,
-  a committed Postgres write on enqueue (job_runs + outbox rows in one
-  statement, group-committed; enqueue call p99 ${fmt(m.steady_enqueue_call_p99_ms)} ms here), a JetStream
-  publish and delivery, and a committed start write before its handler (the
-  attempt is counted, and a cancellation seen, before the handler can crash the
-  worker); BullMQ's is one Redis round trip without fsync. The tail is stalls
-  rather than steady cost: with every enqueue timed in a quick run
-  (2026-12-03), 71 of 18,812 enqueue statements or publishes took over 10 ms,
-  in bursts; in the worst, the publish acknowledgements from nats-server were
-  held 20–48 ms for every publish in the burst while Postgres commits in the
-  same window took under 1 ms. nats-server alone on that host (one publisher at
-  1,000/s awaiting acks, one consumer acking, nothing else running) shows the
-  same: publish p50 0.23 ms, p99 1.1 ms, max 17–55 ms per 20,000. Postgres
-  logged no lock wait over 5 ms and no autovacuum during those runs, and the
-  producer's event loop no stall over 15 ms. An fdatasync alone is fast here
-  (p50 0.18 ms, p99 0.45 ms), but a durable commit under steady load is not:
-  pgbench alone, nothing else running (4 clients, 1,000 transactions/s of the
-  enqueue's job_runs + outbox insert, 2026-12-03), gave p99 5–77 ms across seven
-  runs (once 5,198 ms) with \`synchronous_commit on\`, and 0.95–3.6 ms with it
-  off. The floor's latency half (\`npm run bench:history-floor\`, 1,000 jobs/s)
-  puts transport alone at p99 1.5–7.1 ms, with the start write committed
-  23.5–25.1 ms, with that commit asynchronous 14.7–20.0 ms; Metronome itself
-  with \`synchronous_commit off\` (a trial, reverted) had p99 23–41 ms against
-  50–221 ms on. BullMQ's p99 is below what one durable Postgres commit reaches at
-  p99 on this host under this load, so the target cannot be met while a job's
-  start is committed before its handler. The rest goes to CPU: at 1,000 jobs/s the host's
-  2 CPUs are ≈ 85 % busy (Postgres ≈ 0.8 of a core, producer + worker ≈ 0.7,
-  nats-server ≈ 0.2, sampled from /proc), so every hop waits to be scheduled.
-  Timestamps along the path in quick runs (2026-12-02, p50 / p99): waiting for
-  an enqueue statement 0.2 / 5 ms, the statement 2.2 / 10 ms, commit → stored
-  in the stream 0.5 / 4 ms, stored → delivered 0.7 / 6 ms, start write
-  4.8 / 22 ms (2 ms batching window included). Cut on 2026-12-02 from p50
-  21–26 ms to 10–13 ms in quick runs by: the enqueue insert as one autocommit
-  statement, prepared once per connection (pg_stat_statements: planning was
-  0.19 ms of each call); the enqueue slot released at commit rather than after
-  the publishes; due runs written \`queued\` so marking the outbox published no
-  longer rewrites and locks their job_runs rows (that mark was the costliest
-  statement, ≈ 6 s of 20 s of Postgres time in a quick run; Postgres time per
-  job fell ≈ 35 %). Jobs the scheduler plans ahead skip the start-write wait
-  (the run is read while the job waits to be due): 1,000 runs due at one
-  instant start p99 25–49 ms after it through the job runtime
-  (\`npm run bench:lateness -- --handler runtime\`).
-- **Worker RSS (< 150 MB): met, by the services' heap settings (2026-12-03).**
-  The worker is at ${fmt(m.worker.rss_ready_mb)} MB RSS once ready (≈ 50 MB of it the node
-  binary's shared pages) and peaked at ${fmt(m.rss_mb)} MB in this run. On Node's defaults
-  the same code peaked at 269 MB (full run of 2026-12-03 09:44;
-  \`npm run bench -- --node-defaults\` runs it so): its live heap is ≈ 34 MB (heap
-  snapshot after the run, \`BENCH_HEAP_SNAPSHOT=<file>\`), yet old space grew to
-  ≈ 136 MB before each mark-compact, because V8 bounds its heap-growing factor by the
-  heap cap: \`node --max-old-space-size=<MB> --trace-gc-verbose\` on Node 20.20 prints
-  a factor of 4.0 under the default cap (a quarter of the host's RAM, 4,144 MB here),
-  2.0 at 2,047 MB, 1.6 at 1,024, 1.4 at 512 and 384, 1.3 at 256. The services'
-  Deployments therefore set \`NODE_OPTIONS=--max-old-space-size=384 --max-semi-space-size=8\`
-  (the cap at 3/4 of their 512Mi memory limit, which also leaves V8, not the kernel's
-  OOM killer, in charge as a pod nears it; a young generation of 2 × 8 MB instead of
-  2 × 16), and every bench worker runs with them. Interleaved quick runs (2026-12-03,
-  three of each): Node's defaults 209–247 MB, a 256 MB cap alone 150–158 MB, the cap
-  with the smaller young generation 134–139 MB; burn-down (3,900–6,300/s) and worker
-  CPU varied as much between runs of one setting as between settings. Full-plan runs
-  with the shipped settings: 143 and 147 MB (a CPU profile, \`--profile\`, adds ≈ 10 MB);
-  at the peak ≈ 46 MB of RSS is the node binary's pages and ≈ 70 MB the V8 heap
-  (16 MB young, ≈ 52 MB old space committed around ≈ 35–45 MB used). What fills old
-  space is unchanged: at 1,000 jobs/s a scavenge every ≈ 340 ms promotes 1.2–1.7 MB of
-  objects that die soon after (\`BENCH_WORKER_NODE_ARGS=--trace-gc-nvp\`), bistable from
-  run to run (≈ 5–80 KB or ≈ 0.9–1.8 MB per scavenge), the signature of a GC nepotism
-  chain: a dead old-space object keeps young ones alive through scavenges, they reach
-  old space and do the same to the next, until a mark-compact. \`npm run bench:v8-probe\`
-  shows two V8 patterns that do this (a long-lived Map or Set churned per job: 10–110 MB
-  promoted in 10 s against ≈ 1 MB for an array, since the tables replacing an old-space
-  table are allocated in old space and each replaced one points at its successor; an
-  old-space WeakMap whose entries are left to the GC: 25–190 MB, ≈ 0 with delete). The
-  worker's own churn of both kinds was replaced in an experiment and promotion did not
-  move, so the link is not found; the cap makes V8 collect it at ≈ 1.4× the live heap
-  instead of 4×.
-`;
 }
 
 function workerOptionsLine(run: RunResults): string {
@@ -421,10 +291,11 @@ ${targetNotes(run)}
 
 ${durabilityText(run)}
 
-The three do not promise the same thing: a Metronome enqueue is a committed
-Postgres transaction (job_runs + outbox) plus a JetStream write; a BullMQ add
-is a Redis write with the persistence above; a pg-boss send is a committed
-Postgres insert.
+The three do not promise the same thing: a Metronome enqueue returns once
+JetStream has stored the job (a planned or transactional one is a committed
+Postgres row plus an outbox relay), and each finished attempt is a committed
+Postgres row before its ack; a BullMQ add is a Redis write with the persistence
+above; a pg-boss send is a committed Postgres insert.
 
 ## What is measured, and how
 
@@ -452,8 +323,10 @@ Postgres insert.
 - **CPU and peak RSS** of the worker process: it runs in its own child
   process; \`process.cpuUsage()\` over its whole life (start-up, warm-up and all
   phases) and \`VmHWM\` from \`/proc/self/status\`. Broker CPU is nats-server's or
-  redis-server's from \`/proc/<pid>/stat\` while the worker ran; Postgres
-  backends are not counted.
+  redis-server's from \`/proc/<pid>/stat\` while the worker ran; Postgres CPU
+  (Metronome, pg-boss) is that of the database's backends and background
+  processes, sampled every 500 ms while they live. *CPU per job, all processes*
+  adds worker, broker and database (not the producer) and divides by the jobs run.
 - **Isolation**: Metronome gets a private nats-server (temporary storage) and a
   fresh migrated database; BullMQ its own Redis database (db 13, flushed before
   and after); pg-boss a fresh database. All are removed at the end.
@@ -461,6 +334,12 @@ Postgres insert.
 ${how}
 
 ## Fixes this benchmark led to
+
+- Run history's COPY wrote a bare-string payload or result unquoted into a
+  jsonb column: the batch was refused and the row stored without them
+  (2026-12-04; found by the test written for the one-statement path).
+- The bench read Postgres CPU after the worker's backends had exited
+  (0.04 s reported for 2.9 s used): now sampled while they live.
 
 - Batched job_runs writes lock rows in id order: the enqueuer's "published"
   UPDATE and a worker's start/settle batches deadlocked under load (failed
