@@ -18,6 +18,7 @@ import { NotifierAlertsPush1796362696279 } from './1796362696279-notifier-alerts
 import { QueueStats1796364451771 } from './1796364451771-queue-stats.js';
 import { ScheduleDeclarations1796366000000 } from './1796366000000-schedule-declarations.js';
 import { AuditAppendOnly1796366000001 } from './1796366000001-audit-append-only.js';
+import { AttemptStacks1796366000002 } from './1796366000002-attempt-stacks.js';
 
 /** Every migration, in order. New migrations are appended here. */
 export const MIGRATIONS = [
@@ -41,4 +42,5 @@ export const MIGRATIONS = [
   QueueStats1796364451771,
   ScheduleDeclarations1796366000000,
   AuditAppendOnly1796366000001,
+  AttemptStacks1796366000002,
 ];

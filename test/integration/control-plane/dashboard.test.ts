@@ -18,7 +18,7 @@ import {
 import { runState } from '../../support/runs.js';
 import { waitFor } from '../../support/wait.js';
 import { DESKTOP, horizontalOverflow, launchBrowser, PHONE, RESULTS, withPage } from './browser.js';
-import { bearer, ControlPlaneEnv, seed, TENANT_A, token } from './support.js';
+import { bearer, ControlPlaneEnv, seed, TENANT_A, TENANT_B, token } from './support.js';
 
 /**
  * The dashboard in headless Debian Chromium (apt-get install -y chromium)
@@ -58,8 +58,13 @@ class DemoJobs {
 
   @JobHandler(FAILING, { maxAttempts: 2, backoff: { kind: 'fixed', baseMs: 200, capMs: 200, jitter: 0 }, timeoutMs: 10_000 })
   async sync(ctx: JobContext<{ order: string }>): Promise<RunResult> {
-    throw new Error(`Partner API answered 503 Service Unavailable for order ${ctx.payload.order} (attempt ${ctx.attempt})`);
+    return callPartnerApi(ctx.payload.order, ctx.attempt);
   }
+}
+
+/** Fails the way an HTTP client does, one frame below the handler (the stack shows it). */
+function callPartnerApi(order: string, attempt: number): never {
+  throw new Error(`Partner API answered 503 Service Unavailable for order ${order} (attempt ${attempt})`);
 }
 
 @Module({})
@@ -442,7 +447,7 @@ it('lets system admins list, create, move and pause tenants on the Tenants tab',
   });
 }, 60_000);
 
-it('shows a failed run on its own page: every attempt\'s error, reachable from the runs list and by deep link; retry makes a new run; viewers get no actions', async () => {
+it('shows a failed run on its own page: every attempt\'s error and (to platform roles) stack, reachable from the runs list and by deep link; retry makes a new run; viewers get no actions and no stacks', async () => {
   const admin = bearer(await token('system-admin'));
   const triggered = await env.call('POST', `/api/v1/jobs/${FAILING}/trigger`, { auth: admin, body: { companyId: TENANT_A, payload: { order: 'SO-1042' } } });
   expect(triggered.status).toBe(202);
@@ -452,6 +457,24 @@ it('shows a failed run on its own page: every attempt\'s error, reachable from t
     return r.json?.state === 'dead' && r.json.attemptHistory.length === 2 ? r.json : undefined;
   }, { timeoutMs: 20_000, what: 'the failing run dead after two attempts' });
   expect(dead.attemptHistory.map((a: { outcome: string }) => a.outcome)).toEqual(['retrying', 'dead']);
+  // Each attempt keeps its stack frames (not the message again), with the deployment's own paths made relative.
+  for (const a of dead.attemptHistory as { stack: string; maxAttempts: number }[]) {
+    expect(a.maxAttempts).toBe(2);
+    expect(a.stack).toMatch(/^\s+at callPartnerApi \(test\/integration\/control-plane\/dashboard\.test\.ts:\d+:\d+\)/);
+    expect(a.stack).not.toContain(`${process.cwd()}/`);
+    expect(a.stack).not.toContain('503 Service Unavailable');
+  }
+  // Tenant roles read the errors but never the stacks (internal code paths).
+  for (const role of ['tenant-admin', 'viewer'] as const) {
+    const seen = await env.call('GET', `/api/v1/runs/${runId}`, { auth: bearer(await token(role, TENANT_A)) });
+    expect(seen.status).toBe(200);
+    expect(seen.json.attemptHistory).toHaveLength(2);
+    for (const a of seen.json.attemptHistory) {
+      expect(a).not.toHaveProperty('stack');
+      expect(a.error).toContain('503 Service Unavailable');
+    }
+  }
+  expect((await env.call('GET', `/api/v1/runs/${runId}`, { auth: bearer(await token('tenant-admin', TENANT_B)) })).status).toBe(404);
 
   await withPage(browser, 'dashboard-run-page', DESKTOP, async (page) => {
     await signIn(page);
@@ -463,11 +486,16 @@ it('shows a failed run on its own page: every attempt\'s error, reachable from t
     const attempts = page.getByTestId('run-attempts').locator('li');
     await attempts.nth(1).waitFor();
     await expect(attempts.count()).resolves.toBe(2);
-    await expect(attempts.nth(0).textContent()).resolves.toMatch(/#1\s*retrying.*Partner API answered 503 Service Unavailable for order SO-1042 \(attempt 1\)/);
-    await expect(attempts.nth(1).textContent()).resolves.toMatch(/#2\s*dead.*Partner API answered 503 Service Unavailable for order SO-1042 \(attempt 2\)/);
+    await expect(attempts.nth(0).textContent()).resolves.toMatch(/#1 of 2\s*retrying.*Partner API answered 503 Service Unavailable for order SO-1042 \(attempt 1\)/);
+    await expect(attempts.nth(1).textContent()).resolves.toMatch(/#2 of 2\s*dead.*Partner API answered 503 Service Unavailable for order SO-1042 \(attempt 2\)/);
+    // The stack is folded away until asked for.
+    const stack = attempts.nth(1).getByTestId('attempt-stack');
+    await expect(stack.locator('pre').isVisible()).resolves.toBe(false);
+    await stack.locator('summary').click();
+    await expect(stack.locator('pre').textContent()).resolves.toMatch(/at callPartnerApi \(test\/integration\/control-plane\/dashboard\.test\.ts:/);
     await expect(page.getByTestId('run-error-text').textContent()).resolves.toContain('(attempt 2)');
-    // ("of N" only when the run has a planned row: history keeps no max for a direct enqueue.)
-    await expect(detail.locator('[data-field="attempts"]').textContent()).resolves.toMatch(/^2( of 2)?$/);
+    // A direct run too: each attempt records the attempts it was allowed.
+    await expect(detail.locator('[data-field="attempts"]').textContent()).resolves.toBe('2 of 2');
     await expect(detail.locator('[data-field="tenant"]').textContent()).resolves.toBe(TENANT_A);
     await expect(detail.textContent()).resolves.toContain('"order": "SO-1042"');
     expect(await horizontalOverflow(page)).toBeLessThanOrEqual(0);
@@ -500,6 +528,7 @@ it('shows a failed run on its own page: every attempt\'s error, reachable from t
     await page.goto(`${env.base}/?tab=run&id=${runId}`);
     await page.getByTestId('run-attempts').locator('li').nth(1).waitFor();
     await expect(page.locator('#tab-run button[data-action]').count()).resolves.toBe(0);
+    await expect(page.getByTestId('attempt-stack').count()).resolves.toBe(0);
     expect(await horizontalOverflow(page)).toBeLessThanOrEqual(0);
     await page.screenshot({ path: join(RESULTS, 'dashboard-run-phone.png'), fullPage: true });
   });

@@ -29,7 +29,7 @@ describe('run history batches, small (one statement) and large (COPY)', () => {
   const record = (runId: string, overrides: Partial<AttemptRecord> = {}): AttemptRecord => ({
     runId, attempt: 1, job: 'svc.work', queue: 'normal', companyId: 'acme', outcome: 'succeeded',
     scheduledFor: null, enqueuedAt: at, startedAt: at, finishedAt: new Date(at.getTime() + 25), durationMs: 25.4,
-    error: null, result: { status: 'success', recordsProcessed: 3, data: { note: 'tab\there\nline "quoted" \\ back ✓' } },
+    error: null, errorStack: null, result: { status: 'success', recordsProcessed: 3, data: { note: 'tab\there\nline "quoted" \\ back ✓' } },
     payload: null, scheduleId: null, parentRunId: null, worker: 'w-1', streamSeq: 7, planned: false, maxAttempts: 3,
     ...overrides,
   });
@@ -37,13 +37,13 @@ describe('run history batches, small (one statement) and large (COPY)', () => {
   const variety = (prefix: string): AttemptRecord[] => [
     record(`${prefix}-ok`),
     record(`${prefix}-retry`, { outcome: 'retrying', error: hostile, result: null, payload: { to: 'x@example.com', list: [1, null, 'a\tb'] }, companyId: null }),
-    record(`${prefix}-dead`, { outcome: 'dead', attempt: 3, error: 'gave up', result: null, payload: 'a bare string payload', scheduledFor: at, scheduleId: 'sched-1', parentRunId: 'parent-1' }),
+    record(`${prefix}-dead`, { outcome: 'dead', attempt: 3, error: 'gave up', errorStack: '    at deliver (apps/notifier/src/email.ts:10:5)\n    at "quoted" \\ tab\there', result: null, payload: 'a bare string payload', scheduledFor: at, scheduleId: 'sched-1', parentRunId: 'parent-1' }),
     record(`${prefix}-lost`, { outcome: 'lost', error: 'worker died', result: null, durationMs: 0, streamSeq: null }),
   ];
   const stored = async (prefix: string) =>
     (await database.query<Record<string, unknown>>(
       `SELECT regexp_replace(run_id, '^[^-]+-', '') AS run, attempt, job, queue, company_id, outcome, final, failed, scheduled_for, enqueued_at,
-              started_at, finished_at, duration_ms, error, result, payload, schedule_id, parent_run_id, worker, stream_seq
+              started_at, finished_at, duration_ms, error, result, payload, schedule_id, parent_run_id, worker, stream_seq, error_stack, max_attempts
          FROM job_attempts WHERE run_id LIKE $1 || '-%' ORDER BY run`,
       [prefix],
     ));
@@ -60,7 +60,10 @@ describe('run history batches, small (one statement) and large (COPY)', () => {
     const retry = small.find((r) => r.run === 'retry')!;
     expect(retry).toMatchObject({ error: hostile, result: null, company_id: null, final: false, failed: true, payload: { to: 'x@example.com', list: [1, null, 'a\tb'] } });
     expect(small.find((r) => r.run === 'ok')).toMatchObject({ duration_ms: 25, final: true, failed: false, payload: null, result: { data: { note: 'tab\there\nline "quoted" \\ back ✓' } } });
-    expect(small.find((r) => r.run === 'dead')).toMatchObject({ payload: 'a bare string payload', schedule_id: 'sched-1', parent_run_id: 'parent-1', scheduled_for: at });
+    expect(small.find((r) => r.run === 'dead')).toMatchObject({
+      payload: 'a bare string payload', schedule_id: 'sched-1', parent_run_id: 'parent-1', scheduled_for: at, max_attempts: 3,
+      error_stack: '    at deliver (apps/notifier/src/email.ts:10:5)\n    at "quoted" \\ tab\there',
+    });
     expect(small.find((r) => r.run === 'lost')).toMatchObject({ stream_seq: null, final: false, failed: true });
   });
 

@@ -42,6 +42,15 @@ export function can(principal: Principal, permission: Permission): boolean {
   return GRANTS[principal.role].includes(permission);
 }
 
+/**
+ * Whether the principal sees internal detail — a failed attempt's stack frames
+ * (code paths, function names). Platform roles do; tenant roles, who cannot
+ * change the code that failed, see the error message only (CWE-209).
+ */
+export function seesInternals(principal: Principal): boolean {
+  return PLATFORM_ROLES.includes(principal.role);
+}
+
 /** The only tenant a principal sees, or null when it sees every tenant. */
 export function tenantScope(principal: Principal): string | null {
   return principal.companyId ?? principal.actingFor ?? null;

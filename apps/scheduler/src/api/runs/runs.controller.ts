@@ -1,6 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiConflictResponse, ApiNotFoundResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Actor, SecuredApi, Authorize, CurrentPrincipal, type Principal } from '../../../../../libs/common/src/auth/index.js';
+import { Actor, SecuredApi, Authorize, CurrentPrincipal, seesInternals, type Principal } from '../../../../../libs/common/src/auth/index.js';
 import { AuditLog, Audited, type AuditActor as AuditContext } from '../../../../../libs/common/src/audit/index.js';
 import { problems } from '../../http/problems.js';
 import { CleanupBody, ListRunsQuery } from '../dto/api.dto.js';
@@ -49,8 +49,9 @@ export class RunsController {
   async get(@CurrentPrincipal() p: Principal, @Param('id') id: string) {
     const run = id.length <= 200 ? await this.runs.get(id, effectiveTenant(p).scope) : null;
     if (!run) throw problems.notFound(`Run "${id.slice(0, 200)}"`);
-    // Durable steps completed so far, and sensitive (encrypted) values as "[redacted]" (docs/durability.md).
-    return redactEncrypted({ ...run, steps: await this.steps.forRun(id, effectiveTenant(p).scope) });
+    // Stack frames only for platform roles; durable steps completed so far; sensitive (encrypted) values as "[redacted]" (docs/durability.md).
+    const attemptHistory = seesInternals(p) ? run.attemptHistory : run.attemptHistory.map(({ stack: _stack, ...attempt }) => attempt);
+    return redactEncrypted({ ...run, attemptHistory, steps: await this.steps.forRun(id, effectiveTenant(p).scope) });
   }
 
   @Post(':id/cancel')

@@ -40,6 +40,10 @@ export interface AttemptView {
   finishedAt: Date;
   durationMs: number;
   error: string | null;
+  /** Stack frames of a failed attempt (shown to platform roles only: see seesInternals). */
+  stack?: string | null;
+  /** Attempts the run was allowed (null for attempts recorded before 2026-12-04). */
+  maxAttempts: number | null;
   result: unknown;
   worker: string | null;
 }
@@ -61,7 +65,7 @@ export interface RunFilter {
 type AttemptRow = {
   run_id: string; attempt: number; job: string; queue: string; company_id: string | null; outcome: RunState; final: boolean;
   scheduled_for: Date | null; enqueued_at: Date | null; started_at: Date; finished_at: Date; duration_ms: number; error: string | null;
-  result: unknown; payload: unknown; schedule_id: string | null; parent_run_id: string | null; worker: string | null;
+  result: unknown; payload: unknown; schedule_id: string | null; parent_run_id: string | null; worker: string | null; error_stack: string | null;
   planned_payload: unknown; max_attempts: number | null; occurrence_at: Date | null; retry_of: string | null;
 };
 
@@ -115,7 +119,7 @@ export class RunsRepository {
     if (f.to) where.push(`a.finished_at < ${p(f.to)}`);
     if (f.cursor) where.push(`(a.finished_at, a.run_id) < (${p(f.cursor.createdAt)}, ${p(f.cursor.id)})`);
     const rows: AttemptRow[] = await this.dataSource.query(
-      `SELECT a.*, r.payload AS planned_payload, r.max_attempts, r.occurrence_at, r.retry_of
+      `SELECT a.*, r.payload AS planned_payload, coalesce(a.max_attempts, r.max_attempts) AS max_attempts, r.occurrence_at, r.retry_of
          FROM job_attempts a LEFT JOIN job_runs r ON r.id = a.run_id
         WHERE ${where.join(' AND ')}
         ORDER BY a.finished_at DESC, a.run_id DESC LIMIT ${p(f.limit)}${f.offset ? ` OFFSET ${p(f.offset)}` : ''}`,
@@ -150,7 +154,7 @@ export class RunsRepository {
   /** A run by id: its latest attempt (with its planned row's details), else its planned row. */
   async get(id: string, scope: string | null): Promise<RunRecord | null> {
     const [a]: AttemptRow[] = await this.dataSource.query(
-      `SELECT a.*, r.payload AS planned_payload, r.max_attempts, r.occurrence_at, r.retry_of
+      `SELECT a.*, r.payload AS planned_payload, coalesce(a.max_attempts, r.max_attempts) AS max_attempts, r.occurrence_at, r.retry_of
          FROM job_attempts a LEFT JOIN job_runs r ON r.id = a.run_id
         WHERE a.run_id = $1 AND ($2::text IS NULL OR a.company_id = $2)
         ORDER BY a.attempt DESC, a.final DESC, a.finished_at DESC LIMIT 1`,
@@ -171,7 +175,10 @@ export class RunsRepository {
       `SELECT * FROM job_attempts WHERE run_id = $1 AND ($2::text IS NULL OR company_id = $2) ORDER BY attempt, finished_at`,
       [id, scope],
     );
-    return rows.map((a) => ({ attempt: a.attempt, outcome: a.outcome, startedAt: a.started_at, finishedAt: a.finished_at, durationMs: a.duration_ms, error: a.error, result: a.result, worker: a.worker }));
+    return rows.map((a) => ({
+      attempt: a.attempt, outcome: a.outcome, startedAt: a.started_at, finishedAt: a.finished_at, durationMs: a.duration_ms, error: a.error, stack: a.error_stack,
+      maxAttempts: a.max_attempts, result: a.result, worker: a.worker,
+    }));
   }
 
   /**

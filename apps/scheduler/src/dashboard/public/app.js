@@ -342,8 +342,10 @@
       h('h2', {}, `Attempts (${attempts.length})`),
       attempts.length
         ? h('ol', { class: 'attempts plain', dataset: { testid: 'run-attempts' } }, ...attempts.map((a) => h('li', { class: 'attempt', dataset: { attempt: String(a.attempt), outcome: a.outcome } },
-          h('div', { class: 'attempt-head' }, h('strong', {}, `#${a.attempt}`), badge(a.outcome), h('span', { class: 'muted' }, `${fmtTime(a.startedAt)} · ${fmtMs(a.durationMs)}`), a.worker ? h('span', { class: 'muted mono' }, a.worker) : null),
+          h('div', { class: 'attempt-head' }, h('strong', {}, `#${a.attempt}${a.maxAttempts ? ` of ${a.maxAttempts}` : ''}`), badge(a.outcome), h('span', { class: 'muted' }, `${fmtTime(a.startedAt)} · ${fmtMs(a.durationMs)}`), a.worker ? h('span', { class: 'muted mono' }, a.worker) : null),
           a.error ? h('pre', { class: 'error-text' }, a.error) : null,
+          // Stack frames come only to platform roles (the API leaves them out for tenant roles).
+          a.stack ? h('details', { class: 'stack', dataset: { key: `stack-${a.attempt}`, testid: 'attempt-stack' } }, h('summary', {}, 'Stack trace'), h('pre', { class: 'stack-text mono' }, a.stack)) : null,
         )))
         : h('p', { class: 'muted' }, r.state === 'running' ? 'The first attempt is running.' : 'No attempt has finished yet.'),
       ...(steps.length ? [

@@ -27,6 +27,8 @@ export interface AttemptRecord {
   finishedAt: Date;
   durationMs: number;
   error: string | null;
+  /** A failed attempt's stack frames (errorStackOf), null otherwise. */
+  errorStack: string | null;
   result: unknown;
   /** Kept for attempts that did not succeed, so a failed run can be read and retried after its message is gone. */
   payload: unknown;

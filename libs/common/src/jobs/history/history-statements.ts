@@ -6,6 +6,7 @@ const ATTEMPT_COLUMNS: readonly (readonly [string, string])[] = [
   ['final', 'boolean'], ['failed', 'boolean'], ['scheduled_for', 'timestamptz'], ['enqueued_at', 'timestamptz'],
   ['started_at', 'timestamptz'], ['finished_at', 'timestamptz'], ['duration_ms', 'int'], ['error', 'text'], ['result', 'jsonb'],
   ['payload', 'jsonb'], ['schedule_id', 'text'], ['parent_run_id', 'text'], ['worker', 'text'], ['stream_seq', 'bigint'],
+  ['error_stack', 'text'], ['max_attempts', 'int'],
 ];
 const COLUMNS = ATTEMPT_COLUMNS.map(([name]) => name).join(', ');
 
@@ -34,6 +35,7 @@ export function copyLine(r: AttemptRecord): string {
     FINAL_OUTCOMES.includes(r.outcome) ? 't' : 'f', FAILED_OUTCOMES.includes(r.outcome) ? 't' : 'f',
     field(r.scheduledFor), field(r.enqueuedAt), r.startedAt.toISOString(), r.finishedAt.toISOString(), Math.round(r.durationMs),
     field(r.error), jsonField(r.result), jsonField(r.payload), field(r.scheduleId), field(r.parentRunId), field(r.worker), r.streamSeq ?? '\\N',
+    field(r.errorStack), r.maxAttempts,
   ].join('\t');
 }
 
@@ -43,6 +45,7 @@ export function jsonRow(r: AttemptRecord): unknown[] {
     r.runId, r.attempt, r.job, r.queue, r.companyId, r.outcome, FINAL_OUTCOMES.includes(r.outcome), FAILED_OUTCOMES.includes(r.outcome),
     r.scheduledFor, r.enqueuedAt, r.startedAt, r.finishedAt, Math.round(r.durationMs),
     r.error, r.result ?? null, r.payload ?? null, r.scheduleId, r.parentRunId, r.worker, r.streamSeq,
+    r.errorStack, r.maxAttempts,
   ];
 }
 

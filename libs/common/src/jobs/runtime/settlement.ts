@@ -7,6 +7,7 @@ import { backoffDelay } from '../../messaging/backoff.js';
 import { errorText } from '../../messaging/errors.js';
 import { MetronomeMetrics } from '../../metrics/metrics.registry.js';
 import type { AttemptOutcome, AttemptRecord } from '../history/attempt-record.js';
+import { errorStackOf } from '../history/error-stack.js';
 import { HistoryWriter } from '../history/history-writer.js';
 import { JobControl } from '../job-control.js';
 import type { RunResult } from '../job.types.js';
@@ -34,6 +35,8 @@ interface SettledSeries {
 
 @Injectable()
 export class Settlement {
+  /** Stack frames are stored relative to the directory the service runs from. */
+  private readonly root = process.cwd();
   private readonly series = new Map<string, Map<string, Map<AttemptOutcome, SettledSeries>>>();
 
   constructor(
@@ -66,15 +69,16 @@ export class Settlement {
         ? (outcome.error === undefined ? null : errorText(outcome.error))
         : outcome.kind === 'failed' ? outcome.result.message ?? 'failed' : null;
       const result = outcome.kind === 'succeeded' || outcome.kind === 'failed' ? stored(outcome.result, durationMs) : undefined;
+      const stack = outcome.kind === 'retry' || outcome.kind === 'dead' ? errorStackOf(outcome.error, this.root) : null;
       if (outcome.kind === 'dead') {
         await this.deadLetters.write(deadLetterOf({
           msg, event: d.event, stream: d.declaration.stream, consumer: d.declaration.durable, reason: outcome.reason, error: error ?? outcome.reason, attempts: d.attempt,
         }));
       }
       const finishedAt = new Date(startedAt.getTime() + durationMs);
-      const written = this.history.record(this.record(d, d.attempt, state, startedAt, finishedAt, durationMs, error, result));
+      const written = this.history.record(this.record(d, d.attempt, state, startedAt, finishedAt, durationMs, error, stack, result));
       if (d.lost.length) {
-        await Promise.all([written, ...d.lost.map((attempt) => this.history.record(this.record(d, attempt, 'lost', finishedAt, finishedAt, 0, LOST, undefined)))]);
+        await Promise.all([written, ...d.lost.map((attempt) => this.history.record(this.record(d, attempt, 'lost', finishedAt, finishedAt, 0, LOST, null, undefined)))]);
         this.metrics.lostAttempts.inc({ job: d.spec.name }, d.lost.length);
       } else {
         await written;
@@ -128,7 +132,7 @@ export class Settlement {
     return this.settle(d, { kind: 'dead', error, reason }, new Date(), 0);
   }
 
-  private record(d: Delivery, attempt: number, outcome: AttemptOutcome, startedAt: Date, finishedAt: Date, durationMs: number, error: string | null, result: unknown): AttemptRecord {
+  private record(d: Delivery, attempt: number, outcome: AttemptOutcome, startedAt: Date, finishedAt: Date, durationMs: number, error: string | null, errorStack: string | null, result: unknown): AttemptRecord {
     const info = d.msg.info;
     return {
       runId: d.event.id,
@@ -143,6 +147,7 @@ export class Settlement {
       finishedAt,
       durationMs,
       error,
+      errorStack,
       result: result ?? null,
       payload: outcome === 'succeeded' || outcome === 'cancelled' ? null : d.parts.payload,
       scheduleId: d.parts.scheduleId ?? null,
