@@ -26,6 +26,7 @@ import { AttemptLedger } from './jobs/runtime/attempt-ledger.js';
 import { AttemptRunner } from './jobs/runtime/attempt-runner.js';
 import { Deferrals } from './jobs/runtime/deferrals.js';
 import { JobIntake } from './jobs/runtime/job-intake.js';
+import { FinishedRuns } from './jobs/runtime/finished-runs.js';
 import { JOB_SETTLEMENT_OBSERVERS } from './jobs/runtime/job-settled.js';
 import { Settlement } from './jobs/runtime/settlement.js';
 import { WorkerHeartbeat } from './jobs/runtime/worker-heartbeat.js';
@@ -133,6 +134,7 @@ export class MetronomeServiceModule {
           AttemptRunner,
           Settlement,
           JobIntake,
+          FinishedRuns,
           JobRuntime,
           SlaMonitor,
           JobTimeoutPublisher,

@@ -138,13 +138,13 @@ export class HistoryRepository {
     return r ? { outcome: r.outcome, attempt: r.attempt, final: r.final, companyId: r.company_id } : undefined;
   }
 
-  /** The run's final recorded outcome (succeeded, failed, dead, cancelled), or null while it has none. */
-  async finalOutcome(runId: string): Promise<{ outcome: string; attempt: number } | null> {
-    const rows: { outcome: string; attempt: number }[] = await this.dataSource.query(
-      `SELECT outcome, attempt FROM job_attempts WHERE run_id = $1 AND final ORDER BY finished_at DESC LIMIT 1`,
-      [runId],
+  /** The final recorded outcome of each of `runIds` that has one (succeeded, failed, dead, cancelled). */
+  async finalOutcomes(runIds: readonly string[]): Promise<Map<string, { outcome: string; attempt: number }>> {
+    const rows: { run_id: string; outcome: string; attempt: number }[] = await this.dataSource.query(
+      `SELECT DISTINCT ON (run_id) run_id, outcome, attempt FROM job_attempts WHERE run_id = ANY($1) AND final ORDER BY run_id, finished_at DESC`,
+      [runIds],
     );
-    return rows[0] ?? null;
+    return new Map(rows.map((r) => [r.run_id, { outcome: r.outcome, attempt: r.attempt }]));
   }
 
   /** Makes sure daily partitions exist from yesterday to PARTITION_DAYS_AHEAD days ahead; returns how many were made. */

@@ -12,10 +12,10 @@ import { NatsConnectionService } from '../../messaging/nats-connection.service.j
 import type { Priority } from '../../messaging/subjects.js';
 import type { ConsumerDeclaration } from '../../messaging/topology.js';
 import { DueHold } from '../due-hold.js';
-import { HistoryRepository } from '../history/history.repository.js';
 import { JobControl } from '../job-control.js';
 import { AttemptLedger, attemptOf, EMPTY_LEDGER, type LedgerEntry } from './attempt-ledger.js';
 import { Deferrals, type DeferralReason } from './deferrals.js';
+import { FinishedRuns } from './finished-runs.js';
 import { jobMessageOf, jobOfSubject, priorityOf, type Delivery } from './delivery.js';
 import type { JobSpec } from './job-spec.js';
 import { Settlement } from './settlement.js';
@@ -35,6 +35,8 @@ const STOP_WAIT_MS = 5_000;
  * Pulls the service's job consumers and turns each message into a Delivery:
  * decodes its envelope once, numbers its attempt (JetStream's delivery count
  * minus the deferrals in the attempt ledger; a first delivery reads nothing),
+ * asks the run history whether a possible repeat of a finished attempt is
+ * finished (after a lost delivery, or for a message older than the ack wait),
  * and filters what must not reach a slot — malformed (dead letter), attempts
  * exhausted (dead letter), cancelled (settled without running), not yet due
  * (held in memory or handed back), no handler here (handed back). The rest go
@@ -62,7 +64,7 @@ export class JobIntake {
     private readonly settlement: Settlement,
     private readonly control: JobControl,
     private readonly deadLetters: DeadLetterWriter,
-    private readonly history: HistoryRepository,
+    private readonly finished: FinishedRuns,
   ) {}
 
   /** Deliveries held until their scheduled time. */
@@ -179,10 +181,11 @@ export class JobIntake {
       backoff: parts.backoff ?? spec.backoff,
       timeoutMs: parts.timeoutMs ?? spec.timeoutMs,
     };
-    if (lost.length > 0) {
-      // A delivery before this one never came back settled: its worker died — perhaps after its outcome was
-      // committed and before the ack reached the server. Then the run is done: ack it, never run it again.
-      void this.history.finalOutcome(event.id).then(
+    // A delivery before this one never came back settled — or the message is older than the ack wait, so an
+    // earlier delivery may have been lost with its count set back (nats-server 2.9): its worker may have died
+    // after the outcome was committed and before the ack reached the server. Then the run is done: ack it.
+    if (lost.length > 0 || Date.now() - msg.info.timestampNanos / 1e6 > (declaration.ackWaitMs ?? this.config.ackWaitMs)) {
+      void this.finished.outcome(event.id).then(
         (done) => {
           if (!done) return this.route(d);
           this.log.info({ runId: event.id, job: spec.name, outcome: done.outcome, attempt: done.attempt }, 'redelivered after its outcome was recorded (the ack was lost): acked without running again');
@@ -194,11 +197,7 @@ export class JobIntake {
         },
         (e: unknown) => {
           this.log.warn({ runId: event.id, error: errorText(e) }, 'could not read the run history for a redelivery; retrying the message later');
-          try {
-            msg.nak(5_000);
-          } catch {
-            // the ack wait brings it back
-          }
+          nakQuietly(msg, 5_000);
         },
       );
       return;

@@ -1,0 +1,30 @@
+import { Injectable } from '@nestjs/common';
+import { HistoryRepository } from '../history/history.repository.js';
+import { OverlappingBatcher } from '../../util/overlapping-batcher.js';
+
+export type FinishedRun = { outcome: string; attempt: number } | null;
+
+/**
+ * Answers "is this run already finished?" from the run history, many
+ * deliveries per query. Asked only for a delivery that may repeat a finished
+ * attempt whose ack was lost: one that follows a lost delivery, or one whose
+ * message is older than the consumer's ack wait (nats-server 2.9 can hand such a
+ * message out again with its delivery count set back to 1). A fresh first
+ * delivery never asks.
+ */
+@Injectable()
+export class FinishedRuns {
+  private readonly batcher: OverlappingBatcher<string, FinishedRun>;
+
+  constructor(history: HistoryRepository) {
+    this.batcher = new OverlappingBatcher(async (runIds) => {
+      const found = await history.finalOutcomes([...new Set(runIds)]);
+      return runIds.map((id) => found.get(id) ?? null);
+    }, { maxItems: 500, maxDelayMs: 5, inFlight: 2 });
+  }
+
+  /** The run's final outcome, or null while it has none. */
+  outcome(runId: string): Promise<FinishedRun> {
+    return this.batcher.add(runId);
+  }
+}
