@@ -75,7 +75,7 @@ function succeeded(id: string, m: JsMsg, startedAt: Date): AttemptRecord {
   return {
     runId: id, attempt: 1, job: JOB, queue: 'normal', companyId: 'tenant-1', outcome: 'succeeded', scheduledFor: startedAt,
     enqueuedAt: new Date(m.info.timestampNanos / 1e6), startedAt, finishedAt: now, durationMs: now.getTime() - startedAt.getTime(),
-    error: null, result: { status: 'success', durationMs: 0 }, payload: null, scheduleId: null, parentRunId: null, worker: 'floor',
+    error: null, errorStack: null, result: { status: 'success', durationMs: 0 }, payload: null, scheduleId: null, parentRunId: null, worker: 'floor',
     streamSeq: m.info.streamSequence, planned: false, maxAttempts: 3,
   };
 }
