@@ -5,6 +5,7 @@ import { NatsConnectionService } from '../../messaging/nats-connection.service.j
 import { STREAMS, WORKERS_BUCKET } from '../../messaging/subjects.js';
 import { jobMessageOf, priorityOf } from '../runtime/delivery.js';
 import type { RunningAttempt, WorkerBeat } from '../runtime/worker-heartbeat.js';
+import { listKvKeys } from '../../messaging/kv-keys.js';
 
 /** A job waiting in JetStream (JOBS keeps exactly the jobs not yet acked). */
 export interface QueuedRun {
@@ -52,7 +53,8 @@ export class LiveRuns {
   async workers(): Promise<WorkerBeat[]> {
     const kv = await this.buckets.open(WORKERS_BUCKET);
     const out: WorkerBeat[] = [];
-    for await (const key of await kv.keys('>')) {
+    const { keys } = await listKvKeys(kv);
+    for (const key of keys) {
       const e = await kv.get(key);
       if (!e || e.operation !== 'PUT' || e.value.length === 0) continue;
       try {
