@@ -1,3 +1,4 @@
+import { realpathSync } from 'node:fs';
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { deadLetterOf } from '../../dead-letters/dead-letter-of.js';
 import { DeadLetterWriter } from '../../dead-letters/dead-letter.writer.js';
@@ -35,8 +36,8 @@ interface SettledSeries {
 
 @Injectable()
 export class Settlement {
-  /** Stack frames are stored relative to the directory the service runs from. */
-  private readonly root = process.cwd();
+  /** Stack frames are stored relative to the directory the service runs from (as given and with symlinks resolved). */
+  private readonly root = rootsOf(process.cwd());
   private readonly series = new Map<string, Map<string, Map<AttemptOutcome, SettledSeries>>>();
 
   constructor(
@@ -157,6 +158,15 @@ export class Settlement {
       planned: d.parts.planned,
       maxAttempts: d.maxAttempts,
     };
+  }
+}
+
+function rootsOf(cwd: string): string[] {
+  try {
+    const real = realpathSync(cwd);
+    return real === cwd ? [cwd] : [cwd, real];
+  } catch {
+    return [cwd];
   }
 }
 
