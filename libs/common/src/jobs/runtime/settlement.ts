@@ -63,7 +63,7 @@ export class Settlement {
     try {
       if (outcome.kind === 'snooze') return await this.deferrals.defer(msg, d.ledger, outcome.delayMs, d.spec.name, 'snoozed');
       if (outcome.kind === 'retry' && d.attempt >= d.maxAttempts) {
-        this.log.warn({ runId: d.event.id, job: d.spec.name, attempt: d.attempt, error: errorText(outcome.error) }, 'job failed on its last attempt: dead-lettering');
+        this.log.warn({ runId: d.event.id, job: d.spec.name, attempt: d.attempt, error: redactSecretText(errorText(outcome.error)) }, 'job failed on its last attempt: dead-lettering');
         return await this.settle(d, { kind: 'dead', error: outcome.error, reason: 'attempts_exhausted' }, startedAt, durationMs);
       }
       const state = stateOf(outcome);
