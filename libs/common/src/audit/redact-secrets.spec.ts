@@ -1,4 +1,4 @@
-import { REDACTED, redactSecrets } from './redact-secrets.js';
+import { REDACTED, redactSecrets, redactSecretText } from './redact-secrets.js';
 
 describe('redactSecrets', () => {
   it('replaces secrets, tokens, passwords and keys at any depth and keeps everything else', () => {
@@ -46,5 +46,17 @@ describe('redactSecrets', () => {
     expect(redactSecrets(undefined)).toBeNull();
     expect(redactSecrets('text')).toBe('text');
     expect(redactSecrets(3)).toBe(3);
+  });
+});
+
+describe('redactSecretText', () => {
+  it('redacts credential pairs, bearer credentials and URL user-info in free text, and keeps the rest', () => {
+    expect(redactSecretText('login refused: password=hunter2, user=bob')).toBe('login refused: password=[redacted], user=bob');
+    expect(redactSecretText('{"apiKey": "k-123", "id": 7} client_secret: abc Authorization: Bearer abcdefgh12345678'))
+      .toBe('{"apiKey": "[redacted]", "id": 7} client_secret: [redacted] Authorization: Bearer [redacted]');
+    expect(redactSecretText('GET https://svc:pw@api.example.com/x?access_token=t0k failed with 503'))
+      .toBe('GET https://svc:***@api.example.com/x?access_token=*** failed with 503');
+    expect(redactSecretText('Partner API answered 503 Service Unavailable for order SO-1042')).toBe('Partner API answered 503 Service Unavailable for order SO-1042');
+    expect(redactSecretText(`token expired ${REDACTED}`)).toBe(`token expired ${REDACTED}`);
   });
 });

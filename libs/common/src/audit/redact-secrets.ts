@@ -1,4 +1,5 @@
 import { REDACTED } from '../crypto/field-cipher.js';
+import { redactUrl } from '../util/redact-url.js';
 
 export { REDACTED };
 
@@ -46,4 +47,17 @@ function redact(value: unknown, seen: WeakSet<object>): unknown {
   } finally {
     seen.delete(value);
   }
+}
+
+/** `name=value`, `name: value`, `"name": "value"` where the name looks like a credential (the names SECRET_KEY knows). */
+const SECRET_PAIR = /((?:[\w.-]*)(?:secret|passw(?:or)?d|passphrase|token|api[-_]?key|private[-_]?key|authorization|credential|cookie|signature)(?:[\w.-]*)["']?\s*[=:]\s*["']?(?:bearer\s+|basic\s+)?)(?!\*\*\*)[^\s"'&,;)\]}]+/gi;
+const BEARER = /\b(bearer|basic)\s+(?!\[redacted\])[\w~+/.=-]{8,}/gi;
+
+/**
+ * Free text (an error's stack, a message) with credentials replaced by "[redacted]": values of
+ * secret-looking `name=value` / `name: value` pairs, `Bearer …` / `Basic …` credentials, and the
+ * user-info and secret query parameters of URLs (redactUrl). The text form of redactSecrets.
+ */
+export function redactSecretText(text: string): string {
+  return redactUrl(text).replace(SECRET_PAIR, `$1${REDACTED}`).replace(BEARER, `$1 ${REDACTED}`);
 }

@@ -44,11 +44,15 @@ export function can(principal: Principal, permission: Permission): boolean {
 
 /**
  * Whether the principal sees internal detail — a failed attempt's stack frames
- * (code paths, function names). Platform roles do; tenant roles, who cannot
- * change the code that failed, see the error message only (CWE-209).
+ * (function names, project-relative paths; never a message, an absolute path or
+ * a credential: errorStackOf). The roles that operate the runs they see do — the
+ * ones that may retry, cancel and delete them ('write': system admins, service
+ * keys, tenant admins for their own tenant), who need the frames to judge a
+ * failure; read-only roles (viewers) get the error message only (CWE-209).
+ * Tenant isolation is the caller's scope, as for every read.
  */
 export function seesInternals(principal: Principal): boolean {
-  return PLATFORM_ROLES.includes(principal.role);
+  return can(principal, 'write');
 }
 
 /** The only tenant a principal sees, or null when it sees every tenant. */

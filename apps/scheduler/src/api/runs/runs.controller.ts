@@ -49,7 +49,7 @@ export class RunsController {
   async get(@CurrentPrincipal() p: Principal, @Param('id') id: string) {
     const run = id.length <= 200 ? await this.runs.get(id, effectiveTenant(p).scope) : null;
     if (!run) throw problems.notFound(`Run "${id.slice(0, 200)}"`);
-    // Stack frames only for platform roles; durable steps completed so far; sensitive (encrypted) values as "[redacted]" (docs/durability.md).
+    // Stack frames only for the roles that may act on the run (seesInternals: not viewers); durable steps completed so far; sensitive (encrypted) values as "[redacted]" (docs/durability.md).
     const attemptHistory = seesInternals(p) ? run.attemptHistory : run.attemptHistory.map(({ stack: _stack, ...attempt }) => attempt);
     return redactEncrypted({ ...run, attemptHistory, steps: await this.steps.forRun(id, effectiveTenant(p).scope) });
   }

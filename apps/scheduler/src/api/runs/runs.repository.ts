@@ -40,7 +40,7 @@ export interface AttemptView {
   finishedAt: Date;
   durationMs: number;
   error: string | null;
-  /** Stack frames of a failed attempt (shown to platform roles only: see seesInternals). */
+  /** Stack frames of a failed attempt (left out for read-only roles: see seesInternals). */
   stack?: string | null;
   /** Attempts the run was allowed (null for attempts recorded before 2026-12-04). */
   maxAttempts: number | null;

@@ -236,7 +236,7 @@
       td('Job', r.job),
       td('Tenant', r.companyId || '—'),
       td('State', badge(r.state), r.progress !== null && r.state === 'running' ? ` ${r.progress}%` : ''),
-      td('Attempts', `${r.attempts}/${r.maxAttempts}`),
+      td('Attempts', r.maxAttempts ? `${r.attempts}/${r.maxAttempts}` : String(r.attempts)),
       td('Scheduled for', fmtTime(r.scheduledFor)),
       td('Duration', fmtMs(r.durationMs)),
     )), 7);
@@ -344,7 +344,7 @@
         ? h('ol', { class: 'attempts plain', dataset: { testid: 'run-attempts' } }, ...attempts.map((a) => h('li', { class: 'attempt', dataset: { attempt: String(a.attempt), outcome: a.outcome } },
           h('div', { class: 'attempt-head' }, h('strong', {}, `#${a.attempt}${a.maxAttempts ? ` of ${a.maxAttempts}` : ''}`), badge(a.outcome), h('span', { class: 'muted' }, `${fmtTime(a.startedAt)} · ${fmtMs(a.durationMs)}`), a.worker ? h('span', { class: 'muted mono' }, a.worker) : null),
           a.error ? h('pre', { class: 'error-text' }, a.error) : null,
-          // Stack frames come only to platform roles (the API leaves them out for tenant roles).
+          // Stack frames come only to roles that may act on the run (the API leaves them out for viewers).
           a.stack ? h('details', { class: 'stack', dataset: { key: `stack-${a.attempt}`, testid: 'attempt-stack' } }, h('summary', {}, 'Stack trace'), h('pre', { class: 'stack-text mono' }, a.stack)) : null,
         )))
         : h('p', { class: 'muted' }, r.state === 'running' ? 'The first attempt is running.' : 'No attempt has finished yet.'),

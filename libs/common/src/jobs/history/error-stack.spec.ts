@@ -31,4 +31,28 @@ describe('errorStackOf', () => {
     expect(stack).toMatch(/\n    … \(cut at 8192 characters\)$/);
     expect(stack.split('\n').slice(0, -1).every((l) => /^    at frame\d+ \(x\.ts:\d+:1\)$/.test(l))).toBe(true);
   });
+
+  it('shortens packages outside the deployment to node_modules/, other absolute paths to their file name, and redacts credentials', () => {
+    const e = errorWith([
+      'Error: password=hunter2 rejected',
+      `    at pull (/home/ci/.cache/shared/node_modules/pg/lib/client.js:5:1)`,
+      `    at nested (${ROOT}/node_modules/a/node_modules/b/x.js:1:1)`,
+      `    at /opt/vendor/plugins/hook.js:7:3`,
+      `    at eval (eval at load (https://deploy:hunter2@cdn.example.com/m.js?token=abc123:1:1), <anonymous>:1:1)`,
+      `    at login (${ROOT}/apps/x.ts:1:1) password=hunter2 Authorization: Bearer abcdefgh12345678`,
+      `    at node:internal/process/task_queues:95:5`,
+    ].join('\n'));
+    const stack = errorStackOf(e, ['/elsewhere', ROOT])!;
+    expect(stack.split('\n')).toEqual([
+      '    at pull (node_modules/pg/lib/client.js:5:1)',
+      '    at nested (node_modules/a/node_modules/b/x.js:1:1)',
+      '    at …/hook.js:7:3',
+      // (redactUrl takes a secret query value up to the next space.)
+      '    at eval (eval at load (https://deploy:***@cdn.example.com/m.js?token=*** <anonymous>:1:1)',
+      '    at login (apps/x.ts:1:1) password=[redacted] Authorization: Bearer [redacted]',
+      '    at node:internal/process/task_queues:95:5',
+    ]);
+    expect(stack).not.toContain('hunter2');
+    expect(stack).not.toMatch(/\((?:\/|[A-Z]:)/);
+  });
 });

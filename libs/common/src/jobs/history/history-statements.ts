@@ -35,7 +35,7 @@ export function copyLine(r: AttemptRecord): string {
     FINAL_OUTCOMES.includes(r.outcome) ? 't' : 'f', FAILED_OUTCOMES.includes(r.outcome) ? 't' : 'f',
     field(r.scheduledFor), field(r.enqueuedAt), r.startedAt.toISOString(), r.finishedAt.toISOString(), Math.round(r.durationMs),
     field(r.error), jsonField(r.result), jsonField(r.payload), field(r.scheduleId), field(r.parentRunId), field(r.worker), r.streamSeq ?? '\\N',
-    field(r.errorStack), r.maxAttempts,
+    field(r.errorStack), r.maxAttempts ?? '\\N',
   ].join('\t');
 }
 
@@ -45,7 +45,7 @@ export function jsonRow(r: AttemptRecord): unknown[] {
     r.runId, r.attempt, r.job, r.queue, r.companyId, r.outcome, FINAL_OUTCOMES.includes(r.outcome), FAILED_OUTCOMES.includes(r.outcome),
     r.scheduledFor, r.enqueuedAt, r.startedAt, r.finishedAt, Math.round(r.durationMs),
     r.error, r.result ?? null, r.payload ?? null, r.scheduleId, r.parentRunId, r.worker, r.streamSeq,
-    r.errorStack, r.maxAttempts,
+    r.errorStack ?? null, r.maxAttempts ?? null,
   ];
 }
 

@@ -1,3 +1,4 @@
+import { realpathSync } from 'node:fs';
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { deadLetterOf } from '../../dead-letters/dead-letter-of.js';
 import { DeadLetterWriter } from '../../dead-letters/dead-letter.writer.js';
@@ -7,6 +8,7 @@ import { backoffDelay } from '../../messaging/backoff.js';
 import { errorText } from '../../messaging/errors.js';
 import { MetronomeMetrics } from '../../metrics/metrics.registry.js';
 import type { AttemptOutcome, AttemptRecord } from '../history/attempt-record.js';
+import { redactSecretText } from '../../audit/redact-secrets.js';
 import { errorStackOf } from '../history/error-stack.js';
 import { HistoryWriter } from '../history/history-writer.js';
 import { JobControl } from '../job-control.js';
@@ -35,8 +37,8 @@ interface SettledSeries {
 
 @Injectable()
 export class Settlement {
-  /** Stack frames are stored relative to the directory the service runs from. */
-  private readonly root = process.cwd();
+  /** Stack frames are stored relative to the directory the service runs from (as given and with symlinks resolved). */
+  private readonly root = rootsOf(process.cwd());
   private readonly series = new Map<string, Map<string, Map<AttemptOutcome, SettledSeries>>>();
 
   constructor(
@@ -61,13 +63,15 @@ export class Settlement {
     try {
       if (outcome.kind === 'snooze') return await this.deferrals.defer(msg, d.ledger, outcome.delayMs, d.spec.name, 'snoozed');
       if (outcome.kind === 'retry' && d.attempt >= d.maxAttempts) {
-        this.log.warn({ runId: d.event.id, job: d.spec.name, attempt: d.attempt, error: errorText(outcome.error) }, 'job failed on its last attempt: dead-lettering');
+        this.log.warn({ runId: d.event.id, job: d.spec.name, attempt: d.attempt, error: redactSecretText(errorText(outcome.error)) }, 'job failed on its last attempt: dead-lettering');
         return await this.settle(d, { kind: 'dead', error: outcome.error, reason: 'attempts_exhausted' }, startedAt, durationMs);
       }
       const state = stateOf(outcome);
+      // What an attempt that did not succeed keeps of its error (history and dead letter): the message, with
+      // credentials a careless client put in it (`password=…`, a URL's user-info) redacted; a success pays nothing.
       const error = outcome.kind === 'retry' || outcome.kind === 'dead' || outcome.kind === 'cancelled'
-        ? (outcome.error === undefined ? null : errorText(outcome.error))
-        : outcome.kind === 'failed' ? outcome.result.message ?? 'failed' : null;
+        ? (outcome.error === undefined ? null : redactSecretText(errorText(outcome.error)))
+        : outcome.kind === 'failed' ? redactSecretText(outcome.result.message ?? 'failed') : null;
       const result = outcome.kind === 'succeeded' || outcome.kind === 'failed' ? stored(outcome.result, durationMs) : undefined;
       const stack = outcome.kind === 'retry' || outcome.kind === 'dead' ? errorStackOf(outcome.error, this.root) : null;
       if (outcome.kind === 'dead') {
@@ -157,6 +161,15 @@ export class Settlement {
       planned: d.parts.planned,
       maxAttempts: d.maxAttempts,
     };
+  }
+}
+
+function rootsOf(cwd: string): string[] {
+  try {
+    const real = realpathSync(cwd);
+    return real === cwd ? [cwd] : [cwd, real];
+  } catch {
+    return [cwd];
   }
 }
 

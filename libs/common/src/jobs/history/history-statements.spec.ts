@@ -1,0 +1,27 @@
+import type { AttemptRecord } from './attempt-record.js';
+import { COPY_ATTEMPTS, copyLine, jsonRow } from './history-statements.js';
+
+const at = new Date('2026-12-04T10:00:00.000Z');
+const record = (overrides: Partial<AttemptRecord> = {}): AttemptRecord => ({
+  runId: 'r-1', attempt: 2, job: 'svc.work', queue: 'normal', companyId: 'acme', outcome: 'retrying',
+  scheduledFor: null, enqueuedAt: at, startedAt: at, finishedAt: at, durationMs: 4.6,
+  error: 'boom', errorStack: '    at deliver (apps/x.ts:1:1)\n    at "q" \\ tab\there', result: null, payload: null,
+  scheduleId: null, parentRunId: null, worker: 'w-1', streamSeq: 9, planned: false, maxAttempts: 3,
+  ...overrides,
+});
+
+describe('job_attempts rows as the history writer encodes them', () => {
+  it('ends each row with error_stack and max_attempts, in COPY text and in JSON', () => {
+    expect(COPY_ATTEMPTS).toMatch(/, stream_seq, error_stack, max_attempts\) FROM STDIN$/);
+    const fields = copyLine(record()).split('\t');
+    expect(fields).toHaveLength(22);
+    expect(fields.slice(-2)).toEqual(['    at deliver (apps/x.ts:1:1)\\n    at "q" \\\\ tab\\there', '3']);
+    expect(jsonRow(record()).slice(-2)).toEqual(['    at deliver (apps/x.ts:1:1)\n    at "q" \\ tab\there', 3]);
+  });
+
+  it('writes SQL NULL for a success (no stack)', () => {
+    const ok = record({ outcome: 'succeeded', error: null, errorStack: null });
+    expect(copyLine(ok).split('\t').slice(-2)).toEqual(['\\N', '3']);
+    expect(jsonRow(ok).slice(-2)).toEqual([null, 3]);
+  });
+});
