@@ -45,14 +45,14 @@ export function can(principal: Principal, permission: Permission): boolean {
 /**
  * Whether the principal sees internal detail — a failed attempt's stack frames
  * (function names, project-relative paths; never a message, an absolute path or
- * a credential: errorStackOf). The roles that operate the runs they see do — the
- * ones that may retry, cancel and delete them ('write': system admins, service
- * keys, tenant admins for their own tenant), who need the frames to judge a
- * failure; read-only roles (viewers) get the error message only (CWE-209).
+ * a credential: errorStackOf). Platform roles (system admins, service keys) do:
+ * they run and fix the code that failed. Tenant roles — a customer's admins and
+ * viewers — get the error message only (least privilege, CWE-209): they can
+ * retry or delete a run, and nothing in the frames changes what they can do.
  * Tenant isolation is the caller's scope, as for every read.
  */
 export function seesInternals(principal: Principal): boolean {
-  return can(principal, 'write');
+  return PLATFORM_ROLES.includes(principal.role);
 }
 
 /** The only tenant a principal sees, or null when it sees every tenant. */
