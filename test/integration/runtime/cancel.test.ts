@@ -1,16 +1,17 @@
 import type { INestApplication } from '@nestjs/common';
-import { LiveRuns, RunCanceller } from '../../../libs/common/src/index.js';
+import { JobControl, LiveRuns, RunCanceller } from '../../../libs/common/src/index.js';
 import { sleep, waitFor } from '../../support/wait.js';
 import { JOB, RuntimeHarness } from './runtime-support.js';
 
 describe('job runtime: cancellation', () => {
   const h = new RuntimeHarness();
   let w1: INestApplication;
+  let w2: INestApplication;
 
   beforeAll(async () => {
     await h.start();
     w1 = await h.app({ worker: 'w1' });
-    await h.app({ worker: 'w2' });
+    w2 = await h.app({ worker: 'w2' });
   });
   afterAll(() => h.stop());
 
@@ -39,6 +40,9 @@ describe('job runtime: cancellation', () => {
   it('settles a queued run that was cancelled without running it', async () => {
     await h.database.query(`INSERT INTO job_runs (id, job, queue, company_id, priority, state, scheduled_for) VALUES ('c-2', 'rt.hold', 'normal', 'acme', 'normal', 'queued', now())`);
     expect(await w1.get(RunCanceller).cancel('c-2')).toBe('queued');
+    // Workers learn of a cancellation from the control bucket, a few milliseconds later: once both hold it, the
+    // message that arrives is settled without its handler (one arriving in that gap starts and is aborted at once).
+    await waitFor(() => [w1, w2].every((w) => w.get(JobControl).isCancelled('c-2', 'acme')), { what: 'both workers to hold the cancellation' });
     await h.publish(JOB.hold, { sleepMs: 10 }, { runId: 'c-2', companyId: 'acme' });
     await waitFor(async () => {
       const info = await h.jsm.consumers.info('JOBS', 'rt-jobs-normal');

@@ -24,7 +24,8 @@ describe('job runtime: timeouts, retries, progress and keep-alive', () => {
     const retriedAfter = log[2].at.getTime() - log[1].at.getTime();
     console.log(`timeout: signal aborted ${timedOutAfter} ms after start (timeoutMs 400); retry started ${retriedAfter} ms later (backoff 300 ms)`);
     expect(timedOutAfter).toBeGreaterThanOrEqual(380);
-    expect(timedOutAfter).toBeLessThan(1_000);
+    // Aborted by the 400 ms timeout, not by the end of the 10 s overrun (a loaded host adds latency, never 4 s).
+    expect(timedOutAfter).toBeLessThan(5_000);
     expect(retriedAfter).toBeGreaterThanOrEqual(250);
     expect(run.attempts).toBe(2);
     expect(run.company_id).toBe('acme');
