@@ -3,7 +3,7 @@ import { scenario } from './support/recorder.js';
 import { FaultEnv } from './support/harness.js';
 import { sleep, waitFor } from '../support/wait.js';
 
-/** Scenarios 1, 2, 5, 7, 11 and 13: a fault-worker process (test/fixtures/fault-worker.ts) killed, stalled, stopped or cut from Postgres. */
+/** Scenarios 1, 2, 5, 7, 11, 13 and 14: a fault-worker process (test/fixtures/fault-worker.ts) killed, stalled, stopped or cut from Postgres. */
 const ACK_WAIT_MS = 2_000;
 const env = new FaultEnv(ACK_WAIT_MS);
 
@@ -115,6 +115,36 @@ describe('fault worker', () => {
       expect((await env.log(`key = 'k13-doomed' AND kind = 'start'`)).map((l) => l.attempt)).toEqual([1]);
       expect((await env.attempts(doomedRun)).map((a) => [a.attempt, a.outcome])).toEqual([[1, 'succeeded']]);
       expect(r.succeededTwice).toEqual([]);
+    });
+    await stopAll();
+  }, 120_000);
+
+  it('14: a job that SIGKILLs whichever worker runs it: each crash counts as a lost attempt, and after maxAttempts it is dead and dead-lettered', async () => {
+    await scenario('14 job-kills-its-only-worker-every-time', async (c) => {
+      const MAX_ATTEMPTS = 3;
+      const runId = await env.publish({ key: 'k14-killer', killAtStart: true }, { maxAttempts: MAX_ATTEMPTS });
+      // One worker at a time, each killed by the job: the redelivery must count up (nats-server 2.9 could hand it out again as a first delivery).
+      for (let i = 0; i < MAX_ATTEMPTS; i++) {
+        // Not waiting for its start log: the job may kill it first.
+        const w = await env.worker({}, false);
+        await w.exited;
+        expect(w.exitSignal).toBe('SIGKILL');
+      }
+      c.faults = MAX_ATTEMPTS;
+      await env.worker();
+      await waitFor(async () => !(await env.inStream(runId)), { timeoutMs: 6 * ACK_WAIT_MS, what: 'the exhausted job settled' });
+      await waitFor(async () => (await env.run(runId))?.state === 'dead', { timeoutMs: 5_000, what: 'the run dead in history' });
+      const history = (await env.attempts(runId)).map((a) => [a.attempt, a.outcome]);
+      c.messages = 1;
+      c.lost = 0;
+      c.duplicated = 0;
+      c.notes = `history ${history.map(([a, o]) => `${a}:${o}`).join(',')}`;
+      // The handler started once per worker, each a new attempt number; no fourth start.
+      expect((await env.log(`key = 'k14-killer' AND kind = 'start'`)).map((l) => l.attempt)).toEqual([1, 2, 3]);
+      expect(history.filter(([, o]) => o === 'lost').map(([a]) => a)).toEqual([1, 2, 3]);
+      expect(history.filter(([, o]) => o !== 'lost').map(([, o]) => o)).toEqual(['dead']);
+      const dlq = await env.database.query<{ reason: string; attempts: number }>('SELECT reason, attempts FROM dead_letters WHERE id = $1', [runId]);
+      expect(dlq).toEqual([{ reason: 'attempts_exhausted', attempts: MAX_ATTEMPTS }]);
     });
     await stopAll();
   }, 120_000);

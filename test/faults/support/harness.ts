@@ -32,6 +32,7 @@ export interface FaultPayload {
   holdMs?: number;
   sleepMs?: number;
   txHoldMs?: number;
+  killAtStart?: boolean;
 }
 
 export interface LogRow {
@@ -122,9 +123,9 @@ export class FaultEnv {
   }
 
   /** Publishes one job as the relay would (JobMessage, Nats-Msg-Id = run id); retries while NATS is away. */
-  async publish(payload: FaultPayload, options: { runId?: string; companyId?: string; retryForMs?: number } = {}): Promise<string> {
+  async publish(payload: FaultPayload, options: { runId?: string; companyId?: string; retryForMs?: number; maxAttempts?: number } = {}): Promise<string> {
     const runId = options.runId ?? randomUUID();
-    const message: JobMessage<FaultPayload> = { runId, payload, scheduledFor: new Date().toISOString(), ...(options.companyId ? { companyId: options.companyId } : {}) };
+    const message: JobMessage<FaultPayload> = { runId, payload, scheduledFor: new Date().toISOString(), ...(options.companyId ? { companyId: options.companyId } : {}), ...(options.maxAttempts ? { maxAttempts: options.maxAttempts } : {}) };
     const event = createCloudEvent({ type: FAULT_JOB, source: 'faults-test', id: runId, data: message, companyId: options.companyId });
     const deadline = Date.now() + (options.retryForMs ?? 0);
     for (;;) {

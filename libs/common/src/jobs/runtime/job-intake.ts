@@ -18,6 +18,7 @@ import { Deferrals, type DeferralReason } from './deferrals.js';
 import { FinishedRuns } from './finished-runs.js';
 import { jobMessageOf, jobOfSubject, priorityOf, type Delivery } from './delivery.js';
 import type { JobSpec } from './job-spec.js';
+import { pullExpiresMs } from './pull-expiry.js';
 import { Settlement } from './settlement.js';
 
 /** Messages pulled per request from each consumer. */
@@ -90,7 +91,7 @@ export class JobIntake {
     const roomWaitMs = Math.min(...consumers.map((c) => c.ackWaitMs ?? this.config.ackWaitMs)) / 4;
     for (const declaration of consumers) {
       const consumer = await js.consumers.get(declaration.stream, declaration.durable);
-      const messages = await consumer.consume({ max_messages: PULL_BATCH, expires: 5_000 });
+      const messages = await consumer.consume({ max_messages: PULL_BATCH, expires: pullExpiresMs(declaration.ackWaitMs ?? this.config.ackWaitMs) });
       this.pulls.push(messages);
       this.loops.push((async () => {
         try {
