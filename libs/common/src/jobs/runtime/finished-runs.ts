@@ -8,9 +8,12 @@ export type FinishedRun = { outcome: string; attempt: number } | null;
  * Answers "is this run already finished?" from the run history, many
  * deliveries per query. Asked only for a delivery that may repeat a finished
  * attempt whose ack was lost: one that follows a lost delivery, or one whose
- * message is older than the consumer's ack wait (nats-server 2.9 can hand such a
- * message out again with its delivery count set back to 1). A fresh first
- * delivery never asks.
+ * message is older than the consumer's ack wait. nats-server 2.9 hands such a
+ * message out again with its delivery count set back to 1 when a dead worker's
+ * pull outlives the redelivery; pulls now expire within a third of the ack
+ * wait (pull-expiry.ts), which removes that cause for ack waits above 2 s, and
+ * this check stays as the backstop for what the count cannot show. A fresh
+ * first delivery never asks.
  */
 @Injectable()
 export class FinishedRuns {
