@@ -25,12 +25,6 @@ const MARKERS = ['changeme', 'replaceme', 'placeholder', 'example', 'notforprodu
 /** Digits a placeholder may carry ("password123", "changeme2024") before the value counts as random enough. */
 const PLACEHOLDER_DIGITS = 8;
 
-/** The share of a value's letters that are x. */
-function xShare(lower: string): number {
-  const letters = lower.replace(/[^a-z]/g, '');
-  return letters.length ? (letters.length - letters.replaceAll('x', '').length) / letters.length : 0;
-}
-
 /** True when `letters` splits entirely into PLACEHOLDER_WORDS. */
 function onlyPlaceholderWords(letters: string): boolean {
   const ok = new Array<boolean>(letters.length + 1).fill(false);
@@ -68,9 +62,9 @@ export function placeholderReason(value: string, rules: SecretRules = {}): strin
   const alnum = lower.replace(/[^a-z0-9]/g, '');
   const marker = MARKERS.find((m) => alnum.includes(m));
   if (marker) return `looks like a placeholder (contains "${marker}")`;
-  // A run of one case (xxx, XXX) standing alone, in a value whose letters are mostly not random: generated base64
-  // has runs like "Xxx" between digits, and a lone "+xxx/" about once in four million values (then among ≈ 35 letters).
-  if (/(^|[^A-Za-z0-9])(x{3,}|X{3,})([^A-Za-z0-9]|$)/.test(value) && xShare(lower) >= 0.2) return 'looks like a placeholder (contains "xxx")';
+  // A run of one case (xxx, XXX) standing alone. Generated base64 holds mixed-case runs like "Xxx" between digits
+  // (refused before: one in about 10,000 secrets); a lone one-case run about once in four million values.
+  if (/(^|[^A-Za-z0-9])(x{3,}|X{3,})([^A-Za-z0-9]|$)/.test(value)) return 'looks like a placeholder (contains "xxx")';
   const letters = alnum.replace(/[0-9]/g, '');
   const digits = alnum.length - letters.length;
   if (letters.length > 0 && digits <= PLACEHOLDER_DIGITS && onlyPlaceholderWords(letters)) return 'looks like a placeholder (made of words such as "secret", "password", "change me")';
