@@ -3,7 +3,7 @@ import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { join } from 'node:path';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, headers } from '@nats-io/transport-node';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { DURATION_BUCKETS } from '../../../libs/common/src/jobs/history/duration-histogram.js';
 import {
   HEADERS,
@@ -14,7 +14,7 @@ import {
 } from '../../../libs/common/src/index.js';
 import { waitFor } from '../../support/wait.js';
 import { DESKTOP, horizontalOverflow, launchBrowser, PHONE, RESULTS, withPage } from './browser.js';
-import { bearer, ControlPlaneEnv, TENANT_A, TENANT_B, token } from './support.js';
+import { bearer, ControlPlaneEnv, dashboardSignIn, TENANT_A, TENANT_B, token } from './support.js';
 
 /**
  * The dashboard's charts: GET /api/v1/stats/timeseries over the
@@ -60,12 +60,7 @@ async function series(query: string, auth: Record<string, string>) {
 
 const last = <T>(a: (T | null)[]): T | null => [...a].reverse().find((v) => v !== null) ?? null;
 
-async function signIn(page: Page): Promise<void> {
-  await page.goto(env.base + '/');
-  await page.getByTestId('token').fill(await token('system-admin', undefined, { sub: 'ops@example.com' }));
-  await page.getByTestId('sign-in').click();
-  await page.getByTestId('who').waitFor();
-}
+const signIn = dashboardSignIn(() => env.base);
 
 it('serves runs by outcome and p50/p95 from rollup rows the test inserts (until the history writer fills them), bucketed per range and scoped by tenant', async () => {
   // Six minutes of acme (3 ok, 1 failed each, ten attempts of 64-128 ms), one of globex, one 3 h and one 3 days ago, another job.

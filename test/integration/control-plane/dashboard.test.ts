@@ -1,24 +1,17 @@
 import 'reflect-metadata';
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { join } from 'node:path';
-import { Injectable, Module, type INestApplication } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import { jetstreamManager } from '@nats-io/jetstream';
-import { connect } from '@nats-io/transport-node';
-import type { Browser, Page } from 'playwright-core';
+import { Injectable, type INestApplication } from '@nestjs/common';
+import type { Browser } from 'playwright-core';
 import {
   JobHandler,
-  jobConsumerDeclarations,
-  MetronomeServiceModule,
-  provision,
-  STREAM_DECLARATIONS,
   type JobContext,
   type RunResult,
 } from '../../../libs/common/src/index.js';
 import { runState } from '../../support/runs.js';
 import { waitFor } from '../../support/wait.js';
 import { DESKTOP, horizontalOverflow, launchBrowser, PHONE, RESULTS, withPage } from './browser.js';
-import { bearer, ControlPlaneEnv, seed, TENANT_A, TENANT_B, token } from './support.js';
+import { bearer, ControlPlaneEnv, dashboardSignIn, startJobWorker, seed, TENANT_A, TENANT_B, token } from './support.js';
 
 /**
  * The dashboard in headless Debian Chromium (apt-get install -y chromium)
@@ -67,39 +60,14 @@ function callPartnerApi(order: string, attempt: number): never {
   throw new Error(`Partner API answered 503 Service Unavailable for order ${order} (attempt ${attempt})`);
 }
 
-@Module({})
-class DemoWorkerModule {}
-
-async function startWorker(): Promise<void> {
-  const consumers = jobConsumerDeclarations('demo');
-  const nc = await connect({ servers: env.nats.url });
-  await provision(await jetstreamManager(nc), STREAM_DECLARATIONS, consumers, { replicas: 1, ackWaitMs: 30_000 });
-  await nc.close();
-  Object.assign(process.env, { NATS_URLS: env.nats.url, DATABASE_URL: env.database.url, LOG_LEVEL: 'warn', NATS_PROVISION_ON_START: 'false', SHUTDOWN_GRACE_MS: '2000' });
-  worker = await NestFactory.create(
-    {
-      module: DemoWorkerModule,
-      imports: [MetronomeServiceModule.forService({ service: 'demo', consumers: [], entities: [], jobs: { names: [JOB, FAILING], consumers, concurrency: 2 } })],
-      providers: [DemoJobs],
-    },
-    { logger: false },
-  );
-  await worker.init();
-}
-
-async function signIn(page: Page, as?: string): Promise<void> {
-  await page.goto(env.base + '/');
-  await page.getByTestId('token').fill(as ?? await token('system-admin', undefined, { sub: 'ops@example.com' }));
-  await page.getByTestId('sign-in').click();
-  await page.getByTestId('who').waitFor();
-}
+const signIn = dashboardSignIn(() => env.base);
 
 beforeAll(async () => {
   // The browser starts while the scheduler and the worker do.
   launching = launchBrowser();
   launching.catch(() => undefined);
   await env.start({ API_RATE_LIMIT_BURST: '10000' });
-  await startWorker();
+  worker = await startJobWorker(env, 'demo', [JOB, FAILING], DemoJobs);
   browser = await launching;
 }, 120_000);
 

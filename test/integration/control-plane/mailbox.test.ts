@@ -3,13 +3,13 @@ import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { freePort, TestNatsServer } from '../../support/nats-server.js';
 import { TestDatabase } from '../../support/database.js';
 import { ServiceProcess } from '../../support/service-process.js';
 import { waitFor } from '../../support/wait.js';
 import { DESKTOP, launchBrowser, PHONE, horizontalOverflow, RESULTS, withPage } from './browser.js';
-import { API_KEY, apiKey, bearer, JWT_SECRET, TENANT_A, token } from './support.js';
+import { API_KEY, apiKey, bearer, dashboardSignIn, JWT_SECRET, TENANT_A, token } from './support.js';
 
 /**
  * `npm start`'s demo as a newcomer meets it: all four services in one process
@@ -76,12 +76,7 @@ async function get(path: string, auth: Record<string, string> = {}) {
   return { status: res.status, type: res.headers.get('content-type') ?? '', json: (await res.json()) as any };
 }
 
-async function signIn(page: Page): Promise<void> {
-  await page.goto(`${base}/`);
-  await page.getByTestId('token').fill(await token('system-admin', undefined, { sub: 'newcomer@example.com' }));
-  await page.getByTestId('sign-in').click();
-  await page.getByTestId('who').waitFor();
-}
+const signIn = dashboardSignIn(() => base, 'newcomer@example.com');
 
 it('catches the demo\'s email in process, and only platform administrators read it', async () => {
   expect(demo.text).toContain('demo mailbox: catching the notifier\'s email');

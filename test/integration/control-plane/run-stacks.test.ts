@@ -1,23 +1,12 @@
 import 'reflect-metadata';
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { join } from 'node:path';
-import { Injectable, Module, type INestApplication } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import { jetstreamManager } from '@nats-io/jetstream';
-import { connect } from '@nats-io/transport-node';
-import type { Browser, Page } from 'playwright-core';
-import {
-  JobHandler,
-  jobConsumerDeclarations,
-  MetronomeServiceModule,
-  provision,
-  STREAM_DECLARATIONS,
-  type JobContext,
-  type RunResult,
-} from '../../../libs/common/src/index.js';
+import { Injectable, type INestApplication } from '@nestjs/common';
+import type { Browser } from 'playwright-core';
+import { JobHandler, type JobContext, type RunResult } from '../../../libs/common/src/index.js';
 import { waitFor } from '../../support/wait.js';
 import { DESKTOP, horizontalOverflow, launchBrowser, PHONE, RESULTS, withPage } from './browser.js';
-import { bearer, ControlPlaneEnv, TENANT_A, TENANT_B, token } from './support.js';
+import { bearer, ControlPlaneEnv, dashboardSignIn, startJobWorker, TENANT_A, TENANT_B, token } from './support.js';
 
 /**
  * Issue 26: every attempt of a run with its error and — to platform roles
@@ -60,32 +49,7 @@ class StackJobs {
   }
 }
 
-@Module({})
-class StackWorkerModule {}
-
-async function startWorker(): Promise<void> {
-  const consumers = jobConsumerDeclarations('stacks');
-  const nc = await connect({ servers: env.nats.url });
-  await provision(await jetstreamManager(nc), STREAM_DECLARATIONS, consumers, { replicas: 1, ackWaitMs: 30_000 });
-  await nc.close();
-  Object.assign(process.env, { NATS_URLS: env.nats.url, DATABASE_URL: env.database.url, LOG_LEVEL: 'warn', NATS_PROVISION_ON_START: 'false', SHUTDOWN_GRACE_MS: '2000' });
-  worker = await NestFactory.create(
-    {
-      module: StackWorkerModule,
-      imports: [MetronomeServiceModule.forService({ service: 'stacks', consumers: [], entities: [], jobs: { names: [FLAKY, DOOMED], consumers, concurrency: 2 } })],
-      providers: [StackJobs],
-    },
-    { logger: false },
-  );
-  await worker.init();
-}
-
-async function signIn(page: Page, as?: string): Promise<void> {
-  await page.goto(env.base + '/');
-  await page.getByTestId('token').fill(as ?? await token('system-admin', undefined, { sub: 'ops@example.com' }));
-  await page.getByTestId('sign-in').click();
-  await page.getByTestId('who').waitFor();
-}
+const signIn = dashboardSignIn(() => env.base);
 
 type Attempt = { attempt: number; outcome: string; error: string | null; stack?: string | null; maxAttempts: number | null };
 
@@ -117,7 +81,7 @@ beforeAll(async () => {
   launching = launchBrowser();
   launching.catch(() => undefined);
   await env.start({ API_RATE_LIMIT_BURST: '10000' });
-  await startWorker();
+  worker = await startJobWorker(env, 'stacks', [FLAKY, DOOMED], StackJobs);
   browser = await launching;
 }, 120_000);
 

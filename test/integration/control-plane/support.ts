@@ -1,9 +1,16 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Module, type INestApplication, type Type } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
+import type { Page } from 'playwright-core';
+import { jobConsumerDeclarations, MetronomeServiceModule, provision, STREAM_DECLARATIONS } from '../../../libs/common/src/index.js';
 import { TEST_JWT_SECRET, testToken, type TestRole } from '../../support/auth.js';
 import { freePort, TestNatsServer } from '../../support/nats-server.js';
 import { TestDatabase } from '../../support/database.js';
 import { ROOT, ServiceProcess } from '../../support/service-process.js';
+import { fetchAnswer } from '../../support/http.js';
 
 export const JWT_SECRET = TEST_JWT_SECRET;
 export const API_KEY = 'svc-key-0123456789';
@@ -56,21 +63,13 @@ export class ControlPlaneEnv {
     await this.database.drop();
   }
 
-  async call(method: string, path: string, options: { auth?: Record<string, string>; body?: unknown; raw?: string; headers?: Record<string, string> } = {}) {
+  call(method: string, path: string, options: { auth?: Record<string, string>; body?: unknown; raw?: string; headers?: Record<string, string> } = {}) {
     const headers: Record<string, string> = { ...(options.auth ?? {}), ...(options.headers ?? {}) };
     let body: string | undefined;
     if (options.raw !== undefined) body = options.raw;
     else if (options.body !== undefined) body = JSON.stringify(options.body);
     if (body !== undefined && !headers['Content-Type']) headers['Content-Type'] = 'application/json';
-    const res = await fetch(`${this.base}${path}`, { method, headers, body });
-    const text = await res.text();
-    let json: any = null;
-    try {
-      json = text ? JSON.parse(text) : null;
-    } catch {
-      json = null;
-    }
-    return { status: res.status, type: res.headers.get('content-type') ?? '', headers: res.headers, json, text };
+    return fetchAnswer(`${this.base}${path}`, { method, headers, body });
   }
 }
 
@@ -106,5 +105,41 @@ function deadJobMessage(runId: string, job: string, companyId: string) {
   return {
     specversion: '1.0', id: runId, source: 'metronome/scheduler', type: job, time: at, datacontenttype: 'application/json', companyid: companyId,
     data: { runId, companyId, payload: {}, scheduledFor: at },
+  };
+}
+
+@Module({})
+class JobWorkerModule {}
+
+/**
+ * A job worker in this process beside the scheduler: the service's job
+ * consumers provisioned on the env's NATS, the real job runtime serving
+ * `jobs` with the @JobHandler methods of `handlers`.
+ */
+export async function startJobWorker(env: ControlPlaneEnv, service: string, jobs: string[], handlers: Type): Promise<INestApplication> {
+  const consumers = jobConsumerDeclarations(service);
+  const nc = await connect({ servers: env.nats.url });
+  await provision(await jetstreamManager(nc), STREAM_DECLARATIONS, consumers, { replicas: 1, ackWaitMs: 30_000 });
+  await nc.close();
+  Object.assign(process.env, { NATS_URLS: env.nats.url, DATABASE_URL: env.database.url, LOG_LEVEL: 'warn', NATS_PROVISION_ON_START: 'false', SHUTDOWN_GRACE_MS: '2000' });
+  const worker = await NestFactory.create(
+    {
+      module: JobWorkerModule,
+      imports: [MetronomeServiceModule.forService({ service, consumers: [], entities: [], jobs: { names: jobs, consumers, concurrency: 2 } })],
+      providers: [handlers],
+    },
+    { logger: false },
+  );
+  await worker.init();
+  return worker;
+}
+
+/** Signs the dashboard at `base()` in with `as`, or a system-admin token for `sub`, and waits for the signed-in name. */
+export function dashboardSignIn(base: () => string, sub = 'ops@example.com'): (page: Page, as?: string) => Promise<void> {
+  return async (page, as) => {
+    await page.goto(`${base()}/`);
+    await page.getByTestId('token').fill(as ?? (await token('system-admin', undefined, { sub })));
+    await page.getByTestId('sign-in').click();
+    await page.getByTestId('who').waitFor();
   };
 }
