@@ -6,6 +6,7 @@ import { enqueuePaths } from '../../support/enqueue-paths.js';
 import { waitFor } from '../../support/wait.js';
 import { scenario } from '../support/recorder.js';
 import { FourServices, tenantFingerprint } from './services.js';
+import { httpCall } from '../../support/http.js';
 
 /**
  * Security: platform-only jobs and tenant jobs, against the four services in
@@ -22,21 +23,7 @@ const env = new FourServices();
 let catalog: JobDeclaration[] = [];
 const auth: Record<'tenant-admin' | 'viewer' | 'service' | 'system-admin', Record<string, string>> = {} as never;
 
-async function call(method: string, path: string, headers: Record<string, string>, body?: unknown) {
-  const res = await fetch(`${env.base('scheduler')}${path}`, {
-    method,
-    headers: { ...headers, ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  let json: any = null;
-  try {
-    json = text ? JSON.parse(text) : null;
-  } catch {
-    json = null;
-  }
-  return { status: res.status, type: res.headers.get('content-type') ?? '', json, text };
-}
+const call = (method: string, path: string, headers: Record<string, string>, body?: unknown) => httpCall(`${env.base('scheduler')}${path}`, method, headers, body);
 
 async function traces(job: string): Promise<string> {
   const [{ runs }] = await env.database.query<{ runs: number }>(`SELECT count(*)::int AS runs FROM job_runs WHERE job = $1 AND state <> 'dead'`, [job]);

@@ -2,6 +2,7 @@ import type { INestApplication } from '@nestjs/common';
 import { DiscoveryService } from '@nestjs/core';
 import { mutatingRoutes, type MutatingRoute } from '../../../libs/common/src/audit/index.js';
 import type { TestDatabase } from '../../support/database.js';
+import { httpCall } from '../../support/http.js';
 
 export interface AuditRow {
   id: string;
@@ -40,18 +41,6 @@ export function auditSince(db: TestDatabase, id: number): Promise<AuditRow[]> {
 }
 
 /** An HTTP call as a client makes it; the body parsed when it is JSON. */
-export async function call(base: string, method: string, path: string, auth: Record<string, string>, body?: unknown) {
-  const res = await fetch(`${base}${path}`, {
-    method,
-    headers: { ...auth, ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  let json: any = null;
-  try {
-    json = text ? JSON.parse(text) : null;
-  } catch {
-    json = null;
-  }
-  return { status: res.status, json, text };
+export function call(base: string, method: string, path: string, auth: Record<string, string>, body?: unknown) {
+  return httpCall(`${base}${path}`, method, auth, body);
 }

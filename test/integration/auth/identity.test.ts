@@ -12,6 +12,7 @@ import { TestDatabase } from '../../support/database.js';
 import { freePort, TestNatsServer } from '../../support/nats-server.js';
 import { ServiceProcess } from '../../support/service-process.js';
 import { waitFor } from '../../support/wait.js';
+import { httpCall } from '../../support/http.js';
 
 /**
  * `npm start` as a newcomer runs it (the built all-in-one process, DEMO=true, no JWT_SECRET): one token in a
@@ -35,21 +36,8 @@ const base = (service: keyof typeof ports) => `http://127.0.0.1:${ports[service]
 const bearer = (t: string) => ({ Authorization: `Bearer ${t}` });
 const tokenOf = (role: TestRole, companyId?: string, sub?: string, expSeconds?: number) => testToken(role, companyId, { secret, sub, expSeconds });
 
-async function call(service: keyof typeof ports, method: string, path: string, headers: Record<string, string> = {}, body?: unknown) {
-  const res = await fetch(`${base(service)}${path}`, {
-    method,
-    headers: { ...headers, ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  let json: any = null;
-  try {
-    json = text ? JSON.parse(text) : null;
-  } catch {
-    json = null;
-  }
-  return { status: res.status, type: res.headers.get('content-type') ?? '', headers: res.headers, json, text };
-}
+const call = (service: keyof typeof ports, method: string, path: string, headers: Record<string, string> = {}, body?: unknown) =>
+  httpCall(`${base(service)}${path}`, method, headers, body);
 
 /** An open SSE stream read through fetch (what a browser does with an Authorization header). */
 async function openStream(headers: Record<string, string>, query = '') {
