@@ -87,6 +87,21 @@ function failedBatchRows(w: ServiceProcess): number[] {
 
 const workerEnv = { FAULT_CONCURRENCY: String(JOBS + 100), JOB_TENANT_BUFFER: String(JOBS * 4) };
 
+/**
+ * Waits for the history batch of `jobs` to be mid-transaction (its rows written, an xid, blocked on the held
+ * rollup) and checks that nothing of it is visible or acked yet; returns the blocked writers.
+ */
+async function midBatch(jobs: Map<string, string>) {
+  const blocked = (await waitFor(async () => {
+    const b = await blockedWriters();
+    return b.length ? b : undefined;
+  }, { timeoutMs: 60_000, what: 'a history batch waiting on the rollup, its rows written' }))!;
+  expect(blocked.every((b) => b.xid !== null)).toBe(true);
+  expect(await attemptRows(jobs)).toBe(0);
+  expect(await inStream(jobs)).toBe(JOBS);
+  return blocked;
+}
+
 describe('history writer killed mid-batch', () => {
   it('12a: the history writer\'s Postgres backends terminated mid-batch: nothing acked until the retried batch commits; every outcome recorded once, no redelivery', async () => {
     await scenario('12a history-backend-terminated-mid-batch', async (c) => {
@@ -95,14 +110,7 @@ describe('history writer killed mid-batch', () => {
       try {
         const w = await env.worker(workerEnv);
         const jobs = await publishTogether('k12a');
-        const blocked = (await waitFor(async () => {
-          const b = await blockedWriters();
-          return b.length ? b : undefined;
-        }, { timeoutMs: 60_000, what: 'a history batch waiting on the rollup, its rows written' }))!;
-        // Mid-batch: the batch's transaction has written (an xid), nothing is visible, nothing is acked.
-        expect(blocked.every((b) => b.xid !== null)).toBe(true);
-        expect(await attemptRows(jobs)).toBe(0);
-        expect(await inStream(jobs)).toBe(JOBS);
+        const blocked = await midBatch(jobs);
 
         for (const b of blocked) await env.database.query('SELECT pg_terminate_backend($1)', [b.pid]);
         c.faults += blocked.length;
@@ -147,13 +155,7 @@ describe('history writer killed mid-batch', () => {
       try {
         const w1 = await env.worker({ ...workerEnv, INSTANCE_ID: 'doomed' });
         const jobs = await publishTogether('k12b');
-        const blocked = (await waitFor(async () => {
-          const b = await blockedWriters();
-          return b.length ? b : undefined;
-        }, { timeoutMs: 60_000, what: 'a history batch waiting on the rollup, its rows written' }))!;
-        expect(blocked.every((b) => b.xid !== null)).toBe(true);
-        expect(await attemptRows(jobs)).toBe(0);
-        expect(await inStream(jobs)).toBe(JOBS);
+        const blocked = await midBatch(jobs);
 
         w1.kill('SIGKILL');
         await w1.exited;
