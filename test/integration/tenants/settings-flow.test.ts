@@ -7,7 +7,7 @@ import { SignJWT } from 'jose';
 import { DocumentsModule } from '../../../apps/documents/src/documents.module.js';
 import { RecurrenceModule } from '../../../apps/recurrence/src/recurrence.module.js';
 import { SchedulerModule } from '../../../apps/scheduler/src/scheduler.module.js';
-import { CONSUMER_DECLARATIONS, EventPublisher, EVENT_TYPES, provision, STREAM_DECLARATIONS } from '../../../libs/common/src/index.js';
+import { CONSUMER_DECLARATIONS, EventPublisher, EVENT_TYPES, provision, STREAM_DECLARATIONS, subjects } from '../../../libs/common/src/index.js';
 import { TestDatabase } from '../../support/database.js';
 import { TestNatsServer } from '../../support/nats-server.js';
 import { runState } from '../../support/runs.js';
@@ -125,6 +125,18 @@ describe('tenant settings reach every service', () => {
     await waitFor(async () => (await runState(database, runId))?.state === 'succeeded', { what: 'scan run succeeded' });
     const alert = await database.query<{ payload: { timezone: string; thresholdDays: number } }>(`SELECT payload FROM document_alerts WHERE company_id = 'acme' AND document_id = 'lease'`);
     expect(alert).toEqual([{ payload: expect.objectContaining({ timezone: 'America/New_York', thresholdDays: 14 }) }]);
+  });
+
+  it('the registry announces a new tenant only once it is committed: whoever hears tenant.upserted finds the tenant', async () => {
+    await database.query(`SELECT 1`); // a connection ready, so the check below runs the moment the event arrives
+    const heard = nc.subscribe(subjects.event('initech', EVENT_TYPES.tenantUpserted), { max: 1 });
+    const visibleOnArrival = (async () => {
+      for await (const _ of heard) return (await database.query(`SELECT 1 FROM tenants WHERE company_id = 'initech'`)).length === 1;
+      return false;
+    })();
+    const created = await call('scheduler', 'POST', '/api/v1/tenants', await bearer('system-admin'), { companyId: 'initech', timezone: 'Europe/Paris' });
+    expect(created.status).toBe(201);
+    expect(await visibleOnArrival).toBe(true);
   });
 
   it('a scan hour saved before the tenant was registered is applied when the registry announces it', async () => {

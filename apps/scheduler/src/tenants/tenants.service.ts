@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { savepoint } from '../../../../libs/common/src/audit/index.js';
+import { afterCommit, inAmbient, savepoint } from '../../../../libs/common/src/audit/index.js';
 import { Clock, errorText, EVENT_TYPES, EventPublisher, ROOT_LOGGER, type Logger } from '../../../../libs/common/src/index.js';
 import { isValidTimezone } from '../../../../libs/common/src/time/index.js';
 import { EXPIRY_SCAN_SCHEDULE_PREFIX, TenantSchedules } from '../platform/tenant-schedules.js';
@@ -162,7 +162,10 @@ export class TenantsService {
         this.logger.warn({ companyId: t.companyId, error: errorText(e) }, 'tenant schedules not created yet: the registry retries shortly');
       }
     }
-    await this.announce(t);
+    // Inside an audited change the announcement waits for the commit: a service that hears it
+    // (documents re-announcing a saved scan hour) must find the tenant here, not a row still uncommitted.
+    if (inAmbient()) afterCommit(() => void this.announce(t));
+    else await this.announce(t);
   }
 
   /** Publishes `tenant.upserted` for the tenant's current version; false (logged) when NATS did not take it, for reconcile() to retry. */
@@ -174,7 +177,7 @@ export class TenantsService {
         { companyId: t.companyId, name: t.name, timezone: t.timezone, locale: t.locale, active: t.active, paused: t.paused, version: t.version },
         { id: `tenant:${t.companyId}:v${t.version}` },
       );
-      await savepoint(() => this.tenants.markPublished(t.companyId, t.version));
+      await this.tenants.markPublished(t.companyId, t.version);
       return true;
     } catch (e) {
       this.logger.warn({ companyId: t.companyId, version: t.version, error: errorText(e) }, 'tenant.upserted not published yet: the registry retries shortly');
