@@ -7,7 +7,7 @@ import { outsideAmbient } from '../audit/ambient-transaction.js';
  * chain. Each caller awaits its own item's result.
  */
 export class OverlappingBatcher<T, R> {
-  private queue: { item: T; resolve: (r: R) => void; reject: (e: unknown) => void }[] = [];
+  private queue: { item: T; urgent: boolean; resolve: (r: R) => void; reject: (e: unknown) => void }[] = [];
   private timer?: NodeJS.Timeout;
   private running = 0;
   private readonly idle: (() => void)[] = [];
@@ -25,7 +25,7 @@ export class OverlappingBatcher<T, R> {
   /** `urgent`: something waits on this item (a retry about to start): send what is queued now, not at the window's end. */
   add(item: T, urgent = false): Promise<R> {
     return new Promise<R>((resolve, reject) => {
-      this.queue.push({ item, resolve, reject });
+      this.queue.push({ item, urgent, resolve, reject });
       // A batch of many callers' items is never written inside one caller's audited transaction.
       outsideAmbient(() => {
         if (urgent || this.queue.length >= this.options.maxItems) this.kick();
@@ -76,8 +76,9 @@ export class OverlappingBatcher<T, R> {
       .finally(() => {
         this.running--;
         if (this.queue.length) {
-          // A full batch goes at once; a partial one rides the batching window again.
-          if (this.queue.length >= this.options.maxItems) this.kick();
+          // A full batch goes at once, and so does one holding an urgent item that came while every slot was busy;
+          // any other partial one rides the batching window again.
+          if (this.queue.length >= this.options.maxItems || this.queue.some((p) => p.urgent)) this.kick();
           else this.timer ??= setTimeout(() => this.kick(), this.options.maxDelayMs);
         } else if (this.running === 0) for (const wake of this.idle.splice(0)) wake();
       });

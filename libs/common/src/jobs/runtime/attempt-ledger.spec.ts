@@ -1,4 +1,6 @@
-import { attemptOf, EMPTY_LEDGER } from './attempt-ledger.js';
+import { jest } from '@jest/globals';
+import type { KvBuckets } from '../../messaging/kv-buckets.js';
+import { AttemptLedger, attemptOf, EMPTY_LEDGER } from './attempt-ledger.js';
 
 describe('attemptOf', () => {
   it('is the delivery count on a clean first delivery', () => {
@@ -24,5 +26,42 @@ describe('attemptOf', () => {
   it('adds the attempts a re-published run already used', () => {
     expect(attemptOf(1, EMPTY_LEDGER, 3)).toEqual({ attempt: 4, lost: [] });
     expect(attemptOf(2, EMPTY_LEDGER, 3)).toEqual({ attempt: 5, lost: [4] });
+  });
+});
+
+describe('AttemptLedger.note', () => {
+  /** A runs bucket in memory: every create/update is a stored block. */
+  function ledger() {
+    const blocks = new Map<string, { value: string; revision: number }>();
+    const kv = {
+      get: async (key: string) => {
+        const b = blocks.get(key);
+        return b ? { operation: 'PUT', revision: b.revision, value: new TextEncoder().encode(b.value), json: () => JSON.parse(b.value) } : null;
+      },
+      create: async (key: string, value: string) => void blocks.set(key, { value, revision: 1 }),
+      update: async (key: string, value: string, revision: number) => void blocks.set(key, { value, revision: revision + 1 }),
+    };
+    const buckets = { open: async () => kv } as unknown as KvBuckets;
+    return { ledger: new AttemptLedger(buckets), blocks };
+  }
+
+  beforeEach(() => jest.useFakeTimers({ doNotFake: ['queueMicrotask', 'nextTick', 'setImmediate'] }));
+  afterEach(() => jest.useRealTimers());
+
+  it('gathers deferral notes for a window before writing their block', async () => {
+    const { ledger: l, blocks } = ledger();
+    let stored = false;
+    void l.note('JOBS', 7, { deferrals: 1, settled: 1 }).then(() => (stored = true));
+    for (let i = 0; i < 20; i++) await Promise.resolve();
+    expect(stored).toBe(false);
+    await jest.advanceTimersByTimeAsync(10);
+    expect(stored).toBe(true);
+    expect(blocks.get('ledger.JOBS.0')?.value).toBe(JSON.stringify({ 7: '1:1' }));
+  });
+
+  it('writes a retry\'s note without waiting for the window', async () => {
+    const { ledger: l, blocks } = ledger();
+    await l.note('JOBS', 9, { deferrals: 0, settled: 1 }, true);
+    expect(blocks.get('ledger.JOBS.0')?.value).toBe(JSON.stringify({ 9: '0:1' }));
   });
 });

@@ -41,6 +41,8 @@ type Block = Record<string, string>;
 
 interface PendingBlock {
   notes: Map<number, LedgerEntry>;
+  /** A retry waits on one of these notes. */
+  urgent: boolean;
   waiters: { resolve: () => void; reject: (e: unknown) => void }[];
 }
 
@@ -69,6 +71,7 @@ export class AttemptLedger {
   private readonly merging = new Set<string>();
   private readonly reading = new Map<string, Promise<Block>>();
   private timer?: NodeJS.Timeout;
+  private flushQueued = false;
 
   constructor(private readonly buckets: KvBuckets) {}
 
@@ -90,18 +93,23 @@ export class AttemptLedger {
     return decode((await block)[String(seq)]) ?? EMPTY_LEDGER;
   }
 
-  /** Records the delivery being handed back now; resolves once stored (before the nak). */
-  note(stream: string, seq: number, entry: LedgerEntry): Promise<void> {
+  /**
+   * Records the delivery being handed back now; resolves once stored (before the nak). `urgent`: a retry
+   * waits on it, so its block is merged in this tick instead of after the window that gathers deferrals.
+   */
+  note(stream: string, seq: number, entry: LedgerEntry, urgent = false): Promise<void> {
     const id = `${stream}.${seq}`;
     this.local.delete(id);
     this.local.set(id, entry);
     if (this.local.size > LOCAL_ENTRIES) this.local.delete(this.local.keys().next().value!);
     const key = this.blockKey(stream, seq);
     let p = this.pending.get(key);
-    if (!p) this.pending.set(key, (p = { notes: new Map(), waiters: [] }));
+    if (!p) this.pending.set(key, (p = { notes: new Map(), urgent: false, waiters: [] }));
+    if (urgent) p.urgent = true;
     p.notes.set(seq, entry);
-    this.timer ??= setTimeout(() => this.flush(), NOTE_WINDOW_MS);
-    return new Promise<void>((resolve, reject) => p.waiters.push({ resolve, reject }));
+    const stored = new Promise<void>((resolve, reject) => p.waiters.push({ resolve, reject }));
+    this.schedule(urgent);
+    return stored;
   }
 
   /** Forgets a message settled for good here; its stored entry is left to the bucket's max age (a write to drop it would cost more than it saves). */
@@ -109,8 +117,23 @@ export class AttemptLedger {
     this.local.delete(`${stream}.${seq}`);
   }
 
+  /** The next flush: in this tick's microtasks when a retry waits, else at the end of the gathering window. */
+  private schedule(urgent: boolean): void {
+    if (!urgent) {
+      this.timer ??= setTimeout(() => this.flush(), NOTE_WINDOW_MS);
+      return;
+    }
+    if (this.flushQueued) return;
+    this.flushQueued = true;
+    queueMicrotask(() => {
+      this.flushQueued = false;
+      this.flush();
+    });
+  }
+
   /** Merges each pending block whose previous merge is done; a block still being merged keeps gathering notes until then. */
   private flush(): void {
+    clearTimeout(this.timer);
     this.timer = undefined;
     for (const [key, p] of [...this.pending]) {
       if (this.merging.has(key)) continue;
@@ -123,7 +146,8 @@ export class AttemptLedger {
         )
         .finally(() => {
           this.merging.delete(key);
-          if (this.pending.has(key)) this.timer ??= setTimeout(() => this.flush(), NOTE_WINDOW_MS);
+          const next = this.pending.get(key);
+          if (next) this.schedule(next.urgent);
         });
     }
   }

@@ -94,7 +94,7 @@ export class Settlement {
         });
       }
       if (state === 'retrying') {
-        await this.ledger.note(msg.info.stream, msg.info.streamSequence, { deferrals: d.ledger.deferrals, settled: msg.info.deliveryCount });
+        await this.ledger.note(msg.info.stream, msg.info.streamSequence, { deferrals: d.ledger.deferrals, settled: msg.info.deliveryCount }, true);
         const delay = outcome.kind === 'retry' && outcome.delayMs !== undefined ? outcome.delayMs : backoffDelay(d.backoff, d.attempt);
         msg.nak(delay);
       } else {
