@@ -31,6 +31,31 @@ export interface PreparedRun {
   done: () => void;
 }
 
+/**
+ * A prepared attempt. A class, not an object literal with a `step` getter: V8 gives every literal
+ * whose getter is a fresh closure a map of its own, in old space, and that map keeps the whole
+ * attempt alive through every young-generation GC until the next full one (in the bench it was most
+ * of what the worker promoted, and a full GC every 2 s at 1,000 jobs/s).
+ */
+class PreparedAttempt implements PreparedRun {
+  private runner?: StepRunner;
+
+  constructor(
+    readonly payload: unknown,
+    readonly logger: Logger,
+    readonly childResults: readonly ChildResult[],
+    readonly done: () => void,
+    private readonly steps: JobStepsRepository,
+    private readonly run: { runId: string; job: string; companyId: string | null; attempt: number },
+    private readonly codec: StepCodec | undefined,
+  ) {}
+
+  /** Most handlers never use durable steps: the runner is made on first use. */
+  get step(): StepRunner {
+    return (this.runner ??= new StepRunner(this.steps, this.run, this.logger, this.codec));
+  }
+}
+
 /** Pino redact paths for a job's sensitive fields: under `payload`, and bare at the top and one level down. */
 export function redactPaths(paths: readonly string[]): string[] {
   const out = new Set<string>();
@@ -108,20 +133,13 @@ export class DurabilityHooks implements OnApplicationBootstrap {
     const codec: StepCodec | undefined = sensitive.length && this.cipher.enabled
       ? { encode: (v) => this.cipher.encrypt(v), decode: (v) => (isEncrypted(v) ? this.cipher.decrypt(v) : v) }
       : undefined;
-    let step: StepRunner | undefined;
-    const steps = this.steps;
     const isParent = (input.event.data as { flow?: unknown } | null)?.flow === true;
     const childResults = isParent ? await this.flows.childResults(input.runId) : [];
     const sla = spec?.options.sla;
     const done = sla
       ? this.sla.watch({ runId: input.runId, job: input.job, companyId: input.companyId, scheduledFor: input.scheduledFor, attempt: input.attempt, startedAt: new Date() }, sla)
       : NO_WATCH;
-    return {
-      payload, logger, childResults, done,
-      // Most handlers never use durable steps: the runner is made on first use.
-      get step() {
-        return (step ??= new StepRunner(steps, { runId: input.runId, job: input.job, companyId: input.companyId ?? null, attempt: input.attempt }, logger, codec));
-      },
-    };
+    const run = { runId: input.runId, job: input.job, companyId: input.companyId ?? null, attempt: input.attempt };
+    return new PreparedAttempt(payload, logger, childResults, done, this.steps, run, codec);
   }
 }

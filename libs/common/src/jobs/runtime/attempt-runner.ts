@@ -8,7 +8,7 @@ import { MetronomeMetrics } from '../../metrics/metrics.registry.js';
 import { AttemptAbort } from '../attempt-abort.js';
 import { DurabilityHooks } from '../durability/durability.service.js';
 import { JobControl } from '../job-control.js';
-import type { JobContext } from '../job-handler.decorator.js';
+import { AttemptContext } from './attempt-context.js';
 import type { Delivery } from './delivery.js';
 import type { JobSpec } from './job-spec.js';
 import { normalizeResult, type Outcome } from './outcome.js';
@@ -95,29 +95,7 @@ export class AttemptRunner {
     const running = this.heartbeat.started(d);
     if (this.control.isCancelled(runId, companyId)) abort.abort(new CancelledError('cancelled by an operator'));
     const logger = durable.logger;
-    const context: JobContext = {
-      runId,
-      job: spec.name,
-      companyId,
-      payload,
-      attempt: d.attempt,
-      maxAttempts: d.maxAttempts,
-      priority: d.priority,
-      scheduledFor: parts.scheduledFor,
-      logger,
-      get signal() {
-        return abort.signal;
-      },
-      progress: async (percent, message) => running.progress(Math.max(0, Math.min(100, Math.round(percent))), message ?? null),
-      working: () => d.msg.working(),
-      throwIfAborted: () => {
-        if (abort.aborted) throw abort.reason;
-      },
-      get step() {
-        return durable.step;
-      },
-      childResults: durable.childResults,
-    };
+    const context = new AttemptContext(d, payload, abort, running, durable);
     try {
       const result = normalizeResult(await abort.race(Promise.resolve().then(() => spec.fn(context))));
       return result.status === 'failure' ? { kind: 'failed', result } : { kind: 'succeeded', result };
