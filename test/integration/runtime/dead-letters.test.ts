@@ -1,5 +1,5 @@
 import type { INestApplication } from '@nestjs/common';
-import { DeadLetterTools } from '../../../libs/common/src/index.js';
+import { DeadLetterTools, STREAMS, subjects } from '../../../libs/common/src/index.js';
 import { waitFor } from '../../support/wait.js';
 import { healed, JOB, RuntimeHarness } from './runtime-support.js';
 
@@ -16,6 +16,15 @@ describe('job runtime: DLQ tools', () => {
   afterAll(() => h.stop());
 
   const dead = (id: string) => waitFor(() => h.database.query(`SELECT * FROM dead_letters WHERE id = $1`, [id]).then((r) => r[0]), { what: `dead letter ${id}` });
+
+  it('dead-letters a job message that is not JSON without the credentials the parse error quotes from it', async () => {
+    const ack = await h.js.publish(subjects.job('normal', JOB.work), '{"password":hunter2, "a":1}', { msgID: 'garbage-with-secrets' });
+    const letter = await dead(`${STREAMS.JOBS}-${ack.seq}`);
+    expect(letter.reason).toBe('malformed');
+    expect(letter.error).toContain('body is not JSON');
+    expect(letter.error).toContain('"password":[redacted]');
+    expect(letter.error).not.toContain('hunter2');
+  });
 
   it('lists, inspects and retries a dead run as a new run with fresh attempts linked to it', async () => {
     await h.publish(JOB.fragile, { label: 'x1' }, { runId: 'd-1', companyId: 'acme', priority: 'high' });
