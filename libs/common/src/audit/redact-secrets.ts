@@ -1,4 +1,5 @@
 import { REDACTED } from '../crypto/field-cipher.js';
+import { errorText } from '../messaging/errors.js';
 import { redactUrl } from '../util/redact-url.js';
 
 export { REDACTED };
@@ -60,4 +61,9 @@ const BEARER = /\b(bearer|basic)\s+(?!\[redacted\])[\w~+/.=-]{8,}/gi;
  */
 export function redactSecretText(text: string): string {
   return redactUrl(text).replace(SECRET_PAIR, `$1${REDACTED}`).replace(BEARER, `$1 ${REDACTED}`);
+}
+
+/** An error as text fit to log and store: its message with credentials redacted (redactSecretText). */
+export function redactedErrorText(error: unknown): string {
+  return redactSecretText(errorText(error));
 }

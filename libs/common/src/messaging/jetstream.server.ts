@@ -13,7 +13,7 @@ import { Semaphore } from '../util/semaphore.js';
 import { backoffDelay } from './backoff.js';
 import { MalformedEnvelopeError, MAX_ENVELOPE_BYTES, parseCloudEvent, type CloudEvent } from './cloud-event.js';
 import { ContractRegistry } from './contracts/contract-registry.js';
-import { redactSecretText } from '../audit/redact-secrets.js';
+import { redactedErrorText } from '../audit/redact-secrets.js';
 import { CancelledError, errorText, InvalidPayloadError, PermanentError, RetryableError, SnoozeError } from './errors.js';
 import { JetStreamContext } from './jetstream.context.js';
 import { NatsConnectionService } from './nats-connection.service.js';
@@ -177,7 +177,7 @@ export class JetStreamServer extends Server implements CustomTransportStrategy {
     const settle = async (settlement: Settlement, error?: unknown, reason?: string): Promise<void> => {
       const durationMs = performance.now() - started;
       // Error text goes to observers and the dead letter with credentials a careless client (or a body quoted by a JSON parse error) put in it redacted.
-      const text = error === undefined ? undefined : redactSecretText(errorText(error));
+      const text = error === undefined ? undefined : redactedErrorText(error);
       const settled: SettledMessage = { consumer: declaration.durable, event, subject: msg.subject, settlement, attempt, durationMs, error: text };
       for (const o of this.observers) await o.onSettled(settled);
       if (settlement === 'dead' || settlement === 'invalid') {
@@ -229,10 +229,10 @@ export class JetStreamServer extends Server implements CustomTransportStrategy {
         if (e instanceof CancelledError) return await settle('cancelled', e);
         if (e instanceof SnoozeError) return await settle('retried', e);
         if (attempt >= declaration.maxAttempts) {
-          logger.warn({ error: redactSecretText(errorText(e)) }, 'handler failed on its last attempt: dead-lettering');
+          logger.warn({ error: redactedErrorText(e) }, 'handler failed on its last attempt: dead-lettering');
           return await settle('dead', e, 'attempts_exhausted');
         }
-        logger.info({ error: redactSecretText(errorText(e)) }, 'handler failed: retrying with backoff');
+        logger.info({ error: redactedErrorText(e) }, 'handler failed: retrying with backoff');
         return await settle('retried', e);
       }
       return await settle('acked');

@@ -7,7 +7,7 @@ import { DeadLetterWriter } from '../../dead-letters/dead-letter.writer.js';
 import { ROOT_LOGGER } from '../../logging/logging.module.js';
 import type { Logger } from '../../logging/logger.js';
 import { MAX_ENVELOPE_BYTES, parseCloudEvent, type CloudEvent } from '../../messaging/cloud-event.js';
-import { redactSecretText } from '../../audit/redact-secrets.js';
+import { redactedErrorText } from '../../audit/redact-secrets.js';
 import { CancelledError, errorText } from '../../messaging/errors.js';
 import { NatsConnectionService } from '../../messaging/nats-connection.service.js';
 import type { Priority } from '../../messaging/subjects.js';
@@ -232,7 +232,7 @@ export class JobIntake {
   private async malformed(declaration: ConsumerDeclaration, msg: JsMsg, error: unknown): Promise<void> {
     try {
       await this.deadLetters.write(deadLetterOf({
-        msg, event: undefined, stream: declaration.stream, consumer: declaration.durable, reason: 'malformed', error: redactSecretText(errorText(error)), attempts: msg.info.deliveryCount,
+        msg, event: undefined, stream: declaration.stream, consumer: declaration.durable, reason: 'malformed', error: redactedErrorText(error), attempts: msg.info.deliveryCount,
       }));
       // No reason argument: nats-server 2.9 ignores a +TERM that carries one and redelivers the message.
       msg.term();

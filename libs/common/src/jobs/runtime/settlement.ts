@@ -8,7 +8,7 @@ import { backoffDelay } from '../../messaging/backoff.js';
 import { errorText } from '../../messaging/errors.js';
 import { MetronomeMetrics } from '../../metrics/metrics.registry.js';
 import type { AttemptOutcome, AttemptRecord } from '../history/attempt-record.js';
-import { redactSecretText } from '../../audit/redact-secrets.js';
+import { redactedErrorText, redactSecretText } from '../../audit/redact-secrets.js';
 import { errorStackOf } from '../history/error-stack.js';
 import { HistoryWriter } from '../history/history-writer.js';
 import { JobControl } from '../job-control.js';
@@ -63,14 +63,14 @@ export class Settlement {
     try {
       if (outcome.kind === 'snooze') return await this.deferrals.defer(msg, d.ledger, outcome.delayMs, d.spec.name, 'snoozed');
       if (outcome.kind === 'retry' && d.attempt >= d.maxAttempts) {
-        this.log.warn({ runId: d.event.id, job: d.spec.name, attempt: d.attempt, error: redactSecretText(errorText(outcome.error)) }, 'job failed on its last attempt: dead-lettering');
+        this.log.warn({ runId: d.event.id, job: d.spec.name, attempt: d.attempt, error: redactedErrorText(outcome.error) }, 'job failed on its last attempt: dead-lettering');
         return await this.settle(d, { kind: 'dead', error: outcome.error, reason: 'attempts_exhausted' }, startedAt, durationMs);
       }
       const state = stateOf(outcome);
       // What an attempt that did not succeed keeps of its error (history and dead letter): the message, with
       // credentials a careless client put in it (`password=…`, a URL's user-info) redacted; a success pays nothing.
       const error = outcome.kind === 'retry' || outcome.kind === 'dead' || outcome.kind === 'cancelled'
-        ? (outcome.error === undefined ? null : redactSecretText(errorText(outcome.error)))
+        ? (outcome.error === undefined ? null : redactedErrorText(outcome.error))
         : outcome.kind === 'failed' ? redactSecretText(outcome.result.message ?? 'failed') : null;
       const result = outcome.kind === 'succeeded' || outcome.kind === 'failed' ? stored(outcome.result, durationMs) : undefined;
       const stack = outcome.kind === 'retry' || outcome.kind === 'dead' ? errorStackOf(outcome.error, this.root) : null;
