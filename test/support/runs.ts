@@ -1,6 +1,6 @@
 import { Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { jetstream } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { listKvKeys, WORKERS_BUCKET, type RunningAttempt, type WorkerBeat } from '../../libs/common/src/index.js';
 import type { TestDatabase } from './database.js';
 
@@ -26,7 +26,7 @@ export async function runState(db: TestDatabase, id: string): Promise<Record<str
 export async function runningRuns(nc: NatsConnection): Promise<(RunningAttempt & { worker: string })[]> {
   const kv = await new Kvm(jetstream(nc)).open(WORKERS_BUCKET);
   const out: (RunningAttempt & { worker: string })[] = [];
-  for (const key of (await listKvKeys(kv)).keys) {
+  for (const key of await listKvKeys(await jetstreamManager(nc), WORKERS_BUCKET)) {
     const e = await kv.get(key);
     if (!e || e.operation !== 'PUT' || !e.value.length) continue;
     const beat = e.json<WorkerBeat>();

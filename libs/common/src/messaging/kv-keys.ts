@@ -1,24 +1,15 @@
-import type { KV } from '@nats-io/kv';
+import type { JetStreamManager } from '@nats-io/jetstream';
 
 /**
- * The keys of a KV bucket, listing for at most `maxMs`. nats.js lists keys with
- * an ordered consumer that ends on a message with nothing pending or on an idle
- * heartbeat; on a bucket written many times a second (the workers' heartbeats)
- * it was seen to go on for minutes. A read-only view takes what arrived by the
- * deadline (`complete: false`) rather than hang its caller.
+ * The keys of a KV bucket, from its stream's per-subject state (one stream info
+ * request, paged by nats.js for many subjects). nats.js's `kv.keys()` lists with
+ * an ordered consumer instead: on a bucket written many times a second (the
+ * workers' heartbeats) it went on for minutes, and cutting it off at a deadline
+ * returned an empty or partial list under load. Deleted keys whose marker is
+ * still kept are listed too; a `kv.get` on them answers DEL.
  */
-export async function listKvKeys(kv: KV, maxMs = 3_000): Promise<{ keys: string[]; complete: boolean }> {
-  const iterator = await kv.keys('>');
-  const keys: string[] = [];
-  let complete = true;
-  const timer = setTimeout(() => {
-    complete = false;
-    iterator.stop();
-  }, maxMs);
-  try {
-    for await (const key of iterator) keys.push(key);
-  } finally {
-    clearTimeout(timer);
-  }
-  return { keys, complete };
+export async function listKvKeys(jsm: JetStreamManager, bucket: string): Promise<string[]> {
+  const prefix = `$KV.${bucket}.`;
+  const info = await jsm.streams.info(`KV_${bucket}`, { subjects_filter: `${prefix}>` });
+  return Object.keys(info.state.subjects ?? {}).map((subject) => subject.slice(prefix.length));
 }

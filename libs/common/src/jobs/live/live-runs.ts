@@ -53,8 +53,7 @@ export class LiveRuns {
   async workers(): Promise<WorkerBeat[]> {
     const kv = await this.buckets.open(WORKERS_BUCKET);
     const out: WorkerBeat[] = [];
-    const { keys } = await listKvKeys(kv);
-    for (const key of keys) {
+    for (const key of await listKvKeys(await this.nats.jsm(), WORKERS_BUCKET)) {
       const e = await kv.get(key);
       if (!e || e.operation !== 'PUT' || e.value.length === 0) continue;
       try {
