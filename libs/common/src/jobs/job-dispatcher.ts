@@ -48,6 +48,8 @@ export class JobDispatcher<T> {
   private readonly runningByTenant = new Map<string, number>();
   private readonly runningByJob = new Map<string, number>();
   private running = 0;
+  /** What `eligible` found: the tenant, its message's index in its queue, the tenant's place in the ring. */
+  private readonly pick = { tenant: '', index: 0, at: 0 };
 
   constructor(private readonly policy: DispatchPolicy) {}
 
@@ -105,29 +107,42 @@ export class JobDispatcher<T> {
   /** The next message to run, with its slot taken; undefined when no slot is free or nothing is eligible. */
   next(): Waiting<T> | undefined {
     if (this.running >= this.policy.slots) return undefined;
-    let chosen: { lane: Lane<T>; priority: Priority; pick: { tenant: string; index: number } } | undefined;
-    const idle: Lane<T>[] = [];
-    for (const priority of PRIORITIES) {
-      const lane = this.lanes.get(priority)!;
-      const pick = lane.size ? this.eligible(lane) : undefined;
-      if (!pick) {
-        idle.push(lane);
+    // Called once per job: locals and the `pick` fields rather than objects and arrays per call.
+    let chosen = -1;
+    let chosenTenant = '';
+    let chosenIndex = 0;
+    let chosenAt = 0;
+    let idle = 0;
+    for (let p = 0; p < PRIORITIES.length; p++) {
+      const lane = this.lanes.get(PRIORITIES[p]!)!;
+      if (!lane.size || !this.eligible(lane)) {
+        idle |= 1 << p;
         continue;
       }
-      if (!chosen || lane.pass < chosen.lane.pass) chosen = { lane, priority, pick };
+      if (chosen < 0 || lane.pass < this.lanes.get(PRIORITIES[chosen]!)!.pass) {
+        chosen = p;
+        chosenTenant = this.pick.tenant;
+        chosenIndex = this.pick.index;
+        chosenAt = this.pick.at;
+      }
     }
-    if (!chosen) return undefined;
-    const { lane, priority, pick } = chosen;
-    for (const l of idle) l.pass = Math.max(l.pass, lane.pass);
+    if (chosen < 0) return undefined;
+    const priority = PRIORITIES[chosen]!;
+    const lane = this.lanes.get(priority)!;
+    for (let p = 0; p < PRIORITIES.length; p++) {
+      if (idle & (1 << p)) {
+        const l = this.lanes.get(PRIORITIES[p]!)!;
+        l.pass = Math.max(l.pass, lane.pass);
+      }
+    }
     lane.pass += 1 / PRIORITY_WEIGHTS[priority];
-    const queue = lane.tenants.get(pick.tenant)!;
-    const [w] = queue.splice(pick.index, 1);
+    const queue = lane.tenants.get(chosenTenant)!;
+    const w = chosenIndex === 0 ? queue.shift()! : queue.splice(chosenIndex, 1)[0]!;
     lane.size--;
-    const at = lane.ring.indexOf(pick.tenant);
     if (queue.length === 0) {
-      lane.cursor = at;
-      this.dropTenant(lane, pick.tenant);
-    } else lane.cursor = (at + 1) % lane.ring.length;
+      lane.cursor = chosenAt;
+      this.dropTenant(lane, chosenTenant, chosenAt);
+    } else lane.cursor = (chosenAt + 1) % lane.ring.length;
     this.running++;
     this.runningByTenant.set(w.tenant, (this.runningByTenant.get(w.tenant) ?? 0) + 1);
     this.runningByJob.set(w.job, (this.runningByJob.get(w.job) ?? 0) + 1);
@@ -145,33 +160,39 @@ export class JobDispatcher<T> {
     else this.runningByJob.delete(w.job);
   }
 
-  private dropTenant(lane: Lane<T>, tenant: string): void {
+  /** `at`: the tenant's place in the ring when the caller knows it. */
+  private dropTenant(lane: Lane<T>, tenant: string, at = lane.ring.indexOf(tenant)): void {
     lane.tenants.delete(tenant);
-    const at = lane.ring.indexOf(tenant);
     if (at >= 0) {
-      lane.ring.splice(at, 1);
+      // In place (splice would allocate the removed element's array): the ring keeps its order.
+      lane.ring.copyWithin(at, at + 1);
+      lane.ring.length--;
       if (lane.cursor > at) lane.cursor--;
     }
     if (lane.cursor >= lane.ring.length) lane.cursor = 0;
   }
 
-  /** The first tenant from the cursor, in ring order, with a message allowed to run now. */
-  private eligible(lane: Lane<T>): { tenant: string; index: number } | undefined {
+  /** The first tenant from the cursor, in ring order, with a message allowed to run now: found, it is in `pick`. */
+  private eligible(lane: Lane<T>): boolean {
     const n = lane.ring.length;
     for (let k = 0; k < n; k++) {
-      const tenant = lane.ring[(lane.cursor + k) % n];
+      const at = (lane.cursor + k) % n;
+      const tenant = lane.ring[at]!;
       const queue = lane.tenants.get(tenant)!;
       const runningTenant = this.runningByTenant.get(tenant) ?? 0;
       for (let i = 0; i < queue.length; i++) {
-        const w = queue[i];
+        const w = queue[i]!;
         if (this.policy.isPaused(w.job, w.priority)) continue;
         const tenantCap = this.policy.tenantConcurrency(w.job);
         if (tenantCap > 0 && runningTenant >= tenantCap) continue;
         const jobCap = this.policy.jobConcurrency(w.job);
         if (jobCap > 0 && (this.runningByJob.get(w.job) ?? 0) >= jobCap) continue;
-        return { tenant, index: i };
+        this.pick.tenant = tenant;
+        this.pick.index = i;
+        this.pick.at = at;
+        return true;
       }
     }
-    return undefined;
+    return false;
   }
 }

@@ -23,26 +23,34 @@ interface StatsRow {
   duration_hist: number[];
 }
 
-/** The per-minute rollup of a batch, keyed and sorted so concurrent batches lock its rows in one order. */
+/** The per-minute rollup of a batch, sorted so concurrent batches lock its rows in one order. */
 export function rollup(records: readonly AttemptRecord[]): StatsRow[] {
-  const rows = new Map<string, StatsRow>();
-  // A batch is mostly one job's rows in one minute: the previous row is reused without building a key.
-  let last: StatsRow | undefined;
+  // A batch is mostly one job and queue in one minute, over many tenants: the rows of that
+  // (minute, job, queue) are found by tenant alone, with no key string built per record.
+  const groups = new Map<string, Map<string, StatsRow>>();
+  const rows: StatsRow[] = [];
+  let group: Map<string, StatsRow> | undefined;
+  let minute = '';
   let lastMinute = -1;
+  let lastJob = '';
+  let lastQueue = '';
   for (const r of records) {
     const minuteMs = Math.floor(r.finishedAt.getTime() / 60_000) * 60_000;
-    const company = r.companyId ?? '';
-    let row = last && minuteMs === lastMinute && r.job === last.job && r.queue === last.queue && company === last.company_id ? last : undefined;
-    if (!row) {
-      const minute = new Date(minuteMs).toISOString();
-      const key = `${minute}\u001f${r.job}\u001f${r.queue}\u001f${company}`;
-      row = rows.get(key);
-      if (!row) {
-        row = { minute, job: r.job, queue: r.queue, company_id: company, succeeded: 0, failed: 0, retried: 0, dead: 0, cancelled: 0, duration_ms_sum: 0, duration_hist: new Array<number>(DURATION_BUCKETS).fill(0) };
-        rows.set(key, row);
-      }
-      last = row;
+    if (!group || minuteMs !== lastMinute || r.job !== lastJob || r.queue !== lastQueue) {
+      minute = new Date(minuteMs).toISOString();
+      const key = `${minute}\u001f${r.job}\u001f${r.queue}`;
+      group = groups.get(key);
+      if (!group) groups.set(key, (group = new Map()));
       lastMinute = minuteMs;
+      lastJob = r.job;
+      lastQueue = r.queue;
+    }
+    const company = r.companyId ?? '';
+    let row = group.get(company);
+    if (!row) {
+      row = { minute, job: r.job, queue: r.queue, company_id: company, succeeded: 0, failed: 0, retried: 0, dead: 0, cancelled: 0, duration_ms_sum: 0, duration_hist: new Array<number>(DURATION_BUCKETS).fill(0) };
+      group.set(company, row);
+      rows.push(row);
     }
     switch (r.outcome) {
       case 'succeeded': row.succeeded++; break;
@@ -56,7 +64,15 @@ export function rollup(records: readonly AttemptRecord[]): StatsRow[] {
       row.duration_hist[durationBucket(r.durationMs)]++;
     }
   }
-  return [...rows.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, r]) => r);
+  return rows.sort(byStatsKey);
+}
+
+function byStatsKey(a: StatsRow, b: StatsRow): number {
+  return compare(a.minute, b.minute) || compare(a.job, b.job) || compare(a.queue, b.queue) || compare(a.company_id, b.company_id);
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /**
