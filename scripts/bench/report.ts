@@ -65,6 +65,8 @@ export interface RunResults {
   postgres: Record<string, string>;
   /** Node flags every worker process ran with (the services' NODE_OPTIONS unless --node-defaults); absent in runs before 2026-12-03. */
   worker_node_options?: string[];
+  /** The allocator settings every worker process ran with (the services' MALLOC_ARENA_MAX); absent in runs before 2026-12-04 evening. */
+  worker_env?: Record<string, string>;
   systems: Partial<Record<SystemName, SystemResult>>;
   targets?: Record<string, { target: string; value: number | null; met: boolean | null }>;
 }
@@ -232,7 +234,8 @@ function durabilityText(run: RunResults): string {
 function workerOptionsLine(run: RunResults): string {
   if (!run.worker_node_options) return '';
   if (run.worker_node_options.length === 0) return "Every worker process ran on Node's defaults (`--node-defaults`).";
-  return `Every worker process ran with \`${run.worker_node_options.join(' ')}\`, the services' \`NODE_OPTIONS\` (${SERVICE_MANIFEST}).`;
+  const env = Object.entries(run.worker_env ?? {}).map(([k, v]) => `${k}=${v}`).join(' ');
+  return `Every worker process ran with \`${run.worker_node_options.join(' ')}\`, the services' \`NODE_OPTIONS\`${env ? `, and \`${env}\`` : ''} (${SERVICE_MANIFEST}).`;
 }
 
 function readme(run: RunResults): string {

@@ -35,7 +35,7 @@ import {
 } from './common.js';
 import { DatabaseCpu, ensureRedis, postgresDurability, processCpuSeconds, sleep } from './infra.js';
 import { writeResults, type RunResults, type SystemResult } from './report.js';
-import { serviceNodeOptions } from './service-node-options.js';
+import { serviceProcessSettings, type ServiceProcessSettings } from './service-node-options.js';
 import type { SystemUnderTest } from './systems/types.js';
 
 const HERE = import.meta.dirname;
@@ -61,14 +61,14 @@ class WorkerProcess {
   exited = false;
   stderr = '';
 
-  constructor(system: SystemName, env: Record<string, string>, plan: Plan, nodeOptions: string[], profileDir?: string) {
+  constructor(system: SystemName, env: Record<string, string>, plan: Plan, settings: ServiceProcessSettings, profileDir?: string) {
     const execArgv = [
-      ...nodeOptions,
+      ...settings.nodeOptions,
       ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${system}-worker.cpuprofile`] : []),
       ...(process.env.BENCH_WORKER_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
     ];
     this.child = fork(join(HERE, 'worker.js'), [system], {
-      env: { ...process.env, ...env, BENCH_PLAN: JSON.stringify(plan) },
+      env: { ...process.env, ...settings.env, ...env, BENCH_PLAN: JSON.stringify(plan) },
       execArgv,
       stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
     });
@@ -207,7 +207,7 @@ async function paced(sut: SystemUnderTest, phase: Phase, plan: Plan): Promise<{ 
   return { achievedPerSecond: total / sendSeconds, errors, maxInFlight, call: percentiles(callMs) };
 }
 
-async function benchSystem(system: SystemName, plan: Plan, nodeOptions: string[], profileDir?: string): Promise<SystemResult> {
+async function benchSystem(system: SystemName, plan: Plan, settings: ServiceProcessSettings, profileDir?: string): Promise<SystemResult> {
   log(`${system}: setting up`);
   const loadBefore = loadavg()[0];
   const sut = await setup(system, plan);
@@ -228,7 +228,7 @@ async function benchSystem(system: SystemName, plan: Plan, nodeOptions: string[]
     const databaseCpu = sut.database ? new DatabaseCpu(sut.database) : undefined;
     await databaseCpu?.start();
     const forkedAt = now();
-    worker = new WorkerProcess(system, sut.workerEnv, plan, nodeOptions, profileDir);
+    worker = new WorkerProcess(system, sut.workerEnv, plan, settings, profileDir);
     await worker.ready();
     const startupMs = now() - forkedAt;
     log(`${system}: worker ready in ${Math.round(startupMs)} ms, burning down ${plan.warmup} warm-up + ${plan.single + plan.bulk} jobs`);
@@ -324,15 +324,17 @@ async function main(): Promise<void> {
   const profileDir = args.includes('--profile') ? join(ROOT, 'bench', 'results', 'profiles') : undefined;
   if (profileDir) mkdirSync(profileDir, { recursive: true });
   const plan = planFor(mode);
-  const nodeOptions = args.includes('--node-defaults') ? [] : serviceNodeOptions(ROOT);
+  const settings: ServiceProcessSettings = args.includes('--node-defaults') ? { nodeOptions: [], env: {} } : serviceProcessSettings(ROOT);
+  const { nodeOptions } = settings;
+  const workerEnv = Object.entries(settings.env).map(([k, v]) => `${k}=${v}`).join(' ');
   const started = Date.now();
-  log(`mode ${mode}: ${systems.join(', ')}; plan ${JSON.stringify(plan)}; workers run with ${nodeOptions.join(' ') || "Node's defaults"}`);
+  log(`mode ${mode}: ${systems.join(', ')}; plan ${JSON.stringify(plan)}; workers run with ${[workerEnv, nodeOptions.join(' ')].filter(Boolean).join(' ') || "Node's defaults"}`);
   const redis = await ensureRedis();
   if (redis.startedByBench) log('started redis-server on 127.0.0.1:6379 (nothing answered there)');
   const postgres = await postgresDurability();
 
   const results: Partial<Record<SystemName, SystemResult>> = {};
-  for (const s of systems) results[s] = await benchSystem(s, plan, nodeOptions, profileDir);
+  for (const s of systems) results[s] = await benchSystem(s, plan, settings, profileDir);
 
   const run: RunResults = {
     generated_at: new Date().toISOString(),
@@ -343,6 +345,7 @@ async function main(): Promise<void> {
     machine: { cpus: cpus().length, cpu_model: cpus()[0]?.model ?? 'unknown', memory_gb: Math.round(totalmem() / 2 ** 30), node: process.version, platform: `${process.platform} ${process.arch}` },
     postgres,
     worker_node_options: nodeOptions,
+    worker_env: settings.env,
     systems: results,
   };
   writeResults(run, { writeLatest: !only, root: ROOT, log });

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { ConfigValidationError, loadConfig } from '../../../libs/common/src/config/load-config.js';
 import { CONSUMER_DECLARATIONS } from '../../../libs/common/src/messaging/topology.js';
 import { PRIORITIES, subjects } from '../../../libs/common/src/messaging/subjects.js';
+import { serviceProcessSettings } from '../../../scripts/bench/service-node-options.js';
 import {
   configData,
   containerEnv,
@@ -184,6 +185,13 @@ describe.each(Object.keys(BUILDS) as BuildName[])('%s build', (name) => {
     );
     expect(limitMb).toBeGreaterThanOrEqual(capMb);
     expect(limitMb).toBeLessThan(capMb + 64);
+  });
+
+  test.each(SERVICES)('Deployment %s: runs with the malloc arena cap the bench measured its RSS with', (svc) => {
+    const [c] = podSpec(find(objs(), 'Deployment', svc)).containers;
+    const arenas = (c.env ?? []).find((e: K8sObject) => e.name === 'MALLOC_ARENA_MAX')?.value as string | undefined;
+    expect(arenas).toBe(serviceProcessSettings(ROOT).env.MALLOC_ARENA_MAX);
+    expect(Number(arenas)).toBeGreaterThanOrEqual(1);
   });
 
   test.each(SERVICES)('%s has a Service on its http port and a PodDisruptionBudget', (svc) => {
