@@ -12,7 +12,7 @@
  *
  * Flags: --quick (smaller counts), --only=metronome,bullmq, --profile
  * (node --cpu-prof on the worker, profiles under bench/results/profiles/),
- * --node-defaults (workers without the services' NODE_OPTIONS heap settings).
+ * --node-defaults (workers without the services' NODE_OPTIONS heap settings and MALLOC_ARENA_MAX).
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';

@@ -79,6 +79,17 @@ publishes with \`Nats-Msg-Id\` awaiting each ack and nothing else, reaches
   + nats-server + Postgres (${fmt(m.database_cpu_seconds)} s of Postgres CPU in this run). Earlier
   figures (0.62 ms "met") were wrong: the bench read Postgres CPU after the worker's
   backends had exited, so it lost it; it now samples the backends while they live.
+  nats-server is the largest share after the worker (${fmt(m.broker_cpu_seconds)} s here), and most of it is
+  spent at the steady 1,000 jobs/s, not in the burn-down: sampled per second in a quick
+  run, nats-server used ≈ 0.3 CPU-seconds a second at 1,000 jobs/s (0.3 ms a job) against
+  ≈ 0.015 ms a job while burning down a backlog. A bare nats-server 2.9.10 measured alone
+  (2026-12-04 evening: paced single publishes into a work-queue stream, one pull
+  consumer acking) costs 0.28–0.36 ms of its CPU a message at 1,000/s and 0.10–0.17
+  ms with no consumer at all; neither four filtered consumers instead of one, nor
+  \`Nats-Msg-Id\`, nor 30 s pulls changed it, and \`GOMAXPROCS=1\` cut it by a tenth.
+  That is the broker's cost per message when messages come one at a time, not ours.
+  Cut on 2026-12-04 (evening): the dispatcher's pick and the history rollup no
+  longer allocate per job (sampled allocation of a quick run 537 → 502 MB).
 - **Worker RSS (< 150 MB).** ${fmt(m.rss_mb)} MB peak, ${fmt(m.worker.rss_ready_mb)} MB once ready. Loading the worker's
   modules alone (Nest, TypeORM, class-validator, pg, nats.js, prom-client) takes a
   process to 122 MB RSS with a 39 MB heap before it does anything; a bare node is 39
@@ -86,7 +97,9 @@ publishes with \`Nats-Msg-Id\` awaiting each ack and nothing else, reaches
   batch instead of 64 (each holds its message), and the services' young generation is
   2 × 4 MB (\`--max-semi-space-size=4\` in the Deployments' \`NODE_OPTIONS\`; 2 × 8 before).
   The V8 heap cap (\`--max-old-space-size=384\`) keeps old space near 1.4× the live heap
-  (on Node's defaults it grows to 4×).
+  (on Node's defaults it grows to 4×). \`MALLOC_ARENA_MAX=2\` in the Deployments (and so in
+  every bench worker) keeps glibc from holding freed memory in an arena per helper
+  thread: peak 148.9 → 142.1 MB, means of five quick runs each (2026-12-04 evening).
 - **History lag (< 1 s)** is met: ${fmt(m.history_lag_p99_ms)} ms p99 from handler end to row committed,
   mostly the 50 ms batching window.
 `;
