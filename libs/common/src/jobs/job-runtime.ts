@@ -22,6 +22,8 @@ import { PausedParking } from './runtime/paused-parking.js';
 import { Settlement } from './runtime/settlement.js';
 import { WorkerHeartbeat } from './runtime/worker-heartbeat.js';
 import { JobCatalog } from './job-catalog.js';
+import { ClearingMap } from '../util/clearing-map.js';
+import { keepShortLivedObjectsYoung } from './runtime/young-generation.js';
 
 export const JOB_RUNTIME_OPTIONS = Symbol('JOB_RUNTIME_OPTIONS');
 
@@ -49,7 +51,7 @@ export class JobRuntime implements OnModuleInit, OnApplicationBootstrap, BeforeA
   private readonly dispatcher: JobDispatcher<Delivery>;
   private readonly parking: PausedParking;
   /** Deliveries whose handler runs or whose outcome is being written, by stream sequence: the keep-alive renews their ack wait. */
-  private readonly busy = new Map<string, Delivery>();
+  private readonly busy = new ClearingMap<string, Delivery>();
   private keepAlive?: NodeJS.Timeout;
   private roomWaiters: (() => void)[] = [];
   private stopping = false;
@@ -122,6 +124,7 @@ export class JobRuntime implements OnModuleInit, OnApplicationBootstrap, BeforeA
   }
 
   async onApplicationBootstrap(): Promise<void> {
+    keepShortLivedObjectsYoung();
     await this.control.watch();
     const unpark = () => {
       for (const d of this.parking.release((x) => !this.isPaused(x.spec.name, x.priority))) this.admit(d);

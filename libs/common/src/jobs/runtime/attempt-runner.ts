@@ -14,6 +14,7 @@ import type { JobSpec } from './job-spec.js';
 import { normalizeResult, type Outcome } from './outcome.js';
 import { WorkerHeartbeat } from './worker-heartbeat.js';
 import { JobTimeoutPublisher } from '../timeouts/job-timeout.publisher.js';
+import { ClearingMap } from '../../util/clearing-map.js';
 
 /** The handler ran out of time: its signal aborted and the attempt is retried with backoff. */
 export class JobTimeoutError extends RetryableError {
@@ -32,7 +33,7 @@ export class JobTimeoutError extends RetryableError {
 @Injectable()
 export class AttemptRunner {
   private readonly payloads = new ContractRegistry();
-  private readonly active = new Map<string, { abort: AttemptAbort; companyId: string | null }>();
+  private readonly active = new ClearingMap<string, { abort: AttemptAbort; companyId: string | null }>();
   private readonly lateness = new Map<string, { observe(seconds: number): void }>();
 
   constructor(

@@ -7,6 +7,7 @@ import { errorText } from '../../messaging/errors.js';
 import { KvBuckets } from '../../messaging/kv-buckets.js';
 import { WORKERS_BUCKET } from '../../messaging/subjects.js';
 import type { Delivery } from './delivery.js';
+import { ClearingMap } from '../../util/clearing-map.js';
 
 export const HEARTBEAT_INTERVAL_MS = 5_000;
 /** Running attempts listed per heartbeat (the rest are counted). */
@@ -102,7 +103,7 @@ type Stats = () => Pick<WorkerBeat, 'inFlight' | 'waiting' | 'held' | 'settling'
 @Injectable()
 export class WorkerHeartbeat implements OnApplicationBootstrap, BeforeApplicationShutdown {
   readonly instance = `${hostname().replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 40)}-${process.pid}-${randomBytes(2).toString('hex')}`;
-  private readonly running = new Map<string, RunningEntry>();
+  private readonly running = new ClearingMap<string, RunningEntry>();
   private readonly startedAt = new Date().toISOString();
   private timer?: NodeJS.Timeout;
   private lastBeat = 0;
