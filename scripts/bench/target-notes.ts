@@ -57,13 +57,26 @@ publishes with \`Nats-Msg-Id\` awaiting each ack and nothing else, reaches
   1,000 jobs/s: 7 → 0 with the history write stubbed out, 9 → 6–7 with it (the rest
   is the attempt held ≈ 50 ms for its history batch). A 2-million-object micro test:
   literal with getter 7.6 s and 59 full GCs, class with getter 0.37 s and none.
+  Found and cut on 2026-12-04 (evening), measured as KB promoted per young GC in the
+  quick plan's steady phases (\`--trace-gc-nvp\`) while cutting the attempt path
+  short: the job context's arrow-function fields (\`progress\`, \`working\`,
+  \`throwIfAborted\`) still promoted ≈ 290 KB (4 KB without them; now bound on first
+  use); V8's allocation-site pretenuring, taught by the burn-down that every job-path
+  object survives, kept allocating steady-state attempts straight in old space (off
+  once the runtime starts: 340–435 → 110 KB); and the maps of running and settling
+  attempts kept attempts alive through their replaced hash tables (values now
+  emptied on delete: 340 → 109 KB). All together: promoted 560–575 → 109 KB per
+  young GC, full GCs in 18 s of steady load 7 → 2. What is left is the history
+  batch (with the write stubbed out: 6 KB, one full GC).
 - **p99 at 1,000 jobs/s (≤ BullMQ's ${fmt(b?.latency_p99_ms)} ms).** Metronome ${fmt(m.latency_p99_ms)} ms. The path
   is a JetStream publish acknowledged by the stream, a delivery, and the handler;
   nothing in Postgres. The floor's transport alone has p99 3.4–5.1 ms on this host,
   about BullMQ's; what Metronome adds is the runtime's CPU per job on two CPUs shared
   with nats-server, Postgres and the producer (the enqueue call alone has p99
-  ${fmt(m.steady_enqueue_call_p99_ms)} ms here), and the full GCs that attempts held for their history batch
-  still cause (see burn-down). Old design: 69.7–90.2 ms.
+  ${fmt(m.steady_enqueue_call_p99_ms)} ms here), and the few full GCs left (see burn-down). Full runs on
+  2026-12-04 before the evening's GC cuts: 8.77 and 11.2 ms; after them: 6.79 ms against BullMQ's 6.94
+  (met) and 11.3 against 7.59 (a third run, 13.8, had a compiler running beside it). The steady
+  phase's p99 swings with what Postgres and nats-server do on the same two CPUs. Old design: 69.7–90.2 ms.
 - **Retried jobs** (no target; BullMQ ${fmt(b?.retried_jobs_latency_p99_ms)} ms p99, Metronome ${fmt(m.retried_jobs_latency_p99_ms)} ms). A retry waits for
   its history row, then its attempt-ledger note (a KV compare-and-set), then the nak.
   Both used to wait out windows meant for floods (the ledger's 5 ms, and the history
