@@ -63,14 +63,26 @@ export function sleepUnlessAborted(ms: number, signal: AbortSignal): Promise<voi
   });
 }
 
-/** Handlers of the test service: every start, end and abort goes to rt_log with the clock of the database. */
+/** An ISO timestamp with microseconds (Date keeps milliseconds; timestamptz keeps microseconds). */
+function microsecondTimestamp(epochMs: number): string {
+  const whole = Math.floor(epochMs);
+  const micros = Math.floor((epochMs - whole) * 1000);
+  return new Date(whole).toISOString().replace('Z', `${String(micros).padStart(3, '0')}Z`);
+}
+
+/** Handlers of the test service: every start, end and abort goes to rt_log, stamped by the handler. */
 @Injectable()
 export class ProbeHandlers {
   constructor(private readonly ds: DataSource, @Inject(WORKER) private readonly worker: string) {}
 
+  /**
+   * Stamped with the handler's clock when the event happens, to the microsecond: the database's clock at insert
+   * adds the pool's latency, which on a loaded host differed by 40 ms between a run's first insert and its next.
+   */
   private async log(ctx: JobContext<WorkPayload>, kind: string, note?: string): Promise<void> {
-    await this.ds.query('INSERT INTO rt_log (run_id, job, tenant, kind, attempt, worker, label, note) VALUES ($1,$2,$3,$4,$5,$6,$7,$8)', [
-      ctx.runId, ctx.job, ctx.companyId ?? null, kind, ctx.attempt, this.worker, ctx.payload?.label ?? null, note ?? null,
+    const at = microsecondTimestamp(performance.timeOrigin + performance.now());
+    await this.ds.query('INSERT INTO rt_log (run_id, job, tenant, kind, attempt, worker, label, note, at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)', [
+      ctx.runId, ctx.job, ctx.companyId ?? null, kind, ctx.attempt, this.worker, ctx.payload?.label ?? null, note ?? null, at,
     ]);
   }
 
