@@ -7,7 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Phase, PhaseStats, Plan, SystemName } from './common.js';
 import { targetNotes } from './target-notes.js';
-import { SERVICE_MANIFEST } from './service-node-options.js';
+import { envText, SERVICE_MANIFEST } from './service-node-options.js';
 
 export interface SystemResult {
   enqueue_single_per_s: number | null;
@@ -234,7 +234,7 @@ function durabilityText(run: RunResults): string {
 function workerOptionsLine(run: RunResults): string {
   if (!run.worker_node_options) return '';
   if (run.worker_node_options.length === 0) return "Every worker process ran on Node's defaults (`--node-defaults`).";
-  const env = Object.entries(run.worker_env ?? {}).map(([k, v]) => `${k}=${v}`).join(' ');
+  const env = envText(run.worker_env ?? {});
   return `Every worker process ran with \`${run.worker_node_options.join(' ')}\`, the services' \`NODE_OPTIONS\`${env ? `, and \`${env}\`` : ''} (${SERVICE_MANIFEST}).`;
 }
 

@@ -35,7 +35,7 @@ import {
 } from './common.js';
 import { DatabaseCpu, ensureRedis, postgresDurability, processCpuSeconds, sleep } from './infra.js';
 import { writeResults, type RunResults, type SystemResult } from './report.js';
-import { serviceProcessSettings, type ServiceProcessSettings } from './service-node-options.js';
+import { envText, serviceProcessSettings, type ServiceProcessSettings } from './service-node-options.js';
 import type { SystemUnderTest } from './systems/types.js';
 
 const HERE = import.meta.dirname;
@@ -326,7 +326,7 @@ async function main(): Promise<void> {
   const plan = planFor(mode);
   const settings: ServiceProcessSettings = args.includes('--node-defaults') ? { nodeOptions: [], env: {} } : serviceProcessSettings(ROOT);
   const { nodeOptions } = settings;
-  const workerEnv = Object.entries(settings.env).map(([k, v]) => `${k}=${v}`).join(' ');
+  const workerEnv = envText(settings.env);
   const started = Date.now();
   log(`mode ${mode}: ${systems.join(', ')}; plan ${JSON.stringify(plan)}; workers run with ${[workerEnv, nodeOptions.join(' ')].filter(Boolean).join(' ') || "Node's defaults"}`);
   const redis = await ensureRedis();

@@ -108,7 +108,8 @@ export class JobDispatcher<T> {
   next(): Waiting<T> | undefined {
     if (this.running >= this.policy.slots) return undefined;
     // Called once per job: locals and the `pick` fields rather than objects and arrays per call.
-    let chosen = -1;
+    let chosen: Lane<T> | undefined;
+    let chosenPriority: Priority = 'normal';
     let chosenTenant = '';
     let chosenIndex = 0;
     let chosenAt = 0;
@@ -119,16 +120,17 @@ export class JobDispatcher<T> {
         idle |= 1 << p;
         continue;
       }
-      if (chosen < 0 || lane.pass < this.lanes.get(PRIORITIES[chosen]!)!.pass) {
-        chosen = p;
+      if (!chosen || lane.pass < chosen.pass) {
+        chosen = lane;
+        chosenPriority = PRIORITIES[p]!;
         chosenTenant = this.pick.tenant;
         chosenIndex = this.pick.index;
         chosenAt = this.pick.at;
       }
     }
-    if (chosen < 0) return undefined;
-    const priority = PRIORITIES[chosen]!;
-    const lane = this.lanes.get(priority)!;
+    if (!chosen) return undefined;
+    const lane = chosen;
+    const priority = chosenPriority;
     for (let p = 0; p < PRIORITIES.length; p++) {
       if (idle & (1 << p)) {
         const l = this.lanes.get(PRIORITIES[p]!)!;

@@ -258,7 +258,7 @@ export class JobRuntime implements OnModuleInit, OnApplicationBootstrap, BeforeA
       }
       await this.settlement.settle(d, outcome, startedAt, durationMs);
     } finally {
-      if (this.busy.get(seq) === d) this.busy.delete(seq);
+      this.busy.delete(seq, d);
       if (settling) this.settling--;
       if (held) this.dispatcher.done(w);
       this.pump();

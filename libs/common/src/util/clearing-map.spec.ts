@@ -25,4 +25,15 @@ describe('ClearingMap', () => {
     m.set('k', 'new');
     expect([...m.values()]).toEqual(['new']);
   });
+
+  it('deletes an entry only while it holds the given value, when one is given', () => {
+    const m = new ClearingMap<string, { n: number }>();
+    const first = { n: 1 };
+    const second = { n: 2 };
+    m.set('k', first).set('k', second);
+    expect(m.delete('k', first)).toBe(false);
+    expect(m.get('k')).toBe(second);
+    expect(m.delete('k', second)).toBe(true);
+    expect(m.size).toBe(0);
+  });
 });

@@ -30,9 +30,10 @@ export class ClearingMap<K, V> {
     return this;
   }
 
-  delete(key: K): boolean {
+  /** With `only`: deletes the entry only while it still holds that value (one lookup, not a get before the delete). */
+  delete(key: K, only?: V): boolean {
     const box = this.boxes.get(key);
-    if (!box) return false;
+    if (!box || (only !== undefined && box.value !== only)) return false;
     box.value = undefined;
     return this.boxes.delete(key);
   }

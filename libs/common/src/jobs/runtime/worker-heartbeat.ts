@@ -163,7 +163,7 @@ export class WorkerHeartbeat implements OnApplicationBootstrap, BeforeApplicatio
 
   /** @internal RunningEntry's end. */
   ended(entry: RunningEntry): void {
-    if (this.running.get(entry.d.event.id) === entry) this.running.delete(entry.d.event.id);
+    this.running.delete(entry.d.event.id, entry);
   }
 
   /** An extra beat soon after a progress report, at most one per PROGRESS_BEAT_MS. */

@@ -1,9 +1,7 @@
 import { setFlagsFromString } from 'node:v8';
 
-let applied = false;
-
 /**
- * Turns off V8's allocation-site pretenuring for this process, once.
+ * Turns off V8's allocation-site pretenuring for this process (again for each runtime: it is idempotent).
  *
  * V8 watches, per allocation site, how many of its objects survive a young
  * GC, and past a threshold allocates that site's objects straight in old
@@ -19,7 +17,5 @@ let applied = false;
  * decisions, which is all the job path needs.
  */
 export function keepShortLivedObjectsYoung(): void {
-  if (applied) return;
-  applied = true;
   setFlagsFromString('--no-allocation-site-pretenuring');
 }
