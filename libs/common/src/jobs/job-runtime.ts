@@ -241,7 +241,8 @@ export class JobRuntime implements OnModuleInit, OnApplicationBootstrap, BeforeA
     this.busy.set(seq, d);
     // The slot is given back when the handler returns, not when its outcome is committed and acked, so
     // `concurrency` bounds running handlers; at most maxSettling finished jobs wait for their history
-    // write at once (beyond that the slot is held until the ack, which throttles the pull).
+    // write at once (beyond that the slot is held until the ack, which throttles the pull, and the
+    // history batch goes at once: a held slot waiting out the batching window idles the worker).
     let held = true;
     let settling = false;
     try {
@@ -256,7 +257,7 @@ export class JobRuntime implements OnModuleInit, OnApplicationBootstrap, BeforeA
         this.dispatcher.done(w);
         this.pump();
       }
-      await this.settlement.settle(d, outcome, startedAt, durationMs);
+      await this.settlement.settle(d, outcome, startedAt, durationMs, held);
     } finally {
       this.busy.delete(seq, d);
       if (settling) this.settling--;

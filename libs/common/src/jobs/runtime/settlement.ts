@@ -58,13 +58,14 @@ export class Settlement {
     this.metrics.lostAttempts.inc({ job }, 0);
   }
 
-  async settle(d: Delivery, outcome: Outcome, startedAt: Date, durationMs: number): Promise<void> {
+  /** `urgent`: a handler slot waits for this settlement, so its history batch goes at once instead of at the window's end. */
+  async settle(d: Delivery, outcome: Outcome, startedAt: Date, durationMs: number, urgent = false): Promise<void> {
     const { msg } = d;
     try {
       if (outcome.kind === 'snooze') return await this.deferrals.defer(msg, d.ledger, outcome.delayMs, d.spec.name, 'snoozed');
       if (outcome.kind === 'retry' && d.attempt >= d.maxAttempts) {
         this.log.warn({ runId: d.event.id, job: d.spec.name, attempt: d.attempt, error: redactedErrorText(outcome.error) }, 'job failed on its last attempt: dead-lettering');
-        return await this.settle(d, { kind: 'dead', error: outcome.error, reason: 'attempts_exhausted' }, startedAt, durationMs);
+        return await this.settle(d, { kind: 'dead', error: outcome.error, reason: 'attempts_exhausted' }, startedAt, durationMs, urgent);
       }
       const state = stateOf(outcome);
       // What an attempt that did not succeed keeps of its error (history and dead letter): the message, with
@@ -80,9 +81,9 @@ export class Settlement {
         }));
       }
       const finishedAt = new Date(startedAt.getTime() + durationMs);
-      const written = this.history.record(this.record(d, d.attempt, state, startedAt, finishedAt, durationMs, error, stack, result));
+      const written = this.history.record(this.record(d, d.attempt, state, startedAt, finishedAt, durationMs, error, stack, result), urgent);
       if (d.lost.length) {
-        await Promise.all([written, ...d.lost.map((attempt) => this.history.record(this.record(d, attempt, 'lost', finishedAt, finishedAt, 0, LOST, null, undefined)))]);
+        await Promise.all([written, ...d.lost.map((attempt) => this.history.record(this.record(d, attempt, 'lost', finishedAt, finishedAt, 0, LOST, null, undefined), urgent))]);
         this.metrics.lostAttempts.inc({ job: d.spec.name }, d.lost.length);
       } else {
         await written;

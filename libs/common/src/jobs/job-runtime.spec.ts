@@ -1,0 +1,69 @@
+import { afterEach, describe, expect, it } from '@jest/globals';
+import type { AppConfig } from '../config/config.schema.js';
+import { JobRuntime, type JobRuntimeOptions } from './job-runtime.js';
+import type { Delivery } from './runtime/delivery.js';
+import type { JobSpec } from './runtime/job-spec.js';
+import type { Outcome } from './runtime/outcome.js';
+
+/**
+ * The runtime with its collaborators faked: handlers succeed at once, and every
+ * settlement stays open until the test releases it (a history write that has
+ * not committed yet).
+ */
+function runtimeWithOpenSettlements(slots: number) {
+  const settled: { runId: string; urgent: boolean; release: () => void }[] = [];
+  const started: string[] = [];
+  let admit: (d: Delivery) => void = () => undefined;
+  const silent = { info: () => undefined, warn: () => undefined, error: () => undefined, child: () => silent };
+  const options: JobRuntimeOptions = { names: ['report.build'], consumers: [{ stream: 'JOBS', durable: 'report', ackWaitMs: 30_000 } as never], concurrency: slots };
+  const config = { ackWaitMs: 30_000, shutdownGraceMs: 0, jobs: { tenantConcurrency: 0, tenantBuffer: 1_000, pausedRecheckMs: 1_000, concurrencyByService: {} } } as unknown as AppConfig;
+  const fake = <T>(x: unknown) => x as T;
+  const runtime = new JobRuntime(
+    options, config, fake(silent), 'reports', fake({}), fake({}),
+    fake({ start: async (_c: unknown, _s: unknown, onDue: (d: Delivery) => void) => void (admit = onDue), stop: async () => undefined, held: 0, heldDeliveries: () => [] }),
+    fake({ run: async (d: Delivery): Promise<Outcome> => (started.push(d.event.id), { kind: 'succeeded', result: { status: 'success' } }) }),
+    fake({
+      settle: (d: Delivery, _o: Outcome, _s: Date, _ms: number, urgent = false) =>
+        new Promise<void>((release) => settled.push({ runId: d.event.id, urgent, release })),
+    }),
+    fake({ defer: async () => undefined, idle: async () => undefined }),
+    fake({ watch: async () => undefined, onPauseChange: () => undefined, onQueuePauseChange: () => undefined, isPaused: () => false, isQueuePaused: () => false, stop: () => undefined }),
+    fake({}), fake({ flush: async () => undefined }), fake({}), fake({}),
+  );
+  runtime.specs.set('report.build', { name: 'report.build' } as JobSpec);
+  const delivery = (n: number) => fake<Delivery>({
+    event: { id: `run-${n}` }, spec: { name: 'report.build' }, parts: { companyId: 'acme' }, priority: 'normal', ledger: {},
+    msg: { info: { stream: 'JOBS', streamSequence: n, deliveryCount: 1 }, working: () => undefined },
+  });
+  return { runtime, settled, started, admit: (n: number) => admit(delivery(n)) };
+}
+
+const turn = () => new Promise((r) => setImmediate(r));
+
+describe('JobRuntime settling cap', () => {
+  let stop: (() => Promise<void>) | undefined;
+  afterEach(async () => stop?.());
+
+  it('gives a slot back while the outcome is written, and beyond 16 writes per slot holds it and sends the history batch at once', async () => {
+    const rt = runtimeWithOpenSettlements(1);
+    await rt.runtime.onApplicationBootstrap();
+    stop = () => rt.runtime.beforeApplicationShutdown();
+    for (let n = 1; n <= 18; n++) rt.admit(n);
+    await turn();
+
+    // One slot: 16 finished jobs wait for their write without holding it; the 17th holds it and hurries its batch.
+    expect(rt.started).toHaveLength(17);
+    expect(rt.settled.map((s) => s.urgent)).toEqual([...Array(16).fill(false), true]);
+    expect(rt.runtime.stats()).toEqual({ running: 1, waiting: 1, early: 0 });
+
+    // The write of an earlier job commits: room to settle, but the slot stays with the 17th until its own commits.
+    rt.settled[0].release();
+    await turn();
+    expect(rt.started).toHaveLength(17);
+    rt.settled[16].release();
+    await turn();
+    expect(rt.started).toEqual(Array.from({ length: 18 }, (_, i) => `run-${i + 1}`));
+    expect(rt.settled[17]).toMatchObject({ runId: 'run-18', urgent: false });
+    for (const s of rt.settled) s.release();
+  });
+});
