@@ -37,11 +37,17 @@ publishes with \`Nats-Msg-Id\` awaiting each ack and nothing else, reaches
   pulls and acks does here (36,307–42,410/s), before any history or handler.
   Metronome burns down at ${fmt(m.burndown_per_s)}/s. The gap to the history floor
   (≈ 25,600/s) is the runtime's own work per job: contract check, per-run context,
-  fair dispatcher, timeout, heartbeat entry, metrics, settlement. A profile of the
-  burn-down (2026-12-04) shows the worker busy ≈ 88 % of it, garbage collection
-  27 % of that, socket writes ≈ 10 % (nats acks and pulls), and no frame of
-  Metronome's own above ≈ 3 %; the worker allocated ≈ 22 KB per job. Cut this
-  session: history batches of up to 100 rows in one statement (one round trip;
+  fair dispatcher, timeout, heartbeat entry, metrics, settlement. Found and cut on
+  2026-12-04 (night): the worker idled through half of the burn-down. Its finished
+  jobs waiting for their history row filled the settling cap (800), so every slot was
+  held, and the batch they waited for could never reach its 1,000 rows, so it waited
+  out the 50 ms window (sampled every 100 ms: settling pinned at 800, the worker's CPU
+  50–60 %). A slot held at the cap now sends its batch at once, and 8 finished jobs
+  per slot wait instead of 16: full plan, Metronome alone, 6,700–7,300 →
+  9,700–11,400 jobs/s. A profile of the burn-down now shows the worker busy 85–90 %,
+  garbage collection 20 % of its time, socket writes 15 % (acks to nats-server, COPY
+  to Postgres), and no frame of Metronome's own above 3 %; the worker allocates
+  ≈ 20 KB per job. Cut earlier that day: history batches of up to 100 rows in one statement (one round trip;
   the worker's CPU per row 110–170 → 40–48 µs for 4-row batches, Postgres's
   167–173 → 87–93 µs), COPY for larger ones without a stream pipeline per batch,
   a 50 ms batching window (Postgres CPU per full run 7.0–8.2 → 5.2–5.3 s), no
@@ -75,7 +81,8 @@ publishes with \`Nats-Msg-Id\` awaiting each ack and nothing else, reaches
   with nats-server, Postgres and the producer (the enqueue call alone has p99
   ${fmt(m.steady_enqueue_call_p99_ms)} ms here), and the few full GCs left (see burn-down). Full runs on
   2026-12-04 before the evening's GC cuts: 8.77 and 11.2 ms; after them: 6.79 ms against BullMQ's 6.94
-  (met) and 11.3 against 7.59 (a third run, 13.8, had a compiler running beside it). The steady
+  (met) and 11.3 against 7.59 (a third run, 13.8, had a compiler running beside it); after the
+  night's settling fix, 3.18 against 3.49 (met; Metronome alone in the 31 full-plan runs of that work: 2.50–7.87 ms). The steady
   phase's p99 swings with what Postgres and nats-server do on the same two CPUs. Old design: 69.7–90.2 ms.
 - **Retried jobs** (no target; BullMQ ${fmt(b?.retried_jobs_latency_p99_ms)} ms p99, Metronome ${fmt(m.retried_jobs_latency_p99_ms)} ms). A retry waits for
   its history row, then its attempt-ledger note (a KV compare-and-set), then the nak.
