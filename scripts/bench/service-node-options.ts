@@ -20,11 +20,6 @@ export interface ServiceProcessSettings {
  * pg-boss's too, runs with these, so the RSS the bench reports is the deployed
  * one and the systems share one heap and allocator setting.
  */
-/** `K=V K=V`, as the bench's log and README print the environment. */
-export function envText(env: Record<string, string>): string {
-  return Object.entries(env).map(([k, v]) => `${k}=${v}`).join(' ');
-}
-
 export function serviceProcessSettings(root: string): ServiceProcessSettings {
   for (const doc of parseAllDocuments(readFileSync(join(root, SERVICE_MANIFEST), 'utf8'))) {
     const obj = doc.toJS() as { kind?: string; spec?: { template?: { spec?: { containers?: { env?: { name: string; value?: string }[] }[] } } } };
@@ -36,4 +31,9 @@ export function serviceProcessSettings(root: string): ServiceProcessSettings {
     return { nodeOptions: value ? value.split(/\s+/).filter(Boolean) : [], env };
   }
   throw new Error(`${SERVICE_MANIFEST} holds no Deployment`);
+}
+
+/** `K=V K=V`, as the bench's log and README print the environment. */
+export function envText(env: Record<string, string>): string {
+  return Object.entries(env).map(([k, v]) => `${k}=${v}`).join(' ');
 }
