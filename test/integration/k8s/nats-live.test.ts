@@ -329,7 +329,7 @@ async function service(user: string) {
       if (s.type === 'error' && e?.name === 'PermissionViolationError') violations.push({ operation: e.operation ?? '', subject: e.subject ?? '' });
     }
   })();
-  return { config, log, nats, nc, violations, buckets: new KvBuckets(nats), c: { nc, violations } as Client };
+  return { config, log, nats, nc, violations, buckets: new KvBuckets(nats, config), c: { nc, violations } as Client };
 }
 
 describe('the job runtime under each user', () => {
@@ -350,10 +350,10 @@ describe('the job runtime under each user', () => {
     await new AttemptLedger(s.buckets).note('JOBS', seq + 1, { deferrals: 1, settled: 0 }); // a compare-and-set on the same block
     expect(await new AttemptLedger(s.buckets).read('JOBS', seq)).toEqual({ deferrals: 2, settled: 3 });
     // job declarations (job-catalog, <service>.<job>): the scheduler's catalog knows them
-    const catalog = new JobCatalog(s.nats, user, s.config, s.log);
+    const catalog = new JobCatalog(s.buckets, user, s.config, s.log);
     catalog.announce([{ name: `${user}.probe`, priority: 'normal', maxAttempts: 3, timeoutMs: 60_000 }], () => ({}));
     await catalog.onApplicationBootstrap();
-    const schedulerCatalog = new JobCatalog(scheduler.nats, 'scheduler', scheduler.config, scheduler.log);
+    const schedulerCatalog = new JobCatalog(scheduler.buckets, 'scheduler', scheduler.config, scheduler.log);
     await schedulerCatalog.watch();
     expect(schedulerCatalog.get(`${user}.probe`)).toMatchObject({ job: `${user}.probe`, service: user });
     schedulerCatalog.beforeApplicationShutdown();

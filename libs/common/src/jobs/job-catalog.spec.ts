@@ -1,11 +1,11 @@
 import { JobCatalog, JobDeclarationError, jobDeclaration } from './job-catalog.js';
 import type { AppConfig } from '../config/config.schema.js';
 import type { Logger } from '../logging/logger.js';
-import type { NatsConnectionService } from '../messaging/nats-connection.service.js';
+import type { KvBuckets } from '../messaging/kv-buckets.js';
 
 const config = { instanceId: 'worker-1', nats: { streamReplicas: 1 } } as AppConfig;
 const log = { info: () => undefined, warn: () => undefined, error: () => undefined } as unknown as Logger;
-const catalog = () => new JobCatalog({} as NatsConnectionService, 'documents', config, log);
+const catalog = () => new JobCatalog({} as KvBuckets, 'documents', config, log);
 
 describe('job declarations', () => {
   it('say what the handler declares, platform and tenantSchedulable false unless set', () => {

@@ -1,12 +1,12 @@
 import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
-import { Kvm, type KV, type KvWatchEntry } from '@nats-io/kv';
+import type { KV, KvWatchEntry } from '@nats-io/kv';
 import type { QueuedIterator } from '@nats-io/transport-node';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.schema.js';
 import { ROOT_LOGGER, SERVICE_NAME } from '../logging/logging.module.js';
 import type { Logger } from '../logging/logger.js';
 import { errorText } from '../messaging/errors.js';
-import { NatsConnectionService } from '../messaging/nats-connection.service.js';
+import { KvBuckets } from '../messaging/kv-buckets.js';
 import { JOB_CATALOG_BUCKET, type Priority } from '../messaging/subjects.js';
 import type { JobHandlerOptions } from './job-handler.decorator.js';
 
@@ -86,7 +86,6 @@ const RETRY_MS = [1_000, 2_000, 5_000, 10_000, 30_000];
  */
 @Injectable()
 export class JobCatalog implements OnApplicationBootstrap, BeforeApplicationShutdown {
-  private kv?: Promise<KV>;
   private pending: JobDeclaration[] = [];
   private readonly known = new Map<string, JobDeclaration>();
   private watcher?: QueuedIterator<KvWatchEntry>;
@@ -94,7 +93,7 @@ export class JobCatalog implements OnApplicationBootstrap, BeforeApplicationShut
   private stopped = false;
 
   constructor(
-    private readonly nats: NatsConnectionService,
+    private readonly buckets: KvBuckets,
     @Inject(SERVICE_NAME) private readonly service: string,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(ROOT_LOGGER) private readonly log: Logger,
@@ -144,21 +143,7 @@ export class JobCatalog implements OnApplicationBootstrap, BeforeApplicationShut
   }
 
   private bucket(): Promise<KV> {
-    this.kv ??= (async () => {
-      const kvm = new Kvm(await this.nats.js());
-      try {
-        const kv = await kvm.open(JOB_CATALOG_BUCKET);
-        await kv.status();
-        return kv;
-      } catch {
-        // Not provisioned (tests, first start): create it as the provisioner would.
-        return kvm.create(JOB_CATALOG_BUCKET, { history: 1, replicas: this.config.nats.streamReplicas });
-      }
-    })().catch((e: unknown) => {
-      this.kv = undefined;
-      throw e;
-    });
-    return this.kv;
+    return this.buckets.open(JOB_CATALOG_BUCKET);
   }
 
   /** Starts following the bucket; resolves once the declarations present now are loaded. */

@@ -1,3 +1,4 @@
+import { NoRespondersError, RequestError } from '@nats-io/transport-node';
 import { redactUrl } from '../util/redact-url.js';
 
 /**
@@ -48,6 +49,17 @@ export class StreamMissingError extends Error {
     super(`no JetStream stream captures subject "${subject}": run "npm run provision" (or start with NATS_PROVISION_ON_START=true)`);
     this.name = 'StreamMissingError';
   }
+}
+
+/**
+ * A JetStream publish nobody answered: no stream listens on the subject, so
+ * nothing stored the message and publishing it again cannot duplicate it.
+ * nats.js reports this as JetStreamNotEnabled caused by a no-responders RequestError.
+ */
+export function isNoStreamListening(e: unknown): boolean {
+  if (e instanceof NoRespondersError) return true;
+  const cause = (e as { cause?: unknown })?.cause;
+  return cause instanceof NoRespondersError || (cause instanceof RequestError && cause.isNoResponders());
 }
 
 /**

@@ -1,9 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { headers as natsHeaders, NoRespondersError, RequestError } from '@nats-io/transport-node';
+import { headers as natsHeaders } from '@nats-io/transport-node';
 import type { PubAck } from '@nats-io/jetstream';
 import { SERVICE_NAME } from '../logging/logging.module.js';
 import { createCloudEvent, encodeCloudEvent, type CloudEvent } from './cloud-event.js';
-import { StreamMissingError } from './errors.js';
+import { isNoStreamListening, StreamMissingError } from './errors.js';
 import { NatsConnectionService } from './nats-connection.service.js';
 import { HEADERS, subjects, type Priority } from './subjects.js';
 
@@ -13,13 +13,6 @@ export interface PublishResult {
   seq: number;
   /** True when JetStream dropped it as a repeat of an id seen within the dedup window. */
   duplicate: boolean;
-}
-
-function isNoStream(e: unknown): boolean {
-  if (e instanceof NoRespondersError) return true;
-  // nats.js reports "no stream listens on this subject" as JetStreamNotEnabled caused by a no-responders RequestError.
-  const cause = (e as { cause?: unknown })?.cause;
-  return cause instanceof NoRespondersError || (cause instanceof RequestError && cause.isNoResponders());
 }
 
 /**
@@ -46,7 +39,7 @@ export class EventPublisher {
     try {
       ack = await js.publish(subject, encodeCloudEvent(event), { msgID: event.id, headers: h });
     } catch (e) {
-      if (isNoStream(e)) throw new StreamMissingError(subject);
+      if (isNoStreamListening(e)) throw new StreamMissingError(subject);
       throw e;
     }
     return { id: event.id, stream: ack.stream, seq: ack.seq, duplicate: ack.duplicate };
@@ -65,7 +58,7 @@ export class EventPublisher {
           const ack = await js.publish(subject, encodeCloudEvent(event), { msgID: event.id });
           return { id: event.id, stream: ack.stream, seq: ack.seq, duplicate: ack.duplicate };
         } catch (e) {
-          if (isNoStream(e)) throw new StreamMissingError(subject);
+          if (isNoStreamListening(e)) throw new StreamMissingError(subject);
           throw e;
         }
       }),

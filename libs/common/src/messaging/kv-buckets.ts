@@ -1,17 +1,51 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import type { JetStreamClient } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
+import { APP_CONFIG } from '../config/config.module.js';
+import type { AppConfig } from '../config/config.schema.js';
+import { isNoStreamListening } from './errors.js';
 import { NatsConnectionService } from './nats-connection.service.js';
 import { KV_DECLARATIONS } from './topology.js';
 
+/** About three seconds in all: far longer than a stream takes to subscribe, short enough that a deleted bucket still fails. */
+const NOT_LISTENING_RETRY_MS = [50, 100, 200, 400, 800, 1_600];
+
+/**
+ * A JetStream client whose publishes (a KV's puts, updates and deletes) are
+ * tried again while no stream listens on the subject. nats-server makes a new
+ * stream visible (stream info, an idempotent create) before it subscribes to
+ * its subjects, so a process that opens a bucket another process is creating
+ * at that moment gets "no responders" for its first writes. Nothing stored
+ * such a message, so sending it again cannot duplicate it.
+ */
+export function publishingOnceListened(js: JetStreamClient, delaysMs = NOT_LISTENING_RETRY_MS): JetStreamClient {
+  const client = Object.create(js) as JetStreamClient;
+  client.publish = async (...args) => {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await js.publish(...args);
+      } catch (e) {
+        if (attempt >= delaysMs.length || !isNoStreamListening(e)) throw e;
+        await new Promise((r) => setTimeout(r, delaysMs[attempt]));
+      }
+    }
+  };
+  return client;
+}
+
 /**
  * The declared JetStream KV buckets, opened once per process (created with
- * their declared history and max age when provisioning has not made them yet).
+ * their declared history, max age and the configured replicas when
+ * provisioning has not made them yet).
  */
 @Injectable()
 export class KvBuckets {
   private readonly opened = new Map<string, Promise<KV>>();
 
-  constructor(private readonly nats: NatsConnectionService) {}
+  constructor(
+    private readonly nats: NatsConnectionService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
 
   open(bucket: string): Promise<KV> {
     let kv = this.opened.get(bucket);
@@ -26,14 +60,14 @@ export class KvBuckets {
   }
 
   private async openOrCreate(bucket: string): Promise<KV> {
-    const kvm = new Kvm(await this.nats.js());
+    const kvm = new Kvm(publishingOnceListened(await this.nats.js()));
     try {
       const kv = await kvm.open(bucket);
       await kv.status();
       return kv;
     } catch {
       const d = KV_DECLARATIONS.find((k) => k.bucket === bucket);
-      return kvm.create(bucket, { history: d?.history ?? 1, ...(d?.maxAgeMs ? { ttl: d.maxAgeMs } : {}) });
+      return kvm.create(bucket, { history: d?.history ?? 1, replicas: this.config.nats.streamReplicas, ...(d?.maxAgeMs ? { ttl: d.maxAgeMs } : {}) });
     }
   }
 }

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { Kvm, type KV } from '@nats-io/kv';
-import { CONTROL_BUCKET, CONTROL_KEYS, NatsConnectionService, type Priority } from '../../../../../libs/common/src/index.js';
+import type { KV } from '@nats-io/kv';
+import { CONTROL_BUCKET, CONTROL_KEYS, KvBuckets, type Priority } from '../../../../../libs/common/src/index.js';
 
 export type ControlTarget = 'queue' | 'job';
 
@@ -25,25 +25,12 @@ export const controlKey = (target: ControlTarget, name: string) => (target === '
  */
 @Injectable()
 export class ControlStore {
-  private kv?: Promise<KV>;
   private cache?: { at: number; entries: Map<string, PauseState> };
 
-  constructor(private readonly nats: NatsConnectionService) {}
+  constructor(private readonly buckets: KvBuckets) {}
 
   private bucket(): Promise<KV> {
-    // Open the bucket the runtime created (same settings), else create it as the runtime would.
-    this.kv ??= (async () => {
-      const kvm = new Kvm(await this.nats.js());
-      try {
-        const kv = await kvm.open(CONTROL_BUCKET);
-        await kv.status();
-        return kv;
-      } catch {
-        return kvm.create(CONTROL_BUCKET, { history: 1 });
-      }
-    })();
-    this.kv.catch(() => (this.kv = undefined));
-    return this.kv;
+    return this.buckets.open(CONTROL_BUCKET);
   }
 
   /** A pause is a key (`since` as the runtime's PauseRecord has it); a resume deletes it. */
