@@ -54,6 +54,7 @@ export * from './jobs/history/history-writer.js';
 export * from './jobs/history/history.repository.js';
 export * from './jobs/history/duration-histogram.js';
 export * from './messaging/kv-buckets.js';
+export * from './messaging/async-ack-publisher.js';
 export * from './messaging/kv-keys.js';
 export * from './jobs/live/live-runs.js';
 export * from './jobs/live/run-canceller.js';

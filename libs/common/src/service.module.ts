@@ -31,6 +31,7 @@ import { JOB_SETTLEMENT_OBSERVERS } from './jobs/runtime/job-settled.js';
 import { Settlement } from './jobs/runtime/settlement.js';
 import { WorkerHeartbeat } from './jobs/runtime/worker-heartbeat.js';
 import { KvBuckets } from './messaging/kv-buckets.js';
+import { AsyncAckPublisher } from './messaging/async-ack-publisher.js';
 import { LiveRuns } from './jobs/live/live-runs.js';
 import { RunCanceller } from './jobs/live/run-canceller.js';
 import { NatsConnectionService } from './messaging/nats-connection.service.js';
@@ -92,6 +93,7 @@ export class MetronomeServiceModule {
     const shared: Type[] = [
       NatsConnectionService,
       KvBuckets,
+      AsyncAckPublisher,
       HistoryRepository,
       LiveRuns,
       RunCanceller,

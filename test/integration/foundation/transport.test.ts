@@ -3,12 +3,15 @@ import { Controller, Injectable, Module, type INestApplication } from '@nestjs/c
 import { NestFactory } from '@nestjs/core';
 import { Ctx, Payload } from '@nestjs/microservices';
 import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { connect, headers as natsHeaders, type NatsConnection } from '@nats-io/transport-node';
 import { IsIn, IsInt, IsOptional, IsString, Min } from 'class-validator';
 import { DataSource } from 'typeorm';
 import {
+  AsyncAckPublisher,
   connectJetStream,
+  createCloudEvent,
   EventPublisher,
+  subjects,
   JetStreamContext,
   MetronomeServiceModule,
   OnMessage,
@@ -225,6 +228,32 @@ describe('JetStream transport against real NATS and Postgres', () => {
     await waitFor(() => effects('dedup-1'));
     await sleep(500);
     expect(await attempts('dedup-1')).toHaveLength(1);
+  });
+
+  it('publishes many at once: each stored once and acknowledged in order, a repeated id kept once', async () => {
+    const before = (await jsm.streams.info(STREAMS.JOBS)).state.messages;
+    const events = Array.from({ length: 300 }, (_, i) => createCloudEvent({ type: PROBE, source: 'test', id: `run-many-${i}`, data: { key: `many-${i}`, mode: 'succeed' } }));
+    const subject = subjects.job('normal', PROBE);
+    const first = await publisher.publishMany(events.map((event) => ({ subject, event })));
+    expect(first.map((r) => r.id)).toEqual(events.map((e) => e.id));
+    expect(first.every((r) => r.stream === STREAMS.JOBS && !r.duplicate)).toBe(true);
+    expect(first.map((r) => r.seq)).toEqual([...first.map((r) => r.seq)].sort((a, b) => a - b));
+    const again = await publisher.publishMany(events.slice(0, 10).map((event) => ({ subject, event })));
+    expect(again.every((r) => r.duplicate)).toBe(true);
+    expect(again.map((r) => r.seq)).toEqual(first.slice(0, 10).map((r) => r.seq));
+    await waitFor(async () => (await database.query<{ n: string }>("SELECT count(*) n FROM probe_effects WHERE key LIKE 'many-%'"))[0].n === '300', { what: '300 effects' });
+    expect((await jsm.streams.info(STREAMS.JOBS)).state.messages).toBeLessThanOrEqual(before + 300);
+  });
+
+  it('fails a publish many with the missing stream named, and a silent responder after the ack timeout', async () => {
+    const event = createCloudEvent({ type: 't', source: 'test', id: 'run-nowhere', data: {} });
+    await expect(publisher.publishMany([{ subject: 'nowhere.at.all', event }])).rejects.toThrow(/no JetStream stream captures subject "nowhere.at.all"/);
+    // Something answers the subject but never acknowledges: a timeout, not a hang.
+    const silent = nc.subscribe('silent.listener');
+    await nc.flush();
+    const [outcome] = await app.get(AsyncAckPublisher).publish([{ subject: 'silent.listener', data: new Uint8Array(1), headers: natsHeaders() }], 200);
+    expect(outcome).toEqual({ ok: false, error: 'no PubAck within 200 ms', noStream: false });
+    silent.unsubscribe();
   });
 
   it('says which stream is missing instead of timing out', async () => {

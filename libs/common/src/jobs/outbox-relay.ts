@@ -3,10 +3,10 @@ import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.schema.js';
 import { ROOT_LOGGER } from '../logging/logging.module.js';
 import type { Logger } from '../logging/logger.js';
-import { createInbox, headers as natsHeaders, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';
+import { headers as natsHeaders } from '@nats-io/transport-node';
+import { AsyncAckPublisher, type OutgoingMessage, type PublishOutcome } from '../messaging/async-ack-publisher.js';
 import { encodeCloudEvent, type CloudEvent } from '../messaging/cloud-event.js';
 import { errorText } from '../messaging/errors.js';
-import { NatsConnectionService } from '../messaging/nats-connection.service.js';
 import { HEADERS } from '../messaging/subjects.js';
 import { MetronomeMetrics } from '../metrics/metrics.registry.js';
 import { Batcher } from '../util/batcher.js';
@@ -22,104 +22,16 @@ const RELAY_BATCH = 500;
 const PUBLISH_WINDOW = 2_000;
 /** Marking a large burst published is deferred this long, off the instant its consumers start. */
 const MARK_DEFER_MS = 100;
-/** A publish not acknowledged by then counts as failed (the relay retries it). */
-const ACK_TIMEOUT_MS = 5_000;
-
-type AckResult = { ok: true; duplicate: boolean } | { ok: false; error: string };
-interface PreparedMessage {
-  subject: string;
-  data: Uint8Array;
-  headers: ReturnType<typeof natsHeaders>;
-}
-
-/**
- * JetStream publishes with asynchronous acks: every message is a core publish
- * with Nats-Msg-Id and a reply subject under one inbox subscription, and the
- * stream's PubAck (or error, or no-responders status) settles it. Same
- * guarantees as js.publish — nothing counts as published before the stream
- * acknowledged it — without a request, a timer and a promise chain per message,
- * which on a small host is ten times the throughput.
- */
-class AsyncAckPublisher {
-  private nc?: NatsConnection;
-  private sub?: Subscription;
-  private prefix = '';
-  private counter = 0;
-  private readonly pending = new Map<string, (r: AckResult) => void>();
-
-  constructor(private readonly nats: NatsConnectionService) {}
-
-  private async connection(): Promise<NatsConnection> {
-    const nc = await this.nats.connection$();
-    if (nc !== this.nc || !this.sub || this.sub.isClosed()) {
-      this.nc = nc;
-      this.prefix = createInbox(this.nats.inboxPrefix);
-      this.sub = nc.subscribe(`${this.prefix}.*`, { callback: (err, msg) => this.onAck(err, msg) });
-    }
-    return nc;
-  }
-
-  private onAck(err: Error | null, msg: Msg): void {
-    if (err) return;
-    const id = msg.subject.slice(this.prefix.length + 1);
-    const settle = this.pending.get(id);
-    if (!settle) return;
-    this.pending.delete(id);
-    if (msg.headers && msg.headers.code >= 300) {
-      settle({ ok: false, error: `${msg.headers.code} ${msg.headers.description || 'no stream captures the subject'}` });
-      return;
-    }
-    try {
-      const ack = msg.json<{ error?: { description?: string }; duplicate?: boolean }>();
-      if (ack.error) settle({ ok: false, error: ack.error.description ?? 'JetStream error' });
-      else settle({ ok: true, duplicate: ack.duplicate === true });
-    } catch (e) {
-      settle({ ok: false, error: `unreadable PubAck: ${errorText(e)}` });
-    }
-  }
-
-  /** Encodes rows ahead of time, so a publish at the due instant only sends. */
-  prepare(rows: OutboxRow[]): PreparedMessage[] {
-    return rows.map((row) => {
-      const event = row.body as CloudEvent;
-      const h = natsHeaders();
-      h.set('Nats-Msg-Id', row.runId);
-      if (event.companyid) h.set(HEADERS.companyId, event.companyid);
-      for (const [k, v] of Object.entries(row.headers)) h.set(k, v);
-      return { subject: row.subject, data: encodeCloudEvent(event), headers: h };
-    });
-  }
-
-  async publish(rows: OutboxRow[], prepared: PreparedMessage[] = this.prepare(rows)): Promise<AckResult[]> {
-    const nc = await this.connection();
-    const ids: string[] = [];
-    const acks = prepared.map((m) => {
-      const id = String(++this.counter);
-      ids.push(id);
-      const ack = new Promise<AckResult>((resolve) => this.pending.set(id, resolve));
-      try {
-        nc.publish(m.subject, m.data, { headers: m.headers, reply: `${this.prefix}.${id}` });
-      } catch (e) {
-        this.pending.get(id)?.({ ok: false, error: errorText(e) });
-        this.pending.delete(id);
-      }
-      return ack;
-    });
-    const timer = setTimeout(() => {
-      for (const id of ids) {
-        const settle = this.pending.get(id);
-        if (settle) {
-          this.pending.delete(id);
-          settle({ ok: false, error: `no PubAck within ${ACK_TIMEOUT_MS} ms` });
-        }
-      }
-    }, ACK_TIMEOUT_MS);
-    try {
-      return await Promise.all(acks);
-    } finally {
-      clearTimeout(timer);
-    }
-  }
+/** Encodes rows ahead of time, so a publish at the due instant only sends. */
+function prepare(rows: OutboxRow[]): OutgoingMessage[] {
+  return rows.map((row) => {
+    const event = row.body as CloudEvent;
+    const h = natsHeaders();
+    h.set('Nats-Msg-Id', row.runId);
+    if (event.companyid) h.set(HEADERS.companyId, event.companyid);
+    for (const [k, v] of Object.entries(row.headers)) h.set(k, v);
+    return { subject: row.subject, data: encodeCloudEvent(event), headers: h };
+  });
 }
 
 export function outboxRowOf(run: PlannedRun): OutboxRow {
@@ -143,18 +55,16 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
   private stopped = false;
   private loop = Promise.resolve();
   private readonly marks: Batcher<string>;
-  private readonly jetstream: AsyncAckPublisher;
   private readonly timers = new Map<NodeJS.Timeout, { at: number; fire: () => void; cancel: () => void }>();
 
   constructor(
     private readonly outbox: OutboxRepository,
-    nats: NatsConnectionService,
+    private readonly jetstream: AsyncAckPublisher,
     private readonly clock: Clock,
     private readonly metrics: MetronomeMetrics,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(ROOT_LOGGER) private readonly logger: Logger,
   ) {
-    this.jetstream = new AsyncAckPublisher(nats);
     this.marks = new Batcher<string>((ids) => this.outbox.markPublished(this.outbox.db, ids, this.clock.now()), { maxItems: 1_000, maxDelayMs: 5 });
   }
 
@@ -236,7 +146,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
   publishAt(rows: OutboxRow[], at: Date): Promise<string[]> {
     const delay = at.getTime() - this.clock.now().getTime();
     if (delay <= 0 || rows.length === 0) return this.publishAndMark(rows);
-    const prepared = this.jetstream.prepare(rows);
+    const prepared = prepare(rows);
     return new Promise<string[]>((resolve) => {
       const t = setTimeout(() => {
         const pending = this.timers.get(t);
@@ -253,7 +163,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
   }
 
   /** Publishes rows and marks all published ones in one UPDATE; returns published run ids. */
-  async publishAndMark(rows: OutboxRow[], prepared?: PreparedMessage[]): Promise<string[]> {
+  async publishAndMark(rows: OutboxRow[], prepared?: OutgoingMessage[]): Promise<string[]> {
     const published = await this.publishAll(rows, prepared);
     if (published.length) {
       const at = this.clock.now();
@@ -281,19 +191,14 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
   }
 
   /** Publishes in order with a bounded window of publishes in flight; never throws. */
-  private async publishAll(rows: OutboxRow[], prepared?: PreparedMessage[]): Promise<string[]> {
+  private async publishAll(rows: OutboxRow[], prepared?: OutgoingMessage[]): Promise<string[]> {
     const ok: string[] = [];
     let failed = 0;
     let firstError: unknown;
     for (let i = 0; i < rows.length; i += PUBLISH_WINDOW) {
       const chunk = rows.slice(i, i + PUBLISH_WINDOW);
       const preparedChunk = prepared?.slice(i, i + PUBLISH_WINDOW);
-      let results: AckResult[];
-      try {
-        results = await this.jetstream.publish(chunk, preparedChunk);
-      } catch (e) {
-        results = chunk.map(() => ({ ok: false as const, error: errorText(e) }));
-      }
+      const results: PublishOutcome[] = await this.jetstream.publish(preparedChunk ?? prepare(chunk));
       const now = this.clock.now().getTime();
       results.forEach((r, j) => {
         const row = chunk[j];

@@ -51,6 +51,14 @@ export class StreamMissingError extends Error {
   }
 }
 
+/** JetStream did not store a message: it refused it, or its ack did not come in time. */
+export class PublishFailedError extends Error {
+  constructor(subject: string, reason: string) {
+    super(`publishing to "${subject}" failed: ${reason}`);
+    this.name = 'PublishFailedError';
+  }
+}
+
 /**
  * A JetStream publish nobody answered: no stream listens on the subject, so
  * nothing stored the message and publishing it again cannot duplicate it.

@@ -1,10 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { headers as natsHeaders } from '@nats-io/transport-node';
-import type { PubAck } from '@nats-io/jetstream';
 import { SERVICE_NAME } from '../logging/logging.module.js';
 import { createCloudEvent, encodeCloudEvent, type CloudEvent } from './cloud-event.js';
-import { isNoStreamListening, StreamMissingError } from './errors.js';
-import { NatsConnectionService } from './nats-connection.service.js';
+import { AsyncAckPublisher, type PublishOutcome } from './async-ack-publisher.js';
+import { PublishFailedError, StreamMissingError } from './errors.js';
 import { HEADERS, subjects, type Priority } from './subjects.js';
 
 export interface PublishResult {
@@ -15,6 +14,11 @@ export interface PublishResult {
   duplicate: boolean;
 }
 
+function stored(subject: string, event: CloudEvent, outcome: PublishOutcome): PublishResult {
+  if (!outcome.ok) throw outcome.noStream ? new StreamMissingError(subject) : new PublishFailedError(subject, outcome.error);
+  return { id: event.id, stream: outcome.stream, seq: outcome.seq, duplicate: outcome.duplicate };
+}
+
 /**
  * Publishes CloudEvents to JetStream with Nats-Msg-Id = event id and waits for
  * the stream's ack, so a resolved promise means the message is stored.
@@ -22,7 +26,7 @@ export interface PublishResult {
 @Injectable()
 export class EventPublisher {
   constructor(
-    private readonly nats: NatsConnectionService,
+    private readonly acks: AsyncAckPublisher,
     @Inject(SERVICE_NAME) private readonly service: string,
   ) {}
 
@@ -31,38 +35,30 @@ export class EventPublisher {
   }
 
   async publishEnvelope(subject: string, event: CloudEvent, extraHeaders: Record<string, string> = {}): Promise<PublishResult> {
-    const js = await this.nats.js();
     const h = natsHeaders();
+    h.set('Nats-Msg-Id', event.id);
     if (event.companyid) h.set(HEADERS.companyId, event.companyid);
     for (const [k, v] of Object.entries(extraHeaders)) h.set(k, v);
-    let ack: PubAck;
-    try {
-      ack = await js.publish(subject, encodeCloudEvent(event), { msgID: event.id, headers: h });
-    } catch (e) {
-      if (isNoStreamListening(e)) throw new StreamMissingError(subject);
-      throw e;
-    }
-    return { id: event.id, stream: ack.stream, seq: ack.seq, duplicate: ack.duplicate };
+    const [outcome] = await this.acks.publish([{ subject, data: encodeCloudEvent(event), headers: h }]);
+    return stored(subject, event, outcome);
   }
 
   /**
-   * Many envelopes at once, all in flight together (one request each, acks
-   * awaited in parallel); resolves once JetStream stored every one, in order.
-   * Only Nats-Msg-Id rides as a header: jobs carry everything else in the body.
+   * Many envelopes at once, all in flight together (asynchronous acks on one
+   * inbox); resolves once JetStream stored every one, in order, and rejects
+   * with the first failure otherwise (publishing again under the same ids is
+   * safe: the stream keeps one of each). Only Nats-Msg-Id rides as a header:
+   * jobs carry everything else in the body.
    */
   async publishMany(messages: readonly { subject: string; event: CloudEvent }[]): Promise<PublishResult[]> {
-    const js = await this.nats.js();
-    return Promise.all(
-      messages.map(async ({ subject, event }) => {
-        try {
-          const ack = await js.publish(subject, encodeCloudEvent(event), { msgID: event.id });
-          return { id: event.id, stream: ack.stream, seq: ack.seq, duplicate: ack.duplicate };
-        } catch (e) {
-          if (isNoStreamListening(e)) throw new StreamMissingError(subject);
-          throw e;
-        }
+    const outcomes = await this.acks.publish(
+      messages.map(({ subject, event }) => {
+        const h = natsHeaders();
+        h.set('Nats-Msg-Id', event.id);
+        return { subject, data: encodeCloudEvent(event), headers: h };
       }),
     );
+    return outcomes.map((o, i) => stored(messages[i].subject, messages[i].event, o));
   }
 
   /** A domain event on events.<companyId>.<type>. */
