@@ -20,7 +20,9 @@
  * The third part is the floor under the enqueue benchmark: JetStream publishes
  * with Nats-Msg-Id awaiting each stored ack, as JobEnqueuer publishes a job due
  * now, with nothing else — `single` (50 callers, one publish each at a time)
- * and `bulk` (calls of 1,000 publishes in flight), the bench's own shapes.
+ * and `bulk` (calls of 1,000 publishes in flight), the bench's own shapes —
+ * through nats.js's `js.publish` (a request per message) and through
+ * AsyncAckPublisher (one inbox for every ack), which JobEnqueuer uses.
  *
  *   npm run bench:history-floor -- [--jobs 50000] [--modes history,no-history]
  *     [--steady history,transport-only] [--seconds 30] [--enqueue single,bulk]
@@ -28,9 +30,9 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { AckPolicy, jetstream, jetstreamManager, RetentionPolicy, type JsMsg } from '@nats-io/jetstream';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { connect, headers as natsHeaders, type NatsConnection } from '@nats-io/transport-node';
 import { DataSource } from 'typeorm';
-import { HISTORY_BATCHING, HistoryRepository, OverlappingBatcher, type AttemptRecord } from '../libs/common/src/index.js';
+import { AsyncAckPublisher, HISTORY_BATCHING, HistoryRepository, OverlappingBatcher, type AttemptRecord, type NatsConnectionService } from '../libs/common/src/index.js';
 import { cliArg, payload, percentiles } from './bench/common.js';
 import { BenchDatabase, BenchNatsServer, processCpuSeconds } from './bench/infra.js';
 
@@ -44,6 +46,9 @@ const STEADY_WARMUP_SECONDS = 3;
 const JOB = 'bench.noop';
 const ENQUEUE_MODES = cliArg('enqueue', 'single,bulk').split(',').filter((m) => m && m !== 'none') as EnqueueMode[];
 type EnqueueMode = 'single' | 'bulk';
+/** nats.js's own `js.publish` (a request per message), and the asynchronous acks JobEnqueuer publishes with. */
+type PublishClient = 'js.publish' | 'async-acks';
+const PUBLISH_CLIENTS: PublishClient[] = ['js.publish', 'async-acks'];
 const ENQUEUE_COUNTS: Record<EnqueueMode, number> = { single: 10_000, bulk: 40_000 };
 
 /** CPU seconds used so far by every process named `postgres` (the server and all its backends). */
@@ -240,16 +245,23 @@ function runSteady(mode: SteadyMode): Promise<Record<string, unknown>> {
 }
 
 /** The enqueue floor: only publishes, each with its Nats-Msg-Id, awaiting the stream's ack. */
-function runEnqueue(mode: EnqueueMode): Promise<Record<string, unknown>> {
+function runEnqueue(mode: EnqueueMode, client: PublishClient): Promise<Record<string, unknown>> {
   return withFloor(async ({ nats, nc }) => {
     const js = jetstream(nc);
+    const acks = new AsyncAckPublisher({ connection$: async () => nc, inboxPrefix: undefined } as unknown as NatsConnectionService);
+    const subject = `jobs.normal.${JOB}`;
     const total = ENQUEUE_COUNTS[mode];
-    const publish = (seq: number) => {
+    const publish = async (seq: number) => {
       const id = crypto.randomUUID();
-      return js.publish(`jobs.normal.${JOB}`, JSON.stringify({
+      const body = JSON.stringify({
         specversion: '1.0', id, type: JOB, source: 'floor', time: new Date().toISOString(), companyid: 'tenant-1',
         data: { runId: id, payload: payload('burn', seq), scheduledFor: new Date().toISOString() },
-      }), { msgID: id });
+      });
+      if (client === 'js.publish') return void (await js.publish(subject, body, { msgID: id }));
+      const headers = natsHeaders();
+      headers.set('Nats-Msg-Id', id);
+      const [outcome] = await acks.publish([{ subject, data: Buffer.from(body), headers }]);
+      if (!outcome.ok) throw new Error(outcome.error);
     };
     const cpu0 = { producer: process.cpuUsage(), nats: processCpuSeconds(nats.pid) ?? 0 };
     const t0 = performance.now();
@@ -265,7 +277,7 @@ function runEnqueue(mode: EnqueueMode): Promise<Record<string, unknown>> {
     const used = process.cpuUsage(cpu0.producer);
     const per1k = (s: number) => +((s / total) * 1000).toFixed(3);
     return {
-      enqueue: mode, jobs: total, jobs_per_s: Math.round(total / seconds),
+      enqueue: mode, client, jobs: total, jobs_per_s: Math.round(total / seconds),
       cpu_s_per_1000_jobs: { producer: per1k((used.user + used.system) / 1e6), nats_server: per1k((processCpuSeconds(nats.pid) ?? 0) - cpu0.nats) },
     };
   });
@@ -274,7 +286,7 @@ function runEnqueue(mode: EnqueueMode): Promise<Record<string, unknown>> {
 async function main(): Promise<void> {
   for (const mode of MODES) console.log(JSON.stringify(await runMode(mode)));
   for (const mode of STEADY_MODES) console.log(JSON.stringify(await runSteady(mode)));
-  for (const mode of ENQUEUE_MODES) console.log(JSON.stringify(await runEnqueue(mode)));
+  for (const mode of ENQUEUE_MODES) for (const client of PUBLISH_CLIENTS) console.log(JSON.stringify(await runEnqueue(mode, client)));
 }
 
 void main().catch((e) => {
