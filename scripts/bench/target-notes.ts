@@ -29,8 +29,11 @@ jobs down at 25,381–25,902 jobs/s (CPU per 1,000 jobs: worker 0.037 s, nats-se
 0.016 s, Postgres 0.013 s); the same with no history at all (pull and ack only)
 36,307–42,410 jobs/s. At 1,000 jobs/s its enqueue-to-start p99 is 3.4–5.1 ms
 transport-only and 4.5–7.7 ms with history written behind. Its enqueue, JetStream
-publishes with \`Nats-Msg-Id\` awaiting each ack and nothing else, reaches
-13,106–18,212 jobs/s with 50 callers and 17,840–22,720 in calls of 1,000.
+publishes with \`Nats-Msg-Id\` awaiting each ack and nothing else (2026-12-05, two
+runs, 10,000 single and 40,000 bulk from a cold process), reaches 21,152–27,932
+jobs/s with 50 callers and 48,736–48,777 in calls of 1,000 through the asynchronous
+acks JobEnqueuer uses (\`AsyncAckPublisher\`); through nats.js's \`js.publish\`, a
+request per message, 12,817–17,351 and 16,839–21,385.
 
 - **Burn-down (≥ 2× BullMQ: ${twice}/s in this run).** Not reachable on this host with
   JetStream as the transport: 2× BullMQ is at or above what a bare consumer that only
@@ -89,12 +92,18 @@ publishes with \`Nats-Msg-Id\` awaiting each ack and nothing else, reaches
   Both used to wait out windows meant for floods (the ledger's 5 ms, and the history
   batcher's 50 ms when every batch slot was busy); a retry now skips both. Quick plan,
   two runs each: 87.3 and 44.6 → 34.9 and 34.4 ms.
-- **Enqueue, single and bulk (≥ BullMQ's).** Metronome ${fmt(m.enqueue_single_per_s)} and ${fmt(m.enqueue_bulk_per_s)} jobs/s: at
-  the floor (13,106–18,212 and 17,840–22,720 jobs/s for bare publishes awaiting their
-  acks on this host). An enqueue returns once JetStream has stored the job (file
-  storage, acknowledged per message); a BullMQ add is a Redis command. Meeting the
-  target would mean returning before the stream has the job, which the enqueue
-  contract does not allow. Old design: 4,410 and 8,456 jobs/s.
+- **Enqueue, single and bulk (≥ BullMQ's).** Metronome ${fmt(m.enqueue_single_per_s)} and ${fmt(m.enqueue_bulk_per_s)} jobs/s,
+  at the floor of the same client (above). An enqueue returns once JetStream has
+  stored the job (file storage, acknowledged per message); a BullMQ add is a Redis
+  command. Cut on 2026-12-05: a job due now went out through nats.js's \`js.publish\`,
+  a request, a timer and a promise chain per message, and the earlier floors
+  (13,106–18,212 and 17,840–22,720 jobs/s) were that client's, not JetStream's. It now
+  goes through the asynchronous-ack publisher the outbox relay already used (one inbox
+  subscription for every PubAck, one timer per call): full plan, Metronome alone, bulk
+  20,830 → 44,287–49,577 jobs/s, single 18,483 → 22,795–26,351. Single enqueue is
+  measured over 10,000 jobs right after 500 warm-up calls, so it is partly JIT
+  warm-up: the same producer warmed by 20,000 calls does 34,412–35,394 jobs/s at
+  0.022 ms of its CPU a job. Old design: 4,410 and 8,456 jobs/s.
 - **Total CPU per job (≤ BullMQ's).** ${fmt(m.cpu_per_job_ms_total)} ms against ${fmt(b?.cpu_per_job_ms_total)} ms, worker
   + nats-server + Postgres (${fmt(m.database_cpu_seconds)} s of Postgres CPU in this run). Earlier
   figures (0.62 ms "met") were wrong: the bench read Postgres CPU after the worker's
