@@ -85,7 +85,9 @@ request per message, 12,817–17,351 and 16,839–21,385.
   ${fmt(m.steady_enqueue_call_p99_ms)} ms here), and the few full GCs left (see burn-down). Full runs on
   2026-12-04 before the evening's GC cuts: 8.77 and 11.2 ms; after them: 6.79 ms against BullMQ's 6.94
   (met) and 11.3 against 7.59 (a third run, 13.8, had a compiler running beside it); after the
-  night's settling fix, 3.18 against 3.49 (met; Metronome alone in the 31 full-plan runs of that work: 2.50–7.87 ms). The steady
+  night's settling fix, 3.18 against 3.49 (met; Metronome alone in the 31 full-plan runs of that work: 2.50–7.87 ms);
+  on 2026-12-05, a slower day for this host (the previous day's build burned down at 8,241–8,520 jobs/s
+  against 9,700–11,400 the day before), 7.13 against 5.13 (Metronome alone: 4.93–6.56 ms). The steady
   phase's p99 swings with what Postgres and nats-server do on the same two CPUs. Old design: 69.7–90.2 ms.
 - **Retried jobs** (no target; BullMQ ${fmt(b?.retried_jobs_latency_p99_ms)} ms p99, Metronome ${fmt(m.retried_jobs_latency_p99_ms)} ms). A retry waits for
   its history row, then its attempt-ledger note (a KV compare-and-set), then the nak.
