@@ -256,6 +256,17 @@ describe('JetStream transport against real NATS and Postgres', () => {
     silent.unsubscribe();
   });
 
+  it('reports a message the stream refuses with its reason, and stores nothing', async () => {
+    const before = (await jsm.streams.info(STREAMS.JOBS)).state;
+    const h = natsHeaders();
+    h.set('Nats-Msg-Id', 'run-refused');
+    h.set('Nats-Expected-Last-Sequence', String(before.last_seq + 1_000));
+    const event = createCloudEvent({ type: PROBE, source: 'test', id: 'run-refused', data: { key: 'refused', mode: 'succeed' } });
+    const [outcome] = await app.get(AsyncAckPublisher).publish([{ subject: subjects.job('normal', PROBE), data: Buffer.from(JSON.stringify(event)), headers: h }]);
+    expect(outcome).toEqual({ ok: false, error: expect.stringMatching(/wrong last sequence/), noStream: false });
+    expect((await jsm.streams.info(STREAMS.JOBS)).state.last_seq).toBe(before.last_seq);
+  });
+
   it('says which stream is missing instead of timing out', async () => {
     await expect(publisher.publishEnvelope('nowhere.at.all', {
       specversion: '1.0', id: 'x', source: 't', type: 't', time: new Date().toISOString(), datacontenttype: 'application/json', data: {},
