@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { createInbox, type Msg, type MsgHdrs, type NatsConnection, type Subscription } from '@nats-io/transport-node';
-import { errorText } from './errors.js';
+import { errorText, NOT_LISTENING_RETRY_MS } from './errors.js';
 import { NatsConnectionService } from './nats-connection.service.js';
 
 /** A message ready to send: its subject, encoded body and headers (Nats-Msg-Id among them). */
@@ -45,8 +45,28 @@ export class AsyncAckPublisher {
 
   constructor(private readonly nats: NatsConnectionService) {}
 
-  /** Sends every message at once and resolves, in order, with each one's outcome; never rejects. */
-  async publish(messages: readonly OutgoingMessage[], timeoutMs = ACK_TIMEOUT_MS): Promise<PublishOutcome[]> {
+  /**
+   * Sends every message at once and resolves, in order, with each one's
+   * outcome; never rejects. A message nobody answered is sent again after
+   * NOT_LISTENING_RETRY_MS (nothing stored it, so this cannot duplicate it).
+   */
+  async publish(messages: readonly OutgoingMessage[], timeoutMs = ACK_TIMEOUT_MS, notListeningRetryMs = NOT_LISTENING_RETRY_MS): Promise<PublishOutcome[]> {
+    const outcomes = await this.send(messages, timeoutMs);
+    for (const delay of notListeningRetryMs) {
+      const again: number[] = [];
+      for (let i = 0; i < outcomes.length; i++) {
+        const o = outcomes[i];
+        if (!o.ok && o.noStream) again.push(i);
+      }
+      if (again.length === 0) break;
+      await new Promise((r) => setTimeout(r, delay));
+      const retried = await this.send(again.map((i) => messages[i]), timeoutMs);
+      again.forEach((i, k) => (outcomes[i] = retried[k]));
+    }
+    return outcomes;
+  }
+
+  private async send(messages: readonly OutgoingMessage[], timeoutMs: number): Promise<PublishOutcome[]> {
     let nc: NatsConnection;
     try {
       nc = await this.connection();

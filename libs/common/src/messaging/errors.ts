@@ -60,6 +60,14 @@ export class PublishFailedError extends Error {
 }
 
 /**
+ * How long a publish nobody answered is tried again: a new stream is visible
+ * before it listens on its subjects, and a clustered stream does not listen
+ * while it elects a leader. About 1.5 s in all, so a subject no stream
+ * captures (a misconfiguration) still fails soon.
+ */
+export const NOT_LISTENING_RETRY_MS = [25, 50, 100, 200, 400, 800];
+
+/**
  * A JetStream publish nobody answered: no stream listens on the subject, so
  * nothing stored the message and publishing it again cannot duplicate it.
  * nats.js reports this as JetStreamNotEnabled caused by a no-responders RequestError.

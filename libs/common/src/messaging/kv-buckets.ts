@@ -3,12 +3,9 @@ import type { JetStreamClient } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.schema.js';
-import { isNoStreamListening } from './errors.js';
+import { isNoStreamListening, NOT_LISTENING_RETRY_MS } from './errors.js';
 import { NatsConnectionService } from './nats-connection.service.js';
 import { KV_DECLARATIONS } from './topology.js';
-
-/** About three seconds in all: far longer than a stream takes to subscribe, short enough that a deleted bucket still fails. */
-const NOT_LISTENING_RETRY_MS = [50, 100, 200, 400, 800, 1_600];
 
 /**
  * A JetStream client whose publishes (a KV's puts, updates and deletes) are
