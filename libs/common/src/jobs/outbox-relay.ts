@@ -3,11 +3,10 @@ import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.schema.js';
 import { ROOT_LOGGER } from '../logging/logging.module.js';
 import type { Logger } from '../logging/logger.js';
-import { headers as natsHeaders } from '@nats-io/transport-node';
 import { AsyncAckPublisher, type OutgoingMessage, type PublishOutcome } from '../messaging/async-ack-publisher.js';
-import { encodeCloudEvent, type CloudEvent } from '../messaging/cloud-event.js';
+import type { CloudEvent } from '../messaging/cloud-event.js';
+import { envelopeMessage } from '../messaging/event-publisher.js';
 import { errorText } from '../messaging/errors.js';
-import { HEADERS } from '../messaging/subjects.js';
 import { MetronomeMetrics } from '../metrics/metrics.registry.js';
 import { Batcher } from '../util/batcher.js';
 import { Clock } from './clock.js';
@@ -24,14 +23,7 @@ const PUBLISH_WINDOW = 2_000;
 const MARK_DEFER_MS = 100;
 /** Encodes rows ahead of time, so a publish at the due instant only sends. */
 function prepare(rows: OutboxRow[]): OutgoingMessage[] {
-  return rows.map((row) => {
-    const event = row.body as CloudEvent;
-    const h = natsHeaders();
-    h.set('Nats-Msg-Id', row.runId);
-    if (event.companyid) h.set(HEADERS.companyId, event.companyid);
-    for (const [k, v] of Object.entries(row.headers)) h.set(k, v);
-    return { subject: row.subject, data: encodeCloudEvent(event), headers: h };
-  });
+  return rows.map((row) => envelopeMessage(row.subject, row.body as CloudEvent, row.headers, row.runId));
 }
 
 export function outboxRowOf(run: PlannedRun): OutboxRow {

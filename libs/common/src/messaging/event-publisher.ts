@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { headers as natsHeaders } from '@nats-io/transport-node';
 import { SERVICE_NAME } from '../logging/logging.module.js';
 import { createCloudEvent, encodeCloudEvent, type CloudEvent } from './cloud-event.js';
-import { AsyncAckPublisher, type PublishOutcome } from './async-ack-publisher.js';
+import { AsyncAckPublisher, type OutgoingMessage, type PublishOutcome } from './async-ack-publisher.js';
 import { PublishFailedError, StreamMissingError } from './errors.js';
 import { HEADERS, subjects, type Priority } from './subjects.js';
 
@@ -12,6 +12,15 @@ export interface PublishResult {
   seq: number;
   /** True when JetStream dropped it as a repeat of an id seen within the dedup window. */
   duplicate: boolean;
+}
+
+/** An envelope as a message ready to send: Nats-Msg-Id (the event id unless given), the tenant header and any extra headers. */
+export function envelopeMessage(subject: string, event: CloudEvent, extraHeaders: Record<string, string> = {}, msgId = event.id): OutgoingMessage {
+  const h = natsHeaders();
+  h.set('Nats-Msg-Id', msgId);
+  if (event.companyid) h.set(HEADERS.companyId, event.companyid);
+  for (const [k, v] of Object.entries(extraHeaders)) h.set(k, v);
+  return { subject, data: encodeCloudEvent(event), headers: h };
 }
 
 function stored(subject: string, event: CloudEvent, outcome: PublishOutcome): PublishResult {
@@ -35,11 +44,7 @@ export class EventPublisher {
   }
 
   async publishEnvelope(subject: string, event: CloudEvent, extraHeaders: Record<string, string> = {}): Promise<PublishResult> {
-    const h = natsHeaders();
-    h.set('Nats-Msg-Id', event.id);
-    if (event.companyid) h.set(HEADERS.companyId, event.companyid);
-    for (const [k, v] of Object.entries(extraHeaders)) h.set(k, v);
-    const [outcome] = await this.acks.publish([{ subject, data: encodeCloudEvent(event), headers: h }]);
+    const [outcome] = await this.acks.publish([envelopeMessage(subject, event, extraHeaders)]);
     return stored(subject, event, outcome);
   }
 

@@ -12,8 +12,10 @@ import { KV_DECLARATIONS } from './topology.js';
  * tried again while no stream listens on the subject. nats-server makes a new
  * stream visible (stream info, an idempotent create) before it subscribes to
  * its subjects, so a process that opens a bucket another process is creating
- * at that moment gets "no responders" for its first writes. Nothing stored
- * such a message, so sending it again cannot duplicate it.
+ * at that moment gets "no responders" for its first writes (so does a writer
+ * while a clustered bucket elects a leader). Nothing stored such a message, so
+ * sending it again cannot duplicate it. AsyncAckPublisher does the same for
+ * the publishes it sends.
  */
 export function publishingOnceListened(js: JetStreamClient, delaysMs = NOT_LISTENING_RETRY_MS): JetStreamClient {
   const client = Object.create(js) as JetStreamClient;
