@@ -22,6 +22,8 @@ describe('schedule service, registry, triggers, enqueuer and retention', () => {
   const row = async (name: string) => (await env.database.query<{ next_fire_at: Date | null; run_at: Date | null; source: string; cron: string }>('SELECT * FROM schedules WHERE name = $1', [name]))[0];
 
   it('registers schedules from code idempotently: a restart keeps cursors and one-off instants', async () => {
+    // A fixed instant far from 03:00 Berlin: from the wall clock, a run between 01:50 and 02:00 UTC saw the cron fire during the restart.
+    clock.set('2026-07-01T08:00:00Z');
     const registry = scheduler.app!.get(ScheduleRegistry);
     await registry.registerCron('code.cron', '0 3 * * *', 'Europe/Berlin', 'code.cron-job', { a: 1 }, { priority: 'high', maxAttempts: 3 });
     await registry.registerDelayed('code.once', 3_600_000, 'code.once-job');
