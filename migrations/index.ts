@@ -19,6 +19,7 @@ import { QueueStats1796364451771 } from './1796364451771-queue-stats.js';
 import { ScheduleDeclarations1796366000000 } from './1796366000000-schedule-declarations.js';
 import { AuditAppendOnly1796366000001 } from './1796366000001-audit-append-only.js';
 import { AttemptStacks1796366000002 } from './1796366000002-attempt-stacks.js';
+import { StatsAppendOnly1796366000003 } from './1796366000003-stats-append-only.js';
 
 /** Every migration, in order. New migrations are appended here. */
 export const MIGRATIONS = [
@@ -43,4 +44,5 @@ export const MIGRATIONS = [
   ScheduleDeclarations1796366000000,
   AuditAppendOnly1796366000001,
   AttemptStacks1796366000002,
+  StatsAppendOnly1796366000003,
 ];

@@ -47,7 +47,17 @@ request per message, 12,817–17,351 and 16,839–21,385.
   out the 50 ms window (sampled every 100 ms: settling pinned at 800, the worker's CPU
   50–60 %). A slot held at the cap now sends its batch at once, and 8 finished jobs
   per slot wait instead of 16: full plan, Metronome alone, 6,700–7,300 →
-  9,700–11,400 jobs/s. A profile of the burn-down now shows the worker busy 85–90 %,
+  9,700–11,400 jobs/s. Found and cut on 2026-12-05: during the burn-down the worker's
+  main thread ran 57 % of the time with the host 85 % busy, and Postgres's share came
+  mostly from the per-minute rollup, not the attempts: with the bench's 1,000 tenants a
+  40-row batch upserted ≈ 40 job_stats_minute rows, each an ON CONFLICT update that
+  merged the duration histogram in a subquery and locked a row the next batch of the
+  same minute also wanted (burn-down only, the rollup write stubbed out: 7,593–8,550 →
+  10,592–11,867 jobs/s, Postgres 3.6–4.0 → 1.2–1.3 CPU-s). The rollup is now appended
+  (plain inserts, no row locks) and the scheduler's \`JobStatsCompactor\` folds each
+  key's rows into one a minute later; readers already summed. Burn-down only,
+  alternating the two builds three times: 10,355 / 9,962 / 7,576 → 11,673 / 10,452 /
+  8,599 jobs/s, Postgres 3.0–4.0 → 2.1–2.8 CPU-s. A profile of the burn-down now shows the worker busy 85–90 %,
   garbage collection 20 % of its time, socket writes 15 % (acks to nats-server, COPY
   to Postgres), and no frame of Metronome's own above 3 %; the worker allocates
   ≈ 20 KB per job. Cut earlier that day: history batches of up to 100 rows in one statement (one round trip;

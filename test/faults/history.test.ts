@@ -31,17 +31,14 @@ afterAll(async () => {
   await env.stop();
 });
 
-/** Holds the rollup rows (job_stats_minute) of faults.work for the minutes around now in an open transaction. */
+/**
+ * Holds job_stats_minute in an open transaction (SHARE mode: reads go on, inserts wait), so a history batch
+ * that wrote its attempts by COPY waits on its rollup insert, mid-transaction.
+ */
 async function holdRollup(): Promise<pg.PoolClient> {
   const client = await env.database.db.connect();
   await client.query('BEGIN');
-  await client.query(
-    `INSERT INTO job_stats_minute AS s (minute, job, queue, company_id, duration_hist)
-     SELECT m, $1, 'normal', '', array_fill(0, ARRAY[22])
-       FROM generate_series(date_trunc('minute', now()) - interval '2 minutes', date_trunc('minute', now()) + interval '15 minutes', interval '1 minute') m
-     ON CONFLICT (minute, job, queue, company_id) DO UPDATE SET succeeded = s.succeeded`,
-    [JOB],
-  );
+  await client.query('LOCK TABLE job_stats_minute IN SHARE MODE');
   return client;
 }
 

@@ -44,12 +44,11 @@ afterAll(async () => {
 /** A duration histogram with `n` attempts in bucket `i` ([2^(i-1), 2^i) ms). */
 const hist = (i: number, n: number) => Array.from({ length: DURATION_BUCKETS }, (_, k) => (k === i ? n : 0));
 
-/** One rollup row `minutesAgo` minutes before the current minute, as the history writer upserts it. */
+/** One rollup row `minutesAgo` minutes before the current minute, as the history writer appends it. */
 async function rollup(minutesAgo: number, row: { job?: string; companyId: string; succeeded?: number; failed?: number; retried?: number; dead?: number; hist?: number[] }) {
   await env.database.query(
     `INSERT INTO job_stats_minute (minute, job, queue, company_id, succeeded, failed, retried, dead, cancelled, duration_ms_sum, duration_hist)
-     VALUES (date_trunc('minute', now()) - make_interval(mins => $1), $2, 'normal', $3, $4, $5, $6, $7, 0, 0, $8::int[])
-     ON CONFLICT (minute, job, queue, company_id) DO UPDATE SET succeeded = job_stats_minute.succeeded + EXCLUDED.succeeded`,
+     VALUES (date_trunc('minute', now()) - make_interval(mins => $1), $2, 'normal', $3, $4, $5, $6, $7, 0, 0, $8::int[])`,
     [minutesAgo, row.job ?? JOB, row.companyId, row.succeeded ?? 0, row.failed ?? 0, row.retried ?? 0, row.dead ?? 0, row.hist ?? hist(0, 0)],
   );
 }

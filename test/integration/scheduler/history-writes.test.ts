@@ -92,7 +92,10 @@ describe('run history batches, small (one statement) and large (COPY)', () => {
       { id: 'psmall-a', state: 'succeeded', attempts: 1, error: null },
       { id: 'psmall-b', state: 'retrying', attempts: 1, error: 'try again' },
     ]);
-    const rollup = await database.query(`SELECT job, succeeded, retried FROM job_stats_minute WHERE minute = $1 AND job IN ('svc.planned', 'svc.filler') ORDER BY job`, [minute]);
+    const rollup = await database.query(
+      `SELECT job, sum(succeeded)::int AS succeeded, sum(retried)::int AS retried FROM job_stats_minute WHERE minute = $1 AND job IN ('svc.planned', 'svc.filler') GROUP BY job ORDER BY job`,
+      [minute],
+    );
     expect(rollup).toEqual([{ job: 'svc.filler', succeeded: 120, retried: 0 }, { job: 'svc.planned', succeeded: 2, retried: 2 }]);
   });
 

@@ -16,8 +16,8 @@ export const SCHEDULE_SCOPE_SQL = (param: string) => `(${param}::text IS NULL OR
 /**
  * A "job" is a job name a service declared (the job catalog, passed in as
  * `declared`), or one seen in schedules, planned runs or the run-history
- * rollup over the window. Finished counts come from job_stats_minute (one row
- * per minute, job, queue and tenant), planned ones from job_runs; the last run
+ * rollup over the window. Finished counts come from job_stats_minute (rows per
+ * minute, job, queue and tenant, summed), planned ones from job_runs; the last run
  * is the latest attempt in the window's last active minute (found through the
  * rollup, so no walk of job_attempts), else the latest planned row.
  */

@@ -77,43 +77,37 @@ UPDATE job_runs r
    AND r.state NOT IN ('succeeded', 'failed', 'dead')
    AND r.attempts <= l.attempt`;
 
-/** The per-minute rollup, rows in key order (the same order every batch locks them in). */
-const STATS_UPSERT = `
-INSERT INTO job_stats_minute AS s (minute, job, queue, company_id, succeeded, failed, retried, dead, cancelled, duration_ms_sum, duration_hist)
+/**
+ * The batch's per-minute rollup, appended: job_stats_minute holds any number of
+ * rows per (minute, job, queue, tenant) until the scheduler's compactor merges
+ * them, and every reader sums over the key. No row is locked or read, so
+ * concurrent batches never wait for each other here.
+ */
+const STATS_INSERT = `
+INSERT INTO job_stats_minute (minute, job, queue, company_id, succeeded, failed, retried, dead, cancelled, duration_ms_sum, duration_hist)
 SELECT minute, job, queue, company_id, succeeded, failed, retried, dead, cancelled, duration_ms_sum, duration_hist
   FROM jsonb_to_recordset($$::jsonb) AS x(minute timestamptz, job text, queue text, company_id text, succeeded int, failed int,
-                                          retried int, dead int, cancelled int, duration_ms_sum bigint, duration_hist int[])
-ON CONFLICT (minute, job, queue, company_id) DO UPDATE SET
-  succeeded = s.succeeded + EXCLUDED.succeeded,
-  failed = s.failed + EXCLUDED.failed,
-  retried = s.retried + EXCLUDED.retried,
-  dead = s.dead + EXCLUDED.dead,
-  cancelled = s.cancelled + EXCLUDED.cancelled,
-  duration_ms_sum = s.duration_ms_sum + EXCLUDED.duration_ms_sum,
-  duration_hist = (SELECT array_agg(coalesce(a, 0) + coalesce(b, 0) ORDER BY i)
-                     FROM unnest(s.duration_hist, EXCLUDED.duration_hist) WITH ORDINALITY AS h(a, b, i))`;
+                                          retried int, dead int, cancelled int, duration_ms_sum bigint, duration_hist int[])`;
 
 const param = (sql: string, n: number) => sql.replace('$$', `$${n}`);
 
 /** After COPY, in the same transaction: the planned runs ($1). */
 export const PLANNED = `WITH l AS (${param(PLANNED_ROWS, 1)}), locked AS (${PLANNED_LOCK}) ${PLANNED_UPDATE}`;
 /** After COPY, in the same transaction: the rollup ($1). */
-export const STATS = param(STATS_UPSERT, 1);
+export const STATS = param(STATS_INSERT, 1);
 
 /**
  * A small batch in one statement (one round trip, one implicit transaction):
  * the attempts ($1, arrays in ATTEMPT_COLUMNS order), the rollup ($2) and, in
- * the planned form, the planned runs ($3). The main query reads the planned
- * update before the rollup, so every batch locks job_runs rows before
- * job_stats_minute rows, as the COPY path does.
+ * the planned form, the planned runs ($3). Data-modifying CTEs run to
+ * completion whether or not the main query reads them.
  */
 function oneStatement(planned: boolean): string {
   const values = ATTEMPT_COLUMNS.map(([, type], i) => (type === 'jsonb' ? `nullif(x->${i}, 'null'::jsonb)` : `(x->>${i})::${type}`)).join(', ');
   const attempts = `a AS (INSERT INTO job_attempts (${COLUMNS}) SELECT ${values} FROM jsonb_array_elements($1::jsonb) AS x)`;
-  const stats = `s AS (${param(STATS_UPSERT, 2)} RETURNING 1)`;
-  if (!planned) return `WITH ${attempts}, ${stats} SELECT (SELECT count(*) FROM s)`;
-  return `WITH ${attempts}, l AS (${param(PLANNED_ROWS, 3)}), locked AS (${PLANNED_LOCK}), p AS (${PLANNED_UPDATE} RETURNING 1), ${stats}
-    SELECT (SELECT count(*) FROM p), (SELECT count(*) FROM s)`;
+  const stats = `s AS (${param(STATS_INSERT, 2)})`;
+  if (!planned) return `WITH ${attempts}, ${stats} SELECT 1`;
+  return `WITH ${attempts}, l AS (${param(PLANNED_ROWS, 3)}), locked AS (${PLANNED_LOCK}), p AS (${PLANNED_UPDATE}), ${stats} SELECT 1`;
 }
 
 export const ONE_STATEMENT = { name: 'metronome-history-batch', text: oneStatement(false) };

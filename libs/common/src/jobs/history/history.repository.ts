@@ -23,7 +23,7 @@ interface StatsRow {
   duration_hist: number[];
 }
 
-/** The per-minute rollup of a batch, sorted so concurrent batches lock its rows in one order. */
+/** The per-minute rollup of a batch: one row per minute, job, queue and tenant. */
 export function rollup(records: readonly AttemptRecord[]): StatsRow[] {
   // A batch is mostly one job and queue in one minute, over many tenants: the rows of that
   // (minute, job, queue) are found by tenant alone, with no key string built per record.
@@ -64,15 +64,7 @@ export function rollup(records: readonly AttemptRecord[]): StatsRow[] {
       row.duration_hist[durationBucket(r.durationMs)]++;
     }
   }
-  return rows.sort(byStatsKey);
-}
-
-function byStatsKey(a: StatsRow, b: StatsRow): number {
-  return compare(a.minute, b.minute) || compare(a.job, b.job) || compare(a.queue, b.queue) || compare(a.company_id, b.company_id);
-}
-
-function compare(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
+  return rows;
 }
 
 /**
