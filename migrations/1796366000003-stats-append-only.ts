@@ -3,7 +3,7 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
 /**
  * job_stats_minute becomes append-only: each history batch inserts its own
  * rollup rows instead of upserting one row per (minute, job, queue, tenant),
- * and the scheduler's StatsCompactor later merges a minute's rows into one.
+ * and the scheduler's JobStatsCompactor later merges a minute's rows into one.
  * Readers already sum over the key. The upsert locked rows that every
  * concurrent batch of the same minute and tenant also wanted, and merged the
  * duration histogram with a subquery per row.

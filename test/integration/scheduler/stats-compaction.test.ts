@@ -1,6 +1,6 @@
 import { DataSource } from 'typeorm';
 import { createRootLogger, HistoryRepository, ManualClock, type AttemptRecord } from '../../../libs/common/src/index.js';
-import { JobStatsCompactionRepository } from '../../../apps/scheduler/src/stats/job-stats-compaction.repository.js';
+import { COMPACTION_LOCK, JobStatsCompactionRepository } from '../../../apps/scheduler/src/stats/job-stats-compaction.repository.js';
 import { JobStatsCompactor } from '../../../apps/scheduler/src/stats/job-stats-compactor.service.js';
 import { JobStatsRepository } from '../../../apps/scheduler/src/stats/job-stats.repository.js';
 import { TestDatabase } from '../../support/database.js';
@@ -110,7 +110,7 @@ describe('job stats rollup compaction', () => {
     const other = await database.db.connect();
     try {
       await other.query('BEGIN');
-      await other.query(`SELECT pg_advisory_xact_lock(${0x6d657472})`);
+      await other.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [COMPACTION_LOCK]);
       expect(await compactor.compactOnce()).toEqual({ removed: 0, merged: 0 });
       await other.query('COMMIT');
     } finally {

@@ -3,8 +3,8 @@ import { DataSource } from 'typeorm';
 
 /** Keys merged per statement: bounds one transaction's locks and the rows it rewrites. */
 export const COMPACTION_KEYS_PER_STATEMENT = 5_000;
-/** pg_try_advisory_xact_lock key: one scheduler replica compacts at a time; the others skip the pass. */
-const COMPACTION_LOCK = 0x6d65_7472; // 'metr'
+/** The advisory lock (hashtextextended of this name): one scheduler replica compacts at a time; the others skip the pass. */
+export const COMPACTION_LOCK = 'job_stats_minute:compaction';
 
 /**
  * Merges job_stats_minute's rows: the history writer appends a rollup row per
@@ -25,7 +25,7 @@ export class JobStatsCompactionRepository {
    */
   async compact(from: Date, to: Date): Promise<{ removed: number; merged: number } | null> {
     return this.dataSource.transaction(async (manager) => {
-      const [{ got }]: { got: boolean }[] = await manager.query(`SELECT pg_try_advisory_xact_lock($1) AS got`, [COMPACTION_LOCK]);
+      const [{ got }]: { got: boolean }[] = await manager.query(`SELECT pg_try_advisory_xact_lock(hashtextextended($1, 0)) AS got`, [COMPACTION_LOCK]);
       if (!got) return null;
       const [row]: { removed: string; merged: string }[] = await manager.query(
         `WITH keys AS (

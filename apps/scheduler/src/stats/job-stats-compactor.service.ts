@@ -4,7 +4,7 @@ import { COMPACTION_KEYS_PER_STATEMENT, JobStatsCompactionRepository } from './j
 
 const MINUTE = 60_000;
 /** How often the rollup is compacted. */
-export const COMPACT_EVERY_MS = MINUTE;
+const COMPACT_EVERY_MS = MINUTE;
 /** Each pass looks this far back: the minutes that just closed, and rows a slow batch added to them. */
 const RECENT_MS = 15 * MINUTE;
 /** Once an hour a pass looks this far back, for rows a history writer kept through a long database outage. */

@@ -10,6 +10,6 @@ import { StatsService } from './stats.service.js';
 /** Time series for the dashboard's charts, the sampler of queue depth and lag they read, and the compactor of the job rollup. */
 @Module({
   providers: [JobStatsRepository, JobStatsCompactionRepository, JobStatsCompactor, QueueStatsRepository, QueueStatsReader, QueueSampler, StatsService],
-  exports: [StatsService, JobStatsCompactor],
+  exports: [StatsService],
 })
 export class StatsModule {}
