@@ -282,12 +282,17 @@ export class DatabaseCpu {
     this.timer = setInterval(() => void this.sample().catch(() => undefined), 500);
   }
 
-  /** Seconds used since start() by every backend seen since (backends born later count from 0). */
-  async used(): Promise<number> {
-    clearInterval(this.timer);
+  /** Seconds used since start() by every backend seen since (backends born later count from 0); sampling goes on. */
+  async reading(): Promise<number> {
     await this.sample();
     let total = 0;
     for (const [pid, now] of this.last) total += now - (this.base.get(pid) ?? 0);
     return total;
+  }
+
+  /** The last reading(): sampling stops. */
+  async used(): Promise<number> {
+    clearInterval(this.timer);
+    return this.reading();
   }
 }

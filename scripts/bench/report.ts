@@ -6,6 +6,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Phase, PhaseStats, Plan, SystemName } from './common.js';
+import type { CpuBreakdown } from './cpu-window.js';
 import { targetNotes } from './target-notes.js';
 import { envText, SERVICE_MANIFEST } from './service-node-options.js';
 
@@ -26,6 +27,9 @@ export interface SystemResult {
   cpu_ms_per_job: number | null;
   /** CPU of every process the system needs (worker, broker, database; not the producer) per job. */
   cpu_per_job_ms_total: number | null;
+  /** The same during the burn-down only, while the host is saturated, in µs (burndown_cpu has it by process). */
+  burndown_cpu_us_per_job_total: number | null;
+  burndown_cpu: CpuBreakdown | null;
   database_cpu_seconds: number | null;
   /** Metronome: handler end to history row committed (the ack follows the commit). */
   history_lag_p99_ms: number | null;
@@ -93,6 +97,7 @@ const METRICS: Metric[] = [
   { key: 'cpu_seconds', label: 'worker CPU', unit: 's', higherIsBetter: false },
   { key: 'cpu_ms_per_job', label: 'worker CPU per job', unit: 'ms', higherIsBetter: false },
   { key: 'cpu_per_job_ms_total', label: 'CPU per job, all processes (worker + broker + database)', unit: 'ms', higherIsBetter: false },
+  { key: 'burndown_cpu_us_per_job_total', label: 'CPU per job in the burn-down, all processes', unit: 'µs', higherIsBetter: false },
   { key: 'rss_mb', label: 'worker peak RSS', unit: 'MB', higherIsBetter: false },
   { key: 'broker_cpu_seconds', label: 'broker CPU (nats / redis)', unit: 's', higherIsBetter: false },
   { key: 'database_cpu_seconds', label: 'database CPU (Postgres)', unit: 's', higherIsBetter: false },

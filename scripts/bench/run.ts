@@ -33,6 +33,7 @@ import {
   type SystemName,
   type WorkerReport,
 } from './common.js';
+import { CpuWindow } from './cpu-window.js';
 import { DatabaseCpu, ensureRedis, postgresDurability, processCpuSeconds, sleep } from './infra.js';
 import { writeResults, type RunResults, type SystemResult } from './report.js';
 import { envText, serviceProcessSettings, type ServiceProcessSettings } from './service-node-options.js';
@@ -232,7 +233,10 @@ async function benchSystem(system: SystemName, plan: Plan, settings: ServiceProc
     await worker.ready();
     const startupMs = now() - forkedAt;
     log(`${system}: worker ready in ${Math.round(startupMs)} ms, burning down ${plan.warmup} warm-up + ${plan.single + plan.bulk} jobs`);
+    const burnCpu = new CpuWindow(() => worker?.pid, sut.brokerPids, databaseCpu);
+    await burnCpu.start();
     await drain(worker, ['warm', 'burn']);
+    const burndownCpu = await burnCpu.end(plan.warmup + plan.single + plan.bulk);
     // History is written before the last completion is counted; read it now, before steady jobs add to it.
     await sleep(200);
     const history = await sut.history();
@@ -274,6 +278,8 @@ async function benchSystem(system: SystemName, plan: Plan, settings: ServiceProc
       cpu_ms_per_job: round((report.cpu.totalSeconds * 1000) / Math.max(1, jobs), 3),
       // Every process the system needs but the producer: worker, broker (nats-server / redis-server), database (Postgres).
       cpu_per_job_ms_total: round(((report.cpu.totalSeconds + brokerCpu + dbCpu) * 1000) / Math.max(1, jobs), 3),
+      burndown_cpu_us_per_job_total: burndownCpu?.us_per_job.total ?? null,
+      burndown_cpu: burndownCpu,
       database_cpu_seconds: sut.database ? round(dbCpu, 2) : null,
       history_lag_p99_ms: report.historyLag ? round(report.historyLag.p99, 2) : null,
       history_lag_p50_ms: report.historyLag ? round(report.historyLag.p50, 2) : null,

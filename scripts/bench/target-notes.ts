@@ -1,4 +1,4 @@
-import { fmt, type RunResults } from './report.js';
+import { fmt, type RunResults, type SystemResult } from './report.js';
 
 /**
  * What holds each target Metronome misses, for bench/README.md: this run's
@@ -12,6 +12,9 @@ export function targetNotes(run: RunResults): string {
   const notes = (m.worker.notes as string[] | undefined) ?? [];
   const writes = notes.find((n) => n.startsWith('job_attempts writes')) ?? '';
   const twice = b?.burndown_per_s ? fmt(2 * b.burndown_per_s) : '—';
+  const burnCpu = burndownCpuText(m, b);
+  const half = b?.burndown_cpu?.us_per_job.total;
+  const halfBullmq = half ? `, ≈ ${fmt(Math.round(half / 2))} µs in this run` : '';
   return `### What holds the targets
 
 Measured, not guessed, on the JetStream-first design (a job is a JetStream
@@ -22,25 +25,48 @@ Reproduce the floors with \`npm run bench:history-floor\` and the worker profile
 \`node dist/scripts/bench/profile-summary.js bench/results/profiles/metronome-worker.cpuprofile 40 --window=<from>,<to>\`
 (the summary prints the worker's busy share per 0.5 s, so the burn-down window is easy to find).
 
-**The floors (\`npm run bench:history-floor\`, 2026-12-04, two runs, quiet host).** A bare
-worker with no framework — pull, JSON parse, the runtime's own history statement
-with the runtime's batching (\`HISTORY_BATCHING\`), ack after commit — burns 50,000
-jobs down at 25,381–25,902 jobs/s (CPU per 1,000 jobs: worker 0.037 s, nats-server
-0.016 s, Postgres 0.013 s); the same with no history at all (pull and ack only)
-36,307–42,410 jobs/s. At 1,000 jobs/s its enqueue-to-start p99 is 3.4–5.1 ms
-transport-only and 4.5–7.7 ms with history written behind. Its enqueue, JetStream
+**The floors (\`npm run bench:history-floor\`).** A bare worker with no framework —
+pull, JSON parse, the runtime's own history statement with the runtime's batching
+(\`HISTORY_BATCHING\`), ack after commit — burns 50,000 jobs down at
+22,947–24,507 jobs/s, 65–73 µs of CPU per job for all processes (worker 37–42,
+nats-server 15–18, Postgres 12–13); the same with no history at all (pull and ack
+only) 33,193–39,962 jobs/s, 42–53 µs per job (2026-12-05, two runs, after the
+rollup became append-only; the day before, on the older rollup: 25,381–25,902 and
+36,307–42,410). At 1,000 jobs/s its enqueue-to-start p99 is 1.85 ms transport-only and
+2.32 ms with history written behind (2026-12-05; 3.4–5.1 and 4.5–7.7 ms the day
+before). Its enqueue, JetStream
 publishes with \`Nats-Msg-Id\` awaiting each ack and nothing else (2026-12-05, two
 runs, 10,000 single and 40,000 bulk from a cold process), reaches 21,152–27,932
 jobs/s with 50 callers and 48,736–48,777 in calls of 1,000 through the asynchronous
 acks JobEnqueuer uses (\`AsyncAckPublisher\`); through nats.js's \`js.publish\`, a
 request per message, 12,817–17,351 and 16,839–21,385.
 
-- **Burn-down (≥ 2× BullMQ: ${twice}/s in this run).** Not reachable on this host with
-  JetStream as the transport: 2× BullMQ is at or above what a bare consumer that only
-  pulls and acks does here (36,307–42,410/s), before any history or handler.
-  Metronome burns down at ${fmt(m.burndown_per_s)}/s. The gap to the history floor
-  (≈ 25,600/s) is the runtime's own work per job: contract check, per-run context,
-  fair dispatcher, timeout, heartbeat entry, metrics, settlement. Found and cut on
+- **Burn-down (≥ 2× BullMQ: ${twice}/s in this run).** Not reachable on two shared CPUs.
+  Metronome burns down at ${fmt(m.burndown_per_s)}/s, BullMQ at ${fmt(b?.burndown_per_s)}/s. ${burnCpu}
+  Both systems keep the host nearly saturated, so a rate is about the CPUs' time divided
+  by the CPU per job: 2× BullMQ's rate on the same host needs about half BullMQ's CPU
+  per job for all processes${halfBullmq}. The history floor uses 65–73 µs and pulls and
+  acks alone 42–53 µs (above), so 2× BullMQ leaves the runtime next to nothing beyond
+  a bare consumer. What Metronome spends above the floor, measured on 2026-12-05 (morning,
+  burn-down only, four alternated runs each, CPU per job read from /proc for each
+  process): the per-minute rollup's appended rows are ≈ 19 µs of Postgres per job
+  (the rollup stubbed out: Postgres 34–40 → 18–19 µs, burn-down 10,089–11,850 →
+  12,075–12,551 jobs/s): with the bench's 1,000 tenants a batch appends one rollup row
+  per attempt, so counting runs costs about what recording them does. Without it,
+  Postgres's 18–19 µs is still above the floor's 12–13, where the one difference is batch
+  size: ≈ 47 rows in one statement against the floor's COPY of up to 1,000 (the runtime
+  caps the finished jobs waiting per handler slot). The worker's ≈ 100 µs against the
+  floor's 37–42 is the runtime's own
+  work per job (contract check, per-run context, fair dispatcher, timeout, heartbeat
+  entry, metrics, settlement) and its garbage collection (20 % of the main thread;
+  \`--trace-gc\`: ≈ 50 young GCs a second and a full one every ≈ 0.4 s, because a job
+  lives through its history batch and is promoted). Tried that morning and not kept,
+  because none moved the burn-down beyond run-to-run noise (an unchanged build
+  measured 7,863–10,746 jobs/s in four runs): 2 history batches in flight instead of 3
+  (10,368 → 10,889 mean of five, full plan the other way round), a pull batch of 128
+  instead of 512, a dispatcher lane of 256 instead of 2,048 (slower), corking the
+  Postgres socket per statement; a 16 MB semi-space cut young GCs 4× and full GCs
+  14 → 9, but takes the worker over 150 MB RSS. Found and cut on
   2026-12-04 (night): the worker idled through half of the burn-down. Its finished
   jobs waiting for their history row filled the settling cap (800), so every slot was
   held, and the batch they waited for could never reach its 1,000 rows, so it waited
@@ -92,8 +118,8 @@ request per message, 12,817–17,351 and 16,839–21,385.
   batch (with the write stubbed out: 6 KB, one full GC).
 - **p99 at 1,000 jobs/s (≤ BullMQ's ${fmt(b?.latency_p99_ms)} ms).** Metronome ${fmt(m.latency_p99_ms)} ms. The path
   is a JetStream publish acknowledged by the stream, a delivery, and the handler;
-  nothing in Postgres. The floor's transport alone has p99 3.4–5.1 ms on this host,
-  about BullMQ's; what Metronome adds is the runtime's CPU per job on two CPUs shared
+  nothing in Postgres. The floor's transport alone has p99 1.85 ms on this host
+  (2026-12-05; 3.4–5.1 ms the day before), and 2.32 ms with history written behind; what Metronome adds is the runtime's CPU per job on two CPUs shared
   with nats-server, Postgres and the producer (the enqueue call alone has p99
   ${fmt(m.steady_enqueue_call_p99_ms)} ms here), and the few full GCs left (see burn-down). Full runs on
   2026-12-04 before the evening's GC cuts: 8.77 and 11.2 ms; after them: 6.79 ms against BullMQ's 6.94
@@ -147,4 +173,15 @@ request per message, 12,817–17,351 and 16,839–21,385.
 - **History lag (< 1 s)** is met: ${fmt(m.history_lag_p99_ms)} ms p99 from handler end to row committed,
   mostly the 50 ms batching window.
 `;
+}
+
+/** This run's burn-down CPU per job by process, as a sentence. */
+function burndownCpuText(m: SystemResult, b: SystemResult | undefined): string {
+  const mc = m.burndown_cpu;
+  if (!mc) return '';
+  const pct = (v: number | null) => (v === null ? '' : `, the host ${v} % busy`);
+  const mine = `Metronome ${mc.us_per_job.total} µs (worker ${mc.us_per_job.worker}, nats-server ${mc.us_per_job.broker}, Postgres ${mc.us_per_job.database}${pct(mc.host_busy_pct)})`;
+  const bc = b?.burndown_cpu;
+  const theirs = bc ? ` against BullMQ ${bc.us_per_job.total} µs (worker ${bc.us_per_job.worker}, Redis ${bc.us_per_job.broker}${pct(bc.host_busy_pct)})` : '';
+  return `CPU per job during this run's burn-down, all processes: ${mine}${theirs}.`;
 }
