@@ -86,7 +86,7 @@ request per message, 12,817–17,351 and 16,839–21,385.
   8,599 jobs/s, Postgres 3.0–4.0 → 2.1–2.8 CPU-s. Full runs after it (04:04 and 04:14
   that day) ran while the VM's host took 25–43 % of its CPU as steal time (\`vmstat\`
   \`st\`; Metronome alone, enqueue code unchanged, fell to 9,556–10,508 single jobs/s),
-  so the table above stays the last run on a quiet host. A profile of the burn-down now shows the worker busy 85–90 %,
+  so they were not kept; the table above is a later run on a quiet host (steal 0). A profile of the burn-down now shows the worker busy 85–90 %,
   garbage collection 20 % of its time, socket writes 15 % (acks to nats-server, COPY
   to Postgres), and no frame of Metronome's own above 3 %; the worker allocates
   ≈ 20 KB per job. Cut earlier that day: history batches of up to 100 rows in one statement (one round trip;
