@@ -335,6 +335,10 @@ above; a pg-boss send is a committed Postgres insert.
   (Metronome, pg-boss) is that of the database's backends and background
   processes, sampled every 500 ms while they live. *CPU per job, all processes*
   adds worker, broker and database (not the producer) and divides by the jobs run.
+  *CPU per job in the burn-down* reads the same processes (the worker from
+  \`/proc/<pid>/stat\`, all its threads) when the burn-down starts and ends, and
+  \`latest.json\`'s \`burndown_cpu\` gives it by process with the host's busy share
+  (\`/proc/stat\`) meanwhile: the phase where the two CPUs are saturated.
 - **Isolation**: Metronome gets a private nats-server (temporary storage) and a
   fresh migrated database; BullMQ its own Redis database (db 13, flushed before
   and after); pg-boss a fresh database. All are removed at the end.

@@ -66,7 +66,8 @@ request per message, 12,817–17,351 and 16,839–21,385.
   (10,368 → 10,889 mean of five, full plan the other way round), a pull batch of 128
   instead of 512, a dispatcher lane of 256 instead of 2,048 (slower), corking the
   Postgres socket per statement; a 16 MB semi-space cut young GCs 4× and full GCs
-  14 → 9, but takes the worker over 150 MB RSS. Found and cut on
+  14 → 9, but takes the worker over 150 MB RSS, and 8 MB gained nothing (8,823–11,035
+  against 9,380–11,471 jobs/s, three alternated runs; RSS 153–156 MB). Found and cut on
   2026-12-04 (night): the worker idled through half of the burn-down. Its finished
   jobs waiting for their history row filled the settling cap (800), so every slot was
   held, and the batch they waited for could never reach its 1,000 rows, so it waited
