@@ -37,14 +37,14 @@ export class CpuWindow {
   private from?: Reading;
 
   constructor(
-    private readonly workerPid: () => number | undefined,
+    private readonly workerPid: number | undefined,
     private readonly brokerPids: readonly number[],
     private readonly database?: DatabaseCpu,
   ) {}
 
   private async read(): Promise<Reading> {
     return {
-      worker: processCpuSeconds(this.workerPid()) ?? 0,
+      worker: processCpuSeconds(this.workerPid) ?? 0,
       broker: this.brokerPids.reduce((sum, pid) => sum + (processCpuSeconds(pid) ?? 0), 0),
       database: this.database ? await this.database.reading() : 0,
       host: hostJiffies(),
@@ -63,7 +63,7 @@ export class CpuWindow {
     const worker = us(to.worker - from.worker);
     const broker = us(to.broker - from.broker);
     const database = us(to.database - from.database);
-    const host = from.host && to.host && to.host.total > from.host.total ? (100 * (to.host.busy - from.host.busy)) / (to.host.total - from.host.total) : NaN;
-    return { us_per_job: { worker, broker, database, total: worker + broker + database }, host_busy_pct: Number.isFinite(host) ? Math.round(host) : null };
+    const hostBusy = from.host && to.host && to.host.total > from.host.total ? Math.round((100 * (to.host.busy - from.host.busy)) / (to.host.total - from.host.total)) : null;
+    return { us_per_job: { worker, broker, database, total: worker + broker + database }, host_busy_pct: hostBusy };
   }
 }

@@ -233,7 +233,7 @@ async function benchSystem(system: SystemName, plan: Plan, settings: ServiceProc
     await worker.ready();
     const startupMs = now() - forkedAt;
     log(`${system}: worker ready in ${Math.round(startupMs)} ms, burning down ${plan.warmup} warm-up + ${plan.single + plan.bulk} jobs`);
-    const burnCpu = new CpuWindow(() => worker?.pid, sut.brokerPids, databaseCpu);
+    const burnCpu = new CpuWindow(worker.pid, sut.brokerPids, databaseCpu);
     await burnCpu.start();
     await drain(worker, ['warm', 'burn']);
     const burndownCpu = await burnCpu.end(plan.warmup + plan.single + plan.bulk);
