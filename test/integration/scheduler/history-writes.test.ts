@@ -99,6 +99,26 @@ describe('run history batches, small (one statement) and large (COPY)', () => {
     expect(rollup).toEqual([{ job: 'svc.filler', succeeded: 120, retried: 0 }, { job: 'svc.planned', succeeded: 2, retried: 2 }]);
   });
 
+  it('keeps a tenant, job and queue name exactly in the rollup, whatever characters it holds, both ways', async () => {
+    const minute = new Date('2026-12-04T10:15:00.000Z');
+    const tenant = 'co "quoted", {braced} \\ back\\slash NULL ✓';
+    const job = 'svc.odd,{job}"';
+    const rows = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => record(`${prefix}-${i}`, { job, companyId: tenant, durationMs: 3 }));
+    await history.write(rows('osmall', 2));
+    await history.write(rows('olarge', 120));
+    const rollup = await database.query(
+      `SELECT company_id, queue, sum(succeeded)::int AS succeeded, sum(duration_ms_sum)::int AS ms, count(*)::int AS rows FROM job_stats_minute WHERE job = $1 AND minute = $2 GROUP BY 1, 2`,
+      [job, minute],
+    );
+    expect(rollup).toEqual([{ company_id: tenant, queue: 'normal', succeeded: 122, ms: 366, rows: 2 }]);
+    const [hist] = await database.query<{ h: number[] }>(
+      `SELECT array_agg(n ORDER BY i) AS h FROM (SELECT i, sum(n)::int AS n FROM job_stats_minute, unnest(duration_hist) WITH ORDINALITY AS u(n, i) WHERE job = $1 GROUP BY i) b`,
+      [job],
+    );
+    expect(hist.h).toHaveLength(22);
+    expect(hist.h[2]).toBe(122);
+  });
+
   it('refuses a batch whose text Postgres cannot store, in either form, so the writer can retry its rows alone', async () => {
     await expect(history.write([record('nul-small', { error: 'bad \u0000 byte' })])).rejects.toMatchObject({ code: expect.stringMatching(/^22/) });
     const many = Array.from({ length: 120 }, (_, i) => record(`nul-large-${i}`, { error: i === 60 ? 'bad \u0000 byte' : null }));

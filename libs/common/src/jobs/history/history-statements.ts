@@ -82,32 +82,43 @@ UPDATE job_runs r
  * rows per (minute, job, queue, tenant) until the scheduler's compactor merges
  * them, and every reader sums over the key. No row is locked or read, so
  * concurrent batches never wait for each other here.
+ *
+ * The rows come as one array per column (statsParams), not as JSON: Postgres
+ * turned a JSON rollup's duration histograms into int[] at about twice the
+ * cost of the whole attempts insert. Measured 2026-12-05, 47-row batches over
+ * 1,000 tenants, backend CPU per attempt: 45–53 µs with a JSON rollup, 30–38
+ * µs with arrays, 20–24 µs with no rollup.
  */
-const STATS_INSERT = `
-INSERT INTO job_stats_minute (minute, job, queue, company_id, succeeded, failed, retried, dead, cancelled, duration_ms_sum, duration_hist)
-SELECT minute, job, queue, company_id, succeeded, failed, retried, dead, cancelled, duration_ms_sum, duration_hist
-  FROM jsonb_to_recordset($$::jsonb) AS x(minute timestamptz, job text, queue text, company_id text, succeeded int, failed int,
-                                          retried int, dead int, cancelled int, duration_ms_sum bigint, duration_hist int[])`;
+const STATS_COLUMNS = 'minute, job, queue, company_id, succeeded, failed, retried, dead, cancelled, duration_ms_sum, duration_hist';
+const STATS_TYPES = ['timestamptz', 'text', 'text', 'text', 'int', 'int', 'int', 'int', 'int', 'bigint', 'text'];
+function statsInsert(first: number): string {
+  const arrays = STATS_TYPES.map((type, i) => `$${first + i}::${type}[]`).join(', ');
+  return `INSERT INTO job_stats_minute (${STATS_COLUMNS})
+SELECT minute, job, queue, company_id, succeeded, failed, retried, dead, cancelled, duration_ms_sum, duration_hist::int[]
+  FROM unnest(${arrays}) AS x(${STATS_COLUMNS})`;
+}
+/** Parameters statsInsert takes, one per column. */
+export const STATS_PARAMS = STATS_TYPES.length;
 
 const param = (sql: string, n: number) => sql.replace('$$', `$${n}`);
 
 /** After COPY, in the same transaction: the planned runs ($1). */
 export const PLANNED = `WITH l AS (${param(PLANNED_ROWS, 1)}), locked AS (${PLANNED_LOCK}) ${PLANNED_UPDATE}`;
-/** After COPY, in the same transaction: the rollup ($1). */
-export const STATS = param(STATS_INSERT, 1);
+/** After COPY, in the same transaction: the rollup ($1 to $11). */
+export const STATS = statsInsert(1);
 
 /**
  * A small batch in one statement (one round trip, one implicit transaction):
- * the attempts ($1, arrays in ATTEMPT_COLUMNS order), the rollup ($2) and, in
- * the planned form, the planned runs ($3). Data-modifying CTEs run to
- * completion whether or not the main query reads them.
+ * the attempts ($1, arrays in ATTEMPT_COLUMNS order), the rollup ($2 to $12)
+ * and, in the planned form, the planned runs ($13). Data-modifying CTEs run
+ * to completion whether or not the main query reads them.
  */
 function oneStatement(planned: boolean): string {
   const values = ATTEMPT_COLUMNS.map(([, type], i) => (type === 'jsonb' ? `nullif(x->${i}, 'null'::jsonb)` : `(x->>${i})::${type}`)).join(', ');
   const attempts = `a AS (INSERT INTO job_attempts (${COLUMNS}) SELECT ${values} FROM jsonb_array_elements($1::jsonb) AS x)`;
-  const stats = `s AS (${param(STATS_INSERT, 2)})`;
+  const stats = `s AS (${statsInsert(2)})`;
   if (!planned) return `WITH ${attempts}, ${stats} SELECT 1`;
-  return `WITH ${attempts}, l AS (${param(PLANNED_ROWS, 3)}), locked AS (${PLANNED_LOCK}), p AS (${PLANNED_UPDATE}), ${stats} SELECT 1`;
+  return `WITH ${attempts}, l AS (${param(PLANNED_ROWS, 2 + STATS_PARAMS)}), locked AS (${PLANNED_LOCK}), p AS (${PLANNED_UPDATE}), ${stats} SELECT 1`;
 }
 
 export const ONE_STATEMENT = { name: 'metronome-history-batch', text: oneStatement(false) };

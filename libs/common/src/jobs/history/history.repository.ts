@@ -2,70 +2,12 @@ import { Injectable } from '@nestjs/common';
 import type { Pool, PoolClient } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { DataSource } from 'typeorm';
-import { DURATION_BUCKETS, durationBucket } from './duration-histogram.js';
 import type { AttemptRecord } from './attempt-record.js';
 import { COPY_ATTEMPTS, copyLine, jsonRow, ONE_STATEMENT, ONE_STATEMENT_PLANNED, PLANNED, plannedUpdates, STATS } from './history-statements.js';
+import { rollup, statsParams } from './rollup.js';
 
 /** Days of job_attempts partitions kept ready ahead of today. */
 export const PARTITION_DAYS_AHEAD = 7;
-
-interface StatsRow {
-  minute: string;
-  job: string;
-  queue: string;
-  company_id: string;
-  succeeded: number;
-  failed: number;
-  retried: number;
-  dead: number;
-  cancelled: number;
-  duration_ms_sum: number;
-  duration_hist: number[];
-}
-
-/** The per-minute rollup of a batch: one row per minute, job, queue and tenant. */
-export function rollup(records: readonly AttemptRecord[]): StatsRow[] {
-  // A batch is mostly one job and queue in one minute, over many tenants: the rows of that
-  // (minute, job, queue) are found by tenant alone, with no key string built per record.
-  const groups = new Map<string, Map<string, StatsRow>>();
-  const rows: StatsRow[] = [];
-  let group: Map<string, StatsRow> | undefined;
-  let minute = '';
-  let lastMinute = -1;
-  let lastJob = '';
-  let lastQueue = '';
-  for (const r of records) {
-    const minuteMs = Math.floor(r.finishedAt.getTime() / 60_000) * 60_000;
-    if (!group || minuteMs !== lastMinute || r.job !== lastJob || r.queue !== lastQueue) {
-      minute = new Date(minuteMs).toISOString();
-      const key = `${minute}\u001f${r.job}\u001f${r.queue}`;
-      group = groups.get(key);
-      if (!group) groups.set(key, (group = new Map()));
-      lastMinute = minuteMs;
-      lastJob = r.job;
-      lastQueue = r.queue;
-    }
-    const company = r.companyId ?? '';
-    let row = group.get(company);
-    if (!row) {
-      row = { minute, job: r.job, queue: r.queue, company_id: company, succeeded: 0, failed: 0, retried: 0, dead: 0, cancelled: 0, duration_ms_sum: 0, duration_hist: new Array<number>(DURATION_BUCKETS).fill(0) };
-      group.set(company, row);
-      rows.push(row);
-    }
-    switch (r.outcome) {
-      case 'succeeded': row.succeeded++; break;
-      case 'failed': row.failed++; break;
-      case 'dead': row.dead++; break;
-      case 'cancelled': row.cancelled++; break;
-      default: row.retried++;
-    }
-    if (r.outcome !== 'lost') {
-      row.duration_ms_sum += Math.round(r.durationMs);
-      row.duration_hist[durationBucket(r.durationMs)]++;
-    }
-  }
-  return rows;
-}
 
 /**
  * Batches up to this many rows go in one statement (one round trip); larger
@@ -110,9 +52,9 @@ export class HistoryRepository {
   private async writeInOneStatement(client: PoolClient, records: readonly AttemptRecord[]): Promise<void> {
     const planned = plannedUpdates(records);
     const attempts = JSON.stringify(records.map(jsonRow));
-    const stats = JSON.stringify(rollup(records));
-    if (planned.length) await client.query({ ...ONE_STATEMENT_PLANNED, values: [attempts, stats, JSON.stringify(planned)] });
-    else await client.query({ ...ONE_STATEMENT, values: [attempts, stats] });
+    const stats = statsParams(rollup(records));
+    if (planned.length) await client.query({ ...ONE_STATEMENT_PLANNED, values: [attempts, ...stats, JSON.stringify(planned)] });
+    else await client.query({ ...ONE_STATEMENT, values: [attempts, ...stats] });
   }
 
   private async writeByCopy(client: PoolClient, records: readonly AttemptRecord[], broke: (e: unknown) => void): Promise<void> {
@@ -127,7 +69,7 @@ export class HistoryRepository {
       const planned = plannedUpdates(records);
       if (planned.length) await client.query(PLANNED, [JSON.stringify(planned)]);
       const stats = rollup(records);
-      if (stats.length) await client.query(STATS, [JSON.stringify(stats)]);
+      if (stats.length) await client.query(STATS, statsParams(stats));
       await client.query('COMMIT');
     } catch (e) {
       await client.query('ROLLBACK').catch(broke);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import type { AttemptOutcome, AttemptRecord } from './attempt-record.js';
 import { durationBucket } from './duration-histogram.js';
-import { rollup } from './history.repository.js';
+import { rollup, statsParams } from './rollup.js';
 
 function record(at: string, outcome: AttemptOutcome, durationMs: number, companyId: string | null, job = 'report.send', queue = 'normal'): AttemptRecord {
   const finishedAt = new Date(at);
@@ -46,5 +46,17 @@ describe('rollup (job_stats_minute rows of one history batch)', () => {
     const keys = (rs: ReturnType<typeof rollup>) => rs.map((r) => `${r.job}/${r.queue}/${r.company_id}:${r.succeeded}`).sort();
     expect(keys(rollup(batch))).toEqual(['a.job/low/t1:1', 'b.job/high/t1:2', 'b.job/high/t2:2']);
     expect(keys(rollup([...batch].reverse()))).toEqual(keys(rollup(batch)));
+  });
+});
+
+describe('statsParams (the rollup as one Postgres array literal per column)', () => {
+  it('quotes text elements, escaping backslash and double quote, and leaves numbers bare', () => {
+    const rows = rollup([record('2026-12-04T10:00:05Z', 'succeeded', 3, 'co "x", {y} \\ z')]);
+    const params = statsParams(rows);
+    expect(params).toHaveLength(11);
+    expect(params[0]).toBe('{"2026-12-04T10:00:00.000Z"}');
+    expect(params[3]).toBe('{"co \\"x\\", {y} \\\\ z"}');
+    expect(params[4]).toBe('{1}');
+    expect(params[10]).toBe(`{"{0,0,1${',0'.repeat(19)}}"}`);
   });
 });
