@@ -66,6 +66,11 @@ describe('JobDispatcher', () => {
     expect(d.hasRoom('normal')).toBe(false);
     expect(d.offer(waiting('c1', 'c'))).toBe(false);
     expect(d.hasRoom('high')).toBe(true);
+    expect(d.hasRoom('high', 3)).toBe(true);
+    expect(d.hasRoom('high', 4)).toBe(false);
+    d.offer(waiting('h1', 'h', 'high'));
+    expect(d.hasRoom('high', 2)).toBe(true);
+    expect(d.hasRoom('high', 3)).toBe(false);
   });
 
   it('holds slots: nothing is handed out while every slot runs', () => {

@@ -63,9 +63,9 @@ export class JobDispatcher<T> {
     return n;
   }
 
-  /** False while a priority holds `laneCapacity` messages: its reader should wait rather than read more. */
-  hasRoom(priority: Priority): boolean {
-    return this.lanes.get(priority)!.size < this.policy.laneCapacity;
+  /** False while a priority cannot take `count` more messages: its reader should wait rather than read more. */
+  hasRoom(priority: Priority, count = 1): boolean {
+    return this.lanes.get(priority)!.size + count <= this.policy.laneCapacity;
   }
 
   /** Holds the message, or returns false when its tenant or priority is full (the caller defers it). */

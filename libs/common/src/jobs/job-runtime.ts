@@ -27,6 +27,13 @@ import { keepShortLivedObjectsYoung } from './runtime/young-generation.js';
 
 export const JOB_RUNTIME_OPTIONS = Symbol('JOB_RUNTIME_OPTIONS');
 
+/**
+ * A full lane's reader resumes once this many places are free, not at the
+ * first: waking it per finished job cost a promise, a timer and a lane check
+ * per job in a burn-down. Lanes hold at least 512, so handlers never starve.
+ */
+const ROOM_REFILL = 64;
+
 export interface JobRuntimeOptions {
   /** Every job this service handles: start-up fails unless each has exactly one @JobHandler. */
   names: string[];
@@ -53,7 +60,8 @@ export class JobRuntime implements OnModuleInit, OnApplicationBootstrap, BeforeA
   /** Deliveries whose handler runs or whose outcome is being written, by stream sequence: the keep-alive renews their ack wait. */
   private readonly busy = new ClearingMap<string, Delivery>();
   private keepAlive?: NodeJS.Timeout;
-  private roomWaiters: (() => void)[] = [];
+  /** Intake loops waiting for their priority's lane to refill, woken by pump() once it has ROOM_REFILL free places. */
+  private roomWaiters: { priority: Priority; wake: () => void }[] = [];
   private stopping = false;
   private readonly slots: number;
   /** Handlers that returned and gave their slot back, whose outcome write and ack are still pending. */
@@ -194,7 +202,19 @@ export class JobRuntime implements OnModuleInit, OnApplicationBootstrap, BeforeA
   private pump(): void {
     if (this.stopping) return;
     for (let w = this.dispatcher.next(); w; w = this.dispatcher.next()) void this.execute(w);
-    if (this.roomWaiters.length) for (const wake of this.roomWaiters.splice(0)) wake();
+    if (this.roomWaiters.length) this.wakeRoomWaiters();
+  }
+
+  private wakeRoomWaiters(): void {
+    let due = this.stopping;
+    for (let i = 0; !due && i < this.roomWaiters.length; i++) due = this.dispatcher.hasRoom(this.roomWaiters[i].priority, ROOM_REFILL);
+    if (!due) return;
+    const still: typeof this.roomWaiters = [];
+    for (const w of this.roomWaiters) {
+      if (this.stopping || this.dispatcher.hasRoom(w.priority, ROOM_REFILL)) w.wake();
+      else still.push(w);
+    }
+    this.roomWaiters = still;
   }
 
   /** undefined when the priority's lane has room; else resolves when it has, the runtime stops, or after `maxWaitMs`. */
@@ -205,12 +225,15 @@ export class JobRuntime implements OnModuleInit, OnApplicationBootstrap, BeforeA
 
   private async waitForRoom(priority: Priority, maxWaitMs: number): Promise<void> {
     const deadline = Date.now() + maxWaitMs;
-    while (!this.stopping && !this.dispatcher.hasRoom(priority) && Date.now() < deadline) {
+    while (!this.stopping && !this.dispatcher.hasRoom(priority, ROOM_REFILL) && Date.now() < deadline) {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, 50);
-        this.roomWaiters.push(() => {
-          clearTimeout(timer);
-          resolve();
+        this.roomWaiters.push({
+          priority,
+          wake: () => {
+            clearTimeout(timer);
+            resolve();
+          },
         });
       });
     }
