@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { BoundCounter, BoundHistogram } from './bound-series.js';
 
 const DURATION_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
 const LATENESS_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 15, 60, 300];
@@ -53,19 +54,9 @@ export class MetronomeMetrics {
     labelNames: ['job'] as const,
     registers: [this.registry],
   });
-  readonly jobRuns = new Counter({
-    name: 'metronome_job_runs_total',
-    help: 'Job runs finished, by outcome',
-    labelNames: ['job', 'queue', 'outcome'] as const,
-    registers: [this.registry],
-  });
-  readonly jobDuration = new Histogram({
-    name: 'metronome_job_duration_seconds',
-    help: 'Job run duration',
-    labelNames: ['job', 'queue', 'outcome'] as const,
-    buckets: DURATION_BUCKETS,
-    registers: [this.registry],
-  });
+  /** Counted per job by the runtime through series bound once (bound-series.ts). */
+  readonly jobRuns = new BoundCounter('metronome_job_runs_total', 'Job runs finished, by outcome', ['job', 'queue', 'outcome'] as const, this.registry);
+  readonly jobDuration = new BoundHistogram('metronome_job_duration_seconds', 'Job run duration', ['job', 'queue', 'outcome'] as const, DURATION_BUCKETS, this.registry);
   readonly jobLateness = new Histogram({
     name: 'metronome_job_lateness_seconds',
     help: 'Delay from scheduled time to publish (stage=published) and to handler start (stage=started)',

@@ -9,7 +9,7 @@ function settlementWritingTo(recorded: { outcome: string; attempt: number; urgen
   return new Settlement(
     fake({ record: async (r: AttemptRecord, urgent = false) => void recorded.push({ outcome: r.outcome, attempt: r.attempt, urgent }) }),
     fake({}), fake({}), fake({ forget: () => undefined }), fake({}), fake({ instance: 'worker-1' }),
-    fake({ jobRuns: { labels: () => series }, jobDuration: { labels: () => series }, lostAttempts: { inc: () => undefined } }),
+    fake({ jobRuns: { bind: () => series }, jobDuration: { bind: () => series }, lostAttempts: { inc: () => undefined } }),
     fake({ warn: () => undefined, error: () => undefined }),
   );
 }

@@ -127,7 +127,7 @@ export class Settlement {
     let series = byOutcome.get(outcome);
     if (!series) {
       const labels = { job, queue, outcome };
-      byOutcome.set(outcome, (series = { runs: this.metrics.jobRuns.labels(labels), duration: this.metrics.jobDuration.labels(labels) }));
+      byOutcome.set(outcome, (series = { runs: this.metrics.jobRuns.bind(labels), duration: this.metrics.jobDuration.bind(labels) }));
     }
     return series;
   }
