@@ -20,6 +20,7 @@ import { ScheduleDeclarations1796366000000 } from './1796366000000-schedule-decl
 import { AuditAppendOnly1796366000001 } from './1796366000001-audit-append-only.js';
 import { AttemptStacks1796366000002 } from './1796366000002-attempt-stacks.js';
 import { StatsAppendOnly1796366000003 } from './1796366000003-stats-append-only.js';
+import { StatsRolledFromHistory1796366000004 } from './1796366000004-stats-rolled-from-history.js';
 
 /** Every migration, in order. New migrations are appended here. */
 export const MIGRATIONS = [
@@ -45,4 +46,5 @@ export const MIGRATIONS = [
   AuditAppendOnly1796366000001,
   AttemptStacks1796366000002,
   StatsAppendOnly1796366000003,
+  StatsRolledFromHistory1796366000004,
 ];

@@ -141,6 +141,12 @@ const ROWS = [
         thresholds: red(1),
         description: 'Batches that failed (PostgreSQL unavailable) and were retried; their messages stay unacked until written.',
       }),
+      timeseries('Job stats roll-up lag', 's', [q(`max(metronome_job_stats_rollup_lag_seconds{${S}})`, 'oldest attempt not rolled up')], {
+        description: 'Age of the oldest finished attempt the scheduler has not yet rolled into job_stats_minute (charts count it meanwhile).',
+      }),
+      timeseries('Batches not rolled up', 'short', [q(`max(metronome_job_stats_rollup_pending_batches{${S}})`, 'batches')], {
+        description: 'Run history batches waiting for the scheduler\'s roll-up, after its last pass; the charts count their attempts on the fly until then.',
+      }),
     ],
   },
   {

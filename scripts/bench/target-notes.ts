@@ -47,15 +47,27 @@ request per message, 12,817–17,351 and 16,839–21,385.
   by the CPU per job: 2× BullMQ's rate on the same host needs about half BullMQ's CPU
   per job for all processes${halfBullmq}. The history floor uses 65–73 µs and pulls and
   acks alone 42–53 µs (above), so 2× BullMQ leaves the runtime next to nothing beyond
-  a bare consumer. What Metronome spends above the floor, measured on 2026-12-05 (morning,
+  a bare consumer. What Metronome spent above the floor, measured on 2026-12-05 (morning,
   burn-down only, four alternated runs each, CPU per job read from /proc for each
-  process): the per-minute rollup's appended rows are ≈ 19 µs of Postgres per job
+  process): the per-minute rollup's appended rows were ≈ 19 µs of Postgres per job
   (the rollup stubbed out: Postgres 34–40 → 18–19 µs, burn-down 10,089–11,850 →
-  12,075–12,551 jobs/s): with the bench's 1,000 tenants a batch appends one rollup row
-  per attempt, so counting runs costs about what recording them does. Without it,
-  Postgres's 18–19 µs is still above the floor's 12–13, where the one difference is batch
-  size: ≈ 47 rows in one statement against the floor's COPY of up to 1,000 (the runtime
-  caps the finished jobs waiting per handler slot). The worker's ≈ 100 µs against the
+  12,075–12,551 jobs/s): with the bench's 1,000 tenants a batch appended one rollup row
+  per attempt, so counting runs cost about what recording them did. Cut on 2026-12-05
+  (afternoon), in two steps. First the rollup went to Postgres as one array per column
+  instead of JSON (turning JSON histograms into int[] was most of its cost: backend CPU
+  per attempt 45–53 → 30–38 µs in a 47-row probe). Then it left the job's path: a
+  history batch now writes one marker row (\`job_history_batches\`) with its attempts,
+  the scheduler's \`JobStatsRoller\` rolls marked batches into \`job_stats_minute\` every
+  2 s, and readers read the \`job_stats\` view (the rollup plus the attempts not rolled
+  yet), so a count is still there the moment its attempt commits, exactly once. In the
+  bench the roller runs in the producer process and its Postgres work counts in the
+  database's CPU per job. Burn-down only, alternating with the array build, three pairs
+  twice on a host that swung between runs (BullMQ 11,945–16,067 in the same hour):
+  17,553 / 16,548 / 16,341 against 14,589 / 12,382 / 11,113 jobs/s, then 10,798 /
+  12,553 / 11,456 against 9,757 / 11,374 / 9,394 (each pair +10 to +32 %). The batch
+  sizes the burn-down writes, counted that day: most of its rows go in batches of more
+  than 300 rows by COPY (90 such batches for the run's 56,000 rows), as the floor's do.
+  The worker's ≈ 100 µs against the
   floor's 37–42 is the runtime's own
   work per job (contract check, per-run context, fair dispatcher, timeout, heartbeat
   entry, metrics, settlement) and its garbage collection (20 % of the main thread;

@@ -8,12 +8,12 @@ import { sleep, waitFor } from '../support/wait.js';
 /**
  * Scenario 12: the history writer killed mid-batch. Every finished attempt is
  * written to job_attempts by the worker's HistoryWriter, one transaction per
- * batch (COPY of the rows, then the per-minute rollup), and a job's message is
+ * batch (COPY of the rows, then the batch's marker), and a job's message is
  * acked only once its row is committed.
  *
- * To stop a batch half-way on purpose, the test holds the rollup rows of the
- * minutes around now in an open transaction: a batch's COPY goes through, then
- * its rollup upsert waits on the test's locks — rows written, transaction
+ * To stop a batch half-way on purpose, the test holds job_history_batches
+ * locked in an open transaction: a batch's COPY goes through, then its marker
+ * insert waits on the test's lock — rows written, transaction
  * open, nothing acked. Three hundred jobs finish at the same instant, so that
  * batch is one large one. Then:
  *  a) the writer's Postgres backends are terminated (the worker lives on);
@@ -32,21 +32,21 @@ afterAll(async () => {
 });
 
 /**
- * Holds job_stats_minute in an open transaction (SHARE mode: reads go on, inserts wait), so a history batch
- * that wrote its attempts by COPY waits on its rollup insert, mid-transaction.
+ * Holds job_history_batches in an open transaction (SHARE mode: reads go on, inserts wait), so a history batch
+ * that wrote its attempts by COPY waits on its marker insert, mid-transaction.
  */
-async function holdRollup(): Promise<pg.PoolClient> {
+async function holdMarkers(): Promise<pg.PoolClient> {
   const client = await env.database.db.connect();
   await client.query('BEGIN');
-  await client.query('LOCK TABLE job_stats_minute IN SHARE MODE');
+  await client.query('LOCK TABLE job_history_batches IN SHARE MODE');
   return client;
 }
 
-/** The worker's backends whose batch wrote its rows and now waits on the rollup lock. */
+/** The worker's backends whose batch wrote its rows and now waits on the marker lock. */
 function blockedWriters(): Promise<{ pid: number; xid: string | null }[]> {
   return env.database.query(
     `SELECT pid, backend_xid::text AS xid FROM pg_stat_activity
-      WHERE datname = current_database() AND application_name = 'metronome' AND wait_event_type = 'Lock' AND query LIKE '%INSERT INTO job_stats_minute%'`,
+      WHERE datname = current_database() AND application_name = 'metronome' AND wait_event_type = 'Lock' AND query LIKE '%INSERT INTO job_history_batches%'`,
   );
 }
 
@@ -86,13 +86,13 @@ const workerEnv = { FAULT_CONCURRENCY: String(JOBS + 100), JOB_TENANT_BUFFER: St
 
 /**
  * Waits for the history batch of `jobs` to be mid-transaction (its rows written, an xid, blocked on the held
- * rollup) and checks that nothing of it is visible or acked yet; returns the blocked writers.
+ * marker lock) and checks that nothing of it is visible or acked yet; returns the blocked writers.
  */
 async function midBatch(jobs: Map<string, string>) {
   const blocked = (await waitFor(async () => {
     const b = await blockedWriters();
     return b.length ? b : undefined;
-  }, { timeoutMs: 60_000, what: 'a history batch waiting on the rollup, its rows written' }))!;
+  }, { timeoutMs: 60_000, what: 'a history batch waiting on its marker, its rows written' }))!;
   expect(blocked.every((b) => b.xid !== null)).toBe(true);
   expect(await attemptRows(jobs)).toBe(0);
   expect(await inStream(jobs)).toBe(JOBS);
@@ -102,7 +102,7 @@ async function midBatch(jobs: Map<string, string>) {
 describe('history writer killed mid-batch', () => {
   it('12a: the history writer\'s Postgres backends terminated mid-batch: nothing acked until the retried batch commits; every outcome recorded once, no redelivery', async () => {
     await scenario('12a history-backend-terminated-mid-batch', async (c) => {
-      const lock = await holdRollup();
+      const lock = await holdMarkers();
       let released = false;
       try {
         const w = await env.worker(workerEnv);
@@ -111,7 +111,7 @@ describe('history writer killed mid-batch', () => {
 
         for (const b of blocked) await env.database.query('SELECT pg_terminate_backend($1)', [b.pid]);
         c.faults += blocked.length;
-        // The writer retries the same batch on a new connection, which waits on the rollup again; the messages stay unacked
+        // The writer retries the same batch on a new connection, which waits on the marker again; the messages stay unacked
         // (the runtime keeps them alive with working() past the 2 s ack wait).
         const again = (await waitFor(async () => {
           const b = await blockedWriters();
@@ -147,7 +147,7 @@ describe('history writer killed mid-batch', () => {
 
   it('12b: the worker SIGKILLed while its history batch is mid-transaction: the batch never commits, the messages come back and every outcome is recorded, no effect applied twice', async () => {
     await scenario('12b worker-sigkilled-mid-history-batch', async (c) => {
-      const lock = await holdRollup();
+      const lock = await holdMarkers();
       let released = false;
       try {
         const w1 = await env.worker({ ...workerEnv, INSTANCE_ID: 'doomed' });

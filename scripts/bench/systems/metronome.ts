@@ -29,6 +29,8 @@ import {
   type JobSettled,
   type JobSettlementObserver,
 } from '../../../libs/common/src/index.js';
+import { JobStatsRollRepository } from '../../../apps/scheduler/src/stats/job-stats-roll.repository.js';
+import { JobStatsRoller } from '../../../apps/scheduler/src/stats/job-stats-roller.service.js';
 import { PHASES, type BenchPayload, type Plan, type Tally } from '../common.js';
 import { BenchDatabase, BenchNatsServer, withEnv } from '../infra.js';
 import { describeWrites, HISTORY_WRITES, timeHistoryWrites } from '../history-timing.js';
@@ -83,8 +85,16 @@ async function metronomeEnv(nats: BenchNatsServer, db: BenchDatabase, service: s
   };
 }
 
+/**
+ * The producer, and the scheduler's roll-up of run history into job_stats_minute
+ * as production runs it (every 2 s): its Postgres work counts in the database's
+ * CPU per job like the worker's writes.
+ */
 @Module({
-  imports: [MetronomeServiceModule.forService({ service: 'bench-producer', consumers: [], entities: [] }), JobEnqueuerModule],
+  imports: [
+    MetronomeServiceModule.forService({ service: 'bench-producer', consumers: [], entities: [], providers: [JobStatsRollRepository, JobStatsRoller] }),
+    JobEnqueuerModule,
+  ],
 })
 class ProducerModule {}
 
@@ -111,7 +121,7 @@ export async function setupMetronome(plan: Plan): Promise<SystemUnderTest> {
       bulk: 'JobEnqueuer.enqueueMany (every publish in flight at once, acks awaited together)',
       worker: 'job runtime: @JobHandler with a class-validator payload contract, per-priority consumers into the in-process dispatcher (slots = concurrency), handler run through the JetStream transport\'s typed settle path',
       history:
-        'one append-only job_attempts row per finished attempt (and the per-minute rollup), written by the worker\'s history writer in batches of up to 1,000 rows and committed before the ack; nothing written at enqueue or start',
+        'one append-only job_attempts row per finished attempt and one job_history_batches marker per batch, written by the worker\'s history writer in batches of up to 1,000 rows and committed before the ack; nothing written at enqueue or start. The scheduler\'s roller (run in the producer process) rolls marked batches into job_stats_minute every 2 s',
       store: `nats-server ${nats.version()} (private, JetStream file storage in ${nats.storeDir}) + Postgres database ${db.name}`,
     },
     durability: {
@@ -138,7 +148,9 @@ export async function setupMetronome(plan: Plan): Promise<SystemUnderTest> {
     async history() {
       const rows = await db.query<{ k: string; n: string }>(
         `SELECT 'attempts_' || outcome k, count(*) n FROM job_attempts WHERE job = $1 GROUP BY outcome
-         UNION ALL SELECT 'runs_final', count(DISTINCT run_id) FROM job_attempts WHERE job = $1 AND final`,
+         UNION ALL SELECT 'runs_final', count(DISTINCT run_id) FROM job_attempts WHERE job = $1 AND final
+         UNION ALL SELECT 'stats_succeeded', coalesce(sum(succeeded), 0) FROM job_stats WHERE job = $1
+         UNION ALL SELECT 'stats_batches_not_rolled', count(*) FROM job_history_batches`,
         [BENCH_JOB],
       );
       return Object.fromEntries(rows.map((r) => [r.k, Number(r.n)]));

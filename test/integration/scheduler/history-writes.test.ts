@@ -1,22 +1,25 @@
 import { DataSource } from 'typeorm';
 import { HistoryRepository, type AttemptRecord } from '../../../libs/common/src/index.js';
+import { JobStatsRollRepository } from '../../../apps/scheduler/src/stats/job-stats-roll.repository.js';
 import { TestDatabase } from '../../support/database.js';
 
 /**
  * The history writer stores a small batch in one statement and a large one by
  * COPY: both must store the same rows, settle the same planned runs and add up
- * the same per-minute rollup, whatever the text holds (tabs, newlines,
+ * the same per-minute counts, whatever the text holds (tabs, newlines,
  * backslashes, quotes, unicode) and whichever fields are empty.
  */
 describe('run history batches, small (one statement) and large (COPY)', () => {
   const database = new TestDatabase();
   let dataSource: DataSource;
   let history: HistoryRepository;
+  let roller: JobStatsRollRepository;
 
   beforeAll(async () => {
     await database.create();
     dataSource = await new DataSource({ type: 'postgres', url: database.url }).initialize();
     history = new HistoryRepository(dataSource);
+    roller = new JobStatsRollRepository(dataSource);
     await history.ensurePartitions();
   }, 60_000);
 
@@ -81,8 +84,11 @@ describe('run history batches, small (one statement) and large (COPY)', () => {
       record(`${prefix}-b`, { job: 'svc.planned', planned: true, outcome: 'retrying', error: 'try again', result: null }),
     ];
     await history.write(planned('psmall'));
-    const rollupAfterSmall = await database.query(`SELECT succeeded, retried, duration_ms_sum FROM job_stats_minute WHERE job = 'svc.planned' AND minute = $1`, [minute]);
-    expect(rollupAfterSmall).toEqual([{ succeeded: 1, retried: 1, duration_ms_sum: '50' }]);
+    const rollupAfterSmall = await database.query(
+      `SELECT sum(succeeded)::int AS succeeded, sum(retried)::int AS retried, sum(duration_ms_sum)::int AS duration_ms_sum FROM job_stats WHERE job = 'svc.planned' AND minute = $1`,
+      [minute],
+    );
+    expect(rollupAfterSmall).toEqual([{ succeeded: 1, retried: 1, duration_ms_sum: 50 }]);
 
     await history.write([...planned('plarge'), ...Array.from({ length: 120 }, (_, i) => record(`pfill-${i}`, { job: 'svc.filler' }))]);
     const runs = await database.query(`SELECT id, state, attempts, error FROM job_runs WHERE id LIKE 'p%' ORDER BY id`);
@@ -93,30 +99,39 @@ describe('run history batches, small (one statement) and large (COPY)', () => {
       { id: 'psmall-b', state: 'retrying', attempts: 1, error: 'try again' },
     ]);
     const rollup = await database.query(
-      `SELECT job, sum(succeeded)::int AS succeeded, sum(retried)::int AS retried FROM job_stats_minute WHERE minute = $1 AND job IN ('svc.planned', 'svc.filler') GROUP BY job ORDER BY job`,
+      `SELECT job, sum(succeeded)::int AS succeeded, sum(retried)::int AS retried FROM job_stats WHERE minute = $1 AND job IN ('svc.planned', 'svc.filler') GROUP BY job ORDER BY job`,
       [minute],
     );
     expect(rollup).toEqual([{ job: 'svc.filler', succeeded: 120, retried: 0 }, { job: 'svc.planned', succeeded: 2, retried: 2 }]);
   });
 
-  it('keeps a tenant, job and queue name exactly in the rollup, whatever characters it holds, both ways', async () => {
+  it('counts a batch through the job_stats view at once, and the same once rolled up, names kept exactly', async () => {
     const minute = new Date('2026-12-04T10:15:00.000Z');
     const tenant = 'co "quoted", {braced} \\ back\\slash NULL ✓';
     const job = 'svc.odd,{job}"';
     const rows = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => record(`${prefix}-${i}`, { job, companyId: tenant, durationMs: 3 }));
     await history.write(rows('osmall', 2));
     await history.write(rows('olarge', 120));
-    const rollup = await database.query(
-      `SELECT company_id, queue, sum(succeeded)::int AS succeeded, sum(duration_ms_sum)::int AS ms, count(*)::int AS rows FROM job_stats_minute WHERE job = $1 AND minute = $2 GROUP BY 1, 2`,
+    const counts = (from: string) => database.query(
+      `SELECT company_id, queue, sum(succeeded)::int AS succeeded, sum(duration_ms_sum)::int AS ms FROM ${from} WHERE job = $1 AND minute = $2 GROUP BY 1, 2`,
       [job, minute],
     );
-    expect(rollup).toEqual([{ company_id: tenant, queue: 'normal', succeeded: 122, ms: 366, rows: 2 }]);
-    const [hist] = await database.query<{ h: number[] }>(
-      `SELECT array_agg(n ORDER BY i) AS h FROM (SELECT i, sum(n)::int AS n FROM job_stats_minute, unnest(duration_hist) WITH ORDINALITY AS u(n, i) WHERE job = $1 GROUP BY i) b`,
+    const histogram = async (from: string) => (await database.query<{ h: number[] }>(
+      `SELECT array_agg(n ORDER BY i) AS h FROM (SELECT i, sum(n)::int AS n FROM ${from}, unnest(duration_hist) WITH ORDINALITY AS u(n, i) WHERE job = $1 GROUP BY i) b`,
       [job],
-    );
-    expect(hist.h).toHaveLength(22);
-    expect(hist.h[2]).toBe(122);
+    ))[0].h;
+    const expected = [{ company_id: tenant, queue: 'normal', succeeded: 122, ms: 366 }];
+    expect(await counts('job_stats')).toEqual(expected);
+    expect(await counts('job_stats_minute')).toEqual([]);
+    const before = await histogram('job_stats');
+    expect(before).toHaveLength(22);
+    expect(before[2]).toBe(122);
+
+    while ((await roller.roll()).batches > 0);
+    expect(await counts('job_stats')).toEqual(expected);
+    expect(await counts('job_stats_minute')).toEqual(expected);
+    expect(await histogram('job_stats')).toEqual(before);
+    expect(await database.query(`SELECT count(*)::int AS n FROM job_history_batches`)).toEqual([{ n: 0 }]);
   });
 
   it('refuses a batch whose text Postgres cannot store, in either form, so the writer can retry its rows alone', async () => {

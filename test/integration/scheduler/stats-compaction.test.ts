@@ -3,11 +3,12 @@ import { createRootLogger, HistoryRepository, ManualClock, type AttemptRecord } 
 import { COMPACTION_LOCK, JobStatsCompactionRepository } from '../../../apps/scheduler/src/stats/job-stats-compaction.repository.js';
 import { JobStatsCompactor } from '../../../apps/scheduler/src/stats/job-stats-compactor.service.js';
 import { JobStatsRepository } from '../../../apps/scheduler/src/stats/job-stats.repository.js';
+import { JobStatsRollRepository } from '../../../apps/scheduler/src/stats/job-stats-roll.repository.js';
 import { TestDatabase } from '../../support/database.js';
 
 /**
- * The history writer appends a rollup row per batch, minute, job, queue and
- * tenant; the scheduler's compactor folds each key's rows into one for the
+ * The scheduler's roller appends a rollup row per pass, minute, job, queue and
+ * tenant (here a pass after each history batch); its compactor folds each key's rows into one for the
  * minutes that closed. Whatever it merges, the charts read the same totals
  * and histograms before and after, and a row appended while it runs is kept.
  */
@@ -15,6 +16,7 @@ describe('job stats rollup compaction', () => {
   const database = new TestDatabase();
   let dataSource: DataSource;
   let history: HistoryRepository;
+  let roller: JobStatsRollRepository;
   let compactor: JobStatsCompactor;
   let charts: JobStatsRepository;
   const clock = new ManualClock(new Date('2026-12-04T10:20:10Z'));
@@ -23,6 +25,7 @@ describe('job stats rollup compaction', () => {
     await database.create();
     dataSource = await new DataSource({ type: 'postgres', url: database.url }).initialize();
     history = new HistoryRepository(dataSource);
+    roller = new JobStatsRollRepository(dataSource);
     await history.ensurePartitions();
     compactor = new JobStatsCompactor(new JobStatsCompactionRepository(dataSource), clock, createRootLogger('silent', 'test'));
     charts = new JobStatsRepository(dataSource);
@@ -43,6 +46,11 @@ describe('job stats rollup compaction', () => {
       payload: null, scheduleId: null, parentRunId: null, worker: 'w-1', streamSeq: seq, planned: false, maxAttempts: 3, ...overrides,
     };
   };
+  /** A history batch, rolled up at once: one rollup row per key, as a roll-up pass per batch makes. */
+  const writeAndRoll = async (records: AttemptRecord[]) => {
+    await history.write(records);
+    while ((await roller.roll()).batches > 0);
+  };
   const rowsPerKey = () =>
     database.query<{ minute: Date; job: string; company_id: string; n: number }>(
       `SELECT minute, job, company_id, count(*)::int AS n FROM job_stats_minute GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`,
@@ -52,14 +60,14 @@ describe('job stats rollup compaction', () => {
   it('folds every closed minute\'s rows into one per key, and the charts read the same totals and histograms', async () => {
     // Six batches over two closed minutes and the current one, two tenants, every outcome, small (one statement) and large (COPY).
     for (let b = 0; b < 3; b++) {
-      await history.write([
+      await writeAndRoll([
         record('2026-12-04T10:18:05Z', { durationMs: 3 + b }),
         record('2026-12-04T10:18:06Z', { companyId: 'globex', outcome: 'failed', durationMs: 700 }),
         record('2026-12-04T10:19:01Z', { outcome: 'retrying', durationMs: 40 }),
         record('2026-12-04T10:19:02Z', { outcome: 'dead', durationMs: 9_000 }),
         record('2026-12-04T10:20:03Z', { outcome: 'cancelled', durationMs: 1 }),
       ]);
-      await history.write(Array.from({ length: 120 }, (_, i) => record('2026-12-04T10:19:30Z', { companyId: i % 2 ? 'acme' : 'globex', durationMs: i })));
+      await writeAndRoll(Array.from({ length: 120 }, (_, i) => record('2026-12-04T10:19:30Z', { companyId: i % 2 ? 'acme' : 'globex', durationMs: i })));
     }
     const before = await charts.buckets(window);
     const beforeKeys = await rowsPerKey();
@@ -84,7 +92,7 @@ describe('job stats rollup compaction', () => {
 
   it('keeps a row appended to a minute while another session compacts it', async () => {
     clock.set(new Date('2026-12-04T10:31:10Z'));
-    for (let b = 0; b < 4; b++) await history.write([record('2026-12-04T10:30:05Z', { companyId: 'initech' })]);
+    for (let b = 0; b < 4; b++) await writeAndRoll([record('2026-12-04T10:30:05Z', { companyId: 'initech' })]);
     // Another session has appended to the minute and not yet committed when the compaction runs.
     const late = await database.db.connect();
     try {
@@ -106,7 +114,7 @@ describe('job stats rollup compaction', () => {
 
   it('skips a pass while another scheduler replica compacts', async () => {
     clock.set(new Date('2026-12-04T10:41:10Z'));
-    for (let b = 0; b < 2; b++) await history.write([record('2026-12-04T10:40:05Z', { companyId: 'umbrella' })]);
+    for (let b = 0; b < 2; b++) await writeAndRoll([record('2026-12-04T10:40:05Z', { companyId: 'umbrella' })]);
     const other = await database.db.connect();
     try {
       await other.query('BEGIN');
@@ -123,7 +131,7 @@ describe('job stats rollup compaction', () => {
   it('folds rows a writer added late to an older minute on its hourly deep pass', async () => {
     // A minute 45 minutes back, written after an outage: the 15-minute passes do not reach it.
     clock.set(new Date('2026-12-04T10:55:10Z'));
-    for (let b = 0; b < 3; b++) await history.write([record('2026-12-04T10:10:05Z', { companyId: 'hooli' })]);
+    for (let b = 0; b < 3; b++) await writeAndRoll([record('2026-12-04T10:10:05Z', { companyId: 'hooli' })]);
     expect(await compactor.compactOnce()).toEqual({ removed: 0, merged: 0 });
     // An hour after the last deep pass (the first, at 10:20) the next one looks two days back.
     clock.set(new Date('2026-12-04T11:21:10Z'));

@@ -7,9 +7,9 @@ export const COMPACTION_KEYS_PER_STATEMENT = 5_000;
 export const COMPACTION_LOCK = 'job_stats_minute:compaction';
 
 /**
- * Merges job_stats_minute's rows: the history writer appends a rollup row per
- * batch, minute, job, queue and tenant, and this folds every key's rows into
- * one. Each statement deletes the rows it merges and inserts their sum in one
+ * Merges job_stats_minute's rows: the roller (JobStatsRoller) appends a rollup
+ * row per pass, minute, job, queue and tenant, and this folds every key's rows
+ * into one. Each statement deletes the rows it merges and inserts their sum in one
  * transaction, so a reader (which always sums over the key) sees the same
  * totals before, during and after. A row appended meanwhile is not in the
  * statement's snapshot and stays for the next pass.

@@ -7,14 +7,14 @@ const MINUTE = 60_000;
 const COMPACT_EVERY_MS = MINUTE;
 /** Each pass looks this far back: the minutes that just closed, and rows a slow batch added to them. */
 const RECENT_MS = 15 * MINUTE;
-/** Once an hour a pass looks this far back, for rows a history writer kept through a long database outage. */
+/** Once an hour a pass looks this far back, for attempts a history writer kept through a long database outage (rolled up late, to their own minute). */
 const DEEP_MS = 2 * 24 * 60 * MINUTE;
 /** Statements per pass at most, so one pass never holds the scheduler's pool long. */
 const MAX_STATEMENTS = 20;
 
 /**
- * Folds the rollup rows the history writers append (one per batch, minute,
- * job, queue and tenant) into one per key, once a minute, for the minutes
+ * Folds the rollup rows the roller appends (one per pass, minute, job, queue
+ * and tenant) into one per key, once a minute, for the minutes
  * already closed; charts and job lists read the same totals either way, in
  * fewer rows. Never throws: a failed pass is retried by the next one.
  */

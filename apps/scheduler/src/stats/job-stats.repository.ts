@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { JobStatsBucket, JobStatsFilter } from './stats.types.js';
 
-/** Reads of the per-minute rollup job_stats_minute (written by the run-history writer), bucketed for charts. */
+/** Reads of the per-minute job stats (the job_stats view: the rollup and the attempts not rolled up yet), bucketed for charts. */
 @Injectable()
 export class JobStatsRepository {
   constructor(private readonly dataSource: DataSource) {}
@@ -10,7 +10,7 @@ export class JobStatsRepository {
   /** The jobs with any rollup in [from, to), for the chart's job picker. */
   async jobs(f: Pick<JobStatsFilter, 'from' | 'to' | 'companyId'>): Promise<string[]> {
     const rows: { job: string }[] = await this.dataSource.query(
-      `SELECT DISTINCT job FROM job_stats_minute WHERE minute >= $1 AND minute < $2 AND ($3::text IS NULL OR company_id = $3) ORDER BY job LIMIT 1000`,
+      `SELECT DISTINCT job FROM job_stats WHERE minute >= $1 AND minute < $2 AND ($3::text IS NULL OR company_id = $3) ORDER BY job LIMIT 1000`,
       [f.from, f.to, f.companyId],
     );
     return rows.map((r) => r.job);
@@ -23,12 +23,12 @@ export class JobStatsRepository {
     const [counts, hist] = await Promise.all([
       this.dataSource.query(
         `SELECT ${bin} AS bucket, sum(succeeded) AS succeeded, sum(failed) AS failed, sum(retried) AS retried, sum(dead) AS dead, sum(cancelled) AS cancelled
-         FROM job_stats_minute WHERE ${where} GROUP BY 1 ORDER BY 1`,
+         FROM job_stats WHERE ${where} GROUP BY 1 ORDER BY 1`,
         params,
       ) as Promise<{ bucket: Date; succeeded: string; failed: string; retried: string; dead: string; cancelled: string }[]>,
       this.dataSource.query(
         `SELECT ${bin} AS bucket, h.i AS i, sum(h.n) AS n
-         FROM job_stats_minute, unnest(duration_hist) WITH ORDINALITY AS h(n, i)
+         FROM job_stats, unnest(duration_hist) WITH ORDINALITY AS h(n, i)
          WHERE ${where} GROUP BY 1, 2`,
         params,
       ) as Promise<{ bucket: Date; i: string; n: string }[]>,

@@ -28,7 +28,7 @@ export interface TimeSeriesQuery {
 
 /**
  * The dashboard's charts: runs per bucket by outcome and p50/p95 duration from
- * the job_stats_minute rollup, queue depth and lag from the sampler's
+ * the job_stats view (the per-minute rollup), queue depth and lag from the sampler's
  * queue_stats_minute; every bucket of the range present (empty ones count 0,
  * or null where nothing was measured).
  */

@@ -15,7 +15,7 @@ export interface QueueSample {
 export const STATS_RANGES = ['1h', '24h', '7d'] as const;
 export type StatsRange = (typeof STATS_RANGES)[number];
 
-/** Outcome counts of job_stats_minute, summed over a bucket. */
+/** Outcome counts of the job_stats view, summed over a bucket. */
 export interface OutcomeCounts {
   succeeded: number;
   failed: number;
@@ -26,7 +26,7 @@ export interface OutcomeCounts {
 
 export const OUTCOMES: readonly (keyof OutcomeCounts)[] = ['succeeded', 'failed', 'retried', 'dead', 'cancelled'];
 
-/** One bucket of job_stats_minute: counts and the summed duration histogram. */
+/** One bucket of the job_stats view: counts and the summed duration histogram. */
 export interface JobStatsBucket extends OutcomeCounts {
   bucket: Date;
   histogram: number[];

@@ -163,6 +163,16 @@ export class MetronomeMetrics {
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5],
     registers: [this.registry],
   });
+  readonly statsRollupPending = new Gauge({
+    name: 'metronome_job_stats_rollup_pending_batches',
+    help: 'Run history batches not yet rolled into the per-minute job stats (counted on the fly until then), after the last roll-up pass',
+    registers: [this.registry],
+  });
+  readonly statsRollupLag = new Gauge({
+    name: 'metronome_job_stats_rollup_lag_seconds',
+    help: 'Age of the oldest finished attempt not yet rolled into the per-minute job stats, after the last roll-up pass (0 when none)',
+    registers: [this.registry],
+  });
   readonly historyWriteErrors = new Counter({
     name: 'metronome_history_write_errors_total',
     help: 'Run history batches that failed and were retried (Postgres unavailable)',

@@ -6,7 +6,7 @@ export interface JobRow {
   schedules: number;
   nextRunAt: Date | null;
   lastRun: { id: string; state: string; createdAt: Date; finishedAt: Date | null; companyId: string | null } | null;
-  /** Over the window: finished attempts by outcome (the job_stats_minute rollup) and planned runs by state (job_runs). */
+  /** Over the window: finished attempts by outcome (the job_stats view) and planned runs by state (job_runs). */
   counts: Record<string, number>;
 }
 
@@ -16,7 +16,7 @@ export const SCHEDULE_SCOPE_SQL = (param: string) => `(${param}::text IS NULL OR
 /**
  * A "job" is a job name a service declared (the job catalog, passed in as
  * `declared`), or one seen in schedules, planned runs or the run-history
- * rollup over the window. Finished counts come from job_stats_minute (rows per
+ * rollup over the window. Finished counts come from the job_stats view (rows per
  * minute, job, queue and tenant, summed), planned ones from job_runs; the last run
  * is the latest attempt in the window's last active minute (found through the
  * rollup, so no walk of job_attempts), else the latest planned row.
@@ -33,10 +33,10 @@ export class JobsRepository {
       attempt_finished_at: Date | null; attempt_company_id: string | null; finished: Record<string, number> | null; planned: Record<string, number> | null;
     }[] = await this.dataSource.query(
       `WITH stats AS (
-         -- One pass over the window's rollup for every job (its primary key leads with the minute).
+         -- One pass over the window's rollup for every job (its key index leads with the minute).
          SELECT job, sum(succeeded) AS succeeded, sum(failed) AS failed, sum(retried) AS retried, sum(dead) AS dead, sum(cancelled) AS cancelled,
                 max(minute) AS last_minute
-           FROM job_stats_minute WHERE minute >= date_trunc('minute', $2::timestamptz) AND ($1::text IS NULL OR company_id = $1) AND ($3::text IS NULL OR job = $3)
+           FROM job_stats WHERE minute >= date_trunc('minute', $2::timestamptz) AND ($1::text IS NULL OR company_id = $1) AND ($3::text IS NULL OR job = $3)
           GROUP BY job
        ), names AS (
          SELECT unnest($6::text[]) AS job

@@ -11,17 +11,17 @@ const record = (overrides: Partial<AttemptRecord> = {}): AttemptRecord => ({
 });
 
 describe('job_attempts rows as the history writer encodes them', () => {
-  it('ends each row with error_stack and max_attempts, in COPY text and in JSON', () => {
-    expect(COPY_ATTEMPTS).toMatch(/, stream_seq, error_stack, max_attempts\) FROM STDIN$/);
-    const fields = copyLine(record()).split('\t');
-    expect(fields).toHaveLength(22);
-    expect(fields.slice(-2)).toEqual(['    at deliver (apps/x.ts:1:1)\\n    at "q" \\\\ tab\\there', '3']);
+  it('ends each row with error_stack, max_attempts and (COPY) the batch id, in COPY text and in JSON', () => {
+    expect(COPY_ATTEMPTS).toMatch(/, stream_seq, error_stack, max_attempts, batch_id\) FROM STDIN$/);
+    const fields = copyLine(record(), '42').split('\t');
+    expect(fields).toHaveLength(23);
+    expect(fields.slice(-3)).toEqual(['    at deliver (apps/x.ts:1:1)\\n    at "q" \\\\ tab\\there', '3', '42']);
     expect(jsonRow(record()).slice(-2)).toEqual(['    at deliver (apps/x.ts:1:1)\n    at "q" \\ tab\there', 3]);
   });
 
   it('writes SQL NULL for a success (no stack)', () => {
     const ok = record({ outcome: 'succeeded', error: null, errorStack: null });
-    expect(copyLine(ok).split('\t').slice(-2)).toEqual(['\\N', '3']);
+    expect(copyLine(ok, '42').split('\t').slice(-3)).toEqual(['\\N', '3', '42']);
     expect(jsonRow(ok).slice(-2)).toEqual([null, 3]);
   });
 });

@@ -10,7 +10,7 @@ const ATTEMPT_COLUMNS: readonly (readonly [string, string])[] = [
 ];
 const COLUMNS = ATTEMPT_COLUMNS.map(([name]) => name).join(', ');
 
-export const COPY_ATTEMPTS = `COPY job_attempts (${COLUMNS}) FROM STDIN`;
+export const COPY_ATTEMPTS = `COPY job_attempts (${COLUMNS}, batch_id) FROM STDIN`;
 
 /** COPY's text format: tab-separated, \N for null, backslash, tab, newline and carriage return escaped. */
 function field(v: unknown): string {
@@ -28,14 +28,14 @@ function escaped(s: string): string {
   return /[\\\t\n\r]/.test(s) ? s.replace(/[\\\t\n\r]/g, (c) => (c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r')) : s;
 }
 
-/** One attempt as a line of COPY text, in ATTEMPT_COLUMNS order. */
-export function copyLine(r: AttemptRecord): string {
+/** One attempt as a line of COPY text, in ATTEMPT_COLUMNS order, then its batch's id. */
+export function copyLine(r: AttemptRecord, batchId: string): string {
   return [
     field(r.runId), r.attempt, field(r.job), field(r.queue), field(r.companyId), r.outcome,
     FINAL_OUTCOMES.includes(r.outcome) ? 't' : 'f', FAILED_OUTCOMES.includes(r.outcome) ? 't' : 'f',
     field(r.scheduledFor), field(r.enqueuedAt), r.startedAt.toISOString(), r.finishedAt.toISOString(), Math.round(r.durationMs),
     field(r.error), jsonField(r.result), jsonField(r.payload), field(r.scheduleId), field(r.parentRunId), field(r.worker), r.streamSeq ?? '\\N',
-    field(r.errorStack), r.maxAttempts ?? '\\N',
+    field(r.errorStack), r.maxAttempts ?? '\\N', batchId,
   ].join('\t');
 }
 
@@ -77,48 +77,51 @@ UPDATE job_runs r
    AND r.state NOT IN ('succeeded', 'failed', 'dead')
    AND r.attempts <= l.attempt`;
 
-/**
- * The batch's per-minute rollup, appended: job_stats_minute holds any number of
- * rows per (minute, job, queue, tenant) until the scheduler's compactor merges
- * them, and every reader sums over the key. No row is locked or read, so
- * concurrent batches never wait for each other here.
- *
- * The rows come as one array per column (statsParams), not as JSON: Postgres
- * turned a JSON rollup's duration histograms into int[] at about twice the
- * cost of the whole attempts insert. Measured 2026-12-05, 47-row batches over
- * 1,000 tenants, backend CPU per attempt: 45–53 µs with a JSON rollup, 30–38
- * µs with arrays, 20–24 µs with no rollup.
- */
-const STATS_COLUMNS = 'minute, job, queue, company_id, succeeded, failed, retried, dead, cancelled, duration_ms_sum, duration_hist';
-const STATS_TYPES = ['timestamptz', 'text', 'text', 'text', 'int', 'int', 'int', 'int', 'int', 'bigint', 'text'];
-function statsInsert(first: number): string {
-  const arrays = STATS_TYPES.map((type, i) => `$${first + i}::${type}[]`).join(', ');
-  return `INSERT INTO job_stats_minute (${STATS_COLUMNS})
-SELECT minute, job, queue, company_id, succeeded, failed, retried, dead, cancelled, duration_ms_sum, duration_hist::int[]
-  FROM unnest(${arrays}) AS x(${STATS_COLUMNS})`;
-}
-/** Parameters statsInsert takes, one per column. */
-export const STATS_PARAMS = STATS_TYPES.length;
-
 const param = (sql: string, n: number) => sql.replace('$$', `$${n}`);
 
+/**
+ * The batch's marker: job_stats_minute is rolled up from the attempts of
+ * marked batches later (the scheduler's JobStatsRoller), and the job_stats
+ * view counts a marked batch's attempts until then. Writing the rollup here
+ * cost Postgres about 13 µs per attempt in a burn-down (2026-12-05), a third
+ * of its share; the marker is one row per batch. Parameters: the first and
+ * last finished_at of the batch's attempts (the roller finds them by that
+ * range and batch_id) and their number.
+ */
+const MARKER_INSERT = `INSERT INTO job_history_batches (id, first_finished, last_finished, attempts) VALUES`;
+
+/** COPY's transaction, first: the batch id its attempts carry. */
+export const BEGIN_BATCH = `BEGIN; SELECT nextval('job_history_batches_id_seq') AS id`;
+/** After COPY, in the same transaction: the marker ($1 id, $2 first and $3 last finished_at, $4 attempts). */
+export const MARKER = `${MARKER_INSERT} ($1, $2, $3, $4)`;
 /** After COPY, in the same transaction: the planned runs ($1). */
 export const PLANNED = `WITH l AS (${param(PLANNED_ROWS, 1)}), locked AS (${PLANNED_LOCK}) ${PLANNED_UPDATE}`;
-/** After COPY, in the same transaction: the rollup ($1 to $11). */
-export const STATS = statsInsert(1);
 
 /**
  * A small batch in one statement (one round trip, one implicit transaction):
- * the attempts ($1, arrays in ATTEMPT_COLUMNS order), the rollup ($2 to $12)
- * and, in the planned form, the planned runs ($13). Data-modifying CTEs run
- * to completion whether or not the main query reads them.
+ * the marker ($2 first and $3 last finished_at, $4 attempts), the attempts
+ * ($1, arrays in ATTEMPT_COLUMNS order, each with the marker's id) and, in the
+ * planned form, the planned runs ($5). Data-modifying CTEs run to completion
+ * whether or not the main query reads them.
  */
 function oneStatement(planned: boolean): string {
   const values = ATTEMPT_COLUMNS.map(([, type], i) => (type === 'jsonb' ? `nullif(x->${i}, 'null'::jsonb)` : `(x->>${i})::${type}`)).join(', ');
-  const attempts = `a AS (INSERT INTO job_attempts (${COLUMNS}) SELECT ${values} FROM jsonb_array_elements($1::jsonb) AS x)`;
-  const stats = `s AS (${statsInsert(2)})`;
-  if (!planned) return `WITH ${attempts}, ${stats} SELECT 1`;
-  return `WITH ${attempts}, l AS (${param(PLANNED_ROWS, 2 + STATS_PARAMS)}), locked AS (${PLANNED_LOCK}), p AS (${PLANNED_UPDATE}), ${stats} SELECT 1`;
+  const marker = `m AS (${MARKER_INSERT} (nextval('job_history_batches_id_seq'), $2, $3, $4) RETURNING id)`;
+  const attempts = `a AS (INSERT INTO job_attempts (${COLUMNS}, batch_id) SELECT ${values}, m.id FROM jsonb_array_elements($1::jsonb) AS x, m)`;
+  if (!planned) return `WITH ${marker}, ${attempts} SELECT 1`;
+  return `WITH ${marker}, ${attempts}, l AS (${param(PLANNED_ROWS, 5)}), locked AS (${PLANNED_LOCK}), p AS (${PLANNED_UPDATE}) SELECT 1`;
+}
+
+/** The marker's parameters after the id: first and last finished_at (ISO) and the number of attempts. */
+export function markerSpan(records: readonly AttemptRecord[]): [string, string, number] {
+  let first = records[0].finishedAt.getTime();
+  let last = first;
+  for (const r of records) {
+    const t = r.finishedAt.getTime();
+    if (t < first) first = t;
+    else if (t > last) last = t;
+  }
+  return [new Date(first).toISOString(), new Date(last).toISOString(), records.length];
 }
 
 export const ONE_STATEMENT = { name: 'metronome-history-batch', text: oneStatement(false) };

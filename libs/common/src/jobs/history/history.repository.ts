@@ -3,8 +3,7 @@ import type { Pool, PoolClient } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { DataSource } from 'typeorm';
 import type { AttemptRecord } from './attempt-record.js';
-import { COPY_ATTEMPTS, copyLine, jsonRow, ONE_STATEMENT, ONE_STATEMENT_PLANNED, PLANNED, plannedUpdates, STATS } from './history-statements.js';
-import { rollup, statsParams } from './rollup.js';
+import { BEGIN_BATCH, COPY_ATTEMPTS, copyLine, jsonRow, MARKER, markerSpan, ONE_STATEMENT, ONE_STATEMENT_PLANNED, PLANNED, plannedUpdates } from './history-statements.js';
 
 /** Days of job_attempts partitions kept ready ahead of today. */
 export const PARTITION_DAYS_AHEAD = 7;
@@ -19,15 +18,15 @@ export const PARTITION_DAYS_AHEAD = 7;
  */
 const ONE_STATEMENT_MAX_ROWS = 100;
 
-/** The history writer's statements (job_attempts, planned job_runs, job_stats_minute). */
+/** The history writer's statements (job_attempts, job_history_batches, planned job_runs). */
 @Injectable()
 export class HistoryRepository {
   constructor(private readonly dataSource: DataSource) {}
 
   /**
-   * One transaction per batch: the attempts by COPY (the cheapest way into
-   * Postgres: no per-row parse of a JSON document), the planned runs they
-   * settle, and the per-minute rollup.
+   * One transaction per batch: the attempts, the batch's marker (the per-minute
+   * rollup is made from it later: job_stats_minute) and the planned runs they
+   * settle.
    */
   async write(records: readonly AttemptRecord[]): Promise<void> {
     if (records.length === 0) return;
@@ -52,24 +51,25 @@ export class HistoryRepository {
   private async writeInOneStatement(client: PoolClient, records: readonly AttemptRecord[]): Promise<void> {
     const planned = plannedUpdates(records);
     const attempts = JSON.stringify(records.map(jsonRow));
-    const stats = statsParams(rollup(records));
-    if (planned.length) await client.query({ ...ONE_STATEMENT_PLANNED, values: [attempts, ...stats, JSON.stringify(planned)] });
-    else await client.query({ ...ONE_STATEMENT, values: [attempts, ...stats] });
+    const marker = markerSpan(records);
+    if (planned.length) await client.query({ ...ONE_STATEMENT_PLANNED, values: [attempts, ...marker, JSON.stringify(planned)] });
+    else await client.query({ ...ONE_STATEMENT, values: [attempts, ...marker] });
   }
 
   private async writeByCopy(client: PoolClient, records: readonly AttemptRecord[], broke: (e: unknown) => void): Promise<void> {
-    await client.query('BEGIN');
     try {
+      // BEGIN and the batch id in one round trip (a simple query of two statements).
+      const [, next] = (await client.query(BEGIN_BATCH)) as unknown as [unknown, { rows: { id: string }[] }];
+      const id = next.rows[0].id;
       const copy = client.query(copyFrom(COPY_ATTEMPTS));
       await new Promise<void>((resolve, reject) => {
         copy.once('finish', resolve);
         copy.once('error', reject);
-        copy.end(records.map(copyLine).join('\n') + '\n');
+        copy.end(records.map((r) => copyLine(r, id)).join('\n') + '\n');
       });
+      await client.query(MARKER, [id, ...markerSpan(records)]);
       const planned = plannedUpdates(records);
       if (planned.length) await client.query(PLANNED, [JSON.stringify(planned)]);
-      const stats = rollup(records);
-      if (stats.length) await client.query(STATS, statsParams(stats));
       await client.query('COMMIT');
     } catch (e) {
       await client.query('ROLLBACK').catch(broke);
