@@ -197,7 +197,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
         if (r.ok) {
           ok.push(row.runId);
           if (row.scheduledFor && !r.duplicate) {
-            this.metrics.jobLateness.observe({ job: row.job, stage: 'published' }, Math.max(0, now - row.scheduledFor.getTime()) / 1000);
+            this.metrics.jobLateness.bind({ job: row.job, stage: 'published' }).observe(Math.max(0, now - row.scheduledFor.getTime()) / 1000);
           }
         } else {
           failed++;

@@ -35,8 +35,8 @@ interface MetricData {
  * prom-client's own Counter and Histogram do (bound-series.spec.ts compares
  * the text). `reset()` zeroes the series and keeps them bound.
  */
-abstract class BoundMetric<T extends string, S> {
-  protected readonly series = new Map<string, { labels: Labels<T>; state: S }>();
+abstract class BoundMetric<T extends string, S, H> {
+  protected readonly series = new Map<string, { labels: Labels<T>; state: S; handle: H }>();
   readonly aggregator = 'sum' as const;
 
   constructor(
@@ -49,24 +49,33 @@ abstract class BoundMetric<T extends string, S> {
     registry.registerMetric(this as unknown as Parameters<Registry['registerMetric']>[0]);
   }
 
-  /** The series' state for these labels, made on first use; throws on a missing or unknown label (a programming error). */
-  protected bound(labels: Labels<T>, make: () => S): S {
+  /** The series' handle for these labels, made on first use; throws on a missing or unknown label (a programming error). */
+  bind(labels: Labels<T>): H {
     const given = Object.keys(labels);
     if (given.length !== this.labelNames.length || this.labelNames.some((n) => typeof labels[n] !== 'string')) {
       throw new Error(`${this.name} takes the labels ${this.labelNames.join(', ')}; got ${given.join(', ')}`);
     }
     const key = this.labelNames.map((n) => labels[n]).join('\u0000');
     let s = this.series.get(key);
-    if (!s) this.series.set(key, (s = { labels: { ...labels }, state: make() }));
-    return s.state;
+    if (!s) {
+      const state = this.initial();
+      this.series.set(key, (s = { labels: { ...labels }, state, handle: this.handle(state) }));
+    }
+    return s.handle;
   }
+
+  protected abstract initial(): S;
+  protected abstract handle(state: S): H;
 }
 
-export class BoundCounter<T extends string> extends BoundMetric<T, { value: number }> {
+export class BoundCounter<T extends string> extends BoundMetric<T, { value: number }, CounterSeries> {
   readonly type = 'counter' as const;
 
-  bind(labels: Labels<T>): CounterSeries {
-    const state = this.bound(labels, () => ({ value: 0 }));
+  protected initial(): { value: number } {
+    return { value: 0 };
+  }
+
+  protected handle(state: { value: number }): CounterSeries {
     return {
       inc: (by = 1) => {
         state.value += by;
@@ -91,16 +100,19 @@ interface HistogramState {
   count: number;
 }
 
-export class BoundHistogram<T extends string> extends BoundMetric<T, HistogramState> {
+export class BoundHistogram<T extends string> extends BoundMetric<T, HistogramState, HistogramSeries> {
   readonly type = 'histogram' as const;
 
   constructor(name: string, help: string, labelNames: readonly T[], private readonly buckets: readonly number[], registry: Registry) {
     super(name, help, labelNames, registry);
   }
 
-  bind(labels: Labels<T>): HistogramSeries {
+  protected initial(): HistogramState {
+    return { counts: new Array<number>(this.buckets.length + 1).fill(0), sum: 0, count: 0 };
+  }
+
+  protected handle(state: HistogramState): HistogramSeries {
     const bounds = this.buckets;
-    const state = this.bound(labels, () => ({ counts: new Array<number>(bounds.length + 1).fill(0), sum: 0, count: 0 }));
     return {
       observe: (value) => {
         if (!Number.isFinite(value)) throw new TypeError(`${this.name}: not a finite number: ${value}`);

@@ -57,13 +57,14 @@ export class MetronomeMetrics {
   /** Counted per job by the runtime through series bound once (bound-series.ts). */
   readonly jobRuns = new BoundCounter('metronome_job_runs_total', 'Job runs finished, by outcome', ['job', 'queue', 'outcome'] as const, this.registry);
   readonly jobDuration = new BoundHistogram('metronome_job_duration_seconds', 'Job run duration', ['job', 'queue', 'outcome'] as const, DURATION_BUCKETS, this.registry);
-  readonly jobLateness = new Histogram({
-    name: 'metronome_job_lateness_seconds',
-    help: 'Delay from scheduled time to publish (stage=published) and to handler start (stage=started)',
-    labelNames: ['job', 'stage'] as const,
-    buckets: LATENESS_BUCKETS,
-    registers: [this.registry],
-  });
+  /** Observed per job started (and per scheduled job published) through series bound once. */
+  readonly jobLateness = new BoundHistogram(
+    'metronome_job_lateness_seconds',
+    'Delay from scheduled time to publish (stage=published) and to handler start (stage=started)',
+    ['job', 'stage'] as const,
+    LATENESS_BUCKETS,
+    this.registry,
+  );
   readonly consumerPending = new Gauge({
     name: 'metronome_consumer_pending',
     help: 'Messages in the stream not yet delivered to the consumer',

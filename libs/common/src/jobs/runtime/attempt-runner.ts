@@ -53,7 +53,7 @@ export class AttemptRunner {
   /** The job's started-lateness histogram, label-bound once. */
   private latenessOf(job: string): { observe(seconds: number): void } {
     let series = this.lateness.get(job);
-    if (!series) this.lateness.set(job, (series = this.metrics.jobLateness.labels({ job, stage: 'started' })));
+    if (!series) this.lateness.set(job, (series = this.metrics.jobLateness.bind({ job, stage: 'started' })));
     return series;
   }
 
