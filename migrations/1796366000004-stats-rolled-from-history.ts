@@ -27,6 +27,10 @@ export class StatsRolledFromHistory1796366000004 implements MigrationInterface {
         attempts int NOT NULL
       )`);
     await q.query(`ALTER TABLE job_attempts ADD COLUMN batch_id bigint`);
+    // The roller and the job_stats view find a batch's attempts by it. Without it Postgres joined the markers
+    // to job_attempts by a sequential scan of the whole table (1.5 M rows: 0.5 s a roll), or with a range
+    // scan estimated so high that JIT compiled each roll for 2 s. A batch's rows share one key, appended.
+    await q.query(`CREATE INDEX job_attempts_batch ON job_attempts (batch_id)`);
     // The duration histogram's bucket (duration-histogram.ts) of a stored duration: 0 below 1 ms, then one per power of two (the bit length).
     await q.query(`
       CREATE FUNCTION job_duration_bucket(ms int) RETURNS int LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS
@@ -59,6 +63,7 @@ export class StatsRolledFromHistory1796366000004 implements MigrationInterface {
     await q.query('DROP VIEW job_stats');
     await q.query('DROP VIEW job_attempt_stats');
     await q.query('DROP FUNCTION job_duration_bucket(int)');
+    await q.query('DROP INDEX job_attempts_batch');
     await q.query('ALTER TABLE job_attempts DROP COLUMN batch_id');
     await q.query('DROP TABLE job_history_batches');
   }
