@@ -61,10 +61,19 @@ request per message, 12,817–17,351 and 16,839–21,385.
   2 s, and readers read the \`job_stats\` view (the rollup plus the attempts not rolled
   yet), so a count is still there the moment its attempt commits, exactly once. In the
   bench the roller runs in the producer process and its Postgres work counts in the
-  database's CPU per job. Burn-down only, alternating with the array build, three pairs
-  twice on a host that swung between runs (BullMQ 11,945–16,067 in the same hour):
-  17,553 / 16,548 / 16,341 against 14,589 / 12,382 / 11,113 jobs/s, then 10,798 /
-  12,553 / 11,456 against 9,757 / 11,374 / 9,394 (each pair +10 to +32 %). The batch
+  database's CPU per job. Postgres per attempt, probe of 500-row batches: 25–31 µs with
+  the rollup in the batch, 16–20 µs to write the batch and its marker plus 5–6 µs to roll
+  it up later (47-row batches: 32–38 against 28–31 plus 6–7). Burn-down only, three
+  alternated pairs: Postgres per job 34–41 → 26–32 µs (rates 11,426 / 8,814 / 9,275 →
+  10,794 / 12,185 / 10,691 jobs/s, on a host that swung between runs: BullMQ measured
+  11,945–16,067 jobs/s in the same hour). A first version joined markers to attempts by
+  the finished_at range alone, and Postgres read the whole of job_attempts for each roll
+  (a sequential scan, or a JIT-compiled range scan estimated too high): an index on
+  \`batch_id\` (one key per batch, appended) and a one-pass aggregate fixed it. Full runs
+  that afternoon, Metronome against BullMQ: 13,554 against 12,012 jobs/s (1.13×, before
+  that fix), then on the final code 8,352 against 13,717 (0.61×, worker 110 µs per job)
+  and 14,543 against 16,648 (0.87×, worker 83 µs): the last is the table above.
+  The batch
   sizes the burn-down writes, counted that day: most of its rows go in batches of more
   than 300 rows by COPY (90 such batches for the run's 56,000 rows), as the floor's do.
   The worker's ≈ 100 µs against the
