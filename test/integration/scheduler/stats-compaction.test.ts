@@ -4,6 +4,7 @@ import { COMPACTION_LOCK, JobStatsCompactionRepository } from '../../../apps/sch
 import { JobStatsCompactor } from '../../../apps/scheduler/src/stats/job-stats-compactor.service.js';
 import { JobStatsRepository } from '../../../apps/scheduler/src/stats/job-stats.repository.js';
 import { JobStatsRollRepository } from '../../../apps/scheduler/src/stats/job-stats-roll.repository.js';
+import { attemptRecord } from '../../support/attempt-record.js';
 import { TestDatabase } from '../../support/database.js';
 
 /**
@@ -36,16 +37,7 @@ describe('job stats rollup compaction', () => {
     await database.drop();
   });
 
-  let seq = 0;
-  const record = (finishedAt: string, overrides: Partial<AttemptRecord> = {}): AttemptRecord => {
-    const end = new Date(finishedAt);
-    const durationMs = overrides.durationMs ?? 10;
-    return {
-      runId: `run-${++seq}`, attempt: 1, job: 'svc.work', queue: 'normal', companyId: 'acme', outcome: 'succeeded', scheduledFor: null,
-      enqueuedAt: end, startedAt: new Date(end.getTime() - durationMs), finishedAt: end, durationMs, error: null, errorStack: null, result: null,
-      payload: null, scheduleId: null, parentRunId: null, worker: 'w-1', streamSeq: seq, planned: false, maxAttempts: 3, ...overrides,
-    };
-  };
+  const record = attemptRecord;
   /** A history batch, rolled up at once: one rollup row per key, as a roll-up pass per batch makes. */
   const writeAndRoll = async (records: AttemptRecord[]) => {
     await history.write(records);

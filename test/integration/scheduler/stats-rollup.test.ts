@@ -3,6 +3,7 @@ import { createRootLogger, durationBucket, HistoryRepository, MetronomeMetrics, 
 import { JobStatsRollRepository } from '../../../apps/scheduler/src/stats/job-stats-roll.repository.js';
 import { JobStatsRoller } from '../../../apps/scheduler/src/stats/job-stats-roller.service.js';
 import { JobStatsRepository } from '../../../apps/scheduler/src/stats/job-stats.repository.js';
+import { attemptRecord } from '../../support/attempt-record.js';
 import { TestDatabase } from '../../support/database.js';
 
 /**
@@ -37,15 +38,7 @@ describe('job stats rolled up from the run history', () => {
     await database.drop();
   });
 
-  let seq = 0;
-  const record = (finishedAt: Date, overrides: Partial<AttemptRecord> = {}): AttemptRecord => {
-    const durationMs = overrides.durationMs ?? 10;
-    return {
-      runId: `run-${++seq}`, attempt: 1, job: 'svc.roll', queue: 'normal', companyId: 'acme', outcome: 'succeeded', scheduledFor: null,
-      enqueuedAt: finishedAt, startedAt: new Date(finishedAt.getTime() - durationMs), finishedAt, durationMs, error: null, errorStack: null, result: null,
-      payload: null, scheduleId: null, parentRunId: null, worker: 'w-1', streamSeq: seq, planned: false, maxAttempts: 3, ...overrides,
-    };
-  };
+  const record = (finishedAt: Date, overrides: Partial<AttemptRecord> = {}) => attemptRecord(finishedAt, { job: 'svc.roll', ...overrides });
   const totals = async (from: 'job_stats' | 'job_stats_minute', job: string) =>
     (await database.query<Record<string, number>>(
       `SELECT coalesce(sum(succeeded), 0)::int AS succeeded, coalesce(sum(failed), 0)::int AS failed, coalesce(sum(retried), 0)::int AS retried,
