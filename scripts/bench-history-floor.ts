@@ -8,7 +8,11 @@
  * nats-server and a fresh migrated database, like `npm run bench`.
  *
  * Modes: `history` (one job_attempts row per job committed before its ack:
- * the runtime's design), `no-history` (consume and ack only). Each prints
+ * the runtime's design), `no-history` (consume and ack only), `packed`
+ * (`--pack` jobs, 50 by default, carried by one JetStream message: each job
+ * still gets its own history row, committed before the message's one ack; the
+ * floor of a design that packs a bulk enqueue, which the runtime does not
+ * do). Each prints
  * jobs/s and the CPU seconds per 1,000 jobs of the worker, nats-server and
  * Postgres: their sum bounds what 2 CPUs can do.
  *
@@ -24,7 +28,7 @@
  * through nats.js's `js.publish` (a request per message) and through
  * AsyncAckPublisher (one inbox for every ack), which JobEnqueuer uses.
  *
- *   npm run bench:history-floor -- [--jobs 50000] [--modes history,no-history]
+ *   npm run bench:history-floor -- [--jobs 50000] [--modes history,no-history,packed] [--pack 50]
  *     [--steady history,transport-only] [--seconds 30] [--enqueue single,bulk]
  *   (`--modes none`, `--steady none` or `--enqueue none` skips that part)
  */
@@ -37,8 +41,9 @@ import { cliArg, payload, percentiles } from './bench/common.js';
 import { BenchDatabase, BenchNatsServer, processCpuSeconds } from './bench/infra.js';
 
 const JOBS = Number(cliArg('jobs', '50000'));
-const MODES = cliArg('modes', 'history,no-history').split(',').filter((m) => m && m !== 'none') as Mode[];
-type Mode = 'history' | 'no-history';
+const MODES = cliArg('modes', 'history,no-history,packed').split(',').filter((m) => m && m !== 'none') as Mode[];
+type Mode = 'history' | 'no-history' | 'packed';
+const PACK = Number(cliArg('pack', '50'));
 const STEADY_MODES = cliArg('steady', 'history,transport-only').split(',').filter((m) => m && m !== 'none') as SteadyMode[];
 const STEADY_RATE = 1_000;
 const STEADY_SECONDS = Number(cliArg('seconds', '30'));
@@ -112,14 +117,21 @@ async function withFloor<T>(work: (f: Floor) => Promise<T>): Promise<T> {
 
 function runMode(mode: Mode): Promise<Record<string, unknown>> {
   return withFloor(async ({ nats, ds, nc, history }) => {
-    // The backlog: one ~200-byte CloudEvent per job, as JobEnqueuer publishes it.
+    // The backlog: one ~200-byte CloudEvent per job, as JobEnqueuer publishes it (`packed`: PACK of them in a JSON array per message).
+    const pack = mode === 'packed' ? PACK : 1;
     const ids = Array.from({ length: JOBS }, () => crypto.randomUUID());
+    const event = (id: string, seq: number) => ({
+      specversion: '1.0', id, type: JOB, source: 'floor', time: new Date().toISOString(), companyid: 'tenant-1',
+      data: { runId: id, payload: payload('burn', seq) },
+    });
     const js = jetstream(nc);
     for (let i = 0; i < JOBS; i += 1_000) {
-      await Promise.all(ids.slice(i, i + 1_000).map((id, k) => js.publish(`jobs.normal.${JOB}`, JSON.stringify({
-        specversion: '1.0', id, type: JOB, source: 'floor', time: new Date().toISOString(), companyid: 'tenant-1',
-        data: { runId: id, payload: payload('burn', i + k) },
-      }), { msgID: id })));
+      const publishes: Promise<unknown>[] = [];
+      for (let k = i; k < Math.min(JOBS, i + 1_000); k += pack) {
+        const body = pack === 1 ? event(ids[k], k) : ids.slice(k, k + pack).map((id, j) => event(id, k + j));
+        publishes.push(js.publish(`jobs.normal.${JOB}`, JSON.stringify(body), { msgID: ids[k] }));
+      }
+      await Promise.all(publishes);
     }
 
     const worker = await connect({ servers: nats.url });
@@ -130,10 +142,17 @@ function runMode(mode: Mode): Promise<Record<string, unknown>> {
     let failed = 0;
     const finished = new Promise<void>((resolve) => {
       const one = async (m: JsMsg) => {
+        let jobs = 1;
         try {
           const startedAt = new Date();
-          const event = JSON.parse(m.string()) as { id: string; time: string; data: { payload: unknown } };
-          if (mode === 'history') await history(succeeded(event.id, m, startedAt));
+          if (mode === 'packed') {
+            const events = JSON.parse(m.string()) as { id: string; time: string; data: { payload: unknown } }[];
+            jobs = events.length;
+            await Promise.all(events.map((e) => history(succeeded(e.id, m, startedAt))));
+          } else {
+            const event = JSON.parse(m.string()) as { id: string; time: string; data: { payload: unknown } };
+            if (mode === 'history') await history(succeeded(event.id, m, startedAt));
+          }
           m.ack();
         } catch (e) {
           failed++;
@@ -141,10 +160,10 @@ function runMode(mode: Mode): Promise<Record<string, unknown>> {
           m.nak();
           return;
         }
-        if (++done === JOBS) resolve();
+        if ((done += jobs) === JOBS) resolve();
       };
       void (async () => {
-        for await (const m of await consumer.consume({ max_messages: 1_000 })) void one(m);
+        for await (const m of await consumer.consume({ max_messages: Math.max(20, Math.ceil(1_000 / pack)) })) void one(m);
       })();
     });
     await finished;
@@ -160,6 +179,7 @@ function runMode(mode: Mode): Promise<Record<string, unknown>> {
     return {
       mode,
       jobs: JOBS,
+      jobs_per_message: pack,
       failed,
       history_rows_succeeded: mode === 'no-history' ? null : Number(stored.n),
       seconds: +seconds.toFixed(2),
