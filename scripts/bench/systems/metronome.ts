@@ -20,6 +20,7 @@ import {
   jobConsumerDeclarations,
   MetronomeServiceModule,
   provision,
+  FlowCoordinator,
   JOB_SETTLEMENT_OBSERVERS,
   STREAM_DECLARATIONS,
   STREAMS,
@@ -205,8 +206,9 @@ function workerModule(plan: Plan) {
         providers: [
           BenchJobs,
           CompletionTap,
-          // Observers run once the attempt's history row is committed.
-          { provide: JOB_SETTLEMENT_OBSERVERS, inject: [CompletionTap], useFactory: (t: CompletionTap) => [t] },
+          // Observers run once the attempt's history row is committed: the services' own (the flow
+          // coordinator, service.module.ts), then the bench's tap.
+          { provide: JOB_SETTLEMENT_OBSERVERS, inject: [FlowCoordinator, CompletionTap], useFactory: (f: FlowCoordinator, t: CompletionTap) => [f, t] },
         ],
       }),
     ],
