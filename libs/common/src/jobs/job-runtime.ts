@@ -17,6 +17,7 @@ import type { Delivery } from './runtime/delivery.js';
 import { EXTRA_JOB_HANDLERS, type ExtraJobHandlers } from './runtime/extra-handlers.js';
 import { discoverHandlers, handlerProblems, specOf } from './runtime/handler-registry.js';
 import { JobIntake } from './runtime/job-intake.js';
+import { LaneRoom } from './runtime/lane-room.js';
 import type { JobSpec } from './runtime/job-spec.js';
 import { PausedParking } from './runtime/paused-parking.js';
 import { Settlement } from './runtime/settlement.js';
@@ -26,13 +27,6 @@ import { ClearingMap } from '../util/clearing-map.js';
 import { keepShortLivedObjectsYoung } from './runtime/young-generation.js';
 
 export const JOB_RUNTIME_OPTIONS = Symbol('JOB_RUNTIME_OPTIONS');
-
-/**
- * A full lane's reader resumes once this many places are free, not at the
- * first: waking it per finished job cost a promise, a timer and a lane check
- * per job in a burn-down. Lanes hold at least 512, so handlers never starve.
- */
-const ROOM_REFILL = 64;
 
 export interface JobRuntimeOptions {
   /** Every job this service handles: start-up fails unless each has exactly one @JobHandler. */
@@ -60,8 +54,8 @@ export class JobRuntime implements OnModuleInit, OnApplicationBootstrap, BeforeA
   /** Deliveries whose handler runs or whose outcome is being written, by stream sequence: the keep-alive renews their ack wait. */
   private readonly busy = new ClearingMap<string, Delivery>();
   private keepAlive?: NodeJS.Timeout;
-  /** Intake loops waiting for their priority's lane to refill, woken by pump() once it has ROOM_REFILL free places. */
-  private roomWaiters: { priority: Priority; wake: () => void }[] = [];
+  /** Intake loops waiting for their priority's lane to refill, woken by pump(). */
+  private readonly room = new LaneRoom((priority, count) => this.dispatcher.hasRoom(priority, count), () => this.stopping);
   private stopping = false;
   private readonly slots: number;
   /** Handlers that returned and gave their slot back, whose outcome write and ack are still pending. */
@@ -141,7 +135,7 @@ export class JobRuntime implements OnModuleInit, OnApplicationBootstrap, BeforeA
     };
     this.control.onPauseChange((job, paused) => (paused ? this.parkWaiting((w) => w.job === job) : unpark()));
     this.control.onQueuePauseChange((priority, paused) => (paused ? this.parkWaiting((w) => w.priority === priority) : unpark()));
-    await this.intake.start(this.options.consumers, this.specs, (d) => this.admit(d), (p, ms) => this.room(p, ms));
+    await this.intake.start(this.options.consumers, this.specs, (d) => this.admit(d), (p, ms) => this.room.wait(p, ms));
     const ackWait = Math.min(...this.options.consumers.map((c) => c.ackWaitMs ?? this.config.ackWaitMs));
     // One timer for every message this process holds (waiting, early, parked, running, settling), not one per job.
     this.keepAlive = setInterval(() => {
@@ -202,41 +196,7 @@ export class JobRuntime implements OnModuleInit, OnApplicationBootstrap, BeforeA
   private pump(): void {
     if (this.stopping) return;
     for (let w = this.dispatcher.next(); w; w = this.dispatcher.next()) void this.execute(w);
-    if (this.roomWaiters.length) this.wakeRoomWaiters();
-  }
-
-  private wakeRoomWaiters(): void {
-    let due = this.stopping;
-    for (let i = 0; !due && i < this.roomWaiters.length; i++) due = this.dispatcher.hasRoom(this.roomWaiters[i].priority, ROOM_REFILL);
-    if (!due) return;
-    const still: typeof this.roomWaiters = [];
-    for (const w of this.roomWaiters) {
-      if (this.stopping || this.dispatcher.hasRoom(w.priority, ROOM_REFILL)) w.wake();
-      else still.push(w);
-    }
-    this.roomWaiters = still;
-  }
-
-  /** undefined when the priority's lane has room; else resolves when it has, the runtime stops, or after `maxWaitMs`. */
-  private room(priority: Priority, maxWaitMs: number): Promise<void> | undefined {
-    if (this.stopping || this.dispatcher.hasRoom(priority)) return undefined;
-    return this.waitForRoom(priority, maxWaitMs);
-  }
-
-  private async waitForRoom(priority: Priority, maxWaitMs: number): Promise<void> {
-    const deadline = Date.now() + maxWaitMs;
-    while (!this.stopping && !this.dispatcher.hasRoom(priority, ROOM_REFILL) && Date.now() < deadline) {
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, 50);
-        this.roomWaiters.push({
-          priority,
-          wake: () => {
-            clearTimeout(timer);
-            resolve();
-          },
-        });
-      });
-    }
+    this.room.wake();
   }
 
   /**
