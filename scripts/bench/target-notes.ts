@@ -27,27 +27,41 @@ Reproduce the floors with \`npm run bench:history-floor\` and the worker profile
 
 **The floors (\`npm run bench:history-floor\`).** A bare worker with no framework —
 pull, JSON parse, the runtime's own history statement with the runtime's batching
-(\`HISTORY_BATCHING\`), ack after commit — burns 50,000 jobs down at
-22,947–24,507 jobs/s, 65–73 µs of CPU per job for all processes (worker 37–42,
-nats-server 15–18, Postgres 12–13); the same with no history at all (pull and ack
-only) 33,193–39,962 jobs/s, 42–53 µs per job (2026-12-05, two runs, after the
-rollup became append-only; the day before, on the older rollup: 25,381–25,902 and
-36,307–42,410). At 1,000 jobs/s its enqueue-to-start p99 is 1.85 ms transport-only and
-2.32 ms with history written behind (2026-12-05; 3.4–5.1 and 4.5–7.7 ms the day
-before). Its enqueue, JetStream
-publishes with \`Nats-Msg-Id\` awaiting each ack and nothing else (2026-12-05, two
-runs, 10,000 single and 40,000 bulk from a cold process), reaches 21,152–27,932
-jobs/s with 50 callers and 48,736–48,777 in calls of 1,000 through the asynchronous
-acks JobEnqueuer uses (\`AsyncAckPublisher\`); through nats.js's \`js.publish\`, a
-request per message, 12,817–17,351 and 16,839–21,385.
+(\`HISTORY_BATCHING\`: the attempts and their batch's marker row), ack after commit —
+burns 50,000 jobs down at 25,048–25,667 jobs/s, 65 µs of CPU per job for all
+processes (worker 36, nats-server 14–15, Postgres 14–15); the same with no history at
+all (pull and ack only) 40,366–46,605 jobs/s, 37–42 µs per job (2026-12-05 evening,
+three runs on the marker design, on an AMD EPYC host; that morning, on the
+append-only rollup and an Intel Xeon host: 22,947–24,507 jobs/s and 65–73 µs,
+33,193–39,962 and 42–53). With 50 jobs carried by one JetStream message (mode
+\`packed\`: each job still gets its own history row committed before the message's one
+ack; the runtime does not pack) the floor is 46,084–49,765 jobs/s and 32–35 µs per job
+(worker 14–16, nats-server 4–5, Postgres 13–14): packing halves the
+history floor. At 1,000 jobs/s the floor's enqueue-to-start p99 is 4.17–4.62 ms
+transport-only and 5.97–6.83 ms with history written behind (evening, two runs; 1.85
+and 2.32 ms that morning, 3.4–5.1 and 4.5–7.7 ms the day before: this figure follows
+the host more than the code). Its enqueue, JetStream publishes with \`Nats-Msg-Id\`
+awaiting each ack and nothing else (10,000 single and 40,000 bulk from a cold
+process), reaches 27,425–29,325 jobs/s with 50 callers and 43,424–48,970 in calls of
+1,000 through the asynchronous acks JobEnqueuer uses (\`AsyncAckPublisher\`); through
+nats.js's \`js.publish\`, a request per message, 17,135–17,756 and 19,499–20,906
+(evening, two runs; morning: 21,152–27,932, 48,736–48,777, 12,817–17,351,
+16,839–21,385).
 
 - **Burn-down (≥ 2× BullMQ: ${twice}/s in this run).** Not reachable on two shared CPUs.
   Metronome burns down at ${fmt(m.burndown_per_s)}/s, BullMQ at ${fmt(b?.burndown_per_s)}/s. ${burnCpu}
   Both systems keep the host nearly saturated, so a rate is about the CPUs' time divided
   by the CPU per job: 2× BullMQ's rate on the same host needs about half BullMQ's CPU
-  per job for all processes${halfBullmq}. The history floor uses 65–73 µs and pulls and
-  acks alone 42–53 µs (above), so 2× BullMQ leaves the runtime next to nothing beyond
-  a bare consumer. What Metronome spent above the floor, measured on 2026-12-05 (morning,
+  per job for all processes${halfBullmq}. The history floor uses 65 µs and pulls and
+  acks alone 37–42 µs (above), so with one JetStream message per job 2× BullMQ is below
+  what a bare consumer needs, before the runtime does anything. The one lever the floors
+  show is the message: 50 jobs per message halve the floor to 32–35 µs (nats-server
+  14–15 → 4–5 µs, the worker's pull, parse and ack 36 → 14–16). Even then the runtime's
+  own work above the floor (30–80 µs per job in the worker this evening, below) would have to fall under
+  ≈ 20 µs. Packing a bulk enqueue changes guarantees users see (a queue's depth
+  counted in messages, not jobs; one job's retry, deferral, pause or deletion means
+  republishing it alone; a redelivered pack re-checks history for its finished jobs),
+  so it is proposed in issue 23's note, not built. What Metronome spent above the floor, measured on 2026-12-05 (morning,
   burn-down only, four alternated runs each, CPU per job read from /proc for each
   process): the per-minute rollup's appended rows were ≈ 19 µs of Postgres per job
   (the rollup stubbed out: Postgres 34–40 → 18–19 µs, burn-down 10,089–11,850 →
@@ -72,12 +86,16 @@ request per message, 12,817–17,351 and 16,839–21,385.
   \`batch_id\` (one key per batch, appended) and a one-pass aggregate fixed it. Full runs
   that afternoon, Metronome against BullMQ: 13,554 against 12,012 jobs/s (1.13×, before
   that fix), then on the final code 8,352 against 13,717 (0.61×, worker 110 µs per job)
-  and 14,543 against 16,648 (0.87×, worker 83 µs): the last is the table above.
+  and 14,543 against 16,648 (0.87×, worker 83 µs), on an Intel Xeon host. That evening,
+  on an AMD EPYC host where BullMQ ran faster, two full runs on the final code:
+  12,485 against 19,153 (0.65×; CPU per job 135 against 95 µs, worker 84) and
+  11,066 against 18,437 (0.60×; 149 against 101 µs, worker 94, the host's load 2.4 at
+  the start): the last is the table above.
   The batch
   sizes the burn-down writes, counted that day: most of its rows go in batches of more
   than 300 rows by COPY (90 such batches for the run's 56,000 rows), as the floor's do.
-  The worker's ≈ 100 µs against the
-  floor's 37–42 is the runtime's own
+  The worker's 66–115 µs per job in the burn-down (this evening's runs) against the
+  floor's 36 is the runtime's own
   work per job (contract check, per-run context, fair dispatcher, timeout, heartbeat
   entry, metrics, settlement) and its garbage collection (20 % of the main thread;
   \`--trace-gc\`: ≈ 50 young GCs a second and a full one every ≈ 0.4 s, because a job
@@ -88,7 +106,16 @@ request per message, 12,817–17,351 and 16,839–21,385.
   instead of 512, a dispatcher lane of 256 instead of 2,048 (slower), corking the
   Postgres socket per statement; a 16 MB semi-space cut young GCs 4× and full GCs
   14 → 9, but takes the worker over 150 MB RSS, and 8 MB gained nothing (8,823–11,035
-  against 9,380–11,471 jobs/s, three alternated runs; RSS 153–156 MB). Found and cut on
+  against 9,380–11,471 jobs/s, three alternated runs; RSS 153–156 MB). Tried on
+  2026-12-05 (evening), burn-down only, three alternated pairs each, worker CPU per job:
+  a dispatcher lane of 512 (\`JOB_TENANT_BUFFER=64\`) 90–98 µs against 66–84 on the
+  default 2,048 (every pair slower); a lane of 4,096 (\`JOB_TENANT_BUFFER=512\`) 83–110
+  against 86–115 (noise) with RSS 150–154 MB. A sampling heap profile of the burn-down
+  that evening: ≈ 34 KB allocated per job, the largest sites the settlement's and the
+  attempt's async frames (3.6 and 2.9 KB), the envelope's JSON parse (2.9 KB) and
+  nats.js's ack publish (1.8 KB); \`--trace-gc\`: a young GC every ≈ 20 ms keeping
+  ≈ 1.5 MB of ≈ 4 MB (the pulled backlog waiting in the lane and the jobs waiting for
+  their history batch), 15 % of the worker's time, and a full GC every ≈ 0.4 s. Found and cut on
   2026-12-04 (night): the worker idled through half of the burn-down. Its finished
   jobs waiting for their history row filled the settling cap (800), so every slot was
   held, and the batch they waited for could never reach its 1,000 rows, so it waited
@@ -166,7 +193,14 @@ request per message, 12,817–17,351 and 16,839–21,385.
   20,830 → 44,287–49,577 jobs/s, single 18,483 → 22,795–26,351. Single enqueue is
   measured over 10,000 jobs right after 500 warm-up calls, so it is partly JIT
   warm-up: the same producer warmed by 20,000 calls does 34,412–35,394 jobs/s at
-  0.022 ms of its CPU a job. Old design: 4,410 and 8,456 jobs/s.
+  0.022 ms of its CPU a job. Old design: 4,410 and 8,456 jobs/s. Single enqueue is met
+  on one host and not on another: on the Intel Xeon host (2026-12-05, afternoon) 34,625
+  against BullMQ's 25,492; on the AMD EPYC host that evening 26,957 against 30,508 and
+  24,152 against 28,720, with the floor's bare publisher (the same client, nothing else)
+  at 27,425–29,325 on that host. There the enqueue is at its floor: 50 callers each wait
+  for the stream's stored ack, and a profile of the producer in that phase shows it idle
+  22 % of the time (socket writes 13 %, the envelope's JSON 5 %), so the round trip
+  through nats-server, not Metronome's code, sets the rate.
 - **Total CPU per job (≤ BullMQ's).** ${fmt(m.cpu_per_job_ms_total)} ms against ${fmt(b?.cpu_per_job_ms_total)} ms, worker
   + nats-server + Postgres (${fmt(m.database_cpu_seconds)} s of Postgres CPU in this run). Earlier
   figures (0.62 ms "met") were wrong: the bench read Postgres CPU after the worker's
