@@ -27,7 +27,7 @@ import { AttemptRunner } from './jobs/runtime/attempt-runner.js';
 import { Deferrals } from './jobs/runtime/deferrals.js';
 import { JobIntake } from './jobs/runtime/job-intake.js';
 import { FinishedRuns } from './jobs/runtime/finished-runs.js';
-import { JOB_SETTLEMENT_OBSERVERS } from './jobs/runtime/job-settled.js';
+import { JOB_SETTLEMENT_OBSERVERS, type JobSettlementObserver } from './jobs/runtime/job-settled.js';
 import { Settlement } from './jobs/runtime/settlement.js';
 import { WorkerHeartbeat } from './jobs/runtime/worker-heartbeat.js';
 import { KvBuckets } from './messaging/kv-buckets.js';
@@ -70,6 +70,8 @@ export interface ServiceModuleOptions {
   contracts?: Record<string, ContractClass>;
   /** The job runtime (docs/jobs.md): the jobs this service handles with @JobHandler and its per-priority consumers. */
   jobs?: JobRuntimeOptions;
+  /** More settlement observers (providers of this module), called after the runtime's own for each committed attempt. */
+  settlementObservers?: Type<JobSettlementObserver>[];
 }
 
 @Module({})
@@ -143,7 +145,12 @@ export class MetronomeServiceModule {
           FlowCoordinator,
           DurabilityHooks,
           // Observers see an attempt after its history row is committed: a flow's child is settled before its parent is evaluated.
-          { provide: JOB_SETTLEMENT_OBSERVERS, inject: [FlowCoordinator], useFactory: (f: FlowCoordinator) => [f] },
+          ...(options.settlementObservers ?? []),
+          {
+            provide: JOB_SETTLEMENT_OBSERVERS,
+            inject: [FlowCoordinator, ...(options.settlementObservers ?? [])],
+            useFactory: (...observers: JobSettlementObserver[]) => observers,
+          },
         ]
       : [];
     return {

@@ -20,8 +20,6 @@ import {
   jobConsumerDeclarations,
   MetronomeServiceModule,
   provision,
-  FlowCoordinator,
-  JOB_SETTLEMENT_OBSERVERS,
   STREAM_DECLARATIONS,
   STREAMS,
   subjects,
@@ -203,13 +201,9 @@ function workerModule(plan: Plan) {
         consumers: [],
         entities: [],
         jobs: { names: [BENCH_JOB], consumers: benchConsumers(plan.concurrency), concurrency: plan.concurrency },
-        providers: [
-          BenchJobs,
-          CompletionTap,
-          // Observers run once the attempt's history row is committed: the services' own (the flow
-          // coordinator, service.module.ts), then the bench's tap.
-          { provide: JOB_SETTLEMENT_OBSERVERS, inject: [FlowCoordinator, CompletionTap], useFactory: (f: FlowCoordinator, t: CompletionTap) => [f, t] },
-        ],
+        providers: [BenchJobs],
+        // Observers run once the attempt's history row is committed: the services' own, then the bench's tap.
+        settlementObservers: [CompletionTap],
       }),
     ],
   })
