@@ -6,7 +6,9 @@ import { InProcessScheduler, SchedulerTestEnv } from './scheduler-support.js';
 
 describe('schedule service, registry, triggers, enqueuer and retention', () => {
   const env = new SchedulerTestEnv();
-  const clock = new ManualClock(Date.now());
+  // Fixed, not the wall clock: the poll loop reads the clock before it claims, so a wall-clock reading taken before a test sets its
+  // instant could claim a schedule that test registers (a cron fired during the registration test in CI).
+  const clock = new ManualClock('2026-07-01T08:00:00Z');
   let scheduler: InProcessScheduler;
 
   beforeAll(async () => {
