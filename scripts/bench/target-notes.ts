@@ -58,7 +58,9 @@ nats.js's \`js.publish\`, a request per message, 17,135–17,756 and 19,499–20
   show is the message: 50 jobs per message halve the floor to 32–35 µs (nats-server
   14–15 → 4–5 µs, the worker's pull, parse and ack 36 → 14–16). Even then the runtime's
   own work above the floor (30–80 µs per job in the worker this evening, below) would have to fall under
-  ≈ 20 µs. Packing a bulk enqueue changes guarantees users see (a queue's depth
+  ≈ 20 µs: packing alone, with today's runtime, would leave the worker's main thread
+  ≈ 58–78 µs per job (the packed 14–16 plus the runtime's 44–62 above the floor), about
+  13,000–17,000 jobs/s on this host, 0.7–0.9× BullMQ. Packing a bulk enqueue changes guarantees users see (a queue's depth
   counted in messages, not jobs; one job's retry, deferral, pause or deletion means
   republishing it alone; a redelivered pack re-checks history for its finished jobs),
   so it is proposed in issue 23's note, not built. What Metronome spent above the floor, measured on 2026-12-05 (morning,
@@ -110,7 +112,13 @@ nats.js's \`js.publish\`, a request per message, 17,135–17,756 and 19,499–20
   2026-12-05 (evening), burn-down only, three alternated pairs each, worker CPU per job:
   a dispatcher lane of 512 (\`JOB_TENANT_BUFFER=64\`) 90–98 µs against 66–84 on the
   default 2,048 (every pair slower); a lane of 4,096 (\`JOB_TENANT_BUFFER=512\`) 83–110
-  against 86–115 (noise) with RSS 150–154 MB. A sampling heap profile of the burn-down
+  against 86–115 (noise) with RSS 150–154 MB. Tried that night, three alternated pairs
+  each: \`--single-threaded-gc\` (worker 77–78 against 89–98 µs per job in one set of
+  pairs, 82–85 against 81–90 in the next with a 256 MB heap cap; RSS 148–155 MB, over
+  the target) and history batches of up to 8 rows in one statement instead of 100 (noise:
+  most burn-down rows go by COPY anyway). The worker's CPU in a burn-down is 91 % user
+  time: the profile's ≈ 16 % self time in socket writes is mostly the thread waiting for
+  a CPU inside the syscall on the saturated host, not the syscalls. A sampling heap profile of the burn-down
   that evening: ≈ 34 KB allocated per job, the largest sites the settlement's and the
   attempt's async frames (3.6 and 2.9 KB), the envelope's JSON parse (2.9 KB) and
   nats.js's ack publish (1.8 KB); \`--trace-gc\`: a young GC every ≈ 20 ms keeping
