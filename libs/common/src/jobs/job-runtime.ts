@@ -6,7 +6,6 @@ import { ROOT_LOGGER, SERVICE_NAME } from '../logging/logging.module.js';
 import type { Logger } from '../logging/logger.js';
 import type { Priority } from '../messaging/subjects.js';
 import type { ConsumerDeclaration } from '../messaging/topology.js';
-import { deferDelay } from './defer-delay.js';
 import { DurabilityHooks } from './durability/durability.service.js';
 import { HistoryWriter } from './history/history-writer.js';
 import { JobControl } from './job-control.js';
@@ -18,6 +17,7 @@ import { EXTRA_JOB_HANDLERS, type ExtraJobHandlers } from './runtime/extra-handl
 import { discoverHandlers, handlerProblems, specOf } from './runtime/handler-registry.js';
 import { JobIntake } from './runtime/job-intake.js';
 import { LaneRoom } from './runtime/lane-room.js';
+import { OverflowSpread } from './runtime/overflow-spread.js';
 import type { JobSpec } from './runtime/job-spec.js';
 import { PausedParking } from './runtime/paused-parking.js';
 import { Settlement } from './runtime/settlement.js';
@@ -56,6 +56,8 @@ export class JobRuntime implements OnModuleInit, OnApplicationBootstrap, BeforeA
   private keepAlive?: NodeJS.Timeout;
   /** Intake loops waiting for their priority's lane to refill, woken by pump(). */
   private readonly room = new LaneRoom((priority, count) => this.dispatcher.hasRoom(priority, count), () => this.stopping);
+  /** Delays for messages handed back because their tenant's buffer is full, spread by the tenant's recent overflow. */
+  private readonly overflow = new OverflowSpread();
   private stopping = false;
   private readonly slots: number;
   /** Handlers that returned and gave their slot back, whose outcome write and ack are still pending. */
@@ -189,7 +191,9 @@ export class JobRuntime implements OnModuleInit, OnApplicationBootstrap, BeforeA
     if (this.stopping) return void this.deferrals.defer(d.msg, d.ledger, 0, d.spec.name, 'stopping');
     if (this.isPaused(d.spec.name, d.priority)) return this.park(d);
     const waiting: Waiting<Delivery> = { item: d, job: d.spec.name, tenant: d.parts.companyId ?? '', priority: d.priority };
-    if (!this.dispatcher.offer(waiting)) return void this.deferrals.defer(d.msg, d.ledger, deferDelay(d.msg.info.deliveryCount), d.spec.name, 'tenant_full');
+    if (!this.dispatcher.offer(waiting)) {
+      return void this.deferrals.defer(d.msg, d.ledger, this.overflow.delayFor(waiting.tenant, d.msg.info.deliveryCount), d.spec.name, 'tenant_full');
+    }
     this.pump();
   }
 
