@@ -12,6 +12,9 @@ interface Recent {
   at: number;
 }
 
+/** A tenant's overflow count as it stands at `now`, decayed since it was last counted. */
+const decayed = (r: Recent, now: number): number => r.count * Math.exp(-(now - r.at) / DECAY_MS);
+
 /**
  * The delay for a message handed back because its tenant's buffer is full.
  *
@@ -21,7 +24,7 @@ interface Recent {
  * ten seconds, 10,000 redeliveries a second: more than the worker could hand
  * back again, so another tenant's new job queued behind the wave (scenario 10
  * of the fault suite: 1.1–1.2 s instead of about one handler duration, and
- * 124,000–165,000 deferrals while the backlog was read once). The tenant's
+ * 114,000–165,000 deferrals while the backlog was read once). The tenant's
  * recent overflow in this process (a count decaying over 30 s) stretches its
  * deferrals over a further `count / OVERFLOW_REDELIVERIES_PER_S` seconds, so
  * its redeliveries stay near that rate: far more than the tenant can run (it
@@ -36,7 +39,7 @@ export class OverflowSpread {
 
   delayFor(tenant: string, deliveryCount: number, now = Date.now()): number {
     const r = this.recent.get(tenant);
-    const count = (r ? r.count * Math.exp(-(now - r.at) / DECAY_MS) : 0) + 1;
+    const count = (r ? decayed(r, now) : 0) + 1;
     if (r) {
       r.count = count;
       r.at = now;
@@ -57,7 +60,7 @@ export class OverflowSpread {
     if (now - this.sweptAt < DECAY_MS) return;
     this.sweptAt = now;
     for (const [tenant, r] of this.recent) {
-      if (r.count * Math.exp(-(now - r.at) / DECAY_MS) < 1) this.recent.delete(tenant);
+      if (decayed(r, now) < 1) this.recent.delete(tenant);
     }
   }
 }
