@@ -58,12 +58,21 @@ nats.js's \`js.publish\`, a request per message, 17,135–17,756 and 19,499–20
   show is the message: 50 jobs per message halve the floor to 32–35 µs (nats-server
   14–15 → 4–5 µs, the worker's pull, parse and ack 36 → 14–16). Even then the runtime's
   own work above the floor (30–80 µs per job in the worker this evening, below) would have to fall under
-  ≈ 20 µs: packing alone, with today's runtime, would leave the worker's main thread
-  ≈ 58–78 µs per job (the packed 14–16 plus the runtime's 44–62 above the floor), about
-  13,000–17,000 jobs/s on this host, 0.7–0.9× BullMQ. Packing a bulk enqueue changes guarantees users see (a queue's depth
-  counted in messages, not jobs; one job's retry, deferral, pause or deletion means
-  republishing it alone; a redelivered pack re-checks history for its finished jobs),
-  so it is proposed in issue 23's note, not built. What Metronome spent above the floor, measured on 2026-12-05 (morning,
+  ≈ 20 µs. Packing through today's runtime, measured with a prototype on 2026-12-05
+  (night, AMD EPYC host, burn-down only, alternated with the unchanged build;
+  \`bench/experiments/\`: 50 jobs of one subject per message from \`enqueueMany\` and from
+  \`enqueue\` calls made in the same tick, each job still its own history row before the
+  pack's one ack): burn-down 14,530–15,299 jobs/s against 10,693–12,651, CPU per job
+  for all processes 104–109 µs against 132–160 (worker 68–72 against 85–102,
+  nats-server 5–6 against 20–25, Postgres about the same), single enqueue
+  56,619–69,356 jobs/s against 22,105–25,422, bulk 96,576–137,031 against ≈ 40,000;
+  pulling 64 packs at a time instead of 512 messages keeps the worker at 142–145 MB
+  (512 packs: 173–178 MB) at 13,347–15,977 jobs/s. That is ≈ 0.8× BullMQ's burn-down:
+  the worker's own work per job, not the transport, is what is left. The prototype
+  is not shippable as it stands (a deferred, retried, paused or stopping job in a pack
+  would need republishing alone with its attempt count; a redelivered pack must skip
+  its finished jobs through history; queue depth and listings count messages, not
+  jobs), so packing is proposed in issue 23's note, not built. What Metronome spent above the floor, measured on 2026-12-05 (morning,
   burn-down only, four alternated runs each, CPU per job read from /proc for each
   process): the per-minute rollup's appended rows were ≈ 19 µs of Postgres per job
   (the rollup stubbed out: Postgres 34–40 → 18–19 µs, burn-down 10,089–11,850 →
