@@ -58,6 +58,8 @@ export class JobRuntime implements OnModuleInit, OnApplicationBootstrap, BeforeA
   private readonly room = new LaneRoom((priority, count) => this.dispatcher.hasRoom(priority, count), () => this.stopping);
   /** Delays for messages handed back because their tenant's buffer is full, spread by the tenant's recent overflow. */
   private readonly overflow = new OverflowSpread();
+  /** Delays for messages of a paused job handed back because the parking is full, spread by the job's recent overflow. */
+  private readonly pausedOverflow: OverflowSpread;
   private stopping = false;
   private readonly slots: number;
   /** Handlers that returned and gave their slot back, whose outcome write and ack are still pending. */
@@ -89,6 +91,7 @@ export class JobRuntime implements OnModuleInit, OnApplicationBootstrap, BeforeA
     // 9,700–11,400 against 9,300–12,300 jobs/s) with a lower peak RSS (143–147 against 148–151 MB).
     this.maxSettling = this.slots * 8;
     this.parking = new PausedParking(Math.max(1_000, this.slots * 64));
+    this.pausedOverflow = new OverflowSpread(Math.random, () => jobs.pausedRecheckMs);
     this.dispatcher = new JobDispatcher<Delivery>({
       slots: this.slots,
       tenantBuffer: jobs.tenantBuffer,
@@ -183,7 +186,8 @@ export class JobRuntime implements OnModuleInit, OnApplicationBootstrap, BeforeA
   }
 
   private park(d: Delivery): void {
-    if (!this.parking.park(d)) void this.deferrals.defer(d.msg, d.ledger, this.config.jobs.pausedRecheckMs, d.spec.name, 'paused');
+    if (this.parking.park(d)) return;
+    void this.deferrals.defer(d.msg, d.ledger, this.pausedOverflow.delayFor(d.spec.name, d.msg.info.deliveryCount), d.spec.name, 'paused');
   }
 
   /** Offers a due delivery to the dispatcher (or parks it: paused; hands it back: tenant buffer full). */

@@ -23,6 +23,15 @@ describe('OverflowSpread', () => {
     expect(Math.max(...due)).toBeLessThan(15 * 60_000 + 30_000);
   });
 
+  it('spreads a paused job\'s overflow from its own base delay (the paused recheck), whatever the delivery count', () => {
+    const spread = new OverflowSpread(() => 0.5, () => 1_000);
+    expect(spread.delayFor('reports.digest', 1, 0)).toBe(1_001);
+    expect(spread.delayFor('reports.digest', 7, 0)).toBe(1_001);
+    // 30,000 of one paused job's messages handed back within 10 s come back over about 30 s, not every second.
+    for (let i = 0; i < 30_000; i++) spread.delayFor('reports.digest', 1, Math.floor(i / 3));
+    expect(spread.delayFor('reports.digest', 1, 10_000)).toBeGreaterThan(13_000);
+  });
+
   it('keeps other tenants apart: one tenant\'s flood does not stretch another\'s delay', () => {
     const spread = new OverflowSpread(() => 0.5);
     for (let i = 0; i < 50_000; i++) spread.delayFor('flood', 1, 0);
