@@ -1,7 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import { JobControl, MetronomeMetrics } from '../../../libs/common/src/index.js';
 import { sleep, waitFor } from '../../support/wait.js';
-import { JOB, RuntimeHarness } from './runtime-support.js';
+import { deferralsOf, JOB, RuntimeHarness } from './runtime-support.js';
 
 async function gauge(app: INestApplication, name: string, queue: string): Promise<number | undefined> {
   const metric = await app.get(MetronomeMetrics).registry.getSingleMetric(name)!.get();
@@ -59,5 +59,37 @@ describe('job runtime: pause and resume across workers', () => {
     const starts = await h.log(`job = 'rt.work' AND kind = 'start'`);
     expect(new Set(starts.map((s) => s.run_id)).size).toBe(20);
     expect(new Set(starts.map((s) => s.worker))).toEqual(new Set(['w1', 'w2']));
+  });
+
+  it('stops pulling a paused priority lane on both workers (its backlog stays undelivered in the stream, nothing is handed back), keeps other lanes running, and pulls it all at once on resume', async () => {
+    const c1 = w1.get(JobControl);
+    const c2 = w2.get(JobControl);
+    const BACKLOG = 3_000; // more than the parking of either worker (1,000)
+    const deferredBefore = (await deferralsOf(w1, JOB.work, 'paused')) + (await deferralsOf(w2, JOB.work, 'paused'));
+    await c1.pauseQueue('normal', { by: 'ops', reason: 'maintenance' });
+    await waitFor(() => c1.isQueuePaused('normal') && c2.isQueuePaused('normal'), { what: 'both workers paused the lane', intervalMs: 5 });
+    await h.publishMany(Array.from({ length: BACKLOG }, (_, i) => ({ job: JOB.work, payload: { sleepMs: 1, label: 'lane' }, runId: `q-${i}`, companyId: `t${i % 7}` })));
+    // Another lane keeps running.
+    await h.publish(JOB.hold, { sleepMs: 10 }, { runId: 'other-high', priority: 'high' });
+    await waitFor(async () => (await h.run('other-high'))?.state === 'succeeded', { what: 'a job of another lane' });
+    await sleep(2_500);
+    expect(await h.log(`label = 'lane'`)).toHaveLength(0);
+    const info = await h.jsm.consumers.info('JOBS', 'rt-jobs-normal');
+    // Not pulled at all: no message of the lane is held by a worker or waiting to be redelivered.
+    expect({ pending: info.num_pending, held: info.num_ack_pending }).toEqual({ pending: BACKLOG, held: 0 });
+    expect((await deferralsOf(w1, JOB.work, 'paused')) + (await deferralsOf(w2, JOB.work, 'paused'))).toBe(deferredBefore);
+
+    const t1 = Date.now();
+    await c2.resumeQueue('normal');
+    await waitFor(async () => (await h.log(`label = 'lane' AND kind = 'end'`)).length >= BACKLOG, { what: 'the lane\'s backlog after resume', timeoutMs: 60_000 });
+    console.log(`queue pause: ${BACKLOG} runs of the paused lane finished ${Date.now() - t1} ms after the resume`);
+    const runsOf = () => h.database.query<{ outcome: string; attempt: number; n: number }>(
+      `SELECT outcome, attempt, count(*)::int n FROM job_attempts WHERE run_id LIKE 'q-%' GROUP BY outcome, attempt`,
+    );
+    await waitFor(async () => (await runsOf())[0]?.n === BACKLOG, { what: 'the lane\'s outcomes recorded' });
+    expect(await runsOf()).toEqual([{ outcome: 'succeeded', attempt: 1, n: BACKLOG }]);
+    const starts = await h.log(`label = 'lane' AND kind = 'start'`);
+    expect(new Set(starts.map((s) => s.run_id)).size).toBe(BACKLOG);
+    expect(starts).toHaveLength(BACKLOG);
   });
 });

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { ConsumerMessages, JsMsg } from '@nats-io/jetstream';
+import type { JsMsg } from '@nats-io/jetstream';
 import { APP_CONFIG } from '../../config/config.module.js';
 import type { AppConfig } from '../../config/config.schema.js';
 import { deadLetterOf } from '../../dead-letters/dead-letter-of.js';
@@ -15,6 +15,7 @@ import type { ConsumerDeclaration } from '../../messaging/topology.js';
 import { DueHold } from '../due-hold.js';
 import { JobControl } from '../job-control.js';
 import { AttemptLedger, attemptOf, EMPTY_LEDGER, type LedgerEntry } from './attempt-ledger.js';
+import { ConsumerPull } from './consumer-pull.js';
 import { Deferrals, type DeferralReason } from './deferrals.js';
 import { FinishedRuns } from './finished-runs.js';
 import { jobMessageOf, jobOfSubject, priorityOf, type Delivery } from './delivery.js';
@@ -46,7 +47,7 @@ const STOP_WAIT_MS = 5_000;
  */
 @Injectable()
 export class JobIntake {
-  private readonly pulls: ConsumerMessages[] = [];
+  private readonly pulls: { priority: Priority; pull: ConsumerPull }[] = [];
   /** The pull loops, and redeliveries waiting for their ledger entry: stop() waits for both. */
   private readonly loops: Promise<void>[] = [];
   private readonly reads = new Set<Promise<void>>();
@@ -90,34 +91,31 @@ export class JobIntake {
     // A full priority lane means this process has plenty to do: wait for room instead of deferring a
     // backlog, but not so long that messages pulled and not yet held (no keep-alive) reach their ack wait.
     const roomWaitMs = Math.min(...consumers.map((c) => c.ackWaitMs ?? this.config.ackWaitMs)) / 4;
+    this.control.onQueuePauseChange((priority, paused) => {
+      for (const p of this.pulls) if (p.priority === priority) (paused ? p.pull.pause() : p.pull.resume());
+    });
     for (const declaration of consumers) {
       const consumer = await js.consumers.get(declaration.stream, declaration.durable);
-      const messages = await consumer.consume({ max_messages: PULL_BATCH, expires: pullExpiresMs(declaration.ackWaitMs ?? this.config.ackWaitMs) });
-      this.pulls.push(messages);
-      this.loops.push((async () => {
-        try {
-          for await (const msg of messages) {
-            const wait = room(priorityOf(msg.subject), roomWaitMs);
-            if (wait) await wait;
-            this.accept(declaration, msg);
-          }
-        } catch (e) {
-          if (!this.stopping) this.log.error({ consumer: declaration.durable, error: errorText(e) }, 'job consumer loop ended');
-        }
-      })());
+      const priority = priorityOf(declaration.filterSubject);
+      const pull = new ConsumerPull(
+        () => consumer.consume({ max_messages: PULL_BATCH, expires: pullExpiresMs(declaration.ackWaitMs ?? this.config.ackWaitMs) }),
+        () => this.control.isQueuePaused(priority),
+        (msg) => {
+          const wait = room(priorityOf(msg.subject), roomWaitMs);
+          if (!wait) return void this.accept(declaration, msg);
+          return wait.then(() => this.accept(declaration, msg));
+        },
+        (e, what) => this.log.error({ consumer: declaration.durable, error: errorText(e) }, what),
+      );
+      this.pulls.push({ priority, pull });
+      this.loops.push((await pull.start()).loop);
     }
   }
 
   /** Stops pulling and hands back what is held until due. */
   async stop(): Promise<void> {
     this.stopping = true;
-    for (const p of this.pulls) {
-      try {
-        p.stop();
-      } catch {
-        // already stopped
-      }
-    }
+    for (const p of this.pulls) p.pull.stop();
     const now = Date.now();
     await Promise.all(this.early.drain().map(({ dueAt, item }) => this.deferrals.defer(item.msg, item.ledger, Math.max(0, dueAt - now), item.spec.name, 'stopping')));
     // Messages the pulls had already received still come out of their loops (each handed back); the wait is bounded
