@@ -201,8 +201,8 @@ describe('emptying a queue', () => {
     expect(audits.map((a) => [a.action, a.targetId, a.actor, a.after.removed])).toEqual([['queue.empty', 'low', 'system-admin-all', 3], ['job.empty', LEDGER_EXPORT, 'system-admin-all', 1]]);
   });
   it('settles cancelled, never runs, the jobs a worker had already pulled and held when the queue was emptied', async () => {
-    // Paused, the reports worker pulls the low jobs and parks them in memory.
-    expect((await env.call('POST', '/api/v1/queues/low/pause', { auth: env.auth.admin, body: {} })).status).toBe(200);
+    // With the job paused (a paused lane is not pulled at all), the reports worker pulls the low jobs and parks them in memory.
+    expect((await env.call('POST', `/api/v1/jobs/${REPORTS.idle}/pause`, { auth: env.auth.admin, body: {} })).status).toBe(200);
     const ids: string[] = [];
     for (let i = 0; i < 3; i++) ids.push((await env.call('POST', `/api/v1/jobs/${REPORTS.idle}/trigger`, { auth: env.auth.admin, body: { companyId: TENANT, priority: 'low' } })).json.runId);
     await waitFor(async () => {
@@ -211,7 +211,7 @@ describe('emptying a queue', () => {
     }, { what: 'the reports worker holding the three low jobs' });
     const emptied = await env.call('POST', '/api/v1/queues/low/empty', { auth: env.auth.admin, body: { confirm: 'low' } });
     expect(emptied.json).toMatchObject({ removed: 3, recalled: 3 });
-    expect((await env.call('POST', '/api/v1/queues/low/resume', { auth: env.auth.admin, body: {} })).status).toBe(200);
+    expect((await env.call('POST', `/api/v1/jobs/${REPORTS.idle}/resume`, { auth: env.auth.admin, body: {} })).status).toBe(200);
     for (const id of ids) {
       const run = await waitFor(async () => {
         const r = await env.run(id);
