@@ -101,7 +101,8 @@ nats.js's \`js.publish\`, a request per message, 17,135–17,756 and 19,499–20
   on an AMD EPYC host where BullMQ ran faster, two full runs on the final code:
   12,485 against 19,153 (0.65×; CPU per job 135 against 95 µs, worker 84) and
   11,066 against 18,437 (0.60×; 149 against 101 µs, worker 94, the host's load 2.4 at
-  the start): the last is the table above.
+  the start). The table above is a later full run on the same host type (2026-12-05,
+  night, after the paused-lane and paused-overflow changes, neither on the burn-down's path).
   The batch
   sizes the burn-down writes, counted that day: most of its rows go in batches of more
   than 300 rows by COPY (90 such batches for the run's 56,000 rows), as the floor's do.
@@ -152,7 +153,7 @@ nats.js's \`js.publish\`, a request per message, 17,135–17,756 and 19,499–20
   8,599 jobs/s, Postgres 3.0–4.0 → 2.1–2.8 CPU-s. Full runs after it (04:04 and 04:14
   that day) ran while the VM's host took 25–43 % of its CPU as steal time (\`vmstat\`
   \`st\`; Metronome alone, enqueue code unchanged, fell to 9,556–10,508 single jobs/s),
-  so they were not kept; the table above is a later run on a quiet host (steal 0). A profile of the burn-down now shows the worker busy 85–90 %,
+  so they were not kept; the tables since are later runs on a quiet host (steal 0). A profile of the burn-down now shows the worker busy 85–90 %,
   garbage collection 20 % of its time, socket writes 15 % (acks to nats-server, COPY
   to Postgres), and no frame of Metronome's own above 3 %; the worker allocates
   ≈ 20 KB per job. Cut earlier that day: history batches of up to 100 rows in one statement (one round trip;
@@ -213,7 +214,7 @@ nats.js's \`js.publish\`, a request per message, 17,135–17,756 and 19,499–20
   0.022 ms of its CPU a job. Old design: 4,410 and 8,456 jobs/s. Single enqueue is met
   on one host and not on another: on the Intel Xeon host (2026-12-05, afternoon) 34,625
   against BullMQ's 25,492; on the AMD EPYC host that evening 26,957 against 30,508 and
-  24,152 against 28,720, with the floor's bare publisher (the same client, nothing else)
+  24,152 against 28,720, that night 25,991 against 27,344 (0.95×), with the floor's bare publisher (the same client, nothing else)
   at 27,425–29,325 on that host. There the enqueue is at its floor: 50 callers each wait
   for the stream's stored ack, and a profile of the producer in that phase shows it idle
   22 % of the time (socket writes 13 %, the envelope's JSON 5 %), so the round trip
