@@ -101,7 +101,8 @@ export class JobIntake {
         () => consumer.consume({ max_messages: PULL_BATCH, expires: pullExpiresMs(declaration.ackWaitMs ?? this.config.ackWaitMs) }),
         () => this.control.isQueuePaused(priority),
         (msg) => {
-          const wait = room(priorityOf(msg.subject), roomWaitMs);
+          // Every message of this consumer is on its lane (jobs.<priority>.…): no subject to parse per message.
+          const wait = room(priority, roomWaitMs);
           if (!wait) return void this.accept(declaration, msg);
           return wait.then(() => this.accept(declaration, msg));
         },
