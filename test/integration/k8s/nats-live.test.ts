@@ -28,6 +28,11 @@ import { maxDeliveriesSubject } from '../../../libs/common/src/dead-letters/max-
 import { CONTROL_KEYS } from '../../../libs/common/src/jobs/job-control.js';
 import { JobCatalog } from '../../../libs/common/src/jobs/job-catalog.js';
 import { LiveRuns } from '../../../libs/common/src/jobs/live/live-runs.js';
+import type { JobMessage } from '../../../libs/common/src/jobs/job.types.js';
+import { createCloudEvent, encodeCloudEvent } from '../../../libs/common/src/messaging/cloud-event.js';
+import { packMessage } from '../../../libs/common/src/messaging/job-pack.js';
+import { JetStreamStatsCollector } from '../../../libs/common/src/metrics/jetstream-stats.collector.js';
+import { QueueStatsReader } from '../../../apps/scheduler/src/stats/queue-stats.reader.js';
 import { AttemptLedger } from '../../../libs/common/src/jobs/runtime/attempt-ledger.js';
 import { WorkerHeartbeat } from '../../../libs/common/src/jobs/runtime/worker-heartbeat.js';
 import { createRootLogger } from '../../../libs/common/src/logging/logger.js';
@@ -416,6 +421,66 @@ describe('the job runtime under each user', () => {
     // the run listing's own calls fail for it
     const live = new LiveRuns(s.buckets, s.nats);
     await expect(live.queued({ limit: 1 })).rejects.toThrow();
+  });
+});
+
+describe('a job pack waiting in JOBS, no worker on its lane', () => {
+  const JOB = 'documents.pack-probe';
+  const SUBJECT = `jobs.low.${JOB}`;
+  const envelope = (runId: string, companyId: string) => createCloudEvent<JobMessage>({
+    id: runId, type: JOB, source: 'metronome/scheduler', companyId,
+    data: { runId, companyId, payload: { runId }, scheduledFor: new Date().toISOString() },
+  });
+
+  // A single job of acme, a pack of five jobs (the third globex's, as a pack mixes tenants), a single job of globex.
+  beforeAll(async () => {
+    const js = jetstream((await client('scheduler')).nc);
+    const first = envelope('pack-single-1', 'acme');
+    await js.publish(SUBJECT, encodeCloudEvent(first), { msgID: first.id });
+    const jobs = ['acme', 'acme', 'globex', 'acme', 'acme'].map((c, i) => envelope(`pack-job-${i + 1}`, c));
+    const pack = packMessage(SUBJECT, jobs.map((e) => encodeCloudEvent(e)), jobs);
+    await js.publish(pack.subject, pack.data, { headers: pack.headers });
+    const last = envelope('pack-single-2', 'globex');
+    await js.publish(SUBJECT, encodeCloudEvent(last), { msgID: last.id });
+  });
+
+  afterAll(async () => {
+    await (await jetstreamManager((await client('metronome-admin')).nc)).streams.purge('JOBS', { filter: SUBJECT });
+  });
+
+  test('the scheduler lists each job of the pack, to its own tenant only', async () => {
+    const s = await service('scheduler');
+    const live = new LiveRuns(s.buckets, s.nats);
+    const ids = async (companyId?: string) => (await live.queued({ limit: 100, job: JOB, companyId })).items.map((r) => r.runId);
+    expect(await ids('acme')).toEqual(['pack-single-1', 'pack-job-1', 'pack-job-2', 'pack-job-4', 'pack-job-5']);
+    expect(await ids('globex')).toEqual(['pack-job-3', 'pack-single-2']);
+    const all = await live.queued({ limit: 100, job: JOB });
+    expect([all.items.length, all.scanned, all.complete]).toEqual([7, 3, true]);
+    expect(all.items[2]).toMatchObject({ runId: 'pack-job-2', job: JOB, companyId: 'acme', priority: 'low', payload: { runId: 'pack-job-2' }, streamSeq: all.items[1].streamSeq });
+    // A page that ends inside the pack is not complete.
+    const page = await live.queued({ limit: 3, job: JOB });
+    expect([page.items.map((r) => r.runId), page.complete]).toEqual([['pack-single-1', 'pack-job-1', 'pack-job-2'], false]);
+    // Looking one run up (GET /runs/{id}, cancel): another tenant's job in the same pack is not found.
+    expect((await live.queued({ limit: 1, companyId: 'acme', match: 'pack-job-3' })).items).toEqual([]);
+    expect((await live.queued({ limit: 1, companyId: 'globex', match: 'pack-job-3' })).items.map((r) => r.runId)).toEqual(['pack-job-3']);
+    expect(s.violations).toEqual([]);
+  });
+
+  test("the scheduler's queue depth and queue sampler count jobs: a pack of 5 and 2 single messages are 7", async () => {
+    const s = await service('scheduler');
+    expect((await new LiveRuns(s.buckets, s.nats).depth())[SUBJECT]).toBe(7);
+    const lane = (await new QueueStatsReader(s.nats).sample(new Date())).find((q) => q.consumer === 'documents-jobs-low');
+    expect(lane).toMatchObject({ filterSubject: 'jobs.low.documents.>', pending: 7, ackPending: 0 });
+    expect(s.violations).toEqual([]);
+  });
+
+  test("the lane's service reports 7 jobs in metronome_queue_depth and metronome_consumer_pending, under its own permissions", async () => {
+    const d = await service('documents');
+    const metrics = new MetronomeMetrics('documents');
+    await new JetStreamStatsCollector(CONSUMER_DECLARATIONS.filter((c) => c.durable.startsWith('documents-')), d.nats, metrics).collect();
+    expect((await metrics.queueDepth.get()).values.find((v) => v.labels.queue === 'low')?.value).toBe(7);
+    expect((await metrics.consumerPending.get()).values.find((v) => v.labels.consumer === 'documents-jobs-low')?.value).toBe(7);
+    expect(d.violations).toEqual([]);
   });
 });
 

@@ -1,12 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import type { ConsumerInfo, JetStreamManager } from '@nats-io/jetstream';
-import { HEADERS, NatsConnectionService, STREAMS } from '../../../../libs/common/src/index.js';
+import { HEADERS, NatsConnectionService, PendingJobs, STREAMS } from '../../../../libs/common/src/index.js';
 import type { QueueSample } from './stats.types.js';
 
 /**
  * JetStream's own view of every consumer of the JOBS stream: what is waiting
- * (num_pending), what is out for processing (num_ack_pending), and how long the
- * oldest message not yet acked has been due.
+ * (num_pending), what is out for processing (num_ack_pending), both in jobs
+ * (a pack message holds several: weighed by a sample of the consumer's
+ * messages, pending-jobs.ts), and how long the oldest message not yet acked
+ * has been due.
  */
 @Injectable()
 export class QueueStatsReader {
@@ -16,13 +18,15 @@ export class QueueStatsReader {
     if (!this.nats.isConnected()) return [];
     const jsm = await this.nats.jsm();
     const out: QueueSample[] = [];
+    const jobs = new PendingJobs(jsm);
     for await (const c of jsm.consumers.list(STREAMS.JOBS)) {
+      const { pending, ackPending } = await jobs.of(c);
       out.push({
         stream: c.stream_name,
         consumer: c.name,
         filterSubject: c.config.filter_subject ?? '',
-        pending: c.num_pending,
-        ackPending: c.num_ack_pending,
+        pending,
+        ackPending,
         redelivered: c.num_redelivered,
         oldestPendingAgeMs: await this.oldestPendingAge(jsm, c, now),
       });

@@ -3,9 +3,9 @@ export interface QueueSample {
   stream: string;
   consumer: string;
   filterSubject: string;
-  /** Messages matching the consumer not yet delivered. */
+  /** Jobs matching the consumer not yet delivered (an estimate when job packs are present: pending-jobs.ts). */
   pending: number;
-  /** Delivered, not yet acked. */
+  /** Jobs delivered, not yet acked (the same). */
   ackPending: number;
   redelivered: number;
   /** How long the oldest message not yet acked has been due (ms); 0 when none waits, null when unknown. */

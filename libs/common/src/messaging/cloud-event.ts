@@ -52,6 +52,11 @@ export function parseCloudEvent(bytes: Uint8Array, maxBytes: number): CloudEvent
   } catch (e) {
     throw new MalformedEnvelopeError(`body is not JSON: ${(e as Error).message}`);
   }
+  return checkCloudEvent(value);
+}
+
+/** Checks a decoded envelope's attributes (a single message's body, or one job of a pack). */
+export function checkCloudEvent(value: unknown): CloudEvent {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new MalformedEnvelopeError('body is not a JSON object');
   const v = value as Record<string, unknown>;
   const missing = ['id', 'source', 'type', 'specversion'].filter((k) => typeof v[k] !== 'string' || v[k] === '');

@@ -1,5 +1,6 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { DEAD_LETTER_REASONS } from '../dead-letters/dead-letter-reasons.js';
+import { PendingJobs } from '../jobs/live/pending-jobs.js';
 import { NatsConnectionService } from '../messaging/nats-connection.service.js';
 import { PRIORITIES, STREAMS, type Priority } from '../messaging/subjects.js';
 import type { ConsumerDeclaration } from '../messaging/topology.js';
@@ -19,7 +20,9 @@ export function queueOf(c: ConsumerDeclaration): Priority | null {
 /**
  * Copies JetStream's own view of this service's consumers (pending,
  * ack-pending, redelivered), its queues' depth and the DLQ depth into gauges,
- * so Prometheus and KEDA-style alerts see backlog without scraping NATS.
+ * so Prometheus and KEDA-style alerts see backlog without scraping NATS. A JOBS
+ * message may be a pack of several jobs: JOBS consumers' backlog is counted in
+ * jobs, weighed by a sample of their messages (pending-jobs.ts).
  */
 @Injectable()
 export class JetStreamStatsCollector implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -47,15 +50,17 @@ export class JetStreamStatsCollector implements OnApplicationBootstrap, OnApplic
     try {
       const jsm = await this.nats.jsm();
       const depth = new Map<Priority, number>();
+      const jobs = new PendingJobs(jsm);
       for (const c of this.consumers) {
         const info = await jsm.consumers.info(c.stream, c.durable);
         const labels = { stream: c.stream, consumer: c.durable };
-        this.metrics.consumerPending.set(labels, info.num_pending);
-        this.metrics.consumerAckPending.set(labels, info.num_ack_pending);
+        const { pending, ackPending } = c.stream === STREAMS.JOBS ? await jobs.of(info) : { pending: info.num_pending, ackPending: info.num_ack_pending };
+        this.metrics.consumerPending.set(labels, pending);
+        this.metrics.consumerAckPending.set(labels, ackPending);
         this.metrics.consumerRedelivered.set(labels, info.num_redelivered);
         const queue = queueOf(c);
         // Not yet done: not delivered yet, or delivered and not acknowledged (waiting for a slot, deferred, running).
-        if (queue) depth.set(queue, (depth.get(queue) ?? 0) + info.num_pending + info.num_ack_pending);
+        if (queue) depth.set(queue, (depth.get(queue) ?? 0) + pending + ackPending);
       }
       for (const [queue, n] of depth) this.metrics.queueDepth.set({ queue }, n);
       const dlq = await jsm.streams.info(STREAMS.DLQ);

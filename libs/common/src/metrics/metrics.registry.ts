@@ -67,13 +67,13 @@ export class MetronomeMetrics {
   );
   readonly consumerPending = new Gauge({
     name: 'metronome_consumer_pending',
-    help: 'Messages in the stream not yet delivered to the consumer',
+    help: 'Not yet delivered to the consumer: jobs for a JOBS consumer (estimated from a sample of its messages when job packs are present), messages for others',
     labelNames: ['stream', 'consumer'] as const,
     registers: [this.registry],
   });
   readonly consumerAckPending = new Gauge({
     name: 'metronome_consumer_ack_pending',
-    help: 'Messages delivered and not yet acknowledged',
+    help: 'Delivered and not yet acknowledged: jobs for a JOBS consumer (estimated from a sample of its messages when job packs are present), messages for others',
     labelNames: ['stream', 'consumer'] as const,
     registers: [this.registry],
   });
@@ -96,7 +96,7 @@ export class MetronomeMetrics {
   });
   readonly queueDepth = new Gauge({
     name: 'metronome_queue_depth',
-    help: "Job messages of a queue (priority) not yet done, from JetStream: undelivered plus delivered and unacknowledged (waiting for a slot, deferred or running), over this service's job consumers",
+    help: "Jobs of a queue (priority) not yet done, from JetStream: undelivered plus delivered and unacknowledged (waiting for a slot, deferred or running), over this service's job consumers; an estimate when job packs are present (messages times the mean jobs per message of a sample)",
     labelNames: ['queue'] as const,
     registers: [this.registry],
   });

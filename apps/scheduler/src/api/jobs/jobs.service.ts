@@ -72,7 +72,7 @@ export class JobsService {
     return this.view(principal, rows[0], control, live);
   }
 
-  /** Running attempts per job (heartbeats, the caller's tenant only) and, for platform callers, waiting messages per job (JOBS subjects). */
+  /** Running attempts per job (heartbeats, the caller's tenant only) and, for platform callers, waiting jobs per job (JOBS subjects, LiveRuns.depth). */
   private async liveCounts(scope: string | null, job?: string): Promise<{ running: Map<string, number>; waiting: Map<string, number> | null }> {
     const running = new Map<string, number>();
     const waiting = scope === null ? new Map<string, number>() : null;

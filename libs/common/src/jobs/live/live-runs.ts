@@ -1,11 +1,13 @@
 import { Injectable } from '@nestjs/common';
-import { MAX_ENVELOPE_BYTES, parseCloudEvent } from '../../messaging/cloud-event.js';
+import { MAX_ENVELOPE_BYTES, parseCloudEvent, type CloudEvent } from '../../messaging/cloud-event.js';
+import { isPack, parsePack } from '../../messaging/job-pack.js';
 import { KvBuckets } from '../../messaging/kv-buckets.js';
 import { NatsConnectionService } from '../../messaging/nats-connection.service.js';
 import { STREAMS, WORKERS_BUCKET } from '../../messaging/subjects.js';
 import { jobMessageOf, priorityOf } from '../runtime/delivery.js';
 import type { RunningAttempt, WorkerBeat } from '../runtime/worker-heartbeat.js';
 import { listKvKeys } from '../../messaging/kv-keys.js';
+import { jobsIn } from './pending-jobs.js';
 
 /** A job waiting in JetStream (JOBS keeps exactly the jobs not yet acked). */
 export interface QueuedRun {
@@ -15,6 +17,7 @@ export interface QueuedRun {
   priority: string;
   scheduledFor: string | null;
   enqueuedAt: string;
+  /** The message's stream sequence (shared by the jobs of a pack). */
   streamSeq: number;
   payload: unknown;
 }
@@ -30,8 +33,9 @@ export interface QueueFilter {
   subject?: string;
   /** null: every tenant. */
   companyId?: string | null;
+  /** Jobs listed at most. */
   limit: number;
-  /** Messages read at most (each is one direct get): a page of a deep queue stops here. */
+  /** Messages read at most (each is one direct get, a pack of several jobs too): a page of a deep queue stops here. */
   scanLimit?: number;
   /** Only this run. */
   match?: string;
@@ -81,7 +85,11 @@ export class LiveRuns {
     return (await this.running()).find((r) => r.runId === runId);
   }
 
-  /** Jobs waiting (or retrying, or running) in JOBS, oldest first, up to `limit` of the filter. */
+  /**
+   * Jobs waiting (or retrying, or running) in JOBS, oldest first, up to `limit` of the filter; each job of a pack
+   * is an item of its own, filtered as a single job message is. `scanned` counts messages read, a pack once;
+   * `complete`: nothing of the filter is left unlisted.
+   */
   async queued(filter: QueueFilter): Promise<{ items: QueuedRun[]; scanned: number; complete: boolean }> {
     const jsm = await this.nats.jsm();
     const subject = filter.subject ?? (filter.job ? `jobs.*.${filter.job}` : 'jobs.>');
@@ -90,31 +98,59 @@ export class LiveRuns {
     let seq = info.state.first_seq;
     const items: QueuedRun[] = [];
     let scanned = 0;
-    while (items.length < filter.limit && scanned < scanLimit && seq <= info.state.last_seq) {
+    // A pack read when the page was full with jobs of it still to list.
+    let cut = false;
+    while (!cut && items.length < filter.limit && scanned < scanLimit && seq <= info.state.last_seq) {
       const m = await jsm.direct.getMessage(STREAMS.JOBS, { seq, next_by_subj: subject });
       if (!m) break;
       scanned++;
       seq = m.seq + 1;
-      const run = queuedRunOf(m.subject, m.data, m.seq, m.time);
-      if (!run) continue;
-      if (filter.companyId != null && run.companyId !== filter.companyId) continue;
-      if (filter.match !== undefined && run.runId !== filter.match) continue;
-      items.push(run);
+      for (const run of queuedRunsOf(m.subject, m.data, m.seq, m.time)) {
+        if (filter.companyId != null && run.companyId !== filter.companyId) continue;
+        if (filter.match !== undefined && run.runId !== filter.match) continue;
+        if (items.length === filter.limit) {
+          cut = true;
+          break;
+        }
+        items.push(run);
+      }
     }
-    return { items, scanned, complete: seq > info.state.last_seq || items.length < filter.limit && scanned < scanLimit };
+    return { items, scanned, complete: !cut && (seq > info.state.last_seq || items.length < filter.limit && scanned < scanLimit) };
   }
 
-  /** Waiting jobs per subject (jobs.<priority>.<job>) from the stream's own counts. */
+  /**
+   * Waiting jobs per subject (jobs.<priority>.<job>): the stream's own message counts, weighed by a sample of each
+   * subject's messages where packs hold several jobs (pending-jobs.ts) - exact for a subject of up to 8 messages
+   * or of single jobs only, an estimate otherwise.
+   */
   async depth(): Promise<Record<string, number>> {
     const jsm = await this.nats.jsm();
     const info = await jsm.streams.info(STREAMS.JOBS, { subjects_filter: 'jobs.>' });
-    return info.state.subjects ?? {};
+    const { first_seq: from, last_seq: to } = info.state;
+    return Object.fromEntries(
+      await Promise.all(Object.entries(info.state.subjects ?? {}).map(async ([subject, messages]) => [subject, await jobsIn(jsm, STREAMS.JOBS, { subject, from, to, messages })] as const)),
+    );
   }
 }
 
-export function queuedRunOf(subject: string, data: Uint8Array, seq: number, time: Date): QueuedRun | undefined {
+/** The jobs of one JOBS message: one, or each of a pack; none when it cannot be read (as the runtime would not run it). */
+export function queuedRunsOf(subject: string, data: Uint8Array, seq: number, time: Date): QueuedRun[] {
+  let events: CloudEvent[];
   try {
-    const event = parseCloudEvent(data, MAX_ENVELOPE_BYTES);
+    events = isPack(data) ? parsePack(data, MAX_ENVELOPE_BYTES) : [parseCloudEvent(data, MAX_ENVELOPE_BYTES)];
+  } catch {
+    return [];
+  }
+  // The runtime refuses a pack of mixed job types as malformed.
+  if (events.some((e) => e.type !== events[0].type)) return [];
+  return events.flatMap((event) => {
+    const run = queuedRunOf(subject, event, seq, time);
+    return run ? [run] : [];
+  });
+}
+
+function queuedRunOf(subject: string, event: CloudEvent, seq: number, time: Date): QueuedRun | undefined {
+  try {
     const parts = jobMessageOf(event);
     return {
       runId: event.id,
