@@ -27,6 +27,7 @@ import { AttemptRunner } from './jobs/runtime/attempt-runner.js';
 import { Deferrals } from './jobs/runtime/deferrals.js';
 import { JobIntake } from './jobs/runtime/job-intake.js';
 import { FinishedRuns } from './jobs/runtime/finished-runs.js';
+import { PackHandOff } from './jobs/runtime/pack-hand-off.js';
 import { JOB_SETTLEMENT_OBSERVERS, type JobSettlementObserver } from './jobs/runtime/job-settled.js';
 import { Settlement } from './jobs/runtime/settlement.js';
 import { WorkerHeartbeat } from './jobs/runtime/worker-heartbeat.js';
@@ -139,6 +140,7 @@ export class MetronomeServiceModule {
           Settlement,
           JobIntake,
           FinishedRuns,
+          PackHandOff,
           JobRuntime,
           SlaMonitor,
           JobTimeoutPublisher,

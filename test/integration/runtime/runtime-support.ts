@@ -33,6 +33,7 @@ export const JOB = {
   slow: 'rt.slow',
   hold: 'rt.hold',
   fragile: 'rt.fragile',
+  flaky: 'rt.flaky',
 } as const;
 export const ALL_JOBS = Object.values(JOB);
 
@@ -122,6 +123,14 @@ export class ProbeHandlers {
     }
     await this.log(ctx, 'end');
     return { status: 'success' };
+  }
+
+  /** Fails its first attempt (a transient error), succeeds on the next. */
+  @JobHandler(JOB.flaky, { maxAttempts: 3, backoff: { kind: 'fixed', baseMs: 200, capMs: 200, jitter: 0 } })
+  async flaky(ctx: JobContext<WorkPayload>): Promise<void> {
+    await this.log(ctx, 'start');
+    if (ctx.attempt === 1) throw new Error('transient: try again');
+    await this.log(ctx, 'end');
   }
 
   @JobHandler(JOB.fragile, { maxAttempts: 3 })

@@ -90,6 +90,8 @@ export interface AppConfig {
     tenantConcurrency: number;
     tenantBuffer: number;
     pausedRecheckMs: number;
+    /** Due-now jobs of one subject a producer puts in one JetStream message (JOB_PACK_MAX; 1: no packs). */
+    packMax: number;
     /** Handlers running at once per process (JOB_CONCURRENCY); unset: each service's own default. */
     concurrency?: number;
     /** Per service (JOB_CONCURRENCY_<SERVICE>), over JOB_CONCURRENCY. */

@@ -1,7 +1,9 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { afterCommit, inAmbient } from '../audit/ambient-transaction.js';
-import { Global, Injectable, Module, Optional } from '@nestjs/common';
+import { Global, Inject, Injectable, Module, Optional } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
+import { APP_CONFIG } from '../config/config.module.js';
+import type { AppConfig } from '../config/config.schema.js';
 import { createCloudEvent } from '../messaging/cloud-event.js';
 import { EventPublisher } from '../messaging/event-publisher.js';
 import { assertSubjectToken, HEADERS, subjects, type Priority } from '../messaging/subjects.js';
@@ -71,6 +73,19 @@ function jobMessage(input: { runId: string; payload: unknown; scheduledFor: Date
   if (input.maxAttempts) data.maxAttempts = input.maxAttempts;
   if (input.options && Object.keys(input.options).length) data.options = input.options;
   return data;
+}
+
+interface GatheredCall {
+  message: DirectMessage;
+  resolve: (r: EnqueuedRun) => void;
+  reject: (e: unknown) => void;
+}
+
+interface DirectMessage {
+  subject: string;
+  event: ReturnType<typeof createCloudEvent<JobMessage>>;
+  job: string;
+  scheduledFor: Date;
 }
 
 /** Whether a request can go straight to JetStream: due now, no run id or idempotency key of its own, not part of a schedule. */
@@ -151,7 +166,16 @@ export class JobEnqueuer {
     private readonly publisher: EventPublisher,
     private readonly clock: Clock,
     @Optional() private readonly cipher?: FieldEncryption,
-  ) {}
+    @Optional() @Inject(APP_CONFIG) config?: AppConfig,
+  ) {
+    this.packMax = config?.jobs.packMax ?? 1;
+  }
+
+  /** Due-now jobs of one subject published together share one message (JOB_PACK_MAX). */
+  private readonly packMax: number;
+  /** Due-now single calls made while a publish was in flight, published together (in packs) at the end of the tick. */
+  private gathered: GatheredCall[] = [];
+  private packPublishes = 0;
 
   /** The payload with the job's sensitive fields encrypted (docs/durability.md): they never leave this process in clear. */
   private protect(job: string, payload: unknown, extra: string[] | undefined): unknown {
@@ -173,13 +197,41 @@ export class JobEnqueuer {
    */
   async enqueue<P>(job: string, payload: P, options: EnqueueOptions = {}): Promise<EnqueuedRun> {
     const request: EnqueueRequest = { job, payload, options };
-    if (isDirect(request, this.clock.now().getTime())) return (await this.publishDirect([request]))[0];
+    if (isDirect(request, this.clock.now().getTime())) {
+      if (this.packMax > 1) return this.packWithOthers(request);
+      return (await this.publishDirect([request]))[0];
+    }
     // Inside an audited transaction the run is planned in it (a savepoint), never group-committed with other callers'.
     if (options.idempotencyKey || options.runId || inAmbient()) return (await this.enqueueMany([request]))[0];
     return new Promise<EnqueuedRun>((resolve, reject) => {
       this.coalesced.push({ request, resolve, reject });
       this.drainCoalesced();
     });
+  }
+
+  /**
+   * Concurrent callers' due-now jobs share packs: a call made while a publish
+   * of this kind is in flight waits for the end of the tick (setImmediate) and
+   * goes with the tick's other calls. A call that finds nothing in flight is
+   * published at once, so a quiet producer adds no wait to its jobs.
+   */
+  private packWithOthers(request: EnqueueRequest): Promise<EnqueuedRun> {
+    return new Promise<EnqueuedRun>((resolve, reject) => {
+      const call = { message: this.directMessage(request, this.clock.now()), resolve, reject };
+      if (this.packPublishes === 0) return this.publishGathered([call]);
+      this.gathered.push(call);
+      if (this.gathered.length === 1) setImmediate(() => this.publishGathered(this.gathered.splice(0)));
+    });
+  }
+
+  private publishGathered(batch: GatheredCall[]): void {
+    this.packPublishes++;
+    void this.publishBuilt(batch.map((b) => b.message))
+      .then(
+        (runs) => batch.forEach((b, i) => b.resolve(runs[i])),
+        (e: unknown) => batch.forEach((b) => b.reject(e)),
+      )
+      .finally(() => this.packPublishes--);
   }
 
   private drainCoalesced(): void {
@@ -247,24 +299,30 @@ export class JobEnqueuer {
   /** Jobs due now, straight to JetStream; resolves once the stream stored them all. */
   private async publishDirect(requests: EnqueueRequest[]): Promise<EnqueuedRun[]> {
     const now = this.clock.now();
-    const messages = requests.map((r) => {
-      for (const token of r.job.split('.')) assertSubjectToken(token, 'job name segment');
-      const o = r.options ?? {};
-      const priority: Priority = toPriority(o.priority ?? 'normal');
-      const companyId = o.companyId ?? null;
-      if (companyId !== null) assertSubjectToken(companyId, 'companyId');
-      const runId = randomUUID();
-      const options: Partial<JobOptions> = {};
-      if (o.backoff) options.backoff = o.backoff;
-      if (o.timeoutMs) options.timeoutMs = o.timeoutMs;
-      // A runAt in the past keeps its time: lateness and SLAs count from it.
-      const scheduledFor = o.runAt ?? now;
-      const data = jobMessage({ runId, payload: this.protect(r.job, r.payload, o.sensitive), scheduledFor, companyId, maxAttempts: o.maxAttempts, options, planned: false });
-      const event = createCloudEvent({ type: r.job, source: this.publisher.source, data, companyId: companyId ?? undefined, id: runId, time: now });
-      return { subject: subjects.job(priority, r.job), event };
-    });
-    const acks = await this.publisher.publishMany(messages);
-    return acks.map((a, i) => ({ runId: a.id, job: requests[i].job, scheduledFor: requests[i].options?.runAt ?? now, created: !a.duplicate, state: 'queued' }));
+    return this.publishBuilt(requests.map((r) => this.directMessage(r, now)));
+  }
+
+  /** A due-now job's message; throws for this request alone (a bad name, a sensitive field without encryption). */
+  private directMessage(r: EnqueueRequest, now: Date): DirectMessage {
+    for (const token of r.job.split('.')) assertSubjectToken(token, 'job name segment');
+    const o = r.options ?? {};
+    const priority: Priority = toPriority(o.priority ?? 'normal');
+    const companyId = o.companyId ?? null;
+    if (companyId !== null) assertSubjectToken(companyId, 'companyId');
+    const runId = randomUUID();
+    const options: Partial<JobOptions> = {};
+    if (o.backoff) options.backoff = o.backoff;
+    if (o.timeoutMs) options.timeoutMs = o.timeoutMs;
+    // A runAt in the past keeps its time: lateness and SLAs count from it.
+    const scheduledFor = o.runAt ?? now;
+    const data = jobMessage({ runId, payload: this.protect(r.job, r.payload, o.sensitive), scheduledFor, companyId, maxAttempts: o.maxAttempts, options, planned: false });
+    const event = createCloudEvent({ type: r.job, source: this.publisher.source, data, companyId: companyId ?? undefined, id: runId, time: now });
+    return { subject: subjects.job(priority, r.job), event, job: r.job, scheduledFor };
+  }
+
+  private async publishBuilt(messages: DirectMessage[]): Promise<EnqueuedRun[]> {
+    const acks = await this.publisher.publishMany(messages, this.packMax);
+    return acks.map((a, i) => ({ runId: a.id, job: messages[i].job, scheduledFor: messages[i].scheduledFor, created: !a.duplicate, state: 'queued' }));
   }
 
   /**

@@ -34,6 +34,7 @@ function runtimeWithOpenSettlements(slots: number) {
   const delivery = (n: number) => fake<Delivery>({
     event: { id: `run-${n}` }, spec: { name: 'report.build' }, parts: { companyId: 'acme' }, priority: 'normal', ledger: {},
     msg: { info: { stream: 'JOBS', streamSequence: n, deliveryCount: 1 }, working: () => undefined },
+    key: `JOBS.${n}`,
   });
   return { runtime, settled, started, admit: (n: number) => admit(delivery(n)) };
 }

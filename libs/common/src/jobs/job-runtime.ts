@@ -140,7 +140,7 @@ export class JobRuntime implements OnModuleInit, OnApplicationBootstrap, BeforeA
     };
     this.control.onPauseChange((job, paused) => (paused ? this.parkWaiting((w) => w.job === job) : unpark()));
     this.control.onQueuePauseChange((priority, paused) => (paused ? this.parkWaiting((w) => w.priority === priority) : unpark()));
-    await this.intake.start(this.options.consumers, this.specs, (d) => this.admit(d), (p, ms) => this.room.wait(p, ms));
+    await this.intake.start(this.options.consumers, this.specs, (d) => this.admit(d), (p, ms, count) => this.room.wait(p, ms, count));
     const ackWait = Math.min(...this.options.consumers.map((c) => c.ackWaitMs ?? this.config.ackWaitMs));
     // One timer for every message this process holds (waiting, early, parked, running, settling), not one per job.
     this.keepAlive = setInterval(() => {
@@ -222,7 +222,7 @@ export class JobRuntime implements OnModuleInit, OnApplicationBootstrap, BeforeA
 
   private async execute(w: Waiting<Delivery>): Promise<void> {
     const d = w.item;
-    const seq = `${d.msg.info.stream}.${d.msg.info.streamSequence}`;
+    const seq = d.key;
     const running = this.busy.get(seq);
     if (running) {
       this.duplicate(running, d);

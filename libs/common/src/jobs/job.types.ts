@@ -46,4 +46,8 @@ export interface JobMessage<P = unknown> {
   /** Flows: the parent run this one is a child of, and whether this run is a parent. */
   parentRunId?: string;
   flow?: true;
+  /** A job handed off alone from a pack: attempts it had used, when it may run, and whether a redelivered pack handed it off. */
+  attemptOffset?: number;
+  notBefore?: string;
+  rehanded?: true;
 }

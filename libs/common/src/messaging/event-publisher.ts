@@ -4,6 +4,7 @@ import { SERVICE_NAME } from '../logging/logging.module.js';
 import { createCloudEvent, encodeCloudEvent, type CloudEvent } from './cloud-event.js';
 import { AsyncAckPublisher, type OutgoingMessage, type PublishOutcome } from './async-ack-publisher.js';
 import { PublishFailedError, StreamMissingError } from './errors.js';
+import { packMessage, packRanges } from './job-pack.js';
 import { HEADERS, subjects, type Priority } from './subjects.js';
 
 export interface PublishResult {
@@ -43,8 +44,8 @@ export class EventPublisher {
     return `metronome/${this.service}`;
   }
 
-  async publishEnvelope(subject: string, event: CloudEvent, extraHeaders: Record<string, string> = {}): Promise<PublishResult> {
-    const [outcome] = await this.acks.publish([envelopeMessage(subject, event, extraHeaders)]);
+  async publishEnvelope(subject: string, event: CloudEvent, extraHeaders: Record<string, string> = {}, msgId = event.id): Promise<PublishResult> {
+    const [outcome] = await this.acks.publish([envelopeMessage(subject, event, extraHeaders, msgId)]);
     return stored(subject, event, outcome);
   }
 
@@ -53,9 +54,12 @@ export class EventPublisher {
    * inbox); resolves once JetStream stored every one, in order, and rejects
    * with the first failure otherwise (publishing again under the same ids is
    * safe: the stream keeps one of each). Only Nats-Msg-Id rides as a header:
-   * jobs carry everything else in the body.
+   * jobs carry everything else in the body. With `packMax` > 1, jobs of one
+   * subject go together in packs of up to that many (job-pack.ts): one stored
+   * message, and each job's result names the pack's sequence.
    */
-  async publishMany(messages: readonly { subject: string; event: CloudEvent }[]): Promise<PublishResult[]> {
+  async publishMany(messages: readonly { subject: string; event: CloudEvent }[], packMax = 1): Promise<PublishResult[]> {
+    if (packMax > 1 && messages.length > 1) return this.publishPacked(messages, packMax);
     const outcomes = await this.acks.publish(
       messages.map(({ subject, event }) => {
         const h = natsHeaders();
@@ -64,6 +68,35 @@ export class EventPublisher {
       }),
     );
     return outcomes.map((o, i) => stored(messages[i].subject, messages[i].event, o));
+  }
+
+  private async publishPacked(messages: readonly { subject: string; event: CloudEvent }[], packMax: number): Promise<PublishResult[]> {
+    const bySubject = new Map<string, number[]>();
+    messages.forEach((m, i) => {
+      const same = bySubject.get(m.subject);
+      if (same) same.push(i);
+      else bySubject.set(m.subject, [i]);
+    });
+    const outgoing: OutgoingMessage[] = [];
+    const members: number[][] = [];
+    for (const [subject, indexes] of bySubject) {
+      const encoded = indexes.map((i) => encodeCloudEvent(messages[i].event));
+      for (const [from, to] of packRanges(encoded, packMax)) {
+        const idx = indexes.slice(from, to);
+        members.push(idx);
+        if (idx.length === 1) {
+          const h = natsHeaders();
+          h.set('Nats-Msg-Id', messages[idx[0]].event.id);
+          outgoing.push({ subject, data: encoded[from], headers: h });
+        } else {
+          outgoing.push(packMessage(subject, encoded.slice(from, to), idx.map((i) => messages[i].event)));
+        }
+      }
+    }
+    const outcomes = await this.acks.publish(outgoing);
+    const out = new Array<PublishResult>(messages.length);
+    members.forEach((idx, k) => idx.forEach((i) => (out[i] = stored(messages[i].subject, messages[i].event, outcomes[k]))));
+    return out;
   }
 
   /** A domain event on events.<companyId>.<type>. */

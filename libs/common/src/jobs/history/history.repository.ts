@@ -97,6 +97,15 @@ export class HistoryRepository {
     return new Map(rows.map((r) => [r.run_id, { outcome: r.outcome, attempt: r.attempt }]));
   }
 
+  /** Each run's latest recorded attempt (its number, outcome and whether it was final): what a redelivered pack's jobs have done. */
+  async lastAttempts(runIds: readonly string[]): Promise<Map<string, { outcome: string; attempt: number; final: boolean }>> {
+    const rows: { run_id: string; outcome: string; attempt: number; final: boolean }[] = await this.dataSource.query(
+      `SELECT DISTINCT ON (run_id) run_id, outcome, attempt, final FROM job_attempts WHERE run_id = ANY($1) ORDER BY run_id, final DESC, attempt DESC, finished_at DESC`,
+      [runIds],
+    );
+    return new Map(rows.map((r) => [r.run_id, { outcome: r.outcome, attempt: r.attempt, final: r.final }]));
+  }
+
   /** Makes sure daily partitions exist from yesterday to PARTITION_DAYS_AHEAD days ahead; returns how many were made. */
   async ensurePartitions(now = new Date()): Promise<number> {
     const day = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() - 1)).toISOString().slice(0, 10);

@@ -5,6 +5,7 @@ import type { Logger } from '../../logging/logger.js';
 import { errorText } from '../../messaging/errors.js';
 import { MetronomeMetrics } from '../../metrics/metrics.registry.js';
 import { AttemptLedger, type LedgerEntry } from './attempt-ledger.js';
+import { packMemberOf } from './pack-member.js';
 
 export const DEFERRAL_REASONS = ['tenant_full', 'paused', 'no_handler', 'stopping', 'not_due', 'snoozed'] as const;
 export type DeferralReason = (typeof DEFERRAL_REASONS)[number];
@@ -12,7 +13,8 @@ export type DeferralReason = (typeof DEFERRAL_REASONS)[number];
 /**
  * Hands a job message back to the stream for later without using an attempt:
  * the deferral is noted in the attempt ledger first (so the next delivery's
- * attempt number leaves it out), then the message is nak'd with the delay.
+ * attempt number leaves it out), then the message is nak'd with the delay. A
+ * job of a pack is handed off alone instead (pack-member.ts).
  * Job consumers have unlimited deliveries, so however often a run is deferred
  * (an SMTP outage, quiet hours overnight, a long pause) it is never stranded.
  */
@@ -46,6 +48,9 @@ export class Deferrals {
 
   private async handBack(msg: JsMsg, entry: LedgerEntry, delayMs: number, job: string, reason: DeferralReason): Promise<void> {
     this.metrics.jobDeferrals.inc({ job, reason });
+    // A job of a pack comes back as its own message: the pack is not nak'd for one job.
+    const member = packMemberOf(msg);
+    if (member) return member.handOff(delayMs, member.attempt - 1);
     try {
       await this.ledger.note(msg.info.stream, msg.info.streamSequence, { deferrals: entry.deferrals + 1, settled: msg.info.deliveryCount });
     } catch (e) {

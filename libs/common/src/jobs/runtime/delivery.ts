@@ -21,11 +21,17 @@ export interface JobMessageParts {
   maxAttempts?: number;
   backoff?: BackoffPolicy;
   timeoutMs?: number;
+  /** A job handed off alone from a pack (pack-hand-off.ts): attempts it used before, when it may run, and whether a redelivered pack handed it off. */
+  attemptOffset?: number;
+  notBefore?: Date;
+  rehanded?: boolean;
 }
 
 /** One delivery of a job message, as the runtime carries it from intake to settlement. */
 export interface Delivery {
   msg: JsMsg;
+  /** What the runtime tracks it by while it runs: its stream sequence (and place, for a job of a pack). */
+  key: string;
   event: CloudEvent;
   spec: JobSpec;
   parts: JobMessageParts;
@@ -54,6 +60,17 @@ export function jobOfSubject(subject: string): string {
   return subject.split('.').slice(2).join('.') || 'unknown';
 }
 
+/** What a hand-off from a pack adds to a job message (read only when it has them). */
+function handedOff(data: Record<string, unknown>): Pick<JobMessageParts, 'attemptOffset' | 'notBefore' | 'rehanded'> {
+  const at = str(data.notBefore);
+  const notBefore = at ? new Date(at) : undefined;
+  return {
+    attemptOffset: posInt(data.attemptOffset),
+    notBefore: notBefore && !Number.isNaN(notBefore.getTime()) ? notBefore : undefined,
+    rehanded: data.rehanded === true,
+  };
+}
+
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 const posInt = (v: unknown): number | undefined => (typeof v === 'number' && Number.isInteger(v) && v > 0 ? v : undefined);
 
@@ -77,6 +94,7 @@ export function jobMessageOf(event: CloudEvent, msg?: JsMsg): JobMessageParts {
       maxAttempts: posInt(data.maxAttempts),
       backoff: options.backoff as BackoffPolicy | undefined,
       timeoutMs: posInt(options.timeoutMs),
+      ...(data.attemptOffset !== undefined || data.notBefore !== undefined || data.rehanded !== undefined ? handedOff(data) : {}),
     };
   }
   const at = header(HEADERS.scheduledFor);

@@ -3,6 +3,7 @@ import { HistoryRepository } from '../history/history.repository.js';
 import { OverlappingBatcher } from '../../util/overlapping-batcher.js';
 
 export type FinishedRun = { outcome: string; attempt: number } | null;
+export type LastAttempt = { outcome: string; attempt: number; final: boolean } | null;
 
 /**
  * Answers "is this run already finished?" from the run history, many
@@ -18,8 +19,13 @@ export type FinishedRun = { outcome: string; attempt: number } | null;
 @Injectable()
 export class FinishedRuns {
   private readonly batcher: OverlappingBatcher<string, FinishedRun>;
+  private readonly lastBatcher: OverlappingBatcher<string, LastAttempt>;
 
   constructor(history: HistoryRepository) {
+    this.lastBatcher = new OverlappingBatcher(async (runIds) => {
+      const found = await history.lastAttempts([...new Set(runIds)]);
+      return runIds.map((id) => found.get(id) ?? null);
+    }, { maxItems: 500, maxDelayMs: 5, inFlight: 2 });
     this.batcher = new OverlappingBatcher(async (runIds) => {
       const found = await history.finalOutcomes([...new Set(runIds)]);
       return runIds.map((id) => found.get(id) ?? null);
@@ -29,5 +35,10 @@ export class FinishedRuns {
   /** The run's final outcome, or null while it has none. */
   outcome(runId: string): Promise<FinishedRun> {
     return this.batcher.add(runId);
+  }
+
+  /** The run's latest recorded attempt (final or not), or null when it has none: asked for the jobs of a redelivered pack. */
+  last(runId: string): Promise<LastAttempt> {
+    return this.lastBatcher.add(runId);
   }
 }

@@ -7,6 +7,7 @@ import { DeadLetterWriter } from '../../dead-letters/dead-letter.writer.js';
 import { ROOT_LOGGER } from '../../logging/logging.module.js';
 import type { Logger } from '../../logging/logger.js';
 import { MAX_ENVELOPE_BYTES, parseCloudEvent, type CloudEvent } from '../../messaging/cloud-event.js';
+import { isPack, PACK_HEADER, parsePack } from '../../messaging/job-pack.js';
 import { redactedErrorText } from '../../audit/redact-secrets.js';
 import { CancelledError, errorText } from '../../messaging/errors.js';
 import { NatsConnectionService } from '../../messaging/nats-connection.service.js';
@@ -20,11 +21,14 @@ import { Deferrals, type DeferralReason } from './deferrals.js';
 import { FinishedRuns } from './finished-runs.js';
 import { jobMessageOf, jobOfSubject, priorityOf, type Delivery } from './delivery.js';
 import type { JobSpec } from './job-spec.js';
+import { asJsMsg, JobPack, packMemberOf, PackMember } from './pack-member.js';
+import { PackHandOff } from './pack-hand-off.js';
 import { pullExpiresMs } from './pull-expiry.js';
 import { Settlement } from './settlement.js';
 
-/** Messages pulled per request from each consumer. */
-const PULL_BATCH = 512;
+/** Jobs pulled per request from each consumer: 512 messages, or as many packs of JOB_PACK_MAX as hold about 512 jobs. */
+const PULL_JOBS = 512;
+const MIN_PULL_PACKS = 16;
 /**
  * A message delivered at most this long before its scheduled time waits in
  * memory until then (the scheduler publishes look-ahead claims early); one due
@@ -68,6 +72,7 @@ export class JobIntake {
     private readonly control: JobControl,
     private readonly deadLetters: DeadLetterWriter,
     private readonly finished: FinishedRuns,
+    private readonly handOffs: PackHandOff,
   ) {}
 
   /** Deliveries held until their scheduled time. */
@@ -83,11 +88,13 @@ export class JobIntake {
     consumers: readonly ConsumerDeclaration[],
     specs: Map<string, JobSpec>,
     onDue: (d: Delivery) => void,
-    room: (priority: Priority, maxWaitMs: number) => Promise<void> | undefined,
+    room: (priority: Priority, maxWaitMs: number, count: number) => Promise<void> | undefined,
   ): Promise<void> {
     this.specs = specs;
     this.onDue = onDue;
     const js = await this.nats.js();
+    // A pulled pack holds up to JOB_PACK_MAX jobs: pulling 512 of them would hold 50 times the jobs (and memory).
+    const pullBatch = this.config.jobs.packMax > 1 ? Math.max(MIN_PULL_PACKS, Math.ceil(PULL_JOBS / this.config.jobs.packMax)) : PULL_JOBS;
     // A full priority lane means this process has plenty to do: wait for room instead of deferring a
     // backlog, but not so long that messages pulled and not yet held (no keep-alive) reach their ack wait.
     const roomWaitMs = Math.min(...consumers.map((c) => c.ackWaitMs ?? this.config.ackWaitMs)) / 4;
@@ -98,11 +105,11 @@ export class JobIntake {
       const consumer = await js.consumers.get(declaration.stream, declaration.durable);
       const priority = priorityOf(declaration.filterSubject);
       const pull = new ConsumerPull(
-        () => consumer.consume({ max_messages: PULL_BATCH, expires: pullExpiresMs(declaration.ackWaitMs ?? this.config.ackWaitMs) }),
+        () => consumer.consume({ max_messages: pullBatch, expires: pullExpiresMs(declaration.ackWaitMs ?? this.config.ackWaitMs) }),
         () => this.control.isQueuePaused(priority),
         (msg) => {
           // Every message of this consumer is on its lane (jobs.<priority>.…): no subject to parse per message.
-          const wait = room(priority, roomWaitMs);
+          const wait = room(priority, roomWaitMs, isPack(msg.data) ? packSizeOf(msg) : 1);
           if (!wait) return void this.accept(declaration, msg);
           return wait.then(() => this.accept(declaration, msg));
         },
@@ -128,6 +135,7 @@ export class JobIntake {
 
   private accept(declaration: ConsumerDeclaration, msg: JsMsg): void {
     if (this.stopping) return this.handBack(msg, jobOfSubject(msg.subject), 0, 'stopping');
+    if (isPack(msg.data)) return this.acceptPack(declaration, msg);
     let event: CloudEvent;
     try {
       event = parseCloudEvent(msg.data, MAX_ENVELOPE_BYTES);
@@ -152,6 +160,56 @@ export class JobIntake {
   }
 
   /**
+   * A pack (job-pack.ts). On its first delivery its jobs run from it, each as
+   * attempt 1. Redelivered (its worker died or stalled, or a job in it could not
+   * be settled) nothing in it runs: the jobs history has finished are dropped and
+   * every other one is handed off alone as the attempt after its last recorded
+   * one, then the pack is acked. A first delivery older than the ack wait may be
+   * a redelivery whose count was set back: its jobs with recorded attempts are
+   * handled the same way, the rest run from it.
+   */
+  private acceptPack(declaration: ConsumerDeclaration, msg: JsMsg): void {
+    let events: CloudEvent[];
+    try {
+      events = parsePack(msg.data, MAX_ENVELOPE_BYTES);
+      if (events.some((e) => e.type !== events[0].type)) throw new Error('a pack holds jobs of one type only');
+    } catch (e) {
+      void this.malformed(declaration, msg, e);
+      return;
+    }
+    const spec = this.specs.get(events[0].type);
+    if (!spec) {
+      this.log.warn({ job: events[0].type, consumer: declaration.durable }, 'no handler for this job here; deferring its pack');
+      return this.handBack(msg, 'unknown', 60_000, 'no_handler');
+    }
+    const redelivered = msg.info.deliveryCount > 1;
+    if (!redelivered && Date.now() - msg.info.timestampNanos / 1e6 <= (declaration.ackWaitMs ?? this.config.ackWaitMs)) {
+      return this.runPack(declaration, msg, events, spec);
+    }
+    this.track(Promise.all(events.map((e) => this.finished.last(e.id))).then(
+      async (last) => {
+        const run: CloudEvent[] = [];
+        await Promise.all(events.map((event, i) => {
+          const known = last[i];
+          if (known?.final) return undefined;
+          if (!known && !redelivered) return void run.push(event);
+          return this.handOffs.handOff(msg.subject, event, (known?.attempt ?? 0) + 1, undefined, true);
+        }));
+        if (run.length) return this.runPack(declaration, msg, run, spec);
+        msg.ack();
+      },
+    ).catch((e: unknown) => {
+      this.log.warn({ consumer: declaration.durable, seq: msg.info.streamSequence, error: errorText(e) }, 'could not unpack a redelivered job pack; retrying it later');
+      nakQuietly(msg, 5_000);
+    }));
+  }
+
+  private runPack(declaration: ConsumerDeclaration, msg: JsMsg, events: CloudEvent[], spec: JobSpec): void {
+    const pack = new JobPack(msg, events.length);
+    events.forEach((event, i) => this.number(declaration, asJsMsg(new PackMember(pack, event, i, this.handOffs)), event, spec, EMPTY_LEDGER));
+  }
+
+  /**
    * Hands back a message not yet numbered. A redelivery's earlier deferrals are read first, so its note keeps
    * them (noting it from an empty entry would turn them into attempts and could exhaust a deferred run).
    */
@@ -172,10 +230,12 @@ export class JobIntake {
     if (this.stopping) return void this.deferrals.defer(msg, ledger, 0, spec.name, 'stopping');
     const parts = jobMessageOf(event, msg);
     if (parts.scheduledFor && Number.isNaN(parts.scheduledFor.getTime())) parts.scheduledFor = undefined;
-    const { attempt, lost } = attemptOf(msg.info.deliveryCount, ledger);
+    const member = packMemberOf(msg);
+    const { attempt, lost } = attemptOf(msg.info.deliveryCount, ledger, parts.attemptOffset ?? 0);
     const maxAttempts = parts.maxAttempts ?? spec.maxAttempts;
     const d: Delivery = {
       msg, event, spec, parts, declaration, ledger, lost,
+      key: member ? member.key : `${msg.info.stream}.${msg.info.streamSequence}`,
       priority: priorityOf(msg.subject),
       attempt,
       maxAttempts,
@@ -185,6 +245,11 @@ export class JobIntake {
     // A delivery before this one never came back settled — or the message is older than the ack wait, so an
     // earlier delivery may have been lost with its count set back (nats-server 2.9): its worker may have died
     // after the outcome was committed and before the ack reached the server. Then the run is done: ack it.
+    // A job of a pack was checked with its pack.
+    if (member) return this.route(d);
+    // A job a redelivered pack handed off may have been handed off before that pack's worker died (a second copy
+    // once JetStream's duplicate window has passed): it runs only if history has not seen this attempt.
+    if (parts.rehanded && msg.info.deliveryCount === 1) return this.unlessRecorded(d);
     if (lost.length > 0 || Date.now() - msg.info.timestampNanos / 1e6 > (declaration.ackWaitMs ?? this.config.ackWaitMs)) {
       void this.finished.outcome(event.id).then(
         (done) => {
@@ -206,6 +271,24 @@ export class JobIntake {
     this.route(d);
   }
 
+  private unlessRecorded(d: Delivery): void {
+    void this.finished.last(d.event.id).then(
+      (known) => {
+        if (!known || (!known.final && known.attempt < d.attempt)) return this.route(d);
+        this.log.info({ runId: d.event.id, job: d.spec.name, attempt: d.attempt, recorded: known.attempt }, 'a second hand-off of a job from a redelivered pack: acked without running');
+        try {
+          d.msg.ack();
+        } catch {
+          // the connection is closing: the next delivery asks again
+        }
+      },
+      (e: unknown) => {
+        this.log.warn({ runId: d.event.id, error: errorText(e) }, 'could not read the run history for a handed-off job; retrying the message later');
+        nakQuietly(d.msg, 5_000);
+      },
+    );
+  }
+
   /** Where a numbered delivery goes: dead (attempts exhausted), settled (cancelled), held or handed back (not due), or due. */
   private route(d: Delivery): void {
     const { msg, event, spec, parts, ledger, attempt, maxAttempts } = d;
@@ -218,13 +301,15 @@ export class JobIntake {
       void this.settlement.settle(d, { kind: 'cancelled', error: new CancelledError('cancelled before it started') }, new Date(), 0);
       return;
     }
-    // A job never starts before its scheduled time: one delivered early waits here, not in a slot.
-    const early = parts.scheduledFor ? parts.scheduledFor.getTime() - Date.now() : 0;
+    // A job never starts before its scheduled time (or, handed off from a pack, its retry's time): one delivered
+    // early waits here, not in a slot.
+    const dueAt = parts.notBefore && (!parts.scheduledFor || parts.notBefore > parts.scheduledFor) ? parts.notBefore.getTime() : parts.scheduledFor?.getTime() ?? 0;
+    const early = dueAt ? dueAt - Date.now() : 0;
     if (early > MAX_EARLY_HOLD_MS) {
       void this.deferrals.defer(msg, ledger, early, spec.name, 'not_due');
       return;
     }
-    if (early > 0) return this.early.hold(parts.scheduledFor!.getTime(), d);
+    if (early > 0) return this.early.hold(dueAt, d);
     this.onDue(d);
   }
 
@@ -248,4 +333,10 @@ function nakQuietly(msg: JsMsg, delayMs: number): void {
   } catch {
     // the connection is gone: the ack wait brings it back
   }
+}
+
+/** The jobs in a pack, from its header (1 when the header is missing or wrong: the pack is checked when parsed). */
+function packSizeOf(msg: JsMsg): number {
+  const n = Number(msg.headers?.get(PACK_HEADER));
+  return Number.isInteger(n) && n > 0 ? n : 1;
 }

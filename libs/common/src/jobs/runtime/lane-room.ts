@@ -28,10 +28,10 @@ export class LaneRoom {
     return this.waiters.length;
   }
 
-  /** undefined when the priority's lane has room; else resolves when it has ROOM_REFILL places, the runtime stops, or after `maxWaitMs`. */
-  wait(priority: Priority, maxWaitMs: number): Promise<void> | undefined {
-    if (this.stopping() || this.hasRoom(priority, 1)) return undefined;
-    return this.waitFor(priority, maxWaitMs);
+  /** undefined when the priority's lane has room for `count`; else resolves when it has ROOM_REFILL (or `count`) places, the runtime stops, or after `maxWaitMs`. */
+  wait(priority: Priority, maxWaitMs: number, count = 1): Promise<void> | undefined {
+    if (this.stopping() || this.hasRoom(priority, count)) return undefined;
+    return this.waitFor(priority, maxWaitMs, Math.max(count, ROOM_REFILL));
   }
 
   /** Wakes the readers whose lane has refilled (all of them once the runtime stops); cheap when nobody waits. */
@@ -49,9 +49,10 @@ export class LaneRoom {
     this.waiters = still;
   }
 
-  private async waitFor(priority: Priority, maxWaitMs: number): Promise<void> {
+  /** `places`: a pack needs room for all its jobs, a single message for a refill's worth. */
+  private async waitFor(priority: Priority, maxWaitMs: number, places: number): Promise<void> {
     const deadline = Date.now() + maxWaitMs;
-    while (!this.stopping() && !this.hasRoom(priority, ROOM_REFILL) && Date.now() < deadline) {
+    while (!this.stopping() && !this.hasRoom(priority, places) && Date.now() < deadline) {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, RECHECK_MS);
         this.waiters.push({

@@ -15,6 +15,7 @@ import { JobControl } from '../job-control.js';
 import type { RunResult } from '../job.types.js';
 import { AttemptLedger } from './attempt-ledger.js';
 import { Deferrals } from './deferrals.js';
+import { packMemberOf } from './pack-member.js';
 import type { Delivery } from './delivery.js';
 import { JOB_SETTLEMENT_OBSERVERS, type JobSettlementObserver } from './job-settled.js';
 import type { DeadReason, Outcome } from './outcome.js';
@@ -95,9 +96,15 @@ export class Settlement {
         });
       }
       if (state === 'retrying') {
-        await this.ledger.note(msg.info.stream, msg.info.streamSequence, { deferrals: d.ledger.deferrals, settled: msg.info.deliveryCount }, true);
         const delay = outcome.kind === 'retry' && outcome.delayMs !== undefined ? outcome.delayMs : backoffDelay(d.backoff, d.attempt);
-        msg.nak(delay);
+        const member = packMemberOf(msg);
+        if (member) {
+          // A job of a pack retries as its own message, carrying the attempts it used.
+          await member.handOff(delay, d.attempt);
+        } else {
+          await this.ledger.note(msg.info.stream, msg.info.streamSequence, { deferrals: d.ledger.deferrals, settled: msg.info.deliveryCount }, true);
+          msg.nak(delay);
+        }
       } else {
         if (state === 'dead') msg.term();
         else msg.ack();
