@@ -5,6 +5,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   createCloudEvent,
+  packMessage,
   encodeCloudEvent,
   jobConsumerDeclarations,
   provision,
@@ -33,6 +34,7 @@ export interface FaultPayload {
   sleepMs?: number;
   txHoldMs?: number;
   killAtStart?: boolean;
+  failFirst?: boolean;
 }
 
 export interface LogRow {
@@ -158,6 +160,24 @@ export class FaultEnv {
   }
 
   /** Is the job's message still stored in JOBS (a work-queue stream: an acked message is removed)? */
+  /**
+   * Publishes jobs as one pack message (job-pack.ts), as a producer with JOB_PACK_MAX does; returns each job's run
+   * id by key (every job's stream sequence is the pack's).
+   */
+  async publishPack(payloads: FaultPayload[]): Promise<Map<string, string>> {
+    const jobs = new Map<string, string>();
+    const events = payloads.map((payload) => {
+      const runId = randomUUID();
+      jobs.set(payload.key, runId);
+      const message: JobMessage<FaultPayload> = { runId, payload, scheduledFor: new Date().toISOString() };
+      return createCloudEvent({ type: FAULT_JOB, source: 'faults-test', id: runId, data: message });
+    });
+    const pack = packMessage(subjects.job('normal', FAULT_JOB), events.map(encodeCloudEvent), events);
+    const ack = await this.js.publish(pack.subject, pack.data, { headers: pack.headers, msgID: pack.headers!.get('Nats-Msg-Id'), timeout: 2_000 });
+    for (const runId of jobs.values()) this.seqs.set(runId, ack.seq);
+    return jobs;
+  }
+
   async inStream(runId: string): Promise<boolean> {
     const seq = this.seqs.get(runId);
     if (seq === undefined) throw new Error(`no stream sequence known for ${runId}`);
