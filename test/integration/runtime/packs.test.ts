@@ -12,8 +12,7 @@ import { deferralsOf, JOB, RuntimeHarness } from './runtime-support.js';
 describe('job runtime: packs', () => {
   // A short ack wait so a pack taken and never settled comes back within the test.
   const h = new RuntimeHarness({ ackWaitMs: 2_000 });
-  // A tenant buffer of 8 with 2 slots: jobs of a tenant beyond 8 overflow it and are handed off alone.
-  const env = { JOB_PACK_MAX: '10', JOB_TENANT_BUFFER: '8' };
+  const env = { JOB_PACK_MAX: '10' };
   let app: INestApplication;
   const lastSeq = async () => (await h.jsm.streams.info(STREAMS.JOBS)).state.last_seq;
   const starts = async (runId: string) => (await h.log(`kind = 'start' AND run_id = $1`, [runId])).map((r) => r.attempt);
@@ -25,7 +24,7 @@ describe('job runtime: packs', () => {
   });
   afterAll(() => h.stop());
 
-  it('stores 25 jobs enqueued together as 3 messages; each runs once as attempt 1, also those handed off alone for a full tenant buffer', async () => {
+  it('stores 25 jobs enqueued together as 3 messages, each runs once as attempt 1 (parked while paused, then run from its pack)', async () => {
     const enqueuer = app.get(JobEnqueuer);
     // Paused while they are stored, so the worker's hand-offs (below) do not add to the count of messages.
     const control = app.get(JobControl);
@@ -42,9 +41,8 @@ describe('job runtime: packs', () => {
       expect(await starts(id)).toEqual([1]);
       expect(await attemptsOf(id)).toEqual(['1:succeeded']);
     }
-    // Deferred jobs left their packs as messages of their own (more stream sequences than the 3 packs).
-    expect(await deferralsOf(app, JOB.work, 'tenant_full')).toBeGreaterThan(0);
-    expect(await lastSeq()).toBeGreaterThan(packs);
+    // Nothing left its pack: no message beyond the 3 packs.
+    expect(await lastSeq()).toBe(packs);
     await waitFor(async () => (await h.jsm.streams.info(STREAMS.JOBS)).state.messages === 0, { what: 'JOBS empty' });
   });
 
@@ -62,16 +60,25 @@ describe('job runtime: packs', () => {
     for (const r of runs) expect(await starts(r.runId)).toEqual([1]);
   });
 
-  it('retries a job of a pack as its own message (attempt 2) and dead-letters another with its own envelope', async () => {
+  it('hands a retried job (attempt 2) and a snoozed one (still attempt 1) off alone, and dead-letters another with its own envelope', async () => {
     const enqueuer = app.get(JobEnqueuer);
-    const [flaky, fragile, work] = await enqueuer.enqueueMany([
+    const before = await lastSeq();
+    const [flaky, snoozing, fragile, work] = await enqueuer.enqueueMany([
       { job: JOB.flaky, payload: { label: 'f' }, options: { companyId: 'acme' } },
+      { job: JOB.flaky, payload: { label: 'snooze-1' }, options: { companyId: 'acme' } },
       { job: JOB.fragile, payload: { label: 'never-healed' }, options: { companyId: 'acme' } },
       { job: JOB.work, payload: { label: 'w' }, options: { companyId: 'acme' } },
     ]);
     await waitFor(async () => (await attemptsOf(flaky.runId)).length === 2, { what: 'the flaky run retried' });
     expect(await attemptsOf(flaky.runId)).toEqual(['1:retrying', '2:succeeded']);
     expect(await starts(flaky.runId)).toEqual([1, 2]);
+    // Snoozed: handed off with its time, run again as the same attempt (a snooze uses none).
+    await waitFor(async () => (await attemptsOf(snoozing.runId)).length === 1, { what: 'the snoozed run' });
+    expect(await starts(snoozing.runId)).toEqual([1, 1]);
+    expect(await attemptsOf(snoozing.runId)).toEqual(['1:succeeded']);
+    expect(await deferralsOf(app, JOB.flaky, 'snoozed')).toBe(1);
+    // Three messages (rt.flaky's two jobs in one pack, rt.fragile and rt.work alone) and two hand-offs (the retry, the snooze).
+    expect((await lastSeq()) - before).toBe(3 + 2);
     const letter = await waitFor(() => h.database.query<{ reason: string; payload: string }>(`SELECT * FROM dead_letters WHERE id = $1`, [fragile.runId]).then((r) => r[0]), { what: 'the dead letter' });
     expect(letter.reason).toBe('permanent_error');
     const stored = JSON.parse(letter.payload);

@@ -14,6 +14,7 @@ import {
   MetronomeMetrics,
   MetronomeServiceModule,
   PermanentError,
+  SnoozeError,
   provision,
   STREAM_DECLARATIONS,
   subjects,
@@ -47,6 +48,8 @@ export interface WorkPayload {
 export const WORKER = Symbol('WORKER');
 /** rt.fragile fails permanently until healed (the DLQ round trip). */
 export const healed = new Set<string>();
+/** rt.flaky runs labelled `snooze-…` snooze once (300 ms) instead of failing. */
+const snoozed = new Set<string>();
 
 /** Resolves after ms, or rejects with the signal's reason when it aborts first. */
 export function sleepUnlessAborted(ms: number, signal: AbortSignal): Promise<void> {
@@ -125,11 +128,16 @@ export class ProbeHandlers {
     return { status: 'success' };
   }
 
-  /** Fails its first attempt (a transient error), succeeds on the next. */
+  /** Fails its first attempt (a transient error), succeeds on the next; labelled `snooze-…`, snoozes once instead. */
   @JobHandler(JOB.flaky, { maxAttempts: 3, backoff: { kind: 'fixed', baseMs: 200, capMs: 200, jitter: 0 } })
   async flaky(ctx: JobContext<WorkPayload>): Promise<void> {
     await this.log(ctx, 'start');
-    if (ctx.attempt === 1) throw new Error('transient: try again');
+    if (ctx.payload?.label?.startsWith('snooze-')) {
+      if (!snoozed.has(ctx.runId)) {
+        snoozed.add(ctx.runId);
+        throw new SnoozeError(300);
+      }
+    } else if (ctx.attempt === 1) throw new Error('transient: try again');
     await this.log(ctx, 'end');
   }
 
