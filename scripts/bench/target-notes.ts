@@ -68,11 +68,16 @@ nats.js's \`js.publish\`, a request per message, 17,135–17,756 and 19,499–20
   56,619–69,356 jobs/s against 22,105–25,422, bulk 96,576–137,031 against ≈ 40,000;
   pulling 64 packs at a time instead of 512 messages keeps the worker at 142–145 MB
   (512 packs: 173–178 MB) at 13,347–15,977 jobs/s. That is ≈ 0.8× BullMQ's burn-down:
-  the worker's own work per job, not the transport, is what is left. The prototype
-  is not shippable as it stands (a deferred, retried, paused or stopping job in a pack
-  would need republishing alone with its attempt count; a redelivered pack must skip
-  its finished jobs through history; queue depth and listings count messages, not
-  jobs), so packing is proposed in issue 23's note, not built. What Metronome spent above the floor, measured on 2026-12-05 (morning,
+  the worker's own work per job, not the transport, is what is left. Packing now ships,
+  off by default (\`JOB_PACK_MAX\`, docs/jobs.md "Packs": a retried, snoozed or deferred
+  job is handed off alone, a redelivered pack runs nothing and is unpacked from
+  history, listings and depth count jobs; fault scenarios 16 and 17). Measured with
+  \`JOB_PACK_MAX=50 node dist/scripts/bench/run.js --only=metronome,bullmq\` right
+  after the table's run, full plan, same host (\`bench/results/packed.json\`): burn-down
+  14,762 against BullMQ's 19,567 jobs/s (0.75×), CPU per job in the burn-down 102
+  against 98 µs, single enqueue 47,842 against 25,667 (1.86×), bulk 132,633 against
+  25,103, total CPU per job 0.37 against 0.43 ms, worker RSS 141 MB, p99 at 1,000/s
+  6.31 against 5.46 ms, 0 missing, 0 duplicated. What Metronome spent above the floor, measured on 2026-12-05 (morning,
   burn-down only, four alternated runs each, CPU per job read from /proc for each
   process): the per-minute rollup's appended rows were ≈ 19 µs of Postgres per job
   (the rollup stubbed out: Postgres 34–40 → 18–19 µs, burn-down 10,089–11,850 →
@@ -218,7 +223,9 @@ nats.js's \`js.publish\`, a request per message, 17,135–17,756 and 19,499–20
   at 27,425–29,325 on that host. There the enqueue is at its floor: 50 callers each wait
   for the stream's stored ack, and a profile of the producer in that phase shows it idle
   22 % of the time (socket writes 13 %, the envelope's JSON 5 %), so the round trip
-  through nats-server, not Metronome's code, sets the rate.
+  through nats-server, not Metronome's code, sets the rate. With packs
+  (\`JOB_PACK_MAX=50\`, off by default) concurrent calls share messages and the same
+  host does 47,842 against BullMQ's 25,667 (above).
 - **Total CPU per job (≤ BullMQ's).** ${fmt(m.cpu_per_job_ms_total)} ms against ${fmt(b?.cpu_per_job_ms_total)} ms, worker
   + nats-server + Postgres (${fmt(m.database_cpu_seconds)} s of Postgres CPU in this run). Earlier
   figures (0.62 ms "met") were wrong: the bench read Postgres CPU after the worker's
