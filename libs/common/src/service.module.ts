@@ -28,6 +28,7 @@ import { Deferrals } from './jobs/runtime/deferrals.js';
 import { JobIntake } from './jobs/runtime/job-intake.js';
 import { FinishedRuns } from './jobs/runtime/finished-runs.js';
 import { PackHandOff } from './jobs/runtime/pack-hand-off.js';
+import { PackUnpacking } from './jobs/runtime/pack-unpacking.js';
 import { JOB_SETTLEMENT_OBSERVERS, type JobSettlementObserver } from './jobs/runtime/job-settled.js';
 import { Settlement } from './jobs/runtime/settlement.js';
 import { WorkerHeartbeat } from './jobs/runtime/worker-heartbeat.js';
@@ -141,6 +142,7 @@ export class MetronomeServiceModule {
           JobIntake,
           FinishedRuns,
           PackHandOff,
+          PackUnpacking,
           JobRuntime,
           SlaMonitor,
           JobTimeoutPublisher,

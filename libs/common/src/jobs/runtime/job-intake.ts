@@ -23,6 +23,7 @@ import { jobMessageOf, jobOfSubject, priorityOf, type Delivery } from './deliver
 import type { JobSpec } from './job-spec.js';
 import { asJsMsg, JobPack, packMemberOf, PackMember } from './pack-member.js';
 import { PackHandOff } from './pack-hand-off.js';
+import { PackUnpacking } from './pack-unpacking.js';
 import { pullExpiresMs } from './pull-expiry.js';
 import { Settlement } from './settlement.js';
 
@@ -73,6 +74,7 @@ export class JobIntake {
     private readonly deadLetters: DeadLetterWriter,
     private readonly finished: FinishedRuns,
     private readonly handOffs: PackHandOff,
+    private readonly unpacking: PackUnpacking,
   ) {}
 
   /** Deliveries held until their scheduled time. */
@@ -161,12 +163,8 @@ export class JobIntake {
 
   /**
    * A pack (job-pack.ts). On its first delivery its jobs run from it, each as
-   * attempt 1. Redelivered (its worker died or stalled, or a job in it could not
-   * be settled) nothing in it runs: the jobs history has finished are dropped and
-   * every other one is handed off alone as the attempt after its last recorded
-   * one, then the pack is acked. A first delivery older than the ack wait may be
-   * a redelivery whose count was set back: its jobs with recorded attempts are
-   * handled the same way, the rest run from it.
+   * attempt 1; one that may have been delivered before is unpacked from history
+   * first (pack-unpacking.ts) and acked once nothing of it is left to run here.
    */
   private acceptPack(declaration: ConsumerDeclaration, msg: JsMsg): void {
     let events: CloudEvent[];
@@ -182,23 +180,13 @@ export class JobIntake {
       this.log.warn({ job: events[0].type, consumer: declaration.durable }, 'no handler for this job here; deferring its pack');
       return this.handBack(msg, 'unknown', 60_000, 'no_handler');
     }
-    const redelivered = msg.info.deliveryCount > 1;
-    if (!redelivered && Date.now() - msg.info.timestampNanos / 1e6 <= (declaration.ackWaitMs ?? this.config.ackWaitMs)) {
+    if (msg.info.deliveryCount === 1 && Date.now() - msg.info.timestampNanos / 1e6 <= (declaration.ackWaitMs ?? this.config.ackWaitMs)) {
       return this.runPack(declaration, msg, events, spec);
     }
-    this.track(Promise.all(events.map((e) => this.finished.last(e.id))).then(
-      async (last) => {
-        const run: CloudEvent[] = [];
-        await Promise.all(events.map((event, i) => {
-          const known = last[i];
-          if (known?.final) return undefined;
-          if (!known && !redelivered) return void run.push(event);
-          return this.handOffs.handOff(msg.subject, event, (known?.attempt ?? 0) + 1, undefined, true);
-        }));
-        if (run.length) return this.runPack(declaration, msg, run, spec);
-        msg.ack();
-      },
-    ).catch((e: unknown) => {
+    this.track(this.unpacking.jobsToRun(msg, events).then((run) => {
+      if (run.length) return this.runPack(declaration, msg, run, spec);
+      msg.ack();
+    }).catch((e: unknown) => {
       this.log.warn({ consumer: declaration.durable, seq: msg.info.streamSequence, error: errorText(e) }, 'could not unpack a redelivered job pack; retrying it later');
       nakQuietly(msg, 5_000);
     }));
