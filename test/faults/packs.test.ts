@@ -19,12 +19,6 @@ afterAll(async () => {
   await env.stop();
 });
 
-const stopAll = async () => {
-  for (const w of env.workers) {
-    if (w.exitCode === null && w.exitSignal === null) await w.stop();
-  }
-};
-
 const starts = async (key: string) => (await env.log(`key = '${key}' AND kind = 'start'`)).map((l) => `${l.worker}:${l.attempt}`);
 
 describe('fault worker: packs', () => {
@@ -60,7 +54,7 @@ describe('fault worker: packs', () => {
       expect(doomed.map((l) => [l.worker, l.applied])).toEqual([['w1', true], ['w2', false]]);
       expect(await env.inStream(jobs.get('p16-0')!)).toBe(false);
     });
-    await stopAll();
+    await env.stopWorkers();
   }, 120_000);
 
   it('17: a worker SIGKILLed after it handed a retry off alone: the retry runs once more, not again from the redelivered pack', async () => {
@@ -98,6 +92,6 @@ describe('fault worker: packs', () => {
       expect(history.filter((h) => !h.endsWith(':lost'))).toEqual(['1:retrying', `${retryStarts[1].split(':')[1]}:succeeded`]);
       expect(r.succeededTwice).toEqual([]);
     });
-    await stopAll();
+    await env.stopWorkers();
   }, 120_000);
 });

@@ -14,12 +14,6 @@ afterAll(async () => {
   await env.stop();
 });
 
-const stopAll = async () => {
-  for (const w of env.workers) {
-    if (w.exitCode === null && w.exitSignal === null) await w.stop();
-  }
-};
-
 /**
  * A worker with twenty ordinary jobs in flight around one doomed job whose fault flag makes the worker SIGKILL
  * itself; resolves once it died, with every job's run id by key and the doomed run's id.
@@ -62,7 +56,7 @@ describe('fault worker', () => {
       // Nothing of the dead worker's attempt reached history as a success (it died before its outcome was written).
       expect(history.filter((a) => a.outcome === 'succeeded').every((a) => a.result?.data?.worker !== 'w1')).toBe(true);
     });
-    await stopAll();
+    await env.stopWorkers();
   }, 120_000);
 
   it('11: a worker SIGKILLed right after its ack: the outcome is already in history and the job is not redelivered', async () => {
@@ -91,7 +85,7 @@ describe('fault worker', () => {
       expect(await env.run(doomedRun)).toMatchObject({ state: 'succeeded', attempts: 1 });
       expect(r.succeededTwice).toEqual([]);
     });
-    await stopAll();
+    await env.stopWorkers();
   }, 120_000);
 
   it('13: a worker SIGKILLed after its outcome was committed and before its ack: the redelivery is acked without running the handler again', async () => {
@@ -116,7 +110,7 @@ describe('fault worker', () => {
       expect((await env.attempts(doomedRun)).map((a) => [a.attempt, a.outcome])).toEqual([[1, 'succeeded']]);
       expect(r.succeededTwice).toEqual([]);
     });
-    await stopAll();
+    await env.stopWorkers();
   }, 120_000);
 
   it('14: a job that SIGKILLs whichever worker runs it: each crash counts as a lost attempt, and after maxAttempts it is dead and dead-lettered', async () => {
@@ -146,7 +140,7 @@ describe('fault worker', () => {
       const dlq = await env.database.query<{ reason: string; attempts: number }>('SELECT reason, attempts FROM dead_letters WHERE id = $1', [runId]);
       expect(dlq).toEqual([{ reason: 'attempts_exhausted', attempts: MAX_ATTEMPTS }]);
     });
-    await stopAll();
+    await env.stopWorkers();
   }, 120_000);
 
   it('2: a job running three times the ack wait: with heartbeats it is never redelivered; CPU-bound without them it is redelivered once and its effect applied once', async () => {
@@ -177,7 +171,7 @@ describe('fault worker', () => {
       expect(await env.run(silent)).toMatchObject({ state: 'succeeded' });
       expect(await env.log(`key = 'k2-silent' AND kind = 'effect' AND applied`)).toHaveLength(1);
     });
-    await stopAll();
+    await env.stopWorkers();
   }, 120_000);
 
   it('5: the worker\'s Postgres backend terminated mid-job: no success without a commit, and the job is retried', async () => {
@@ -219,7 +213,7 @@ describe('fault worker', () => {
       }
       expect(env.workers.at(-1)!.exitCode).toBeNull();
     });
-    await stopAll();
+    await env.stopWorkers();
   }, 120_000);
 
   it('7: a worker cut off (SIGSTOP) for longer than the ack wait: another takes the job, and the stale result is ignored', async () => {
@@ -261,6 +255,6 @@ describe('fault worker', () => {
       expect(stale.every((a) => a.attempt < after.attempts && a.result?.data?.applied === false)).toBe(true);
       void w2;
     });
-    await stopAll();
+    await env.stopWorkers();
   }, 120_000);
 });

@@ -233,6 +233,13 @@ export class FaultEnv {
     return this.reconcile(jobs);
   }
 
+  /** Stops (SIGTERM, graceful) every worker still running, between scenarios of one file. */
+  async stopWorkers(): Promise<void> {
+    for (const w of this.workers) {
+      if (w.exitCode === null && w.exitSignal === null) await w.stop();
+    }
+  }
+
   async stop(): Promise<void> {
     for (const p of this.workers) {
       p.kill('SIGCONT');

@@ -1,6 +1,7 @@
 import type { ConsumerInfo, JetStreamManager } from '@nats-io/jetstream';
 import { PACK_HEADER } from '../../messaging/job-pack.js';
 import { jobsIn, PENDING_SAMPLE, PendingJobs } from './pending-jobs.js';
+import { subjectMatches } from '../../messaging/subjects.js';
 
 interface Stored {
   seq: number;
@@ -11,15 +12,6 @@ interface Stored {
 
 const LANE = 'jobs.low.reports.>';
 
-function matches(filter: string, subject: string): boolean {
-  const f = filter.split('.');
-  const s = subject.split('.');
-  for (let i = 0; i < f.length; i++) {
-    if (f[i] === '>') return s.length > i;
-    if (i >= s.length || (f[i] !== '*' && f[i] !== s[i])) return false;
-  }
-  return f.length === s.length;
-}
 
 /** A JOBS stream in memory answering STREAM.MSG.GET with next_by_subj and STREAM.INFO, counting both. */
 function stream(messages: Stored[], fail: { get?: boolean; info?: boolean } = {}) {
@@ -30,7 +22,7 @@ function stream(messages: Stored[], fail: { get?: boolean; info?: boolean } = {}
       getMessage: async (_stream: string, q: { seq: number; next_by_subj: string }) => {
         reads.push(q.seq);
         if (fail.get) throw new Error('nats hiccup');
-        const m = messages.find((x) => x.seq >= q.seq && matches(q.next_by_subj, x.subject));
+        const m = messages.find((x) => x.seq >= q.seq && subjectMatches(q.next_by_subj, x.subject));
         return m ? { seq: m.seq, subject: m.subject, header: { get: (k: string) => (k === PACK_HEADER ? (m.pack ?? '') : '') } } : null;
       },
       info: async () => {
