@@ -88,19 +88,14 @@ export class HistoryRepository {
     return r ? { outcome: r.outcome, attempt: r.attempt, final: r.final, companyId: r.company_id } : undefined;
   }
 
-  /** The final recorded outcome of each of `runIds` that has one (succeeded, failed, dead, cancelled). */
-  async finalOutcomes(runIds: readonly string[]): Promise<Map<string, { outcome: string; attempt: number }>> {
-    const rows: { run_id: string; outcome: string; attempt: number }[] = await this.dataSource.query(
-      `SELECT DISTINCT ON (run_id) run_id, outcome, attempt FROM job_attempts WHERE run_id = ANY($1) AND final ORDER BY run_id, finished_at DESC`,
-      [runIds],
-    );
-    return new Map(rows.map((r) => [r.run_id, { outcome: r.outcome, attempt: r.attempt }]));
-  }
-
-  /** Each run's latest recorded attempt (its number, outcome and whether it was final): what a redelivered pack's jobs have done. */
+  /**
+   * Each run's latest recorded attempt: its final one when it has one (the last to finish, should a stalled worker's
+   * late result have been recorded beside the winner's), else the highest attempt; with whether it was final.
+   */
   async lastAttempts(runIds: readonly string[]): Promise<Map<string, { outcome: string; attempt: number; final: boolean }>> {
     const rows: { run_id: string; outcome: string; attempt: number; final: boolean }[] = await this.dataSource.query(
-      `SELECT DISTINCT ON (run_id) run_id, outcome, attempt, final FROM job_attempts WHERE run_id = ANY($1) ORDER BY run_id, final DESC, attempt DESC, finished_at DESC`,
+      `SELECT DISTINCT ON (run_id) run_id, outcome, attempt, final FROM job_attempts WHERE run_id = ANY($1)
+       ORDER BY run_id, final DESC, CASE WHEN final THEN finished_at END DESC, attempt DESC, finished_at DESC`,
       [runIds],
     );
     return new Map(rows.map((r) => [r.run_id, { outcome: r.outcome, attempt: r.attempt, final: r.final }]));

@@ -2,7 +2,6 @@ import { Injectable } from '@nestjs/common';
 import { HistoryRepository } from '../history/history.repository.js';
 import { OverlappingBatcher } from '../../util/overlapping-batcher.js';
 
-export type FinishedRun = { outcome: string; attempt: number } | null;
 export type LastAttempt = { outcome: string; attempt: number; final: boolean } | null;
 
 /**
@@ -14,31 +13,23 @@ export type LastAttempt = { outcome: string; attempt: number; final: boolean } |
  * pull outlives the redelivery; pulls now expire within a third of the ack
  * wait (pull-expiry.ts), which removes that cause for ack waits above 2 s, and
  * this check stays as the backstop for what the count cannot show. A fresh
- * first delivery never asks.
+ * first delivery never asks. The same answer tells a redelivered pack which of
+ * its jobs finished and where the others stand, and a job handed off again from
+ * such a pack whether its attempt is already recorded.
  */
 @Injectable()
 export class FinishedRuns {
-  private readonly batcher: OverlappingBatcher<string, FinishedRun>;
-  private readonly lastBatcher: OverlappingBatcher<string, LastAttempt>;
+  private readonly batcher: OverlappingBatcher<string, LastAttempt>;
 
   constructor(history: HistoryRepository) {
-    this.lastBatcher = new OverlappingBatcher(async (runIds) => {
+    this.batcher = new OverlappingBatcher(async (runIds) => {
       const found = await history.lastAttempts([...new Set(runIds)]);
       return runIds.map((id) => found.get(id) ?? null);
     }, { maxItems: 500, maxDelayMs: 5, inFlight: 2 });
-    this.batcher = new OverlappingBatcher(async (runIds) => {
-      const found = await history.finalOutcomes([...new Set(runIds)]);
-      return runIds.map((id) => found.get(id) ?? null);
-    }, { maxItems: 500, maxDelayMs: 5, inFlight: 2 });
   }
 
-  /** The run's final outcome, or null while it has none. */
-  outcome(runId: string): Promise<FinishedRun> {
-    return this.batcher.add(runId);
-  }
-
-  /** The run's latest recorded attempt (final or not), or null when it has none: asked for the jobs of a redelivered pack. */
+  /** The run's latest recorded attempt (its final one if it has one), or null when it has none. */
   last(runId: string): Promise<LastAttempt> {
-    return this.lastBatcher.add(runId);
+    return this.batcher.add(runId);
   }
 }

@@ -18,7 +18,7 @@ import { JobControl } from '../job-control.js';
 import { AttemptLedger, attemptOf, EMPTY_LEDGER, type LedgerEntry } from './attempt-ledger.js';
 import { ConsumerPull } from './consumer-pull.js';
 import { Deferrals, type DeferralReason } from './deferrals.js';
-import { FinishedRuns } from './finished-runs.js';
+import { FinishedRuns, type LastAttempt } from './finished-runs.js';
 import { jobMessageOf, jobOfSubject, priorityOf, type Delivery } from './delivery.js';
 import type { JobSpec } from './job-spec.js';
 import { asJsMsg, JobPack, packMemberOf, PackMember } from './pack-member.js';
@@ -237,33 +237,22 @@ export class JobIntake {
     if (member) return this.route(d);
     // A job a redelivered pack handed off may have been handed off before that pack's worker died (a second copy
     // once JetStream's duplicate window has passed): it runs only if history has not seen this attempt.
-    if (parts.rehanded && msg.info.deliveryCount === 1) return this.unlessRecorded(d);
+    if (parts.rehanded && msg.info.deliveryCount === 1) return this.routeUnlessRecorded(d, (known) => known.final || known.attempt >= attempt);
     if (lost.length > 0 || Date.now() - msg.info.timestampNanos / 1e6 > (declaration.ackWaitMs ?? this.config.ackWaitMs)) {
-      void this.finished.outcome(event.id).then(
-        (done) => {
-          if (!done) return this.route(d);
-          this.log.info({ runId: event.id, job: spec.name, outcome: done.outcome, attempt: done.attempt }, 'redelivered after its outcome was recorded (the ack was lost): acked without running again');
-          try {
-            msg.ack();
-          } catch {
-            // the connection is closing: the next delivery asks again
-          }
-        },
-        (e: unknown) => {
-          this.log.warn({ runId: event.id, error: errorText(e) }, 'could not read the run history for a redelivery; retrying the message later');
-          nakQuietly(msg, 5_000);
-        },
-      );
-      return;
+      return this.routeUnlessRecorded(d, (known) => known.final);
     }
     this.route(d);
   }
 
-  private unlessRecorded(d: Delivery): void {
+  /** A delivery that may repeat what history recorded: acked without running when `recorded` says so, else routed. */
+  private routeUnlessRecorded(d: Delivery, recorded: (known: NonNullable<LastAttempt>) => boolean): void {
     void this.finished.last(d.event.id).then(
       (known) => {
-        if (!known || (!known.final && known.attempt < d.attempt)) return this.route(d);
-        this.log.info({ runId: d.event.id, job: d.spec.name, attempt: d.attempt, recorded: known.attempt }, 'a second hand-off of a job from a redelivered pack: acked without running');
+        if (!known || !recorded(known)) return this.route(d);
+        this.log.info(
+          { runId: d.event.id, job: d.spec.name, attempt: d.attempt, recorded: known.attempt, outcome: known.outcome },
+          'delivered again after history recorded it (a lost ack, or a second hand-off from a redelivered pack): acked without running',
+        );
         try {
           d.msg.ack();
         } catch {
@@ -271,7 +260,7 @@ export class JobIntake {
         }
       },
       (e: unknown) => {
-        this.log.warn({ runId: d.event.id, error: errorText(e) }, 'could not read the run history for a handed-off job; retrying the message later');
+        this.log.warn({ runId: d.event.id, error: errorText(e) }, 'could not read the run history for a delivery that may repeat a recorded attempt; retrying the message later');
         nakQuietly(d.msg, 5_000);
       },
     );
