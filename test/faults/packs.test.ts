@@ -7,7 +7,8 @@ import { FaultEnv, type FaultPayload } from './support/harness.js';
  * worker running a pack dies. A pack runs only on its first delivery; when it
  * comes back, the jobs history has finished are dropped and every other one is
  * handed off alone (Nats-Msg-Id `<run id>:h<attempt>`), so nothing runs twice
- * that finished, and a hand-off made before the crash is not queued again.
+ * that finished, a hand-off made before the crash is not queued again, and a
+ * job cut short shows a lost attempt, as a message of its own would.
  */
 const ACK_WAIT_MS = 2_000;
 const env = new FaultEnv(ACK_WAIT_MS);
@@ -49,9 +50,16 @@ describe('fault worker: packs', () => {
       const runIds = new Map([...jobs].map(([k, v]) => [v, k]));
       for (const runId of finishedByW1) expect(await starts(runIds.get(runId)!)).toHaveLength(1);
       expect(r.succeededTwice).toEqual([]);
-      // The doomed job's effect was applied once (by w1); its hand-off ran it again as attempt 1 and found it applied.
+      // The doomed job's effect was applied once (by w1); its hand-off ran it again and found it applied.
       const doomed = await env.log(`key = 'p16-doomed' AND kind = 'effect'`);
       expect(doomed.map((l) => [l.worker, l.applied])).toEqual([['w1', true], ['w2', false]]);
+      // The crash shows in history as for a message of its own: every job the pack held unfinished has attempt 1
+      // recorded lost and ran once more as attempt 2.
+      for (const [key, runId] of jobs) {
+        if (finishedByW1.includes(runId)) continue;
+        expect((await env.attempts(runId)).map((a) => `${a.attempt}:${a.outcome}`)).toEqual(['1:lost', '2:succeeded']);
+        expect(await starts(key)).toEqual(key === 'p16-doomed' ? ['w1:1', 'w2:2'] : expect.arrayContaining(['w2:2']));
+      }
       expect(await env.inStream(jobs.get('p16-0')!)).toBe(false);
     });
     await env.stopWorkers();

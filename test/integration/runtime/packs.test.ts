@@ -1,6 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
 import { AckPolicy } from '@nats-io/jetstream';
-import { createCloudEvent, encodeCloudEvent, JobControl, JobEnqueuer, JobEnqueuerModule, packMessage, STREAMS, subjects } from '../../../libs/common/src/index.js';
+import { createCloudEvent, encodeCloudEvent, handOffMessageId, JobControl, JobEnqueuer, JobEnqueuerModule, packMessage, STREAMS, subjects } from '../../../libs/common/src/index.js';
 import { sleep, waitFor } from '../../support/wait.js';
 import { deferralsOf, JOB, RuntimeHarness } from './runtime-support.js';
 
@@ -96,29 +96,40 @@ describe('job runtime: packs', () => {
     await worker.close();
     h.apps.splice(h.apps.indexOf(worker), 1);
 
-    // A pack holding A, B and C is taken by a worker that dies before settling any of it (pulled, never acked).
-    const events = ['p-a', 'p-b', 'p-c'].map((id) => createCloudEvent({ type: JOB.work, source: 'test', id, companyId: 'acme', data: { runId: id, payload: { label: id }, scheduledFor: new Date().toISOString(), companyId: 'acme' } }));
+    // A pack holding A, B, C and D is taken by a worker that dies before settling any of it (pulled, never acked);
+    // before dying it had deferred D, handing it off alone as attempt 1 (what a snooze or a full tenant buffer does).
+    const event = (id: string, extra: Record<string, unknown> = {}) =>
+      createCloudEvent({ type: JOB.work, source: 'test', id, companyId: 'acme', data: { runId: id, payload: { label: id }, scheduledFor: new Date().toISOString(), companyId: 'acme', ...extra } });
+    const events = ['p-a', 'p-b', 'p-c', 'p-d'].map((id) => event(id));
     const pack = packMessage(subjects.job('normal', JOB.work), events.map(encodeCloudEvent), events);
     await h.js.publish(pack.subject, pack.data, { headers: pack.headers, msgID: pack.headers!.get('Nats-Msg-Id') });
     const consumer = await h.js.consumers.get(STREAMS.JOBS, 'rt-jobs-normal');
     const taken = await consumer.next({ expires: 1_000 });
     expect(taken?.info.deliveryCount).toBe(1);
     expect((await h.jsm.consumers.info(STREAMS.JOBS, 'rt-jobs-normal')).config.ack_policy).toBe(AckPolicy.Explicit);
+    await h.js.publish(subjects.job('normal', JOB.work), encodeCloudEvent(event('p-d', { notBefore: new Date(Date.now() + 6_000).toISOString() })), { msgID: handOffMessageId('p-d', 1) });
     await sleep(2_500); // past the ack wait: the pack is redelivered to the next worker
 
     await h.app({ concurrency: 2, env });
-    await waitFor(async () => (await attemptsOf('p-b')).length === 1 && (await attemptsOf('p-c')).length === 1, { what: 'B and C run' });
+    await waitFor(async () => (await attemptsOf('p-b')).length === 2 && (await attemptsOf('p-c')).length === 2, { what: 'B and C run' });
+    await waitFor(async () => (await attemptsOf('p-d')).length === 1, { what: 'D runs' });
     await waitFor(async () => (await h.jsm.streams.info(STREAMS.JOBS)).state.messages === 0, { what: 'JOBS empty' });
+    // A finished before: not run again. B and C were cut short with the pack: attempt 1 is recorded lost, as a
+    // redelivered message of their own would show, and they ran once more as attempt 2.
     expect(await starts('p-a')).toEqual([1]);
     expect(await attemptsOf('p-a')).toEqual(['1:succeeded']);
-    expect(await starts('p-b')).toEqual([1]);
-    expect(await starts('p-c')).toEqual([1]);
+    expect(await starts('p-b')).toEqual([2]);
+    expect(await attemptsOf('p-b')).toEqual(['1:lost', '2:succeeded']);
+    expect(await starts('p-c')).toEqual([2]);
+    // D was carried on by its deferral's hand-off: the pack's copy of it was the same message id, stored once.
+    expect(await starts('p-d')).toEqual([1]);
+    expect(await attemptsOf('p-d')).toEqual(['1:succeeded']);
 
     // The same hand-off again, past JetStream's duplicate window (another id): history says it ran, so it does not run again.
     const copy = createCloudEvent({ type: JOB.work, source: 'test', id: 'p-b', companyId: 'acme', data: { runId: 'p-b', payload: { label: 'p-b' }, scheduledFor: new Date().toISOString(), companyId: 'acme', rehanded: true } });
     await h.js.publish(subjects.job('normal', JOB.work), encodeCloudEvent(copy), { msgID: 'p-b:late-copy' });
     await waitFor(async () => (await h.jsm.streams.info(STREAMS.JOBS)).state.messages === 0, { what: 'the copy acked' });
     await sleep(300);
-    expect(await starts('p-b')).toEqual([1]);
+    expect(await starts('p-b')).toEqual([2]);
   });
 });

@@ -46,8 +46,12 @@ export interface JobMessage<P = unknown> {
   /** Flows: the parent run this one is a child of, and whether this run is a parent. */
   parentRunId?: string;
   flow?: true;
-  /** A job handed off alone from a pack: attempts it had used, when it may run, and whether a redelivered pack handed it off. */
+  /**
+   * A job handed off alone from a pack: attempts it had used, when it may run, whether a redelivered pack handed
+   * it off, and whether its last attempt was cut short in the pack (recorded lost when this copy runs).
+   */
   attemptOffset?: number;
   notBefore?: string;
   rehanded?: true;
+  lostInPack?: true;
 }

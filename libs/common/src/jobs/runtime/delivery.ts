@@ -21,10 +21,14 @@ export interface JobMessageParts {
   maxAttempts?: number;
   backoff?: BackoffPolicy;
   timeoutMs?: number;
-  /** A job handed off alone from a pack (pack-hand-off.ts): attempts it used before, when it may run, and whether a redelivered pack handed it off. */
+  /**
+   * A job handed off alone from a pack (pack-hand-off.ts): attempts it used before, when it may run, whether a
+   * redelivered pack handed it off, and whether the last of those attempts was cut short in the pack.
+   */
   attemptOffset?: number;
   notBefore?: Date;
   rehanded?: boolean;
+  lostInPack?: boolean;
 }
 
 /** One delivery of a job message, as the runtime carries it from intake to settlement. */
@@ -61,13 +65,14 @@ export function jobOfSubject(subject: string): string {
 }
 
 /** What a hand-off from a pack adds to a job message (read only when it has them). */
-function handedOff(data: Record<string, unknown>): Pick<JobMessageParts, 'attemptOffset' | 'notBefore' | 'rehanded'> {
+function handedOff(data: Record<string, unknown>): Pick<JobMessageParts, 'attemptOffset' | 'notBefore' | 'rehanded' | 'lostInPack'> {
   const at = str(data.notBefore);
   const notBefore = at ? new Date(at) : undefined;
   return {
     attemptOffset: posInt(data.attemptOffset),
     notBefore: notBefore && !Number.isNaN(notBefore.getTime()) ? notBefore : undefined,
     rehanded: data.rehanded === true,
+    lostInPack: data.lostInPack === true,
   };
 }
 
@@ -94,7 +99,7 @@ export function jobMessageOf(event: CloudEvent, msg?: JsMsg): JobMessageParts {
       maxAttempts: posInt(data.maxAttempts),
       backoff: options.backoff as BackoffPolicy | undefined,
       timeoutMs: posInt(options.timeoutMs),
-      ...(data.attemptOffset !== undefined || data.notBefore !== undefined || data.rehanded !== undefined ? handedOff(data) : {}),
+      ...(data.attemptOffset !== undefined || data.notBefore !== undefined || data.rehanded !== undefined || data.lostInPack !== undefined ? handedOff(data) : {}),
     };
   }
   const at = header(HEADERS.scheduledFor);

@@ -220,6 +220,8 @@ export class JobIntake {
     if (parts.scheduledFor && Number.isNaN(parts.scheduledFor.getTime())) parts.scheduledFor = undefined;
     const member = packMemberOf(msg);
     const { attempt, lost } = attemptOf(msg.info.deliveryCount, ledger, parts.attemptOffset ?? 0);
+    // Cut short in a pack whose worker died: that attempt is recorded lost with this one (unless history has it).
+    if (parts.lostInPack && parts.attemptOffset) lost.unshift(parts.attemptOffset);
     const maxAttempts = parts.maxAttempts ?? spec.maxAttempts;
     const d: Delivery = {
       msg, event, spec, parts, declaration, ledger, lost,
@@ -237,7 +239,11 @@ export class JobIntake {
     if (member) return this.route(d);
     // A job a redelivered pack handed off may have been handed off before that pack's worker died (a second copy
     // once JetStream's duplicate window has passed): it runs only if history has not seen this attempt.
-    if (parts.rehanded && msg.info.deliveryCount === 1) return this.routeUnlessRecorded(d, (known) => known.final || known.attempt >= attempt);
+    // One that was cut short in the pack runs only if history has nothing for it at all: anything recorded means
+    // a deferral's or snooze's hand-off from before the crash carries the job on.
+    if (parts.rehanded && msg.info.deliveryCount === 1) {
+      return this.routeUnlessRecorded(d, (known) => parts.lostInPack || known.final || known.attempt >= attempt);
+    }
     if (lost.length > 0 || Date.now() - msg.info.timestampNanos / 1e6 > (declaration.ackWaitMs ?? this.config.ackWaitMs)) {
       return this.routeUnlessRecorded(d, (known) => known.final);
     }
@@ -248,7 +254,11 @@ export class JobIntake {
   private routeUnlessRecorded(d: Delivery, recorded: (known: NonNullable<LastAttempt>) => boolean): void {
     void this.finished.last(d.event.id).then(
       (known) => {
-        if (!known || !recorded(known)) return this.route(d);
+        if (!known || !recorded(known)) {
+          // An attempt history holds already (its record was written, its ack or ledger note was not) is not lost.
+          if (known) d.lost = d.lost.filter((a) => a > known.attempt);
+          return this.route(d);
+        }
         this.log.info(
           { runId: d.event.id, job: d.spec.name, attempt: d.attempt, recorded: known.attempt, outcome: known.outcome },
           'delivered again after history recorded it (a lost ack, or a second hand-off from a redelivered pack): acked without running',

@@ -12,16 +12,30 @@ import type { JobMessage } from '../job.types.js';
  * From there it is an ordinary job message: retries, deferrals and lost
  * deliveries are counted as for any other.
  */
+export interface HandOffOptions {
+  /** When it may run (a retry's backoff, a deferral's delay). */
+  notBefore?: Date;
+  /** A redelivered pack handed it off: it runs only if history has not moved past it (a copy may exist). */
+  rehanded?: boolean;
+  /**
+   * Its attempt `attempt - 1` was in the pack when the pack's worker died or stalled and nothing recorded it:
+   * it is recorded lost when this copy runs. Published under the id of that attempt's hand-off, so a deferral's
+   * or snooze's hand-off made before the crash (which carries the job on) stores first and this copy is dropped.
+   */
+  lostInPack?: boolean;
+}
+
 @Injectable()
 export class PackHandOff {
   constructor(private readonly publisher: EventPublisher) {}
 
   /** Resolves once the stream stored it; `attempt` is the attempt it will run as. */
-  async handOff(subject: string, event: CloudEvent, attempt: number, notBefore: Date | undefined, rehanded: boolean): Promise<void> {
+  async handOff(subject: string, event: CloudEvent, attempt: number, options: HandOffOptions = {}): Promise<void> {
     const data: JobMessage = { ...(event.data as JobMessage) };
     if (attempt > 1) data.attemptOffset = attempt - 1;
-    if (notBefore) data.notBefore = notBefore.toISOString();
-    if (rehanded) data.rehanded = true;
-    await this.publisher.publishEnvelope(subject, { ...event, data }, {}, handOffMessageId(event.id, attempt));
+    if (options.notBefore) data.notBefore = options.notBefore.toISOString();
+    if (options.rehanded) data.rehanded = true;
+    if (options.lostInPack) data.lostInPack = true;
+    await this.publisher.publishEnvelope(subject, { ...event, data }, {}, handOffMessageId(event.id, options.lostInPack ? attempt - 1 : attempt));
   }
 }

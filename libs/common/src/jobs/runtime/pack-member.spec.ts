@@ -1,7 +1,7 @@
 import type { JsMsg } from '@nats-io/jetstream';
 import { createCloudEvent } from '../../messaging/cloud-event.js';
 import { JobPack, PackMember } from './pack-member.js';
-import type { PackHandOff } from './pack-hand-off.js';
+import type { HandOffOptions, PackHandOff } from './pack-hand-off.js';
 
 function packMsg() {
   const calls: string[] = [];
@@ -35,9 +35,11 @@ describe('PackMember', () => {
     await list[2].handOff(1_000, 1);
     expect(calls).toEqual(['ack']);
     expect(handed).toHaveLength(1);
-    const [subject, e, attempt, notBefore, rehanded] = handed[0] as [string, { id: string }, number, Date, boolean];
-    expect({ subject, id: e.id, attempt, rehanded }).toEqual({ subject: 'jobs.normal.rt.work', id: 'run-2', attempt: 2, rehanded: false });
-    expect(notBefore.getTime()).toBeGreaterThan(Date.now());
+    const [subject, e, attempt, options] = handed[0] as [string, { id: string }, number, HandOffOptions];
+    expect({ subject, id: e.id, attempt, rehanded: options.rehanded, lostInPack: options.lostInPack }).toEqual({
+      subject: 'jobs.normal.rt.work', id: 'run-2', attempt: 2, rehanded: undefined, lostInPack: undefined,
+    });
+    expect(options.notBefore!.getTime()).toBeGreaterThan(Date.now());
   });
 
   it('naks the pack (to be unpacked from history) when a job could not settle or its hand-off failed', async () => {

@@ -107,7 +107,7 @@ export class PackMember {
   async handOff(delayMs: number, attemptsUsed: number): Promise<void> {
     if (this.done) return;
     try {
-      await this.handOffs.handOff(this.subject, this.event, attemptsUsed + 1, delayMs > 0 ? new Date(Date.now() + delayMs) : undefined, false);
+      await this.handOffs.handOff(this.subject, this.event, attemptsUsed + 1, { notBefore: delayMs > 0 ? new Date(Date.now() + delayMs) : undefined });
       this.settle();
     } catch {
       this.settle(5_000);

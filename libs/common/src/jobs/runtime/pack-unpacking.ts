@@ -10,9 +10,11 @@ import { PackHandOff } from './pack-hand-off.js';
  * the ack wait (nats-server 2.9 can set a redelivery's count back to 1). History
  * is asked once for all its jobs: those finished are dropped, those with a
  * recorded attempt are handed off alone as the attempt after it (under the id a
- * hand-off before the crash used, so JetStream stores it once), and so is every
- * other job of a redelivered pack; the jobs of a first delivery nothing has
- * recorded may run from the pack.
+ * hand-off before the crash used, so JetStream stores it once). A job of a
+ * redelivered pack that nothing recorded was attempt 1 of the pack's first
+ * delivery, cut short: it is handed off as attempt 2 with attempt 1 to record
+ * as lost, as JetStream's count would have it for a message of its own. The
+ * jobs of a first delivery nothing has recorded may run from the pack.
  */
 @Injectable()
 export class PackUnpacking {
@@ -30,7 +32,8 @@ export class PackUnpacking {
       const known = last[i];
       if (known?.final) return undefined;
       if (!known && !redelivered) return void run.push(event);
-      return this.handOffs.handOff(msg.subject, event, (known?.attempt ?? 0) + 1, undefined, true);
+      if (!known) return this.handOffs.handOff(msg.subject, event, 2, { rehanded: true, lostInPack: true });
+      return this.handOffs.handOff(msg.subject, event, known.attempt + 1, { rehanded: true });
     }));
     return run;
   }
