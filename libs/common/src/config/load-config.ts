@@ -305,7 +305,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       tenantConcurrency: int('JOB_TENANT_CONCURRENCY', 0, 0, 10_000),
       tenantBuffer: int('JOB_TENANT_BUFFER', 256, 1, 100_000),
       pausedRecheckMs: int('JOB_PAUSED_RECHECK_MS', 1_000, 100, 60_000),
-      packMax: int('JOB_PACK_MAX', 1, 1, 100),
+      packMax: int('JOB_PACK_MAX', 50, 1, 100),
       concurrency: optionalInt('JOB_CONCURRENCY', 1, 10_000),
       concurrencyByService: Object.fromEntries(
         ['scheduler', 'notifier', 'documents', 'recurrence']
