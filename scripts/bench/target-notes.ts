@@ -15,6 +15,8 @@ export function targetNotes(run: RunResults): string {
   const burnCpu = burndownCpuText(m, b);
   const half = b?.burndown_cpu?.us_per_job.total;
   const halfBullmq = half ? `, ≈ ${fmt(Math.round(half / 2))} µs in this run` : '';
+  const bWorker = b?.burndown_cpu?.us_per_job.worker;
+  const halfWorker = bWorker ? `≈ ${fmt(Math.round(bWorker / 2))} µs in this run` : 'see the table';
   return `### What holds the targets
 
 Measured, not guessed, on the JetStream-first design (a job is a JetStream
@@ -48,36 +50,33 @@ nats.js's \`js.publish\`, a request per message, 17,135–17,756 and 19,499–20
 (evening, two runs; morning: 21,152–27,932, 48,736–48,777, 12,817–17,351,
 16,839–21,385).
 
-- **Burn-down (≥ 2× BullMQ: ${twice}/s in this run).** Not reachable on two shared CPUs.
+- **Burn-down (≥ 2× BullMQ: ${twice}/s in this run).** Not reachable with one worker process.
   Metronome burns down at ${fmt(m.burndown_per_s)}/s, BullMQ at ${fmt(b?.burndown_per_s)}/s. ${burnCpu}
-  Both systems keep the host nearly saturated, so a rate is about the CPUs' time divided
-  by the CPU per job: 2× BullMQ's rate on the same host needs about half BullMQ's CPU
-  per job for all processes${halfBullmq}. The history floor uses 65 µs and pulls and
-  acks alone 37–42 µs (above), so with one JetStream message per job 2× BullMQ is below
-  what a bare consumer needs, before the runtime does anything. The one lever the floors
-  show is the message: 50 jobs per message halve the floor to 32–35 µs (nats-server
-  14–15 → 4–5 µs, the worker's pull, parse and ack 36 → 14–16). Even then the runtime's
-  own work above the floor (30–80 µs per job in the worker this evening, below) would have to fall under
-  ≈ 20 µs. Packing through today's runtime, measured with a prototype on 2026-12-05
-  (night, AMD EPYC host, burn-down only, alternated with the unchanged build;
-  \`bench/experiments/\`: 50 jobs of one subject per message from \`enqueueMany\` and from
-  \`enqueue\` calls made in the same tick, each job still its own history row before the
-  pack's one ack): burn-down 14,530–15,299 jobs/s against 10,693–12,651, CPU per job
-  for all processes 104–109 µs against 132–160 (worker 68–72 against 85–102,
-  nats-server 5–6 against 20–25, Postgres about the same), single enqueue
-  56,619–69,356 jobs/s against 22,105–25,422, bulk 96,576–137,031 against ≈ 40,000;
-  pulling 64 packs at a time instead of 512 messages keeps the worker at 142–145 MB
-  (512 packs: 173–178 MB) at 13,347–15,977 jobs/s. That is ≈ 0.8× BullMQ's burn-down:
-  the worker's own work per job, not the transport, is what is left. Packing now ships,
-  off by default (\`JOB_PACK_MAX\`, docs/jobs.md "Packs": a retried, snoozed or deferred
-  job is handed off alone, a redelivered pack runs nothing and is unpacked from
-  history, listings and depth count jobs; fault scenarios 16 and 17). Measured with
-  \`JOB_PACK_MAX=50 node dist/scripts/bench/run.js --only=metronome,bullmq\` right
-  after the table's run, full plan, same host (\`bench/results/packed.json\`): burn-down
-  14,762 against BullMQ's 19,567 jobs/s (0.75×), CPU per job in the burn-down 102
-  against 98 µs, single enqueue 47,842 against 25,667 (1.86×), bulk 132,633 against
-  25,103, total CPU per job 0.37 against 0.43 ms, worker RSS 141 MB, p99 at 1,000/s
-  6.31 against 5.46 ms, 0 missing, 0 duplicated. What Metronome spent above the floor, measured on 2026-12-05 (morning,
+  Both burn-downs are bound by one thread: each system's worker is one Node process
+  whose main thread does the job path, and its CPU per job sets the rate (a worker at
+  60 µs a job tops out near 17,000 jobs/s, one at 68 near 14,700), while the second
+  CPU serves the broker and Postgres with room to spare. 2× BullMQ's rate therefore
+  needs Metronome's worker thread at about half BullMQ's worker CPU per job (${halfWorker}), and, since the rate is also the CPUs' time divided by all processes'
+  CPU per job, the whole system at about half BullMQ's total${halfBullmq}. The history
+  floor's bare worker needs 36 µs a job with one message per job and 14–16 µs with 50
+  jobs per message (below): packs, on by default since 2026-12-06 (\`JOB_PACK_MAX=50\`,
+  docs/jobs.md "Packs": a retried, snoozed or deferred job is handed off alone, a
+  redelivered pack runs nothing and is unpacked from history, a job cut short in one
+  is recorded lost; fault scenarios 16 and 17), take the transport's share down to the
+  floor's, and what is left is the runtime's own work above it (≈ 40–60 µs a job in the
+  worker: contract check, context, fair dispatcher, timeout, heartbeat entry, metrics,
+  settlement, the history row, and the garbage all that leaves). Halving that is a
+  rewrite of the job path, not a setting. Runs with packs on the AMD EPYC host:
+  14,762 against BullMQ's 19,567 jobs/s (0.75×, 2026-12-05 night, CPU per job 102 against
+  98 µs) and 18,643 against 14,768 (1.26×, 2026-12-06, 83 against 126 µs: BullMQ's run
+  was the slow one); without packs the same host measured 10,331 against 18,071 (0.57×).
+  Measured with a prototype on 2026-12-05 (night, burn-down only, alternated with the
+  build without packs; \`bench/experiments/\`): burn-down 14,530–15,299 jobs/s against
+  10,693–12,651, CPU per job for all processes 104–109 µs against 132–160 (worker 68–72
+  against 85–102, nats-server 5–6 against 20–25, Postgres about the same), single
+  enqueue 56,619–69,356 jobs/s against 22,105–25,422, bulk 96,576–137,031 against
+  ≈ 40,000; pulling 64 packs at a time instead of 512 messages keeps the worker at
+  142–145 MB (512 packs: 173–178 MB). What Metronome spent above the floor, measured on 2026-12-05 (morning,
   burn-down only, four alternated runs each, CPU per job read from /proc for each
   process): the per-minute rollup's appended rows were ≈ 19 µs of Postgres per job
   (the rollup stubbed out: Postgres 34–40 → 18–19 µs, burn-down 10,089–11,850 →
@@ -200,6 +199,16 @@ nats.js's \`js.publish\`, a request per message, 17,135–17,756 and 19,499–20
   on 2026-12-05, a slower day for this host (the previous day's build burned down at 8,241–8,520 jobs/s
   against 9,700–11,400 the day before), 7.13 against 5.13 (Metronome alone: 4.93–6.56 ms). The steady
   phase's p99 swings with what Postgres and nats-server do on the same two CPUs. Old design: 69.7–90.2 ms.
+  Packs (on by default since 2026-12-06) were checked for what they cost here, quick plan with 10–30 s
+  steady phases, Metronome alone, alternated on 2026-12-06: nine pairs against \`JOB_PACK_MAX=1\`, p99
+  2.45–3.83 ms with packs against 1.74–2.95 without (the enqueue call's own p99 1.76–2.96 against
+  1.33–2.18), then 2.27–2.83 with packs in a quieter hour. At 1,000 jobs/s almost every publish is
+  one job (a call waits for the end of the tick only while another publish is in flight: 30 % of the
+  calls, in batches of one or two), so the difference is not the packing itself; neither publishing
+  at once below 2 or 4 publishes in flight (which cost single enqueue 6–25 %) nor pulling 512
+  messages instead of 16 (which takes the worker over 150 MB) moved it beyond the noise. A deployment
+  that wants the last half millisecond of p99 more than the enqueue and burn-down figures sets
+  \`JOB_PACK_MAX=1\`.
 - **Retried jobs** (no target; BullMQ ${fmt(b?.retried_jobs_latency_p99_ms)} ms p99, Metronome ${fmt(m.retried_jobs_latency_p99_ms)} ms). A retry waits for
   its history row, then its attempt-ledger note (a KV compare-and-set), then the nak.
   Both used to wait out windows meant for floods (the ledger's 5 ms, and the history
@@ -224,8 +233,8 @@ nats.js's \`js.publish\`, a request per message, 17,135–17,756 and 19,499–20
   for the stream's stored ack, and a profile of the producer in that phase shows it idle
   22 % of the time (socket writes 13 %, the envelope's JSON 5 %), so the round trip
   through nats-server, not Metronome's code, sets the rate. With packs
-  (\`JOB_PACK_MAX=50\`, off by default) concurrent calls share messages and the same
-  host does 47,842 against BullMQ's 25,667 (above).
+  (\`JOB_PACK_MAX=50\`, the default since 2026-12-06) concurrent calls share messages and
+  the same host does 47,842–52,504 against BullMQ's 20,909–25,667.
 - **Total CPU per job (≤ BullMQ's).** ${fmt(m.cpu_per_job_ms_total)} ms against ${fmt(b?.cpu_per_job_ms_total)} ms, worker
   + nats-server + Postgres (${fmt(m.database_cpu_seconds)} s of Postgres CPU in this run). Earlier
   figures (0.62 ms "met") were wrong: the bench read Postgres CPU after the worker's
