@@ -201,7 +201,7 @@ nats.js's \`js.publish\`, a request per message, 17,135–17,756 and 19,499–20
   phase's p99 swings with what Postgres and nats-server do on the same two CPUs. Old design: 69.7–90.2 ms.
   Packs (on by default since 2026-12-06) were checked for what they cost here, quick plan with 10–30 s
   steady phases, Metronome alone, alternated on 2026-12-06: nine pairs against \`JOB_PACK_MAX=1\`, p99
-  2.45–3.83 ms with packs against 1.74–2.95 without (the enqueue call's own p99 1.76–2.96 against
+  2.45–3.83 ms with packs against 1.74–2.95 without (the enqueue call's own p99 1.68–2.96 against
   1.33–2.18), then 2.27–2.83 with packs in a quieter hour. At 1,000 jobs/s almost every publish is
   one job (a call waits for the end of the tick only while another publish is in flight: 30 % of the
   calls, in batches of one or two), so the difference is not the packing itself; neither publishing
