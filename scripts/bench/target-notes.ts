@@ -53,9 +53,11 @@ nats.js's \`js.publish\`, a request per message, 17,135–17,756 and 19,499–20
 - **Burn-down (≥ 2× BullMQ: ${twice}/s in this run).** Not reachable with one worker process.
   Metronome burns down at ${fmt(m.burndown_per_s)}/s, BullMQ at ${fmt(b?.burndown_per_s)}/s. ${burnCpu}
   Both burn-downs are bound by one thread: each system's worker is one Node process
-  whose main thread does the job path, and its CPU per job sets the rate (a worker at
-  60 µs a job tops out near 17,000 jobs/s, one at 68 near 14,700), while the second
-  CPU serves the broker and Postgres with room to spare. 2× BullMQ's rate therefore
+  whose main thread does the job path, and its CPU per job sets the rate (Metronome's
+  main thread was busy 93 % of the burn-down in the profile; the worker's CPU per job
+  also counts V8's helper threads, so 52–59 µs a job came out at 18,600–21,300 jobs/s
+  and BullMQ's 68–72 at 14,300–14,800), while the second CPU serves the broker and
+  Postgres with room to spare. 2× BullMQ's rate therefore
   needs Metronome's worker thread at about half BullMQ's worker CPU per job (${halfWorker}), and, since the rate is also the CPUs' time divided by all processes'
   CPU per job, the whole system at about half BullMQ's total${halfBullmq}. The history
   floor's bare worker needs 36 µs a job with one message per job and 14–16 µs with 50
