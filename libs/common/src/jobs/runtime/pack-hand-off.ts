@@ -4,14 +4,7 @@ import { EventPublisher } from '../../messaging/event-publisher.js';
 import { handOffMessageId } from '../../messaging/job-pack.js';
 import type { JobMessage } from '../job.types.js';
 
-/**
- * Publishes a job out of a pack as its own message: the same envelope, its
- * data saying the attempts it has used (`attemptOffset`) and when it may run
- * (`notBefore`), under the Nats-Msg-Id `<run id>:h<attempt>` so handing the
- * same attempt off twice (a pack redelivered after a crash) stores it once.
- * From there it is an ordinary job message: retries, deferrals and lost
- * deliveries are counted as for any other.
- */
+/** How a job leaves its pack: when it may run, and what a redelivered pack knew of it. */
 export interface HandOffOptions {
   /** When it may run (a retry's backoff, a deferral's delay). */
   notBefore?: Date;
@@ -25,6 +18,14 @@ export interface HandOffOptions {
   lostInPack?: boolean;
 }
 
+/**
+ * Publishes a job out of a pack as its own message: the same envelope, its
+ * data saying the attempts it has used (`attemptOffset`) and when it may run
+ * (`notBefore`), under the Nats-Msg-Id `<run id>:h<attempt>` so handing the
+ * same attempt off twice (a pack redelivered after a crash) stores it once.
+ * From there it is an ordinary job message: retries, deferrals and lost
+ * deliveries are counted as for any other.
+ */
 @Injectable()
 export class PackHandOff {
   constructor(private readonly publisher: EventPublisher) {}
