@@ -1,7 +1,7 @@
 import type { ConsumerInfo, JetStreamManager } from '@nats-io/jetstream';
 import { PACK_HEADER } from '../../messaging/job-pack.js';
-import { jobsIn, PENDING_SAMPLE, PendingJobs } from './pending-jobs.js';
 import { subjectMatches } from '../../messaging/subjects.js';
+import { jobsIn, PENDING_SAMPLE, PendingJobs } from './pending-jobs.js';
 
 interface Stored {
   seq: number;
@@ -11,7 +11,6 @@ interface Stored {
 }
 
 const LANE = 'jobs.low.reports.>';
-
 
 /** A JOBS stream in memory answering STREAM.MSG.GET with next_by_subj and STREAM.INFO, counting both. */
 function stream(messages: Stored[], fail: { get?: boolean; info?: boolean } = {}) {
