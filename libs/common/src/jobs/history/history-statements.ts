@@ -1,3 +1,4 @@
+import { isoTime } from '../../util/iso-time.js';
 import { FAILED_OUTCOMES, FINAL_OUTCOMES, type AttemptRecord } from './attempt-record.js';
 
 /** job_attempts' columns as the history writer fills them, with their types for jsonb_to_recordset. */
@@ -15,7 +16,7 @@ export const COPY_ATTEMPTS = `COPY job_attempts (${COLUMNS}, batch_id) FROM STDI
 /** COPY's text format: tab-separated, \N for null, backslash, tab, newline and carriage return escaped. */
 function field(v: unknown): string {
   if (v === null || v === undefined) return '\\N';
-  const s = typeof v === 'string' ? v : v instanceof Date ? v.toISOString() : typeof v === 'object' ? JSON.stringify(v) : String(v);
+  const s = typeof v === 'string' ? v : v instanceof Date ? isoTime(v) : typeof v === 'object' ? JSON.stringify(v) : String(v);
   return escaped(s);
 }
 
@@ -33,7 +34,7 @@ export function copyLine(r: AttemptRecord, batchId: string): string {
   return [
     field(r.runId), r.attempt, field(r.job), field(r.queue), field(r.companyId), r.outcome,
     FINAL_OUTCOMES.includes(r.outcome) ? 't' : 'f', FAILED_OUTCOMES.includes(r.outcome) ? 't' : 'f',
-    field(r.scheduledFor), field(r.enqueuedAt), r.startedAt.toISOString(), r.finishedAt.toISOString(), Math.round(r.durationMs),
+    field(r.scheduledFor), field(r.enqueuedAt), isoTime(r.startedAt), isoTime(r.finishedAt), Math.round(r.durationMs),
     field(r.error), jsonField(r.result), jsonField(r.payload), field(r.scheduleId), field(r.parentRunId), field(r.worker), r.streamSeq ?? '\\N',
     field(r.errorStack), r.maxAttempts ?? '\\N', batchId,
   ].join('\t');
@@ -90,10 +91,19 @@ const param = (sql: string, n: number) => sql.replace('$$', `$${n}`);
  */
 const MARKER_INSERT = `INSERT INTO job_history_batches (id, first_finished, last_finished, attempts) VALUES`;
 
-/** COPY's transaction, first: the batch id its attempts carry. */
-export const BEGIN_BATCH = `BEGIN; SELECT nextval('job_history_batches_id_seq') AS id`;
-/** After COPY, in the same transaction: the marker ($1 id, $2 first and $3 last finished_at, $4 attempts). */
-export const MARKER = `${MARKER_INSERT} ($1, $2, $3, $4)`;
+/**
+ * COPY's transaction, first, in one round trip (a simple query of two statements): BEGIN and the batch's marker,
+ * whose id the attempts then carry. A simple query takes no parameters: the marker's values are inlined, and they
+ * are only what markerSpan makes (two ISO times and a count).
+ */
+export function beginBatch(span: readonly [string, string, number]): string {
+  const [first, last, attempts] = span;
+  const time = (t: string) => {
+    if (!/^[0-9T:.Z+-]+$/.test(t)) throw new Error(`not an ISO time: ${t}`);
+    return `'${t}'`;
+  };
+  return `BEGIN; ${MARKER_INSERT} (nextval('job_history_batches_id_seq'), ${time(first)}, ${time(last)}, ${Math.trunc(attempts)}) RETURNING id`;
+}
 /** After COPY, in the same transaction: the planned runs ($1). */
 export const PLANNED = `WITH l AS (${param(PLANNED_ROWS, 1)}), locked AS (${PLANNED_LOCK}) ${PLANNED_UPDATE}`;
 
