@@ -2,7 +2,7 @@
  * The floor under the burn-down benchmark: the least work any worker must do
  * to burn down a JetStream backlog while keeping Metronome's run history — the
  * runtime's own job_attempts statement (HistoryRepository.write, batched as the
- * HistoryWriter does: up to 1,000 rows, 3 batches in flight), a JSON parse
+ * HistoryWriter does: batches of up to 500 rows, 3 in flight), a JSON parse
  * standing in for the handler, and the ack after the commit — with no Nest, no
  * contracts, no dispatcher and no concurrency limit. Against a private
  * nats-server and a fresh migrated database, like `npm run bench`.

@@ -120,7 +120,7 @@ export async function setupMetronome(plan: Plan): Promise<SystemUnderTest> {
       bulk: 'JobEnqueuer.enqueueMany (every publish in flight at once, acks awaited together)',
       worker: 'job runtime: @JobHandler with a class-validator payload contract, per-priority consumers into the in-process dispatcher (slots = concurrency), handler run through the JetStream transport\'s typed settle path',
       history:
-        'one append-only job_attempts row per finished attempt and one job_history_batches marker per batch, written by the worker\'s history writer in batches of up to 1,000 rows and committed before the ack; nothing written at enqueue or start. The scheduler\'s roller (run in the producer process) rolls marked batches into job_stats_minute every 2 s',
+        'one append-only job_attempts row per finished attempt and one job_history_batches marker per batch, written by the worker\'s history writer in batches of up to 500 rows and committed before the ack; nothing written at enqueue or start. The scheduler\'s roller (run in the producer process) rolls marked batches into job_stats_minute every 2 s',
       store: `nats-server ${nats.version()} (private, JetStream file storage in ${nats.storeDir}) + Postgres database ${db.name}`,
     },
     durability: {

@@ -86,10 +86,11 @@ export class JobRuntime implements OnModuleInit, OnApplicationBootstrap, BeforeA
   ) {
     const jobs = config.jobs;
     this.slots = jobs.concurrencyByService[service] ?? jobs.concurrency ?? options.concurrency ?? 16;
-    // Finished jobs waiting for their history batch, each holding its message. Since a held slot sends its
-    // batch at once, 8 per slot keeps a 50-slot burn-down as fed as 16 did (full plan, four runs each:
-    // 9,700–11,400 against 9,300–12,300 jobs/s) with a lower peak RSS (143–147 against 148–151 MB).
-    this.maxSettling = this.slots * 8;
+    // Finished jobs waiting for their history batch, each holding its message. Room for a batch being written
+    // and the next filling (HistoryWriter's 500 rows) in a 50-slot burn-down: at 8 per slot the cap was reached
+    // before a batch filled, held slots then wrote batches of one row (60 % of all batches, 2026-12-06), and
+    // Postgres spent 31–41 µs a job; at 16 per slot with 500-row batches 18–29, the worker's peak RSS 141–146 MB.
+    this.maxSettling = this.slots * 16;
     this.parking = new PausedParking(Math.max(1_000, this.slots * 64));
     this.pausedOverflow = new OverflowSpread(Math.random, () => jobs.pausedRecheckMs);
     this.dispatcher = new JobDispatcher<Delivery>({

@@ -47,4 +47,19 @@ describe('OverlappingBatcher', () => {
     expect(w.batches).toEqual([[1]]);
     expect(b.queued).toBe(1);
   });
+
+  it('keeps an urgent item that comes while a batch is being written for the next batch instead of writing it alone', async () => {
+    const w = heldWrites();
+    const b = new OverlappingBatcher<number, void>(w.write, { maxItems: 100, maxDelayMs: 60_000, inFlight: 3 });
+    const first = b.add(1, true);
+    const later = [b.add(2, true), b.add(3), b.add(4, true)];
+    expect(w.batches).toEqual([[1]]);
+    w.release[0]();
+    await first;
+    await new Promise((r) => setImmediate(r));
+    expect(w.batches).toEqual([[1], [2, 3, 4]]);
+    w.release[1]();
+    await Promise.all(later);
+  });
 });
+

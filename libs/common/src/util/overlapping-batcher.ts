@@ -22,13 +22,18 @@ export class OverlappingBatcher<T, R> {
     return this.queue.length;
   }
 
-  /** `urgent`: something waits on this item (a retry about to start): send what is queued now, not at the window's end. */
+  /**
+   * `urgent`: something waits on this item (a retry about to start): it does not wait for the window's end. With
+   * nothing being written it goes at once; otherwise with the batch that goes when a write returns. Sending it
+   * alone beside a write in flight made most batches of a busy worker one row long (2026-12-06 burn-down: 60 %
+   * of batches, each a round trip and a transaction), while waiting costs it at most one write.
+   */
   add(item: T, urgent = false): Promise<R> {
     return new Promise<R>((resolve, reject) => {
       this.queue.push({ item, urgent, resolve, reject });
       // A batch of many callers' items is never written inside one caller's audited transaction.
       outsideAmbient(() => {
-        if (urgent || this.queue.length >= this.options.maxItems) this.kick();
+        if (this.queue.length >= this.options.maxItems || (urgent && this.running === 0)) this.kick();
         else this.timer ??= setTimeout(() => this.kick(), this.options.maxDelayMs);
       });
     });
@@ -76,7 +81,7 @@ export class OverlappingBatcher<T, R> {
       .finally(() => {
         this.running--;
         if (this.queue.length) {
-          // A full batch goes at once, and so does one holding an urgent item that came while every slot was busy;
+          // A full batch goes at once, and so does one holding an urgent item that came while a batch was being written;
           // any other partial one rides the batching window again.
           if (this.queue.length >= this.options.maxItems || this.queue.some((p) => p.urgent)) this.kick();
           else this.timer ??= setTimeout(() => this.kick(), this.options.maxDelayMs);
