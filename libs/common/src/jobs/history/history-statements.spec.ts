@@ -1,5 +1,5 @@
 import type { AttemptRecord } from './attempt-record.js';
-import { beginBatch, COPY_ATTEMPTS, copyLine, jsonRow, markerSpan } from './history-statements.js';
+import { COPY_ATTEMPTS, copyLine, jsonRow } from './history-statements.js';
 
 const at = new Date('2026-12-04T10:00:00.000Z');
 const record = (overrides: Partial<AttemptRecord> = {}): AttemptRecord => ({
@@ -23,15 +23,5 @@ describe('job_attempts rows as the history writer encodes them', () => {
     const ok = record({ outcome: 'succeeded', error: null, errorStack: null });
     expect(copyLine(ok, '42').split('\t').slice(-3)).toEqual(['\\N', '3', '42']);
     expect(jsonRow(ok).slice(-2)).toEqual([null, 3]);
-  });
-
-  it("opens COPY's transaction with the batch's marker, its values inlined only when they are what markerSpan makes", () => {
-    const later = new Date(at.getTime() + 1_500);
-    const sql = beginBatch(markerSpan([record({ finishedAt: later }), record()]));
-    expect(sql).toBe(
-      "BEGIN; INSERT INTO job_history_batches (id, first_finished, last_finished, attempts) VALUES (nextval('job_history_batches_id_seq'), "
-        + "'2026-12-04T10:00:00.000Z', '2026-12-04T10:00:01.500Z', 2) RETURNING id",
-    );
-    expect(() => beginBatch(["2026-12-04'); DROP TABLE job_attempts; --", '2026-12-04T10:00:00.000Z', 1])).toThrow(/not an ISO time/);
   });
 });

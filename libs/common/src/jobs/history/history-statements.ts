@@ -91,19 +91,10 @@ const param = (sql: string, n: number) => sql.replace('$$', `$${n}`);
  */
 const MARKER_INSERT = `INSERT INTO job_history_batches (id, first_finished, last_finished, attempts) VALUES`;
 
-/**
- * COPY's transaction, first, in one round trip (a simple query of two statements): BEGIN and the batch's marker,
- * whose id the attempts then carry. A simple query takes no parameters: the marker's values are inlined, and they
- * are only what markerSpan makes (two ISO times and a count).
- */
-export function beginBatch(span: readonly [string, string, number]): string {
-  const [first, last, attempts] = span;
-  const time = (t: string) => {
-    if (!/^[0-9T:.Z+-]+$/.test(t)) throw new Error(`not an ISO time: ${t}`);
-    return `'${t}'`;
-  };
-  return `BEGIN; ${MARKER_INSERT} (nextval('job_history_batches_id_seq'), ${time(first)}, ${time(last)}, ${Math.trunc(attempts)}) RETURNING id`;
-}
+/** COPY's transaction, first: the batch id its attempts carry. */
+export const BEGIN_BATCH = `BEGIN; SELECT nextval('job_history_batches_id_seq') AS id`;
+/** After COPY, in the same transaction: the marker ($1 id, $2 first and $3 last finished_at, $4 attempts). */
+export const MARKER = `${MARKER_INSERT} ($1, $2, $3, $4)`;
 /** After COPY, in the same transaction: the planned runs ($1). */
 export const PLANNED = `WITH l AS (${param(PLANNED_ROWS, 1)}), locked AS (${PLANNED_LOCK}) ${PLANNED_UPDATE}`;
 
