@@ -72,6 +72,12 @@ nats.js's \`js.publish\`, a request per message, 17,135–17,756 and 19,499–20
   14,762 against BullMQ's 19,567 jobs/s (0.75×, 2026-12-05 night, CPU per job 102 against
   98 µs) and 18,643 against 14,768 (1.26×, 2026-12-06, 83 against 126 µs: BullMQ's run
   was the slow one); without packs the same host measured 10,331 against 18,071 (0.57×).
+  The table above (2026-12-06, later, on an Intel Xeon host, after the history batching fix below):
+  13,339 against 12,986 (1.03×, 108 against 150 µs; Metronome's host 73 % busy, BullMQ's
+  93 %: Metronome now waits for Postgres's commits rather than for its own CPU). A full
+  run a quarter of an hour before it, not kept for the table, ran on a host that slowed both
+  systems alike (p99 at 1,000/s 32 ms against BullMQ's 40, pg-boss's burn-down 324/s):
+  8,953 against 10,622 (0.84×).
   Measured with a prototype on 2026-12-05 (night, burn-down only, alternated with the
   build without packs; \`bench/experiments/\`): burn-down 14,530–15,299 jobs/s against
   10,693–12,651, CPU per job for all processes 104–109 µs against 132–160 (worker 68–72
@@ -146,7 +152,16 @@ nats.js's \`js.publish\`, a request per message, 17,135–17,756 and 19,499–20
   out the 50 ms window (sampled every 100 ms: settling pinned at 800, the worker's CPU
   50–60 %). A slot held at the cap now sends its batch at once, and 8 finished jobs
   per slot wait instead of 16: full plan, Metronome alone, 6,700–7,300 →
-  9,700–11,400 jobs/s. Found and cut on 2026-12-05: during the burn-down the worker's
+  9,700–11,400 jobs/s. That fix left a cost found on 2026-12-06 (morning): with the cap
+  reached before a batch filled, every held slot sent its row at once beside the write
+  in flight, so 60 % of the burn-down's history batches were one row long (counted per
+  second: ≈ 150 one-row batches against ≈ 80 larger ones), each a Postgres round trip and
+  transaction. An urgent row now goes at once only when nothing is being written, and
+  otherwise with the batch that goes when the write returns; a batch goes at 500 rows;
+  16 finished jobs per slot may wait. Burn-down only, four alternated pairs on a slow
+  host: Postgres 34–37 → 22–27 µs a job, all processes 133–151 → 108–133 µs, the rate
+  10,676–11,730 → 11,240–13,749 jobs/s (higher in every pair), the worker's peak RSS
+  139–144 → 141–149 MB. Found and cut on 2026-12-05: during the burn-down the worker's
   main thread ran 57 % of the time with the host 85 % busy, and Postgres's share came
   mostly from the per-minute rollup, not the attempts: with the bench's 1,000 tenants a
   40-row batch upserted ≈ 40 job_stats_minute rows, each an ON CONFLICT update that
