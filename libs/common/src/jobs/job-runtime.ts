@@ -89,7 +89,7 @@ export class JobRuntime implements OnModuleInit, OnApplicationBootstrap, BeforeA
     // Finished jobs waiting for their history batch, each holding its message. Room for a batch being written
     // and the next filling (HistoryWriter's 500 rows) in a 50-slot burn-down: at 8 per slot the cap was reached
     // before a batch filled, held slots then wrote batches of one row (60 % of all batches, 2026-12-06), and
-    // Postgres spent 31–41 µs a job; at 16 per slot with 500-row batches 18–29, the worker's peak RSS 141–146 MB.
+    // Postgres spent 34–37 µs a job; at 16 per slot with 500-row batches 22–27, the worker's peak RSS 141–149 MB.
     this.maxSettling = this.slots * 16;
     this.parking = new PausedParking(Math.max(1_000, this.slots * 64));
     this.pausedOverflow = new OverflowSpread(Math.random, () => jobs.pausedRecheckMs);

@@ -62,4 +62,3 @@ describe('OverlappingBatcher', () => {
     await Promise.all(later);
   });
 });
-
