@@ -40,11 +40,13 @@ export function copyLine(r: AttemptRecord, batchId: string): string {
   ].join('\t');
 }
 
-/** One attempt as an array in ATTEMPT_COLUMNS order (dates become ISO strings in JSON). */
+const iso = (d: Date | null): string | null => (d ? isoTime(d) : null);
+
+/** One attempt as an array in ATTEMPT_COLUMNS order, dates as ISO strings. */
 export function jsonRow(r: AttemptRecord): unknown[] {
   return [
     r.runId, r.attempt, r.job, r.queue, r.companyId, r.outcome, FINAL_OUTCOMES.includes(r.outcome), FAILED_OUTCOMES.includes(r.outcome),
-    r.scheduledFor, r.enqueuedAt, r.startedAt, r.finishedAt, Math.round(r.durationMs),
+    iso(r.scheduledFor), iso(r.enqueuedAt), isoTime(r.startedAt), isoTime(r.finishedAt), Math.round(r.durationMs),
     r.error, r.result ?? null, r.payload ?? null, r.scheduleId, r.parentRunId, r.worker, r.streamSeq,
     r.errorStack ?? null, r.maxAttempts ?? null,
   ];
@@ -128,8 +130,6 @@ export function markerSpan(records: readonly AttemptRecord[]): [string, string, 
 export const ONE_STATEMENT = { name: 'metronome-history-batch', text: oneStatement(false) };
 export const ONE_STATEMENT_PLANNED = { name: 'metronome-history-batch-planned', text: oneStatement(true) };
 
-const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
-
 /** The latest attempt of each planned run in a batch (lost attempts do not change a run's state). */
 export function plannedUpdates(records: readonly AttemptRecord[]): unknown[] {
   const latest = new Map<string, AttemptRecord>();
@@ -140,6 +140,6 @@ export function plannedUpdates(records: readonly AttemptRecord[]): unknown[] {
   }
   return [...latest.values()].map((r) => ({
     run_id: r.runId, attempt: r.attempt, outcome: r.outcome, final: FINAL_OUTCOMES.includes(r.outcome),
-    started_at: r.startedAt.toISOString(), finished_at: r.finishedAt.toISOString(), enqueued_at: iso(r.enqueuedAt), error: r.error, result: r.result ?? null,
+    started_at: isoTime(r.startedAt), finished_at: isoTime(r.finishedAt), enqueued_at: iso(r.enqueuedAt), error: r.error, result: r.result ?? null,
   }));
 }
