@@ -52,7 +52,9 @@ nats.js's \`js.publish\`, a request per message, 17,135–17,756 and 19,499–20
 
 - **Burn-down (≥ 2× BullMQ: ${twice}/s in this run).** Not reachable with one worker process.
   Metronome burns down at ${fmt(m.burndown_per_s)}/s, BullMQ at ${fmt(b?.burndown_per_s)}/s. ${burnCpu}
-  Both burn-downs are bound by one thread: each system's worker is one Node process
+  Both burn-downs were bound by one thread (AMD EPYC host, before the history batching
+  fix below, after which Metronome's also waits on Postgres's commits: the table's run):
+  each system's worker is one Node process
   whose main thread does the job path, and its CPU per job sets the rate (Metronome's
   main thread was busy 93 % of the burn-down in the profile; the worker's CPU per job
   also counts V8's helper threads, so 52–59 µs a job came out at 18,600–21,300 jobs/s
