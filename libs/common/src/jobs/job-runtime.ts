@@ -13,6 +13,7 @@ import { JobDispatcher, type Waiting } from './job-dispatcher.js';
 import { AttemptRunner } from './runtime/attempt-runner.js';
 import { Deferrals } from './runtime/deferrals.js';
 import type { Delivery } from './runtime/delivery.js';
+import type { Outcome } from './runtime/outcome.js';
 import { EXTRA_JOB_HANDLERS, type ExtraJobHandlers } from './runtime/extra-handlers.js';
 import { discoverHandlers, handlerProblems, specOf } from './runtime/handler-registry.js';
 import { JobIntake } from './runtime/job-intake.js';
@@ -61,6 +62,7 @@ export class JobRuntime implements OnModuleInit, OnApplicationBootstrap, BeforeA
   /** Delays for messages of a paused job handed back because the parking is full, spread by the job's recent overflow. */
   private readonly pausedOverflow: OverflowSpread;
   private stopping = false;
+  private pumping = false;
   private readonly slots: number;
   /** Handlers that returned and gave their slot back, whose outcome write and ack are still pending. */
   private settling = 0;
@@ -203,8 +205,14 @@ export class JobRuntime implements OnModuleInit, OnApplicationBootstrap, BeforeA
   }
 
   private pump(): void {
-    if (this.stopping) return;
-    for (let w = this.dispatcher.next(); w; w = this.dispatcher.next()) void this.execute(w);
+    // A slot freed inside the loop (a synchronous handler's) is filled by the loop itself, not by a nested one.
+    if (this.stopping || this.pumping) return;
+    this.pumping = true;
+    try {
+      for (let w = this.dispatcher.next(); w; w = this.dispatcher.next()) this.execute(w);
+    } finally {
+      this.pumping = false;
+    }
     this.room.wake();
   }
 
@@ -221,7 +229,12 @@ export class JobRuntime implements OnModuleInit, OnApplicationBootstrap, BeforeA
     this.log.warn({ runId: d.event.id, job: d.spec.name, deliveryCount: d.msg.info.deliveryCount, running: running.msg.info.deliveryCount }, 'job message delivered again while it runs here: running it once');
   }
 
-  private async execute(w: Waiting<Delivery>): Promise<void> {
+  /**
+   * Runs a delivery in its slot and settles it. A handler that returns without a promise is settled in the same
+   * turn (pump's loop then fills the slot again, no recursion); nothing holds an async frame while the outcome
+   * waits for its history batch.
+   */
+  private execute(w: Waiting<Delivery>): void {
     const d = w.item;
     const seq = d.key;
     const running = this.busy.get(seq);
@@ -232,30 +245,48 @@ export class JobRuntime implements OnModuleInit, OnApplicationBootstrap, BeforeA
       return;
     }
     this.busy.set(seq, d);
-    // The slot is given back when the handler returns, not when its outcome is committed and acked, so
-    // `concurrency` bounds running handlers; at most maxSettling finished jobs wait for their history
-    // write at once (beyond that the slot is held until the ack, which throttles the pull, and the
-    // history batch goes at once: a held slot waiting out the batching window idles the worker).
-    let held = true;
-    let settling = false;
+    const startedAt = new Date();
+    const t0 = performance.now();
+    let outcome: Outcome | Promise<Outcome>;
     try {
-      const startedAt = new Date();
-      const t0 = performance.now();
-      const outcome = await this.runner.run(d);
-      const durationMs = performance.now() - t0;
-      if (this.settling < this.maxSettling) {
-        held = false;
-        settling = true;
-        this.settling++;
-        this.dispatcher.done(w);
-        this.pump();
-      }
-      await this.settlement.settle(d, outcome, startedAt, durationMs, held);
-    } finally {
-      this.busy.delete(seq, d);
-      if (settling) this.settling--;
-      if (held) this.dispatcher.done(w);
-      this.pump();
+      outcome = this.runner.run(d);
+    } catch (e) {
+      // run() never throws; should it, the job is still released and settled (retried).
+      outcome = { kind: 'retry', error: e };
+    }
+    if (isPromise(outcome)) {
+      outcome.then(
+        (o) => this.finished(w, d, o, startedAt, performance.now() - t0),
+        (e: unknown) => this.finished(w, d, { kind: 'retry', error: e }, startedAt, performance.now() - t0),
+      );
+    } else {
+      this.finished(w, d, outcome, startedAt, performance.now() - t0);
     }
   }
+
+  /**
+   * The slot is given back when the handler returns, not when its outcome is committed and acked, so
+   * `concurrency` bounds running handlers; at most maxSettling finished jobs wait for their history write at
+   * once (beyond that the slot is held until the ack, which throttles the pull, and the history batch is hurried:
+   * a held slot waiting out the batching window idles the worker).
+   */
+  private finished(w: Waiting<Delivery>, d: Delivery, outcome: Outcome, startedAt: Date, durationMs: number): void {
+    const held = this.settling >= this.maxSettling;
+    if (!held) {
+      this.settling++;
+      this.dispatcher.done(w);
+      this.pump();
+    }
+    const release = () => {
+      this.busy.delete(d.key, d);
+      if (held) this.dispatcher.done(w);
+      else this.settling--;
+      this.pump();
+    };
+    this.settlement.settle(d, outcome, startedAt, durationMs, held).then(release, release);
+  }
+}
+
+function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
+  return value instanceof Promise;
 }

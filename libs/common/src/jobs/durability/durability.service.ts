@@ -19,6 +19,7 @@ interface DurableSpec {
 }
 
 const NO_WATCH = (): void => undefined;
+const NO_CHILDREN: readonly ChildResult[] = Object.freeze([]);
 
 export interface PreparedRun {
   /** The payload with sensitive fields decrypted (for the handler only). */
@@ -111,7 +112,8 @@ export class DurabilityHooks implements OnApplicationBootstrap {
     return this.specs.get(job)?.sensitive ?? [];
   }
 
-  async prepare(input: {
+  /** Synchronous unless the run is a flow's parent (its children's results are read first). */
+  prepare(input: {
     runId: string;
     job: string;
     companyId: string | undefined;
@@ -120,7 +122,7 @@ export class DurabilityHooks implements OnApplicationBootstrap {
     payload: unknown;
     event: CloudEvent;
     logger: Logger;
-  }): Promise<PreparedRun> {
+  }): PreparedRun | Promise<PreparedRun> {
     const spec = this.specs.get(input.job);
     const sensitive = spec?.sensitive ?? [];
     const payload = containsEncrypted(input.payload) ? this.cipher.decryptDeep(input.payload) : input.payload;
@@ -129,7 +131,18 @@ export class DurabilityHooks implements OnApplicationBootstrap {
       ? { encode: (v) => this.cipher.encrypt(v), decode: (v) => (isEncrypted(v) ? this.cipher.decrypt(v) : v) }
       : undefined;
     const isParent = (input.event.data as { flow?: unknown } | null)?.flow === true;
-    const childResults = isParent ? await this.flows.childResults(input.runId) : [];
+    if (isParent) return this.flows.childResults(input.runId).then((children) => this.prepared(input, spec, payload, logger, codec, children));
+    return this.prepared(input, spec, payload, logger, codec, NO_CHILDREN);
+  }
+
+  private prepared(
+    input: { runId: string; job: string; companyId: string | undefined; attempt: number; scheduledFor: Date | undefined },
+    spec: DurableSpec | undefined,
+    payload: unknown,
+    logger: Logger,
+    codec: StepCodec | undefined,
+    childResults: readonly ChildResult[],
+  ): PreparedRun {
     const sla = spec?.options.sla;
     const done = sla
       ? this.sla.watch({ runId: input.runId, job: input.job, companyId: input.companyId, scheduledFor: input.scheduledFor, attempt: input.attempt, startedAt: new Date() }, sla)

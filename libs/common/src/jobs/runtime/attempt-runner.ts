@@ -8,11 +8,13 @@ import { MetronomeMetrics } from '../../metrics/metrics.registry.js';
 import { AttemptAbort } from '../attempt-abort.js';
 import { DurabilityHooks } from '../durability/durability.service.js';
 import { JobControl } from '../job-control.js';
+import type { PreparedRun } from '../durability/durability.service.js';
+import type { RunResult } from '../job.types.js';
 import { AttemptContext } from './attempt-context.js';
 import type { Delivery } from './delivery.js';
 import type { JobSpec } from './job-spec.js';
 import { normalizeResult, type Outcome } from './outcome.js';
-import { WorkerHeartbeat } from './worker-heartbeat.js';
+import { WorkerHeartbeat, type RunningHandle } from './worker-heartbeat.js';
 import { JobTimeoutPublisher } from '../timeouts/job-timeout.publisher.js';
 import { ClearingMap } from '../../util/clearing-map.js';
 
@@ -63,59 +65,115 @@ export class AttemptRunner {
     this.timeouts.declare(spec.name);
   }
 
-  async run(d: Delivery): Promise<Outcome> {
+  /**
+   * Runs the attempt. Synchronous as far as the work is: a handler that returns without a promise (and a run
+   * that needs no flow lookup and whose payload passes its compiled contract) settles with no promise, timer
+   * or async frame made for it; an async handler gets its timeout and abort race. Never throws.
+   */
+  run(d: Delivery): Outcome | Promise<Outcome> {
     const { spec, event, parts } = d;
     const runId = event.id;
     const companyId = parts.companyId;
     if (this.control.isCancelled(runId, companyId)) return { kind: 'cancelled', error: new CancelledError('cancelled before it started') };
-    let durable;
+    let durable: PreparedRun | Promise<PreparedRun>;
     try {
       // Sensitive fields are decrypted here, for the handler only (docs/durability.md).
-      durable = await this.durability.prepare({
+      durable = this.durability.prepare({
         runId, job: spec.name, companyId, attempt: d.attempt, scheduledFor: parts.scheduledFor, payload: parts.payload, event,
         logger: lazyLogger(() => this.log.child({ runId, job: spec.name, companyId, attempt: d.attempt })),
       });
     } catch (e) {
       return { kind: 'retry', error: e };
     }
-    let payload: unknown = durable.payload;
-    if (spec.options.payload) {
-      try {
-        payload = await this.payloads.validate(spec.name, durable.payload);
-      } catch (e) {
+    if (isThenable(durable)) return durable.then((p) => this.checked(d, p), (e: unknown): Outcome => ({ kind: 'retry', error: e }));
+    return this.checked(d, durable);
+  }
+
+  /** The payload checked against the job's contract (a promise only when class-validator must answer). */
+  private checked(d: Delivery, durable: PreparedRun): Outcome | Promise<Outcome> {
+    const contract = d.spec.options.payload;
+    if (!contract) return this.started(d, durable, durable.payload);
+    const valid = this.payloads.validSync<object>(d.spec.name, durable.payload);
+    if (valid) return this.started(d, durable, valid);
+    return this.payloads.validate(d.spec.name, durable.payload).then(
+      (payload) => this.started(d, durable, payload),
+      (e: unknown): Outcome => {
         durable.done();
         return { kind: 'dead', error: e, reason: 'invalid_payload' };
-      }
-    }
+      },
+    );
+  }
+
+  private started(d: Delivery, durable: PreparedRun, payload: unknown): Outcome | Promise<Outcome> {
+    const { spec, parts } = d;
+    const runId = d.event.id;
+    const companyId = parts.companyId;
     if (d.attempt === 1 && parts.scheduledFor) {
       this.latenessOf(spec.name).observe(Math.max(0, Date.now() - parts.scheduledFor.getTime()) / 1000);
     }
     const abort = new AttemptAbort();
-    const timer = setTimeout(() => abort.abort(new JobTimeoutError(d.timeoutMs)), d.timeoutMs);
     this.active.set(runId, { abort, companyId: companyId ?? null });
     const running = this.heartbeat.started(d);
     if (this.control.isCancelled(runId, companyId)) abort.abort(new CancelledError('cancelled by an operator'));
-    const logger = durable.logger;
-    const context = new AttemptContext(d, payload, abort, running, durable);
+    const attempt = new RunningAttempt(d, abort, running, durable, this.active);
+    // Cancelled between the checks and here: the handler does not start.
+    if (abort.aborted) return attempt.ended(outcomeOfError(abort.reason));
+    const t0 = performance.now();
+    let returned: unknown;
     try {
-      const result = normalizeResult(await abort.race(Promise.resolve().then(() => spec.fn(context))));
-      return result.status === 'failure' ? { kind: 'failed', result } : { kind: 'succeeded', result };
+      returned = spec.fn(new AttemptContext(d, payload, abort, running, durable));
+    } catch (e) {
+      return attempt.ended(outcomeOfError(e));
+    }
+    if (!isThenable(returned)) return attempt.ended(outcomeOfResult(returned as RunResult | void));
+    // The timeout counts from the handler's start, its synchronous part included.
+    return this.awaited(d, attempt, abort, returned as PromiseLike<RunResult | void>, Math.max(0, d.timeoutMs - (performance.now() - t0)));
+  }
+
+  private async awaited(d: Delivery, attempt: RunningAttempt, abort: AttemptAbort, work: PromiseLike<RunResult | void>, timeLeftMs: number): Promise<Outcome> {
+    const timer = setTimeout(() => abort.abort(new JobTimeoutError(d.timeoutMs)), timeLeftMs);
+    try {
+      return attempt.ended(outcomeOfResult(await abort.race(Promise.resolve(work))));
     } catch (e) {
       const reason: unknown = abort.aborted ? abort.reason : undefined;
-      if (reason instanceof CancelledError) return { kind: 'cancelled', error: reason };
+      if (reason instanceof CancelledError) return attempt.ended({ kind: 'cancelled', error: reason });
       if (reason instanceof JobTimeoutError) {
-        logger.warn({ timeoutMs: d.timeoutMs }, 'job timed out; retrying with backoff');
-        this.timeouts.timedOut({ runId, job: spec.name, companyId, attempt: d.attempt, maxAttempts: d.maxAttempts, timeoutMs: d.timeoutMs });
-        return { kind: 'retry', error: reason };
+        attempt.durable.logger.warn({ timeoutMs: d.timeoutMs }, 'job timed out; retrying with backoff');
+        this.timeouts.timedOut({ runId: d.event.id, job: d.spec.name, companyId: d.parts.companyId, attempt: d.attempt, maxAttempts: d.maxAttempts, timeoutMs: d.timeoutMs });
+        return attempt.ended({ kind: 'retry', error: reason });
       }
-      return outcomeOfError(e);
+      return attempt.ended(outcomeOfError(e));
     } finally {
       clearTimeout(timer);
-      running.done();
-      durable.done();
-      this.active.delete(runId);
     }
   }
+}
+
+/** What an attempt holds while its handler runs, released once when it ends. */
+class RunningAttempt {
+  constructor(
+    private readonly d: Delivery,
+    private readonly abort: AttemptAbort,
+    private readonly running: RunningHandle,
+    readonly durable: PreparedRun,
+    private readonly active: ClearingMap<string, { abort: AttemptAbort; companyId: string | null }>,
+  ) {}
+
+  ended(outcome: Outcome): Outcome {
+    this.running.done();
+    this.durable.done();
+    this.active.delete(this.d.event.id);
+    return outcome;
+  }
+}
+
+function isThenable<T>(value: unknown): value is PromiseLike<T> {
+  return typeof (value as { then?: unknown } | null)?.then === 'function';
+}
+
+function outcomeOfResult(returned: RunResult | void): Outcome {
+  const result = normalizeResult(returned);
+  return result.status === 'failure' ? { kind: 'failed', result } : { kind: 'succeeded', result };
 }
 
 /** What a thrown error means, by its type only. */

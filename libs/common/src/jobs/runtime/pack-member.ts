@@ -15,12 +15,18 @@ export class JobPack {
   private open: number;
   private failedDelayMs = -1;
   private lastWorking = 0;
+  private shared?: JsMsg['info'];
 
   constructor(
     readonly msg: JsMsg,
     size: number,
   ) {
     this.open = size;
+  }
+
+  /** What each of its jobs reports as its message's info: the pack's, as a first delivery (one copy for all of them). */
+  get memberInfo(): JsMsg['info'] {
+    return (this.shared ??= { ...this.msg.info, deliveryCount: 1, redelivered: false } as JsMsg['info']);
   }
 
   settled(failedDelayMs?: number): void {
@@ -68,8 +74,8 @@ export class PackMember {
     index: number,
     private readonly handOffs: PackHandOff,
   ) {
-    const info = pack.msg.info;
-    this.info = { ...info, deliveryCount: 1, redelivered: false } as JsMsg['info'];
+    const info = pack.memberInfo;
+    this.info = info;
     this.subject = pack.msg.subject;
     this.key = `${info.stream}.${info.streamSequence}.${index}`;
   }

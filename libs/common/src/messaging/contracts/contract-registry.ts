@@ -33,6 +33,21 @@ export class ContractRegistry {
     return this.contracts.has(type);
   }
 
+  /**
+   * The payload as an instance of its contract when the compiled check (compiled-contract.ts) passes it, without a
+   * promise; undefined when only `validate` can answer (no compiled check, not an object, or a failing payload,
+   * whose error messages class-validator gives).
+   */
+  validSync<T extends object>(type: string, data: unknown): T | undefined {
+    const cls = this.contracts.get(type);
+    if (!cls || typeof data !== 'object' || data === null || Array.isArray(data)) return undefined;
+    const fast = this.compiled.get(cls);
+    if (!fast) return undefined;
+    // No class-transformer metadata: plainToInstance would make the same copy.
+    const copy = Object.assign(new (cls as new () => T)(), data);
+    return fast(copy as Record<string, unknown>) ? copy : undefined;
+  }
+
   /** Returns the payload as an instance of its contract, or throws InvalidPayloadError listing every problem. */
   async validate<T extends object>(type: string, data: unknown): Promise<T> {
     const cls = this.contracts.get(type);
@@ -40,12 +55,8 @@ export class ContractRegistry {
     if (typeof data !== 'object' || data === null || Array.isArray(data)) {
       throw new InvalidPayloadError(`payload of "${type}" must be a JSON object`);
     }
-    const fast = this.compiled.get(cls);
-    if (fast) {
-      // No class-transformer metadata: plainToInstance would make the same copy.
-      const copy = Object.assign(new (cls as new () => T)(), data);
-      if (fast(copy as Record<string, unknown>)) return copy;
-    }
+    const valid = this.validSync<T>(type, data);
+    if (valid) return valid;
     const instance = plainToInstance(cls as new () => T, data);
     const errors = await validate(instance, { forbidUnknownValues: true, whitelist: false });
     if (errors.length) {
