@@ -21,7 +21,7 @@ import { LaneRoom } from './runtime/lane-room.js';
 import { OverflowSpread } from './runtime/overflow-spread.js';
 import type { JobSpec } from './runtime/job-spec.js';
 import { PausedParking } from './runtime/paused-parking.js';
-import { Settlement } from './runtime/settlement.js';
+import { Settlement, type SettleListener } from './runtime/settlement.js';
 import { WorkerHeartbeat } from './runtime/worker-heartbeat.js';
 import { JobCatalog } from './job-catalog.js';
 import { ClearingMap } from '../util/clearing-map.js';
@@ -277,13 +277,28 @@ export class JobRuntime implements OnModuleInit, OnApplicationBootstrap, BeforeA
       this.dispatcher.done(w);
       this.pump();
     }
-    const release = () => {
-      this.busy.delete(d.key, d);
-      if (held) this.dispatcher.done(w);
-      else this.settling--;
-      this.pump();
-    };
-    this.settlement.settle(d, outcome, startedAt, durationMs, held).then(release, release);
+    this.settlement.settleThen(d, outcome, startedAt, durationMs, held, new SlotRelease(this, w, held));
+  }
+
+  /** @internal SlotRelease's: the delivery is settled (or left to come back). */
+  released(w: Waiting<Delivery>, held: boolean): void {
+    this.busy.delete(w.item.key, w.item);
+    if (held) this.dispatcher.done(w);
+    else this.settling--;
+    this.pump();
+  }
+}
+
+/** What a settling job keeps of its slot: one object, no closure or promise (see Settlement.settleThen). */
+class SlotRelease implements SettleListener {
+  constructor(
+    private readonly runtime: JobRuntime,
+    private readonly w: Waiting<Delivery>,
+    private readonly held: boolean,
+  ) {}
+
+  settled(): void {
+    this.runtime.released(this.w, this.held);
   }
 }
 

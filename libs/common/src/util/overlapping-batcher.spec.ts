@@ -61,4 +61,18 @@ describe('OverlappingBatcher', () => {
     w.release[1]();
     await Promise.all(later);
   });
+
+  it('tells each caller of addThen its own result, and one whose completion throws keeps no other from its own', async () => {
+    const w = heldWrites();
+    const told: string[] = [];
+    const b = new OverlappingBatcher<number, void>(w.write, { maxItems: 3, maxDelayMs: 60_000, inFlight: 1, completionFailed: (e) => told.push(`broken: ${(e as Error).message}`) });
+    b.addThen(1, false, { resolve: () => told.push('1 ok'), reject: () => told.push('1 failed') });
+    b.addThen(2, false, { resolve: () => { throw new Error('a caller broke'); }, reject: () => told.push('2 failed') });
+    b.addThen(3, false, { resolve: () => told.push('3 ok'), reject: () => told.push('3 failed') });
+    expect(w.batches).toEqual([[1, 2, 3]]);
+    w.release[0]();
+    await new Promise((r) => setImmediate(r));
+    expect(told).toEqual(['1 ok', '3 ok', 'broken: a caller broke']);
+  });
 });
+

@@ -6,8 +6,14 @@ import { outsideAmbient } from '../audit/ambient-transaction.js';
  * next fills and goes out, instead of every caller queueing behind a serial
  * chain. Each caller awaits its own item's result.
  */
+/** Where an item's result goes: a promise's resolving functions, or an object of the caller's (no promise made). */
+export interface Completion<R> {
+  resolve(result: R): void;
+  reject(error: unknown): void;
+}
+
 export class OverlappingBatcher<T, R> {
-  private queue: { item: T; urgent: boolean; resolve: (r: R) => void; reject: (e: unknown) => void }[] = [];
+  private queue: { item: T; urgent: boolean; then: Completion<R> }[] = [];
   private timer?: NodeJS.Timeout;
   private running = 0;
   private readonly idle: (() => void)[] = [];
@@ -15,7 +21,14 @@ export class OverlappingBatcher<T, R> {
   constructor(
     /** One result per item, in order; an Error rejects that item alone. */
     private readonly write: (items: T[]) => Promise<(R | Error)[]>,
-    private readonly options: { maxItems: number; maxDelayMs: number; inFlight: number; key?: (item: T) => string },
+    private readonly options: {
+      maxItems: number;
+      maxDelayMs: number;
+      inFlight: number;
+      key?: (item: T) => string;
+      /** A caller's completion threw (a bug of the caller's): told here; without this it is rethrown, a rejected promise. */
+      completionFailed?: (error: unknown) => void;
+    },
   ) {}
 
   get queued(): number {
@@ -29,14 +42,15 @@ export class OverlappingBatcher<T, R> {
    * of batches, each a round trip and a transaction), while waiting costs it at most one write.
    */
   add(item: T, urgent = false): Promise<R> {
-    return new Promise<R>((resolve, reject) => {
-      this.queue.push({ item, urgent, resolve, reject });
-      // A batch of many callers' items is never written inside one caller's audited transaction.
-      outsideAmbient(() => {
-        if (this.queue.length >= this.options.maxItems || (urgent && this.running === 0)) this.kick();
-        else this.timer ??= setTimeout(() => this.kick(), this.options.maxDelayMs);
-      });
-    });
+    return new Promise<R>((resolve, reject) => this.addThen(item, urgent, { resolve, reject }));
+  }
+
+  /** As `add`, the result going to `then` instead of a promise. */
+  addThen(item: T, urgent: boolean, then: Completion<R>): void {
+    this.queue.push({ item, urgent, then });
+    // A batch of many callers' items is never written inside one caller's audited transaction.
+    if (this.queue.length >= this.options.maxItems || (urgent && this.running === 0)) outsideAmbient(() => this.kick());
+    else if (!this.timer) outsideAmbient(() => (this.timer ??= setTimeout(() => this.kick(), this.options.maxDelayMs)));
   }
 
   private kick(): void {
@@ -68,14 +82,29 @@ export class OverlappingBatcher<T, R> {
     void this.write(batch.map((p) => p.item))
       .then(
         (results) => {
+          // A caller's completion that throws does not keep the rest of the batch from theirs (it is rethrown after).
+          let thrown: { error: unknown } | undefined;
           for (let i = 0; i < batch.length; i++) {
             const r = results[i];
-            if (r instanceof Error) batch[i].reject(r);
-            else batch[i].resolve(r as R);
+            try {
+              if (r instanceof Error) batch[i].then.reject(r);
+              else batch[i].then.resolve(r as R);
+            } catch (error) {
+              thrown ??= { error };
+            }
           }
+          if (thrown) this.completionFailed(thrown.error);
         },
         (e: unknown) => {
-          for (const p of batch) p.reject(e);
+          let thrown: { error: unknown } | undefined;
+          for (const p of batch) {
+            try {
+              p.then.reject(e);
+            } catch (error) {
+              thrown ??= { error };
+            }
+          }
+          if (thrown) this.completionFailed(thrown.error);
         },
       )
       .finally(() => {
@@ -87,6 +116,11 @@ export class OverlappingBatcher<T, R> {
           else this.timer ??= setTimeout(() => this.kick(), this.options.maxDelayMs);
         } else if (this.running === 0) for (const wake of this.idle.splice(0)) wake();
       });
+  }
+
+  private completionFailed(error: unknown): void {
+    if (!this.options.completionFailed) throw error;
+    this.options.completionFailed(error);
   }
 
   /** Writes everything queued so far and resolves once nothing is in flight. */

@@ -3,7 +3,7 @@ import { ROOT_LOGGER } from '../../logging/logging.module.js';
 import type { Logger } from '../../logging/logger.js';
 import { errorText } from '../../messaging/errors.js';
 import { MetronomeMetrics } from '../../metrics/metrics.registry.js';
-import { OverlappingBatcher } from '../../util/overlapping-batcher.js';
+import { OverlappingBatcher, type Completion } from '../../util/overlapping-batcher.js';
 import type { AttemptRecord } from './attempt-record.js';
 import { HistoryRepository } from './history.repository.js';
 
@@ -57,7 +57,10 @@ export class HistoryWriter implements OnModuleInit, OnApplicationShutdown {
     private readonly metrics: MetronomeMetrics,
     @Inject(ROOT_LOGGER) private readonly log: Logger,
   ) {
-    this.batcher = new OverlappingBatcher((batch) => this.writeBatch(batch), HISTORY_BATCHING);
+    this.batcher = new OverlappingBatcher((batch) => this.writeBatch(batch), {
+      ...HISTORY_BATCHING,
+      completionFailed: (e) => this.log.error({ error: errorText(e) }, 'a job settlement failed after its history row was committed'),
+    });
   }
 
   async onModuleInit(): Promise<void> {
@@ -78,6 +81,11 @@ export class HistoryWriter implements OnModuleInit, OnApplicationShutdown {
    */
   record(attempt: AttemptRecord, urgent = false): Promise<void> {
     return this.batcher.add(attempt, urgent || attempt.outcome === 'retrying');
+  }
+
+  /** As `record`, telling `then` instead of returning a promise (the job path: nothing per row waits in a promise). */
+  recordThen(attempt: AttemptRecord, urgent: boolean, then: Completion<void>): void {
+    this.batcher.addThen(attempt, urgent || attempt.outcome === 'retrying', then);
   }
 
   /** Rows waiting for a batch. */

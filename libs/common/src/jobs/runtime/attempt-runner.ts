@@ -16,7 +16,6 @@ import type { JobSpec } from './job-spec.js';
 import { normalizeResult, type Outcome } from './outcome.js';
 import { WorkerHeartbeat, type RunningHandle } from './worker-heartbeat.js';
 import { JobTimeoutPublisher } from '../timeouts/job-timeout.publisher.js';
-import { ClearingMap } from '../../util/clearing-map.js';
 
 /** The handler ran out of time: its signal aborted and the attempt is retried with backoff. */
 export class JobTimeoutError extends RetryableError {
@@ -35,7 +34,6 @@ export class JobTimeoutError extends RetryableError {
 @Injectable()
 export class AttemptRunner {
   private readonly payloads = new ContractRegistry();
-  private readonly active = new ClearingMap<string, { abort: AttemptAbort; companyId: string | null }>();
   private readonly lateness = new Map<string, { observe(seconds: number): void }>();
 
   constructor(
@@ -46,9 +44,11 @@ export class AttemptRunner {
     private readonly metrics: MetronomeMetrics,
     @Inject(ROOT_LOGGER) private readonly log: Logger,
   ) {
+    // A cancellation is rare: it looks through the attempts running now (at most the process's slots).
     control.onCancel((runId, companyId) => {
-      const a = this.active.get(runId);
-      if (a && (companyId === null || companyId === a.companyId)) a.abort.abort(new CancelledError('cancelled by an operator'));
+      for (const r of heartbeat.runningNow()) {
+        if (r.d.event.id === runId && (companyId === null || companyId === (r.d.parts.companyId ?? null))) r.abort.abort(new CancelledError('cancelled by an operator'));
+      }
     });
   }
 
@@ -112,10 +112,9 @@ export class AttemptRunner {
       this.latenessOf(spec.name).observe(Math.max(0, Date.now() - parts.scheduledFor.getTime()) / 1000);
     }
     const abort = new AttemptAbort();
-    this.active.set(runId, { abort, companyId: companyId ?? null });
-    const running = this.heartbeat.started(d);
+    const running = this.heartbeat.started(d, abort);
     if (this.control.isCancelled(runId, companyId)) abort.abort(new CancelledError('cancelled by an operator'));
-    const attempt = new RunningAttempt(d, abort, running, durable, this.active);
+    const attempt = new RunningAttempt(running, durable);
     // Cancelled between the checks and here: the handler does not start.
     if (abort.aborted) return attempt.ended(outcomeOfError(abort.reason));
     const t0 = performance.now();
@@ -152,17 +151,13 @@ export class AttemptRunner {
 /** What an attempt holds while its handler runs, released once when it ends. */
 class RunningAttempt {
   constructor(
-    private readonly d: Delivery,
-    private readonly abort: AttemptAbort,
     private readonly running: RunningHandle,
     readonly durable: PreparedRun,
-    private readonly active: ClearingMap<string, { abort: AttemptAbort; companyId: string | null }>,
   ) {}
 
   ended(outcome: Outcome): Outcome {
     this.running.done();
     this.durable.done();
-    this.active.delete(this.d.event.id);
     return outcome;
   }
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import type { AttemptRecord } from '../history/attempt-record.js';
+import type { Completion } from '../../util/overlapping-batcher.js';
 import type { Delivery } from './delivery.js';
 import { Settlement } from './settlement.js';
 
@@ -7,7 +8,12 @@ function settlementWritingTo(recorded: { outcome: string; attempt: number; urgen
   const series = { inc: () => undefined, observe: () => undefined };
   const fake = <T>(x: unknown) => x as T;
   return new Settlement(
-    fake({ record: async (r: AttemptRecord, urgent = false) => void recorded.push({ outcome: r.outcome, attempt: r.attempt, urgent }) }),
+    fake({
+      recordThen: (r: AttemptRecord, urgent: boolean, then: Completion<void>) => {
+        recorded.push({ outcome: r.outcome, attempt: r.attempt, urgent });
+        then.resolve();
+      },
+    }),
     fake({}), fake({}), fake({ forget: () => undefined }), fake({}), fake({ instance: 'worker-1' }),
     fake({ jobRuns: { bind: () => series }, jobDuration: { bind: () => series }, lostAttempts: { inc: () => undefined } }),
     fake({ warn: () => undefined, error: () => undefined }),

@@ -7,7 +7,7 @@ import { errorText } from '../../messaging/errors.js';
 import { KvBuckets } from '../../messaging/kv-buckets.js';
 import { WORKERS_BUCKET } from '../../messaging/subjects.js';
 import type { Delivery } from './delivery.js';
-import { ClearingMap } from '../../util/clearing-map.js';
+import type { AttemptAbort } from '../attempt-abort.js';
 
 export const HEARTBEAT_INTERVAL_MS = 5_000;
 /** Running attempts listed per heartbeat (the rest are counted). */
@@ -54,14 +54,24 @@ export interface RunningHandle {
   done(): void;
 }
 
-/** One running attempt: the handle its handler reports through, listed in beats (made only when a beat lists it). */
-class RunningEntry implements RunningHandle {
+/**
+ * One running attempt: the handle its handler reports through, listed in beats (the listing is made only when a
+ * beat lists it), and the abort an operator's cancellation reaches it by. Linked into the heartbeat's list of
+ * running attempts rather than kept in a Map by run id: a Map set and deleted once a job replaced its hash table
+ * over and over, and every replaced table was promoted (16 MB of a burn-down's 218 promoted, 2026-12-06).
+ */
+export class RunningEntry implements RunningHandle {
   private progressPercent: number | null = null;
   private progressMessage: string | null = null;
+  /** @internal The heartbeat's list. */
+  prev?: RunningEntry;
+  /** @internal The heartbeat's list. */
+  next?: RunningEntry;
 
   constructor(
     private readonly heartbeat: WorkerHeartbeat,
     readonly d: Delivery,
+    readonly abort: AttemptAbort,
     private readonly startedAtMs: number,
   ) {}
 
@@ -103,14 +113,17 @@ type Stats = () => Pick<WorkerBeat, 'inFlight' | 'waiting' | 'held' | 'settling'
 @Injectable()
 export class WorkerHeartbeat implements OnApplicationBootstrap, BeforeApplicationShutdown {
   readonly instance = `${hostname().replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 40)}-${process.pid}-${randomBytes(2).toString('hex')}`;
-  private readonly running = new ClearingMap<string, RunningEntry>();
+  /** Running attempts, oldest first. */
+  private first?: RunningEntry;
+  private last?: RunningEntry;
+  private runningCount = 0;
   private readonly startedAt = new Date().toISOString();
   private timer?: NodeJS.Timeout;
   private lastBeat = 0;
   private pendingBeat?: NodeJS.Timeout;
   private jobs: string[] = [];
   private concurrency = 0;
-  private stats: Stats = () => ({ inFlight: this.running.size, waiting: 0, held: 0, settling: 0 });
+  private stats: Stats = () => ({ inFlight: this.runningCount, waiting: 0, held: 0, settling: 0 });
   private active = false;
 
   constructor(
@@ -150,10 +163,19 @@ export class WorkerHeartbeat implements OnApplicationBootstrap, BeforeApplicatio
     }
   }
 
-  started(d: Delivery): RunningHandle {
-    const entry = new RunningEntry(this, d, Date.now());
-    this.running.set(d.event.id, entry);
+  started(d: Delivery, abort: AttemptAbort): RunningHandle {
+    const entry = new RunningEntry(this, d, abort, Date.now());
+    entry.prev = this.last;
+    if (this.last) this.last.next = entry;
+    else this.first = entry;
+    this.last = entry;
+    this.runningCount++;
     return entry;
+  }
+
+  /** The attempts running in this process now, oldest first. */
+  *runningNow(): IterableIterator<RunningEntry> {
+    for (let e = this.first; e; e = e.next) yield e;
   }
 
   /** @internal RunningEntry's report of progress. */
@@ -163,7 +185,13 @@ export class WorkerHeartbeat implements OnApplicationBootstrap, BeforeApplicatio
 
   /** @internal RunningEntry's end. */
   ended(entry: RunningEntry): void {
-    this.running.delete(entry.d.event.id, entry);
+    if (entry.prev === undefined && this.first !== entry) return; // not linked (ended before)
+    if (entry.prev) entry.prev.next = entry.next;
+    else this.first = entry.next;
+    if (entry.next) entry.next.prev = entry.prev;
+    else this.last = entry.prev;
+    entry.prev = entry.next = undefined;
+    this.runningCount--;
   }
 
   /** An extra beat soon after a progress report, at most one per PROGRESS_BEAT_MS. */
@@ -178,7 +206,7 @@ export class WorkerHeartbeat implements OnApplicationBootstrap, BeforeApplicatio
 
   snapshot(): WorkerBeat {
     const running: RunningAttempt[] = [];
-    for (const r of this.running.values()) {
+    for (const r of this.runningNow()) {
       if (running.length >= MAX_LISTED) break;
       running.push(r.listed());
     }
