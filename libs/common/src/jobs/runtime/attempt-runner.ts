@@ -150,12 +150,16 @@ export class AttemptRunner {
 
 /** What an attempt holds while its handler runs, released once when it ends. */
 class RunningAttempt {
+  private over = false;
+
   constructor(
     private readonly running: RunningHandle,
     readonly durable: PreparedRun,
   ) {}
 
   ended(outcome: Outcome): Outcome {
+    if (this.over) return outcome;
+    this.over = true;
     this.running.done();
     this.durable.done();
     return outcome;
