@@ -70,7 +70,24 @@ nats.js's \`js.publish\`, a request per message, 17,135–17,756 and 19,499–20
   floor's, and what is left is the runtime's own work above it (≈ 40–60 µs a job in the
   worker: contract check, context, fair dispatcher, timeout, heartbeat entry, metrics,
   settlement, the history row, and the garbage all that leaves). Halving that is a
-  rewrite of the job path, not a setting. Runs with packs on the AMD EPYC host:
+  rewrite of the job path, not a setting; part of it was done on 2026-12-06 (evening,
+  AMD EPYC host). Under a backlog every job lives ≈ 100 ms in the worker (lane, run,
+  settling) while young GCs come every 6–20 ms, so everything a job holds is copied twice
+  and promoted: the sampling heap profile of a burn-down (major GCs only) showed 3.7 KB
+  promoted per job, and scavenges took about a quarter of the worker's thread. Over a
+  third of it was the runtime's own: the async frames of \`execute\` and \`settle\`, the
+  settlement's promises and closures, and two Maps of running attempts set and deleted
+  once a job (each replaced hash table promoted). Now a handler that returns without a
+  promise is settled with no promise, timer or async frame made for it, a settling job is
+  held by one object until its batch commits (\`Settlement.settleThen\`,
+  \`OverlappingBatcher.addThen\`), and running attempts are a linked list: 2.38 KB
+  promoted per job; three alternated burn-down pairs against the build before: worker
+  65–78 → 52–71 µs a job, rate +2 to +11 %, peak RSS 143–146 → 135–144 MB. What is
+  still promoted is mostly the job itself (its parsed envelope ≈ 0.6 KB, its history row
+  ≈ 0.3 KB, its delivery ≈ 0.3 KB), and in the profile the worker's thread was still
+  ≈ 25 % in GC and ≈ 25 % idle, waiting for history commits (more settling room, 24 or
+  32 finished jobs per slot or 1,000-row batches, did not measure beyond the host's
+  noise). Runs with packs on the AMD EPYC host:
   14,762 against BullMQ's 19,567 jobs/s (0.75×, 2026-12-05 night, CPU per job 102 against
   98 µs) and 18,643 against 14,768 (1.26×, 2026-12-06, 83 against 126 µs: BullMQ's run
   was the slow one); without packs the same host measured 10,331 against 18,071 (0.57×).
