@@ -91,12 +91,15 @@ nats.js's \`js.publish\`, a request per message, 17,135–17,756 and 19,499–20
   14,762 against BullMQ's 19,567 jobs/s (0.75×, 2026-12-05 night, CPU per job 102 against
   98 µs) and 18,643 against 14,768 (1.26×, 2026-12-06, 83 against 126 µs: BullMQ's run
   was the slow one); without packs the same host measured 10,331 against 18,071 (0.57×).
-  The table above (2026-12-06, later, on an Intel Xeon host, after the history batching fix below):
+  On an Intel Xeon host (2026-12-06, after the history batching fix below):
   13,339 against 12,986 (1.03×, 108 against 150 µs; Metronome's host 73 % busy, BullMQ's
-  93 %: Metronome now waits for Postgres's commits rather than for its own CPU). A full
-  run a quarter of an hour before it, not kept for the table, ran on a host that slowed both
-  systems alike (p99 at 1,000/s 32 ms against BullMQ's 40, pg-boss's burn-down 324/s):
-  8,953 against 10,622 (0.84×).
+  93 %: Metronome now waits for Postgres's commits rather than for its own CPU); a full
+  run a quarter of an hour before it ran on a host that slowed both systems alike (p99 at
+  1,000/s 32 ms against BullMQ's 40, pg-boss's burn-down 324/s): 8,953 against 10,622
+  (0.84×). The table above (2026-12-06, evening, AMD EPYC host, after the promotion cut
+  above, the only full run on that code): 19,638 against 19,458 (1.01×; 72 against 98 µs a
+  job for all processes, Metronome's worker 51 µs, its host 75 % busy against BullMQ's 91 %), BullMQ's fastest burn-down on any host
+  so far; in the burn-down-only pairs that evening Metronome measured 13,283–18,456 jobs/s.
   Measured with a prototype on 2026-12-05 (night, burn-down only, alternated with the
   build without packs; \`bench/experiments/\`): burn-down 14,530–15,299 jobs/s against
   10,693–12,651, CPU per job for all processes 104–109 µs against 132–160 (worker 68–72
