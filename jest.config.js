@@ -26,9 +26,4 @@ export default {
   ],
   // A project-level testTimeout is ignored by jest; it must sit at the root.
   testTimeout: 120000,
-  // Where tests run in workers (the unit project; the fault suite, one worker at a time), a worker grown past this
-  // is replaced between test files. The fault suite ran all 15 files in one process: its 15th, scenario 10 (the
-  // worker runs in the test process, 100,000 messages), read its backlog in 14-17 s in a fresh process and in over
-  // 240 s (its limit) at the end of the suite (2026-12-06).
-  workerIdleMemoryLimit: '800MB',
 };
