@@ -25,6 +25,7 @@ import { Settlement, type SettleListener } from './runtime/settlement.js';
 import { WorkerHeartbeat } from './runtime/worker-heartbeat.js';
 import { JobCatalog } from './job-catalog.js';
 import { ClearingMap } from '../util/clearing-map.js';
+import { isThenable } from '../util/is-thenable.js';
 import { keepShortLivedObjectsYoung } from './runtime/young-generation.js';
 
 export const JOB_RUNTIME_OPTIONS = Symbol('JOB_RUNTIME_OPTIONS');
@@ -254,13 +255,13 @@ export class JobRuntime implements OnModuleInit, OnApplicationBootstrap, BeforeA
       // run() never throws; should it, the job is still released and settled (retried).
       outcome = { kind: 'retry', error: e };
     }
-    if (isPromise(outcome)) {
+    if (isThenable<Outcome>(outcome)) {
       outcome.then(
-        (o) => this.finished(w, d, o, startedAt, performance.now() - t0),
-        (e: unknown) => this.finished(w, d, { kind: 'retry', error: e }, startedAt, performance.now() - t0),
+        (o) => this.finished(w, o, startedAt, performance.now() - t0),
+        (e: unknown) => this.finished(w, { kind: 'retry', error: e }, startedAt, performance.now() - t0),
       );
     } else {
-      this.finished(w, d, outcome, startedAt, performance.now() - t0);
+      this.finished(w, outcome, startedAt, performance.now() - t0);
     }
   }
 
@@ -270,14 +271,14 @@ export class JobRuntime implements OnModuleInit, OnApplicationBootstrap, BeforeA
    * once (beyond that the slot is held until the ack, which throttles the pull, and the history batch is hurried:
    * a held slot waiting out the batching window idles the worker).
    */
-  private finished(w: Waiting<Delivery>, d: Delivery, outcome: Outcome, startedAt: Date, durationMs: number): void {
+  private finished(w: Waiting<Delivery>, outcome: Outcome, startedAt: Date, durationMs: number): void {
     const held = this.settling >= this.maxSettling;
     if (!held) {
       this.settling++;
       this.dispatcher.done(w);
       this.pump();
     }
-    this.settlement.settleThen(d, outcome, startedAt, durationMs, held, new SlotRelease(this, w, held));
+    this.settlement.settleThen(w.item, outcome, startedAt, durationMs, held, new SlotRelease(this, w, held));
   }
 
   /** @internal SlotRelease's: the delivery is settled (or left to come back). */
@@ -300,8 +301,4 @@ class SlotRelease implements SettleListener {
   settled(): void {
     this.runtime.released(this.w, this.held);
   }
-}
-
-function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
-  return value instanceof Promise;
 }

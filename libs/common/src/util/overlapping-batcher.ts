@@ -1,17 +1,17 @@
 import { outsideAmbient } from '../audit/ambient-transaction.js';
 
-/**
- * Groups writes from concurrent callers into batches, up to `inFlight`
- * batches being written at once: while one batch waits for its commit the
- * next fills and goes out, instead of every caller queueing behind a serial
- * chain. Each caller awaits its own item's result.
- */
 /** Where an item's result goes: a promise's resolving functions, or an object of the caller's (no promise made). */
 export interface Completion<R> {
   resolve(result: R): void;
   reject(error: unknown): void;
 }
 
+/**
+ * Groups writes from concurrent callers into batches, up to `inFlight`
+ * batches being written at once: while one batch waits for its commit the
+ * next fills and goes out, instead of every caller queueing behind a serial
+ * chain. Each caller is told its own item's result.
+ */
 export class OverlappingBatcher<T, R> {
   private queue: { item: T; urgent: boolean; then: Completion<R> }[] = [];
   private timer?: NodeJS.Timeout;
@@ -81,31 +81,12 @@ export class OverlappingBatcher<T, R> {
     this.running++;
     void this.write(batch.map((p) => p.item))
       .then(
-        (results) => {
-          // A caller's completion that throws does not keep the rest of the batch from theirs (it is rethrown after).
-          let thrown: { error: unknown } | undefined;
-          for (let i = 0; i < batch.length; i++) {
-            const r = results[i];
-            try {
-              if (r instanceof Error) batch[i].then.reject(r);
-              else batch[i].then.resolve(r as R);
-            } catch (error) {
-              thrown ??= { error };
-            }
-          }
-          if (thrown) this.completionFailed(thrown.error);
-        },
-        (e: unknown) => {
-          let thrown: { error: unknown } | undefined;
-          for (const p of batch) {
-            try {
-              p.then.reject(e);
-            } catch (error) {
-              thrown ??= { error };
-            }
-          }
-          if (thrown) this.completionFailed(thrown.error);
-        },
+        (results) => this.tell(batch, (then, i) => {
+          const r = results[i];
+          if (r instanceof Error) then.reject(r);
+          else then.resolve(r as R);
+        }),
+        (e: unknown) => this.tell(batch, (then) => then.reject(e)),
       )
       .finally(() => {
         this.running--;
@@ -118,9 +99,19 @@ export class OverlappingBatcher<T, R> {
       });
   }
 
-  private completionFailed(error: unknown): void {
-    if (!this.options.completionFailed) throw error;
-    this.options.completionFailed(error);
+  /** Tells each item of a batch its result; one whose completion throws keeps no other from its own. */
+  private tell(batch: { then: Completion<R> }[], each: (then: Completion<R>, i: number) => void): void {
+    let thrown: { error: unknown } | undefined;
+    for (let i = 0; i < batch.length; i++) {
+      try {
+        each(batch[i].then, i);
+      } catch (error) {
+        thrown ??= { error };
+      }
+    }
+    if (!thrown) return;
+    if (!this.options.completionFailed) throw thrown.error;
+    this.options.completionFailed(thrown.error);
   }
 
   /** Writes everything queued so far and resolves once nothing is in flight. */

@@ -13,6 +13,7 @@ import type { RunResult } from '../job.types.js';
 import { AttemptContext } from './attempt-context.js';
 import type { Delivery } from './delivery.js';
 import type { JobSpec } from './job-spec.js';
+import { isThenable } from '../../util/is-thenable.js';
 import { normalizeResult, type Outcome } from './outcome.js';
 import { WorkerHeartbeat, type RunningHandle } from './worker-heartbeat.js';
 import { JobTimeoutPublisher } from '../timeouts/job-timeout.publisher.js';
@@ -164,10 +165,6 @@ class RunningAttempt {
     this.durable.done();
     return outcome;
   }
-}
-
-function isThenable<T>(value: unknown): value is PromiseLike<T> {
-  return typeof (value as { then?: unknown } | null)?.then === 'function';
 }
 
 function outcomeOfResult(returned: RunResult | void): Outcome {
