@@ -98,6 +98,8 @@ describe('run history batches, small (one statement) and large (COPY)', () => {
       { id: 'psmall-a', state: 'succeeded', attempts: 1, error: null },
       { id: 'psmall-b', state: 'retrying', attempts: 1, error: 'try again' },
     ]);
+    // The COPY batch carries the planned runs as a quoted literal: text that needs escaping arrives as given.
+    expect(await database.query(`SELECT result FROM job_runs WHERE id IN ('psmall-a', 'plarge-a')`)).toEqual([{ result: record('x').result }, { result: record('x').result }]);
     const rollup = await database.query(
       `SELECT job, sum(succeeded)::int AS succeeded, sum(retried)::int AS retried FROM job_stats WHERE minute = $1 AND job IN ('svc.planned', 'svc.filler') GROUP BY job ORDER BY job`,
       [minute],
@@ -139,5 +141,17 @@ describe('run history batches, small (one statement) and large (COPY)', () => {
     const many = Array.from({ length: 120 }, (_, i) => record(`nul-large-${i}`, { error: i === 60 ? 'bad \u0000 byte' : null }));
     await expect(history.write(many)).rejects.toMatchObject({ code: expect.stringMatching(/^22/) });
     expect(await database.query(`SELECT count(*)::int AS n FROM job_attempts WHERE run_id LIKE 'nul-%'`)).toEqual([{ n: 0 }]);
+  });
+
+  it('commits a COPY batch whole or not at all: a refused one leaves no marker, and the next batch is stored', async () => {
+    const markers = async () => (await database.query<{ n: number }>(`SELECT count(*)::int AS n FROM job_history_batches`))[0].n;
+    const before = await markers();
+    const refused = Array.from({ length: 150 }, (_, i) => record(`whole-bad-${i}`, { error: i === 149 ? 'bad \u0000 byte' : null }));
+    await expect(history.write(refused)).rejects.toMatchObject({ code: expect.stringMatching(/^22/) });
+    expect(await markers()).toBe(before);
+    // Batches at once, as the writer sends them (three in flight), each with its own batch id.
+    await Promise.all([0, 1, 2].map((b) => history.write(Array.from({ length: 150 }, (_, i) => record(`whole-ok${b}-${i}`)))));
+    expect(await markers()).toBe(before + 3);
+    expect(await database.query(`SELECT count(*)::int AS n, count(DISTINCT batch_id)::int AS batches FROM job_attempts WHERE run_id LIKE 'whole-%'`)).toEqual([{ n: 450, batches: 3 }]);
   });
 });

@@ -93,12 +93,22 @@ const param = (sql: string, n: number) => sql.replace('$$', `$${n}`);
  */
 const MARKER_INSERT = `INSERT INTO job_history_batches (id, first_finished, last_finished, attempts) VALUES`;
 
-/** COPY's transaction, first: the batch id its attempts carry. */
-export const BEGIN_BATCH = `BEGIN; SELECT nextval('job_history_batches_id_seq') AS id`;
-/** After COPY, in the same transaction: the marker ($1 id, $2 first and $3 last finished_at, $4 attempts). */
-export const MARKER = `${MARKER_INSERT} ($1, $2, $3, $4)`;
-/** After COPY, in the same transaction: the planned runs ($1). */
-export const PLANNED = `WITH l AS (${param(PLANNED_ROWS, 1)}), locked AS (${PLANNED_LOCK}) ${PLANNED_UPDATE}`;
+/**
+ * A batch by COPY as one simple query (CopyBatchQuery: one implicit
+ * transaction, one round trip): the marker, the attempts (COPY_ATTEMPTS, each
+ * line ending with `id`) and, when there are any, the planned runs. A simple
+ * query takes no parameters: `literal` quotes the values (pg's escapeLiteral).
+ */
+export function copyBatchStatement(id: string, span: [string, string, number], planned: unknown[], literal: (s: string) => string): string {
+  if (!/^\d+$/.test(id)) throw new Error(`a batch id is a number, not ${JSON.stringify(id)}`);
+  const marker = `${MARKER_INSERT} (${id}, ${literal(span[0])}, ${literal(span[1])}, ${Math.trunc(span[2])})`;
+  const statements = [marker, COPY_ATTEMPTS];
+  if (planned.length) {
+    const rows = literal(JSON.stringify(planned));
+    statements.push(`WITH l AS (${PLANNED_ROWS.replace('$$', () => rows)}), locked AS (${PLANNED_LOCK}) ${PLANNED_UPDATE}`);
+  }
+  return statements.join(';\n');
+}
 
 /**
  * A small batch in one statement (one round trip, one implicit transaction):

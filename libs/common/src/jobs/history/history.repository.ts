@@ -1,26 +1,29 @@
 import { Injectable } from '@nestjs/common';
 import type { Pool, PoolClient } from 'pg';
-import { from as copyFrom } from 'pg-copy-streams';
 import { DataSource } from 'typeorm';
 import type { AttemptRecord } from './attempt-record.js';
-import { BEGIN_BATCH, COPY_ATTEMPTS, copyLine, jsonRow, MARKER, markerSpan, ONE_STATEMENT, ONE_STATEMENT_PLANNED, PLANNED, plannedUpdates } from './history-statements.js';
+import { BatchIds } from './batch-ids.js';
+import { CopyBatchQuery } from './copy-batch-query.js';
+import { copyBatchStatement, copyLine, jsonRow, markerSpan, ONE_STATEMENT, ONE_STATEMENT_PLANNED, plannedUpdates } from './history-statements.js';
 
 /** Days of job_attempts partitions kept ready ahead of today. */
 export const PARTITION_DAYS_AHEAD = 7;
 
 /**
- * Batches up to this many rows go in one statement (one round trip); larger
- * ones by COPY in a transaction (four round trips, but Postgres parses COPY
- * text about four times cheaper than JSON). Measured 2026-12-04: 4-row
- * batches cost the worker 40–48 µs a row in one statement against 110–170 µs
- * by COPY, Postgres 87–93 against 167–173; 1,000-row batches 9.5 against 6.3
- * (worker) and 32 against 7–9 (Postgres).
+ * Batches up to this many rows go in one JSON statement; larger ones by COPY
+ * (Postgres parses COPY text about four times cheaper than JSON). Measured
+ * 2026-12-04, when COPY took four round trips in a transaction: 4-row batches
+ * cost the worker 40–48 µs a row in one statement against 110–170 µs by COPY,
+ * Postgres 87–93 against 167–173; 1,000-row batches 9.5 against 6.3 (worker)
+ * and 32 against 7–9 (Postgres).
  */
 const ONE_STATEMENT_MAX_ROWS = 100;
 
 /** The history writer's statements (job_attempts, job_history_batches, planned job_runs). */
 @Injectable()
 export class HistoryRepository {
+  private readonly batchIds = new BatchIds();
+
   constructor(private readonly dataSource: DataSource) {}
 
   /**
@@ -41,7 +44,7 @@ export class HistoryRepository {
     client.on('error', onError);
     try {
       if (records.length <= ONE_STATEMENT_MAX_ROWS) await this.writeInOneStatement(client, records);
-      else await this.writeByCopy(client, records, (e) => (broken = e));
+      else await this.writeByCopy(client, records);
     } finally {
       client.removeListener('error', onError);
       client.release(broken instanceof Error ? broken : broken === undefined ? undefined : new Error(String(broken)));
@@ -56,25 +59,15 @@ export class HistoryRepository {
     else await client.query({ ...ONE_STATEMENT, values: [attempts, ...marker] });
   }
 
-  private async writeByCopy(client: PoolClient, records: readonly AttemptRecord[], broke: (e: unknown) => void): Promise<void> {
-    try {
-      // BEGIN and the batch id in one round trip (a simple query of two statements).
-      const [, next] = (await client.query(BEGIN_BATCH)) as unknown as [unknown, { rows: { id: string }[] }];
-      const id = next.rows[0].id;
-      const copy = client.query(copyFrom(COPY_ATTEMPTS));
-      await new Promise<void>((resolve, reject) => {
-        copy.once('finish', resolve);
-        copy.once('error', reject);
-        copy.end(records.map((r) => copyLine(r, id)).join('\n') + '\n');
-      });
-      await client.query(MARKER, [id, ...markerSpan(records)]);
-      const planned = plannedUpdates(records);
-      if (planned.length) await client.query(PLANNED, [JSON.stringify(planned)]);
-      await client.query('COMMIT');
-    } catch (e) {
-      await client.query('ROLLBACK').catch(broke);
-      throw e;
-    }
+  /** Marker, COPY and planned runs in one simple query: one write, one round trip (CopyBatchQuery). */
+  private async writeByCopy(client: PoolClient, records: readonly AttemptRecord[]): Promise<void> {
+    const id = await this.batchIds.next(client);
+    const text = copyBatchStatement(id, markerSpan(records), plannedUpdates(records), (s) => client.escapeLiteral(s));
+    let data = '';
+    for (const r of records) data += copyLine(r, id) + '\n';
+    await new Promise<void>((resolve, reject) => {
+      client.query(new CopyBatchQuery(text, Buffer.from(data), (e) => (e ? reject(e) : resolve())));
+    });
   }
 
   /** The latest attempt of a run (its tenant's, or any with scope null), or undefined when it has none. */
