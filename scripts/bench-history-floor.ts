@@ -103,7 +103,7 @@ async function withFloor<T>(work: (f: Floor) => Promise<T>): Promise<T> {
     await jsm.consumers.add('FLOOR', { durable_name: 'floor', ack_policy: AckPolicy.Explicit, max_ack_pending: 20_000 });
     const repository = new HistoryRepository(ds);
     const batcher = new OverlappingBatcher<AttemptRecord, void>(async (rows) => {
-      await repository.write(rows);
+      await repository.write(rows, await repository.batchId());
       return rows.map(() => undefined);
     }, HISTORY_BATCHING);
     return await work({ nats, ds, nc, history: (r) => batcher.add(r) });

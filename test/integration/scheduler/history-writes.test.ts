@@ -28,6 +28,8 @@ describe('run history batches, small (one statement) and large (COPY)', () => {
     await database.drop();
   });
 
+  /** A batch as the history writer sends it: with an id taken for it first. */
+  const write = async (records: AttemptRecord[]) => history.write(records, await history.batchId());
   const at = new Date('2026-12-04T10:15:30.123Z');
   const record = (runId: string, overrides: Partial<AttemptRecord> = {}): AttemptRecord => ({
     runId, attempt: 1, job: 'svc.work', queue: 'normal', companyId: 'acme', outcome: 'succeeded',
@@ -52,9 +54,9 @@ describe('run history batches, small (one statement) and large (COPY)', () => {
     ));
 
   it('stores the same rows both ways, nulls as SQL NULL and text exactly as given', async () => {
-    await history.write(variety('small'));
+    await write(variety('small'));
     const filler = Array.from({ length: 150 }, (_, i) => record(`large-filler${String(i).padStart(3, '0')}`));
-    await history.write([...variety('large'), ...filler]);
+    await write([...variety('large'), ...filler]);
 
     const small = await stored('small');
     const large = (await stored('large')).filter((r) => !String(r.run).startsWith('filler'));
@@ -83,14 +85,14 @@ describe('run history batches, small (one statement) and large (COPY)', () => {
       record(`${prefix}-a`, { job: 'svc.planned', planned: true }),
       record(`${prefix}-b`, { job: 'svc.planned', planned: true, outcome: 'retrying', error: 'try again', result: null }),
     ];
-    await history.write(planned('psmall'));
+    await write(planned('psmall'));
     const rollupAfterSmall = await database.query(
       `SELECT sum(succeeded)::int AS succeeded, sum(retried)::int AS retried, sum(duration_ms_sum)::int AS duration_ms_sum FROM job_stats WHERE job = 'svc.planned' AND minute = $1`,
       [minute],
     );
     expect(rollupAfterSmall).toEqual([{ succeeded: 1, retried: 1, duration_ms_sum: 50 }]);
 
-    await history.write([...planned('plarge'), ...Array.from({ length: 120 }, (_, i) => record(`pfill-${i}`, { job: 'svc.filler' }))]);
+    await write([...planned('plarge'), ...Array.from({ length: 120 }, (_, i) => record(`pfill-${i}`, { job: 'svc.filler' }))]);
     const runs = await database.query(`SELECT id, state, attempts, error FROM job_runs WHERE id LIKE 'p%' ORDER BY id`);
     expect(runs).toEqual([
       { id: 'plarge-a', state: 'succeeded', attempts: 1, error: null },
@@ -112,8 +114,8 @@ describe('run history batches, small (one statement) and large (COPY)', () => {
     const tenant = 'co "quoted", {braced} \\ back\\slash NULL ✓';
     const job = 'svc.odd,{job}"';
     const rows = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => record(`${prefix}-${i}`, { job, companyId: tenant, durationMs: 3 }));
-    await history.write(rows('osmall', 2));
-    await history.write(rows('olarge', 120));
+    await write(rows('osmall', 2));
+    await write(rows('olarge', 120));
     const counts = (from: string) => database.query(
       `SELECT company_id, queue, sum(succeeded)::int AS succeeded, sum(duration_ms_sum)::int AS ms FROM ${from} WHERE job = $1 AND minute = $2 GROUP BY 1, 2`,
       [job, minute],
@@ -137,20 +139,36 @@ describe('run history batches, small (one statement) and large (COPY)', () => {
   });
 
   it('refuses a batch whose text Postgres cannot store, in either form, so the writer can retry its rows alone', async () => {
-    await expect(history.write([record('nul-small', { error: 'bad \u0000 byte' })])).rejects.toMatchObject({ code: expect.stringMatching(/^22/) });
+    await expect(write([record('nul-small', { error: 'bad \u0000 byte' })])).rejects.toMatchObject({ code: expect.stringMatching(/^22/) });
     const many = Array.from({ length: 120 }, (_, i) => record(`nul-large-${i}`, { error: i === 60 ? 'bad \u0000 byte' : null }));
-    await expect(history.write(many)).rejects.toMatchObject({ code: expect.stringMatching(/^22/) });
+    await expect(write(many)).rejects.toMatchObject({ code: expect.stringMatching(/^22/) });
     expect(await database.query(`SELECT count(*)::int AS n FROM job_attempts WHERE run_id LIKE 'nul-%'`)).toEqual([{ n: 0 }]);
+  });
+
+  it('stores a batch retried after a lost answer once, in either form: the retry finds the rows its earlier try committed', async () => {
+    for (const size of [3, 150]) {
+      const id = await history.batchId();
+      const rows = Array.from({ length: size }, (_, i) => record(`again${size}-${i}`));
+      await history.write(rows, id);
+      // The writer's retry of the same batch (same id) after its first try's answer was lost.
+      await history.write(rows, id, true);
+      expect(await database.query(`SELECT count(*)::int AS n, count(DISTINCT batch_id)::int AS batches FROM job_attempts WHERE run_id LIKE $1`, [`again${size}-%`]))
+        .toEqual([{ n: size, batches: 1 }]);
+    }
+    // A retry of a batch whose earlier try did not commit writes it.
+    const rows = Array.from({ length: 150 }, (_, i) => record(`first-${i}`));
+    await history.write(rows, await history.batchId(), true);
+    expect(await database.query(`SELECT count(*)::int AS n FROM job_attempts WHERE run_id LIKE 'first-%'`)).toEqual([{ n: 150 }]);
   });
 
   it('commits a COPY batch whole or not at all: a refused one leaves no marker, and the next batch is stored', async () => {
     const markers = async () => (await database.query<{ n: number }>(`SELECT count(*)::int AS n FROM job_history_batches`))[0].n;
     const before = await markers();
     const refused = Array.from({ length: 150 }, (_, i) => record(`whole-bad-${i}`, { error: i === 149 ? 'bad \u0000 byte' : null }));
-    await expect(history.write(refused)).rejects.toMatchObject({ code: expect.stringMatching(/^22/) });
+    await expect(write(refused)).rejects.toMatchObject({ code: expect.stringMatching(/^22/) });
     expect(await markers()).toBe(before);
     // Batches at once, as the writer sends them (three in flight), each with its own batch id.
-    await Promise.all([0, 1, 2].map((b) => history.write(Array.from({ length: 150 }, (_, i) => record(`whole-ok${b}-${i}`)))));
+    await Promise.all([0, 1, 2].map((b) => write(Array.from({ length: 150 }, (_, i) => record(`whole-ok${b}-${i}`)))));
     expect(await markers()).toBe(before + 3);
     expect(await database.query(`SELECT count(*)::int AS n, count(DISTINCT batch_id)::int AS batches FROM job_attempts WHERE run_id LIKE 'whole-%'`)).toEqual([{ n: 450, batches: 3 }]);
   });

@@ -40,7 +40,7 @@ describe('job stats rollup compaction', () => {
   const record = attemptRecord;
   /** A history batch, rolled up at once: one rollup row per key, as a roll-up pass per batch makes. */
   const writeAndRoll = async (records: AttemptRecord[]) => {
-    await history.write(records);
+    await history.write(records, await history.batchId());
     while ((await roller.roll()).batches > 0);
   };
   const rowsPerKey = () =>

@@ -54,7 +54,7 @@ describe('job stats rolled up from the run history', () => {
     // 40 batches, small (one statement) and large (COPY), tenants interleaved.
     for (let b = 0; b < 40; b++) {
       const n = b % 8 === 0 ? 150 : 12;
-      await history.write(Array.from({ length: n }, (_, i) => record(at, { job: 'svc.race', companyId: `t${i % 7}`, outcome: outcomes[i % 6], durationMs: i })));
+      await history.write(Array.from({ length: n }, (_, i) => record(at, { job: 'svc.race', companyId: `t${i % 7}`, outcome: outcomes[i % 6], durationMs: i })), await history.batchId());
     }
     const expected = await totals('job_stats', 'svc.race');
     expect(expected.succeeded + expected.failed + expected.retried + expected.dead + expected.cancelled).toBe(5 * 150 + 35 * 12);
@@ -72,7 +72,7 @@ describe('job stats rolled up from the run history', () => {
   it('rolls the same histogram the view reads, bucketed as durationBucket does', async () => {
     const durations = [0, 0.4, 1, 2, 3, 4, 7, 8, 999, 1_000, 1_024, 65_000, 3_600_000];
     const at = new Date(Date.now() - 20_000);
-    await history.write(durations.map((durationMs) => record(at, { job: 'svc.hist', durationMs })));
+    await history.write(durations.map((durationMs) => record(at, { job: 'svc.hist', durationMs })), await history.batchId());
     const window = { from: new Date(at.getTime() - 120_000), to: new Date(at.getTime() + 120_000), bucketSeconds: 3_600, companyId: null, job: 'svc.hist' };
     const viewed = await charts.buckets(window);
     while ((await repository.roll()).batches > 0);
@@ -86,7 +86,7 @@ describe('job stats rolled up from the run history', () => {
 
   it('counts a batch committed hours late in its own minute, and never an attempt its writer counted itself', async () => {
     const hoursAgo = new Date(Date.now() - 5 * 3_600_000);
-    await history.write([record(hoursAgo, { job: 'svc.late' }), record(hoursAgo, { job: 'svc.late', outcome: 'dead' })]);
+    await history.write([record(hoursAgo, { job: 'svc.late' }), record(hoursAgo, { job: 'svc.late', outcome: 'dead' })], await history.batchId());
     // An attempt from before the roller: no batch, its rollup row written with it.
     await database.query(
       `INSERT INTO job_attempts (run_id, attempt, job, queue, company_id, outcome, final, failed, started_at, finished_at, duration_ms)
@@ -107,7 +107,7 @@ describe('job stats rolled up from the run history', () => {
   });
 
   it('drops the marker of a batch whose attempts retention has already removed', async () => {
-    await history.write([record(new Date(Date.now() - 10_000), { job: 'svc.gone' })]);
+    await history.write([record(new Date(Date.now() - 10_000), { job: 'svc.gone' })], await history.batchId());
     await database.query(`DELETE FROM job_attempts WHERE job = 'svc.gone'`);
     expect(await totals('job_stats', 'svc.gone')).toMatchObject({ succeeded: 0 });
     while ((await repository.roll()).batches > 0);
@@ -116,7 +116,7 @@ describe('job stats rolled up from the run history', () => {
   });
 
   it('the scheduler service rolls everything pending in one pass and reports what is left', async () => {
-    for (let b = 0; b < 3; b++) await history.write([record(new Date(Date.now() - 90_000), { job: 'svc.service' })]);
+    for (let b = 0; b < 3; b++) await history.write([record(new Date(Date.now() - 90_000), { job: 'svc.service' })], await history.batchId());
     const pendingBefore = await repository.pending();
     expect(pendingBefore.batches).toBe(3);
     expect(pendingBefore.oldestSeconds).toBeGreaterThan(60);

@@ -7,7 +7,7 @@ type CopyConnection = Connection & { sendCopyFromChunk(chunk: Buffer): void; end
  * One simple query whose statements include a `COPY … FROM STDIN`, sent with
  * its COPY data in one socket write and answered once. Postgres runs the
  * statements of one simple query as one implicit transaction, so a batch
- * (marker, COPY, planned runs) is atomic and committed in one round trip,
+ * (COPY, marker, planned runs) is atomic and committed in one round trip,
  * where BEGIN, COPY through pg-copy-streams, marker and COMMIT took five
  * (each waiting for a busy worker's event loop). The data goes before the
  * server's CopyInResponse: the server reads it once it reaches the COPY, and

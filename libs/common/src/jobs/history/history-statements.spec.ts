@@ -25,13 +25,13 @@ describe('job_attempts rows as the history writer encodes them', () => {
     expect(jsonRow(ok).slice(-2)).toEqual([null, 3]);
   });
 
-  it('puts a COPY batch in one simple query: marker, COPY, planned runs, each value through the quoting given', () => {
+  it('puts a COPY batch in one simple query: COPY, marker, planned runs, each value through the quoting given', () => {
     const quote = (v: string) => `'${v.replace(/'/g, "''")}'`;
     const planned = [{ run_id: "r-'1", error: "$' and $& stay as written" }];
     const text = copyBatchStatement('42', ['2026-12-04T10:00:00.000Z', '2026-12-04T10:00:01.000Z', 7], planned, quote);
     const statements = text.split(';\n');
-    expect(statements[0]).toBe(`INSERT INTO job_history_batches (id, first_finished, last_finished, attempts) VALUES (42, '2026-12-04T10:00:00.000Z', '2026-12-04T10:00:01.000Z', 7)`);
-    expect(statements[1]).toBe(COPY_ATTEMPTS);
+    expect(statements[0]).toBe(COPY_ATTEMPTS);
+    expect(statements[1]).toBe(`INSERT INTO job_history_batches (id, first_finished, last_finished, attempts) VALUES (42, '2026-12-04T10:00:00.000Z', '2026-12-04T10:00:01.000Z', 7)`);
     expect(statements[2]).toContain(`jsonb_to_recordset(${quote(JSON.stringify(planned))}::jsonb)`);
     expect(copyBatchStatement('42', ['a', 'b', 1], [], quote).split(';\n')).toHaveLength(2);
     expect(() => copyBatchStatement('42; DROP TABLE job_runs', ['a', 'b', 1], [], quote)).toThrow(/batch id is a number/);

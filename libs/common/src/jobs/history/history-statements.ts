@@ -95,14 +95,14 @@ const MARKER_INSERT = `INSERT INTO job_history_batches (id, first_finished, last
 
 /**
  * A batch by COPY as one simple query (CopyBatchQuery: one implicit
- * transaction, one round trip): the marker, the attempts (COPY_ATTEMPTS, each
- * line ending with `id`) and, when there are any, the planned runs. A simple
+ * transaction, one round trip): the attempts (COPY_ATTEMPTS, each line ending
+ * with `id`), the marker and, when there are any, the planned runs. A simple
  * query takes no parameters: `literal` quotes the values (pg's escapeLiteral).
  */
 export function copyBatchStatement(id: string, span: [string, string, number], planned: unknown[], literal: (s: string) => string): string {
   if (!/^\d+$/.test(id)) throw new Error(`a batch id is a number, not ${JSON.stringify(id)}`);
   const marker = `${MARKER_INSERT} (${id}, ${literal(span[0])}, ${literal(span[1])}, ${Math.trunc(span[2])})`;
-  const statements = [marker, COPY_ATTEMPTS];
+  const statements = [COPY_ATTEMPTS, marker];
   if (planned.length) {
     const rows = literal(JSON.stringify(planned));
     statements.push(`WITH l AS (${PLANNED_ROWS.replace('$$', () => rows)}), locked AS (${PLANNED_LOCK}) ${PLANNED_UPDATE}`);
@@ -112,17 +112,17 @@ export function copyBatchStatement(id: string, span: [string, string, number], p
 
 /**
  * A small batch in one statement (one round trip, one implicit transaction):
- * the marker ($2 first and $3 last finished_at, $4 attempts), the attempts
- * ($1, arrays in ATTEMPT_COLUMNS order, each with the marker's id) and, in the
- * planned form, the planned runs ($5). Data-modifying CTEs run to completion
- * whether or not the main query reads them.
+ * the marker ($5 the batch id, $2 first and $3 last finished_at, $4 attempts),
+ * the attempts ($1, arrays in ATTEMPT_COLUMNS order, each with the batch id)
+ * and, in the planned form, the planned runs ($6). Data-modifying CTEs run to
+ * completion whether or not the main query reads them.
  */
 function oneStatement(planned: boolean): string {
   const values = ATTEMPT_COLUMNS.map(([, type], i) => (type === 'jsonb' ? `nullif(x->${i}, 'null'::jsonb)` : `(x->>${i})::${type}`)).join(', ');
-  const marker = `m AS (${MARKER_INSERT} (nextval('job_history_batches_id_seq'), $2, $3, $4) RETURNING id)`;
-  const attempts = `a AS (INSERT INTO job_attempts (${COLUMNS}, batch_id) SELECT ${values}, m.id FROM jsonb_array_elements($1::jsonb) AS x, m)`;
+  const marker = `m AS (${MARKER_INSERT} ($5::bigint, $2, $3, $4))`;
+  const attempts = `a AS (INSERT INTO job_attempts (${COLUMNS}, batch_id) SELECT ${values}, $5::bigint FROM jsonb_array_elements($1::jsonb) AS x)`;
   if (!planned) return `WITH ${marker}, ${attempts} SELECT 1`;
-  return `WITH ${marker}, ${attempts}, l AS (${param(PLANNED_ROWS, 5)}), locked AS (${PLANNED_LOCK}), p AS (${PLANNED_UPDATE}) SELECT 1`;
+  return `WITH ${marker}, ${attempts}, l AS (${param(PLANNED_ROWS, 6)}), locked AS (${PLANNED_LOCK}), p AS (${PLANNED_UPDATE}) SELECT 1`;
 }
 
 /** The marker's parameters after the id: first and last finished_at (ISO) and the number of attempts. */

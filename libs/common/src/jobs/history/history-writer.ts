@@ -107,15 +107,20 @@ export class HistoryWriter implements OnModuleInit, OnApplicationShutdown {
   }
 
   private async writeBatch(batch: AttemptRecord[]): Promise<(void | Error)[]> {
+    let id: string | undefined;
+    let tried = false;
     for (let delay = RETRY_MIN_MS; ; delay = Math.min(RETRY_MAX_MS, delay * 2)) {
       const started = performance.now();
       try {
-        await this.repository.write(batch);
+        id ??= await this.repository.batchId();
+        // A try whose answer was lost may have committed: the retry finds its rows by the same batch id.
+        await this.repository.write(batch, id, tried);
         this.metrics.historyBatch.observe((performance.now() - started) / 1000);
         this.metrics.historyRows.inc(batch.length);
         return batch.map(() => undefined);
       } catch (e) {
         if (isDataError(e)) return this.writeOneByOne(batch);
+        tried = id !== undefined;
         if (this.stopped) return batch.map(() => (e instanceof Error ? e : new Error(errorText(e))));
         this.metrics.historyWriteErrors.inc();
         this.log.error({ rows: batch.length, retryInMs: delay, error: errorText(e) }, 'could not write run history; retrying (the jobs stay unacknowledged meanwhile)');
@@ -128,14 +133,14 @@ export class HistoryWriter implements OnModuleInit, OnApplicationShutdown {
     const out: (void | Error)[] = [];
     for (const r of batch) {
       try {
-        await this.repository.write([r]);
+        await this.repository.write([r], await this.repository.batchId());
       } catch (first) {
         if (!isDataError(first)) {
           out.push(first instanceof Error ? first : new Error(errorText(first)));
           continue;
         }
         try {
-          await this.repository.write([{ ...r, result: null, payload: null, error: r.error?.slice(0, 2_000) ?? null }]);
+          await this.repository.write([{ ...r, result: null, payload: null, error: r.error?.slice(0, 2_000) ?? null }], await this.repository.batchId());
           this.log.warn({ runId: r.runId, job: r.job, error: errorText(first) }, 'run history row stored without its result and payload');
         } catch (e) {
           out.push(e instanceof Error ? e : new Error(errorText(e)));

@@ -27,15 +27,22 @@ export class HistoryRepository {
   constructor(private readonly dataSource: DataSource) {}
 
   /**
-   * One transaction per batch: the attempts, the batch's marker (the per-minute
-   * rollup is made from it later: job_stats_minute) and the planned runs they
-   * settle.
+   * An id for a batch (job_history_batches.id, each attempt's batch_id), taken before its first try and kept
+   * for its retries: `write(…, retried)` then finds out whether a try whose answer was lost had committed.
    */
-  async write(records: readonly AttemptRecord[]): Promise<void> {
+  async batchId(): Promise<string> {
+    return this.batchIds.next(this.pool());
+  }
+
+  /**
+   * One transaction per batch: the attempts, the batch's marker (the per-minute rollup is made from it later:
+   * job_stats_minute) and the planned runs they settle. `retried`: an earlier try of this batch failed, and
+   * may have committed all the same (the connection lost after the statement reached the server, which
+   * finishes it alone): then its rows are there under `batchId` and nothing is written twice.
+   */
+  async write(records: readonly AttemptRecord[], batchId: string, retried = false): Promise<void> {
     if (records.length === 0) return;
-    const pool = (this.dataSource.driver as unknown as { master?: Pool }).master;
-    if (!pool) throw new Error('the data source is not connected to Postgres');
-    const client = await pool.connect();
+    const client = await this.pool().connect();
     let broken: unknown;
     // A checked-out pg client has no error listener: a backend terminated mid-batch (failover, restart,
     // pg_terminate_backend) emits 'error' on it, which would crash the process. The failed statement rejects
@@ -43,28 +50,40 @@ export class HistoryRepository {
     const onError = (e: unknown) => (broken = e);
     client.on('error', onError);
     try {
-      if (records.length <= ONE_STATEMENT_MAX_ROWS) await this.writeInOneStatement(client, records);
-      else await this.writeByCopy(client, records);
+      if (retried && (await this.committed(client, batchId))) return;
+      if (records.length <= ONE_STATEMENT_MAX_ROWS) await this.writeInOneStatement(client, records, batchId);
+      else await this.writeByCopy(client, records, batchId);
     } finally {
       client.removeListener('error', onError);
       client.release(broken instanceof Error ? broken : broken === undefined ? undefined : new Error(String(broken)));
     }
   }
 
-  private async writeInOneStatement(client: PoolClient, records: readonly AttemptRecord[]): Promise<void> {
+  private pool(): Pool {
+    const pool = (this.dataSource.driver as unknown as { master?: Pool }).master;
+    if (!pool) throw new Error('the data source is not connected to Postgres');
+    return pool;
+  }
+
+  /** The batch's rows are stored (its marker may be rolled up and gone; its attempts stay, found by batch_id). */
+  private async committed(client: PoolClient, batchId: string): Promise<boolean> {
+    const { rows } = await client.query<{ found: boolean }>(`SELECT EXISTS (SELECT 1 FROM job_attempts WHERE batch_id = $1) AS found`, [batchId]);
+    return rows[0].found;
+  }
+
+  private async writeInOneStatement(client: PoolClient, records: readonly AttemptRecord[], batchId: string): Promise<void> {
     const planned = plannedUpdates(records);
     const attempts = JSON.stringify(records.map(jsonRow));
     const marker = markerSpan(records);
-    if (planned.length) await client.query({ ...ONE_STATEMENT_PLANNED, values: [attempts, ...marker, JSON.stringify(planned)] });
-    else await client.query({ ...ONE_STATEMENT, values: [attempts, ...marker] });
+    if (planned.length) await client.query({ ...ONE_STATEMENT_PLANNED, values: [attempts, ...marker, batchId, JSON.stringify(planned)] });
+    else await client.query({ ...ONE_STATEMENT, values: [attempts, ...marker, batchId] });
   }
 
-  /** Marker, COPY and planned runs in one simple query: one write, one round trip (CopyBatchQuery). */
-  private async writeByCopy(client: PoolClient, records: readonly AttemptRecord[]): Promise<void> {
-    const id = await this.batchIds.next(client);
-    const text = copyBatchStatement(id, markerSpan(records), plannedUpdates(records), (s) => client.escapeLiteral(s));
+  /** COPY, marker and planned runs in one simple query: one write, one round trip (CopyBatchQuery). */
+  private async writeByCopy(client: PoolClient, records: readonly AttemptRecord[], batchId: string): Promise<void> {
+    const text = copyBatchStatement(batchId, markerSpan(records), plannedUpdates(records), (s) => client.escapeLiteral(s));
     let data = '';
-    for (const r of records) data += copyLine(r, id) + '\n';
+    for (const r of records) data += copyLine(r, batchId) + '\n';
     await new Promise<void>((resolve, reject) => {
       client.query(new CopyBatchQuery(text, Buffer.from(data), (e) => (e ? reject(e) : resolve())));
     });
