@@ -16,12 +16,13 @@ let timing = false;
 export function timeHistoryWrites(): void {
   if (timing) return;
   timing = true;
-  const proto = HistoryRepository.prototype as unknown as Record<string, (items: unknown[]) => Promise<unknown>>;
+  const proto = HistoryRepository.prototype;
   const original = proto.write;
-  proto.write = async function (this: unknown, items: unknown[]) {
+  proto.write = async function (this: HistoryRepository, ...args: Parameters<HistoryRepository['write']>) {
+    const [items] = args;
     const t = performance.now();
     try {
-      return await original.call(this, items);
+      return await original.apply(this, args);
     } finally {
       const ms = performance.now() - t;
       HISTORY_WRITES.batches++;

@@ -87,7 +87,24 @@ nats.js's \`js.publish\`, a request per message, 17,135–17,756 and 19,499–20
   ≈ 0.3 KB, its delivery ≈ 0.3 KB), and in the profile the worker's thread was still
   ≈ 25 % in GC and ≈ 25 % idle, waiting for history commits (more settling room, 24 or
   32 finished jobs per slot or 1,000-row batches, did not measure beyond the host's
-  noise). Runs with packs on the AMD EPYC host:
+  noise). Much of that idle was the history batch's round trips: BEGIN with the batch
+  id, COPY through pg-copy-streams (its query, then its data once the server asked for
+  it), the marker and COMMIT were five round trips, each answered only when the busy
+  worker's event loop came back to its socket, while the batch's jobs held the settling
+  room. A batch is now one simple query (marker, COPY and planned runs, which Postgres
+  runs as one implicit transaction) sent with its COPY data in one socket write, its id
+  taken from ids reserved from the sequence 64 at a time (\`CopyBatchQuery\`,
+  \`BatchIds\`; 2026-12-06, fourth session, AMD EPYC host). Four alternated burn-down
+  pairs against the build before: 16,829–19,005 → 18,954–23,234 jobs/s (+13 to +22 % in
+  every pair), worker 50–58 → 42–51 µs a job, Postgres 18–24 → 16–19, the worker's idle
+  share in the profile 23 → 16 %. What idle is left is the settling room: the runtime's
+  state sampled by a 1 ms timer (it fires only when the loop is free) showed every slot
+  held by a finished job whose batch was being written. Giving a held slot back as soon
+  as a settling place freed, and sending an urgent batch beside a write in flight once
+  an eighth of a batch waited, took the host from 75–78 % to 83–89 % busy but did not
+  raise the rate (eight alternated pairs, −23 to +16 %; CPU per job 5–15 µs higher):
+  with both CPUs busy the rate is their time divided by all processes' CPU per job,
+  which neither change lowered, so neither was kept. Runs with packs on the AMD EPYC host:
   14,762 against BullMQ's 19,567 jobs/s (0.75×, 2026-12-05 night, CPU per job 102 against
   98 µs) and 18,643 against 14,768 (1.26×, 2026-12-06, 83 against 126 µs: BullMQ's run
   was the slow one); without packs the same host measured 10,331 against 18,071 (0.57×).
