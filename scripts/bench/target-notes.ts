@@ -113,10 +113,15 @@ nats.js's \`js.publish\`, a request per message, 17,135–17,756 and 19,499–20
   93 %: Metronome now waits for Postgres's commits rather than for its own CPU); a full
   run a quarter of an hour before it ran on a host that slowed both systems alike (p99 at
   1,000/s 32 ms against BullMQ's 40, pg-boss's burn-down 324/s): 8,953 against 10,622
-  (0.84×). The table above (2026-12-06, evening, AMD EPYC host, after the promotion cut
-  above, the only full run on that code): 19,638 against 19,458 (1.01×; 72 against 98 µs a
-  job for all processes, Metronome's worker 51 µs, its host 75 % busy against BullMQ's 91 %), BullMQ's fastest burn-down on any host
-  so far; in the burn-down-only pairs that evening Metronome measured 13,283–18,456 jobs/s.
+  (0.84×). After the promotion cut above (2026-12-06, third session, AMD EPYC host, one
+  full run): 19,638 against 19,458 (1.01×; 72 against 98 µs a job for all processes,
+  Metronome's worker 51 µs, its host 75 % busy against BullMQ's 91 %), BullMQ's fastest
+  burn-down on any host so far. The table above (2026-12-06, fourth session, same host
+  type, after the one-round-trip history batch, the only full run on that code): 24,737
+  against 14,535 (1.70×; 60 against 121 µs a job for all processes, Metronome's worker 41,
+  nats-server 5, Postgres 14; its host 77 % busy, BullMQ's 86 %). Metronome's rate is its
+  best full run so far; BullMQ's is its slowest on this host type (14,535–19,567 jobs/s
+  over five full runs), so the ratio flatters this run: against BullMQ's best it is 1.26×.
   Measured with a prototype on 2026-12-05 (night, burn-down only, alternated with the
   build without packs; \`bench/experiments/\`): burn-down 14,530–15,299 jobs/s against
   10,693–12,651, CPU per job for all processes 104–109 µs against 132–160 (worker 68–72
