@@ -39,7 +39,11 @@ append-only rollup and an Intel Xeon host: 22,947–24,507 jobs/s and 65–73 µ
 \`packed\`: each job still gets its own history row committed before the message's one
 ack; the runtime does not pack) the floor is 46,084–49,765 jobs/s and 32–35 µs per job
 (worker 14–16, nats-server 4–5, Postgres 13–14): packing halves the
-history floor. At 1,000 jobs/s the floor's enqueue-to-start p99 is 4.17–4.62 ms
+history floor. Re-measured on the one-round-trip history batch (2026-12-06, fourth
+session, AMD EPYC host, two runs): 23,779–27,271 jobs/s at 63–74 µs one job per message,
+42,846–44,159 at 38 µs packed (worker 18–19, nats-server 5, Postgres 15): the batch's
+round trips had not held the bare floor, whose worker has nothing else for its socket
+replies to wait behind; they held the runtime (below). At 1,000 jobs/s the floor's enqueue-to-start p99 is 4.17–4.62 ms
 transport-only and 5.97–6.83 ms with history written behind (evening, two runs; 1.85
 and 2.32 ms that morning, 3.4–5.1 and 4.5–7.7 ms the day before: this figure follows
 the host more than the code). Its enqueue, JetStream publishes with \`Nats-Msg-Id\`
