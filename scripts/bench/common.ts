@@ -3,6 +3,7 @@
  * clock and the tally that counts every job exactly once.
  */
 import { readFileSync } from 'node:fs';
+import type { GcPauseLog, GcPauses } from './gc-pauses.js';
 
 export const SYSTEMS = ['metronome', 'bullmq', 'pgboss'] as const;
 export type SystemName = (typeof SYSTEMS)[number];
@@ -108,6 +109,8 @@ export interface WorkerReport {
   notes: string[];
   /** Metronome: handler end to its run-history row committed (the ack follows the commit), steady phase. */
   historyLag?: Percentiles;
+  /** The worker thread's GC pauses between the burn-down's first start and last completion. */
+  burnGc: GcPauses | null;
 }
 
 export function percentiles(values: Float64Array | number[]): Percentiles {
@@ -196,7 +199,7 @@ export class Tally {
     return { expected, done, missing: expected - done, duplicated: this.duplicated[phase], failedAttempts: this.failed[phase] };
   }
 
-  report(system: SystemName, notes: string[], rssReadyMb = NaN): WorkerReport {
+  report(system: SystemName, notes: string[], rssReadyMb = NaN, gc?: GcPauseLog): WorkerReport {
     const cpu = process.cpuUsage();
     const mem = process.memoryUsage();
     const phases = Object.fromEntries(PHASES.map((p) => [p, this.stats(p)])) as Record<Phase, PhaseStats>;
@@ -214,6 +217,7 @@ export class Tally {
       heapUsedMb: mem.heapUsed / 1024 / 1024,
       notes,
       historyLag: this.lag.length ? percentiles(this.lag) : undefined,
+      burnGc: gc?.within(this.burnFirstStart, this.burnLastEnd) ?? null,
     };
   }
 }

@@ -7,6 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Phase, PhaseStats, Plan, SystemName } from './common.js';
 import type { CpuBreakdown } from './cpu-window.js';
+import type { GcPauses } from './gc-pauses.js';
 import { targetNotes } from './target-notes.js';
 import { envText, SERVICE_MANIFEST } from './service-node-options.js';
 
@@ -30,6 +31,10 @@ export interface SystemResult {
   /** The same during the burn-down only, while the host is saturated, in µs (burndown_cpu has it by process). */
   burndown_cpu_us_per_job_total: number | null;
   burndown_cpu: CpuBreakdown | null;
+  /** The worker thread's GC pauses during the burn-down; absent in runs before 2026-12-06 (fifth session). */
+  burndown_gc?: GcPauses | null;
+  /** burndown_gc's share of the burn-down, in % (the table's row). */
+  burndown_gc_pct?: number | null;
   database_cpu_seconds: number | null;
   /** Metronome: handler end to history row committed (the ack follows the commit). */
   history_lag_p99_ms: number | null;
@@ -98,6 +103,7 @@ const METRICS: Metric[] = [
   { key: 'cpu_ms_per_job', label: 'worker CPU per job', unit: 'ms', higherIsBetter: false },
   { key: 'cpu_per_job_ms_total', label: 'CPU per job, all processes (worker + broker + database)', unit: 'ms', higherIsBetter: false },
   { key: 'burndown_cpu_us_per_job_total', label: 'CPU per job in the burn-down, all processes', unit: 'µs', higherIsBetter: false },
+  { key: 'burndown_gc_pct', label: 'worker thread in GC pauses, burn-down', unit: '%', higherIsBetter: false },
   { key: 'rss_mb', label: 'worker peak RSS', unit: 'MB', higherIsBetter: false },
   { key: 'broker_cpu_seconds', label: 'broker CPU (nats / redis)', unit: 's', higherIsBetter: false },
   { key: 'database_cpu_seconds', label: 'database CPU (Postgres)', unit: 's', higherIsBetter: false },
@@ -339,6 +345,11 @@ above; a pg-boss send is a committed Postgres insert.
   \`/proc/<pid>/stat\`, all its threads) when the burn-down starts and ends, and
   \`latest.json\`'s \`burndown_cpu\` gives it by process with the host's busy share
   (\`/proc/stat\`) meanwhile: the phase where the two CPUs are saturated.
+  *Worker thread in GC pauses* adds up the worker's \`gc\` performance entries
+  (young: scavenges; full: mark-compact and its incremental steps) that began
+  between the burn-down's first handler start and its last completion, as a share
+  of that time (\`burndown_gc\` has the counts and milliseconds): time the job path
+  could not run, which the young generation's size trades against peak RSS.
 - **Isolation**: Metronome gets a private nats-server (temporary storage) and a
   fresh migrated database; BullMQ its own Redis database (db 13, flushed before
   and after); pg-boss a fresh database. All are removed at the end.

@@ -280,6 +280,8 @@ async function benchSystem(system: SystemName, plan: Plan, settings: ServiceProc
       cpu_per_job_ms_total: round(((report.cpu.totalSeconds + brokerCpu + dbCpu) * 1000) / Math.max(1, jobs), 3),
       burndown_cpu_us_per_job_total: burndownCpu?.us_per_job.total ?? null,
       burndown_cpu: burndownCpu,
+      burndown_gc: report.burnGc,
+      burndown_gc_pct: report.burnGc?.share_pct ?? null,
       database_cpu_seconds: sut.database ? round(dbCpu, 2) : null,
       history_lag_p99_ms: report.historyLag ? round(report.historyLag.p99, 2) : null,
       history_lag_p50_ms: report.historyLag ? round(report.historyLag.p50, 2) : null,

@@ -7,12 +7,14 @@ import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { writeHeapSnapshot } from 'node:v8';
 import { SYSTEMS, Tally, type FromWorker, type Plan, type SystemName, type ToWorker } from './common.js';
+import { GcPauseLog } from './gc-pauses.js';
 import type { SystemWorker } from './systems/types.js';
 
 const system = process.argv[2] as SystemName;
 if (!SYSTEMS.includes(system)) throw new Error(`unknown system "${system}"`);
 const plan = JSON.parse(process.env.BENCH_PLAN ?? '') as Plan;
 const tally = new Tally(plan);
+const gcPauses = new GcPauseLog();
 
 const send = (m: FromWorker) => process.send!(m);
 
@@ -63,7 +65,7 @@ start()
         send({ type: 'stats', phases: { warm: tally.stats('warm'), burn: tally.stats('burn'), steady: tally.stats('steady'), retry: tally.stats('retry') } });
       } else if (m.cmd === 'report') {
         if (process.env.BENCH_HEAP_SNAPSHOT) writeHeapSnapshot(process.env.BENCH_HEAP_SNAPSHOT);
-        void (stopHeapSampling?.() ?? Promise.resolve()).finally(() => send({ type: 'report', report: tally.report(system, worker.notes, rssReadyMb) }));
+        void (stopHeapSampling?.() ?? Promise.resolve()).finally(() => send({ type: 'report', report: tally.report(system, worker.notes, rssReadyMb, gcPauses) }));
       } else if (m.cmd === 'stop') {
         stopping = true;
         // process.exit writes a --cpu-prof profile when one was asked for.
