@@ -108,7 +108,30 @@ nats.js's \`js.publish\`, a request per message, 17,135–17,756 and 19,499–20
   an eighth of a batch waited, took the host from 75–78 % to 83–89 % busy but did not
   raise the rate (eight alternated pairs, −23 to +16 %; CPU per job 5–15 µs higher):
   with both CPUs busy the rate is their time divided by all processes' CPU per job,
-  which neither change lowered, so neither was kept. Runs with packs on the AMD EPYC host:
+  which neither change lowered, so neither was kept.
+  Where the rest of the worker's thread goes, measured on 2026-12-06 (fifth session, AMD
+  EPYC host, burn-down only; the table's *worker thread in GC pauses* row shows it for
+  every run since): with the shipped 2 × 4 MB young generation its GC pauses are ≈ 21 % of
+  the burn-down (≈ 135 scavenges of 3–4 ms and 9–18 full-GC pauses; BullMQ's worker 14 %
+  on the same setting). \`--trace-gc-nvp\` says why: a scavenge every 10–15 ms copies or
+  promotes 1.5 MB of the 3 MB allocated since the one before, because every job outlives
+  that (lane, run, and its history batch: history lag p50 ≈ 33 ms). None of the runtime's
+  own knobs moved it: lanes of 512 instead of 2,048 with pulls of 100 jobs, history
+  batches of 150 rows instead of 500 (Postgres CPU up), \`--no-parallel-scavenge\` or
+  \`--single-threaded-gc\`, nor a tenth less allocation per job (a settlement that acks
+  in the handler's turn when no observer returns a promise: 9.1 → 8.2 KB a job, four
+  alternated pairs, rate unchanged; not kept). \`--optimize-for-size\` shrinks the young
+  generation to 1 MB and halves the rate. Only a larger young generation helps: 2 × 16 MB
+  took the GC pauses to 13.6 % and the burn-down to 24,068–26,270 jobs/s (worker 35–41
+  µs a job) at 166–170 MB peak RSS; an old-space cap of 160 MB instead of 384 changed
+  neither. The prod overlay, whose pods request 512 MiB, now runs the services with it
+  (k8s/README.md); the base, and so this table, keeps 2 × 4 MB for the < 150 MB target. The 20 MB that would then have to go is not in the modules: the worker's peak
+  (\`/proc/<pid>/smaps\`) is V8's heap and other anonymous memory 98 MB, the node
+  binary's pages 45 MB (text 22, read-only data 16, of which 5 MB is ICU data that the
+  modules' Unicode regular expressions touch) and malloc 22 MB; the modules bundled by
+  esbuild, minified or not, took a process to the same RSS as the separate files
+  (108–111 against 108 MB), and a fixed malloc mmap threshold of 128 KB left malloc's
+  share as it was. Runs with packs on the AMD EPYC host:
   14,762 against BullMQ's 19,567 jobs/s (0.75×, 2026-12-05 night, CPU per job 102 against
   98 µs) and 18,643 against 14,768 (1.26×, 2026-12-06, 83 against 126 µs: BullMQ's run
   was the slow one); without packs the same host measured 10,331 against 18,071 (0.57×).
@@ -120,12 +143,16 @@ nats.js's \`js.publish\`, a request per message, 17,135–17,756 and 19,499–20
   (0.84×). After the promotion cut above (2026-12-06, third session, AMD EPYC host, one
   full run): 19,638 against 19,458 (1.01×; 72 against 98 µs a job for all processes,
   Metronome's worker 51 µs, its host 75 % busy against BullMQ's 91 %), BullMQ's fastest
-  burn-down on any host so far. The table above (2026-12-06, fourth session, same host
-  type, after the one-round-trip history batch, the only full run on that code): 24,737
+  burn-down on any host so far. The fourth session's full run (2026-12-06, same host
+  type, after the one-round-trip history batch): 24,737
   against 14,535 (1.70×; 60 against 121 µs a job for all processes, Metronome's worker 41,
   nats-server 5, Postgres 14; its host 77 % busy, BullMQ's 86 %). Metronome's rate is its
   best full run so far; BullMQ's is its slowest on this host type (14,535–19,567 jobs/s
-  over five full runs), so the ratio flatters this run: against BullMQ's best it is 1.26×.
+  over five full runs), so the ratio flattered that run: against BullMQ's best it is 1.26×.
+  The table above (2026-12-06, fifth session, same host type and job path; the bench now
+  also reads GC pauses): 21,046 against 17,965 (1.17×; 73 against 104 µs a job for all
+  processes, Metronome's worker 52; its host 78 % busy, BullMQ's 90 %; GC pauses 23 % of
+  Metronome's worker thread in the burn-down, 14.2 % of BullMQ's).
   Measured with a prototype on 2026-12-05 (night, burn-down only, alternated with the
   build without packs; \`bench/experiments/\`): burn-down 14,530–15,299 jobs/s against
   10,693–12,651, CPU per job for all processes 104–109 µs against 132–160 (worker 68–72
@@ -161,8 +188,8 @@ nats.js's \`js.publish\`, a request per message, 17,135–17,756 and 19,499–20
   on an AMD EPYC host where BullMQ ran faster, two full runs on the final code:
   12,485 against 19,153 (0.65×; CPU per job 135 against 95 µs, worker 84) and
   11,066 against 18,437 (0.60×; 149 against 101 µs, worker 94, the host's load 2.4 at
-  the start). The table above is a later full run on the same host type (2026-12-05,
-  night, after the paused-lane and paused-overflow changes, neither on the burn-down's path).
+  the start). A later full run on the same host type (2026-12-05, night, after the
+  paused-lane and paused-overflow changes, neither on the burn-down's path) was the table then.
   The batch
   sizes the burn-down writes, counted that day: most of its rows go in batches of more
   than 300 rows by COPY (90 such batches for the run's 56,000 rows), as the floor's do.
