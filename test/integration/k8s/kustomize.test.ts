@@ -399,6 +399,23 @@ describe('prod overlay', () => {
     }
   });
 
+  test("services keep every base setting and get a larger young generation (2 x 16 MB: prod's request affords it)", () => {
+    const flag = (options: string | undefined, name: string) => Number(new RegExp(`--${name}=(\\d+)`).exec(options ?? '')?.[1]);
+    for (const svc of SERVICES) {
+      const env = (b: K8sObject[]) => podSpec(find(b, 'Deployment', svc)).containers[0].env as K8sObject[];
+      const base = env(built.base);
+      const big = env(prod());
+      // a strategic-merge patch that lost the list's merge key would replace the whole env
+      expect(big.map((e) => e.name).sort()).toEqual(base.map((e) => e.name).sort());
+      for (const e of base.filter((x) => x.name !== 'NODE_OPTIONS')) expect(big).toContainEqual(e);
+      const baseOptions = base.find((e) => e.name === 'NODE_OPTIONS')?.value as string;
+      const prodOptions = big.find((e) => e.name === 'NODE_OPTIONS')?.value as string;
+      expect(flag(prodOptions, 'max-semi-space-size')).toBe(16);
+      expect(flag(prodOptions, 'max-semi-space-size')).toBeGreaterThan(flag(baseOptions, 'max-semi-space-size'));
+      expect(flag(prodOptions, 'max-old-space-size')).toBe(flag(baseOptions, 'max-old-space-size'));
+    }
+  });
+
   test('no Secret (and no placeholder credential) is part of the prod build', () => {
     expect(ofKind(prod(), 'Secret')).toEqual([]);
     expect(JSON.stringify(prod())).not.toContain('change-me');
