@@ -20,6 +20,7 @@ export class GcPauseLog {
   private readonly starts: number[] = [];
   private readonly durations: number[] = [];
   private readonly young: boolean[] = [];
+  /** Observes for the life of the worker process (it exits once the orchestrator has its report). */
   private readonly observer = new PerformanceObserver((list) => {
     for (const e of list.getEntries()) {
       // Entry times count from timeOrigin; the bench's clock (`now`) is epoch milliseconds.
@@ -49,9 +50,5 @@ export class GcPauseLog {
     }
     const round = (v: number) => Math.round(v * 10) / 10;
     return { young: p.young, young_ms: round(p.young_ms), full: p.full, full_ms: round(p.full_ms), share_pct: round((100 * (p.young_ms + p.full_ms)) / (to - from)) };
-  }
-
-  stop(): void {
-    this.observer.disconnect();
   }
 }
