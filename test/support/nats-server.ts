@@ -1,9 +1,9 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from '@nats-io/transport-node';
+import { freePort } from './free-port.js';
 
 function findNatsServer(): string {
   if (process.env.NATS_SERVER_BIN) return process.env.NATS_SERVER_BIN;
@@ -17,16 +17,7 @@ function findNatsServer(): string {
 
 export const NATS_SERVER_BIN = findNatsServer();
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
-}
+export { freePort };
 
 /**
  * A private nats-server with JetStream for one test file: its own port and
