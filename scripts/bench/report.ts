@@ -76,6 +76,8 @@ export interface RunResults {
   worker_node_options?: string[];
   /** The allocator settings every worker process ran with (the services' MALLOC_ARENA_MAX); absent in runs before 2026-12-04 evening. */
   worker_env?: Record<string, string>;
+  /** Where the worker settings were read (a manifest, an overlay, or Node's defaults); absent before 2026-12-06. */
+  worker_settings_from?: string;
   systems: Partial<Record<SystemName, SystemResult>>;
   targets?: Record<string, { target: string; value: number | null; met: boolean | null }>;
 }
@@ -246,7 +248,7 @@ function workerOptionsLine(run: RunResults): string {
   if (!run.worker_node_options) return '';
   if (run.worker_node_options.length === 0) return "Every worker process ran on Node's defaults (`--node-defaults`).";
   const env = envText(run.worker_env ?? {});
-  return `Every worker process ran with \`${run.worker_node_options.join(' ')}\`, the services' \`NODE_OPTIONS\`${env ? `, and \`${env}\`` : ''} (${SERVICE_MANIFEST}).`;
+  return `Every worker process ran with \`${run.worker_node_options.join(' ')}\`, the services' \`NODE_OPTIONS\`${env ? `, and \`${env}\`` : ''} (${run.worker_settings_from ?? SERVICE_MANIFEST}).`;
 }
 
 function readme(run: RunResults): string {
@@ -271,7 +273,9 @@ also writes a CPU profile of each worker to \`bench/results/profiles/\`;
 \`--only=metronome,bullmq\` runs a subset (results in \`bench/results/partial.json\`).
 Every worker (BullMQ's and pg-boss's too) runs with the Node options the services ship
 with, \`NODE_OPTIONS\` in \`k8s/base/app/*.yaml\` (a V8 heap cap and a smaller young
-generation); \`--node-defaults\` runs them on Node's defaults instead.
+generation); \`--node-defaults\` runs them on Node's defaults instead, and
+\`--overlay=prod\` with what the prod overlay gives the services (needs kubectl; results
+in \`bench/results/overlay-prod.json\`, this README untouched).
 \`BENCH_WORKER_NODE_ARGS="--trace-gc"\` adds Node/V8 flags to the worker processes.
 \`BENCH_HEAP_SNAPSHOT=<file>\` writes a heap snapshot of the worker after the run;
 \`BENCH_HEAP_SAMPLING=<file>\` a sampling heap profile from ready to the end
@@ -384,11 +388,12 @@ npm run bench          # or: npm run bench:quick
 `;
 }
 
-export function writeResults(run: RunResults, options: { writeLatest: boolean; root: string; log: (m: string) => void }): void {
+/** `name`: the results' file name instead of latest, quick or partial (an overlay's run). */
+export function writeResults(run: RunResults, options: { writeLatest: boolean; name?: string; root: string; log: (m: string) => void }): void {
   run.targets = targets(run);
   const dir = join(options.root, 'bench', 'results');
   mkdirSync(dir, { recursive: true });
-  const name = !options.writeLatest ? 'partial' : run.mode === 'full' ? 'latest' : 'quick';
+  const name = options.name ?? (!options.writeLatest ? 'partial' : run.mode === 'full' ? 'latest' : 'quick');
   writeFileSync(join(dir, `${name}.json`), `${JSON.stringify(run, null, 2)}\n`);
   writeFileSync(join(dir, `${name}.svg`), svg(run));
   process.stdout.write(`\n${table(run)}\n\n`);

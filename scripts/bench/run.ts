@@ -12,7 +12,9 @@
  *
  * Flags: --quick (smaller counts), --only=metronome,bullmq, --profile
  * (node --cpu-prof on the worker, profiles under bench/results/profiles/),
- * --node-defaults (workers without the services' NODE_OPTIONS heap settings and MALLOC_ARENA_MAX).
+ * --node-defaults (workers without the services' NODE_OPTIONS heap settings and MALLOC_ARENA_MAX),
+ * --overlay=prod (workers with the settings that overlay gives the services; results in
+ * bench/results/overlay-prod.json, bench/README.md untouched).
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
@@ -36,7 +38,7 @@ import {
 import { CpuWindow } from './cpu-window.js';
 import { DatabaseCpu, ensureRedis, postgresDurability, processCpuSeconds, sleep } from './infra.js';
 import { writeResults, type RunResults, type SystemResult } from './report.js';
-import { envText, serviceProcessSettings, type ServiceProcessSettings } from './service-node-options.js';
+import { envText, overlayProcessSettings, serviceProcessSettings, type ServiceProcessSettings } from './service-node-options.js';
 import type { SystemUnderTest } from './systems/types.js';
 
 const HERE = import.meta.dirname;
@@ -332,7 +334,10 @@ async function main(): Promise<void> {
   const profileDir = args.includes('--profile') ? join(ROOT, 'bench', 'results', 'profiles') : undefined;
   if (profileDir) mkdirSync(profileDir, { recursive: true });
   const plan = planFor(mode);
-  const settings: ServiceProcessSettings = args.includes('--node-defaults') ? { nodeOptions: [], env: {} } : serviceProcessSettings(ROOT);
+  const overlay = args.find((a) => a.startsWith('--overlay='))?.slice(10);
+  const settings: ServiceProcessSettings = args.includes('--node-defaults')
+    ? { nodeOptions: [], env: {}, source: "Node's defaults" }
+    : overlay ? overlayProcessSettings(ROOT, overlay) : serviceProcessSettings(ROOT);
   const { nodeOptions } = settings;
   const workerEnv = envText(settings.env);
   const started = Date.now();
@@ -346,7 +351,7 @@ async function main(): Promise<void> {
 
   const run: RunResults = {
     generated_at: new Date().toISOString(),
-    command: `${mode === 'full' ? 'npm run bench' : 'npm run bench:quick'}${nodeOptions.length ? '' : ' -- --node-defaults'}`,
+    command: `${mode === 'full' ? 'npm run bench' : 'npm run bench:quick'}${overlay ? ` -- --overlay=${overlay}` : nodeOptions.length ? '' : ' -- --node-defaults'}`,
     mode,
     plan,
     duration_s: Math.round((Date.now() - started) / 1000),
@@ -354,9 +359,10 @@ async function main(): Promise<void> {
     postgres,
     worker_node_options: nodeOptions,
     worker_env: settings.env,
+    worker_settings_from: settings.source,
     systems: results,
   };
-  writeResults(run, { writeLatest: !only, root: ROOT, log });
+  writeResults(run, { writeLatest: !only && !overlay, name: overlay && !only ? `overlay-${overlay}` : undefined, root: ROOT, log });
   log(`done in ${run.duration_s} s`);
 }
 

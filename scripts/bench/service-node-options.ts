@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
@@ -13,6 +14,8 @@ export interface ServiceProcessSettings {
   nodeOptions: string[];
   /** The allocator's settings (MALLOC_ARENA_MAX). */
   env: Record<string, string>;
+  /** Where they were read: the service manifest, or the overlay that built it. */
+  source: string;
 }
 
 /**
@@ -21,16 +24,48 @@ export interface ServiceProcessSettings {
  * one and the systems share one heap and allocator setting.
  */
 export function serviceProcessSettings(root: string): ServiceProcessSettings {
-  for (const doc of parseAllDocuments(readFileSync(join(root, SERVICE_MANIFEST), 'utf8'))) {
-    const obj = doc.toJS() as { kind?: string; spec?: { template?: { spec?: { containers?: { env?: { name: string; value?: string }[] }[] } } } };
-    if (obj?.kind !== 'Deployment') continue;
+  return settingsOf(readFileSync(join(root, SERVICE_MANIFEST), 'utf8'), SERVICE_MANIFEST);
+}
+
+/** The same Deployment's settings as an overlay builds it (`kubectl kustomize k8s/overlays/<overlay>`). */
+export function overlayProcessSettings(root: string, overlay: string): ServiceProcessSettings {
+  if (!/^[a-z0-9-]+$/.test(overlay)) throw new Error(`an overlay is a directory name under k8s/overlays, not ${JSON.stringify(overlay)}`);
+  let built: string;
+  try {
+    built = execFileSync('kubectl', ['kustomize', join(root, 'k8s', 'overlays', overlay)], { encoding: 'utf8', maxBuffer: 64 * 2 ** 20 });
+  } catch (e) {
+    const missing = (e as NodeJS.ErrnoException).code === 'ENOENT';
+    throw new Error(missing ? '--overlay needs kubectl on the PATH (REQUIRE_TEST_TOOLS=1 bash scripts/ensure-infra.sh installs it)' : `kubectl kustomize k8s/overlays/${overlay} failed: ${(e as Error).message}`);
+  }
+  return settingsOf(built, `k8s/overlays/${overlay}`, deploymentName(readFileSync(join(root, SERVICE_MANIFEST), 'utf8')));
+}
+
+interface ManifestDoc {
+  kind?: string;
+  metadata?: { name?: string };
+  spec?: { template?: { spec?: { containers?: { env?: { name: string; value?: string }[] }[] } } };
+}
+
+function deploymentName(yaml: string): string | undefined {
+  for (const doc of parseAllDocuments(yaml)) {
+    const obj = doc.toJS() as ManifestDoc;
+    if (obj?.kind === 'Deployment') return obj.metadata?.name;
+  }
+  return undefined;
+}
+
+/** The first Deployment's (or the one named `name`'s) NODE_OPTIONS and allocator settings. */
+function settingsOf(yaml: string, source: string, name?: string): ServiceProcessSettings {
+  for (const doc of parseAllDocuments(yaml)) {
+    const obj = doc.toJS() as ManifestDoc;
+    if (obj?.kind !== 'Deployment' || (name !== undefined && obj.metadata?.name !== name)) continue;
     const vars = obj.spec?.template?.spec?.containers?.[0]?.env ?? [];
     const value = vars.find((e) => e.name === 'NODE_OPTIONS')?.value;
     const env: Record<string, string> = {};
     for (const e of vars) if (PROCESS_ENV.includes(e.name) && e.value !== undefined) env[e.name] = e.value;
-    return { nodeOptions: value ? value.split(/\s+/).filter(Boolean) : [], env };
+    return { nodeOptions: value ? value.split(/\s+/).filter(Boolean) : [], env, source };
   }
-  throw new Error(`${SERVICE_MANIFEST} holds no Deployment`);
+  throw new Error(`${source} holds no Deployment${name ? ` named ${name}` : ''}`);
 }
 
 /** `K=V K=V`, as the bench's log and README print the environment. */

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { ConfigValidationError, loadConfig } from '../../../libs/common/src/config/load-config.js';
 import { CONSUMER_DECLARATIONS } from '../../../libs/common/src/messaging/topology.js';
 import { PRIORITIES, subjects } from '../../../libs/common/src/messaging/subjects.js';
-import { serviceProcessSettings } from '../../../scripts/bench/service-node-options.js';
+import { overlayProcessSettings, serviceProcessSettings } from '../../../scripts/bench/service-node-options.js';
 import {
   configData,
   containerEnv,
@@ -414,6 +414,16 @@ describe('prod overlay', () => {
       expect(flag(prodOptions, 'max-semi-space-size')).toBeGreaterThan(flag(baseOptions, 'max-semi-space-size'));
       expect(flag(prodOptions, 'max-old-space-size')).toBe(flag(baseOptions, 'max-old-space-size'));
     }
+  });
+
+  test("the bench's --overlay=prod runs its workers with what the prod build gives the job-consuming service", () => {
+    const settings = overlayProcessSettings(ROOT, 'prod');
+    const env = podSpec(find(prod(), 'Deployment', 'notifier')).containers[0].env as K8sObject[];
+    expect(settings.nodeOptions.join(' ')).toBe(env.find((e) => e.name === 'NODE_OPTIONS')?.value);
+    expect(settings.nodeOptions).toContain('--max-semi-space-size=16');
+    expect(settings.env.MALLOC_ARENA_MAX).toBe(env.find((e) => e.name === 'MALLOC_ARENA_MAX')?.value);
+    expect(settings.source).toBe('k8s/overlays/prod');
+    expect(() => overlayProcessSettings(ROOT, '../base')).toThrow(/directory name under k8s\/overlays/);
   });
 
   test('no Secret (and no placeholder credential) is part of the prod build', () => {
