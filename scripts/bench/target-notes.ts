@@ -149,10 +149,19 @@ nats.js's \`js.publish\`, a request per message, 17,135–17,756 and 19,499–20
   nats-server 5, Postgres 14; its host 77 % busy, BullMQ's 86 %). Metronome's rate is its
   best full run so far; BullMQ's is its slowest on this host type (14,535–19,567 jobs/s
   over five full runs), so the ratio flattered that run: against BullMQ's best it is 1.26×.
-  The table above (2026-12-06, fifth session, same host type and job path; the bench now
+  The fifth session's full run (2026-12-06, AMD EPYC host, same job path; the bench now
   also reads GC pauses): 21,046 against 17,965 (1.17×; 73 against 104 µs a job for all
   processes, Metronome's worker 52; its host 78 % busy, BullMQ's 90 %; GC pauses 23 % of
   Metronome's worker thread in the burn-down, 14.2 % of BullMQ's).
+  On a faster Intel Xeon host (2026-12-06, sixth session, same job path; the table's run and
+  three \`--only=metronome,bullmq\` runs after it) both systems ran faster and the ratio held
+  at 1.30–1.33× (34,069–35,129 against 25,840–27,040 jobs/s; 42–44 against 71–73 µs a job
+  for all processes, Metronome's worker 33; GC pauses 20–24 % of Metronome's worker thread,
+  12–14 % of BullMQ's). The same host with every worker on the prod overlay's 2 × 16 MB
+  young generation (\`npm run bench -- --overlay=prod\`, BullMQ's and pg-boss's workers too):
+  34,512 against 24,186 (1.43×; 41 against 75 µs; GC pauses 11.9 against 9.2 %; worker
+  peak RSS 168 MB): the larger young generation helps Metronome's worker more than
+  BullMQ's, and does not make 2×.
   Measured with a prototype on 2026-12-05 (night, burn-down only, alternated with the
   build without packs; \`bench/experiments/\`): burn-down 14,530–15,299 jobs/s against
   10,693–12,651, CPU per job for all processes 104–109 µs against 132–160 (worker 68–72
@@ -301,6 +310,26 @@ nats.js's \`js.publish\`, a request per message, 17,135–17,756 and 19,499–20
   messages instead of 16 (which takes the worker over 150 MB) moved it beyond the noise. A deployment
   that wants the last half millisecond of p99 more than the enqueue and burn-down figures sets
   \`JOB_PACK_MAX=1\`.
+  On the faster Intel Xeon host (2026-12-06, sixth session) the target is missed in every run,
+  by 0.1–0.4 ms: Metronome 1.79–2.23 ms against BullMQ's 1.47–1.85 (five full-plan runs each).
+  There the floor's transport alone has p99 0.76–0.77 ms and 1.20–1.29 ms with history written
+  behind (two runs), so the target is within the transport's reach and the runtime adds the
+  rest. Split by the stream's own timestamp (a diagnostic build recording, per steady job,
+  enqueue call → stored by JetStream → handler start): call → stored p99 0.6–0.8 ms, stored →
+  start 1.1–1.4 ms (medians 0.11 and 0.19). A CPU profile of the worker at 100 µs, read over the
+  worst 1 % of stored → start windows: in 105 of 300 the worker was in a GC pause (scavenges
+  of ≈ 1 ms, four to five a second; 0.6 % of jobs overlap one), in 122 it was running other
+  jobs or a history batch (≈ 0.5 ms each at 20 a second, most of it pg serialising the
+  statement's JSON parameter), in 63 it was idle (the message not yet at the worker). Had no
+  job met a GC pause, the run's p99 would have been 1.93 ms instead of 2.18. Each tried twice
+  against the shipped build, p99 (ms): packs off (\`JOB_PACK_MAX=1\`) 1.64–1.70 against
+  1.79–2.23, at a fifth less burn-down; the producer publishing at once instead of gathering
+  calls made while a publish is in flight 1.73–1.95 (burn-down −15 %: the single-call backlog
+  goes unpacked); pulls of 512 packs 1.84–1.93; every history batch by COPY instead of the
+  JSON statement under 100 rows 1.76–2.03 (worker CPU the same, Postgres 5 % less);
+  \`--single-threaded-gc\` 1.57 and \`--no-parallel-scavenge\` 2.23 (one run each). None
+  of them closes the gap beyond the noise but packs off, which costs the burn-down more than
+  it buys here.
 - **Retried jobs** (no target; BullMQ ${fmt(b?.retried_jobs_latency_p99_ms)} ms p99, Metronome ${fmt(m.retried_jobs_latency_p99_ms)} ms). A retry waits for
   its history row, then its attempt-ledger note (a KV compare-and-set), then the nak.
   Both used to wait out windows meant for floods (the ledger's 5 ms, and the history
