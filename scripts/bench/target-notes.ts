@@ -327,6 +327,8 @@ nats.js's \`js.publish\`, a request per message, 17,135–17,756 and 19,499–20
   calls made while a publish is in flight 1.73–1.95 (burn-down −15 %: the single-call backlog
   goes unpacked); pulls of 512 packs 1.84–1.93; every history batch by COPY instead of the
   JSON statement under 100 rows 1.76–2.03 (worker CPU the same, Postgres 5 % less);
+  a 10 ms history window instead of 50 (smaller batches, each holding the worker less long)
+  1.77–1.90 against 1.87–2.13, at 15 % more worker CPU and 50 % more Postgres CPU;
   \`--single-threaded-gc\` 1.57 and \`--no-parallel-scavenge\` 2.23 (one run each). None
   of them closes the gap beyond the noise but packs off, which costs the burn-down more than
   it buys here.
