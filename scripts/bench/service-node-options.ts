@@ -24,7 +24,7 @@ export interface ServiceProcessSettings {
  * one and the systems share one heap and allocator setting.
  */
 export function serviceProcessSettings(root: string): ServiceProcessSettings {
-  return settingsOf(readFileSync(join(root, SERVICE_MANIFEST), 'utf8'), SERVICE_MANIFEST);
+  return settingsOf(serviceDeployment(root), SERVICE_MANIFEST);
 }
 
 /** The same Deployment's settings as an overlay builds it (`kubectl kustomize k8s/overlays/<overlay>`). */
@@ -37,7 +37,8 @@ export function overlayProcessSettings(root: string, overlay: string): ServicePr
     const missing = (e as NodeJS.ErrnoException).code === 'ENOENT';
     throw new Error(missing ? '--overlay needs kubectl on the PATH (REQUIRE_TEST_TOOLS=1 bash scripts/ensure-infra.sh installs it)' : `kubectl kustomize k8s/overlays/${overlay} failed: ${(e as Error).message}`);
   }
-  return settingsOf(built, `k8s/overlays/${overlay}`, deploymentName(readFileSync(join(root, SERVICE_MANIFEST), 'utf8')));
+  const source = `k8s/overlays/${overlay}`;
+  return settingsOf(deploymentIn(built, source, serviceDeployment(root).metadata?.name), source);
 }
 
 interface ManifestDoc {
@@ -46,26 +47,26 @@ interface ManifestDoc {
   spec?: { template?: { spec?: { containers?: { env?: { name: string; value?: string }[] }[] } } };
 }
 
-function deploymentName(yaml: string): string | undefined {
-  for (const doc of parseAllDocuments(yaml)) {
-    const obj = doc.toJS() as ManifestDoc;
-    if (obj?.kind === 'Deployment') return obj.metadata?.name;
-  }
-  return undefined;
+function serviceDeployment(root: string): ManifestDoc {
+  return deploymentIn(readFileSync(join(root, SERVICE_MANIFEST), 'utf8'), SERVICE_MANIFEST);
 }
 
-/** The first Deployment's (or the one named `name`'s) NODE_OPTIONS and allocator settings. */
-function settingsOf(yaml: string, source: string, name?: string): ServiceProcessSettings {
+/** The first Deployment in `yaml`, or the one named `name`. */
+function deploymentIn(yaml: string, source: string, name?: string): ManifestDoc {
   for (const doc of parseAllDocuments(yaml)) {
     const obj = doc.toJS() as ManifestDoc;
-    if (obj?.kind !== 'Deployment' || (name !== undefined && obj.metadata?.name !== name)) continue;
-    const vars = obj.spec?.template?.spec?.containers?.[0]?.env ?? [];
-    const value = vars.find((e) => e.name === 'NODE_OPTIONS')?.value;
-    const env: Record<string, string> = {};
-    for (const e of vars) if (PROCESS_ENV.includes(e.name) && e.value !== undefined) env[e.name] = e.value;
-    return { nodeOptions: value ? value.split(/\s+/).filter(Boolean) : [], env, source };
+    if (obj?.kind === 'Deployment' && (name === undefined || obj.metadata?.name === name)) return obj;
   }
   throw new Error(`${source} holds no Deployment${name ? ` named ${name}` : ''}`);
+}
+
+/** A Deployment's NODE_OPTIONS and allocator settings. */
+function settingsOf(deployment: ManifestDoc, source: string): ServiceProcessSettings {
+  const vars = deployment.spec?.template?.spec?.containers?.[0]?.env ?? [];
+  const value = vars.find((e) => e.name === 'NODE_OPTIONS')?.value;
+  const env: Record<string, string> = {};
+  for (const e of vars) if (PROCESS_ENV.includes(e.name) && e.value !== undefined) env[e.name] = e.value;
+  return { nodeOptions: value ? value.split(/\s+/).filter(Boolean) : [], env, source };
 }
 
 /** `K=V K=V`, as the bench's log and README print the environment. */
