@@ -4,12 +4,13 @@ import { JobStatsRollRepository } from '../../../apps/scheduler/src/stats/job-st
 import { TestDatabase } from '../../support/database.js';
 
 /**
- * The history writer stores a small batch in one statement and a large one by
- * COPY: both must store the same rows, settle the same planned runs and add up
- * the same per-minute counts, whatever the text holds (tabs, newlines,
- * backslashes, quotes, unicode) and whichever fields are empty.
+ * The history writer stores every batch by COPY, its rows written as COPY text
+ * straight into bytes (CopyText): a batch of four rows and one of hundreds
+ * must store the same rows, settle the same planned runs and add up the same
+ * per-minute counts, whatever the text holds (tabs, newlines, backslashes,
+ * quotes, unicode) and whichever fields are empty.
  */
-describe('run history batches, small (one statement) and large (COPY)', () => {
+describe('run history batches by COPY, small and large', () => {
   const database = new TestDatabase();
   let dataSource: DataSource;
   let history: HistoryRepository;
@@ -53,7 +54,7 @@ describe('run history batches, small (one statement) and large (COPY)', () => {
       [prefix],
     ));
 
-  it('stores the same rows both ways, nulls as SQL NULL and text exactly as given', async () => {
+  it('stores the same rows in a small and a large batch, nulls as SQL NULL and text exactly as given', async () => {
     await write(variety('small'));
     const filler = Array.from({ length: 150 }, (_, i) => record(`large-filler${String(i).padStart(3, '0')}`));
     await write([...variety('large'), ...filler]);
@@ -138,14 +139,14 @@ describe('run history batches, small (one statement) and large (COPY)', () => {
     expect(await database.query(`SELECT count(*)::int AS n FROM job_history_batches`)).toEqual([{ n: 0 }]);
   });
 
-  it('refuses a batch whose text Postgres cannot store, in either form, so the writer can retry its rows alone', async () => {
+  it('refuses a batch whose text Postgres cannot store, small or large, so the writer can retry its rows alone', async () => {
     await expect(write([record('nul-small', { error: 'bad \u0000 byte' })])).rejects.toMatchObject({ code: expect.stringMatching(/^22/) });
     const many = Array.from({ length: 120 }, (_, i) => record(`nul-large-${i}`, { error: i === 60 ? 'bad \u0000 byte' : null }));
     await expect(write(many)).rejects.toMatchObject({ code: expect.stringMatching(/^22/) });
     expect(await database.query(`SELECT count(*)::int AS n FROM job_attempts WHERE run_id LIKE 'nul-%'`)).toEqual([{ n: 0 }]);
   });
 
-  it('stores a batch retried after a lost answer once, in either form: the retry finds the rows its earlier try committed', async () => {
+  it('stores a batch retried after a lost answer once, small or large: the retry finds the rows its earlier try committed', async () => {
     for (const size of [3, 150]) {
       const id = await history.batchId();
       const rows = Array.from({ length: size }, (_, i) => record(`again${size}-${i}`));

@@ -1,56 +1,44 @@
-import { isoTime } from '../../util/iso-time.js';
 import { FAILED_OUTCOMES, FINAL_OUTCOMES, type AttemptRecord } from './attempt-record.js';
+import type { CopyText } from './copy-text.js';
 
-/** job_attempts' columns as the history writer fills them, with their types for jsonb_to_recordset. */
-const ATTEMPT_COLUMNS: readonly (readonly [string, string])[] = [
-  ['run_id', 'text'], ['attempt', 'int'], ['job', 'text'], ['queue', 'text'], ['company_id', 'text'], ['outcome', 'text'],
-  ['final', 'boolean'], ['failed', 'boolean'], ['scheduled_for', 'timestamptz'], ['enqueued_at', 'timestamptz'],
-  ['started_at', 'timestamptz'], ['finished_at', 'timestamptz'], ['duration_ms', 'int'], ['error', 'text'], ['result', 'jsonb'],
-  ['payload', 'jsonb'], ['schedule_id', 'text'], ['parent_run_id', 'text'], ['worker', 'text'], ['stream_seq', 'bigint'],
-  ['error_stack', 'text'], ['max_attempts', 'int'],
-];
-const COLUMNS = ATTEMPT_COLUMNS.map(([name]) => name).join(', ');
+/** job_attempts' columns as the history writer fills them, in copyRow's order. */
+const COLUMNS = [
+  'run_id', 'attempt', 'job', 'queue', 'company_id', 'outcome', 'final', 'failed', 'scheduled_for', 'enqueued_at', 'started_at',
+  'finished_at', 'duration_ms', 'error', 'result', 'payload', 'schedule_id', 'parent_run_id', 'worker', 'stream_seq', 'error_stack',
+  'max_attempts',
+].join(', ');
 
 export const COPY_ATTEMPTS = `COPY job_attempts (${COLUMNS}, batch_id) FROM STDIN`;
 
-/** COPY's text format: tab-separated, \N for null, backslash, tab, newline and carriage return escaped. */
-function field(v: unknown): string {
-  if (v === null || v === undefined) return '\\N';
-  const s = typeof v === 'string' ? v : v instanceof Date ? isoTime(v) : typeof v === 'object' ? JSON.stringify(v) : String(v);
-  return escaped(s);
+/** One attempt as a row of COPY text, in COLUMNS order, then its batch's id. */
+export function copyRow(out: CopyText, r: AttemptRecord, batchId: string): void {
+  out.text(r.runId);
+  out.int(r.attempt);
+  out.text(r.job);
+  out.text(r.queue);
+  out.text(r.companyId);
+  out.text(r.outcome);
+  out.bool(FINAL_OUTCOMES.includes(r.outcome));
+  out.bool(FAILED_OUTCOMES.includes(r.outcome));
+  out.time(r.scheduledFor);
+  out.time(r.enqueuedAt);
+  out.time(r.startedAt);
+  out.time(r.finishedAt);
+  out.int(Math.round(r.durationMs));
+  out.text(r.error);
+  out.json(r.result);
+  out.json(r.payload);
+  out.text(r.scheduleId);
+  out.text(r.parentRunId);
+  out.text(r.worker);
+  out.int(r.streamSeq);
+  out.text(r.errorStack);
+  out.int(r.maxAttempts);
+  out.text(batchId);
+  out.end();
 }
 
-/** A jsonb column's COPY text: the value as JSON, a string too (a bare string is not valid JSON text). */
-function jsonField(v: unknown): string {
-  return v === null || v === undefined ? '\\N' : escaped(JSON.stringify(v));
-}
-
-function escaped(s: string): string {
-  return /[\\\t\n\r]/.test(s) ? s.replace(/[\\\t\n\r]/g, (c) => (c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r')) : s;
-}
-
-/** One attempt as a line of COPY text, in ATTEMPT_COLUMNS order, then its batch's id. */
-export function copyLine(r: AttemptRecord, batchId: string): string {
-  return [
-    field(r.runId), r.attempt, field(r.job), field(r.queue), field(r.companyId), r.outcome,
-    FINAL_OUTCOMES.includes(r.outcome) ? 't' : 'f', FAILED_OUTCOMES.includes(r.outcome) ? 't' : 'f',
-    field(r.scheduledFor), field(r.enqueuedAt), isoTime(r.startedAt), isoTime(r.finishedAt), Math.round(r.durationMs),
-    field(r.error), jsonField(r.result), jsonField(r.payload), field(r.scheduleId), field(r.parentRunId), field(r.worker), r.streamSeq ?? '\\N',
-    field(r.errorStack), r.maxAttempts ?? '\\N', batchId,
-  ].join('\t');
-}
-
-const iso = (d: Date | null): string | null => (d ? isoTime(d) : null);
-
-/** One attempt as an array in ATTEMPT_COLUMNS order, dates as ISO strings. */
-export function jsonRow(r: AttemptRecord): unknown[] {
-  return [
-    r.runId, r.attempt, r.job, r.queue, r.companyId, r.outcome, FINAL_OUTCOMES.includes(r.outcome), FAILED_OUTCOMES.includes(r.outcome),
-    iso(r.scheduledFor), iso(r.enqueuedAt), isoTime(r.startedAt), isoTime(r.finishedAt), Math.round(r.durationMs),
-    r.error, r.result ?? null, r.payload ?? null, r.scheduleId, r.parentRunId, r.worker, r.streamSeq,
-    r.errorStack ?? null, r.maxAttempts ?? null,
-  ];
-}
+const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
 
 /** The planned runs' new state, one JSON object per run (PLANNED_ROWS). */
 const PLANNED_ROWS = `SELECT * FROM jsonb_to_recordset($$::jsonb) AS l(run_id text, attempt int, outcome text, final boolean, started_at timestamptz,
@@ -80,8 +68,6 @@ UPDATE job_runs r
    AND r.state NOT IN ('succeeded', 'failed', 'dead')
    AND r.attempts <= l.attempt`;
 
-const param = (sql: string, n: number) => sql.replace('$$', `$${n}`);
-
 /**
  * The batch's marker: job_stats_minute is rolled up from the attempts of
  * marked batches later (the scheduler's JobStatsRoller), and the job_stats
@@ -110,21 +96,6 @@ export function copyBatchStatement(id: string, span: [string, string, number], p
   return statements.join(';\n');
 }
 
-/**
- * A small batch in one statement (one round trip, one implicit transaction):
- * the marker ($5 the batch id, $2 first and $3 last finished_at, $4 attempts),
- * the attempts ($1, arrays in ATTEMPT_COLUMNS order, each with the batch id)
- * and, in the planned form, the planned runs ($6). Data-modifying CTEs run to
- * completion whether or not the main query reads them.
- */
-function oneStatement(planned: boolean): string {
-  const values = ATTEMPT_COLUMNS.map(([, type], i) => (type === 'jsonb' ? `nullif(x->${i}, 'null'::jsonb)` : `(x->>${i})::${type}`)).join(', ');
-  const marker = `m AS (${MARKER_INSERT} ($5::bigint, $2, $3, $4))`;
-  const attempts = `a AS (INSERT INTO job_attempts (${COLUMNS}, batch_id) SELECT ${values}, $5::bigint FROM jsonb_array_elements($1::jsonb) AS x)`;
-  if (!planned) return `WITH ${marker}, ${attempts} SELECT 1`;
-  return `WITH ${marker}, ${attempts}, l AS (${param(PLANNED_ROWS, 6)}), locked AS (${PLANNED_LOCK}), p AS (${PLANNED_UPDATE}) SELECT 1`;
-}
-
 /** The marker's parameters after the id: first and last finished_at (ISO) and the number of attempts. */
 export function markerSpan(records: readonly AttemptRecord[]): [string, string, number] {
   let first = records[0].finishedAt.getTime();
@@ -137,9 +108,6 @@ export function markerSpan(records: readonly AttemptRecord[]): [string, string, 
   return [new Date(first).toISOString(), new Date(last).toISOString(), records.length];
 }
 
-export const ONE_STATEMENT = { name: 'metronome-history-batch', text: oneStatement(false) };
-export const ONE_STATEMENT_PLANNED = { name: 'metronome-history-batch-planned', text: oneStatement(true) };
-
 /** The latest attempt of each planned run in a batch (lost attempts do not change a run's state). */
 export function plannedUpdates(records: readonly AttemptRecord[]): unknown[] {
   const latest = new Map<string, AttemptRecord>();
@@ -150,6 +118,6 @@ export function plannedUpdates(records: readonly AttemptRecord[]): unknown[] {
   }
   return [...latest.values()].map((r) => ({
     run_id: r.runId, attempt: r.attempt, outcome: r.outcome, final: FINAL_OUTCOMES.includes(r.outcome),
-    started_at: isoTime(r.startedAt), finished_at: isoTime(r.finishedAt), enqueued_at: iso(r.enqueuedAt), error: r.error, result: r.result ?? null,
+    started_at: r.startedAt.toISOString(), finished_at: r.finishedAt.toISOString(), enqueued_at: iso(r.enqueuedAt), error: r.error, result: r.result ?? null,
   }));
 }

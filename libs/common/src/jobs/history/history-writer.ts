@@ -36,8 +36,8 @@ function isDataError(e: unknown): boolean {
 }
 
 /**
- * Writes finished attempts to job_attempts in large batches (one statement
- * each, a few in flight), resolving each caller once its row is committed —
+ * Writes finished attempts to job_attempts in large batches (one COPY and
+ * one round trip each, a few in flight), resolving each caller once its row is committed —
  * the job's message is acked only then, so no outcome is lost.
  *
  * While Postgres is away the writer keeps retrying with backoff and callers

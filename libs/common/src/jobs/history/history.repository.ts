@@ -4,20 +4,14 @@ import { DataSource } from 'typeorm';
 import type { AttemptRecord } from './attempt-record.js';
 import { BatchIds } from './batch-ids.js';
 import { CopyBatchQuery } from './copy-batch-query.js';
-import { copyBatchStatement, copyLine, jsonRow, markerSpan, ONE_STATEMENT, ONE_STATEMENT_PLANNED, plannedUpdates } from './history-statements.js';
+import { CopyText } from './copy-text.js';
+import { copyBatchStatement, copyRow, markerSpan, plannedUpdates } from './history-statements.js';
 
 /** Days of job_attempts partitions kept ready ahead of today. */
 export const PARTITION_DAYS_AHEAD = 7;
 
-/**
- * Batches up to this many rows go in one JSON statement; larger ones by COPY
- * (Postgres parses COPY text about four times cheaper than JSON). Measured
- * 2026-12-04, when COPY took four round trips in a transaction: 4-row batches
- * cost the worker 40–48 µs a row in one statement against 110–170 µs by COPY,
- * Postgres 87–93 against 167–173; 1,000-row batches 9.5 against 6.3 (worker)
- * and 32 against 7–9 (Postgres).
- */
-const ONE_STATEMENT_MAX_ROWS = 100;
+/** About a succeeded attempt's row of COPY text: the buffer a batch starts with (it grows for larger rows). */
+const ROW_BYTES = 320;
 
 /** The history writer's statements (job_attempts, job_history_batches, planned job_runs). */
 @Injectable()
@@ -51,8 +45,7 @@ export class HistoryRepository {
     client.on('error', onError);
     try {
       if (retried && (await this.committed(client, batchId))) return;
-      if (records.length <= ONE_STATEMENT_MAX_ROWS) await this.writeInOneStatement(client, records, batchId);
-      else await this.writeByCopy(client, records, batchId);
+      await this.writeByCopy(client, records, batchId);
     } finally {
       client.removeListener('error', onError);
       client.release(broken instanceof Error ? broken : broken === undefined ? undefined : new Error(String(broken)));
@@ -71,21 +64,13 @@ export class HistoryRepository {
     return rows[0].found;
   }
 
-  private async writeInOneStatement(client: PoolClient, records: readonly AttemptRecord[], batchId: string): Promise<void> {
-    const planned = plannedUpdates(records);
-    const attempts = JSON.stringify(records.map(jsonRow));
-    const marker = markerSpan(records);
-    if (planned.length) await client.query({ ...ONE_STATEMENT_PLANNED, values: [attempts, ...marker, batchId, JSON.stringify(planned)] });
-    else await client.query({ ...ONE_STATEMENT, values: [attempts, ...marker, batchId] });
-  }
-
   /** COPY, marker and planned runs in one simple query: one write, one round trip (CopyBatchQuery). */
   private async writeByCopy(client: PoolClient, records: readonly AttemptRecord[], batchId: string): Promise<void> {
     const text = copyBatchStatement(batchId, markerSpan(records), plannedUpdates(records), (s) => client.escapeLiteral(s));
-    let data = '';
-    for (const r of records) data += copyLine(r, batchId) + '\n';
+    const data = new CopyText(records.length * ROW_BYTES);
+    for (const r of records) copyRow(data, r, batchId);
     await new Promise<void>((resolve, reject) => {
-      client.query(new CopyBatchQuery(text, Buffer.from(data), (e) => (e ? reject(e) : resolve())));
+      client.query(new CopyBatchQuery(text, data.bytes(), (e) => (e ? reject(e) : resolve())));
     });
   }
 
