@@ -185,7 +185,7 @@ class BenchJobs {
  */
 @Injectable()
 class CompletionTap implements JobSettlementObserver {
-  async onJobSettled(s: JobSettled): Promise<void> {
+  onJobSettled(s: JobSettled): undefined {
     if (s.outcome !== 'succeeded') return;
     const p = (s.event.data as { payload: BenchPayload }).payload;
     TALLY?.historyLag(p, Date.now() - s.finishedAt.getTime());

@@ -30,9 +30,13 @@ export class FlowCoordinator implements JobSettlementObserver {
     @Optional() private readonly relay?: OutboxRelay,
   ) {}
 
-  async onJobSettled(s: JobSettled): Promise<void> {
+  onJobSettled(s: JobSettled): Promise<void> | undefined {
     const parent = (s.event.data as { parentRunId?: unknown } | null | undefined)?.parentRunId;
-    if (typeof parent !== 'string' || s.outcome === 'retrying' || s.outcome === 'lost') return;
+    if (typeof parent !== 'string' || s.outcome === 'retrying' || s.outcome === 'lost') return undefined;
+    return this.childSettled(parent);
+  }
+
+  private async childSettled(parent: string): Promise<void> {
     try {
       await this.evaluate(parent);
     } catch (e) {

@@ -19,7 +19,11 @@ export interface JobSettled {
   error?: string;
 }
 
-/** Sees every settled attempt (flows release their parents here; the bench counts completions). */
+/**
+ * Sees every settled attempt (flows release their parents here; the bench counts completions). The message is
+ * settled once the returned promise resolves; return nothing when there is nothing to wait for (most attempts):
+ * every job of every burn-down goes through here.
+ */
 export interface JobSettlementObserver {
-  onJobSettled(settled: JobSettled): Promise<void>;
+  onJobSettled(settled: JobSettled): Promise<void> | undefined;
 }

@@ -14,11 +14,12 @@ import { HistoryWriter } from '../history/history-writer.js';
 import type { Completion } from '../../util/overlapping-batcher.js';
 import { JobControl } from '../job-control.js';
 import type { RunResult } from '../job.types.js';
+import { isThenable } from '../../util/is-thenable.js';
 import { AttemptLedger } from './attempt-ledger.js';
 import { Deferrals } from './deferrals.js';
 import { packMemberOf } from './pack-member.js';
 import type { Delivery } from './delivery.js';
-import { JOB_SETTLEMENT_OBSERVERS, type JobSettlementObserver } from './job-settled.js';
+import { JOB_SETTLEMENT_OBSERVERS, type JobSettled, type JobSettlementObserver } from './job-settled.js';
 import type { DeadReason, Outcome } from './outcome.js';
 import { WorkerHeartbeat } from './worker-heartbeat.js';
 
@@ -110,33 +111,70 @@ export class Settlement {
     }
   }
 
-  /** @internal PendingSettlement's: every row is committed. */
-  async committed(d: Delivery, outcome: Exclude<Outcome, { kind: 'snooze' }>, state: AttemptOutcome, durationMs: number, finishedAt: Date, error: string | null, after: SettleListener): Promise<void> {
-    const { msg } = d;
+  /**
+   * @internal PendingSettlement's: every row is committed. Tells the observers, then settles the message. An
+   * observer with nothing to wait for returns nothing, and the job then takes no promise or turn here.
+   */
+  committed(d: Delivery, outcome: Exclude<Outcome, { kind: 'snooze' }>, state: AttemptOutcome, durationMs: number, finishedAt: Date, error: string | null, after: SettleListener): void {
     try {
       if (d.lost.length) this.metrics.lostAttempts.inc({ job: d.spec.name }, d.lost.length);
-      for (const o of this.observers) {
-        await o.onJobSettled({
+      if (this.observers.length) {
+        const settled: JobSettled = {
           runId: d.event.id, job: d.spec.name, companyId: d.parts.companyId ?? null, outcome: state, attempt: d.attempt, durationMs, finishedAt,
           event: d.event, result: outcome.kind === 'succeeded' || outcome.kind === 'failed' ? outcome.result : undefined, error: error ?? undefined,
-        });
-      }
-      if (state === 'retrying') {
-        const delay = outcome.kind === 'retry' && outcome.delayMs !== undefined ? outcome.delayMs : backoffDelay(d.backoff, d.attempt);
-        const member = packMemberOf(msg);
-        if (member) {
-          // A job of a pack retries as its own message, carrying the attempts it used.
-          await member.handOff(delay, d.attempt);
-        } else {
-          await this.ledger.note(msg.info.stream, msg.info.streamSequence, { deferrals: d.ledger.deferrals, settled: msg.info.deliveryCount }, true);
-          msg.nak(delay);
+        };
+        for (let i = 0; i < this.observers.length; i++) {
+          const told = this.observers[i].onJobSettled(settled);
+          if (isThenable(told)) return void this.toldLater(told, i + 1, settled, d, outcome, state, durationMs, after);
         }
-      } else {
-        if (state === 'dead') msg.term();
-        else msg.ack();
-        if (msg.info.deliveryCount > 1) this.ledger.forget(msg.info.stream, msg.info.streamSequence);
-        if (state === 'cancelled') void this.control.cancellationDone(d.event.id);
       }
+    } catch (e) {
+      return this.unsettled(d, e, after);
+    }
+    this.finish(d, outcome, state, durationMs, after);
+  }
+
+  /** `committed` after an observer returned a promise: the observers after it, in order, then the message. */
+  private async toldLater(told: PromiseLike<void>, next: number, settled: JobSettled, d: Delivery, outcome: Exclude<Outcome, { kind: 'snooze' }>, state: AttemptOutcome, durationMs: number, after: SettleListener): Promise<void> {
+    try {
+      await told;
+      for (let i = next; i < this.observers.length; i++) await this.observers[i].onJobSettled(settled);
+    } catch (e) {
+      return this.unsettled(d, e, after);
+    }
+    this.finish(d, outcome, state, durationMs, after);
+  }
+
+  /** Acks, terminates or (retrying) hands back the message, then counts the outcome. */
+  private finish(d: Delivery, outcome: Exclude<Outcome, { kind: 'snooze' }>, state: AttemptOutcome, durationMs: number, after: SettleListener): void {
+    const { msg } = d;
+    try {
+      if (state === 'retrying') {
+        this.retryLater(d, outcome).then(() => this.counted(d, state, durationMs, after), (e: unknown) => this.unsettled(d, e, after));
+        return;
+      }
+      if (state === 'dead') msg.term();
+      else msg.ack();
+      if (msg.info.deliveryCount > 1) this.ledger.forget(msg.info.stream, msg.info.streamSequence);
+      if (state === 'cancelled') void this.control.cancellationDone(d.event.id);
+    } catch (e) {
+      return this.unsettled(d, e, after);
+    }
+    this.counted(d, state, durationMs, after);
+  }
+
+  /** A retried job comes back after its backoff: a pack's member as its own message, carrying the attempts it used. */
+  private async retryLater(d: Delivery, outcome: Exclude<Outcome, { kind: 'snooze' }>): Promise<void> {
+    const { msg } = d;
+    const delay = outcome.kind === 'retry' && outcome.delayMs !== undefined ? outcome.delayMs : backoffDelay(d.backoff, d.attempt);
+    const member = packMemberOf(msg);
+    if (member) return member.handOff(delay, d.attempt);
+    await this.ledger.note(msg.info.stream, msg.info.streamSequence, { deferrals: d.ledger.deferrals, settled: msg.info.deliveryCount }, true);
+    msg.nak(delay);
+  }
+
+  private counted(d: Delivery, state: AttemptOutcome, durationMs: number, after: SettleListener): void {
+    try {
       const series = this.seriesOf(d.spec.name, d.priority, state);
       series.runs.inc();
       series.duration.observe(durationMs / 1000);
@@ -236,7 +274,7 @@ class PendingSettlement implements Completion<void> {
 
   private done(): void {
     if (this.failure) return this.settlement.unsettled(this.d, this.failure.error, this.after);
-    void this.settlement.committed(this.d, this.outcome, this.state, this.durationMs, this.finishedAt, this.error, this.after);
+    this.settlement.committed(this.d, this.outcome, this.state, this.durationMs, this.finishedAt, this.error, this.after);
   }
 }
 
