@@ -162,6 +162,22 @@ nats.js's \`js.publish\`, a request per message, 17,135–17,756 and 19,499–20
   34,512 against 24,186 (1.43×; 41 against 75 µs; GC pauses 11.9 against 9.2 %; worker
   peak RSS 168 MB): the larger young generation helps Metronome's worker more than
   BullMQ's, and does not make 2×.
+  The seventh session (2026-12-06, AMD EPYC host) cut what the worker allocates per job. A
+  sampling heap profile of the burn-down (every object, collected or not) put a quarter of
+  the worker's allocation in encoding history rows (a field array joined per row, ISO time
+  strings, the rows concatenated and copied into a Buffer) and a tenth in settlement's
+  async frame and its awaits of observers that had nothing to wait for. History rows are
+  now COPY text written straight into one buffer per batch (\`CopyText\`, byte-for-byte
+  the text before), every batch goes by COPY (the one-statement JSON path for batches under
+  100 rows is gone), and an observer returns a promise only when the ack must wait for it.
+  Allocation in the same 1.5 s of burn-down: 205 → 158 MB. Six alternated pairs, Metronome
+  alone, against the build before: 17,115–22,217 → 19,404–24,821 jobs/s (means 19,611 →
+  21,998, +12 %), worker 48–60 → 43–53 µs a job; the observers' part alone was within the
+  noise (three pairs). Full runs that day: 17,736 against 13,867 (1.28×, before), then
+  22,753 against 11,553 (1.97×, this table; BullMQ's slowest run on this host type) and
+  22,321 against 15,245 (1.46×; 72 against 118 µs a job). Against BullMQ's 13,867–15,245
+  the same day, 2× is 27,700–30,500 jobs/s: the worker's thread would need ≈ 33–36 µs a job,
+  and it spends 43–53.
   Measured with a prototype on 2026-12-05 (night, burn-down only, alternated with the
   build without packs; \`bench/experiments/\`): burn-down 14,530–15,299 jobs/s against
   10,693–12,651, CPU per job for all processes 104–109 µs against 132–160 (worker 68–72
@@ -332,6 +348,9 @@ nats.js's \`js.publish\`, a request per message, 17,135–17,756 and 19,499–20
   \`--single-threaded-gc\` 1.57 and \`--no-parallel-scavenge\` 2.23 (one run each). None
   of them closes the gap beyond the noise but packs off, which costs the burn-down more than
   it buys here.
+  Since the seventh session every history batch goes by COPY, written as bytes, so the
+  JSON parameter pg serialised for a small batch is no longer on the thread; not yet
+  re-measured on the Intel Xeon host.
 - **Retried jobs** (no target; BullMQ ${fmt(b?.retried_jobs_latency_p99_ms)} ms p99, Metronome ${fmt(m.retried_jobs_latency_p99_ms)} ms). A retry waits for
   its history row, then its attempt-ledger note (a KV compare-and-set), then the nak.
   Both used to wait out windows meant for floods (the ledger's 5 ms, and the history
