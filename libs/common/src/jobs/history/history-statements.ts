@@ -38,8 +38,6 @@ export function copyRow(out: CopyText, r: AttemptRecord, batchId: string): void 
   out.end();
 }
 
-const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
-
 /** The planned runs' new state, one JSON object per run (PLANNED_ROWS). */
 const PLANNED_ROWS = `SELECT * FROM jsonb_to_recordset($$::jsonb) AS l(run_id text, attempt int, outcome text, final boolean, started_at timestamptz,
                                                   finished_at timestamptz, enqueued_at timestamptz, error text, result jsonb)`;
@@ -118,6 +116,6 @@ export function plannedUpdates(records: readonly AttemptRecord[]): unknown[] {
   }
   return [...latest.values()].map((r) => ({
     run_id: r.runId, attempt: r.attempt, outcome: r.outcome, final: FINAL_OUTCOMES.includes(r.outcome),
-    started_at: r.startedAt.toISOString(), finished_at: r.finishedAt.toISOString(), enqueued_at: iso(r.enqueuedAt), error: r.error, result: r.result ?? null,
+    started_at: r.startedAt.toISOString(), finished_at: r.finishedAt.toISOString(), enqueued_at: r.enqueuedAt?.toISOString() ?? null, error: r.error, result: r.result ?? null,
   }));
 }
