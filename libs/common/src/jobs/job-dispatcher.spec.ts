@@ -49,6 +49,17 @@ describe('JobDispatcher', () => {
     expect([first.item, ...drain(d)]).toEqual(['a1', 'b1', 'c1', 'a2', 'b2']);
   });
 
+  it('gives thousands of tenants one turn each per round while they empty and come back', () => {
+    const d = new JobDispatcher<string>(policy({ laneCapacity: 20_000 }));
+    const tenants = Array.from({ length: 6_000 }, (_, i) => `t${i}`);
+    for (const t of tenants) d.offer(waiting(`${t}-1`, t));
+    for (const t of tenants.slice(0, 3_000)) d.offer(waiting(`${t}-2`, t));
+    expect(drain(d)).toEqual([...tenants.map((t) => `${t}-1`), ...tenants.slice(0, 3_000).map((t) => `${t}-2`)]);
+    expect(d.waiting).toBe(0);
+    for (const t of tenants.slice(0, 2)) d.offer(waiting(`${t}-3`, t));
+    expect(drain(d)).toEqual(['t0-3', 't1-3']);
+  });
+
   it('shares dispatches 8:4:2:1 between backlogged priorities, and takes critical work next once it arrives', () => {
     const d = new JobDispatcher<string>(policy());
     for (let i = 0; i < 30; i++) for (const p of ['high', 'normal', 'low'] as const) d.offer(waiting(`${p}${i}`, 't', p));

@@ -1,4 +1,5 @@
 import { PRIORITIES, type Priority } from '../messaging/subjects.js';
+import { TenantRing } from './tenant-ring.js';
 
 /** Share of dispatches each priority gets while all are backlogged (stride scheduling): critical first, low never starves. */
 export const PRIORITY_WEIGHTS: Record<Priority, number> = { critical: 8, high: 4, normal: 2, low: 1 };
@@ -26,11 +27,14 @@ export interface DispatchPolicy {
   isPaused(job: string, priority: Priority): boolean;
 }
 
+/** Empty tenant queues a lane keeps for their tenants' next messages, beyond those with work waiting. */
+const IDLE_QUEUES_KEPT = 4_096;
+
 class Lane<T> {
+  /** Each tenant's waiting messages; a tenant's queue stays when it empties (while few are idle), so a busy tenant's next message allocates nothing. */
   readonly tenants = new Map<string, Waiting<T>[]>();
-  /** Round-robin ring of tenants with waiting work. */
-  ring: string[] = [];
-  cursor = 0;
+  /** Tenants with waiting work, the next turn first. */
+  readonly ring = new TenantRing();
   size = 0;
   pass = 0;
 }
@@ -48,8 +52,8 @@ export class JobDispatcher<T> {
   private readonly runningByTenant = new Map<string, number>();
   private readonly runningByJob = new Map<string, number>();
   private running = 0;
-  /** What `eligible` found: the tenant, its message's index in its queue, the tenant's place in the ring. */
-  private readonly pick = { tenant: '', index: 0, at: 0 };
+  /** What `eligible` found: the tenant and its queue, its message's index there, the tenant's turns from the ring's head. */
+  private readonly pick: { tenant: string; queue: Waiting<T>[]; index: number; at: number } = { tenant: '', queue: [], index: 0, at: 0 };
 
   constructor(private readonly policy: DispatchPolicy) {}
 
@@ -73,10 +77,12 @@ export class JobDispatcher<T> {
     const lane = this.lanes.get(w.priority)!;
     const queue = lane.tenants.get(w.tenant);
     if ((queue?.length ?? 0) >= this.policy.tenantBuffer || lane.size >= this.policy.laneCapacity) return false;
-    if (queue) queue.push(w);
-    else {
+    if (!queue) {
       lane.tenants.set(w.tenant, [w]);
       lane.ring.push(w.tenant);
+    } else {
+      if (queue.length === 0) lane.ring.push(w.tenant);
+      queue.push(w);
     }
     lane.size++;
     return true;
@@ -91,8 +97,8 @@ export class JobDispatcher<T> {
         if (keep.length === queue.length) continue;
         out.push(...queue.filter(predicate));
         lane.size -= queue.length - keep.length;
-        if (keep.length) lane.tenants.set(tenant, keep);
-        else this.dropTenant(lane, tenant);
+        lane.tenants.set(tenant, keep);
+        if (!keep.length) lane.ring.remove(tenant);
       }
     }
     return out;
@@ -111,6 +117,7 @@ export class JobDispatcher<T> {
     let chosen: Lane<T> | undefined;
     let chosenPriority: Priority = 'normal';
     let chosenTenant = '';
+    let chosenQueue: Waiting<T>[] = this.pick.queue;
     let chosenIndex = 0;
     let chosenAt = 0;
     let idle = 0;
@@ -124,6 +131,7 @@ export class JobDispatcher<T> {
         chosen = lane;
         chosenPriority = PRIORITIES[p]!;
         chosenTenant = this.pick.tenant;
+        chosenQueue = this.pick.queue;
         chosenIndex = this.pick.index;
         chosenAt = this.pick.at;
       }
@@ -138,13 +146,16 @@ export class JobDispatcher<T> {
       }
     }
     lane.pass += 1 / PRIORITY_WEIGHTS[priority];
-    const queue = lane.tenants.get(chosenTenant)!;
+    const queue = chosenQueue;
     const w = chosenIndex === 0 ? queue.shift()! : queue.splice(chosenIndex, 1)[0]!;
     lane.size--;
-    if (queue.length === 0) {
-      lane.cursor = chosenAt;
-      this.dropTenant(lane, chosenTenant, chosenAt);
-    } else lane.cursor = (chosenAt + 1) % lane.ring.length;
+    // The tenants passed over lose this turn, as the chosen one does; an emptied tenant leaves the round.
+    lane.ring.rotate(chosenAt);
+    if (queue.length) lane.ring.rotate(1);
+    else {
+      lane.ring.shift();
+      if (lane.tenants.size > lane.ring.length + IDLE_QUEUES_KEPT) lane.tenants.delete(chosenTenant);
+    }
     this.running++;
     this.runningByTenant.set(w.tenant, (this.runningByTenant.get(w.tenant) ?? 0) + 1);
     this.runningByJob.set(w.job, (this.runningByJob.get(w.job) ?? 0) + 1);
@@ -162,24 +173,11 @@ export class JobDispatcher<T> {
     else this.runningByJob.delete(w.job);
   }
 
-  /** `at`: the tenant's place in the ring when the caller knows it. */
-  private dropTenant(lane: Lane<T>, tenant: string, at = lane.ring.indexOf(tenant)): void {
-    lane.tenants.delete(tenant);
-    if (at >= 0) {
-      // In place (splice would allocate the removed element's array): the ring keeps its order.
-      lane.ring.copyWithin(at, at + 1);
-      lane.ring.length--;
-      if (lane.cursor > at) lane.cursor--;
-    }
-    if (lane.cursor >= lane.ring.length) lane.cursor = 0;
-  }
-
-  /** The first tenant from the cursor, in ring order, with a message allowed to run now: found, it is in `pick`. */
+  /** The first tenant in ring order with a message allowed to run now: found, it is in `pick`. */
   private eligible(lane: Lane<T>): boolean {
     const n = lane.ring.length;
-    for (let k = 0; k < n; k++) {
-      const at = (lane.cursor + k) % n;
-      const tenant = lane.ring[at]!;
+    for (let at = 0; at < n; at++) {
+      const tenant = lane.ring.at(at);
       const queue = lane.tenants.get(tenant)!;
       const runningTenant = this.runningByTenant.get(tenant) ?? 0;
       for (let i = 0; i < queue.length; i++) {
@@ -190,6 +188,7 @@ export class JobDispatcher<T> {
         const jobCap = this.policy.jobConcurrency(w.job);
         if (jobCap > 0 && (this.runningByJob.get(w.job) ?? 0) >= jobCap) continue;
         this.pick.tenant = tenant;
+        this.pick.queue = queue;
         this.pick.index = i;
         this.pick.at = at;
         return true;
