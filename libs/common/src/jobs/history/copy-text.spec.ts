@@ -43,6 +43,14 @@ describe('CopyText (COPY text format written as bytes)', () => {
     expect(text).toBe(`${s.replace('\t', '\\t')}\tascii after\n`);
   });
 
+  it('escapes on both sides of the first non-ASCII character', () => {
+    const text = rows((out) => {
+      out.text('a\tb\\ é \nc\r');
+      out.end();
+    });
+    expect(text).toBe('a\\tb\\\\ é \\nc\\r\n');
+  });
+
   it('writes whole numbers as Postgres reads them, and a JSON string as JSON text', () => {
     const text = rows((out) => {
       for (const n of [0, 7, 10, 1234567890, 2 ** 53 - 1, -42]) out.int(n);

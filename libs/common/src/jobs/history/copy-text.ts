@@ -37,8 +37,24 @@ export class CopyText {
   /** Text, escaped where it holds a backslash, tab, newline or carriage return; null as \N. */
   text(s: string | null | undefined): void {
     if (s === null || s === undefined) return this.null();
+    // At most 3 bytes per UTF-16 unit (UTF-8), 2 per escaped character.
     this.separate(s.length * 3);
-    this.put(SPECIAL.test(s) ? escape(s) : s);
+    // ASCII is copied and escaped byte by byte in one pass (a regular expression test first cost more than the
+    // copy); from the first other character on, the rest goes through Buffer#write.
+    const buf = this.buf;
+    let at = this.at;
+    for (let i = 0; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      if (c >= 0x80) {
+        this.at = at;
+        return this.utf8(s, i);
+      }
+      if (c === 0x5c || c === 0x09 || c === 0x0a || c === 0x0d) {
+        buf[at++] = 0x5c;
+        buf[at++] = c === 0x5c ? 0x5c : c === 0x09 ? 0x74 : c === 0x0a ? 0x6e : 0x72;
+      } else buf[at++] = c;
+    }
+    this.at = at;
   }
 
   /** A whole number (an integer column); null as \N. */
@@ -63,14 +79,18 @@ export class CopyText {
     const s = Math.floor(ms / 1000);
     if (s !== clock.second) {
       clock.second = s;
-      clock.prefix = new Date(s * 1000).toISOString().slice(0, -4);
+      clock.prefix = Buffer.from(new Date(s * 1000).toISOString().slice(0, -4), 'latin1');
     }
-    this.ascii(clock.prefix);
+    const prefix = clock.prefix;
+    const buf = this.buf;
+    let at = this.at;
+    for (let i = 0; i < prefix.length; i++) buf[at++] = prefix[i];
     const milli = ms - s * 1000;
-    this.buf[this.at++] = 0x30 + Math.floor(milli / 100);
-    this.buf[this.at++] = 0x30 + (Math.floor(milli / 10) % 10);
-    this.buf[this.at++] = 0x30 + (milli % 10);
-    this.buf[this.at++] = 0x5a;
+    buf[at++] = 0x30 + Math.floor(milli / 100);
+    buf[at++] = 0x30 + (Math.floor(milli / 10) % 10);
+    buf[at++] = 0x30 + (milli % 10);
+    buf[at++] = 0x5a;
+    this.at = at;
   }
 
   /** A jsonb column: the value as JSON (a string too: a bare string is not JSON text); null and undefined as \N. */
@@ -92,18 +112,10 @@ export class CopyText {
     this.buf = bigger;
   }
 
-  /** A string as UTF-8: ASCII byte by byte (no call into the runtime for a short id), anything else through Buffer#write. */
-  private put(s: string): void {
-    const start = this.at;
-    for (let i = 0; i < s.length; i++) {
-      const c = s.charCodeAt(i);
-      if (c >= 0x80) {
-        this.at = start;
-        this.at += this.buf.write(s, start, 'utf8');
-        return;
-      }
-      this.buf[this.at++] = c;
-    }
+  /** `s` from `from` on as UTF-8, escaped. */
+  private utf8(s: string, from: number): void {
+    const rest = from ? s.slice(from) : s;
+    this.at += this.buf.write(SPECIAL.test(rest) ? escape(rest) : rest, this.at, 'utf8');
   }
 
   private ascii(s: string): void {
@@ -132,5 +144,5 @@ function escape(s: string): string {
   return s.replace(/[\\\t\n\r]/g, (c) => ESCAPES[c]);
 }
 
-/** The last second turned into text, shared by every writer: a burn-down's attempts finish in the same few seconds. */
-const clock = { second: Number.NaN, prefix: '' };
+/** The last second as the bytes of its ISO text up to the milliseconds, shared by every writer: a burn-down's attempts finish in the same few seconds. */
+const clock = { second: Number.NaN, prefix: Buffer.alloc(0) };
