@@ -1,5 +1,5 @@
 import { DataSource } from 'typeorm';
-import { HistoryRepository, type AttemptRecord } from '../../../libs/common/src/index.js';
+import { createRootLogger, HistoryRepository, HistoryWriter, MetronomeMetrics, type AttemptRecord } from '../../../libs/common/src/index.js';
 import { JobStatsRollRepository } from '../../../apps/scheduler/src/stats/job-stats-roll.repository.js';
 import { TestDatabase } from '../../support/database.js';
 
@@ -173,4 +173,24 @@ describe('run history batches by COPY, small and large', () => {
     expect(await markers()).toBe(before + 3);
     expect(await database.query(`SELECT count(*)::int AS n, count(DISTINCT batch_id)::int AS batches FROM job_attempts WHERE run_id LIKE 'whole-%'`)).toEqual([{ n: 450, batches: 3 }]);
   });
+
+  it('stores a row whose result or planned state cannot be JSON (a BigInt, a cycle) without it, and its batch with it', async () => {
+    const writer = new HistoryWriter(history, new MetronomeMetrics('scheduler'), createRootLogger('silent', 'test'));
+    const cycle: Record<string, unknown> = { status: 'success' };
+    cycle.self = cycle;
+    const rows = [
+      record('json-ok-1'),
+      record('json-bigint', { result: { status: 'success', data: { count: 10n } } }),
+      record('json-cycle', { result: cycle, planned: true }),
+      record('json-ok-2'),
+    ];
+    await Promise.all(rows.map((r) => writer.record(r)));
+    await writer.flush();
+    expect(await database.query(`SELECT run_id, result IS NULL AS no_result FROM job_attempts WHERE run_id LIKE 'json-%' ORDER BY run_id`)).toEqual([
+      { run_id: 'json-bigint', no_result: true },
+      { run_id: 'json-cycle', no_result: true },
+      { run_id: 'json-ok-1', no_result: false },
+      { run_id: 'json-ok-2', no_result: false },
+    ]);
+  }, 20_000);
 });

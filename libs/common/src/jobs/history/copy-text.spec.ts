@@ -1,4 +1,5 @@
 import { CopyText } from './copy-text.js';
+import { UnstorableValueError } from './storable-json.js';
 
 /** The rows written, as text. */
 function rows(write: (out: CopyText) => void, expectedBytes?: number): string {
@@ -49,6 +50,12 @@ describe('CopyText (COPY text format written as bytes)', () => {
       out.end();
     });
     expect(text).toBe('a\\tb\\\\ é \\nc\\r\n');
+  });
+
+  it('refuses a value that cannot be JSON with a typed error, so the writer stores the row without it', () => {
+    const cycle: Record<string, unknown> = {};
+    cycle.self = cycle;
+    for (const v of [{ n: 1n }, cycle]) expect(() => new CopyText().json(v)).toThrow(UnstorableValueError);
   });
 
   it('writes whole numbers as Postgres reads them, and a JSON string as JSON text', () => {

@@ -1,3 +1,5 @@
+import { storableJson } from './storable-json.js';
+
 /**
  * COPY's text format (tab-separated fields, `\N` for null, one row per line)
  * written straight into bytes. The history writer encodes every finished
@@ -96,7 +98,7 @@ export class CopyText {
   /** A jsonb column: the value as JSON (a string too: a bare string is not JSON text); null and undefined as \N. */
   json(v: unknown): void {
     if (v === null || v === undefined) return this.null();
-    this.text(JSON.stringify(v));
+    this.text(storableJson(v));
   }
 
   /** Makes room for the separator and `n` bytes, and writes the separator unless this is the row's first field. */

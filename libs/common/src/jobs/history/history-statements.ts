@@ -1,5 +1,6 @@
 import { FAILED_OUTCOMES, FINAL_OUTCOMES, type AttemptRecord } from './attempt-record.js';
 import type { CopyText } from './copy-text.js';
+import { storableJson } from './storable-json.js';
 
 /** job_attempts' columns as the history writer fills them, in copyRow's order. */
 const COLUMNS = [
@@ -88,7 +89,7 @@ export function copyBatchStatement(id: string, span: [string, string, number], p
   const marker = `${MARKER_INSERT} (${id}, ${literal(span[0])}, ${literal(span[1])}, ${Math.trunc(span[2])})`;
   const statements = [COPY_ATTEMPTS, marker];
   if (planned.length) {
-    const rows = literal(JSON.stringify(planned));
+    const rows = literal(storableJson(planned));
     statements.push(`WITH l AS (${PLANNED_ROWS.replace('$$', () => rows)}), locked AS (${PLANNED_LOCK}) ${PLANNED_UPDATE}`);
   }
   return statements.join(';\n');

@@ -6,6 +6,7 @@ import { MetronomeMetrics } from '../../metrics/metrics.registry.js';
 import { OverlappingBatcher, type Completion } from '../../util/overlapping-batcher.js';
 import type { AttemptRecord } from './attempt-record.js';
 import { HistoryRepository } from './history.repository.js';
+import { UnstorableValueError } from './storable-json.js';
 
 /**
  * A batch goes once it holds this many rows, whatever is left of its window: under a backlog the runtime's
@@ -29,8 +30,12 @@ const RETRY_MIN_MS = 250;
 const RETRY_MAX_MS = 15_000;
 const PARTITION_CHECK_MS = 6 * 3600_000;
 
-/** SQLSTATE classes of errors in the data itself (22: data exception, 23: integrity): retrying the same rows cannot help. */
+/**
+ * Errors in the data itself, where retrying the same rows cannot help: SQLSTATE classes 22 (data exception) and 23
+ * (integrity), and a value that cannot be JSON at all.
+ */
 function isDataError(e: unknown): boolean {
+  if (e instanceof UnstorableValueError) return true;
   const code = (e as { code?: unknown }).code;
   return typeof code === 'string' && /^2[23]/.test(code);
 }
@@ -43,8 +48,9 @@ function isDataError(e: unknown): boolean {
  * While Postgres is away the writer keeps retrying with backoff and callers
  * keep waiting (the runtime keeps their messages alive with working()), so an
  * outage delays acks instead of re-running handlers. A row Postgres refuses as
- * data (an invalid value) is retried alone without its result and payload; one
- * refused even then is rejected to its caller.
+ * data (an invalid value), or holding a result that cannot be JSON, is retried
+ * alone without its result and payload; one refused even then is rejected to
+ * its caller.
  */
 @Injectable()
 export class HistoryWriter implements OnModuleInit, OnApplicationShutdown {
