@@ -178,6 +178,23 @@ nats.js's \`js.publish\`, a request per message, 17,135–17,756 and 19,499–20
   22,321 against 15,245 (1.46×; 72 against 118 µs a job). Against BullMQ's 13,867–15,245
   the same day, 2× is 27,700–30,500 jobs/s: the worker's thread would need ≈ 33–36 µs a job,
   and it spends 43–53.
+  The eighth session (2026-12-06 evening, an Intel Xeon host again) started at 29,353
+  against 18,241 (1.61×; worker 40 µs a job, GC pauses 21.7 % of its thread). A profile
+  of the burn-down put 4 % of the worker in the dispatcher dropping an emptied tenant
+  from its round: with the bench's 1,000 tenants holding a couple of messages each,
+  nearly every dispatch copied the tail of an array of tenants. The round is now a
+  circular buffer (\`TenantRing\`) and an emptied tenant's queue is kept for its next
+  message: three alternated pairs, 26,128 → 28,016 jobs/s (means), worker 44 → 41 µs.
+  COPY text is now copied and escaped in one pass (a row 1,370 → 1,115 ns in a
+  micro-run). Tried and not kept: encoding each history row when its job finishes, into
+  chunks outside the heap, instead of at its batch's end (the profile gave the encoding
+  12 % of the worker against 1.1 µs a row in a micro-run, so the rows looked cold by
+  then): three alternated pairs, 28,755 → 27,977 jobs/s, GC share 22 → 20 %, no gain;
+  lanes of 256 (28,140–29,949 jobs/s) or 512 (27,374–27,735) instead of 2,048
+  (26,708–28,191), two runs each, inside the noise. The table's run after these:
+  29,065 against 20,984 (1.39×; 54 against 89 µs a job for all processes, worker 40 against
+  49; GC pauses 21.3 against 13.8 %): BullMQ's faster run of the two that evening, 18,241
+  an hour before. 2× of 18,241–20,984 is 36,500–42,000 jobs/s, a worker at ≈ 28–32 µs a job.
   Measured with a prototype on 2026-12-05 (night, burn-down only, alternated with the
   build without packs; \`bench/experiments/\`): burn-down 14,530–15,299 jobs/s against
   10,693–12,651, CPU per job for all processes 104–109 µs against 132–160 (worker 68–72
@@ -349,8 +366,9 @@ nats.js's \`js.publish\`, a request per message, 17,135–17,756 and 19,499–20
   of them closes the gap beyond the noise but packs off, which costs the burn-down more than
   it buys here.
   Since the seventh session every history batch goes by COPY, written as bytes, so the
-  JSON parameter pg serialised for a small batch is no longer on the thread; not yet
-  re-measured on the Intel Xeon host.
+  JSON parameter pg serialised for a small batch is no longer on the thread. On an Intel
+  Xeon host the eighth session measured p99 3.00 against BullMQ's 4.68 ms
+  (\`--only=metronome,bullmq\`) and 2.97 against 3.03 ms (the table's run).
 - **Retried jobs** (no target; BullMQ ${fmt(b?.retried_jobs_latency_p99_ms)} ms p99, Metronome ${fmt(m.retried_jobs_latency_p99_ms)} ms). A retry waits for
   its history row, then its attempt-ledger note (a KV compare-and-set), then the nak.
   Both used to wait out windows meant for floods (the ledger's 5 ms, and the history
