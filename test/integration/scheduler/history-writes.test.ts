@@ -174,7 +174,7 @@ describe('run history batches by COPY, small and large', () => {
     expect(await database.query(`SELECT count(*)::int AS n, count(DISTINCT batch_id)::int AS batches FROM job_attempts WHERE run_id LIKE 'whole-%'`)).toEqual([{ n: 450, batches: 3 }]);
   });
 
-  it('stores a row whose result or planned state cannot be JSON (a BigInt, a cycle) without it, and its batch with it', async () => {
+  it('stores a row whose result cannot be JSON (a BigInt, a cycle) or is over 1 MB without it, and its batch with it', async () => {
     const writer = new HistoryWriter(history, new MetronomeMetrics('scheduler'), createRootLogger('silent', 'test'));
     const cycle: Record<string, unknown> = { status: 'success' };
     cycle.self = cycle;
@@ -183,12 +183,14 @@ describe('run history batches by COPY, small and large', () => {
       record('json-bigint', { result: { status: 'success', data: { count: 10n } } }),
       record('json-cycle', { result: cycle, planned: true }),
       record('json-ok-2'),
+      record('json-huge', { result: { status: 'success', data: 'x'.repeat(1_200_000) }, planned: true }),
     ];
     await Promise.all(rows.map((r) => writer.record(r)));
     await writer.flush();
     expect(await database.query(`SELECT run_id, result IS NULL AS no_result FROM job_attempts WHERE run_id LIKE 'json-%' ORDER BY run_id`)).toEqual([
       { run_id: 'json-bigint', no_result: true },
       { run_id: 'json-cycle', no_result: true },
+      { run_id: 'json-huge', no_result: true },
       { run_id: 'json-ok-1', no_result: false },
       { run_id: 'json-ok-2', no_result: false },
     ]);

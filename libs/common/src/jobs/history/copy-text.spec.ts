@@ -52,10 +52,12 @@ describe('CopyText (COPY text format written as bytes)', () => {
     expect(text).toBe('a\\tb\\\\ é \\nc\\r\n');
   });
 
-  it('refuses a value that cannot be JSON with a typed error, so the writer stores the row without it', () => {
+  it('refuses a value that cannot be JSON, or whose JSON is too long, with a typed error, so the writer stores the row without it', () => {
     const cycle: Record<string, unknown> = {};
     cycle.self = cycle;
     for (const v of [{ n: 1n }, cycle]) expect(() => new CopyText().json(v)).toThrow(UnstorableValueError);
+    expect(() => new CopyText().json({ s: 'x'.repeat(20) }, 20)).toThrow(/28 characters of JSON, over the 20/);
+    expect(rows((out) => out.json({ s: 'x' }, 20))).toBe('{"s":"x"}');
   });
 
   it('writes whole numbers as Postgres reads them, and a JSON string as JSON text', () => {

@@ -95,10 +95,13 @@ export class CopyText {
     this.at = at;
   }
 
-  /** A jsonb column: the value as JSON (a string too: a bare string is not JSON text); null and undefined as \N. */
-  json(v: unknown): void {
+  /**
+   * A jsonb column: the value as JSON (a string too: a bare string is not JSON text); null and undefined as \N.
+   * UnstorableValueError when it cannot be JSON or its JSON is longer than `maxChars`.
+   */
+  json(v: unknown, maxChars = Number.POSITIVE_INFINITY): void {
     if (v === null || v === undefined) return this.null();
-    this.text(storableJson(v));
+    this.text(storableJson(v, maxChars));
   }
 
   /** Makes room for the separator and `n` bytes, and writes the separator unless this is the row's first field. */

@@ -11,6 +11,13 @@ const COLUMNS = [
 
 export const COPY_ATTEMPTS = `COPY job_attempts (${COLUMNS}, batch_id) FROM STDIN`;
 
+/**
+ * The longest result a run history row keeps, in characters of JSON (about 1 MB): a larger one is stored as
+ * null (HistoryWriter). A handler returning a huge value by mistake would otherwise hold it, in every
+ * batch try and in Postgres, for as long as the history is kept; Temporal refuses payloads over 2 MB.
+ */
+export const MAX_RESULT_JSON_CHARS = 1_000_000;
+
 /** One attempt as a row of COPY text, in COLUMNS order, then its batch's id. */
 export function copyRow(out: CopyText, r: AttemptRecord, batchId: string): void {
   out.text(r.runId);
@@ -27,7 +34,7 @@ export function copyRow(out: CopyText, r: AttemptRecord, batchId: string): void 
   out.time(r.finishedAt);
   out.int(Math.round(r.durationMs));
   out.text(r.error);
-  out.json(r.result);
+  out.json(r.result, MAX_RESULT_JSON_CHARS);
   out.json(r.payload);
   out.text(r.scheduleId);
   out.text(r.parentRunId);

@@ -66,9 +66,10 @@ export class HistoryRepository {
 
   /** COPY, marker and planned runs in one simple query: one write, one round trip (CopyBatchQuery). */
   private async writeByCopy(client: PoolClient, records: readonly AttemptRecord[], batchId: string): Promise<void> {
-    const text = copyBatchStatement(batchId, markerSpan(records), plannedUpdates(records), (s) => client.escapeLiteral(s));
+    // Rows first: one whose result cannot be kept fails here (UnstorableValueError), before its planned run's statement holds the result too.
     const data = new CopyText(records.length * ROW_BYTES);
     for (const r of records) copyRow(data, r, batchId);
+    const text = copyBatchStatement(batchId, markerSpan(records), plannedUpdates(records), (s) => client.escapeLiteral(s));
     await new Promise<void>((resolve, reject) => {
       client.query(new CopyBatchQuery(text, data.bytes(), (e) => (e ? reject(e) : resolve())));
     });
