@@ -26,6 +26,15 @@ describe('job runtime: DLQ tools', () => {
     expect(letter.error).not.toContain('hunter2');
   });
 
+  it('dead-letters a binary job message holding NUL bytes, the text Postgres cannot store shown as U+FFFD', async () => {
+    const body = Buffer.from([0x7b, 0x00, 0x01, 0xff, 0x00, 0x7d]);
+    const ack = await h.js.publish(subjects.job('normal', JOB.work), body, { msgID: 'binary-with-nul' });
+    const letter = await dead(`${STREAMS.JOBS}-${ack.seq}`);
+    expect(letter.reason).toBe('malformed');
+    expect(letter.payload).toBe('{\uFFFD\u0001\uFFFD\uFFFD}');
+    expect(letter.error).not.toContain('\u0000');
+  });
+
   it('lists, inspects and retries a dead run as a new run with fresh attempts linked to it', async () => {
     await h.publish(JOB.fragile, { label: 'x1' }, { runId: 'd-1', companyId: 'acme', priority: 'high' });
     await h.publish(JOB.work, { sleepMs: 1 }, { runId: 'ok-1', companyId: 'acme' });

@@ -195,4 +195,18 @@ describe('run history batches by COPY, small and large', () => {
       { run_id: 'json-ok-2', no_result: false },
     ]);
   }, 20_000);
+
+  it('stores an attempt whose error or stack holds a NUL byte (text Postgres refuses) with the NULs replaced', async () => {
+    const writer = new HistoryWriter(history, new MetronomeMetrics('scheduler'), createRootLogger('silent', 'test'));
+    await Promise.all([
+      writer.record(record('nul-writer-error', { outcome: 'retrying', error: 'bad \u0000 byte', result: null })),
+      writer.record(record('nul-writer-stack', { outcome: 'dead', error: 'ok', errorStack: '    at parse (\u0000bin.ts:1:1)', result: null })),
+      writer.record(record('nul-writer-ok')),
+    ]);
+    expect(await database.query(`SELECT run_id, error, error_stack FROM job_attempts WHERE run_id LIKE 'nul-writer-%' ORDER BY run_id`)).toEqual([
+      { run_id: 'nul-writer-error', error: 'bad \uFFFD byte', error_stack: null },
+      { run_id: 'nul-writer-ok', error: null, error_stack: null },
+      { run_id: 'nul-writer-stack', error: 'ok', error_stack: '    at parse (\uFFFDbin.ts:1:1)' },
+    ]);
+  }, 20_000);
 });

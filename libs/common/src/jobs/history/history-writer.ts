@@ -7,6 +7,7 @@ import { OverlappingBatcher, type Completion } from '../../util/overlapping-batc
 import type { AttemptRecord } from './attempt-record.js';
 import { HistoryRepository } from './history.repository.js';
 import { UnstorableValueError } from './storable-json.js';
+import { postgresText } from '../../util/postgres-text.js';
 
 /**
  * A batch goes once it holds this many rows, whatever is left of its window: under a backlog the runtime's
@@ -49,8 +50,8 @@ function isDataError(e: unknown): boolean {
  * keep waiting (the runtime keeps their messages alive with working()), so an
  * outage delays acks instead of re-running handlers. A row Postgres refuses as
  * data (an invalid value), or holding a result that cannot be JSON, is retried
- * alone without its result and payload; one refused even then is rejected to
- * its caller.
+ * alone without its result and payload and with NULs replaced in its error
+ * and stack; one refused even then is rejected to its caller.
  */
 @Injectable()
 export class HistoryWriter implements OnModuleInit, OnApplicationShutdown {
@@ -146,7 +147,8 @@ export class HistoryWriter implements OnModuleInit, OnApplicationShutdown {
           continue;
         }
         try {
-          await this.repository.write([{ ...r, result: null, payload: null, error: r.error?.slice(0, 2_000) ?? null }], await this.repository.batchId());
+          const stripped = { ...r, result: null, payload: null, error: r.error === null ? null : postgresText(r.error).slice(0, 2_000), errorStack: r.errorStack === null ? null : postgresText(r.errorStack) };
+          await this.repository.write([stripped], await this.repository.batchId());
           this.log.warn({ runId: r.runId, job: r.job, error: errorText(first) }, 'run history row stored without its result and payload');
         } catch (e) {
           out.push(e instanceof Error ? e : new Error(errorText(e)));
