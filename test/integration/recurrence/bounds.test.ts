@@ -48,6 +48,13 @@ describe('recurrence: bounded work per request', () => {
     expect(res.body.detail).toMatch(/expanding it takes longer than 200 ms/);
   });
 
+  it('answers 400 problem+json, not 500, for text Postgres cannot store (a NUL character)', async () => {
+    const res = await h.api<Problem>('POST', '/task-templates', 'acme', { title: 'bad\u0000title', rule: 'FREQ=WEEKLY;BYDAY=MO', startLocal: '2026-03-02T08:00', timezone: 'UTC' });
+    expect(res.status).toBe(400);
+    expect(res.body).toMatchObject({ status: 400, title: 'Bad Request' });
+    expect(res.body.detail).toMatch(/NUL/);
+  });
+
   it('caps task templates per tenant, also under concurrent creates (409 problem+json)', async () => {
     const results = await Promise.all(Array.from({ length: 6 }, (_, i) => template('capped', `FREQ=WEEKLY;BYDAY=MO;BYHOUR=${8 + i}`, '2026-03-02T08:00')));
     expect(results.map((r) => r.status).sort()).toEqual([201, 201, 201, 409, 409, 409]);

@@ -88,6 +88,20 @@ const TITLES: Record<number, string> = {
 };
 
 /**
+ * SQLSTATEs of text Postgres cannot store, which only a request's own values bring: 22021 (a NUL byte in
+ * text, "invalid byte sequence for encoding") and 22P05 (\u0000 in jsonb). No DTO check can list every
+ * field that reaches a text column, so the answer is made here: the client's 400, not a 500.
+ */
+const UNSTORABLE_TEXT = new Set(['22021', '22P05']);
+
+/** A database error's SQLSTATE (pg's `code`, which TypeORM's QueryFailedError copies and keeps as `driverError`). */
+function sqlStateOf(e: unknown): string | undefined {
+  if (!e || typeof e !== 'object') return undefined;
+  const code = (e as { code?: unknown }).code ?? (e as { driverError?: { code?: unknown } }).driverError?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+/**
  * Renders every error of an HTTP handler as RFC 9457 application/problem+json.
  * Only HTTP: an error from a message handler is rethrown unchanged so the
  * JetStream host can still decide retry or dead-letter by its type. Unknown
@@ -133,6 +147,10 @@ export class ProblemJsonFilter implements ExceptionFilter {
         detail = Array.isArray(message) ? message.join('; ') : typeof message === 'string' ? message : undefined;
       }
       return { type: 'about:blank', title: TITLES[status] ?? HttpStatus[status] ?? 'Error', status, detail };
+    }
+    const sqlState = sqlStateOf(exception);
+    if (sqlState && UNSTORABLE_TEXT.has(sqlState)) {
+      return { type: 'about:blank', title: 'Bad Request', status: 400, detail: 'A value holds a character that cannot be stored: NUL (\\u0000). Remove it and send the request again.' };
     }
     this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
     return { type: 'about:blank', title: 'Internal Server Error', status: 500, detail: 'An unexpected error occurred' };
