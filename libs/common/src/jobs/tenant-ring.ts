@@ -42,12 +42,12 @@ export class TenantRing {
 
   /** Takes a tenant out wherever it is, keeping the others' order (a paused job's messages removed: rare). */
   remove(tenant: string): void {
-    const kept: string[] = [];
-    for (let k = 0; k < this.count; k++) if (this.at(k) !== tenant) kept.push(this.at(k));
-    this.items = new Array<string>(this.items.length).fill('');
-    this.head = 0;
-    this.count = 0;
-    for (const t of kept) this.push(t);
+    let kept = 0;
+    for (let k = 0; k < this.count; k++) {
+      const t = this.at(k);
+      if (t !== tenant) this.items[(this.head + kept++) & (this.items.length - 1)] = t;
+    }
+    this.count = kept;
   }
 
   private grow(): void {
