@@ -414,7 +414,7 @@ nats.js's \`js.publish\`, a request per message, 17,135–17,756 and 19,499–20
   modules alone (Nest, TypeORM, class-validator, pg, nats.js, prom-client) takes a
   process to 122 MB RSS with a 39 MB heap before it does anything; a bare node is 39
   MB. Cut from 201 MB: 8 finished jobs per slot wait for their history
-  batch instead of 64 (each holds its message; 16 until a held slot made its batch go at once), and the services' young generation is
+  batch instead of 64 (each holds its message; 16 from the morning to the evening of 2026-12-06), and the services' young generation is
   2 × 4 MB (\`--max-semi-space-size=4\` in the Deployments' \`NODE_OPTIONS\`; 2 × 8 before).
   The V8 heap cap (\`--max-old-space-size=384\`) keeps old space near 1.4× the live heap
   (on Node's defaults it grows to 4×). \`MALLOC_ARENA_MAX=2\` in the Deployments (and so in

@@ -56,26 +56,26 @@ describe('JobRuntime settling cap', () => {
   let stop: (() => Promise<void>) | undefined;
   afterEach(async () => stop?.());
 
-  it('gives a slot back while the outcome is written, and beyond 16 writes per slot holds it and sends the history batch without waiting out the window', async () => {
+  it('gives a slot back while the outcome is written, and beyond 8 writes per slot holds it and sends the history batch without waiting out the window', async () => {
     const rt = runtimeWithOpenSettlements(1);
     await rt.runtime.onApplicationBootstrap();
     stop = () => rt.runtime.beforeApplicationShutdown();
-    for (let n = 1; n <= 18; n++) rt.admit(n);
+    for (let n = 1; n <= 10; n++) rt.admit(n);
     await turn();
 
-    // One slot: 16 finished jobs wait for their write without holding it; the 17th holds it and hurries its batch.
-    expect(rt.started).toHaveLength(17);
-    expect(rt.settled.map((s) => s.urgent)).toEqual([...Array(16).fill(false), true]);
+    // One slot: 8 finished jobs wait for their write without holding it; the 9th holds it and hurries its batch.
+    expect(rt.started).toHaveLength(9);
+    expect(rt.settled.map((s) => s.urgent)).toEqual([...Array(8).fill(false), true]);
     expect(rt.runtime.stats()).toEqual({ running: 1, waiting: 1, early: 0 });
 
-    // The write of an earlier job commits: room to settle, but the slot stays with the 17th until its own commits.
+    // The write of an earlier job commits: room to settle, but the slot stays with the 9th until its own commits.
     rt.settled[0].release();
     await turn();
-    expect(rt.started).toHaveLength(17);
-    rt.settled[16].release();
+    expect(rt.started).toHaveLength(9);
+    rt.settled[8].release();
     await turn();
-    expect(rt.started).toEqual(Array.from({ length: 18 }, (_, i) => `run-${i + 1}`));
-    expect(rt.settled[17]).toMatchObject({ runId: 'run-18', urgent: false });
+    expect(rt.started).toEqual(Array.from({ length: 10 }, (_, i) => `run-${i + 1}`));
+    expect(rt.settled[9]).toMatchObject({ runId: 'run-10', urgent: false });
     for (const s of rt.settled) s.release();
   });
 

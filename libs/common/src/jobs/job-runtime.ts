@@ -89,11 +89,14 @@ export class JobRuntime implements OnModuleInit, OnApplicationBootstrap, BeforeA
   ) {
     const jobs = config.jobs;
     this.slots = jobs.concurrencyByService[service] ?? jobs.concurrency ?? options.concurrency ?? 16;
-    // Finished jobs waiting for their history batch, each holding its message. Room for a batch being written
-    // and the next filling (HistoryWriter's 500 rows) in a 50-slot burn-down: at 8 per slot the cap was reached
-    // before a batch filled, held slots then wrote batches of one row (60 % of all batches, 2026-12-06), and
-    // Postgres spent 34–37 µs a job; at 16 per slot with 500-row batches 22–27, the worker's peak RSS 141–149 MB.
-    this.maxSettling = this.slots * 16;
+    // Finished jobs waiting for their history batch, each holding its message and its whole attempt. Under a
+    // backlog every one of them outlives young GCs and is promoted, so this room is paid for in GC. 64 per slot
+    // took the worker's peak RSS to 201 MB; 8 per slot, when a held slot sent its row alone beside the write in
+    // flight, made 60 % of all batches one row long (Postgres 34–37 µs a job); 16 once a held slot's row waited for
+    // that write to return (Postgres 22–27 µs). Now 8 again (2026-12-06, AMD EPYC, alternated pairs against 16):
+    // GC pauses 17–19 % of the burn-down's worker thread against 21–25 %, 21,054–22,661 against 17,554–21,722
+    // jobs/s, peak RSS 138–143 against 144–146 MB, all processes 66–77 against 80–97 µs a job.
+    this.maxSettling = this.slots * 8;
     this.parking = new PausedParking(Math.max(1_000, this.slots * 64));
     this.pausedOverflow = new OverflowSpread(Math.random, () => jobs.pausedRecheckMs);
     this.dispatcher = new JobDispatcher<Delivery>({

@@ -11,7 +11,7 @@ import { postgresText } from '../../util/postgres-text.js';
 
 /**
  * A batch goes once it holds this many rows, whatever is left of its window: under a backlog the runtime's
- * settling room (16 finished jobs per slot) holds one batch being written and the next filling.
+ * settling room (8 finished jobs per slot) can fill first: a slot held then hurries the batch.
  */
 const BATCH_ROWS = 500;
 /**
