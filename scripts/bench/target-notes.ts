@@ -191,10 +191,38 @@ nats.js's \`js.publish\`, a request per message, 17,135–17,756 and 19,499–20
   12 % of the worker against 1.1 µs a row in a micro-run, so the rows looked cold by
   then): three alternated pairs, 28,755 → 27,977 jobs/s, GC share 22 → 20 %, no gain;
   lanes of 256 (28,140–29,949 jobs/s) or 512 (27,374–27,735) instead of 2,048
-  (26,708–28,191), two runs each, inside the noise. The table's run after these:
+  (26,708–28,191), two runs each, inside the noise. Its full run after these:
   29,065 against 20,984 (1.39×; 54 against 89 µs a job for all processes, worker 40 against
   49; GC pauses 21.3 against 13.8 %): BullMQ's faster run of the two that evening, 18,241
   an hour before. 2× of 18,241–20,984 is 36,500–42,000 jobs/s, a worker at ≈ 28–32 µs a job.
+  The ninth session (2026-12-06 night, an AMD EPYC host again) found this host's speed
+  drifting by a third within minutes: the same build's worker spent 41–72 µs a job, and
+  a first pair gave 23,710 against 11,016 (2.15×) while the full run after it, with every
+  process slower (97 µs a job in all against 68), gave 17,068 against 11,975 (1.43×).
+  \`--trace-gc-nvp\` over a burn-down: 97 scavenges in 2.7 s, 19.5 % of the time
+  paused, 111 MB survived and 90 MB promoted, ≈ 3.8 KB copied a job. A sampling heap
+  profile of what reached old space, 2.2 KB a job: the pack's parsed envelopes 31 %,
+  the delivery and its parts 22 %, the history record and settlement 20 %, the maps of
+  running attempts 12 %. Every job lives through several young GCs, in its lane and
+  then while its row waits for its batch. Lanes of 512 instead of 2,048 changed neither
+  the GC share nor the rate (three pairs); the settling room did: 8 finished jobs per
+  slot instead of 16 (kept; the one-row batches that made 8 costly before were cured in
+  the batcher since) took GC pauses to 17–21 % of the worker's thread in twelve runs
+  from 20–26 % in eighteen, and peak RSS to 137–143 MB from 141–146; the rate in
+  alternated pairs, 19,797–22,661 against 17,554–22,393 jobs/s, stayed inside the noise.
+  4 per slot took GC to 14–17 % but smaller batches cost Postgres (all processes 78–90
+  µs a job). Tried and not kept: a held slot released as soon as an earlier commit made
+  room rather than at its own commit (7–8 % of finishes were held, in whole rounds of 50
+  slots; three pairs each at 16 and at 8 per slot, inside the noise); 32 per slot (RSS
+  150 MB, no gain); V8's allocation-site pretenuring back on (faster in three pairs at 16
+  per slot, +6, +10 and +13 %, but the steady phase's p99 worse in two of them, 9.8
+  against 6.9 ms, and in a rotation at 8 per slot 17,330–21,553 against 15,123–20,655
+  with p99 8.6–12.3 against 8.7–9.8 ms: it is off for the steady state's sake). The
+  table's run: 19,796 against 14,309 (1.38×; 84 against 121 µs a job for all processes,
+  worker 54 against 71; GC pauses 17.5 against 11.0 %; p99 7.41 against 12.36 ms). A
+  pair after it, with the host slower again (Metronome's worker 63 µs a job, BullMQ's
+  83): 15,032 against 12,680 (1.19×), and p99 at 1,000/s 25.3 against 13.3 ms, the p99
+  target missed in that run.
   Measured with a prototype on 2026-12-05 (night, burn-down only, alternated with the
   build without packs; \`bench/experiments/\`): burn-down 14,530–15,299 jobs/s against
   10,693–12,651, CPU per job for all processes 104–109 µs against 132–160 (worker 68–72

@@ -93,9 +93,9 @@ export class JobRuntime implements OnModuleInit, OnApplicationBootstrap, BeforeA
     // backlog every one of them outlives young GCs and is promoted, so this room is paid for in GC. 64 per slot
     // took the worker's peak RSS to 201 MB; 8 per slot, when a held slot sent its row alone beside the write in
     // flight, made 60 % of all batches one row long (Postgres 34–37 µs a job); 16 once a held slot's row waited for
-    // that write to return (Postgres 22–27 µs). Now 8 again (2026-12-06, AMD EPYC, alternated pairs against 16):
-    // GC pauses 17–19 % of the burn-down's worker thread against 21–25 %, 21,054–22,661 against 17,554–21,722
-    // jobs/s, peak RSS 138–143 against 144–146 MB, all processes 66–77 against 80–97 µs a job.
+    // that write to return (Postgres 22–27 µs). Now 8 again (2026-12-06, AMD EPYC host): GC pauses 17–21 % of the
+    // burn-down's worker thread in twelve runs against 20–26 % in eighteen at 16, peak RSS 137–143 against
+    // 141–146 MB; the rate in alternated pairs 19,797–22,661 against 17,554–22,393 jobs/s, inside the host's noise.
     this.maxSettling = this.slots * 8;
     this.parking = new PausedParking(Math.max(1_000, this.slots * 64));
     this.pausedOverflow = new OverflowSpread(Math.random, () => jobs.pausedRecheckMs);
