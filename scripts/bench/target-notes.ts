@@ -217,7 +217,9 @@ nats.js's \`js.publish\`, a request per message, 17,135–17,756 and 19,499–20
   150 MB, no gain); V8's allocation-site pretenuring back on (faster in three pairs at 16
   per slot, +6, +10 and +13 %, but the steady phase's p99 worse in two of them, 9.8
   against 6.9 ms, and in a rotation at 8 per slot 17,330–21,553 against 15,123–20,655
-  with p99 8.6–12.3 against 8.7–9.8 ms: it is off for the steady state's sake). The
+  with p99 8.6–12.3 against 8.7–9.8 ms: it is off for the steady state's sake); a young
+  generation of 2 × 6 MB instead of 2 × 4 (GC pauses 13–16 % against 17–21 %, but the rate
+  17,713–22,237 against 18,828–22,933 jobs/s in three pairs, and peak RSS 147–148 MB). The
   table's run: 19,796 against 14,309 (1.38×; 84 against 121 µs a job for all processes,
   worker 54 against 71; GC pauses 17.5 against 11.0 %; p99 7.41 against 12.36 ms). A
   pair after it, with the host slower again (Metronome's worker 63 µs a job, BullMQ's
