@@ -47,7 +47,7 @@ export * from './jobs/runtime/job-spec.js';
 export * from './jobs/runtime/delivery.js';
 export * from './jobs/runtime/job-settled.js';
 export * from './jobs/runtime/attempt-runner.js';
-export { MAX_EARLY_HOLD_MS } from './jobs/runtime/job-intake.js';
+export { MAX_EARLY_HOLD_MS } from './jobs/runtime/delivery-routing.js';
 export * from './jobs/runtime/worker-heartbeat.js';
 export * from './jobs/runtime/attempt-ledger.js';
 export * from './jobs/history/attempt-record.js';

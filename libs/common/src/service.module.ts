@@ -25,6 +25,7 @@ import { HistoryWriter } from './jobs/history/history-writer.js';
 import { AttemptLedger } from './jobs/runtime/attempt-ledger.js';
 import { AttemptRunner } from './jobs/runtime/attempt-runner.js';
 import { Deferrals } from './jobs/runtime/deferrals.js';
+import { DeliveryRouting } from './jobs/runtime/delivery-routing.js';
 import { JobIntake } from './jobs/runtime/job-intake.js';
 import { FinishedRuns } from './jobs/runtime/finished-runs.js';
 import { PackHandOff } from './jobs/runtime/pack-hand-off.js';
@@ -140,6 +141,7 @@ export class MetronomeServiceModule {
           AttemptRunner,
           Settlement,
           JobIntake,
+          DeliveryRouting,
           FinishedRuns,
           PackHandOff,
           PackUnpacking,

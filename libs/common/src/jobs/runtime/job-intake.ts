@@ -9,46 +9,34 @@ import type { Logger } from '../../logging/logger.js';
 import { MAX_ENVELOPE_BYTES, parseCloudEvent, type CloudEvent } from '../../messaging/cloud-event.js';
 import { isPack, PACK_HEADER, parsePack } from '../../messaging/job-pack.js';
 import { redactedErrorText } from '../../audit/redact-secrets.js';
-import { CancelledError, errorText } from '../../messaging/errors.js';
+import { errorText } from '../../messaging/errors.js';
 import { NatsConnectionService } from '../../messaging/nats-connection.service.js';
 import type { Priority } from '../../messaging/subjects.js';
 import type { ConsumerDeclaration } from '../../messaging/topology.js';
-import { DueHold } from '../due-hold.js';
 import { JobControl } from '../job-control.js';
-import { AttemptLedger, attemptOf, EMPTY_LEDGER, type LedgerEntry } from './attempt-ledger.js';
+import { AttemptLedger, EMPTY_LEDGER } from './attempt-ledger.js';
 import { ConsumerPull } from './consumer-pull.js';
 import { Deferrals, type DeferralReason } from './deferrals.js';
-import { FinishedRuns, type LastAttempt } from './finished-runs.js';
-import { jobMessageOf, jobOfSubject, priorityOf, type Delivery } from './delivery.js';
+import { DeliveryRouting, nakQuietly } from './delivery-routing.js';
+import { jobOfSubject, priorityOf, type Delivery } from './delivery.js';
 import type { JobSpec } from './job-spec.js';
-import { asJsMsg, JobPack, packMemberOf, PackMember } from './pack-member.js';
+import { asJsMsg, JobPack, PackMember } from './pack-member.js';
 import { PackHandOff } from './pack-hand-off.js';
 import { PackUnpacking } from './pack-unpacking.js';
 import { pullExpiresMs } from './pull-expiry.js';
-import { Settlement } from './settlement.js';
 
 /** Jobs pulled per request from each consumer: 512 messages, or as many packs of JOB_PACK_MAX as hold about 512 jobs. */
 const PULL_JOBS = 512;
 const MIN_PULL_PACKS = 16;
-/**
- * A message delivered at most this long before its scheduled time waits in
- * memory until then (the scheduler publishes look-ahead claims early); one due
- * later than that goes back to the stream until it is due.
- */
-export const MAX_EARLY_HOLD_MS = 5_000;
 /** Longest stop() waits for the pull loops to hand back what they had received. */
 const STOP_WAIT_MS = 5_000;
 
 /**
- * Pulls the service's job consumers and turns each message into a Delivery:
- * decodes its envelope once, numbers its attempt (JetStream's delivery count
- * minus the deferrals in the attempt ledger; a first delivery reads nothing),
- * asks the run history whether a possible repeat of a finished attempt is
- * finished (after a lost delivery, or for a message older than the ack wait),
- * and filters what must not reach a slot — malformed (dead letter), attempts
- * exhausted (dead letter), cancelled (settled without running), not yet due
- * (held in memory or handed back), no handler here (handed back). The rest go
- * to `onDue`.
+ * Pulls the service's job consumers and decodes each message once: malformed
+ * ones are dead-lettered, those of a job with no handler here are handed back,
+ * a pack's jobs are taken from it (or, on a redelivery, only those history has
+ * not finished), and a redelivery's attempt ledger is read (a first delivery
+ * reads nothing). DeliveryRouting numbers each job's attempt and sends it on.
  */
 @Injectable()
 export class JobIntake {
@@ -56,10 +44,6 @@ export class JobIntake {
   /** The pull loops, and redeliveries waiting for their ledger entry: stop() waits for both. */
   private readonly loops: Promise<void>[] = [];
   private readonly reads = new Set<Promise<void>>();
-  private readonly early = new DueHold<Delivery>((items) => {
-    for (const d of items) this.onDue(d);
-  });
-  private onDue: (d: Delivery) => void = () => undefined;
   private specs = new Map<string, JobSpec>();
   private stopping = false;
 
@@ -69,21 +53,20 @@ export class JobIntake {
     private readonly nats: NatsConnectionService,
     private readonly ledger: AttemptLedger,
     private readonly deferrals: Deferrals,
-    private readonly settlement: Settlement,
     private readonly control: JobControl,
     private readonly deadLetters: DeadLetterWriter,
-    private readonly finished: FinishedRuns,
+    private readonly routing: DeliveryRouting,
     private readonly handOffs: PackHandOff,
     private readonly unpacking: PackUnpacking,
   ) {}
 
   /** Deliveries held until their scheduled time. */
   get held(): number {
-    return this.early.size;
+    return this.routing.held;
   }
 
   heldDeliveries(): IterableIterator<Delivery> {
-    return this.early.all();
+    return this.routing.heldDeliveries();
   }
 
   async start(
@@ -93,7 +76,7 @@ export class JobIntake {
     room: (priority: Priority, maxWaitMs: number, count: number) => Promise<void> | undefined,
   ): Promise<void> {
     this.specs = specs;
-    this.onDue = onDue;
+    this.routing.start(onDue);
     const js = await this.nats.js();
     // A pulled pack holds up to JOB_PACK_MAX jobs: pulling 512 of them would hold 50 times the jobs (and memory).
     const pullBatch = this.config.jobs.packMax > 1 ? Math.max(MIN_PULL_PACKS, Math.ceil(PULL_JOBS / this.config.jobs.packMax)) : PULL_JOBS;
@@ -126,8 +109,7 @@ export class JobIntake {
   async stop(): Promise<void> {
     this.stopping = true;
     for (const p of this.pulls) p.pull.stop();
-    const now = Date.now();
-    await Promise.all(this.early.drain().map(({ dueAt, item }) => this.deferrals.defer(item.msg, item.ledger, Math.max(0, dueAt - now), item.spec.name, 'stopping')));
+    await this.routing.stop();
     // Messages the pulls had already received still come out of their loops (each handed back); the wait is bounded
     // so a stuck iterator cannot hold the shutdown (what is left comes back after its ack wait).
     const bounded = (work: Promise<unknown>) => Promise.race([work, new Promise((r) => setTimeout(r, STOP_WAIT_MS).unref())]);
@@ -151,9 +133,9 @@ export class JobIntake {
       this.log.warn({ job: event.type, consumer: declaration.durable }, 'no handler for this job here; deferring it');
       return this.handBack(msg, 'unknown', 60_000, 'no_handler');
     }
-    if (msg.info.deliveryCount === 1) return this.number(declaration, msg, event, spec, EMPTY_LEDGER);
+    if (msg.info.deliveryCount === 1) return this.routing.number(declaration, msg, event, spec, EMPTY_LEDGER);
     this.track(this.ledger.read(msg.info.stream, msg.info.streamSequence).then(
-      (entry) => this.number(declaration, msg, event, spec, entry),
+      (entry) => this.routing.number(declaration, msg, event, spec, entry),
       (e: unknown) => {
         this.log.warn({ runId: event.id, error: errorText(e) }, 'could not read the attempt ledger; retrying the message later');
         nakQuietly(msg, 5_000);
@@ -194,7 +176,7 @@ export class JobIntake {
 
   private runPack(declaration: ConsumerDeclaration, msg: JsMsg, events: CloudEvent[], spec: JobSpec): void {
     const pack = new JobPack(msg, events.length);
-    events.forEach((event, i) => this.number(declaration, asJsMsg(new PackMember(pack, event, i, this.handOffs)), event, spec, EMPTY_LEDGER));
+    events.forEach((event, i) => this.routing.number(declaration, asJsMsg(new PackMember(pack, event, i, this.handOffs)), event, spec, EMPTY_LEDGER));
   }
 
   /**
@@ -214,92 +196,6 @@ export class JobIntake {
     void work.finally(() => this.reads.delete(work));
   }
 
-  private number(declaration: ConsumerDeclaration, msg: JsMsg, event: CloudEvent, spec: JobSpec, ledger: LedgerEntry): void {
-    if (this.stopping) return void this.deferrals.defer(msg, ledger, 0, spec.name, 'stopping');
-    const parts = jobMessageOf(event, msg);
-    if (parts.scheduledFor && Number.isNaN(parts.scheduledFor.getTime())) parts.scheduledFor = undefined;
-    const member = packMemberOf(msg);
-    const { attempt, lost } = attemptOf(msg.info.deliveryCount, ledger, parts.attemptOffset ?? 0);
-    // Cut short in a pack whose worker died: that attempt is recorded lost with this one (unless history has it).
-    if (parts.lostInPack && parts.attemptOffset) lost.unshift(parts.attemptOffset);
-    const maxAttempts = parts.maxAttempts ?? spec.maxAttempts;
-    const d: Delivery = {
-      msg, event, spec, parts, declaration, ledger, lost,
-      key: member ? member.key : `${msg.info.stream}.${msg.info.streamSequence}`,
-      priority: priorityOf(msg.subject),
-      attempt,
-      maxAttempts,
-      backoff: parts.backoff ?? spec.backoff,
-      timeoutMs: parts.timeoutMs ?? spec.timeoutMs,
-    };
-    // A delivery before this one never came back settled — or the message is older than the ack wait, so an
-    // earlier delivery may have been lost with its count set back (nats-server 2.9): its worker may have died
-    // after the outcome was committed and before the ack reached the server. Then the run is done: ack it.
-    // A job of a pack was checked with its pack.
-    if (member) return this.route(d);
-    // A job a redelivered pack handed off may have been handed off before that pack's worker died (a second copy
-    // once JetStream's duplicate window has passed): it runs only if history has not seen this attempt.
-    // One that was cut short in the pack runs only if history has nothing for it at all: anything recorded means
-    // a deferral's or snooze's hand-off from before the crash carries the job on.
-    if (parts.rehanded && msg.info.deliveryCount === 1) {
-      return this.routeUnlessRecorded(d, (known) => parts.lostInPack || known.final || known.attempt >= attempt);
-    }
-    if (lost.length > 0 || Date.now() - msg.info.timestampNanos / 1e6 > (declaration.ackWaitMs ?? this.config.ackWaitMs)) {
-      return this.routeUnlessRecorded(d, (known) => known.final);
-    }
-    this.route(d);
-  }
-
-  /** A delivery that may repeat what history recorded: acked without running when `recorded` says so, else routed. */
-  private routeUnlessRecorded(d: Delivery, recorded: (known: NonNullable<LastAttempt>) => boolean): void {
-    void this.finished.last(d.event.id).then(
-      (known) => {
-        if (!known || !recorded(known)) {
-          // An attempt history holds already (its record was written, its ack or ledger note was not) is not lost.
-          if (known) d.lost = d.lost.filter((a) => a > known.attempt);
-          return this.route(d);
-        }
-        this.log.info(
-          { runId: d.event.id, job: d.spec.name, attempt: d.attempt, recorded: known.attempt, outcome: known.outcome },
-          'delivered again after history recorded it (a lost ack, or a second hand-off from a redelivered pack): acked without running',
-        );
-        try {
-          d.msg.ack();
-        } catch {
-          // the connection is closing: the next delivery asks again
-        }
-      },
-      (e: unknown) => {
-        this.log.warn({ runId: d.event.id, error: errorText(e) }, 'could not read the run history for a delivery that may repeat a recorded attempt; retrying the message later');
-        nakQuietly(d.msg, 5_000);
-      },
-    );
-  }
-
-  /** Where a numbered delivery goes: dead (attempts exhausted), settled (cancelled), held or handed back (not due), or due. */
-  private route(d: Delivery): void {
-    const { msg, event, spec, parts, ledger, attempt, maxAttempts } = d;
-    if (attempt > maxAttempts) {
-      d.attempt = maxAttempts;
-      void this.settlement.dead(d, new Error(`attempts exhausted: delivered ${msg.info.deliveryCount} times, the handler never settled it`), 'attempts_exhausted');
-      return;
-    }
-    if (this.control.isCancelled(event.id, parts.companyId)) {
-      void this.settlement.settle(d, { kind: 'cancelled', error: new CancelledError('cancelled before it started') }, new Date(), 0);
-      return;
-    }
-    // A job never starts before its scheduled time (or, handed off from a pack, its retry's time): one delivered
-    // early waits here, not in a slot.
-    const dueAt = parts.notBefore && (!parts.scheduledFor || parts.notBefore > parts.scheduledFor) ? parts.notBefore.getTime() : parts.scheduledFor?.getTime() ?? 0;
-    const early = dueAt ? dueAt - Date.now() : 0;
-    if (early > MAX_EARLY_HOLD_MS) {
-      void this.deferrals.defer(msg, ledger, early, spec.name, 'not_due');
-      return;
-    }
-    if (early > 0) return this.early.hold(dueAt, d);
-    this.onDue(d);
-  }
-
   private async malformed(declaration: ConsumerDeclaration, msg: JsMsg, error: unknown): Promise<void> {
     try {
       await this.deadLetters.write(deadLetterOf({
@@ -311,14 +207,6 @@ export class JobIntake {
       this.log.error({ consumer: declaration.durable, error: errorText(e) }, 'could not dead-letter a malformed job message; retrying later');
       nakQuietly(msg, 5_000);
     }
-  }
-}
-
-function nakQuietly(msg: JsMsg, delayMs: number): void {
-  try {
-    msg.nak(delayMs);
-  } catch {
-    // the connection is gone: the ack wait brings it back
   }
 }
 
