@@ -1,3 +1,4 @@
+import { realpathSync } from 'node:fs';
 import { redactSecretText } from '../../audit/redact-secrets.js';
 
 /** A stored stack stops here (about 60 frames); the head is kept: the frames nearest the throw. */
@@ -52,4 +53,14 @@ function framesOf(error: Error, prefixes: readonly string[]): string {
       return out.replace(TO_NODE_MODULES, '$1node_modules/').replace(ABSOLUTE, '$1…/');
     })
     .join('\n');
+}
+
+/** The roots stack frames are stored relative to: the directory as given and, when it differs, with symlinks resolved. */
+export function stackRootsOf(cwd: string): string[] {
+  try {
+    const real = realpathSync(cwd);
+    return real === cwd ? [cwd] : [cwd, real];
+  } catch {
+    return [cwd];
+  }
 }

@@ -1,4 +1,3 @@
-import { realpathSync } from 'node:fs';
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { deadLetterOf } from '../../dead-letters/dead-letter-of.js';
 import { DeadLetterWriter } from '../../dead-letters/dead-letter.writer.js';
@@ -7,23 +6,26 @@ import type { Logger } from '../../logging/logger.js';
 import { backoffDelay } from '../../messaging/backoff.js';
 import { errorText } from '../../messaging/errors.js';
 import { MetronomeMetrics } from '../../metrics/metrics.registry.js';
-import type { AttemptOutcome, AttemptRecord } from '../history/attempt-record.js';
+import type { AttemptOutcome } from '../history/attempt-record.js';
 import { redactedErrorText, redactSecretText } from '../../audit/redact-secrets.js';
-import { errorStackOf } from '../history/error-stack.js';
+import { errorStackOf, stackRootsOf } from '../history/error-stack.js';
 import { HistoryWriter } from '../history/history-writer.js';
-import type { Completion } from '../../util/overlapping-batcher.js';
 import { JobControl } from '../job-control.js';
-import type { RunResult } from '../job.types.js';
 import { isThenable } from '../../util/is-thenable.js';
 import { AttemptLedger } from './attempt-ledger.js';
+import { attemptRecordOf, stateOf, storedResult } from './attempt-record-of.js';
 import { Deferrals } from './deferrals.js';
 import { packMemberOf } from './pack-member.js';
 import type { Delivery } from './delivery.js';
 import { JOB_SETTLEMENT_OBSERVERS, type JobSettled, type JobSettlementObserver } from './job-settled.js';
 import type { DeadReason, Outcome } from './outcome.js';
+import { PendingSettlement, type SettleListener } from './pending-settlement.js';
+import { RunSeries } from './run-series.js';
 import { WorkerHeartbeat } from './worker-heartbeat.js';
 
 const LOST = 'the worker running this attempt stopped before it reported (it died, or stalled past the ack wait)';
+
+export type { SettleListener } from './pending-settlement.js';
 
 /**
  * Settles one delivery from its outcome, always: the attempt (and any lost
@@ -33,16 +35,11 @@ const LOST = 'the worker running this attempt stopped before it reported (it die
  * If the history or dead letter cannot be written, the message is left to come
  * back, so no outcome is ever lost.
  */
-interface SettledSeries {
-  runs: { inc(): void };
-  duration: { observe(value: number): void };
-}
-
 @Injectable()
 export class Settlement {
   /** Stack frames are stored relative to the directory the service runs from (as given and with symlinks resolved). */
-  private readonly root = rootsOf(process.cwd());
-  private readonly series = new Map<string, Map<string, Map<AttemptOutcome, SettledSeries>>>();
+  private readonly root = stackRootsOf(process.cwd());
+  private readonly series: RunSeries;
 
   constructor(
     private readonly history: HistoryWriter,
@@ -54,7 +51,9 @@ export class Settlement {
     private readonly metrics: MetronomeMetrics,
     @Inject(ROOT_LOGGER) private readonly log: Logger,
     @Optional() @Inject(JOB_SETTLEMENT_OBSERVERS) private readonly observers: JobSettlementObserver[] = [],
-  ) {}
+  ) {
+    this.series = new RunSeries(metrics);
+  }
 
   /** A job this process runs: its lost attempts count from 0 (the series exists before the first one). */
   declare(job: string): void {
@@ -100,12 +99,13 @@ export class Settlement {
   private recorded(d: Delivery, outcome: Exclude<Outcome, { kind: 'snooze' }>, startedAt: Date, durationMs: number, urgent: boolean, error: string | null, after: SettleListener): void {
     try {
       const state = stateOf(outcome);
-      const result = outcome.kind === 'succeeded' || outcome.kind === 'failed' ? stored(outcome.result, durationMs) : undefined;
+      const result = outcome.kind === 'succeeded' || outcome.kind === 'failed' ? storedResult(outcome.result, durationMs) : undefined;
       const stack = outcome.kind === 'retry' || outcome.kind === 'dead' ? errorStackOf(outcome.error, this.root) : null;
       const finishedAt = new Date(startedAt.getTime() + durationMs);
       const pending = new PendingSettlement(this, d, outcome, state, durationMs, finishedAt, error, after, 1 + d.lost.length);
-      this.history.recordThen(this.record(d, d.attempt, state, startedAt, finishedAt, durationMs, error, stack, result), urgent, pending);
-      for (const attempt of d.lost) this.history.recordThen(this.record(d, attempt, 'lost', finishedAt, finishedAt, 0, LOST, null, undefined), urgent, pending);
+      const worker = this.heartbeat.instance;
+      this.history.recordThen(attemptRecordOf(d, worker, d.attempt, state, startedAt, finishedAt, durationMs, error, stack, result), urgent, pending);
+      for (const attempt of d.lost) this.history.recordThen(attemptRecordOf(d, worker, attempt, 'lost', finishedAt, finishedAt, 0, LOST, null, undefined), urgent, pending);
     } catch (e) {
       this.unsettled(d, e, after);
     }
@@ -175,9 +175,7 @@ export class Settlement {
 
   private counted(d: Delivery, state: AttemptOutcome, durationMs: number, after: SettleListener): void {
     try {
-      const series = this.seriesOf(d.spec.name, d.priority, state);
-      series.runs.inc();
-      series.duration.observe(durationMs / 1000);
+      this.series.count(d.spec.name, d.priority, state, durationMs);
     } catch (e) {
       return this.unsettled(d, e, after);
     }
@@ -195,111 +193,8 @@ export class Settlement {
     after.settled();
   }
 
-  /** The job's run counter and duration histogram for one queue and outcome, label-bound once (no labels object per job). */
-  private seriesOf(job: string, queue: string, outcome: AttemptOutcome): SettledSeries {
-    let byQueue = this.series.get(job);
-    if (!byQueue) this.series.set(job, (byQueue = new Map()));
-    let byOutcome = byQueue.get(queue);
-    if (!byOutcome) byQueue.set(queue, (byOutcome = new Map()));
-    let series = byOutcome.get(outcome);
-    if (!series) {
-      const labels = { job, queue, outcome };
-      byOutcome.set(outcome, (series = { runs: this.metrics.jobRuns.bind(labels), duration: this.metrics.jobDuration.bind(labels) }));
-    }
-    return series;
-  }
-
   /** Settles a delivery that never reached its handler (exhausted, malformed contract). */
   dead(d: Delivery, error: unknown, reason: DeadReason): Promise<void> {
     return this.settle(d, { kind: 'dead', error, reason }, new Date(), 0);
   }
-
-  private record(d: Delivery, attempt: number, outcome: AttemptOutcome, startedAt: Date, finishedAt: Date, durationMs: number, error: string | null, errorStack: string | null, result: unknown): AttemptRecord {
-    const info = d.msg.info;
-    return {
-      runId: d.event.id,
-      attempt,
-      job: d.spec.name,
-      queue: d.priority,
-      companyId: d.parts.companyId ?? null,
-      outcome,
-      scheduledFor: d.parts.scheduledFor ?? null,
-      enqueuedAt: new Date(info.timestampNanos / 1e6),
-      startedAt,
-      finishedAt,
-      durationMs,
-      error,
-      errorStack,
-      result: result ?? null,
-      payload: outcome === 'succeeded' || outcome === 'cancelled' ? null : d.parts.payload,
-      scheduleId: d.parts.scheduleId ?? null,
-      parentRunId: d.parts.parentRunId ?? null,
-      worker: this.heartbeat.instance,
-      streamSeq: info.streamSequence,
-      planned: d.parts.planned,
-      maxAttempts: d.maxAttempts,
-    };
-  }
-}
-
-/** Told once a delivery is settled, or left to come back. */
-export interface SettleListener {
-  settled(): void;
-}
-
-/** One job's settlement while its rows wait for their history batch: the rows' completion, then `committed`. */
-class PendingSettlement implements Completion<void> {
-  private failure: { error: unknown } | undefined;
-
-  constructor(
-    private readonly settlement: Settlement,
-    private readonly d: Delivery,
-    private readonly outcome: Exclude<Outcome, { kind: 'snooze' }>,
-    private readonly state: AttemptOutcome,
-    private readonly durationMs: number,
-    private readonly finishedAt: Date,
-    private readonly error: string | null,
-    private readonly after: SettleListener,
-    private rows: number,
-  ) {}
-
-  resolve(): void {
-    if (--this.rows === 0) this.done();
-  }
-
-  reject(error: unknown): void {
-    this.failure ??= { error };
-    if (--this.rows === 0) this.done();
-  }
-
-  private done(): void {
-    if (this.failure) return this.settlement.unsettled(this.d, this.failure.error, this.after);
-    this.settlement.committed(this.d, this.outcome, this.state, this.durationMs, this.finishedAt, this.error, this.after);
-  }
-}
-
-function rootsOf(cwd: string): string[] {
-  try {
-    const real = realpathSync(cwd);
-    return real === cwd ? [cwd] : [cwd, real];
-  } catch {
-    return [cwd];
-  }
-}
-
-function stateOf(outcome: Exclude<Outcome, { kind: 'snooze' }>): AttemptOutcome {
-  switch (outcome.kind) {
-    case 'retry': return 'retrying';
-    default: return outcome.kind;
-  }
-}
-
-function stored(result: RunResult, durationMs: number): unknown {
-  return {
-    status: result.status,
-    durationMs: Math.round(durationMs),
-    recordsProcessed: result.recordsProcessed,
-    message: result.message,
-    data: result.data,
-  };
 }
