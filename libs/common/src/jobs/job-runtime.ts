@@ -13,7 +13,6 @@ import { JobDispatcher, type Waiting } from './job-dispatcher.js';
 import { AttemptRunner } from './runtime/attempt-runner.js';
 import { Deferrals } from './runtime/deferrals.js';
 import type { Delivery } from './runtime/delivery.js';
-import type { Outcome } from './runtime/outcome.js';
 import { EXTRA_JOB_HANDLERS, type ExtraJobHandlers } from './runtime/extra-handlers.js';
 import { discoverHandlers, handlerProblems, specOf } from './runtime/handler-registry.js';
 import { JobIntake } from './runtime/job-intake.js';
@@ -21,11 +20,10 @@ import { LaneRoom } from './runtime/lane-room.js';
 import { OverflowSpread } from './runtime/overflow-spread.js';
 import type { JobSpec } from './runtime/job-spec.js';
 import { PausedParking } from './runtime/paused-parking.js';
-import { Settlement, type SettleListener } from './runtime/settlement.js';
+import { Settlement } from './runtime/settlement.js';
+import { SlotRunner } from './runtime/slot-runner.js';
 import { WorkerHeartbeat } from './runtime/worker-heartbeat.js';
 import { JobCatalog } from './job-catalog.js';
-import { ClearingMap } from '../util/clearing-map.js';
-import { isThenable } from '../util/is-thenable.js';
 import { keepShortLivedObjectsYoung } from './runtime/young-generation.js';
 
 export const JOB_RUNTIME_OPTIONS = Symbol('JOB_RUNTIME_OPTIONS');
@@ -42,19 +40,18 @@ export interface JobRuntimeOptions {
 /**
  * The job runtime of one service process. At start it discovers `@JobHandler`
  * declarations and refuses to start unless every declared job has exactly
- * one. It then pulls the service's per-priority consumers (JobIntake) into an
- * in-process dispatcher (priorities by weight, tenants round-robin, concurrency
- * caps, pauses), runs each due delivery (AttemptRunner) and settles it
- * (Settlement: history committed, then ack, nak or dead letter). Nothing is
- * written to Postgres between a job's publish and its handler's start.
+ * one. It then pulls the service's per-priority consumers (JobIntake, which
+ * numbers and routes each delivery with DeliveryRouting) into an in-process
+ * dispatcher (priorities by weight, tenants round-robin, concurrency caps,
+ * pauses), and runs each due delivery in a slot (SlotRunner: AttemptRunner,
+ * then Settlement: history committed, then ack, nak or dead letter). Nothing
+ * is written to Postgres between a job's publish and its handler's start.
  */
 @Injectable()
 export class JobRuntime implements OnModuleInit, OnApplicationBootstrap, BeforeApplicationShutdown {
   readonly specs = new Map<string, JobSpec>();
   private readonly dispatcher: JobDispatcher<Delivery>;
   private readonly parking: PausedParking;
-  /** Deliveries whose handler runs or whose outcome is being written, by stream sequence: the keep-alive renews their ack wait. */
-  private readonly busy = new ClearingMap<string, Delivery>();
   private keepAlive?: NodeJS.Timeout;
   /** Intake loops waiting for their priority's lane to refill, woken by pump(). */
   private readonly room = new LaneRoom((priority, count) => this.dispatcher.hasRoom(priority, count), () => this.stopping);
@@ -65,9 +62,7 @@ export class JobRuntime implements OnModuleInit, OnApplicationBootstrap, BeforeA
   private stopping = false;
   private pumping = false;
   private readonly slots: number;
-  /** Handlers that returned and gave their slot back, whose outcome write and ack are still pending. */
-  private settling = 0;
-  private readonly maxSettling: number;
+  private readonly slotRunner: SlotRunner;
 
   constructor(
     @Inject(JOB_RUNTIME_OPTIONS) private readonly options: JobRuntimeOptions,
@@ -96,7 +91,7 @@ export class JobRuntime implements OnModuleInit, OnApplicationBootstrap, BeforeA
     // that write to return (Postgres 22–27 µs). Now 8 again (2026-12-06, AMD EPYC host): GC pauses 17–21 % of the
     // burn-down's worker thread in twelve runs against 20–26 % in eighteen at 16, peak RSS 137–143 against
     // 141–146 MB; the rate in alternated pairs 19,797–22,661 against 17,554–22,393 jobs/s, inside the host's noise.
-    this.maxSettling = this.slots * 8;
+    const maxSettling = this.slots * 8;
     this.parking = new PausedParking(Math.max(1_000, this.slots * 64));
     this.pausedOverflow = new OverflowSpread(Math.random, () => jobs.pausedRecheckMs);
     this.dispatcher = new JobDispatcher<Delivery>({
@@ -107,6 +102,7 @@ export class JobRuntime implements OnModuleInit, OnApplicationBootstrap, BeforeA
       jobConcurrency: (job) => this.specs.get(job)?.concurrency ?? 0,
       isPaused: (job, priority) => this.isPaused(job, priority),
     });
+    this.slotRunner = new SlotRunner(this.dispatcher, runner, settlement, log, maxSettling, () => this.pump());
   }
 
   /** Discovers handlers and registers them; throws (start-up fails) listing every problem. */
@@ -132,7 +128,7 @@ export class JobRuntime implements OnModuleInit, OnApplicationBootstrap, BeforeA
       inFlight: this.dispatcher.inFlight,
       waiting: this.dispatcher.waiting + this.parking.size,
       held: this.intake.held,
-      settling: this.settling,
+      settling: this.slotRunner.settling,
     }));
     this.catalog.announce(this.specs.values(), (job) => this.specs.get(job)!.options);
     this.log.info({ jobs: [...this.specs.keys()] }, 'job handlers registered');
@@ -154,7 +150,7 @@ export class JobRuntime implements OnModuleInit, OnApplicationBootstrap, BeforeA
       for (const w of this.dispatcher.all()) w.item.msg.working();
       for (const d of this.intake.heldDeliveries()) d.msg.working();
       for (const d of this.parking.all()) d.msg.working();
-      for (const d of this.busy.values()) d.msg.working();
+      for (const d of this.slotRunner.busyDeliveries()) d.msg.working();
     }, Math.max(100, ackWait / 2));
     this.log.info({ consumers: this.options.consumers.map((c) => c.durable), slots: this.slots }, 'job runtime started');
   }
@@ -169,7 +165,7 @@ export class JobRuntime implements OnModuleInit, OnApplicationBootstrap, BeforeA
     ].map((d) => this.deferrals.defer(d.msg, d.ledger, 0, d.spec.name, 'stopping'));
     await Promise.all([this.intake.stop(), ...handBack]);
     const deadline = Date.now() + this.config.shutdownGraceMs;
-    while ((this.dispatcher.inFlight > 0 || this.settling > 0) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    while ((this.dispatcher.inFlight > 0 || this.slotRunner.settling > 0) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     if (this.dispatcher.inFlight > 0) this.log.warn({ running: this.dispatcher.inFlight }, 'job handlers still running at the end of the grace period');
     clearInterval(this.keepAlive);
     // Every hand-back begun (its ledger note and nak) completes while the connection is still open.
@@ -213,95 +209,10 @@ export class JobRuntime implements OnModuleInit, OnApplicationBootstrap, BeforeA
     if (this.stopping || this.pumping) return;
     this.pumping = true;
     try {
-      for (let w = this.dispatcher.next(); w; w = this.dispatcher.next()) this.execute(w);
+      for (let w = this.dispatcher.next(); w; w = this.dispatcher.next()) this.slotRunner.execute(w);
     } finally {
       this.pumping = false;
     }
     this.room.wake();
-  }
-
-  /**
-   * A second delivery of a message this process is already running or
-   * settling: nats-server 2.9 can hand one message out twice at once after a
-   * worker holding it died, or to a worker that was stalled (one copy with its
-   * delivery count set back). The handler runs once, as the attempt it
-   * started as (a stalled worker's late result then never outnumbers the
-   * attempt that overtook it); the server tracks the message by stream
-   * sequence, so its settlement ends both deliveries.
-   */
-  private duplicate(running: Delivery, d: Delivery): void {
-    this.log.warn({ runId: d.event.id, job: d.spec.name, deliveryCount: d.msg.info.deliveryCount, running: running.msg.info.deliveryCount }, 'job message delivered again while it runs here: running it once');
-  }
-
-  /**
-   * Runs a delivery in its slot and settles it. A handler that returns without a promise is settled in the same
-   * turn (pump's loop then fills the slot again, no recursion); nothing holds an async frame while the outcome
-   * waits for its history batch.
-   */
-  private execute(w: Waiting<Delivery>): void {
-    const d = w.item;
-    const seq = d.key;
-    const running = this.busy.get(seq);
-    if (running) {
-      this.duplicate(running, d);
-      this.dispatcher.done(w);
-      this.pump();
-      return;
-    }
-    this.busy.set(seq, d);
-    const startedAt = new Date();
-    const t0 = performance.now();
-    let outcome: Outcome | Promise<Outcome>;
-    try {
-      outcome = this.runner.run(d);
-    } catch (e) {
-      // run() never throws; should it, the job is still released and settled (retried).
-      outcome = { kind: 'retry', error: e };
-    }
-    if (isThenable<Outcome>(outcome)) {
-      outcome.then(
-        (o) => this.finished(w, o, startedAt, performance.now() - t0),
-        (e: unknown) => this.finished(w, { kind: 'retry', error: e }, startedAt, performance.now() - t0),
-      );
-    } else {
-      this.finished(w, outcome, startedAt, performance.now() - t0);
-    }
-  }
-
-  /**
-   * The slot is given back when the handler returns, not when its outcome is committed and acked, so
-   * `concurrency` bounds running handlers; at most maxSettling finished jobs wait for their history write at
-   * once (beyond that the slot is held until the ack, which throttles the pull, and the history batch is hurried:
-   * a held slot waiting out the batching window idles the worker).
-   */
-  private finished(w: Waiting<Delivery>, outcome: Outcome, startedAt: Date, durationMs: number): void {
-    const held = this.settling >= this.maxSettling;
-    if (!held) {
-      this.settling++;
-      this.dispatcher.done(w);
-      this.pump();
-    }
-    this.settlement.settleThen(w.item, outcome, startedAt, durationMs, held, new SlotRelease(this, w, held));
-  }
-
-  /** @internal SlotRelease's: the delivery is settled (or left to come back). */
-  released(w: Waiting<Delivery>, held: boolean): void {
-    this.busy.delete(w.item.key, w.item);
-    if (held) this.dispatcher.done(w);
-    else this.settling--;
-    this.pump();
-  }
-}
-
-/** What a settling job keeps of its slot: one object, no closure or promise (see Settlement.settleThen). */
-class SlotRelease implements SettleListener {
-  constructor(
-    private readonly runtime: JobRuntime,
-    private readonly w: Waiting<Delivery>,
-    private readonly held: boolean,
-  ) {}
-
-  settled(): void {
-    this.runtime.released(this.w, this.held);
   }
 }
