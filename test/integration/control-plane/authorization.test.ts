@@ -336,4 +336,15 @@ describe('problem+json and input validation', () => {
     expect(ui.text).toContain('swagger-ui');
     expect((await env.call('GET', '/api/docs/assets/swagger-ui-bundle.js')).status).toBe(200);
   });
+
+  it('answers 404 problem+json for a static file named after a prototype property, on the API docs and the dashboard', async () => {
+    // The fault suite's route fuzzer found /api/docs/assets/toString answering 500: the file table was a plain object.
+    for (const name of ['toString', 'constructor', '__proto__', 'hasOwnProperty', 'valueOf']) {
+      for (const path of [`/api/docs/assets/${name}`, `/dashboard/${name}`]) {
+        const res = await env.call('GET', path);
+        expect({ path, status: res.status, problem: res.type.startsWith('application/problem+json') }).toEqual({ path, status: 404, problem: true });
+        expect(res.json.detail).toContain(name);
+      }
+    }
+  });
 });

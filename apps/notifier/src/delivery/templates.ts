@@ -91,7 +91,8 @@ const since = (d: Data) => (typeof d.firstAt === 'string' ? ` (${d.firstAt.slice
 const seit = since;
 
 export function render(type: string, locale: string | null | undefined, data: Data): { title: string; body: string } {
-  const t = TEMPLATES[type];
+  // Own keys only: an event type such as `toString` or `constructor` is not a template.
+  const t = Object.hasOwn(TEMPLATES, type) ? TEMPLATES[type] : undefined;
   if (!t) return { title: type, body: JSON.stringify(data) };
   return t[langOf(locale)](data);
 }

@@ -14,19 +14,20 @@ export const PUBLIC_DIR = fileURLToPath(new URL('./public/', import.meta.url));
 
 /** Libraries the dashboard uses, served from their installed package (a runtime dependency; no CDN). */
 const require = createRequire(import.meta.url);
-const VENDOR: Record<string, string> = {
-  'uplot.js': require.resolve('uplot/dist/uPlot.iife.min.js'),
-  'uplot.css': require.resolve('uplot/dist/uPlot.min.css'),
-};
+const VENDOR = new Map<string, string>([
+  ['uplot.js', require.resolve('uplot/dist/uPlot.iife.min.js')],
+  ['uplot.css', require.resolve('uplot/dist/uPlot.min.css')],
+]);
 
-const TYPES: Record<string, string> = {
-  'index.html': 'text/html; charset=utf-8',
-  'app.js': 'text/javascript; charset=utf-8',
-  'app.css': 'text/css; charset=utf-8',
-  'favicon.svg': 'image/svg+xml',
-  'uplot.js': 'text/javascript; charset=utf-8',
-  'uplot.css': 'text/css; charset=utf-8',
-};
+/** The files served and their types: Maps, so a name such as `toString` is not found on a prototype. */
+const TYPES = new Map<string, string>([
+  ['index.html', 'text/html; charset=utf-8'],
+  ['app.js', 'text/javascript; charset=utf-8'],
+  ['app.css', 'text/css; charset=utf-8'],
+  ['favicon.svg', 'image/svg+xml'],
+  ['uplot.js', 'text/javascript; charset=utf-8'],
+  ['uplot.css', 'text/css; charset=utf-8'],
+]);
 
 const SECURITY_HEADERS: Record<string, string> = {
   'Content-Security-Policy': "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
@@ -48,15 +49,15 @@ export class DashboardController {
 
   @Get('dashboard/:file')
   asset(@Param('file') file: string, @Res() res: Response): void {
-    if (!TYPES[file]) throw problems.notFound(`File "${file.slice(0, 100)}"`);
+    if (!TYPES.has(file)) throw problems.notFound(`File "${file.slice(0, 100)}"`);
     this.send(res, file);
   }
 
   private send(res: Response, file: string): void {
-    const path = VENDOR[file] ?? join(PUBLIC_DIR, file);
+    const path = VENDOR.get(file) ?? join(PUBLIC_DIR, file);
     if (!existsSync(path)) throw problems.notFound(`File "${file}"`);
     for (const [k, v] of Object.entries(SECURITY_HEADERS)) res.setHeader(k, v);
-    res.setHeader('Content-Type', TYPES[file]);
+    res.setHeader('Content-Type', TYPES.get(file)!);
     res.setHeader('Cache-Control', 'no-cache');
     res.sendFile(path);
   }

@@ -9,12 +9,13 @@ import { ApiExcludeController, DocumentBuilder, SwaggerModule, type OpenAPIObjec
 import type { Response } from 'express';
 import { problems } from './problems.js';
 
-const UI_FILES: Record<string, string> = {
-  'swagger-ui.css': 'text/css; charset=utf-8',
-  'swagger-ui-bundle.js': 'text/javascript; charset=utf-8',
-  'swagger-ui-standalone-preset.js': 'text/javascript; charset=utf-8',
-  'favicon-32x32.png': 'image/png',
-};
+/** The UI's files and their types: a Map, so a name such as `toString` or `__proto__` is not found on a prototype. */
+const UI_FILES = new Map<string, string>([
+  ['swagger-ui.css', 'text/css; charset=utf-8'],
+  ['swagger-ui-bundle.js', 'text/javascript; charset=utf-8'],
+  ['swagger-ui-standalone-preset.js', 'text/javascript; charset=utf-8'],
+  ['favicon-32x32.png', 'image/png'],
+]);
 
 const UI_HTML = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -80,7 +81,7 @@ export class OpenApiController {
 
   @Get('docs/assets/:file')
   asset(@Param('file') file: string, @Res() res: Response): void {
-    const type = UI_FILES[file];
+    const type = UI_FILES.get(file);
     if (!type) throw problems.notFound(`Asset "${file.slice(0, 100)}"`);
     res.setHeader('Content-Type', type);
     res.setHeader('Cache-Control', 'public, max-age=86400');
