@@ -22,7 +22,8 @@ function runtimeWithOpenSettlements(slots: number, opts: { synchronous?: boolean
   const fake = <T>(x: unknown) => x as T;
   const runtime = new JobRuntime(
     options, config, fake(silent), 'reports', fake({}), fake({}),
-    fake({ start: async (_c: unknown, _s: unknown, onDue: (d: Delivery) => void) => void (admit = onDue), stop: async () => undefined, held: 0, heldDeliveries: () => [] }),
+    fake({ start: async (_c: unknown, _s: unknown, onDue: (d: Delivery) => void) => void (admit = onDue), stop: async () => undefined }),
+    fake({ held: 0, heldDeliveries: () => [] }),
     fake({
       run: (d: Delivery): Outcome | Promise<Outcome> => {
         started.push(d.event.id);

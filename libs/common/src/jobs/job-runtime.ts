@@ -15,6 +15,7 @@ import { Deferrals } from './runtime/deferrals.js';
 import type { Delivery } from './runtime/delivery.js';
 import { EXTRA_JOB_HANDLERS, type ExtraJobHandlers } from './runtime/extra-handlers.js';
 import { discoverHandlers, handlerProblems, specOf } from './runtime/handler-registry.js';
+import { DeliveryRouting } from './runtime/delivery-routing.js';
 import { JobIntake } from './runtime/job-intake.js';
 import { LaneRoom } from './runtime/lane-room.js';
 import { OverflowSpread } from './runtime/overflow-spread.js';
@@ -72,6 +73,7 @@ export class JobRuntime implements OnModuleInit, OnApplicationBootstrap, BeforeA
     private readonly discovery: DiscoveryService,
     private readonly scanner: MetadataScanner,
     private readonly intake: JobIntake,
+    private readonly routing: DeliveryRouting,
     private readonly runner: AttemptRunner,
     private readonly settlement: Settlement,
     private readonly deferrals: Deferrals,
@@ -127,7 +129,7 @@ export class JobRuntime implements OnModuleInit, OnApplicationBootstrap, BeforeA
     this.heartbeat.describe([...this.specs.keys()], this.slots, () => ({
       inFlight: this.dispatcher.inFlight,
       waiting: this.dispatcher.waiting + this.parking.size,
-      held: this.intake.held,
+      held: this.routing.held,
       settling: this.slotRunner.settling,
     }));
     this.catalog.announce(this.specs.values(), (job) => this.specs.get(job)!.options);
@@ -148,7 +150,7 @@ export class JobRuntime implements OnModuleInit, OnApplicationBootstrap, BeforeA
     // One timer for every message this process holds (waiting, early, parked, running, settling), not one per job.
     this.keepAlive = setInterval(() => {
       for (const w of this.dispatcher.all()) w.item.msg.working();
-      for (const d of this.intake.heldDeliveries()) d.msg.working();
+      for (const d of this.routing.heldDeliveries()) d.msg.working();
       for (const d of this.parking.all()) d.msg.working();
       for (const d of this.slotRunner.busyDeliveries()) d.msg.working();
     }, Math.max(100, ackWait / 2));
@@ -176,7 +178,7 @@ export class JobRuntime implements OnModuleInit, OnApplicationBootstrap, BeforeA
 
   /** Handlers running, messages waiting for a slot (or parked while paused), and messages held until their scheduled time, in this process. */
   stats(): { running: number; waiting: number; early: number } {
-    return { running: this.dispatcher.inFlight, waiting: this.dispatcher.waiting + this.parking.size, early: this.intake.held };
+    return { running: this.dispatcher.inFlight, waiting: this.dispatcher.waiting + this.parking.size, early: this.routing.held };
   }
 
   private isPaused(job: string, priority: Priority): boolean {

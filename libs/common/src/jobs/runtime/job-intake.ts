@@ -60,15 +60,6 @@ export class JobIntake {
     private readonly unpacking: PackUnpacking,
   ) {}
 
-  /** Deliveries held until their scheduled time. */
-  get held(): number {
-    return this.routing.held;
-  }
-
-  heldDeliveries(): IterableIterator<Delivery> {
-    return this.routing.heldDeliveries();
-  }
-
   async start(
     consumers: readonly ConsumerDeclaration[],
     specs: Map<string, JobSpec>,
