@@ -225,6 +225,18 @@ nats.js's \`js.publish\`, a request per message, 17,135–17,756 and 19,499–20
   pair after it, with the host slower again (Metronome's worker 63 µs a job, BullMQ's
   83): 15,032 against 12,680 (1.19×), and p99 at 1,000/s 25.3 against 13.3 ms, the p99
   target missed in that run.
+  The tenth session (2026-12-07 night, same host type) split the runtime's larger files
+  (no behaviour change; ten alternated Metronome-only runs of the builds before and
+  after: 18,058–23,268 against 17,735–21,616 jobs/s, means 20,250 and 19,800, CPU per job
+  for all processes 79.8 and 80.6 µs: the same). A profile of the burn-down put 16 % of
+  the worker's thread in socket writes (\`writeBuffer\` 8.6 %, \`writev\` 7.7 %), yet the
+  worker made only ≈ 550 writes to nats-server in the 2.5 s burn-down (309 pull requests,
+  the rest batched acks) and ≈ 170 a half-second to Postgres: a write wakes the process
+  that reads it, and on two CPUs shared by three busy processes the worker's thread is
+  then often descheduled inside the call, so this is the host's contention, not work per
+  job. Re-pulling at a quarter of the pull batch instead of nats.js's three quarters
+  (about a third of the pull requests) gave 20,678–21,368 against 21,305–21,996 jobs/s
+  in three pairs: not kept.
   Measured with a prototype on 2026-12-05 (night, burn-down only, alternated with the
   build without packs; \`bench/experiments/\`): burn-down 14,530–15,299 jobs/s against
   10,693–12,651, CPU per job for all processes 104–109 µs against 132–160 (worker 68–72
