@@ -4,7 +4,7 @@ import { JobRuntime, type JobRuntimeOptions } from './job-runtime.js';
 import type { Delivery } from './runtime/delivery.js';
 import type { JobSpec } from './runtime/job-spec.js';
 import type { Outcome } from './runtime/outcome.js';
-import type { SettleListener } from './runtime/settlement.js';
+import type { SettleListener } from './runtime/pending-settlement.js';
 
 /**
  * The runtime with its collaborators faked: handlers succeed at once, and every

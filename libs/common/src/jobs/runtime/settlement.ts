@@ -25,8 +25,6 @@ import { WorkerHeartbeat } from './worker-heartbeat.js';
 
 const LOST = 'the worker running this attempt stopped before it reported (it died, or stalled past the ack wait)';
 
-export type { SettleListener } from './pending-settlement.js';
-
 /**
  * Settles one delivery from its outcome, always: the attempt (and any lost
  * before it) is committed to the run history first, then the message is acked

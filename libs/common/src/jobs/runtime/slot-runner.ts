@@ -5,7 +5,8 @@ import type { JobDispatcher, Waiting } from '../job-dispatcher.js';
 import type { AttemptRunner } from './attempt-runner.js';
 import type { Delivery } from './delivery.js';
 import type { Outcome } from './outcome.js';
-import type { Settlement, SettleListener } from './settlement.js';
+import type { SettleListener } from './pending-settlement.js';
+import type { Settlement } from './settlement.js';
 
 /**
  * Runs due deliveries in the dispatcher's slots and settles them. A slot is
