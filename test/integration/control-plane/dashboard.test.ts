@@ -80,7 +80,9 @@ afterAll(async () => {
 it('signs in, triggers a job and watches its run succeed, retries a dead letter and pauses a queue', async () => {
   // A job the dashboard can show: a schedule for it, and one dead run with its dead letter.
   const admin = bearer(await token('system-admin'));
-  const created = await env.call('POST', '/api/v1/schedules', { auth: admin, body: { name: 'demo-nightly', kind: 'cron', job: JOB, cron: '0 2 * * *', timezone: 'Europe/Berlin' } });
+  // Enabled, so the jobs table shows its next run, but due only on 29 February: a nightly one fired into the test
+  // when it ran across 01:00 UTC (02:00 Berlin) and the worker received a second payload.
+  const created = await env.call('POST', '/api/v1/schedules', { auth: admin, body: { name: 'demo-leap-day', kind: 'cron', job: JOB, cron: '0 2 29 2 *', timezone: 'Europe/Berlin' } });
   expect(created.status).toBe(201);
   const { dlqId, runId: deadRunId } = await seed(env.database, TENANT_A, JOB);
 
