@@ -80,6 +80,16 @@ describe('CopyText (COPY text format written as bytes)', () => {
     expect(() => rows((out) => out.time(new Date(Number.NaN)))).toThrow(RangeError);
   });
 
+  it('keeps each second apart when a row mixes seconds, also seconds that share a cache place (8 apart, or before 1970)', () => {
+    const base = 1_780_000_000_000;
+    const times = [base + 5, base - 3_000, base + 8_000 + 17, base + 6, base - 3_000 + 999, base + 16_000, base + 7, -1, 7_000, -8_001, 999, -1];
+    const text = rows((out) => {
+      for (const t of times) out.time(new Date(t));
+      out.end();
+    });
+    expect(text).toBe(`${times.map((t) => new Date(t).toISOString()).join('\t')}\n`);
+  });
+
   it('grows past the size it started with and keeps what it wrote', () => {
     const long = 'x'.repeat(1000);
     const text = rows((out) => {

@@ -79,11 +79,7 @@ export class CopyText {
     if (!Number.isFinite(ms)) throw new RangeError('Invalid time value');
     this.separate(32);
     const s = Math.floor(ms / 1000);
-    if (s !== clock.second) {
-      clock.second = s;
-      clock.prefix = Buffer.from(new Date(s * 1000).toISOString().slice(0, -4), 'latin1');
-    }
-    const prefix = clock.prefix;
+    const prefix = secondPrefix(s);
     const buf = this.buf;
     let at = this.at;
     for (let i = 0; i < prefix.length; i++) buf[at++] = prefix[i];
@@ -149,5 +145,20 @@ function escape(s: string): string {
   return s.replace(/[\\\t\n\r]/g, (c) => ESCAPES[c]);
 }
 
-/** The last second as the bytes of its ISO text up to the milliseconds, shared by every writer: a burn-down's attempts finish in the same few seconds. */
-const clock = { second: Number.NaN, prefix: Buffer.alloc(0) };
+/**
+ * Recent seconds as the bytes of their ISO text up to the milliseconds, shared by every writer: a burn-down's
+ * attempts finish in the same few seconds. A row's times fall in different seconds (enqueued before a backlog,
+ * finished now), so one cached second was rebuilt several times a row: 8 slots, one per second modulo 8.
+ */
+const CLOCK_SLOTS = 8;
+const clockSeconds = new Float64Array(CLOCK_SLOTS).fill(Number.NaN);
+const clockPrefixes: Buffer[] = Array.from({ length: CLOCK_SLOTS }, () => Buffer.alloc(0));
+
+function secondPrefix(s: number): Buffer {
+  const slot = s & (CLOCK_SLOTS - 1);
+  if (clockSeconds[slot] !== s) {
+    clockSeconds[slot] = s;
+    clockPrefixes[slot] = Buffer.from(new Date(s * 1000).toISOString().slice(0, -4), 'latin1');
+  }
+  return clockPrefixes[slot];
+}
