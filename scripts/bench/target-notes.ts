@@ -219,8 +219,8 @@ nats.js's \`js.publish\`, a request per message, 17,135–17,756 and 19,499–20
   against 6.9 ms, and in a rotation at 8 per slot 17,330–21,553 against 15,123–20,655
   with p99 8.6–12.3 against 8.7–9.8 ms: it is off for the steady state's sake); a young
   generation of 2 × 6 MB instead of 2 × 4 (GC pauses 13–16 % against 17–21 %, but the rate
-  17,713–22,237 against 18,828–22,933 jobs/s in three pairs, and peak RSS 147–148 MB). The
-  table's run: 19,796 against 14,309 (1.38×; 84 against 121 µs a job for all processes,
+  17,713–22,237 against 18,828–22,933 jobs/s in three pairs, and peak RSS 147–148 MB). That
+  session's table run: 19,796 against 14,309 (1.38×; 84 against 121 µs a job for all processes,
   worker 54 against 71; GC pauses 17.5 against 11.0 %; p99 7.41 against 12.36 ms). A
   pair after it, with the host slower again (Metronome's worker 63 µs a job, BullMQ's
   83): 15,032 against 12,680 (1.19×), and p99 at 1,000/s 25.3 against 13.3 ms, the p99
@@ -237,6 +237,30 @@ nats.js's \`js.publish\`, a request per message, 17,135–17,756 and 19,499–20
   job. Re-pulling at a quarter of the pull batch instead of nats.js's three quarters
   (about a third of the pull requests) gave 20,678–21,368 against 21,305–21,996 jobs/s
   in three pairs: not kept.
+  The eleventh session (2026-12-07, 01:30 UTC on, same host type) found a cost in the
+  history row: its four times went through a cache of one second's ISO text, and in a
+  backlog a row's \`enqueued_at\` is seconds older than its start and finish, so that
+  second was rebuilt about twice a row (a \`Date\`, its ISO string and a \`Buffer\`). Eight
+  seconds are cached now: encoding 1,000-row batches 2.5–2.6 → 0.8–1.5 µs a row (the two
+  builds alternated), and \`time\` 4.8 → 1.9 % of the burn-down's worker thread in the
+  profile. Where that thread idles (12–15 % of the burn-down in the profile): sampled
+  every millisecond by a diagnostic build, the idle samples fell where all 50 slots were
+  held with the settling room full, waiting for history commits. Batches of 200 rows
+  instead of 500, so that one goes before the room fills, left those samples as they
+  were (258 against 260) and cost Postgres 25 against 20 µs a job: the commit itself waits
+  for a CPU (the host 83–84 % busy), so this idle time is the host's saturation, not a
+  stall in the pipeline. A dispatcher lane of 200 instead of 2,048: bytes promoted in the
+  burn-down 49 → 9 MB, GC pauses 18–20 → 13–15 % of the thread, the worker's CPU per job
+  47–53 → 37–47 µs, yet the rate 22,582 / 19,150 / 19,034 against 21,211 / 19,455 /
+  21,462 jobs/s in three alternated pairs, with the host less busy (75 %); not kept, also
+  because the lane is how far the fair dispatcher looks past one tenant's backlog.
+  Postgres alone (100,000 rows into a migrated \`job_attempts\` in one statement): 9.0–9.2
+  µs a row with the \`batch_id\` index and 7.9–8.5 without it, and the two-level partition
+  routing too small to see (7.2–7.4 µs into the parent or straight into the day's
+  partition); the index stays, as the roller and the \`job_stats\` view find a batch's rows
+  by it. The table's run after the fix: 21,843 against 11,639 jobs/s (1.88×), CPU per job
+  in the burn-down 72 against 142 µs (1.97×), BullMQ's worker slower than in the run
+  before (its CPU per job 142 against 121 µs).
   Measured with a prototype on 2026-12-05 (night, burn-down only, alternated with the
   build without packs; \`bench/experiments/\`): burn-down 14,530–15,299 jobs/s against
   10,693–12,651, CPU per job for all processes 104–109 µs against 132–160 (worker 68–72
