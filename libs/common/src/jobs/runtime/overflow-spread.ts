@@ -1,43 +1,36 @@
 import { deferDelay } from '../defer-delay.js';
+import { RedeliveryCalendar } from './redelivery-calendar.js';
 
 /** Redeliveries per second per tenant that its deferred overflow is spread out to, at most. */
 export const OVERFLOW_REDELIVERIES_PER_S = 1_000;
-/** How fast a tenant's recent overflow is forgotten (its count decays by e every this long). */
-const DECAY_MS = 30_000;
 /** The longest extra spread: a backlog larger than this many seconds of redeliveries still comes back within it. */
 const MAX_SPREAD_MS = 15 * 60_000;
-
-interface Recent {
-  count: number;
-  at: number;
-}
-
-/** A tenant's overflow count as it stands at `now`, decayed since it was last counted. */
-const decayed = (r: Recent, now: number): number => r.count * Math.exp(-(now - r.at) / DECAY_MS);
+/** How often keys whose redeliveries have all come due are dropped (when another key starts). */
+const SWEEP_MS = 30_000;
 
 /**
  * The delay for a message handed back because there is no room for it here:
  * its tenant's buffer is full (keyed by tenant, base `deferDelay`), or its job
  * is paused and the parking is full (keyed by job, base the paused recheck).
  *
- * nats-server delivers due redeliveries before new messages. When one tenant
- * floods a queue, every message beyond its buffer is deferred; with the plain
- * deferral delay (5–15 s the first time) a backlog of 100,000 came back within
- * ten seconds, 10,000 redeliveries a second: more than the worker could hand
- * back again, so another tenant's new job queued behind the wave (scenario 10
- * of the fault suite: 1.1–1.2 s instead of about one handler duration, and
- * 114,000–165,000 deferrals while the backlog was read once). The tenant's
- * recent overflow in this process (a count decaying over 30 s) stretches its
- * deferrals over a further `count / OVERFLOW_REDELIVERIES_PER_S` seconds, so
- * its redeliveries stay near that rate: far more than the tenant can run (it
- * only has its buffer's worth of room), and few enough that the intake drains
- * them as they come. A paused job's backlog beyond the parking was re-deferred
- * every JOB_PAUSED_RECHECK_MS the same way: 30,000 of them made 26,743–31,989
- * deferrals a second for as long as the pause lasted and another job's first
- * start waited 14–15 s (scenario 15); spread, 1,676–1,700 a second.
+ * nats-server delivers due redeliveries before new messages, so a key's
+ * redeliveries must not come due faster than the intake can hand them back,
+ * or another tenant's new job queues behind them. With the plain deferral
+ * delay (5–15 s the first time) a backlog of 100,000 came back within ten
+ * seconds, 10,000 redeliveries a second (scenario 10 of the fault suite: 1.1–1.2 s
+ * instead of about one handler duration). A random stretch by the key's recent
+ * overflow count still peaked at ≈ 2,000 a second for the first half minute,
+ * above what a worker on a busy 2-CPU host hands back, and one run of the full
+ * fault suite saw a new tenant's job wait over 30 s. Each key now has a
+ * calendar: a message is due at its plain delay when that second has fewer
+ * than OVERFLOW_REDELIVERIES_PER_S of the key's redeliveries, else in the
+ * first later second that has room. A paused job's backlog beyond the parking
+ * is spread the same way (it was re-deferred every JOB_PAUSED_RECHECK_MS:
+ * 30,000 messages made 26,743–31,989 deferrals a second and another job's first
+ * start waited 14–15 s, scenario 15).
  */
 export class OverflowSpread {
-  private readonly recent = new Map<string, Recent>();
+  private readonly calendars = new Map<string, RedeliveryCalendar>();
   private sweptAt = 0;
 
   constructor(
@@ -47,29 +40,29 @@ export class OverflowSpread {
   ) {}
 
   delayFor(key: string, deliveryCount: number, now = Date.now()): number {
-    const r = this.recent.get(key);
-    const count = (r ? decayed(r, now) : 0) + 1;
-    if (r) {
-      r.count = count;
-      r.at = now;
-    } else {
+    let calendar = this.calendars.get(key);
+    if (!calendar) {
       this.forgetQuiet(now);
-      this.recent.set(key, { count, at: now });
+      calendar = new RedeliveryCalendar(OVERFLOW_REDELIVERIES_PER_S);
+      this.calendars.set(key, calendar);
     }
-    const spread = Math.min(MAX_SPREAD_MS, (count / OVERFLOW_REDELIVERIES_PER_S) * 1000);
-    return this.base(deliveryCount, this.random) + Math.round(this.random() * spread);
+    const earliest = now + this.base(deliveryCount, this.random);
+    const at = calendar.place(earliest, this.random, now);
+    // Past the longest spread the rate gives way: the message still comes back within it.
+    if (at - earliest > MAX_SPREAD_MS) return earliest - now + Math.round(this.random() * MAX_SPREAD_MS);
+    return at - now;
   }
 
-  /** Keys tracked (one whose overflow has decayed is dropped by a sweep, at most one per decay period, when another one starts). */
+  /** Keys tracked (one whose redeliveries have all come due is dropped by a sweep, at most one per SWEEP_MS, when another one starts). */
   get size(): number {
-    return this.recent.size;
+    return this.calendars.size;
   }
 
   private forgetQuiet(now: number): void {
-    if (now - this.sweptAt < DECAY_MS) return;
+    if (now - this.sweptAt < SWEEP_MS) return;
     this.sweptAt = now;
-    for (const [key, r] of this.recent) {
-      if (decayed(r, now) < 1) this.recent.delete(key);
+    for (const [key, calendar] of this.calendars) {
+      if (calendar.lastDueMs <= now) this.calendars.delete(key);
     }
   }
 }
