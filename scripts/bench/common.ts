@@ -28,12 +28,17 @@ export interface Plan {
   steadySeconds: number;
   /** Share of the retry phase's jobs failing on their first attempt. */
   failShare: number;
+  /**
+   * Burn-downs per system whose worker and broker are quick enough (Metronome, BullMQ): the first in
+   * the system's run, the rest after all runs, the systems' order alternating; the table gives the median.
+   */
+  burndownRounds: number;
 }
 
 export function planFor(mode: 'full' | 'quick'): Plan {
   return mode === 'full'
-    ? { mode, warmup: 2_000, single: 10_000, singleConcurrency: 50, bulk: 40_000, bulkBatch: 1_000, concurrency: 50, steadyRate: 1_000, steadySeconds: 30, failShare: 0.01 }
-    : { mode, warmup: 1_000, single: 1_000, singleConcurrency: 50, bulk: 4_000, bulkBatch: 1_000, concurrency: 50, steadyRate: 1_000, steadySeconds: 10, failShare: 0.01 };
+    ? { mode, warmup: 2_000, single: 10_000, singleConcurrency: 50, bulk: 40_000, bulkBatch: 1_000, concurrency: 50, steadyRate: 1_000, steadySeconds: 30, failShare: 0.01, burndownRounds: 3 }
+    : { mode, warmup: 1_000, single: 1_000, singleConcurrency: 50, bulk: 4_000, bulkBatch: 1_000, concurrency: 50, steadyRate: 1_000, steadySeconds: 10, failShare: 0.01, burndownRounds: 1 };
 }
 
 export function phaseSize(plan: Plan, phase: Phase): number {

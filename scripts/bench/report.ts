@@ -6,6 +6,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Phase, PhaseStats, Plan, SystemName } from './common.js';
+import type { BurnDownRound } from './burn-down-rounds.js';
 import type { CpuBreakdown } from './cpu-window.js';
 import type { GcPauses } from './gc-pauses.js';
 import { targetNotes } from './target-notes.js';
@@ -14,7 +15,10 @@ import { envText, SERVICE_MANIFEST } from './service-node-options.js';
 export interface SystemResult {
   enqueue_single_per_s: number | null;
   enqueue_bulk_per_s: number | null;
+  /** With several burn-down rounds, their median (burndown_rounds has each). */
   burndown_per_s: number | null;
+  /** Every burn-down of the run, the system's own first (Metronome and BullMQ in a full run). */
+  burndown_rounds?: BurnDownRound[];
   latency_p50_ms: number | null;
   latency_p95_ms: number | null;
   latency_p99_ms: number | null;
@@ -244,6 +248,25 @@ function durabilityText(run: RunResults): string {
   return lines.join('\n');
 }
 
+/** Each repeated burn-down, in the order run: the table's burn-down rows are their medians. */
+function roundsText(run: RunResults): string {
+  const repeated = (Object.keys(run.systems) as SystemName[]).filter((s) => (run.systems[s]?.burndown_rounds?.length ?? 0) > 1);
+  if (!repeated.length) return '';
+  const lines = repeated.map((s) => {
+    const rounds = run.systems[s]!.burndown_rounds!;
+    return `- ${LABEL[s]}: ${rounds.map((r) => `${fmt(r.per_s)}/s at ${fmt(r.cpu_us_per_job_total)} µs`).join(' · ')}`;
+  });
+  return `
+The burn-down rows (rate, and CPU per job in the burn-down) are medians of ${repeated.map((s) => `${run.systems[s]!.burndown_rounds!.length}`).join(' and ')} burn-downs of
+${repeated.map((s) => LABEL[s]).join(' and ')}, each on fresh infrastructure: the first in the system's own run, the others
+after all runs with the systems' order alternating, so that a slow minute of the host
+does not decide the ratio alone (one system's burn-down has varied 1.4× between runs).
+The rest of the table is the system's own run. Each burn-down, in the order run:
+
+${lines.join('\n')}
+`;
+}
+
 function workerOptionsLine(run: RunResults): string {
   if (!run.worker_node_options) return '';
   if (run.worker_node_options.length === 0) return "Every worker process ran on Node's defaults (`--node-defaults`).";
@@ -298,7 +321,7 @@ ${workerOptionsLine(run)}
 ${table(run)}
 
 Ratios are phrased so that above 1× means Metronome is better.
-
+${roundsText(run)}
 ### Targets
 
 ${markdownTable(['target', 'wanted', 'Metronome', ''], targetRows)}

@@ -8,10 +8,14 @@
  * burn-down backlog; a worker process forked (concurrency 50) that burns down
  * warm-up + backlog; a steady 1,000 jobs/s for N s; the same with 1% failing
  * once. The worker counts every job by (phase, seq) and measures
- * enqueue-to-handler-start latency from the timestamp in the payload.
+ * enqueue-to-handler-start latency from the timestamp in the payload. Then
+ * (full run) two more burn-downs each of Metronome and BullMQ on fresh
+ * infrastructure, the systems' order alternating: the burn-down rows are the
+ * medians.
  *
  * Flags: --quick (smaller counts), --only=metronome,bullmq, --profile
  * (node --cpu-prof on the worker, profiles under bench/results/profiles/),
+ * --burndown-rounds=N (burn-downs of Metronome and BullMQ: 3 in a full run, 1 in a quick one),
  * --node-defaults (workers without the services' NODE_OPTIONS heap settings and MALLOC_ARENA_MAX),
  * --overlay=prod (workers with the settings that overlay gives the services; results in
  * bench/results/overlay-prod.json, bench/README.md untouched).
@@ -35,8 +39,9 @@ import {
   type SystemName,
   type WorkerReport,
 } from './common.js';
-import { CpuWindow } from './cpu-window.js';
+import { CpuWindow, type CpuBreakdown } from './cpu-window.js';
 import { DatabaseCpu, ensureRedis, postgresDurability, processCpuSeconds, sleep } from './infra.js';
+import { withBurnDownRounds, type BurnDownRound } from './burn-down-rounds.js';
 import { writeResults, type RunResults, type SystemResult } from './report.js';
 import { envText, overlayProcessSettings, serviceProcessSettings, type ServiceProcessSettings } from './service-node-options.js';
 import type { SystemUnderTest } from './systems/types.js';
@@ -210,35 +215,95 @@ async function paced(sut: SystemUnderTest, phase: Phase, plan: Plan): Promise<{ 
   return { achievedPerSecond: total / sendSeconds, errors, maxInFlight, call: percentiles(callMs) };
 }
 
+/** Warm-up jobs (the producer's single and bulk paths, and the first jobs the worker will see), then the backlog, its enqueue rates measured. */
+async function enqueueBacklog(system: SystemName, sut: SystemUnderTest, plan: Plan): Promise<{ single: number; bulk: number }> {
+  const warmSingles = Math.min(500, Math.floor(plan.warmup / 2));
+  await enqueueSingles(sut, 'warm', 0, warmSingles, plan.singleConcurrency);
+  await enqueueBulk(sut, 'warm', warmSingles, plan.warmup - warmSingles, plan.bulkBatch);
+  const single = await enqueueSingles(sut, 'burn', 0, plan.single, plan.singleConcurrency);
+  log(`${system}: enqueue single ${Math.round(single)}/s (${plan.single} jobs, ${plan.singleConcurrency} callers)`);
+  const bulk = await enqueueBulk(sut, 'burn', plan.single, plan.bulk, plan.bulkBatch);
+  log(`${system}: enqueue bulk ${Math.round(bulk)}/s (${plan.bulk} jobs, batches of ${plan.bulkBatch})`);
+  return { single, bulk };
+}
+
+/** Forks a worker onto the enqueued backlog and waits until it has burnt it down; the worker is left running. */
+async function burnDown(
+  system: SystemName,
+  sut: SystemUnderTest,
+  plan: Plan,
+  settings: ServiceProcessSettings,
+  databaseCpu: DatabaseCpu | undefined,
+  profileDir?: string,
+): Promise<{ worker: WorkerProcess; startupMs: number; cpu: CpuBreakdown | null }> {
+  const forkedAt = now();
+  const worker = new WorkerProcess(system, sut.workerEnv, plan, settings, profileDir);
+  try {
+    await worker.ready();
+    const startupMs = now() - forkedAt;
+    log(`${system}: worker ready in ${Math.round(startupMs)} ms, burning down ${plan.warmup} warm-up + ${plan.single + plan.bulk} jobs`);
+    const window = new CpuWindow(worker.pid, sut.brokerPids, databaseCpu);
+    await window.start();
+    await drain(worker, ['warm', 'burn']);
+    return { worker, startupMs, cpu: await window.end(plan.warmup + plan.single + plan.bulk) };
+  } catch (e) {
+    await worker.stop().catch(() => undefined);
+    throw e;
+  }
+}
+
+/**
+ * A further burn-down of the same backlog on fresh infrastructure, for the
+ * median: the host's speed drifts by the minute (the same system's burn-down
+ * varied 1.4× between runs), so one burn-down per system compares minutes
+ * as much as systems.
+ */
+async function burnDownRound(system: SystemName, plan: Plan, settings: ServiceProcessSettings): Promise<BurnDownRound> {
+  log(`${system}: another burn-down round`);
+  const loadBefore = loadavg()[0];
+  const sut = await setup(system, plan);
+  let worker: WorkerProcess | undefined;
+  try {
+    await enqueueBacklog(system, sut, plan);
+    const databaseCpu = sut.database ? new DatabaseCpu(sut.database) : undefined;
+    await databaseCpu?.start();
+    const burn = await burnDown(system, sut, plan, settings, databaseCpu);
+    worker = burn.worker;
+    const report = await worker.report();
+    await databaseCpu?.used();
+    const counted: Phase[] = ['warm', 'burn'];
+    const result: BurnDownRound = {
+      per_s: round(report.burn.perSecond, 0),
+      cpu_us_per_job_total: burn.cpu?.us_per_job.total ?? null,
+      host_busy_pct: burn.cpu?.host_busy_pct ?? null,
+      missing: counted.reduce((n, p) => n + report.phases[p].missing, 0),
+      duplicated: counted.reduce((n, p) => n + report.phases[p].duplicated, 0),
+      load_average_1m: { before: round(loadBefore, 2), after: round(loadavg()[0], 2) },
+    };
+    log(`${system}: burn-down ${result.per_s}/s, ${result.cpu_us_per_job_total} µs CPU a job, missing ${result.missing}, duplicated ${result.duplicated}`);
+    return result;
+  } finally {
+    await worker?.stop().catch(() => undefined);
+    await sut.closeProducer().catch((e) => log(`${system}: closing the producer failed: ${String(e)}`));
+    await sut.teardown().catch((e) => log(`${system}: teardown failed: ${String(e)}`));
+  }
+}
+
 async function benchSystem(system: SystemName, plan: Plan, settings: ServiceProcessSettings, profileDir?: string): Promise<SystemResult> {
   log(`${system}: setting up`);
   const loadBefore = loadavg()[0];
   const sut = await setup(system, plan);
   let worker: WorkerProcess | undefined;
   try {
-    // Warm-up: the producer's single and bulk paths, and the first jobs the worker will see.
-    const warmSingles = Math.min(500, Math.floor(plan.warmup / 2));
-    await enqueueSingles(sut, 'warm', 0, warmSingles, plan.singleConcurrency);
-    await enqueueBulk(sut, 'warm', warmSingles, plan.warmup - warmSingles, plan.bulkBatch);
-
-    const single = await enqueueSingles(sut, 'burn', 0, plan.single, plan.singleConcurrency);
-    log(`${system}: enqueue single ${Math.round(single)}/s (${plan.single} jobs, ${plan.singleConcurrency} callers)`);
-    const bulk = await enqueueBulk(sut, 'burn', plan.single, plan.bulk, plan.bulkBatch);
-    log(`${system}: enqueue bulk ${Math.round(bulk)}/s (${plan.bulk} jobs, batches of ${plan.bulkBatch})`);
+    const { single, bulk } = await enqueueBacklog(system, sut, plan);
     const backlogBefore = await sut.backlog();
 
     const brokerCpu0 = sut.brokerPids.map((p) => processCpuSeconds(p) ?? 0);
     const databaseCpu = sut.database ? new DatabaseCpu(sut.database) : undefined;
     await databaseCpu?.start();
-    const forkedAt = now();
-    worker = new WorkerProcess(system, sut.workerEnv, plan, settings, profileDir);
-    await worker.ready();
-    const startupMs = now() - forkedAt;
-    log(`${system}: worker ready in ${Math.round(startupMs)} ms, burning down ${plan.warmup} warm-up + ${plan.single + plan.bulk} jobs`);
-    const burnCpu = new CpuWindow(worker.pid, sut.brokerPids, databaseCpu);
-    await burnCpu.start();
-    await drain(worker, ['warm', 'burn']);
-    const burndownCpu = await burnCpu.end(plan.warmup + plan.single + plan.bulk);
+    const burn = await burnDown(system, sut, plan, settings, databaseCpu, profileDir);
+    worker = burn.worker;
+    const { startupMs, cpu: burndownCpu } = burn;
     // History is written before the last completion is counted; read it now, before steady jobs add to it.
     await sleep(200);
     const history = await sut.history();
@@ -333,7 +398,8 @@ async function main(): Promise<void> {
   const systems = SYSTEMS.filter((s) => !only || only.includes(s));
   const profileDir = args.includes('--profile') ? join(ROOT, 'bench', 'results', 'profiles') : undefined;
   if (profileDir) mkdirSync(profileDir, { recursive: true });
-  const plan = planFor(mode);
+  const rounds = Number(args.find((a) => a.startsWith('--burndown-rounds='))?.slice(18));
+  const plan = { ...planFor(mode), ...(Number.isInteger(rounds) && rounds > 0 ? { burndownRounds: rounds } : {}) };
   const overlay = args.find((a) => a.startsWith('--overlay='))?.slice(10);
   const settings: ServiceProcessSettings = args.includes('--node-defaults')
     ? { nodeOptions: [], env: {}, source: "Node's defaults" }
@@ -348,6 +414,13 @@ async function main(): Promise<void> {
 
   const results: Partial<Record<SystemName, SystemResult>> = {};
   for (const s of systems) results[s] = await benchSystem(s, plan, settings, profileDir);
+  // pg-boss's burn-down takes minutes a round (and is far from its target): one round.
+  const repeated = systems.filter((s) => s !== 'pgboss' && results[s]);
+  const moreRounds = new Map(repeated.map((s) => [s, [] as BurnDownRound[]]));
+  for (let r = 2; r <= plan.burndownRounds; r++) {
+    for (const s of r % 2 === 0 ? [...repeated].reverse() : repeated) moreRounds.get(s)!.push(await burnDownRound(s, plan, settings));
+  }
+  for (const [s, more] of moreRounds) if (more.length) results[s] = withBurnDownRounds(results[s]!, more);
 
   const run: RunResults = {
     generated_at: new Date().toISOString(),
