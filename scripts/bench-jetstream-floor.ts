@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { AckPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, headers } from '@nats-io/transport-node';
 import { cliArg } from './bench/common.js';
-import { freePort, sleep } from './bench/infra.js';
+import { freePort, natsServerBin, sleep } from './bench/infra.js';
 
 const MESSAGES = Number(cliArg('messages', '1000'));
 const ROUNDS = Number(cliArg('rounds', '15'));
@@ -23,7 +23,7 @@ const WARMUP = Number(cliArg('warmup', '5'));
 async function main(): Promise<void> {
   const store = mkdtempSync(join(tmpdir(), 'metronome-floor-nats-'));
   const port = await freePort();
-  const server = spawn('/usr/sbin/nats-server', ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', store], { stdio: 'ignore' });
+  const server = spawn(natsServerBin(), ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', store], { stdio: 'ignore' });
   try {
     let producer;
     for (let i = 0; ; i++) {

@@ -26,13 +26,11 @@ import { DataSource } from 'typeorm';
 import { CONSUMER_DECLARATIONS, DueHold, provision, STREAM_DECLARATIONS, STREAMS, type ConsumerDeclaration } from '../libs/common/src/index.js';
 import { MIGRATIONS } from '../migrations/index.js';
 import { cliArg } from './bench/common.js';
-import { freePort, sleep } from './bench/infra.js';
+import { freePort, natsServerBin, sleep } from './bench/infra.js';
 import { HISTORY_WRITES } from './bench/history-timing.js';
 import { latenessConsumers, startRuntimeHandler } from './bench/lateness-runtime.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const NATS_SERVER = '/usr/sbin/nats-server';
-
 
 const SCHEDULES = Number(cliArg('schedules', '1000'));
 const SECONDS = Number(cliArg('seconds', '35'));
@@ -60,7 +58,7 @@ async function main(): Promise<void> {
     // A private nats-server.
     const natsPort = await freePort();
     const store = mkdtempSync(join(tmpdir(), 'metronome-bench-nats-'));
-    const nats: ChildProcess = spawn(NATS_SERVER, ['-a', '127.0.0.1', '-p', String(natsPort), '-js', '-sd', store], { stdio: 'ignore' });
+    const nats: ChildProcess = spawn(natsServerBin(), ['-a', '127.0.0.1', '-p', String(natsPort), '-js', '-sd', store], { stdio: 'ignore' });
     cleanups.push(() => {
       nats.kill('SIGTERM');
       rmSync(store, { recursive: true, force: true });

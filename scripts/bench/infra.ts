@@ -45,6 +45,13 @@ function which(bin: string, fallbacks: string[]): string | undefined {
 
 export { freePort };
 
+/** The nats-server binary: NATS_SERVER_BIN, else the one on PATH or where Debian's package puts it; throws saying what to install. */
+export function natsServerBin(): string {
+  const bin = process.env.NATS_SERVER_BIN ?? which('nats-server', ['/usr/sbin/nats-server', '/usr/local/bin/nats-server']);
+  if (!bin) throw new Error('nats-server is not installed: sudo apt-get install -y nats-server');
+  return bin;
+}
+
 /** CPU seconds (user + system) a process has used so far, from /proc. */
 export function processCpuSeconds(pid: number | undefined): number | null {
   if (!pid) return null;
@@ -66,9 +73,7 @@ export class BenchNatsServer {
   readonly bin: string;
 
   constructor() {
-    const bin = process.env.NATS_SERVER_BIN ?? which('nats-server', ['/usr/sbin/nats-server', '/usr/local/bin/nats-server']);
-    if (!bin) throw new Error('nats-server is not installed: sudo apt-get install -y nats-server');
-    this.bin = bin;
+    this.bin = natsServerBin();
   }
 
   get url(): string {
