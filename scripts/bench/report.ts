@@ -248,6 +248,9 @@ function durabilityText(run: RunResults): string {
   return lines.join('\n');
 }
 
+/** "3" when every system had 3 rounds, else "3 and 2". */
+const counts = (n: number[]): string => (new Set(n).size === 1 ? `${n[0]}` : n.join(' and '));
+
 /** Each repeated burn-down, in the order run: the table's burn-down rows are their medians. */
 function roundsText(run: RunResults): string {
   const repeated = (Object.keys(run.systems) as SystemName[]).filter((s) => (run.systems[s]?.burndown_rounds?.length ?? 0) > 1);
@@ -257,7 +260,7 @@ function roundsText(run: RunResults): string {
     return `- ${LABEL[s]}: ${rounds.map((r) => `${fmt(r.per_s)}/s at ${fmt(r.cpu_us_per_job_total)} µs`).join(' · ')}`;
   });
   return `
-The burn-down rows (rate, and CPU per job in the burn-down) are medians of ${repeated.map((s) => `${run.systems[s]!.burndown_rounds!.length}`).join(' and ')} burn-downs of
+The burn-down rows (rate, and CPU per job in the burn-down) are medians of ${counts(repeated.map((s) => run.systems[s]!.burndown_rounds!.length))} burn-downs of
 ${repeated.map((s) => LABEL[s]).join(' and ')}, each on fresh infrastructure: the first in the system's own run, the others
 after all runs with the systems' order alternating, so that a slow minute of the host
 does not decide the ratio alone (one system's burn-down has varied 1.4× between runs).
