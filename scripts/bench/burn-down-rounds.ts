@@ -12,7 +12,7 @@ export interface BurnDownRound {
 }
 
 /** The middle value (the mean of the two middle ones for an even count); null when there is none. */
-export function median(values: readonly (number | null)[]): number | null {
+function median(values: readonly (number | null)[]): number | null {
   const known = values.filter((v): v is number => v !== null && Number.isFinite(v)).sort((a, b) => a - b);
   if (!known.length) return null;
   const mid = known.length >> 1;

@@ -215,6 +215,13 @@ async function paced(sut: SystemUnderTest, phase: Phase, plan: Plan): Promise<{ 
   return { achievedPerSecond: total / sendSeconds, errors, maxInFlight, call: percentiles(callMs) };
 }
 
+/** Stops what a run started (the worker, if any, the producer, the infrastructure); a failure is logged, not thrown. */
+async function release(system: SystemName, sut: SystemUnderTest, worker: WorkerProcess | undefined): Promise<void> {
+  await worker?.stop().catch(() => undefined);
+  await sut.closeProducer().catch((e) => log(`${system}: closing the producer failed: ${String(e)}`));
+  await sut.teardown().catch((e) => log(`${system}: teardown failed: ${String(e)}`));
+}
+
 /** Warm-up jobs (the producer's single and bulk paths, and the first jobs the worker will see), then the backlog, its enqueue rates measured. */
 async function enqueueBacklog(system: SystemName, sut: SystemUnderTest, plan: Plan): Promise<{ single: number; bulk: number }> {
   const warmSingles = Math.min(500, Math.floor(plan.warmup / 2));
@@ -283,9 +290,7 @@ async function burnDownRound(system: SystemName, plan: Plan, settings: ServicePr
     log(`${system}: burn-down ${result.per_s}/s, ${result.cpu_us_per_job_total} µs CPU a job, missing ${result.missing}, duplicated ${result.duplicated}`);
     return result;
   } finally {
-    await worker?.stop().catch(() => undefined);
-    await sut.closeProducer().catch((e) => log(`${system}: closing the producer failed: ${String(e)}`));
-    await sut.teardown().catch((e) => log(`${system}: teardown failed: ${String(e)}`));
+    await release(system, sut, worker);
   }
 }
 
@@ -379,9 +384,7 @@ async function benchSystem(system: SystemName, plan: Plan, settings: ServiceProc
     );
     return r;
   } finally {
-    await worker?.stop().catch(() => undefined);
-    await sut.closeProducer().catch((e) => log(`${system}: closing the producer failed: ${String(e)}`));
-    await sut.teardown().catch((e) => log(`${system}: teardown failed: ${String(e)}`));
+    await release(system, sut, worker);
   }
 }
 
